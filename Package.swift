@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "deployctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "deployctl", targets: ["deployctl"]),
+        .library(name: "DeployKit", targets: ["DeployKit"]),
+        .library(name: "GitKit", targets: ["GitKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The system libgit2 (Debian's libgit2-dev), seen through a shim header.
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        // C helpers GitKit needs that Swift cannot express (see include/GitKitSupport.h).
+        .target(name: "GitKitSupport", dependencies: ["CGit2"]),
+        // A safe Swift API over libgit2; knows nothing of deployments.
+        .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport"]),
+        // The domain: descriptors, validation, plans.
+        .target(
+            name: "DeployKit",
+            dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]
+        ),
+        // Argument parsing and terminal output only.
+        .executableTarget(
+            name: "deployctl",
+            dependencies: ["DeployKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Real git repositories and processes for the tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport"]),
+        .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
+    ]
+)

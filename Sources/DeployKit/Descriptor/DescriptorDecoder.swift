@@ -1,0 +1,443 @@
+/// Turns a merged, located YAML tree into a `StackDescriptor`, reporting every problem it can
+/// find in one pass. Cross-references (needs, `${…}`, duplicates) are checked afterwards by
+/// `DescriptorValidator`.
+struct DescriptorDecoder {
+    static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
+                               "defaults", "inbound", "backup", "phases", "rollback", "manual", "signoff", "readiness"]
+    static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
+                           "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"]
+    static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect"]
+    static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
+
+    let reader: NodeReader
+
+    func decode(_ root: YAMLNode, files: [String], stack: String, environment: String) -> StackDescriptor? {
+        guard let top = reader.mapping(root, "the descriptor", allowed: Self.topLevelKeys) else { return nil }
+
+        if let versionNode = top["version"], let version = reader.int(versionNode, "'version'", range: 0...99), version != 1 {
+            reader.error("descriptor version \(version) is not supported by this deployctl (it reads version 1)", at: versionNode.location)
+        }
+        checkName(top, "stack", expected: stack, fileHint: "the directory name under stacks/")
+        checkName(top, "environment", expected: environment, fileHint: "the file name")
+
+        var descriptor = StackDescriptor(
+            stack: stack, environment: environment,
+            description: reader.string(top["description"], "'description'"),
+            files: files, inputs: [], secrets: [], defaults: StepDefaults(), phases: [:],
+            backup: nil, inbound: nil, rollback: [], manual: [], signoff: [], readiness: nil)
+
+        descriptor.inputs = inputs(top["inputs"])
+        descriptor.secrets = secrets(top["secrets"])
+        if let node = top["defaults"] { descriptor.defaults = defaults(node) }
+        if let node = top["phases"] { descriptor.phases = phases(node) }
+        if let node = top["backup"], !node.isNull { descriptor.backup = backup(node) }
+        if let node = top["inbound"], !node.isNull { descriptor.inbound = inbound(node) }
+        if let node = top["rollback"] { descriptor.rollback = steps(node, phase: nil, "'rollback'") }
+        descriptor.manual = manual(top["manual"])
+        descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
+        if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
+        return descriptor
+    }
+
+    private func checkName(_ top: NodeReader.Mapping, _ key: String, expected: String, fileHint: String) {
+        guard let node = top[key], let value = reader.string(node, "'\(key)'") else { return }
+        if value != expected {
+            reader.error("'\(key): \(value)' does not match the file's path, which says '\(expected)' (\(fileHint))", at: node.location)
+        }
+    }
+
+    // MARK: - Inputs and secrets
+
+    private func inputs(_ node: YAMLNode?) -> [InputSpec] {
+        guard let node, !node.isNull else { return [] }
+        guard case .mapping(let pairs, _) = node else {
+            reader.error("'inputs' must be a mapping of input names, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return pairs.compactMap { pair -> InputSpec? in
+            guard checkIdentifier(pair.key, "input name", at: pair.keyLocation) else { return nil }
+            var spec = InputSpec(name: pair.key, description: nil, required: false, defaultValue: nil,
+                                 pattern: nil, env: nil, location: pair.keyLocation)
+            if pair.value.isNull { return spec }
+            let what = "input '\(pair.key)'"
+            guard let m = reader.mapping(pair.value, what, allowed: ["description", "required", "default", "pattern", "env"]) else { return spec }
+            spec.description = reader.string(m["description"], "'description' of \(what)")
+            spec.required = reader.bool(m["required"], "'required' of \(what)") ?? false
+            spec.defaultValue = reader.string(m["default"], "'default' of \(what)")
+            spec.pattern = reader.regex(m["pattern"], "'pattern' of \(what)")
+            spec.env = reader.string(m["env"], "'env' of \(what)")
+            if spec.required, spec.defaultValue != nil, let at = m.keyLocation("default") {
+                reader.error("\(what) is required and also has a default; drop one of them", at: at)
+            }
+            if let pattern = spec.pattern, let value = spec.defaultValue, let at = m["default"]?.location,
+               !Regex.wholeMatch(pattern, value) {
+                reader.error("the default of \(what), \"\(value)\", does not match its own pattern /\(pattern)/", at: at)
+            }
+            return spec
+        }
+    }
+
+    private func secrets(_ node: YAMLNode?) -> [SecretSpec] {
+        guard let node, !node.isNull else { return [] }
+        guard case .mapping(let pairs, _) = node else {
+            reader.error("'secrets' must be a mapping of secret names, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return pairs.compactMap { pair -> SecretSpec? in
+            guard checkIdentifier(pair.key, "secret name", at: pair.keyLocation) else { return nil }
+            var spec = SecretSpec(name: pair.key, description: nil, env: nil, file: nil, reject: [],
+                                  minLength: nil, optional: false, location: pair.keyLocation)
+            if pair.value.isNull { return spec }
+            let what = "secret '\(pair.key)'"
+            guard let m = reader.mapping(pair.value, what, allowed: ["description", "env", "file", "reject", "min_length", "optional"]) else { return spec }
+            spec.description = reader.string(m["description"], "'description' of \(what)")
+            spec.env = reader.string(m["env"], "'env' of \(what)")
+            spec.file = reader.string(m["file"], "'file' of \(what)")
+            spec.reject = reader.strings(m["reject"], "'reject' of \(what)")
+            spec.minLength = reader.int(m["min_length"], "'min_length' of \(what)", range: 1...4096)
+            spec.optional = reader.bool(m["optional"], "'optional' of \(what)") ?? false
+            if spec.env != nil, spec.file != nil, let at = m.keyLocation("file") {
+                reader.error("\(what) names both 'env' and 'file'; give one source", at: at)
+            }
+            return spec
+        }
+    }
+
+    private func checkIdentifier(_ name: String, _ what: String, at location: SourceLocation) -> Bool {
+        if Reference.isIdentifier(name) { return true }
+        reader.error("'\(name)' is not a valid \(what): use letters, digits and '_', starting with a letter", at: location)
+        return false
+    }
+
+    // MARK: - Defaults
+
+    private func defaults(_ node: YAMLNode) -> StepDefaults {
+        var result = StepDefaults()
+        guard !node.isNull, let m = reader.mapping(node, "'defaults'", allowed: ["timeout", "retries", "backoff", "env", "dir"]) else { return result }
+        if let v = reader.duration(m["timeout"], "'defaults.timeout'") { result.timeoutMs = v }
+        if let v = reader.int(m["retries"], "'defaults.retries'", range: 0...100) { result.retries = v }
+        if let v = reader.duration(m["backoff"], "'defaults.backoff'") { result.backoffMs = v }
+        result.env = env(m["env"], "'defaults.env'")
+        result.dir = reader.template(m["dir"], "'defaults.dir'")
+        return result
+    }
+
+    private func env(_ node: YAMLNode?, _ what: String) -> [EnvEntry] {
+        guard let node, !node.isNull else { return [] }
+        guard case .mapping(let pairs, _) = node else {
+            reader.error("\(what) must be a mapping of NAME: value, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return pairs.compactMap { pair in
+            guard pair.key.first.map({ $0.isLetter || $0 == "_" }) == true,
+                  pair.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                reader.error("'\(pair.key)' is not a valid environment variable name", at: pair.keyLocation)
+                return nil
+            }
+            guard let value = reader.template(pair.value, "\(what) '\(pair.key)'") else {
+                if pair.value.isNull { reader.error("\(what) '\(pair.key)' has no value", at: pair.keyLocation) }
+                return nil
+            }
+            return EnvEntry(name: pair.key, value: value)
+        }
+    }
+
+    // MARK: - Phases and steps
+
+    private func phases(_ node: YAMLNode) -> [Phase: [Step]] {
+        guard !node.isNull else { return [:] }
+        let names = Phase.allCases.map(\.rawValue)
+        guard let m = reader.mapping(node, "'phases' (the phases are \(names.joined(separator: ", ")))", allowed: names) else { return [:] }
+        var result: [Phase: [Step]] = [:]
+        for pair in m.pairs {
+            guard let phase = Phase(rawValue: pair.key) else { continue }
+            result[phase] = steps(pair.value, phase: phase, "phase '\(phase.rawValue)'")
+        }
+        return result
+    }
+
+    private func steps(_ node: YAMLNode, phase: Phase?, _ what: String) -> [Step] {
+        guard !node.isNull else { return [] }
+        guard case .sequence(let items, _) = node else {
+            reader.error("\(what) must be a list of steps, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return items.compactMap { step($0, phase: phase, in: what) }
+    }
+
+    private func step(_ node: YAMLNode, phase: Phase?, in container: String) -> Step? {
+        let nameNode = node["name"]
+        let name = nameNode.flatMap { reader.string($0, "a step's 'name'") }
+        let what = name.map { "step '\($0)'" } ?? "a step in \(container)"
+        guard let m = reader.mapping(node, what, allowed: Self.stepKeys) else { return nil }
+        if name == nil, nameNode == nil {
+            reader.error("\(what) has no 'name'", at: m.location)
+        } else if let name, !isStepName(name), let at = nameNode?.location {
+            reader.error("step name '\(name)' may use only letters, digits, '-', '_' and '.'", at: at)
+        }
+        let command = self.command(m, what, required: true)
+        var when: StepCondition? = nil
+        if let whenText = reader.string(m["when"], "'when' of \(what)"), let at = m["when"]?.location {
+            switch Condition.parse(whenText) {
+            case .success(let c): when = StepCondition(condition: c, source: whenText, location: at)
+            case .failure(let e): reader.error(e.message, at: at)
+            }
+        }
+        var confirm: String? = nil
+        if let node = m["confirm"], !node.isNull {
+            if case .scalar(let s) = node, s.plain, s.value == "true" {
+                confirm = "Run step '\(name ?? "?")'?"
+            } else if case .scalar(let s) = node, s.plain, s.value == "false" {
+                confirm = nil
+            } else {
+                confirm = reader.string(node, "'confirm' of \(what)")
+            }
+        }
+        var rollback: CommandBlock? = nil
+        if let node = m["rollback"], !node.isNull { rollback = commandBlock(node, "'rollback' of \(what)") }
+        guard let name, let command else { return nil }
+        return Step(
+            name: name, phase: phase,
+            description: reader.string(m["description"], "'description' of \(what)"),
+            command: command,
+            env: env(m["env"], "'env' of \(what)"),
+            dir: reader.template(m["dir"], "'dir' of \(what)"),
+            timeoutMs: reader.duration(m["timeout"], "'timeout' of \(what)"),
+            retries: reader.int(m["retries"], "'retries' of \(what)", range: 0...100),
+            backoffMs: reader.duration(m["backoff"], "'backoff' of \(what)"),
+            expect: expectation(m["expect"], "'expect' of \(what)"),
+            needs: reader.strings(m["needs"], "'needs' of \(what)"),
+            needsLocation: m["needs"]?.location,
+            when: when,
+            confirm: confirm, rollback: rollback,
+            continueOnError: reader.bool(m["continue_on_error"], "'continue_on_error' of \(what)") ?? false,
+            idempotent: reader.bool(m["idempotent"], "'idempotent' of \(what)") ?? false,
+            location: nameNode?.location ?? m.location)
+    }
+
+    private func isStepName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+    }
+
+    /// `run:` (argv list) or `shell:` (a string), exactly one.
+    private func command(_ m: NodeReader.Mapping, _ what: String, required: Bool) -> CommandSpec? {
+        let run = m["run"], shell = m["shell"]
+        if run != nil, shell != nil, let at = m.keyLocation("shell") {
+            reader.error("\(what) has both 'run' and 'shell'; give one", at: at)
+            return nil
+        }
+        if let run {
+            return argv(run, "'run' of \(what)")
+        }
+        if let shell {
+            guard let script = reader.template(shell, "'shell' of \(what)") else {
+                if shell.isNull { reader.error("'shell' of \(what) is empty", at: shell.location) }
+                return nil
+            }
+            return .shell(script)
+        }
+        if required { reader.error("\(what) has neither 'run' (an argv list) nor 'shell' (a command line)", at: m.location) }
+        return nil
+    }
+
+    private func argv(_ node: YAMLNode, _ what: String) -> CommandSpec? {
+        switch node {
+        case .sequence(let items, _):
+            guard !items.isEmpty else {
+                reader.error("\(what) is an empty list; give the program and its arguments", at: node.location)
+                return nil
+            }
+            let templates = items.compactMap { reader.template($0, "each argument of \(what)") }
+            return templates.count == items.count ? .argv(templates) : nil
+        case .scalar(let s) where !s.isNull:
+            let words = s.value.split(separator: " ").map { "\"\($0)\"" }.joined(separator: ", ")
+            reader.error("\(what) must be a list of arguments, e.g. [\(words)]; deployctl never splits a string or runs a shell unless the step says 'shell:'", at: node.location)
+            return nil
+        default:
+            reader.error("\(what) must be a list of arguments, not \(node.kindName)", at: node.location)
+            return nil
+        }
+    }
+
+    /// A command written either as an argv list or as a mapping with run/shell, env, dir,
+    /// timeout and expect (plus `extraKeys` the caller reads itself).
+    private func commandBlock(_ node: YAMLNode, _ what: String, extraKeys: [String] = []) -> CommandBlock? {
+        if case .sequence = node {
+            guard let command = argv(node, what) else { return nil }
+            return CommandBlock(command: command, env: [], dir: nil, timeoutMs: nil, expect: Expectation(), location: node.location)
+        }
+        guard let m = reader.mapping(node, what, allowed: Self.commandKeys + extraKeys) else { return nil }
+        guard let command = command(m, what, required: true) else { return nil }
+        return CommandBlock(
+            command: command,
+            env: env(m["env"], "'env' of \(what)"),
+            dir: reader.template(m["dir"], "'dir' of \(what)"),
+            timeoutMs: reader.duration(m["timeout"], "'timeout' of \(what)"),
+            expect: expectation(m["expect"], "'expect' of \(what)"),
+            location: m.location)
+    }
+
+    private func expectation(_ node: YAMLNode?, _ what: String) -> Expectation {
+        var result = Expectation()
+        guard let node, !node.isNull, let m = reader.mapping(node, what, allowed: Self.expectKeys) else { return result }
+        if let exit = m["exit"] {
+            let nodes: [YAMLNode]
+            if case .sequence(let items, _) = exit { nodes = items } else { nodes = [exit] }
+            let codes = nodes.compactMap { reader.int($0, "each exit code in \(what)", range: 0...255) }
+            if codes.count == nodes.count, !codes.isEmpty { result.exitCodes = codes.map(Int32.init) }
+            if nodes.isEmpty { reader.error("'exit' of \(what) lists no exit codes", at: exit.location) }
+        }
+        result.stdoutContains = reader.strings(m["stdout_contains"], "'stdout_contains' of \(what)")
+        result.stderrContains = reader.strings(m["stderr_contains"], "'stderr_contains' of \(what)")
+        result.stdoutMatches = patterns(m["stdout_matches"], "'stdout_matches' of \(what)")
+        result.stderrMatches = patterns(m["stderr_matches"], "'stderr_matches' of \(what)")
+        if let json = m["json"], !json.isNull {
+            guard case .mapping(let pairs, _) = json else {
+                reader.error("'json' of \(what) must map JSON paths to values, e.g. {\"$.status\": ok}", at: json.location)
+                return result
+            }
+            for pair in pairs {
+                switch JSONPath.parse(pair.key) {
+                case .failure(let e): reader.error(e.message, at: pair.keyLocation)
+                case .success(let path):
+                    if let value = reader.string(pair.value, "the value for '\(pair.key)'") {
+                        result.json.append(JSONCheck(path: path, equals: value))
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    private func patterns(_ node: YAMLNode?, _ what: String) -> [String] {
+        guard let node, !node.isNull else { return [] }
+        let items: [YAMLNode]
+        if case .sequence(let list, _) = node { items = list } else { items = [node] }
+        return items.compactMap { reader.regex($0, what) }
+    }
+
+    // MARK: - Backup and inbound
+
+    private func backup(_ node: YAMLNode) -> BackupSpec? {
+        guard let m = reader.mapping(node, "'backup'", allowed: ["path", "take", "verify", "restore", "on_failure"]) else { return nil }
+        var blocks: [String: CommandBlock] = [:]
+        for key in ["take", "verify", "restore"] {
+            if let value = m[key], !value.isNull {
+                if let block = commandBlock(value, "'backup.\(key)'") { blocks[key] = block }
+            } else {
+                reader.error("'backup' has no '\(key)' command; a backup needs take, verify and restore", at: m.location)
+            }
+        }
+        var onFailure = BackupSpec.OnFailure.restore
+        if let node = m["on_failure"], let text = reader.string(node, "'backup.on_failure'") {
+            if let value = BackupSpec.OnFailure(rawValue: text) {
+                onFailure = value
+            } else {
+                reader.error("'backup.on_failure' must be 'restore' or 'stop', not \"\(text)\"", at: node.location)
+            }
+        }
+        guard let take = blocks["take"], let verify = blocks["verify"], let restore = blocks["restore"] else { return nil }
+        return BackupSpec(path: reader.template(m["path"], "'backup.path'"), take: take, verify: verify,
+                          restore: restore, onFailure: onFailure, location: m.location)
+    }
+
+    private func inbound(_ node: YAMLNode) -> InboundSpec? {
+        guard let m = reader.mapping(node, "'inbound'", allowed: ["disable", "enable", "status", "drain"]) else { return nil }
+        var blocks: [String: CommandBlock] = [:]
+        for key in ["disable", "enable"] {
+            if let value = m[key], !value.isNull {
+                blocks[key] = commandBlock(value, "'inbound.\(key)'")
+            } else {
+                reader.error("'inbound' has no '\(key)' command; the guard needs disable, enable and status", at: m.location)
+            }
+        }
+        var status: StatusCheck? = nil
+        if let node = m["status"], !node.isNull {
+            let waitKeys = ["enabled", "disabled", "wait", "interval"]
+            if let block = commandBlock(node, "'inbound.status'", extraKeys: waitKeys), let sm = node.pairs.map({ NodeReader.Mapping(pairs: $0, location: node.location) }) {
+                let enabled = sm["enabled"].map { expectation($0, "'inbound.status.enabled'") }
+                let disabled = sm["disabled"].map { expectation($0, "'inbound.status.disabled'") }
+                if enabled == nil && disabled == nil {
+                    reader.error("'inbound.status' needs 'enabled' or 'disabled' (an expectation on its output) to tell the two states apart", at: node.location)
+                }
+                status = StatusCheck(block: block, enabled: enabled, disabled: disabled,
+                                     timeoutMs: reader.duration(sm["wait"], "'inbound.status.wait'") ?? 60_000,
+                                     intervalMs: reader.duration(sm["interval"], "'inbound.status.interval'") ?? 2_000)
+            } else if case .sequence = node {
+                reader.error("'inbound.status' must be a mapping with 'run' and 'enabled'/'disabled' expectations", at: node.location)
+            }
+        } else {
+            reader.error("'inbound' has no 'status' command; deployctl verifies every switch it flips", at: m.location)
+        }
+        var drain: DrainCheck? = nil
+        if let node = m["drain"], !node.isNull {
+            if let block = commandBlock(node, "'inbound.drain'", extraKeys: ["until", "wait", "interval"]),
+               let dm = node.pairs.map({ NodeReader.Mapping(pairs: $0, location: node.location) }) {
+                if let until = dm["until"] {
+                    drain = DrainCheck(block: block, until: expectation(until, "'inbound.drain.until'"),
+                                       timeoutMs: reader.duration(dm["wait"], "'inbound.drain.wait'") ?? 600_000,
+                                       intervalMs: reader.duration(dm["interval"], "'inbound.drain.interval'") ?? 5_000)
+                } else {
+                    reader.error("'inbound.drain' needs 'until' (an expectation that says the queue is empty)", at: node.location)
+                }
+            }
+        }
+        guard let disable = blocks["disable"], let enable = blocks["enable"], let status else { return nil }
+        return InboundSpec(disable: disable, enable: enable, status: status, drain: drain, location: m.location)
+    }
+
+    // MARK: - Review
+
+    private func manual(_ node: YAMLNode?) -> [ManualItem] {
+        guard let node, !node.isNull else { return [] }
+        guard case .sequence(let items, _) = node else {
+            reader.error("'manual' must be a list of checklist items, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return items.compactMap { item in
+            if case .scalar = item { return reader.string(item, "a manual item").map { ManualItem(text: $0, section: nil) } }
+            guard let m = reader.mapping(item, "a manual item", allowed: ["item", "section"]) else { return nil }
+            guard let text = reader.string(m["item"], "'item' of a manual item") else {
+                reader.error("a manual item needs 'item' (the text a person confirms)", at: m.location)
+                return nil
+            }
+            return ManualItem(text: text, section: reader.string(m["section"], "'section' of a manual item"))
+        }
+    }
+
+    private func readiness(_ node: YAMLNode) -> Readiness? {
+        guard let m = reader.mapping(node, "'readiness'", allowed: ["categories", "scale", "pass"]) else { return nil }
+        let categories = reader.strings(m["categories"], "'readiness.categories'")
+        let scale = reader.int(m["scale"], "'readiness.scale'", range: 2...100) ?? 5
+        guard !categories.isEmpty else {
+            reader.error("'readiness' needs 'categories' (the names people rate)", at: m.location)
+            return nil
+        }
+        let maximum = categories.count * scale
+        guard let passNode = m["pass"], let pass = reader.int(passNode, "'readiness.pass'", range: 0...10_000) else {
+            if m["pass"] == nil { reader.error("'readiness' needs 'pass' (the lowest passing score out of \(maximum))", at: m.location) }
+            return nil
+        }
+        if pass > maximum {
+            reader.error("'readiness.pass' is \(pass) but the most a run can score is \(maximum) (\(categories.count) categories × \(scale))", at: passNode.location)
+        }
+        return Readiness(categories: categories, scale: scale, pass: pass)
+    }
+}
+
+/// Whole-string regular expression matching (NSRegularExpression: the dialect of ICU).
+enum Regex {
+    static func wholeMatch(_ pattern: String, _ value: String) -> Bool {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return false }
+        let range = NSRange(value.startIndex..., in: value)
+        guard let match = regex.firstMatch(in: value, range: range) else { return false }
+        return match.range == range
+    }
+
+    static func matches(_ pattern: String, _ value: String) -> Bool {
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines]) else { return false }
+        return regex.firstMatch(in: value, range: NSRange(value.startIndex..., in: value)) != nil
+    }
+}
+
+import Foundation

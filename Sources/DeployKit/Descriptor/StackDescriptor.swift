@@ -1,0 +1,202 @@
+/// The five phases, always in this order. A run never reorders or skips a phase boundary.
+public enum Phase: String, CaseIterable, Sendable, Codable {
+    case preflight, migrate, deploy, verify, postdeploy
+}
+
+/// A validated stack descriptor (`stacks/<stack>/<environment>.yaml`, v1) with its `extends`
+/// chain already merged. Everything here came from YAML that passed validation.
+public struct StackDescriptor: Sendable {
+    public var stack: String
+    public var environment: String
+    public var description: String?
+    /// The environment file, then each file it extends, in order.
+    public var files: [String]
+    public var inputs: [InputSpec]
+    public var secrets: [SecretSpec]
+    public var defaults: StepDefaults
+    public var phases: [Phase: [Step]]
+    public var backup: BackupSpec?
+    public var inbound: InboundSpec?
+    /// Stack-level rollback steps, run after the per-step rollbacks.
+    public var rollback: [Step]
+    public var manual: [ManualItem]
+    public var signoff: [String]
+    public var readiness: Readiness?
+
+    public var file: String { files[0] }
+    public var target: String { "\(stack)/\(environment)" }
+
+    public func steps(in phase: Phase) -> [Step] { phases[phase] ?? [] }
+
+    /// Every step of every phase in run order, then the rollback steps.
+    public var allSteps: [Step] { Phase.allCases.flatMap { steps(in: $0) } + rollback }
+}
+
+/// A named input (seed 002's "Required Inputs"): `--input`, `--input-file`, the environment.
+public struct InputSpec: Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    public var required: Bool
+    public var defaultValue: String?
+    /// Source text of a regular expression the whole value must match.
+    public var pattern: String?
+    /// An environment variable to read it from (besides `DEPLOYCTL_INPUT_<NAME>`).
+    public var env: String?
+    public var location: SourceLocation
+}
+
+/// A secret: read from the environment or a file, never printed, never a known default.
+public struct SecretSpec: Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    /// The environment variable holding it (defaults to the secret's name).
+    public var env: String?
+    /// A file holding it (trailing newline dropped), instead of the environment.
+    public var file: String?
+    /// Values that must not be used (`changeme`, `secret`, …).
+    public var reject: [String]
+    public var minLength: Int?
+    public var optional: Bool
+    public var location: SourceLocation
+}
+
+/// `defaults:` applied to every step that does not say otherwise.
+public struct StepDefaults: Sendable, Hashable {
+    public var timeoutMs: Int = 10 * 60 * 1000
+    public var retries: Int = 0
+    public var backoffMs: Int = 2000
+    public var env: [EnvEntry] = []
+    public var dir: Template?
+
+    public init() {}
+}
+
+public struct EnvEntry: Sendable, Hashable {
+    public var name: String
+    public var value: Template
+}
+
+/// What a step runs: an argv list (no shell), or a shell script the descriptor asked for.
+public enum CommandSpec: Sendable, Hashable {
+    case argv([Template])
+    case shell(Template)
+
+    public var templates: [Template] {
+        switch self {
+        case .argv(let items): return items
+        case .shell(let script): return [script]
+        }
+    }
+}
+
+/// A command with its own environment, directory and timeout (backup, inbound, rollback).
+public struct CommandBlock: Sendable, Hashable {
+    public var command: CommandSpec
+    public var env: [EnvEntry]
+    public var dir: Template?
+    public var timeoutMs: Int?
+    public var expect: Expectation
+    public var location: SourceLocation
+}
+
+/// What counts as success: allowed exit codes and checks on the output.
+public struct Expectation: Sendable, Hashable {
+    public var exitCodes: [Int32] = [0]
+    public var stdoutContains: [String] = []
+    public var stderrContains: [String] = []
+    public var stdoutMatches: [String] = []
+    public var stderrMatches: [String] = []
+    public var json: [JSONCheck] = []
+
+    public init() {}
+
+    public var isDefault: Bool { self == Expectation() }
+}
+
+/// `$.path` in the step's JSON stdout must equal a value (compared as text).
+public struct JSONCheck: Sendable, Hashable {
+    public var path: JSONPath
+    public var equals: String
+}
+
+public struct Step: Sendable, Hashable {
+    public var name: String
+    public var phase: Phase?
+    public var description: String?
+    public var command: CommandSpec
+    public var env: [EnvEntry]
+    public var dir: Template?
+    public var timeoutMs: Int?
+    public var retries: Int?
+    public var backoffMs: Int?
+    public var expect: Expectation
+    public var needs: [String]
+    public var needsLocation: SourceLocation?
+    public var when: StepCondition?
+    /// The question a person must answer yes to before this step runs.
+    public var confirm: String?
+    public var rollback: CommandBlock?
+    public var continueOnError: Bool
+    /// Safe to run again if a crash left it unclear whether it ran.
+    public var idempotent: Bool
+    public var location: SourceLocation
+}
+
+/// `backup:`: taken and verified before any migrate step, restorable by rollback.
+public struct BackupSpec: Sendable, Hashable {
+    public enum OnFailure: String, Sendable, Hashable { case restore, stop }
+    /// Where the artifact goes (`${backup.path}`); default `<state>/backups/<run id>.backup`.
+    public var path: Template?
+    public var take: CommandBlock
+    public var verify: CommandBlock
+    public var restore: CommandBlock
+    public var onFailure: OnFailure
+    public var location: SourceLocation
+}
+
+/// `inbound:`: the switch for inbound mail processing, guarded around every rollback.
+public struct InboundSpec: Sendable, Hashable {
+    public var disable: CommandBlock
+    public var enable: CommandBlock
+    public var status: StatusCheck
+    public var drain: DrainCheck?
+    public var location: SourceLocation
+}
+
+/// Runs a command; `enabled` / `disabled` expectations decide which state its output shows.
+public struct StatusCheck: Sendable, Hashable {
+    public var block: CommandBlock
+    public var enabled: Expectation?
+    public var disabled: Expectation?
+    /// How long to keep asking until the wanted state shows.
+    public var timeoutMs: Int
+    public var intervalMs: Int
+}
+
+/// Runs a command until `until` holds (the queue is empty), bounded by `timeout`.
+public struct DrainCheck: Sendable, Hashable {
+    public var block: CommandBlock
+    public var until: Expectation
+    public var timeoutMs: Int
+    public var intervalMs: Int
+}
+
+/// A step's `when:` as written, parsed, and where it stands.
+public struct StepCondition: Sendable, Hashable {
+    public var condition: Condition
+    public var source: String
+    public var location: SourceLocation
+}
+
+/// A checklist item only a person can confirm; it lands in reports as an unchecked box.
+public struct ManualItem: Sendable, Hashable {
+    public var text: String
+    public var section: String?
+}
+
+/// Seed 004's readiness score: each category rated 1…scale, passing at `pass`.
+public struct Readiness: Sendable, Hashable {
+    public var categories: [String]
+    public var scale: Int
+    public var pass: Int
+}

@@ -1,0 +1,104 @@
+/// What `up` would do, step by step, with every argument resolved and every secret masked.
+/// Encoded as JSON for machines (snake_case keys; stable and documented in README).
+public struct Plan: Codable, Sendable {
+    public var stack: String
+    public var environment: String
+    public var revision: String
+    public var revisionSubject: String
+    public var revisionAuthor: String
+    public var descriptorFiles: [String]
+    public var descriptorBlob: String
+    public var inputs: [PlanInput]
+    public var secrets: [PlanSecret]
+    /// What every step gets unless it says otherwise (`defaults:`).
+    public var defaults: PlanDefaults
+    public var phases: [PlanPhase]
+    public var rollback: [PlanStep]
+    public var inbound: PlanInbound?
+    public var manual: [PlanManualItem]
+    public var signoff: [String]
+    public var readiness: PlanReadiness?
+    public var warnings: [String]
+    public var diff: PlanDiff?
+
+    public var target: String { "\(stack)/\(environment)" }
+}
+
+public struct PlanInput: Codable, Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public var source: String
+}
+
+public struct PlanDefaults: Codable, Sendable, Hashable {
+    public var timeoutMs: Int
+    public var retries: Int
+    public var backoffMs: Int
+    public var env: [String: String]
+    public var dir: String?
+}
+
+public struct PlanSecret: Codable, Sendable, Hashable {
+    public var name: String
+    public var source: String
+    public var status: SecretStatus
+}
+
+public struct PlanPhase: Codable, Sendable {
+    public var name: String
+    /// Taken and verified before the phase's first step (migrate only).
+    public var backup: PlanBackup?
+    public var steps: [PlanStep]
+}
+
+public struct PlanStep: Codable, Sendable, Hashable {
+    public var name: String
+    /// The exact argv; a `shell:` step is `["/bin/sh", "-c", script]`.
+    public var argv: [String]
+    public var shell: Bool
+    public var env: [String: String]
+    public var dir: String?
+    public var timeoutMs: Int
+    public var retries: Int
+    public var backoffMs: Int
+    /// The steps this one waits for (explicit `needs`, or every earlier step).
+    public var after: [String]
+    /// Steps of the same wave may run at the same time.
+    public var wave: Int
+    public var when: String?
+    /// True when `when` is false for these inputs: the step will not run.
+    public var skipped: Bool
+    public var confirm: String?
+    public var rollbackArgv: [String]?
+    public var continueOnError: Bool
+    public var idempotent: Bool
+    /// What counts as success, in words.
+    public var expect: [String]
+}
+
+public struct PlanBackup: Codable, Sendable, Hashable {
+    public var path: String
+    public var take: [String]
+    public var verify: [String]
+    public var restore: [String]
+    public var onFailure: String
+}
+
+public struct PlanInbound: Codable, Sendable, Hashable {
+    public var disable: [String]
+    public var enable: [String]
+    public var status: [String]
+    public var drain: [String]?
+}
+
+public struct PlanManualItem: Codable, Sendable, Hashable {
+    public var item: String
+    public var section: String?
+}
+
+public struct PlanReadiness: Codable, Sendable, Hashable {
+    public var categories: [String]
+    public var scale: Int
+    public var pass: Int
+    public var maximum: Int
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Plans for people (text) and for machines (JSON).
+public enum PlanRenderer {
+    public static func json(_ plan: Plan) throws -> String {
+        try JSONOutput.encode(plan)
+    }
+
+    public static func text(_ plan: Plan) -> String {
+        var out: [String] = []
+        out.append("Plan for \(plan.target) at \(plan.revision.prefix(10)) \"\(plan.revisionSubject)\" (\(plan.revisionAuthor))")
+        let extends = plan.descriptorFiles.dropFirst()
+        out.append("descriptor: \(plan.descriptorFiles[0])" + (extends.isEmpty ? "" : " (extends \(extends.joined(separator: ", ")))")
+                   + ", blob \(plan.descriptorBlob.prefix(10))")
+        if !plan.inputs.isEmpty {
+            out.append("inputs:")
+            for input in plan.inputs { out.append("  \(input.name) = \(input.value)  (\(input.source))") }
+        }
+        if !plan.secrets.isEmpty {
+            out.append("secrets (values never shown):")
+            for secret in plan.secrets { out.append("  \(secret.name) from \(secret.source): \(secret.status.rawValue)") }
+        }
+        let d = plan.defaults
+        var every = ["timeout \(DurationValue.format(milliseconds: d.timeoutMs))"]
+        if d.retries > 0 { every.append("retries \(d.retries) (backoff \(DurationValue.format(milliseconds: d.backoffMs)))") }
+        if let dir = d.dir { every.append("in \(dir)") }
+        out.append("every step: " + every.joined(separator: "; "))
+        if !d.env.isEmpty {
+            out.append("every step's env: " + d.env.sorted { $0.key < $1.key }.map { "\($0.key)=\(ShellQuote.quote($0.value))" }.joined(separator: " "))
+        }
+        var number = 0
+        for phase in plan.phases {
+            out.append("")
+            out.append(phase.steps.isEmpty ? "\(phase.name): no steps" : "\(phase.name)")
+            if let backup = phase.backup {
+                out.append("      backup take    \(ShellQuote.join(backup.take))")
+                out.append("      backup verify  \(ShellQuote.join(backup.verify))")
+                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); restore command: \(ShellQuote.join(backup.restore)))")
+            }
+            let parallelWaves = Dictionary(grouping: phase.steps.filter { !$0.skipped }, by: \.wave).filter { $0.value.count > 1 }
+            for step in phase.steps {
+                number += 1
+                out += stepLines(step, defaults: d, number: number, parallel: parallelWaves[step.wave] != nil && !step.skipped)
+            }
+        }
+        if !plan.rollback.isEmpty {
+            out.append("")
+            out.append("rollback (stack-level, after each step's own rollback)")
+            for step in plan.rollback { out += stepLines(step, defaults: d, number: nil, parallel: false) }
+        }
+        if let inbound = plan.inbound {
+            out.append("")
+            out.append("inbound mail guard (around every rollback)")
+            out.append("  disable  \(ShellQuote.join(inbound.disable))")
+            out.append("  status   \(ShellQuote.join(inbound.status))")
+            if let drain = inbound.drain { out.append("  drain    \(ShellQuote.join(drain))") }
+            out.append("  enable   \(ShellQuote.join(inbound.enable))")
+        }
+        if !plan.manual.isEmpty {
+            out.append("")
+            out.append("manual checks (a person confirms these in the report)")
+            for item in plan.manual { out.append("  [ ] " + (item.section.map { "\($0): " } ?? "") + item.item) }
+        }
+        if !plan.signoff.isEmpty {
+            out.append("")
+            out.append("sign-off: \(plan.signoff.joined(separator: ", "))")
+        }
+        if let readiness = plan.readiness {
+            out.append("readiness: \(readiness.categories.joined(separator: ", ")), each 1–\(readiness.scale); passes at \(readiness.pass)/\(readiness.maximum)")
+        }
+        if let diff = plan.diff {
+            out.append("")
+            out += diffLines(diff)
+        }
+        for warning in plan.warnings {
+            out.append("warning: \(warning)")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// A step in three to six lines: what runs, then only what differs from `defaults`.
+    private static func stepLines(_ step: PlanStep, defaults: PlanDefaults, number: Int?, parallel: Bool) -> [String] {
+        let label = number.map { String(format: "%3d", $0) } ?? "  -"
+        let marker = step.skipped ? " skip" : parallel ? " ∥\(step.wave)" : "    "
+        var lines = ["\(label)\(marker)  \(step.name)"]
+        let indent = "          "
+        lines.append(indent + (step.shell ? "shell: \(step.argv.last ?? "")" : ShellQuote.join(step.argv)))
+        var notes: [String] = []
+        if let when = step.when { notes.append("when \(when)" + (step.skipped ? " → false, skipped" : "")) }
+        if step.retries != defaults.retries || step.backoffMs != defaults.backoffMs, step.retries > 0 {
+            notes.append("retries \(step.retries) (backoff \(DurationValue.format(milliseconds: step.backoffMs)))")
+        }
+        if step.timeoutMs != defaults.timeoutMs { notes.append("timeout \(DurationValue.format(milliseconds: step.timeoutMs))") }
+        if step.expect != ["exit 0"] { notes.append("expect " + step.expect.joined(separator: ", ")) }
+        if let dir = step.dir, dir != defaults.dir { notes.append("in \(dir)") }
+        if step.idempotent { notes.append("idempotent") }
+        if step.continueOnError { notes.append("continues on error") }
+        if !notes.isEmpty { lines.append(indent + notes.joined(separator: "; ")) }
+        let ownEnv = step.env.filter { defaults.env[$0.key] != $0.value }
+        if !ownEnv.isEmpty {
+            lines.append(indent + "env " + ownEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\(ShellQuote.quote($0.value))" }.joined(separator: " "))
+        }
+        if let confirm = step.confirm { lines.append(indent + "asks: \(confirm)") }
+        if let rollback = step.rollbackArgv { lines.append(indent + "undo: \(ShellQuote.join(rollback))") }
+        return lines
+    }
+
+    static func diffLines(_ diff: PlanDiff) -> [String] {
+        var out = ["changes since \(diff.against.prefix(10)) \"\(diff.againstSubject)\":"]
+        if diff.changes.isEmpty { out.append("  none: the plans are the same") }
+        for change in diff.changes {
+            switch change.change {
+            case .added: out.append("  + \(change.section)/\(change.name)" + (change.fields.first?.after.map { ": \($0)" } ?? ""))
+            case .removed: out.append("  - \(change.section)/\(change.name)" + (change.fields.first?.before.map { ": \($0)" } ?? ""))
+            case .changed:
+                out.append("  ~ \(change.section)/\(change.name)")
+                for field in change.fields {
+                    out.append("      \(field.field): \(field.before ?? "(none)") → \(field.after ?? "(none)")")
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Stable JSON: sorted keys, snake_case, slashes unescaped.
+public enum JSONOutput {
+    public static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,152 @@
+/// Everything a plan needs besides the descriptor: the pinned revision and what the person
+/// supplied. No I/O happens in planning.
+public struct PlanContext: Sendable {
+    public var revision: String
+    public var revisionSubject: String
+    public var revisionAuthor: String
+    public var descriptorBlob: String
+    public var inputs: [ResolvedInput]
+    public var secrets: [ResolvedSecret]
+    public var environment: [String: String]
+    public var stateDirectory: String
+    public var runID: String
+    public var operatorName: String
+
+    public init(revision: String, revisionSubject: String, revisionAuthor: String, descriptorBlob: String,
+                inputs: [ResolvedInput], secrets: [ResolvedSecret], environment: [String: String],
+                stateDirectory: String, runID: String, operatorName: String) {
+        self.revision = revision
+        self.revisionSubject = revisionSubject
+        self.revisionAuthor = revisionAuthor
+        self.descriptorBlob = descriptorBlob
+        self.inputs = inputs
+        self.secrets = secrets
+        self.environment = environment
+        self.stateDirectory = stateDirectory
+        self.runID = runID
+        self.operatorName = operatorName
+    }
+}
+
+/// Descriptor + context → `Plan`: resolves every argument, applies defaults, evaluates `when`,
+/// orders each phase into waves from `needs`.
+public enum Planner {
+    public static func plan(_ d: StackDescriptor, _ context: PlanContext) -> (plan: Plan, diagnostics: [Diagnostic]) {
+        let inputValues = Dictionary(context.inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })
+        let run: [String: String] = [
+            "id": context.runID, "revision": context.revision, "short_revision": String(context.revision.prefix(7)),
+            "stack": d.stack, "environment": d.environment, "target": d.target,
+            "operator": context.operatorName, "state_dir": context.stateDirectory, "kind": "up",
+        ]
+        var interpolator = Interpolator(inputs: inputValues, secrets: [:], environment: context.environment,
+                                        run: run, backupPath: nil, mode: .mask)
+        if let backup = d.backup {
+            interpolator.backupPath = backup.path.map { interpolator.render($0) }
+                ?? "\(context.stateDirectory)/backups/\(d.stack)-\(d.environment)-\(context.runID).backup"
+        }
+        let lookup: (Reference) -> String? = { reference in
+            reference.namespace == "inputs" ? inputValues[reference.name] : context.environment[reference.name]
+        }
+
+        var phases: [PlanPhase] = []
+        for phase in Phase.allCases {
+            let steps = plannedSteps(d.steps(in: phase), d, &interpolator, lookup)
+            var backup: PlanBackup? = nil
+            if phase == .migrate, !steps.isEmpty, let spec = d.backup {
+                backup = PlanBackup(path: interpolator.backupPath ?? "",
+                                    take: interpolator.render(spec.take.command),
+                                    verify: interpolator.render(spec.verify.command),
+                                    restore: interpolator.render(spec.restore.command),
+                                    onFailure: spec.onFailure.rawValue)
+            }
+            phases.append(PlanPhase(name: phase.rawValue, backup: backup, steps: steps))
+        }
+        let rollback = plannedSteps(d.rollback, d, &interpolator, lookup)
+        let inbound = d.inbound.map { spec in
+            PlanInbound(disable: interpolator.render(spec.disable.command), enable: interpolator.render(spec.enable.command),
+                        status: interpolator.render(spec.status.block.command),
+                        drain: spec.drain.map { interpolator.render($0.block.command) })
+        }
+        var defaultEnv: [String: String] = [:]
+        for entry in d.defaults.env { defaultEnv[entry.name] = interpolator.render(entry.value) }
+        let defaults = PlanDefaults(timeoutMs: d.defaults.timeoutMs, retries: d.defaults.retries, backoffMs: d.defaults.backoffMs,
+                                    env: defaultEnv, dir: d.defaults.dir.map { interpolator.render($0) })
+        let plan = Plan(
+            stack: d.stack, environment: d.environment, revision: context.revision,
+            revisionSubject: context.revisionSubject, revisionAuthor: context.revisionAuthor,
+            descriptorFiles: d.files, descriptorBlob: context.descriptorBlob,
+            inputs: context.inputs.map { PlanInput(name: $0.name, value: $0.value, source: $0.source.rawValue) },
+            secrets: context.secrets.map { PlanSecret(name: $0.name, source: $0.source, status: $0.status) },
+            defaults: defaults,
+            phases: phases, rollback: rollback, inbound: inbound,
+            manual: d.manual.map { PlanManualItem(item: $0.text, section: $0.section) },
+            signoff: d.signoff,
+            readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.categories.count * $0.scale) },
+            warnings: [], diff: nil)
+        return (plan, interpolator.problems)
+    }
+
+    private static func plannedSteps(_ steps: [Step], _ d: StackDescriptor, _ interpolator: inout Interpolator,
+                                     _ lookup: (Reference) -> String?) -> [PlanStep] {
+        let after = dependencies(steps)
+        let waves = self.waves(steps, after: after)
+        return steps.map { step in
+            var env: [String: String] = [:]
+            for entry in d.defaults.env { env[entry.name] = interpolator.render(entry.value) }
+            for entry in step.env { env[entry.name] = interpolator.render(entry.value) }
+            return PlanStep(
+                name: step.name,
+                argv: interpolator.render(step.command),
+                shell: { if case .shell = step.command { return true } else { return false } }(),
+                env: env,
+                dir: (step.dir ?? d.defaults.dir).map { interpolator.render($0) },
+                timeoutMs: step.timeoutMs ?? d.defaults.timeoutMs,
+                retries: step.retries ?? d.defaults.retries,
+                backoffMs: step.backoffMs ?? d.defaults.backoffMs,
+                after: after[step.name] ?? [],
+                wave: waves[step.name] ?? 0,
+                when: step.when?.source,
+                skipped: step.when.map { !$0.condition.evaluate(lookup) } ?? false,
+                confirm: step.confirm,
+                rollbackArgv: step.rollback.map { interpolator.render($0.command) },
+                continueOnError: step.continueOnError,
+                idempotent: step.idempotent,
+                expect: describe(step.expect))
+        }
+    }
+
+    /// A step with `needs` waits for exactly those; a step without waits for every step
+    /// declared before it. So a phase runs in declared order unless `needs` says otherwise.
+    public static func dependencies(_ steps: [Step]) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for (index, step) in steps.enumerated() {
+            result[step.name] = step.needsLocation != nil ? step.needs : steps[..<index].map(\.name)
+        }
+        return result
+    }
+
+    /// Wave 0 has no dependencies; every other step is one wave after its latest dependency.
+    static func waves(_ steps: [Step], after: [String: [String]]) -> [String: Int] {
+        var wave: [String: Int] = [:]
+        func compute(_ name: String, _ depth: Int) -> Int {
+            if let known = wave[name] { return known }
+            guard depth <= steps.count else { return 0 }
+            let value = (after[name] ?? []).map { compute($0, depth + 1) + 1 }.max() ?? 0
+            wave[name] = value
+            return value
+        }
+        for step in steps { _ = compute(step.name, 0) }
+        return wave
+    }
+
+    static func describe(_ e: Expectation) -> [String] {
+        var out: [String] = []
+        out.append(e.exitCodes == [0] ? "exit 0" : "exit in \(e.exitCodes.map(String.init).joined(separator: ", "))")
+        out += e.stdoutContains.map { "stdout contains \"\($0)\"" }
+        out += e.stderrContains.map { "stderr contains \"\($0)\"" }
+        out += e.stdoutMatches.map { "stdout matches /\($0)/" }
+        out += e.stderrMatches.map { "stderr matches /\($0)/" }
+        out += e.json.map { "\($0.path) == \($0.equals)" }
+        return out
+    }
+}

@@ -1,0 +1,76 @@
+/// The stacks and environments a revision holds: `stacks/<stack>/<environment>.yaml`. Files
+/// whose name starts with `_` (such as `_base.yaml`) are shared parts, not environments.
+public struct StackCatalog: Sendable {
+    public struct Entry: Hashable, Sendable, Comparable {
+        public let stack: String
+        public let environment: String
+        public var target: String { "\(stack)/\(environment)" }
+        public var path: String { StackCatalog.path(stack: stack, environment: environment) }
+
+        public init(stack: String, environment: String) {
+            self.stack = stack
+            self.environment = environment
+        }
+
+        public static func < (a: Entry, b: Entry) -> Bool { (a.stack, a.environment) < (b.stack, b.environment) }
+    }
+
+    public let entries: [Entry]
+
+    public init(entries: [Entry]) {
+        self.entries = entries.sorted()
+    }
+
+    public static let directory = "stacks"
+
+    public static func path(stack: String, environment: String) -> String {
+        "\(directory)/\(stack)/\(environment).yaml"
+    }
+
+    /// The environment a file name stands for, or nil when it is not one.
+    public static func environment(fromFileName name: String) -> String? {
+        guard !name.hasPrefix("_"), !name.hasPrefix(".") else { return nil }
+        for suffix in [".yaml", ".yml"] where name.hasSuffix(suffix) {
+            let base = String(name.dropLast(suffix.count))
+            return base.isEmpty ? nil : base
+        }
+        return nil
+    }
+
+    public enum ResolveError: Error, Equatable, CustomStringConvertible {
+        case unknown(String, suggestion: String?, known: [String])
+        case ambiguous(String, candidates: [String])
+        case empty
+
+        public var description: String {
+            switch self {
+            case let .unknown(target, suggestion, known):
+                let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
+                let list = known.isEmpty ? "" : " Targets here: \(known.joined(separator: ", "))."
+                return "no stack environment '\(target)'.\(hint)\(list)"
+            case let .ambiguous(target, candidates):
+                return "'\(target)' is an environment of several stacks: \(candidates.joined(separator: ", ")). Name one as STACK/ENV."
+            case .empty:
+                return "this revision has no stacks (expected files like stacks/<stack>/<environment>.yaml)"
+            }
+        }
+    }
+
+    /// `ENV` when exactly one stack has that environment, else `STACK/ENV`.
+    public func resolve(_ target: String) -> Result<Entry, ResolveError> {
+        guard !entries.isEmpty else { return .failure(.empty) }
+        let parts = target.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let matches: [Entry]
+        if parts.count == 2 {
+            matches = entries.filter { $0.stack == parts[0] && $0.environment == parts[1] }
+        } else if parts.count == 1 {
+            matches = entries.filter { $0.environment == parts[0] }
+        } else {
+            matches = []
+        }
+        if matches.count == 1 { return .success(matches[0]) }
+        if matches.count > 1 { return .failure(.ambiguous(target, candidates: matches.map(\.target))) }
+        let names = entries.map(\.target) + Set(entries.map(\.environment)).sorted()
+        return .failure(.unknown(target, suggestion: Suggestion.closest(to: target, in: names), known: entries.map(\.target)))
+    }
+}

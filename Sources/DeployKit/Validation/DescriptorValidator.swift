@@ -1,0 +1,180 @@
+/// Checks what a single key cannot: step names unique, `needs` pointing at steps of the same
+/// phase without cycles, a backup wherever there are migrations, and every `${…}` and `when`
+/// reference naming something the descriptor declares.
+struct DescriptorValidator {
+    static let runFields = ["id", "revision", "short_revision", "stack", "environment", "target", "operator", "state_dir", "kind"]
+    static let namespaces = ["inputs", "secrets", "env", "run", "backup"]
+
+    let descriptor: StackDescriptor
+    private var diagnostics: [Diagnostic] = []
+
+    init(descriptor: StackDescriptor) {
+        self.descriptor = descriptor
+    }
+
+    func check() -> [Diagnostic] {
+        var copy = self
+        copy.checkUniqueNames()
+        for phase in Phase.allCases { copy.checkNeeds(descriptor.steps(in: phase), phase: phase) }
+        copy.checkNeeds(descriptor.rollback, phase: nil)
+        copy.checkBackup()
+        copy.checkReferences()
+        return copy.diagnostics
+    }
+
+    private mutating func error(_ message: String, at location: SourceLocation) {
+        diagnostics.append(.error(message, at: location))
+    }
+
+    private mutating func checkUniqueNames() {
+        for group in [Phase.allCases.flatMap { descriptor.steps(in: $0) }, descriptor.rollback] {
+            var first: [String: Step] = [:]
+            for step in group {
+                if let earlier = first[step.name] {
+                    error("duplicate step name '\(step.name)' (first defined at \(earlier.location))", at: step.location)
+                } else {
+                    first[step.name] = step
+                }
+            }
+        }
+    }
+
+    private mutating func checkNeeds(_ steps: [Step], phase: Phase?) {
+        let names = steps.map(\.name)
+        let container = phase.map { "phase '\($0.rawValue)'" } ?? "'rollback'"
+        for step in steps {
+            let at = step.needsLocation ?? step.location
+            for need in step.needs {
+                if need == step.name {
+                    error("step '\(step.name)' needs itself", at: at)
+                } else if !names.contains(need) {
+                    if let other = descriptor.allSteps.first(where: { $0.name == need }) {
+                        let where_ = other.phase.map { "phase '\($0.rawValue)'" } ?? "'rollback'"
+                        error("step '\(step.name)' needs '\(need)', which is in \(where_); 'needs' orders steps within one phase (phases already run in order)", at: at)
+                    } else {
+                        error("step '\(step.name)' needs '\(need)', which is not a step of \(container)\(Suggestion.hint(for: need, in: names))", at: at)
+                    }
+                }
+            }
+        }
+        if let cycle = Self.findCycle(steps) {
+            let start = steps.first { $0.name == cycle[0] }!
+            error("'needs' cycle: \(cycle.joined(separator: " → "))", at: start.location)
+        }
+    }
+
+    /// The first cycle through `needs`, as names with the first repeated at the end.
+    static func findCycle(_ steps: [Step]) -> [String]? {
+        let needs = Dictionary(steps.map { ($0.name, $0.needs) }, uniquingKeysWith: { a, _ in a })
+        var state: [String: Int] = [:] // 1 visiting, 2 done
+        var stack: [String] = []
+        func visit(_ name: String) -> [String]? {
+            if state[name] == 2 { return nil }
+            if state[name] == 1 {
+                let start = stack.firstIndex(of: name)!
+                return Array(stack[start...]) + [name]
+            }
+            state[name] = 1
+            stack.append(name)
+            for next in needs[name] ?? [] where needs[next] != nil && next != name {
+                if let cycle = visit(next) { return cycle }
+            }
+            stack.removeLast()
+            state[name] = 2
+            return nil
+        }
+        for step in steps {
+            if let cycle = visit(step.name) { return cycle }
+        }
+        return nil
+    }
+
+    private mutating func checkBackup() {
+        let migrate = descriptor.steps(in: .migrate)
+        if !migrate.isEmpty, descriptor.backup == nil {
+            error("phase 'migrate' has \(migrate.count) step(s) but the descriptor has no 'backup:' block; a migration always runs after a verified backup (give backup.take, backup.verify and backup.restore)", at: migrate[0].location)
+        }
+    }
+
+    // MARK: - References
+
+    private mutating func checkReferences() {
+        let d = descriptor
+        for entry in d.defaults.env { checkTemplate(entry.value) }
+        if let dir = d.defaults.dir { checkTemplate(dir) }
+        for step in d.allSteps {
+            checkCommand(step.command, env: step.env, dir: step.dir)
+            if let rollback = step.rollback { checkBlock(rollback) }
+            if let when = step.when {
+                for reference in when.condition.references { checkConditionReference(reference, in: step, at: when.location) }
+            }
+        }
+        if let backup = d.backup {
+            if let path = backup.path { checkTemplate(path, allowBackup: false) }
+            [backup.take, backup.verify, backup.restore].forEach { checkBlock($0) }
+        }
+        if let inbound = d.inbound {
+            [inbound.disable, inbound.enable, inbound.status.block].forEach { checkBlock($0) }
+            if let drain = inbound.drain { checkBlock(drain.block) }
+        }
+    }
+
+    private mutating func checkBlock(_ block: CommandBlock) {
+        checkCommand(block.command, env: block.env, dir: block.dir)
+    }
+
+    private mutating func checkCommand(_ command: CommandSpec, env: [EnvEntry], dir: Template?) {
+        command.templates.forEach { checkTemplate($0) }
+        env.forEach { checkTemplate($0.value) }
+        if let dir { checkTemplate(dir) }
+    }
+
+    private mutating func checkTemplate(_ template: Template, allowBackup: Bool = true) {
+        for reference in template.references {
+            if let problem = problem(with: reference, allowBackup: allowBackup) {
+                error(problem, at: template.location)
+            }
+        }
+    }
+
+    private func problem(with reference: Reference, allowBackup: Bool) -> String? {
+        let d = descriptor
+        switch reference.namespace {
+        case "inputs":
+            let names = d.inputs.map(\.name)
+            return names.contains(reference.name) ? nil
+                : "unknown input '\(reference.name)' in ${\(reference)}\(Suggestion.hint(for: reference.name, in: names)); declare it under 'inputs:'"
+        case "secrets":
+            let names = d.secrets.map(\.name)
+            return names.contains(reference.name) ? nil
+                : "unknown secret '\(reference.name)' in ${\(reference)}\(Suggestion.hint(for: reference.name, in: names)); declare it under 'secrets:'"
+        case "env":
+            return Reference.isIdentifier(reference.name) ? nil : "'\(reference.name)' in ${\(reference)} is not an environment variable name"
+        case "run":
+            return Self.runFields.contains(reference.name) ? nil
+                : "unknown run field '\(reference.name)' in ${\(reference)}\(Suggestion.hint(for: reference.name, in: Self.runFields)); known: \(Self.runFields.joined(separator: ", "))"
+        case "backup":
+            if reference.name != "path" { return "unknown backup field '\(reference.name)' in ${\(reference)}; only ${backup.path} exists" }
+            if !allowBackup { return "backup.path cannot refer to itself" }
+            return d.backup == nil ? "${backup.path} is used but the descriptor has no 'backup:' block" : nil
+        default:
+            return "unknown namespace '\(reference.namespace)' in ${\(reference)}\(Suggestion.hint(for: reference.namespace, in: Self.namespaces)); use inputs, secrets, env, run or backup"
+        }
+    }
+
+    private mutating func checkConditionReference(_ reference: Reference, in step: Step, at location: SourceLocation) {
+        switch reference.namespace {
+        case "inputs":
+            let names = descriptor.inputs.map(\.name)
+            if !names.contains(reference.name) {
+                error("'when' of step '\(step.name)' uses unknown input '\(reference.name)'\(Suggestion.hint(for: reference.name, in: names))", at: location)
+            }
+        case "env":
+            break
+        case "secrets":
+            error("'when' of step '\(step.name)' cannot depend on a secret ('\(reference)'); conditions are printed in plans and reports", at: location)
+        default:
+            error("'when' of step '\(step.name)' uses '\(reference)'; conditions may use inputs.NAME and env.NAME", at: location)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Yams
+
+/// A YAML tree that remembers where every node came from, including which file: descriptors
+/// merge several files through `extends`, and every error must still point at the right one.
+public indirect enum YAMLNode: Sendable {
+    case scalar(Scalar)
+    case mapping([Pair], SourceLocation)
+    case sequence([YAMLNode], SourceLocation)
+
+    public struct Scalar: Sendable {
+        public let value: String
+        /// Unquoted in the source: only plain scalars can be null, booleans or numbers.
+        public let plain: Bool
+        public let location: SourceLocation
+
+        public var isNull: Bool { plain && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL") }
+    }
+
+    public struct Pair: Sendable {
+        public let key: String
+        public let keyLocation: SourceLocation
+        public var value: YAMLNode
+    }
+
+    public var location: SourceLocation {
+        switch self {
+        case .scalar(let s): return s.location
+        case .mapping(_, let l), .sequence(_, let l): return l
+        }
+    }
+
+    /// What a person calls this kind of node, for type errors.
+    public var kindName: String {
+        switch self {
+        case .scalar(let s): return s.isNull ? "nothing" : "a scalar"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        }
+    }
+
+    public var isNull: Bool {
+        if case .scalar(let s) = self { return s.isNull }
+        return false
+    }
+
+    /// The pair for `key` in a mapping.
+    public subscript(key: String) -> YAMLNode? {
+        guard case .mapping(let pairs, _) = self else { return nil }
+        return pairs.first { $0.key == key }?.value
+    }
+
+    public var pairs: [Pair]? {
+        if case .mapping(let pairs, _) = self { return pairs }
+        return nil
+    }
+}
+
+/// Parses YAML text into a located tree; syntax errors become diagnostics with line and column.
+public enum YAMLReader {
+    public static func parse(_ text: String, file: String) -> Result<YAMLNode?, Diagnostic> {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            return .failure(diagnostic(for: error, file: file))
+        } catch {
+            return .failure(.error("cannot parse YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1)))
+        }
+        guard let root else { return .success(nil) }
+        return convert(root, file: file).map { Optional($0) }
+    }
+
+    private static func convert(_ node: Node, file: String) -> Result<YAMLNode, Diagnostic> {
+        let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        switch node {
+        case .scalar(let scalar):
+            return .success(.scalar(.init(value: scalar.string, plain: scalar.style == .plain, location: location)))
+        case .mapping(let mapping):
+            var pairs: [YAMLNode.Pair] = []
+            for (key, value) in mapping {
+                let keyLocation = SourceLocation(file: file, line: key.mark?.line ?? 1, column: key.mark?.column ?? 1)
+                guard case .scalar(let keyScalar) = key else {
+                    return .failure(.error("a mapping key must be a plain name, not \(key.isMapping ? "a mapping" : "a list")", at: keyLocation))
+                }
+                if keyScalar.string == "<<" {
+                    return .failure(.error("YAML merge keys ('<<') are not supported; use `extends:` to share a base descriptor", at: keyLocation))
+                }
+                switch convert(value, file: file) {
+                case .success(let converted): pairs.append(.init(key: keyScalar.string, keyLocation: keyLocation, value: converted))
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return .success(.mapping(pairs, location))
+        case .sequence(let sequence):
+            var items: [YAMLNode] = []
+            for item in sequence {
+                switch convert(item, file: file) {
+                case .success(let converted): items.append(converted)
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return .success(.sequence(items, location))
+        case .alias:
+            return .failure(.error("YAML aliases are not supported here", at: location))
+        }
+    }
+
+    private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+            return .error("invalid YAML: \(detail)", at: at(mark))
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return .error("duplicate key \(names) in the same mapping", at: at(context.mark))
+        case let .reader(problem, _, _, _):
+            return .error("cannot read the file as UTF-8 YAML: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
+        default:
+            return .error("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+    }
+}
+
+private extension Node {
+    var isMapping: Bool { if case .mapping = self { return true } else { return false } }
+}

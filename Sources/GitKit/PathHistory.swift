@@ -1,0 +1,168 @@
+import CGit2
+
+extension Repository {
+    /// The commits that changed any of `paths`, newest first, starting at `start`: the list
+    /// `git log --format=%H -- PATHS` prints (default history simplification, no rename
+    /// following).
+    ///
+    /// It mirrors git's walk: commits leave a queue ordered by committer time (first come
+    /// first out among equals); a merge that matches one of its parents on the paths follows
+    /// only that parent and is not shown; a merge that matches none is shown and follows all;
+    /// a root commit is shown when the paths exist in it.
+    public func history(of paths: [String], from start: ObjectID, limit: Int? = nil) throws -> [CommitInfo] {
+        var walk = PathHistoryWalk(repository: self, paths: paths)
+        return try walk.run(from: start, limit: limit ?? Int.max)
+    }
+}
+
+/// One walk's state: the queue, what it has seen, and memoised path lookups.
+struct PathHistoryWalk {
+    /// What a path is in one commit: the object and its mode (a chmod counts as a change).
+    struct Entry: Hashable {
+        let id: ObjectID
+        let mode: UInt32
+    }
+
+    private let repository: Repository
+    /// Each path split into NUL-terminated components.
+    private let components: [[[CChar]]]
+    /// Per path, per depth: what the rest of the path is below a given tree.
+    private var below: [[[ObjectID: Entry?]]]
+    /// Per commit: the paths' entries in its tree.
+    private var states: [ObjectID: [Entry?]] = [:]
+    private var seen: Set<ObjectID> = []
+    private var queue = CommitQueue()
+
+    init(repository: Repository, paths: [String]) {
+        self.repository = repository
+        components = paths.map { path in
+            path.split(separator: "/").map { Array(String($0).utf8CString) }
+        }
+        below = components.map { Array(repeating: [:], count: $0.count) }
+    }
+
+    mutating func run(from start: ObjectID, limit: Int) throws -> [CommitInfo] {
+        var shown: [CommitInfo] = []
+        guard limit > 0 else { return shown }
+        try enqueue(start)
+        while let next = queue.pop() {
+            let show = try repository.withCommit(next) { commit -> CommitInfo? in
+                let state = try self.state(of: commit)
+                let parentCount = git_commit_parentcount(commit)
+                if parentCount == 0 {
+                    return state.contains { $0 != nil } ? Repository.info(of: commit) : nil
+                }
+                var follow: [ObjectID] = []
+                var sameAsParent = false
+                for index in 0..<parentCount {
+                    let parent = ObjectID(git_commit_parent_id(commit, index))
+                    if try self.state(ofCommit: parent) == state {
+                        follow = [parent]
+                        sameAsParent = true
+                        break
+                    }
+                    follow.append(parent)
+                }
+                for parent in follow { try self.enqueue(parent) }
+                return sameAsParent ? nil : Repository.info(of: commit)
+            }
+            if let show {
+                shown.append(show)
+                if shown.count >= limit { break }
+            }
+        }
+        return shown
+    }
+
+    private mutating func enqueue(_ id: ObjectID) throws {
+        guard seen.insert(id).inserted else { return }
+        let time = try repository.withCommit(id) { git_commit_time($0) }
+        queue.push(id, time: time)
+    }
+
+    private mutating func state(ofCommit id: ObjectID) throws -> [Entry?] {
+        if let known = states[id] { return known }
+        return try repository.withCommit(id) { try state(of: $0) }
+    }
+
+    private mutating func state(of commit: OpaquePointer) throws -> [Entry?] {
+        let id = ObjectID(git_commit_id(commit))
+        if let known = states[id] { return known }
+        let root = ObjectID(git_commit_tree_id(commit))
+        var result: [Entry?] = []
+        result.reserveCapacity(components.count)
+        for path in components.indices {
+            result.append(try entry(path: path, depth: 0, tree: root))
+        }
+        states[id] = result
+        return result
+    }
+
+    /// The entry of path number `path` from component `depth` on, inside `tree`.
+    private mutating func entry(path: Int, depth: Int, tree: ObjectID) throws -> Entry? {
+        if let known = below[path][depth][tree] { return known }
+        var oid = tree.gitOID
+        var treeHandle: OpaquePointer?
+        try check(git_tree_lookup(&treeHandle, repository.handle, &oid), "git_tree_lookup")
+        let found: (ObjectID, UInt32, Bool)? = components[path][depth].withUnsafeBufferPointer { name in
+            guard let entry = git_tree_entry_byname(treeHandle, name.baseAddress) else { return nil }
+            return (ObjectID(git_tree_entry_id(entry)),
+                    git_tree_entry_filemode(entry).rawValue,
+                    git_tree_entry_type(entry) == GIT_OBJECT_TREE)
+        }
+        git_tree_free(treeHandle)
+        var result: Entry? = nil
+        if let (id, mode, isTree) = found {
+            if depth == components[path].count - 1 {
+                result = Entry(id: id, mode: mode)
+            } else if isTree {
+                result = try entry(path: path, depth: depth + 1, tree: id)
+            }
+        }
+        below[path][depth][tree] = .some(result)
+        return result
+    }
+}
+
+/// Commits ordered newest first by committer time; equal times leave in arrival order, as
+/// in git's `commit_list_insert_by_date`.
+struct CommitQueue {
+    private var heap: [(id: ObjectID, time: Int64, order: Int)] = []
+    private var arrivals = 0
+
+    mutating func push(_ id: ObjectID, time: Int64) {
+        heap.append((id, time, arrivals))
+        arrivals += 1
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> ObjectID? {
+        guard !heap.isEmpty else { return nil }
+        let top = heap[0].id
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var best = parent
+                if left < heap.count && precedes(heap[left], heap[best]) { best = left }
+                if right < heap.count && precedes(heap[right], heap[best]) { best = right }
+                if best == parent { break }
+                heap.swapAt(parent, best)
+                parent = best
+            }
+        }
+        return top
+    }
+
+    private func precedes(_ a: (id: ObjectID, time: Int64, order: Int), _ b: (id: ObjectID, time: Int64, order: Int)) -> Bool {
+        a.time != b.time ? a.time > b.time : a.order < b.order
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import DeployKit
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show the exact steps `up` would run for a target, secrets masked.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var revision: RevisionOption
+    @OptionGroup var inputs: InputOptions
+    @Option(help: "text or json") var format: OutputFormat = .text
+    @Option(help: ArgumentHelp("Also list step changes since this revision.", valueName: "rev")) var against: String?
+    @Argument(help: "ENV or STACK/ENV.") var target: String
+
+    func run() async throws {
+        let ws = try workspace.open()
+        let plan = try PlanAction(workspace: ws).run(target: target, revision: revision.rev,
+                                                     supply: try inputs.supply(environment: ws.environment), against: against)
+        switch format {
+        case .json: Terminal.out(try PlanRenderer.json(plan))
+        case .text: Terminal.out(PlanRenderer.text(plan))
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import DeployKit
+
+struct RevisionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revisions",
+        abstract: "List the commits that changed a target's descriptor (or a file it extends), newest first.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var revision: RevisionOption
+    @Option(help: "text or json") var format: OutputFormat = .text
+    @Option(help: "At most this many commits.") var limit: Int?
+    @Argument(help: "ENV or STACK/ENV.") var target: String
+
+    func run() async throws {
+        let (paths, entries) = try RevisionsAction(workspace: try workspace.open())
+            .run(target: target, revision: revision.rev, limit: limit)
+        switch format {
+        case .json:
+            Terminal.out(try JSONOutput.encode(entries))
+        case .text:
+            Terminal.line("commits that changed \(paths.joined(separator: ", ")) (newest first):")
+            for entry in entries {
+                Terminal.line("\(entry.commit.prefix(10))  \(entry.time)  \(entry.author)  \(entry.subject)")
+            }
+            if entries.isEmpty { Terminal.line("(none)") }
+        }
+    }
+}
