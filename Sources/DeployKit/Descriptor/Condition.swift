@@ -43,18 +43,18 @@ public indirect enum Condition: Hashable, Sendable {
     public static func parse(_ text: String) -> Result<Condition, TemplateError> {
         var parser = ConditionParser(tokens: [], position: 0)
         switch ConditionParser.tokenize(text) {
-        case .failure(let error): return .failure(error)
+        case .failure(let error): return .failure(TemplateError(message: "\(error.message) in condition \"\(text)\""))
         case .success(let tokens): parser.tokens = tokens
         }
-        guard !parser.tokens.isEmpty else { return .failure(TemplateError(message: "empty condition")) }
+        guard !parser.tokens.isEmpty else { return .failure(TemplateError(message: "'when' is empty")) }
         do {
             let condition = try parser.parseOr()
             if parser.position < parser.tokens.count {
-                throw TemplateError(message: "unexpected '\(parser.tokens[parser.position].text)' in condition \"\(text)\"")
+                throw TemplateError(message: "unexpected '\(parser.tokens[parser.position].text)'")
             }
             return .success(condition)
         } catch let error as TemplateError {
-            return .failure(TemplateError(message: error.message.contains(text) ? error.message : "\(error.message) in condition \"\(text)\""))
+            return .failure(TemplateError(message: "\(error.message) in condition \"\(text)\""))
         } catch {
             return .failure(TemplateError(message: "\(error)"))
         }
@@ -91,7 +91,7 @@ private struct ConditionParser {
                 var j = i + 1
                 var value = ""
                 while j < chars.count && chars[j] != c { value.append(chars[j]); j += 1 }
-                guard j < chars.count else { return .failure(TemplateError(message: "unterminated string in condition \"\(text)\"")) }
+                guard j < chars.count else { return .failure(TemplateError(message: "unterminated string")) }
                 tokens.append(Token(text: value, isString: true))
                 i = j + 1
                 continue
@@ -107,7 +107,7 @@ private struct ConditionParser {
             while i < chars.count, chars[i].isLetter || chars[i].isNumber || "_.-".contains(chars[i]) {
                 word.append(chars[i]); i += 1
             }
-            guard !word.isEmpty else { return .failure(TemplateError(message: "unexpected '\(c)' in condition \"\(text)\"")) }
+            guard !word.isEmpty else { return .failure(TemplateError(message: "unexpected '\(c)'")) }
             tokens.append(Token(text: word, isString: false))
         }
         return .success(tokens)

@@ -103,7 +103,7 @@ struct DescriptorDecoder {
         }
     }
 
-    private func checkIdentifier(_ name: String, _ what: String, at location: SourceLocation) -> Bool {
+    private func checkIdentifier(_ name: String, _ what: String, at location: FileLocation) -> Bool {
         if Reference.isIdentifier(name) { return true }
         reader.error("'\(name)' is not a valid \(what): use letters, digits and '_', starting with a letter", at: location)
         return false

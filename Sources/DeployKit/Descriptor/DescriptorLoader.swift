@@ -39,7 +39,7 @@ public struct DescriptorLoader {
 
     /// The file at `path` merged over everything it extends, and the files involved.
     private func chain(_ path: String, visited: [String], diagnostics: inout [Diagnostic],
-                       extendsAt: SourceLocation? = nil) -> (YAMLNode, [String])? {
+                       extendsAt: FileLocation? = nil) -> (YAMLNode, [String])? {
         let text: String?
         do {
             text = try read(path)
@@ -58,7 +58,7 @@ public struct DescriptorLoader {
             diagnostics.append(error)
             return nil
         case .success(nil):
-            diagnostics.append(.error("the descriptor is empty", at: SourceLocation(file: path, line: 1, column: 1)))
+            diagnostics.append(.error("the descriptor is empty", at: FileLocation(file: path, line: 1, column: 1)))
             return nil
         case .success(let node?):
             root = node

@@ -3,11 +3,11 @@
 final class NodeReader {
     private(set) var diagnostics: [Diagnostic] = []
 
-    func error(_ message: String, at location: SourceLocation) {
+    func error(_ message: String, at location: FileLocation) {
         diagnostics.append(.error(message, at: location))
     }
 
-    func warning(_ message: String, at location: SourceLocation) {
+    func warning(_ message: String, at location: FileLocation) {
         diagnostics.append(.warning(message, at: location))
     }
 
@@ -26,13 +26,13 @@ final class NodeReader {
 
     struct Mapping {
         let pairs: [YAMLNode.Pair]
-        let location: SourceLocation
+        let location: FileLocation
 
         subscript(key: String) -> YAMLNode? {
             pairs.first { $0.key == key }?.value
         }
 
-        func keyLocation(_ key: String) -> SourceLocation? {
+        func keyLocation(_ key: String) -> FileLocation? {
             pairs.first { $0.key == key }?.keyLocation
         }
     }
@@ -108,7 +108,7 @@ final class NodeReader {
         return pattern
     }
 
-    func checkRegex(_ pattern: String, _ what: String, at location: SourceLocation) {
+    func checkRegex(_ pattern: String, _ what: String, at location: FileLocation) {
         do {
             _ = try NSRegularExpression(pattern: pattern)
         } catch {

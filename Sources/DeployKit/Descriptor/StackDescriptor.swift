@@ -42,7 +42,7 @@ public struct InputSpec: Sendable, Hashable {
     public var pattern: String?
     /// An environment variable to read it from (besides `DEPLOYCTL_INPUT_<NAME>`).
     public var env: String?
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// A secret: read from the environment or a file, never printed, never a known default.
@@ -57,7 +57,7 @@ public struct SecretSpec: Sendable, Hashable {
     public var reject: [String]
     public var minLength: Int?
     public var optional: Bool
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// `defaults:` applied to every step that does not say otherwise.
@@ -96,7 +96,7 @@ public struct CommandBlock: Sendable, Hashable {
     public var dir: Template?
     public var timeoutMs: Int?
     public var expect: Expectation
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// What counts as success: allowed exit codes and checks on the output.
@@ -131,7 +131,7 @@ public struct Step: Sendable, Hashable {
     public var backoffMs: Int?
     public var expect: Expectation
     public var needs: [String]
-    public var needsLocation: SourceLocation?
+    public var needsLocation: FileLocation?
     public var when: StepCondition?
     /// The question a person must answer yes to before this step runs.
     public var confirm: String?
@@ -139,7 +139,7 @@ public struct Step: Sendable, Hashable {
     public var continueOnError: Bool
     /// Safe to run again if a crash left it unclear whether it ran.
     public var idempotent: Bool
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// `backup:`: taken and verified before any migrate step, restorable by rollback.
@@ -151,7 +151,7 @@ public struct BackupSpec: Sendable, Hashable {
     public var verify: CommandBlock
     public var restore: CommandBlock
     public var onFailure: OnFailure
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// `inbound:`: the switch for inbound mail processing, guarded around every rollback.
@@ -160,7 +160,7 @@ public struct InboundSpec: Sendable, Hashable {
     public var enable: CommandBlock
     public var status: StatusCheck
     public var drain: DrainCheck?
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// Runs a command; `enabled` / `disabled` expectations decide which state its output shows.
@@ -185,7 +185,7 @@ public struct DrainCheck: Sendable, Hashable {
 public struct StepCondition: Sendable, Hashable {
     public var condition: Condition
     public var source: String
-    public var location: SourceLocation
+    public var location: FileLocation
 }
 
 /// A checklist item only a person can confirm; it lands in reports as an unchecked box.

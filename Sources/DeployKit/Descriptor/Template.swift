@@ -9,7 +9,7 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
 
     public let raw: String
     public let segments: [Segment]
-    public let location: SourceLocation
+    public let location: FileLocation
 
     public var description: String { raw }
 
@@ -18,14 +18,14 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A template with no references.
-    public init(literal: String, at location: SourceLocation) {
+    public init(literal: String, at location: FileLocation) {
         raw = literal
         segments = literal.isEmpty ? [] : [.literal(literal)]
         self.location = location
     }
 
     /// Parses `text`; a malformed reference is returned as an error message.
-    public static func parse(_ text: String, at location: SourceLocation) -> Result<Template, TemplateError> {
+    public static func parse(_ text: String, at location: FileLocation) -> Result<Template, TemplateError> {
         var segments: [Segment] = []
         var literal = ""
         var index = text.startIndex
@@ -54,7 +54,7 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
         return .success(Template(raw: text, segments: segments, location: location))
     }
 
-    private init(raw: String, segments: [Segment], location: SourceLocation) {
+    private init(raw: String, segments: [Segment], location: FileLocation) {
         self.raw = raw
         self.segments = segments
         self.location = location

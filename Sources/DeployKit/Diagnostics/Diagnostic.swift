@@ -1,5 +1,5 @@
 /// Where something is in a descriptor: the repository path of the file, 1-based line and column.
-public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct FileLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let file: String
     public let line: Int
     public let column: Int
@@ -12,7 +12,7 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
 
     public var description: String { "\(file):\(line):\(column)" }
 
-    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+    public static func < (a: FileLocation, b: FileLocation) -> Bool {
         (a.file, a.line, a.column) < (b.file, b.line, b.column)
     }
 }
@@ -22,21 +22,21 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
 public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable { case error, warning }
 
-    public let location: SourceLocation?
+    public let location: FileLocation?
     public let severity: Severity
     public let message: String
 
-    public init(_ severity: Severity, _ message: String, at location: SourceLocation?) {
+    public init(_ severity: Severity, _ message: String, at location: FileLocation?) {
         self.severity = severity
         self.message = message
         self.location = location
     }
 
-    public static func error(_ message: String, at location: SourceLocation?) -> Diagnostic {
+    public static func error(_ message: String, at location: FileLocation?) -> Diagnostic {
         Diagnostic(.error, message, at: location)
     }
 
-    public static func warning(_ message: String, at location: SourceLocation?) -> Diagnostic {
+    public static func warning(_ message: String, at location: FileLocation?) -> Diagnostic {
         Diagnostic(.warning, message, at: location)
     }
 

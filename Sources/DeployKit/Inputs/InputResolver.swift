@@ -60,7 +60,7 @@ public struct InputResolver {
         if let file = supply.file {
             for (key, entry) in file.values.sorted(by: { $0.value.line < $1.value.line }) where !declared.contains(key) {
                 diagnostics.append(.error("input file sets '\(key)', which the descriptor does not declare\(Suggestion.hint(for: key, in: declared))",
-                                          at: SourceLocation(file: file.path, line: entry.line, column: 1)))
+                                          at: FileLocation(file: file.path, line: entry.line, column: 1)))
             }
         }
         var resolved: [ResolvedInput] = []
@@ -116,7 +116,7 @@ public struct InputFile: Sendable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)) }
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex else {
-                return .failure(.error("expected KEY=VALUE, found \"\(line)\"", at: SourceLocation(file: path, line: offset + 1, column: 1)))
+                return .failure(.error("expected KEY=VALUE, found \"\(line)\"", at: FileLocation(file: path, line: offset + 1, column: 1)))
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)

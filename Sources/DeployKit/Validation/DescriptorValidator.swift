@@ -22,7 +22,7 @@ struct DescriptorValidator {
         return copy.diagnostics
     }
 
-    private mutating func error(_ message: String, at location: SourceLocation) {
+    private mutating func error(_ message: String, at location: FileLocation) {
         diagnostics.append(.error(message, at: location))
     }
 
@@ -162,7 +162,7 @@ struct DescriptorValidator {
         }
     }
 
-    private mutating func checkConditionReference(_ reference: Reference, in step: Step, at location: SourceLocation) {
+    private mutating func checkConditionReference(_ reference: Reference, in step: Step, at location: FileLocation) {
         switch reference.namespace {
         case "inputs":
             let names = descriptor.inputs.map(\.name)

@@ -4,25 +4,25 @@ import Yams
 /// merge several files through `extends`, and every error must still point at the right one.
 public indirect enum YAMLNode: Sendable {
     case scalar(Scalar)
-    case mapping([Pair], SourceLocation)
-    case sequence([YAMLNode], SourceLocation)
+    case mapping([Pair], FileLocation)
+    case sequence([YAMLNode], FileLocation)
 
     public struct Scalar: Sendable {
         public let value: String
         /// Unquoted in the source: only plain scalars can be null, booleans or numbers.
         public let plain: Bool
-        public let location: SourceLocation
+        public let location: FileLocation
 
         public var isNull: Bool { plain && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL") }
     }
 
     public struct Pair: Sendable {
         public let key: String
-        public let keyLocation: SourceLocation
+        public let keyLocation: FileLocation
         public var value: YAMLNode
     }
 
-    public var location: SourceLocation {
+    public var location: FileLocation {
         switch self {
         case .scalar(let s): return s.location
         case .mapping(_, let l), .sequence(_, let l): return l
@@ -64,21 +64,21 @@ public enum YAMLReader {
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, file: file))
         } catch {
-            return .failure(.error("cannot parse YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1)))
+            return .failure(.error("cannot parse YAML: \(error)", at: FileLocation(file: file, line: 1, column: 1)))
         }
         guard let root else { return .success(nil) }
         return convert(root, file: file).map { Optional($0) }
     }
 
     private static func convert(_ node: Node, file: String) -> Result<YAMLNode, Diagnostic> {
-        let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        let location = FileLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
         switch node {
         case .scalar(let scalar):
             return .success(.scalar(.init(value: scalar.string, plain: scalar.style == .plain, location: location)))
         case .mapping(let mapping):
             var pairs: [YAMLNode.Pair] = []
             for (key, value) in mapping {
-                let keyLocation = SourceLocation(file: file, line: key.mark?.line ?? 1, column: key.mark?.column ?? 1)
+                let keyLocation = FileLocation(file: file, line: key.mark?.line ?? 1, column: key.mark?.column ?? 1)
                 guard case .scalar(let keyScalar) = key else {
                     return .failure(.error("a mapping key must be a plain name, not \(key.isMapping ? "a mapping" : "a list")", at: keyLocation))
                 }
@@ -106,7 +106,7 @@ public enum YAMLReader {
     }
 
     private static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        func at(_ mark: Mark) -> FileLocation { FileLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let detail = context.map { "\(problem) (\($0.text))" } ?? problem
@@ -115,9 +115,9 @@ public enum YAMLReader {
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return .error("duplicate key \(names) in the same mapping", at: at(context.mark))
         case let .reader(problem, _, _, _):
-            return .error("cannot read the file as UTF-8 YAML: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
+            return .error("cannot read the file as UTF-8 YAML: \(problem)", at: FileLocation(file: file, line: 1, column: 1))
         default:
-            return .error("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+            return .error("invalid YAML: \(error)", at: FileLocation(file: file, line: 1, column: 1))
         }
     }
 }

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The executable end to end: real git repositories, the real binary, exit codes and output.
+@Suite struct CLITests {
+    static let valid = """
+        description: the x stack
+        inputs:
+          tenant: {required: true, description: Tenant slug}
+        secrets:
+          TOKEN: {env: X_TOKEN, reject: [changeme]}
+        phases:
+          deploy:
+            - name: release
+              run: [tool, release, "${inputs.tenant}", "--token=${secrets.TOKEN}"]
+          verify:
+            - name: health
+              run: [curl, -fsS, http://127.0.0.1/health]
+        """
+
+    func repo(_ files: [String: String] = ["stacks/x/prod.yaml": valid]) throws -> GitFixture {
+        let fixture = try GitFixture()
+        try fixture.commit("Add x/prod", files: files)
+        return fixture
+    }
+
+    @Test func validatePassesAValidStackAndReadsTheCommitNotTheWorkTree() throws {
+        let fixture = try repo()
+        try fixture.write("stacks/x/prod.yaml", "this: [is not valid\n")
+        let result = try CLI.run(["validate"], in: fixture.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("✓ x/prod  stacks/x/prod.yaml (2 steps)"))
+        #expect(result.stdout.contains("all valid"))
+    }
+
+    @Test func validateListsEveryErrorWithItsLocationAndExits2() throws {
+        let fixture = try repo()
+        let good = try fixture.git(["rev-parse", "HEAD"])
+        try fixture.commit("Break it", files: ["stacks/x/prod.yaml": """
+            phases:
+              deploy:
+                - name: release
+                  run: [tool]
+                  timout: 5m
+                - name: release
+                  run: deploy now
+            """])
+        let result = try CLI.run(["validate", "prod"], in: fixture.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("stacks/x/prod.yaml:5:7: error: unknown key 'timout' in step 'release' (did you mean 'timeout'?)"))
+        #expect(result.stderr.contains("stacks/x/prod.yaml:7:12: error: 'run' of step 'release' must be a list of arguments"))
+        #expect(result.stderr.contains("1 invalid; nothing was run"))
+        #expect(try CLI.run(["validate", "--rev", good], in: fixture.path).status == 0)
+
+        let json = try CLI.run(["validate", "--format", "json"], in: fixture.path)
+        #expect(json.status == 2)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["valid"] as? Bool == false)
+        let targets = object?["targets"] as? [[String: Any]]
+        let problems = targets?.first?["problems"] as? [[String: Any]]
+        #expect(problems?.first?["line"] as? Int == 5)
+        #expect(problems?.first?["column"] as? Int == 7)
+    }
+
+    @Test func planJSONHasTheDocumentedShapeAndNoSecret() throws {
+        let fixture = try repo()
+        let sha = try fixture.git(["rev-parse", "HEAD"])
+        let result = try CLI.run(["plan", "prod", "--input", "tenant=acme", "--format", "json"], in: fixture.path,
+                                 environment: ["X_TOKEN": "canary-5b1e9"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("canary-5b1e9") && !result.stderr.contains("canary-5b1e9"))
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(plan["stack"] as? String == "x")
+        #expect(plan["environment"] as? String == "prod")
+        #expect(plan["revision"] as? String == sha)
+        let phases = try #require(plan["phases"] as? [[String: Any]])
+        #expect(phases.map { $0["name"] as? String } == ["preflight", "migrate", "deploy", "verify", "postdeploy"])
+        let deploy = try #require(phases[2]["steps"] as? [[String: Any]])
+        #expect(deploy.first?["name"] as? String == "release")
+        #expect(deploy.first?["argv"] as? [String] == ["tool", "release", "acme", "--token=••••"])
+    }
+
+    @Test func planNamesEveryMissingInputAndExits2() throws {
+        let fixture = try repo()
+        let result = try CLI.run(["plan", "x/prod"], in: fixture.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("stacks/x/prod.yaml:3:3: error: required input 'tenant' (Tenant slug) is missing; give --input tenant=VALUE"))
+        #expect(result.stderr.contains("nothing was run"))
+        #expect(result.stderr.contains("next: deployctl plan x/prod --input NAME=VALUE"))
+    }
+
+    @Test func planAgainstAnotherRevisionShowsStepChanges() throws {
+        let fixture = try repo()
+        let first = try fixture.git(["rev-parse", "HEAD"])
+        try fixture.commit("Deploy with a canary", files: ["stacks/x/prod.yaml": Self.valid.replacingOccurrences(
+            of: "run: [tool, release, \"${inputs.tenant}\", \"--token=${secrets.TOKEN}\"]",
+            with: "run: [tool, release, --canary, \"${inputs.tenant}\"]\n      timeout: 30m")])
+        let result = try CLI.run(["plan", "prod", "--input", "tenant=acme", "--against", first], in: fixture.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("changes since \(first.prefix(10)) \"Add x/prod\":"))
+        #expect(result.stdout.contains("~ deploy/release"))
+        #expect(result.stdout.contains("argv: tool release acme --token=•••• → tool release --canary acme"))
+        #expect(result.stdout.contains("timeout: 10m → 30m"))
+    }
+
+    @Test func anAmbiguousTargetListsTheCandidates() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": Self.valid, "stacks/y/prod.yaml": "description: y\n"])
+        let result = try CLI.run(["plan", "prod"], in: fixture.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("error: 'prod' is an environment of several stacks: x/prod, y/prod. Name one as STACK/ENV."))
+        let stacks = try CLI.run(["stacks"], in: fixture.path)
+        #expect(stacks.stdout.contains("x/prod  the x stack"))
+        #expect(stacks.stdout.contains("y/prod  y"))
+    }
+
+    @Test func revisionsMatchGitLogAndFollowTheExtendsChain() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": "extends: _base.yaml\n", "stacks/x/_base.yaml": "description: one\n"])
+        try fixture.commit("Unrelated", files: ["README": "r\n"])
+        try fixture.commit("Change the base", files: ["stacks/x/_base.yaml": "description: two\n"])
+        try fixture.commit("Another stack", files: ["stacks/y/prod.yaml": "description: y\n"])
+        let result = try CLI.run(["revisions", "x/prod", "--format", "json"], in: fixture.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: String]])
+        #expect(entries.map { $0["commit"] } == (try fixture.logHashes(paths: ["stacks/x/prod.yaml", "stacks/x/_base.yaml"])))
+        #expect(entries.map { $0["subject"] } == ["Change the base", "Add x/prod"])
+        #expect(entries.first?["author"] == "Ada Lovelace <ada@example.test>")
+        #expect(entries.first?["time"]?.hasSuffix("+00:00") == true)
+    }
+
+    @Test func aBareRepositoryThroughRepoOrTheEnvironment() throws {
+        let source = try repo()
+        let bare = try GitFixture(bare: true)
+        try source.git(["push", "-q", bare.path, "main"])
+        let elsewhere = try TemporaryDirectory.make(prefix: "cwd")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let byFlag = try CLI.run(["validate", "--repo", bare.path], in: elsewhere.path)
+        #expect(byFlag.status == 0, "\(byFlag.stderr)")
+        let byEnv = try CLI.run(["stacks"], in: elsewhere.path, environment: ["DEPLOYCTL_REPO": bare.path])
+        #expect(byEnv.stdout.contains("x/prod"))
+    }
+
+    @Test func usageMistakesExit2WithTheNextCommand() throws {
+        let fixture = try repo()
+        let badRev = try CLI.run(["validate", "--rev", "no-such-tag"], in: fixture.path)
+        #expect(badRev.status == 2)
+        #expect(badRev.stderr.contains("unknown revision 'no-such-tag'"))
+        #expect(badRev.stderr.contains("next:"))
+
+        let noRepo = try TemporaryDirectory.make(prefix: "norepo")
+        defer { try? FileManager.default.removeItem(at: noRepo) }
+        let outside = try CLI.run(["stacks"], in: noRepo.path)
+        #expect(outside.status == 2)
+        #expect(outside.stderr.contains("no git repository at or above"))
+        #expect(outside.stderr.contains("--repo PATH"))
+
+        #expect(try CLI.run(["plan", "--no-such-flag", "prod"], in: fixture.path).status == 2)
+        #expect(try CLI.run(["plan", "lcoal"], in: fixture.path).status == 2)
+        #expect(try CLI.run(["--help"], in: fixture.path).stdout.contains("Exit codes: 0 ok"))
+    }
+}
