@@ -9,9 +9,15 @@ extension Repository {
     /// first out among equals); a merge that matches one of its parents on the paths follows
     /// only that parent and is not shown; a merge that matches none is shown and follows all;
     /// a root commit is shown when the paths exist in it.
-    public func history(of paths: [String], from start: ObjectID, limit: Int? = nil) throws -> [CommitInfo] {
-        var walk = PathHistoryWalk(repository: self, paths: paths)
-        return try walk.run(from: start, limit: limit ?? Int.max)
+    ///
+    /// With a `cache` for the same paths, commits walked before are not read again.
+    public func history(of paths: [String], from start: ObjectID, limit: Int? = nil,
+                        cache: HistoryCache? = nil) throws -> [CommitInfo] {
+        precondition(cache == nil || cache!.paths == paths, "a history cache serves one list of paths")
+        var walk = PathHistoryWalk(repository: self, paths: paths, cache: cache ?? HistoryCache(file: "", paths: paths))
+        let ids = try walk.run(from: start, limit: limit ?? Int.max)
+        cache?.save()
+        return try ids.map { try commit($0) }
     }
 }
 
@@ -28,46 +34,44 @@ struct PathHistoryWalk {
     private let components: [[[CChar]]]
     /// Per path, per depth: what the rest of the path is below a given tree.
     private var below: [[[ObjectID: Entry?]]]
-    /// Per commit: the paths' entries in its tree.
-    private var states: [ObjectID: [Entry?]] = [:]
+    private let facts: HistoryCache
     private var seen: Set<ObjectID> = []
     private var queue = CommitQueue()
 
-    init(repository: Repository, paths: [String]) {
+    init(repository: Repository, paths: [String], cache: HistoryCache) {
         self.repository = repository
         components = paths.map { path in
             path.split(separator: "/").map { Array(String($0).utf8CString) }
         }
         below = components.map { Array(repeating: [:], count: $0.count) }
+        facts = cache
     }
 
-    mutating func run(from start: ObjectID, limit: Int) throws -> [CommitInfo] {
-        var shown: [CommitInfo] = []
+    /// The ids of the commits to show, in git's order.
+    mutating func run(from start: ObjectID, limit: Int) throws -> [ObjectID] {
+        var shown: [ObjectID] = []
         guard limit > 0 else { return shown }
         try enqueue(start)
         while let next = queue.pop() {
-            let show = try repository.withCommit(next) { commit -> CommitInfo? in
-                let state = try self.state(of: commit)
-                let parentCount = git_commit_parentcount(commit)
-                if parentCount == 0 {
-                    return state.contains { $0 != nil } ? Repository.info(of: commit) : nil
-                }
+            let commit = try record(next)
+            var show: Bool
+            if commit.parents.isEmpty {
+                show = commit.states.contains { $0 != nil }
+            } else {
+                show = true
                 var follow: [ObjectID] = []
-                var sameAsParent = false
-                for index in 0..<parentCount {
-                    let parent = ObjectID(git_commit_parent_id(commit, index))
-                    if try self.state(ofCommit: parent) == state {
+                for parent in commit.parents {
+                    if try record(parent).states == commit.states {
                         follow = [parent]
-                        sameAsParent = true
+                        show = false
                         break
                     }
                     follow.append(parent)
                 }
-                for parent in follow { try self.enqueue(parent) }
-                return sameAsParent ? nil : Repository.info(of: commit)
+                for parent in follow { try enqueue(parent) }
             }
-            if let show {
-                shown.append(show)
+            if show {
+                shown.append(next)
                 if shown.count >= limit { break }
             }
         }
@@ -76,26 +80,27 @@ struct PathHistoryWalk {
 
     private mutating func enqueue(_ id: ObjectID) throws {
         guard seen.insert(id).inserted else { return }
-        let time = try repository.withCommit(id) { git_commit_time($0) }
-        queue.push(id, time: time)
+        queue.push(id, time: try record(id).time)
     }
 
-    private mutating func state(ofCommit id: ObjectID) throws -> [Entry?] {
-        if let known = states[id] { return known }
-        return try repository.withCommit(id) { try state(of: $0) }
-    }
-
-    private mutating func state(of commit: OpaquePointer) throws -> [Entry?] {
-        let id = ObjectID(git_commit_id(commit))
-        if let known = states[id] { return known }
-        let root = ObjectID(git_commit_tree_id(commit))
-        var result: [Entry?] = []
-        result.reserveCapacity(components.count)
-        for path in components.indices {
-            result.append(try entry(path: path, depth: 0, tree: root))
+    /// Time, parents and path states of a commit: from the cache, else read and remembered.
+    private mutating func record(_ id: ObjectID) throws -> HistoryCache.Record {
+        if let known = facts.record(id) { return known }
+        let record = try repository.withCommit(id) { commit -> HistoryCache.Record in
+            let count = git_commit_parentcount(commit)
+            var parents: [ObjectID] = []
+            parents.reserveCapacity(Int(count))
+            for index in 0..<count { parents.append(ObjectID(git_commit_parent_id(commit, index))) }
+            let root = ObjectID(git_commit_tree_id(commit))
+            var states: [Entry?] = []
+            states.reserveCapacity(components.count)
+            for path in components.indices {
+                states.append(try entry(path: path, depth: 0, tree: root))
+            }
+            return HistoryCache.Record(time: git_commit_time(commit), parents: parents, states: states)
         }
-        states[id] = result
-        return result
+        facts.store(id, record)
+        return record
     }
 
     /// The entry of path number `path` from component `depth` on, inside `tree`.

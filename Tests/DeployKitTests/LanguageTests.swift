@@ -94,3 +94,17 @@ extension Result {
         return nil
     }
 }
+
+@Suite struct RevisionTimeTests {
+    /// Expected values from Python's datetime.isoformat, the same form as git's `%aI`.
+    @Test(arguments: [
+        (Int64(0), Int32(0), "1970-01-01T00:00:00+00:00"),
+        (1_700_000_000, 330, "2023-11-15T03:43:20+05:30"),
+        (1_700_000_000, -480, "2023-11-14T14:13:20-08:00"),
+        (951_782_400, 0, "2000-02-29T00:00:00+00:00"),
+        (4_102_444_799, -60, "2099-12-31T22:59:59-01:00"),
+    ])
+    func authorTimesPrintLikeGit(seconds: Int64, offset: Int32, expected: String) {
+        #expect(RevisionsAction.iso8601(seconds, offsetMinutes: offset) == expected)
+    }
+}

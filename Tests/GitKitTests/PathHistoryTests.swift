@@ -1,3 +1,4 @@
+import Foundation
 import GitKit
 import Testing
 import TestSupport
@@ -135,5 +136,44 @@ import TestSupport
         let fixture = try GitFixture()
         try fixture.commit("root", files: ["a": "1\n"])
         #expect(try history(fixture, ["stacks/none.yaml"]).isEmpty)
+    }
+}
+
+/// The on-disk cache must change nothing but speed.
+@Suite struct HistoryCacheTests {
+    @Test func aCachedWalkEqualsAColdWalkAndSurvivesNewCommits() throws {
+        let fixture = try GitFixture()
+        let path = "stacks/big/prod.yaml"
+        try fixture.commit("root", files: [path: "start\n"])
+        try fixture.fastImport(count: 300, path: path) { $0 % 5 == 0 }
+        try fixture.git(["checkout", "-q", "-b", "side"])
+        try fixture.commit("side change", files: [path: "side\n"])
+        try fixture.git(["checkout", "-q", "main"])
+        try fixture.commit("main change", files: ["other.txt": "x\n"])
+        try fixture.merge("side")
+
+        let dir = try TemporaryDirectory.make(prefix: "cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("history.bin").path
+        let repo = try Repository.open(at: fixture.path)
+        let expected = try fixture.logHashes(paths: [path])
+
+        let cold = try repo.history(of: [path], from: repo.resolve("HEAD"), cache: HistoryCache(file: file, paths: [path]))
+        #expect(cold.map(\.id.hex) == expected)
+        let reloaded = HistoryCache(file: file, paths: [path])
+        #expect(reloaded.count >= 300)
+        let warm = try repo.history(of: [path], from: repo.resolve("HEAD"), cache: reloaded)
+        #expect(warm == cold)
+
+        // New commits on top: the cache fills in only what is new, and the answer stays git's.
+        try fixture.commit("later", files: [path: "later\n"])
+        let later = try repo.history(of: [path], from: repo.resolve("HEAD"), cache: HistoryCache(file: file, paths: [path]))
+        #expect(later.map(\.id.hex) == (try fixture.logHashes(paths: [path])))
+
+        // A cache written for other paths, or garbage, is ignored.
+        #expect(HistoryCache(file: file, paths: ["other"]).count == 0)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: file))
+        let fromGarbage = try repo.history(of: [path], from: repo.resolve("HEAD"), cache: HistoryCache(file: file, paths: [path]))
+        #expect(fromGarbage.map(\.id.hex) == (try fixture.logHashes(paths: [path])))
     }
 }

@@ -23,7 +23,8 @@ public struct RevisionsAction {
         // has a history, so fall back to its own file.
         let loaded = workspace.stacks.loader(at: pinned).load(stack: entry.stack, environment: entry.environment)
         let paths = loaded.descriptor?.files ?? [entry.path]
-        let commits = try workspace.stacks.history(of: paths, from: pinned, limit: limit)
+        let cacheFile = workspace.state.historyCacheFile(for: paths)
+        let commits = try workspace.stacks.history(of: paths, from: pinned, limit: limit, cacheFile: cacheFile)
         return (paths, commits.map { commit in
             Entry(commit: commit.id.hex, author: "\(commit.authorName) <\(commit.authorEmail)>",
                   time: Self.iso8601(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
@@ -33,10 +34,23 @@ public struct RevisionsAction {
 
     /// `2026-11-22T18:48:12+01:00`: the author's own clock, as git shows it.
     static func iso8601(_ seconds: Int64, offsetMinutes: Int32) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: Int(offsetMinutes) * 60)
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ssxxxxx"
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let offset = Int(offsetMinutes)
+        let local = Int(seconds) + offset * 60
+        var days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondsOfDay = local - days * 86_400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let sign = offset < 0 ? "-" : "+"
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))"
+            + "\(sign)\(two(abs(offset) / 60)):\(two(abs(offset) % 60))"
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 public struct Workspace {
     public let stacks: StackRepository
     public let stateDirectory: String
+    public var state: StateDirectory { StateDirectory(path: stateDirectory) }
     public let environment: [String: String]
     public let operatorName: String
 

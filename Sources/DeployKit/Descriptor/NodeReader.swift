@@ -109,10 +109,8 @@ final class NodeReader {
     }
 
     func checkRegex(_ pattern: String, _ what: String, at location: FileLocation) {
-        do {
-            _ = try NSRegularExpression(pattern: pattern)
-        } catch {
-            self.error("\(what) is not a valid regular expression: /\(pattern)/", at: location)
+        if !Regex.isValid(pattern) {
+            error("\(what) is not a valid regular expression: /\(pattern)/", at: location)
         }
     }
 

@@ -83,9 +83,11 @@ public final class StackRepository {
         try repository.readFile(path, at: revision.id).id.hex
     }
 
-    /// Commits that changed any of the files, newest first (`git log -- FILES`).
-    public func history(of paths: [String], from revision: PinnedRevision, limit: Int?) throws -> [CommitInfo] {
-        try repository.history(of: paths, from: revision.id, limit: limit)
+    /// Commits that changed any of the files, newest first (`git log -- FILES`), remembering
+    /// what it read in `cacheFile` when one is given.
+    public func history(of paths: [String], from revision: PinnedRevision, limit: Int?, cacheFile: String? = nil) throws -> [CommitInfo] {
+        try repository.history(of: paths, from: revision.id, limit: limit,
+                               cache: cacheFile.map { HistoryCache(file: $0, paths: paths) })
     }
 }
 

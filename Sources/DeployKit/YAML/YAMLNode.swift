@@ -60,7 +60,9 @@ public enum YAMLReader {
     public static func parse(_ text: String, file: String) -> Result<YAMLNode?, Diagnostic> {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver tags nothing: NodeReader types scalars itself (and the default
+            // resolver compiles seven regular expressions on first use, a visible start-up cost).
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             return .failure(diagnostic(for: error, file: file))
         } catch {

@@ -1,0 +1,42 @@
+import Foundation
+
+/// The state directory (`.deployctl/` by default): journal, logs, backups, caches. It ignores
+/// itself in git with its own `.gitignore`, so the stacks repository never needs editing.
+public struct StateDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `path/sub`, created (with the directory's self-ignoring `.gitignore`) when missing.
+    /// Returns nil when it cannot be created: callers that only cache can go on without.
+    public func directory(_ sub: String) -> String? {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(sub)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            let ignore = URL(fileURLWithPath: path).appendingPathComponent(".gitignore")
+            if !FileManager.default.fileExists(atPath: ignore.path) {
+                try "# deployctl state: journal, logs, backups, caches. Never commit it.\n*\n".write(to: ignore, atomically: true, encoding: .utf8)
+            }
+            return url.path
+        } catch {
+            return nil
+        }
+    }
+
+    /// Where the path-history facts for one list of paths are cached.
+    public func historyCacheFile(for paths: [String]) -> String? {
+        directory("cache").map { "\($0)/history-\(Self.fingerprint(paths.joined(separator: "\n"))).bin" }
+    }
+
+    /// FNV-1a, 64 bits, as hex: a stable short name for a key (not a security boundary).
+    static func fingerprint(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+}
