@@ -28,7 +28,8 @@ public struct Workspace {
 
     /// `user@host`, as journals and lock messages show who did something.
     public static func operatorName(_ environment: [String: String]) -> String {
-        let user = environment["USER"] ?? environment["LOGNAME"] ?? "unknown"
+        let user = environment["USER"] ?? environment["LOGNAME"]
+            ?? getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid\(getuid())"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 

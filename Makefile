@@ -1,0 +1,37 @@
+# deployctl — see README.md. Every target works on a fresh Debian machine with the Swift 6
+# toolchain on PATH; `setup` installs the Debian packages the build needs.
+SWIFT ?= swift
+PREFIX ?= /usr/local
+RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
+
+.PHONY: setup build test demo install bench release clean
+
+setup:
+	Tests/scripts/setup.sh
+	$(SWIFT) build
+
+build:
+	$(SWIFT) build
+
+test:
+	Tests/scripts/setup.sh
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: setup
+	Tests/scripts/demo.sh
+
+release:
+	Tests/scripts/setup.sh
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+install: release
+	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
+
+bench:
+	Tests/scripts/setup.sh hyperfine
+	$(SWIFT) build $(RELEASE_FLAGS)
+	Tests/bench/bench.sh
+
+clean:
+	rm -rf .build .build-release bench-out
