@@ -19,6 +19,6 @@ for path in sys.argv[1:]:
     verdict = "" if goal is None else ("meets" if ratio <= float(goal) else "misses") + f" goal ≤ {goal}×"
     rows.append((name, ours["median"] * 1000, base["median"] * 1000, ratio, base["command"], verdict))
 
-print(f"{'benchmark':<26} {'deployctl ms':>12} {'baseline ms':>12} {'ratio':>7}  baseline, goal")
+print(f"{'benchmark':<32} {'deployctl ms':>12} {'baseline ms':>12} {'ratio':>7}  baseline, goal")
 for name, ours, base, ratio, command, verdict in rows:
-    print(f"{name:<26} {ours:>12.2f} {base:>12.2f} {ratio:>6.2f}×  {command[:60]}  {verdict}")
+    print(f"{name:<32} {ours:>12.2f} {base:>12.2f} {ratio:>6.2f}×  {command[:60]}  {verdict}")
