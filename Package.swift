@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // The system libgit2 (Debian's libgit2-dev), seen through a shim header.
@@ -24,10 +25,16 @@ let package = Package(
         .target(name: "GitKitSupport", dependencies: ["CGit2"]),
         // A safe Swift API over libgit2; knows nothing of deployments.
         .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport"]),
-        // The domain: descriptors, validation, plans.
+        // posix_spawn into a new process group, and pidfd: what running steps needs from C.
+        .target(name: "ProcessSupport"),
+        // The domain: descriptors, validation, plans, runs, the journal.
         .target(
             name: "DeployKit",
-            dependencies: ["GitKit", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "GitKit", "ProcessSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // Argument parsing and terminal output only.
         .executableTarget(

@@ -124,7 +124,7 @@ import Testing
         #expect(helm.rollbackArgv == ["helm", "rollback", "dotmac-acme"])
         #expect(deploy.steps.first { $0.name == "compose-up" }?.skipped == true)
         let migrate = try #require(plan.phases.first { $0.name == "migrate" })
-        #expect(migrate.backup?.take == ["pg_dump", "-Fc", "-f", "/var/lib/deployctl/backups/x-prod-R7.backup", "postgresql://db/app"])
+        #expect(migrate.backup?.take.argv == ["pg_dump", "-Fc", "-f", "/var/lib/deployctl/backups/x-prod-R7.backup", "postgresql://db/app"])
         #expect(plan.secrets.map(\.status) == [.set])
         let json = try PlanRenderer.json(plan)
         #expect(!json.contains("s3cr3t-value-xyz"))

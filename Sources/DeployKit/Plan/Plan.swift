@@ -76,19 +76,28 @@ public struct PlanStep: Codable, Sendable, Hashable {
     public var expect: [String]
 }
 
+/// A command outside the phases (backup, inbound guard), resolved like a step.
+public struct PlanCommand: Codable, Sendable, Hashable {
+    public var argv: [String]
+    /// Only what the command adds to the defaults' env.
+    public var env: [String: String]
+    public var dir: String?
+    public var timeoutMs: Int?
+}
+
 public struct PlanBackup: Codable, Sendable, Hashable {
     public var path: String
-    public var take: [String]
-    public var verify: [String]
-    public var restore: [String]
+    public var take: PlanCommand
+    public var verify: PlanCommand
+    public var restore: PlanCommand
     public var onFailure: String
 }
 
 public struct PlanInbound: Codable, Sendable, Hashable {
-    public var disable: [String]
-    public var enable: [String]
-    public var status: [String]
-    public var drain: [String]?
+    public var disable: PlanCommand
+    public var enable: PlanCommand
+    public var status: PlanCommand
+    public var drain: PlanCommand?
 }
 
 public struct PlanManualItem: Codable, Sendable, Hashable {

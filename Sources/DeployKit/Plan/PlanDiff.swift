@@ -71,12 +71,12 @@ public struct PlanDiff: Codable, Sendable {
     }
 
     private static func describe(_ b: PlanBackup) -> String {
-        "take: \(render(b.take)); verify: \(render(b.verify)); restore: \(render(b.restore)); on failure: \(b.onFailure)"
+        "take: \(render(b.take.argv)); verify: \(render(b.verify.argv)); restore: \(render(b.restore.argv)); on failure: \(b.onFailure)"
     }
 
     private static func describe(_ i: PlanInbound) -> String {
-        "disable: \(render(i.disable)); status: \(render(i.status)); enable: \(render(i.enable))"
-            + (i.drain.map { "; drain: \(render($0))" } ?? "")
+        "disable: \(render(i.disable.argv)); status: \(render(i.status.argv)); enable: \(render(i.enable.argv))"
+            + (i.drain.map { "; drain: \(render($0.argv))" } ?? "")
     }
 }
 

@@ -33,9 +33,9 @@ public enum PlanRenderer {
             out.append("")
             out.append(phase.steps.isEmpty ? "\(phase.name): no steps" : "\(phase.name)")
             if let backup = phase.backup {
-                out.append("      backup take    \(ShellQuote.join(backup.take))")
-                out.append("      backup verify  \(ShellQuote.join(backup.verify))")
-                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); restore command: \(ShellQuote.join(backup.restore)))")
+                out.append("      backup take    \(ShellQuote.join(backup.take.argv))")
+                out.append("      backup verify  \(ShellQuote.join(backup.verify.argv))")
+                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); restore command: \(ShellQuote.join(backup.restore.argv)))")
             }
             let parallelWaves = Dictionary(grouping: phase.steps.filter { !$0.skipped }, by: \.wave).filter { $0.value.count > 1 }
             for step in phase.steps {
@@ -51,10 +51,10 @@ public enum PlanRenderer {
         if let inbound = plan.inbound {
             out.append("")
             out.append("inbound mail guard (around every rollback)")
-            out.append("  disable  \(ShellQuote.join(inbound.disable))")
-            out.append("  status   \(ShellQuote.join(inbound.status))")
-            if let drain = inbound.drain { out.append("  drain    \(ShellQuote.join(drain))") }
-            out.append("  enable   \(ShellQuote.join(inbound.enable))")
+            out.append("  disable  \(ShellQuote.join(inbound.disable.argv))")
+            out.append("  status   \(ShellQuote.join(inbound.status.argv))")
+            if let drain = inbound.drain { out.append("  drain    \(ShellQuote.join(drain.argv))") }
+            out.append("  enable   \(ShellQuote.join(inbound.enable.argv))")
         }
         if !plan.manual.isEmpty {
             out.append("")

@@ -11,6 +11,8 @@ public struct PlanContext: Sendable {
     public var stateDirectory: String
     public var runID: String
     public var operatorName: String
+    /// `up`, `resume`, `rollback`: `${run.kind}`.
+    public var runKind: String = "up"
 
     public init(revision: String, revisionSubject: String, revisionAuthor: String, descriptorBlob: String,
                 inputs: [ResolvedInput], secrets: [ResolvedSecret], environment: [String: String],
@@ -31,15 +33,19 @@ public struct PlanContext: Sendable {
 /// Descriptor + context → `Plan`: resolves every argument, applies defaults, evaluates `when`,
 /// orders each phase into waves from `needs`.
 public enum Planner {
-    public static func plan(_ d: StackDescriptor, _ context: PlanContext) -> (plan: Plan, diagnostics: [Diagnostic]) {
+    /// With `.reveal`, secrets are filled in: only for handing argv and env to a process, never
+    /// for printing or journaling (those use the masked plan).
+    public static func plan(_ d: StackDescriptor, _ context: PlanContext,
+                            secrets mode: Interpolator.SecretMode = .mask) -> (plan: Plan, diagnostics: [Diagnostic]) {
         let inputValues = Dictionary(context.inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })
         let run: [String: String] = [
             "id": context.runID, "revision": context.revision, "short_revision": String(context.revision.prefix(7)),
             "stack": d.stack, "environment": d.environment, "target": d.target,
-            "operator": context.operatorName, "state_dir": context.stateDirectory, "kind": "up",
+            "operator": context.operatorName, "state_dir": context.stateDirectory, "kind": context.runKind,
         ]
-        var interpolator = Interpolator(inputs: inputValues, secrets: [:], environment: context.environment,
-                                        run: run, backupPath: nil, mode: .mask)
+        let secretValues = Dictionary(context.secrets.compactMap { s in s.value.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        var interpolator = Interpolator(inputs: inputValues, secrets: secretValues, environment: context.environment,
+                                        run: run, backupPath: nil, mode: mode)
         if let backup = d.backup {
             interpolator.backupPath = backup.path.map { interpolator.render($0) }
                 ?? "\(context.stateDirectory)/backups/\(d.stack)-\(d.environment)-\(context.runID).backup"
@@ -54,18 +60,18 @@ public enum Planner {
             var backup: PlanBackup? = nil
             if phase == .migrate, !steps.isEmpty, let spec = d.backup {
                 backup = PlanBackup(path: interpolator.backupPath ?? "",
-                                    take: interpolator.render(spec.take.command),
-                                    verify: interpolator.render(spec.verify.command),
-                                    restore: interpolator.render(spec.restore.command),
+                                    take: command(spec.take, &interpolator),
+                                    verify: command(spec.verify, &interpolator),
+                                    restore: command(spec.restore, &interpolator),
                                     onFailure: spec.onFailure.rawValue)
             }
             phases.append(PlanPhase(name: phase.rawValue, backup: backup, steps: steps))
         }
         let rollback = plannedSteps(d.rollback, d, &interpolator, lookup)
         let inbound = d.inbound.map { spec in
-            PlanInbound(disable: interpolator.render(spec.disable.command), enable: interpolator.render(spec.enable.command),
-                        status: interpolator.render(spec.status.block.command),
-                        drain: spec.drain.map { interpolator.render($0.block.command) })
+            PlanInbound(disable: command(spec.disable, &interpolator), enable: command(spec.enable, &interpolator),
+                        status: command(spec.status.block, &interpolator),
+                        drain: spec.drain.map { command($0.block, &interpolator) })
         }
         var defaultEnv: [String: String] = [:]
         for entry in d.defaults.env { defaultEnv[entry.name] = interpolator.render(entry.value) }
@@ -84,6 +90,13 @@ public enum Planner {
             readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.categories.count * $0.scale) },
             warnings: [], diff: nil)
         return (plan, interpolator.problems)
+    }
+
+    private static func command(_ block: CommandBlock, _ interpolator: inout Interpolator) -> PlanCommand {
+        var env: [String: String] = [:]
+        for entry in block.env { env[entry.name] = interpolator.render(entry.value) }
+        return PlanCommand(argv: interpolator.render(block.command), env: env,
+                           dir: block.dir.map { interpolator.render($0) }, timeoutMs: block.timeoutMs)
     }
 
     private static func plannedSteps(_ steps: [Step], _ d: StackDescriptor, _ interpolator: inout Interpolator,

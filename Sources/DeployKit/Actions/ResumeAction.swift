@@ -1,0 +1,84 @@
+import Foundation
+
+/// `deployctl resume RUN`: continues a run that failed, was cancelled or was interrupted, from
+/// the first step that did not succeed, at the same pinned revision with the same inputs.
+public struct ResumeAction {
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    public func run(runID: String, options: RunOptions, observer: RunObserver, cancellation: Cancellation) async throws -> UpAction.Result {
+        let session = try RunSession(workspace: workspace)
+        guard var run = try session.journal.run(runID) else {
+            throw DeployError(.usage, "no run \(runID) in \(session.journal.path)", next: ["deployctl runs"])
+        }
+        try session.sweepInterrupted(target: run.target)
+        run = try session.journal.run(runID) ?? run
+        switch run.status {
+        case .running:
+            throw DeployError(.locked, "run \(runID) is still running (pid \(run.pid) on \(run.host))",
+                              next: ["watch it: deployctl logs \(runID) --follow"])
+        case .succeeded, .rolledBack:
+            throw DeployError(.refused, "run \(runID) \(run.status == .succeeded ? "succeeded" : "was rolled back"); there is nothing to resume",
+                              next: ["start a new run: deployctl up \(run.target)"])
+        case .failed, .cancelled, .interrupted:
+            break
+        }
+        let pinned = try workspace.stacks.pin(run.revision)
+        let entry = StackCatalog.Entry(stack: run.stack, environment: run.environment)
+        let descriptor = try workspace.load(entry, at: pinned)
+        let (inputs, inputProblems) = InputResolver(descriptor: descriptor)
+            .resolve(InputSupply(flags: run.inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
+        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
+            .resolve(environment: workspace.environment)
+        if (inputProblems + secretProblems).hasErrors {
+            throw DeployError(.usage, "cannot resume \(runID): its inputs or secrets are not acceptable now; nothing was run",
+                              diagnostics: inputProblems + secretProblems)
+        }
+        var context = PlanContext(
+            revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
+            descriptorBlob: run.descriptorBlob, inputs: inputs, secrets: secrets, environment: workspace.environment,
+            stateDirectory: workspace.stateDirectory, runID: run.id, operatorName: workspace.operatorName)
+        context.runKind = "resume"
+        let (masked, revealed) = try RunSession.plans(descriptor, context, target: run.target)
+
+        // What the journal says of each step: its last attempt decides.
+        var last: [StepRef: StepRecord] = [:]
+        var attempts: [StepRef: Int] = [:]
+        for step in try session.journal.steps(runID: runID) {
+            let ref = StepRef(phase: step.phase, name: step.name)
+            last[ref] = step
+            attempts[ref] = max(attempts[ref] ?? 0, step.attempt)
+        }
+        let done = Set(last.filter { $0.value.status == .succeeded || $0.value.status == .skipped }.keys)
+        let runnable = RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: "")
+        let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + ["take", "verify"].compactMap { runnable.backup($0) }
+        for (ref, step) in last where step.status == .interrupted || step.status == .started {
+            let idempotent = allCommands.first { $0.ref == ref }?.idempotent ?? false
+            if idempotent || options.yes { continue }
+            let question = "\(ref) may have been running when deployctl stopped, and it is not marked idempotent. Run it again?"
+            switch observer.confirm(question, step: ref) {
+            case true?: continue
+            case false?:
+                throw DeployError(.refused, "not resuming \(runID): \(ref) was not confirmed", next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
+            case nil:
+                throw DeployError(.refused, "\(ref) may have been running when deployctl stopped and is not idempotent; nothing was run",
+                                  next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
+            }
+        }
+
+        try session.lock(target: run.target, runID: runID, observer: observer)
+        defer { try? session.journal.releaseLock(target: run.target, runID: runID) }
+        let me = ProcessIdentity.current
+        try session.journal.reopenRun(runID, pid: me.pid, pidStart: me.start)
+        try session.journal.event("resumed", target: run.target, runID: runID,
+                                  data: ["by": workspace.operatorName, "from_status": run.status.rawValue, "done_steps": "\(done.count)"])
+        run.status = .running
+        let outcome = try await UpAction.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
+                                                 pinned: pinned, secrets: secrets, options: options, observer: observer,
+                                                 cancellation: cancellation, done: done, attempts: attempts)
+        return UpAction.Result(plan: masked, run: run, outcome: outcome, next: UpAction.next(after: outcome, run: run))
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// `deployctl up TARGET`: pins the revision, plans, takes the environment's lock, runs the
+/// phases and journals everything. The whole run reads the descriptor (and runs the steps in
+/// the files) of the pinned commit, never the work tree.
+public struct UpAction {
+    public struct Request: Sendable {
+        public var target: String
+        public var revision: String
+        public var supply: InputSupply
+        public var options: RunOptions
+        public var dryRun: Bool
+
+        public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool) {
+            self.target = target
+            self.revision = revision
+            self.supply = supply
+            self.options = options
+            self.dryRun = dryRun
+        }
+    }
+
+    public struct Result: Sendable {
+        public let plan: Plan
+        public let run: RunRecord?
+        public let outcome: RunOutcome?
+        public let next: [String]
+        public var exitStatus: ExitStatus {
+            guard let outcome else { return .ok }
+            switch outcome.status {
+            case .succeeded: return .ok
+            case .cancelled: return outcome.failedStep == nil ? .interrupted : .refused
+            default: return outcome.needsConfirmation ? .refused : .failed
+            }
+        }
+    }
+
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
+        let pinned = try workspace.stacks.pin(request.revision)
+        let entry = try workspace.stacks.entry(for: request.target, at: pinned)
+        let descriptor = try workspace.load(entry, at: pinned)
+        let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(request.supply)
+        if inputProblems.hasErrors {
+            throw DeployError(.usage, "cannot run \(entry.target): \(inputProblems.errors.count) problem(s) with the inputs; nothing was run",
+                              diagnostics: inputProblems, next: ["deployctl plan \(entry.target) --input NAME=VALUE … to check them"])
+        }
+        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
+            .resolve(environment: workspace.environment)
+        if secretProblems.hasErrors {
+            throw DeployError(.usage, "cannot run \(entry.target): \(secretProblems.errors.count) secret(s) missing or unacceptable; nothing was run",
+                              diagnostics: secretProblems, next: ["set them in the environment, then run the same command again"])
+        }
+        let runID = Journal.newRunID()
+        var context = PlanContext(
+            revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
+            descriptorBlob: try workspace.stacks.blobID(entry.path, at: pinned), inputs: inputs, secrets: secrets,
+            environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
+            operatorName: workspace.operatorName)
+        context.runKind = "up"
+        let (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
+        if request.dryRun { return Result(plan: masked, run: nil, outcome: nil, next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
+
+        let session = try RunSession(workspace: workspace)
+        for run in try session.sweepInterrupted(target: entry.target) {
+            observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
+        }
+        try session.lock(target: entry.target, runID: runID, observer: observer)
+        let me = ProcessIdentity.current
+        let run = RunRecord(
+            id: runID, kind: "up", stack: entry.stack, environment: entry.environment, target: entry.target,
+            revision: pinned.sha, revisionSubject: pinned.commit.subject, descriptorBlob: masked.descriptorBlob,
+            inputs: Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            operatorName: workspace.operatorName, host: me.host, pid: me.pid, pidStart: me.start,
+            startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: nil)
+        defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
+        try session.journal.createRun(run)
+        let outcome = try await Self.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
+                                             pinned: pinned, secrets: secrets, options: request.options, observer: observer,
+                                             cancellation: cancellation)
+        return Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
+    }
+
+    /// Runs the engine and writes the run's final status, whatever happens in between.
+    static func execute(session: RunSession, run: RunRecord, descriptor: StackDescriptor, masked: Plan, revealed: Plan,
+                        pinned: PinnedRevision, secrets: [ResolvedSecret], options: RunOptions, observer: RunObserver,
+                        cancellation: Cancellation, done: Set<StepRef> = [], attempts: [StepRef: Int] = [:]) async throws -> RunOutcome {
+        let outcome: RunOutcome
+        do {
+            let tree = try session.tree(for: pinned)
+            let engine = RunEngine(
+                journal: session.journal, run: run, steps: RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree),
+                options: options, observer: observer, cancellation: cancellation,
+                baseEnvironment: session.baseEnvironment(run: run, tree: tree),
+                secretValues: secrets.compactMap(\.value), logDirectory: try session.logDirectory(runID: run.id),
+                done: done, attempts: attempts)
+            outcome = try await engine.execute()
+        } catch {
+            let message = "deployctl itself failed during the run: \(error)"
+            try? session.journal.finishRun(run.id, status: .failed, message: message)
+            throw DeployError(.failed, message, next: ["deployctl show \(run.id)", "deployctl resume \(run.id)"])
+        }
+        try session.journal.finishRun(run.id, status: outcome.status, message: outcome.message)
+        return outcome
+    }
+
+    /// The exact next commands for the person at the terminal.
+    static func next(after outcome: RunOutcome, run: RunRecord) -> [String] {
+        switch outcome.status {
+        case .succeeded:
+            return ["deployctl show \(run.id)"]
+        case .cancelled where outcome.failedStep == nil:
+            return ["see what ran: deployctl show \(run.id)", "continue it: deployctl resume \(run.id)"]
+        default:
+            var next: [String] = []
+            if let step = outcome.failedStep { next.append("read the output: deployctl logs \(run.id) \(step.name)") }
+            if outcome.needsConfirmation {
+                next.append("answer the gate: deployctl resume \(run.id) --yes (or run it from a terminal)")
+            } else {
+                next.append("after fixing the cause: deployctl resume \(run.id)")
+                if outcome.failedStep?.phase == Phase.deploy.rawValue || outcome.failedStep?.phase == Phase.verify.rawValue {
+                    next.append("or go back to what ran before: deployctl up \(run.target) --rev <last good revision> (deployctl runs \(run.target) lists them)")
+                }
+            }
+            return next
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import ProcessSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a process ended.
+public enum Termination: Sendable, Hashable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var exitCode: Int32? { if case .exited(let code) = self { return code } else { return nil } }
+    public var signal: Int32? { if case .signaled(let s) = self { return s } else { return nil } }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exit \(code)"
+        case .signaled(let s): return "killed by \(Termination.signalName(s))"
+        }
+    }
+
+    public static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: return "SIGTERM"
+        case SIGKILL: return "SIGKILL"
+        case SIGINT: return "SIGINT"
+        case SIGHUP: return "SIGHUP"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGABRT: return "SIGABRT"
+        case SIGPIPE: return "SIGPIPE"
+        default: return "signal \(signal)"
+        }
+    }
+}
+
+/// One process to run: argv (never through a shell), its whole environment, its directory.
+public struct LaunchRequest: Sendable {
+    public var argv: [String]
+    public var environment: [String: String]
+    public var directory: String?
+    public var timeoutMs: Int?
+    /// Between SIGTERM to the group and SIGKILL, on a timeout or a cancellation.
+    public var graceMs: Int
+
+    public init(argv: [String], environment: [String: String], directory: String? = nil, timeoutMs: Int? = nil, graceMs: Int = 10_000) {
+        self.argv = argv
+        self.environment = environment
+        self.directory = directory
+        self.timeoutMs = timeoutMs
+        self.graceMs = graceMs
+    }
+}
+
+public struct LaunchResult: Sendable {
+    public let termination: Termination
+    public let timedOut: Bool
+    /// The run was asked to stop (SIGINT/SIGTERM) while this process ran.
+    public let cancelled: Bool
+    public let durationMs: Int
+    /// Processes of the step's group still alive after SIGKILL (should be none).
+    public let survivors: Bool
+}
+
+public enum LaunchError: Error, CustomStringConvertible, Sendable {
+    case notFound(String, path: String)
+    case spawnFailed(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .notFound(program, path): return "command not found: \(program) (PATH=\(path))"
+        case let .spawnFailed(program, code): return "cannot start \(program): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+/// Starts a step's process in its own process group and pumps its output until it exits.
+///
+/// Written on posix_spawn rather than Foundation's Process or swift-subprocess because a step
+/// needs all of: its own process group (so a timeout or Ctrl-C reaches the grandchildren), a
+/// clean signal mask (Process started from async code leaves SIGTERM blocked in the child),
+/// raw bounded reads (a step may print 200 MB or one 1 MB line), and "done when the main
+/// process exits" even if a daemon it started keeps the pipes open.
+public enum ProcessLauncher {
+    /// Blocks the calling thread: run it off the cooperative pool (see `launch`).
+    public static func run(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation) throws -> LaunchResult {
+        let program = try resolve(request.argv[0], environment: request.environment)
+        let started = DispatchTime.now()
+
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard ps_pipe_cloexec(&outPipe) == 0 else { throw LaunchError.spawnFailed(program, errno: errno) }
+        guard ps_pipe_cloexec(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            throw LaunchError.spawnFailed(program, errno: errno)
+        }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var pid: pid_t = 0
+        let spawnResult = withCStrings(request.argv) { argv in
+            withCStrings(request.environment.map { "\($0.key)=\($0.value)" }) { envp in
+                ps_spawn(program, argv, envp, request.directory, devNull, outPipe[1], errPipe[1], &pid)
+            }
+        }
+        close(devNull); close(outPipe[1]); close(errPipe[1])
+        guard spawnResult == 0 else {
+            close(outPipe[0]); close(errPipe[0])
+            throw LaunchError.spawnFailed(request.argv[0], errno: spawnResult)
+        }
+        let group = pid
+        _ = fcntl(outPipe[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(errPipe[0], F_SETFL, O_NONBLOCK)
+        let pidfd = ps_pidfd_open(pid)
+
+        var open: [Int32: OutputChannel] = [outPipe[0]: .stdout, errPipe[0]: .stderr]
+        var status: Termination? = nil
+        var timedOut = false, cancelled = false
+        var termSent: DispatchTime? = nil, killSent = false
+        var drainUntil: DispatchTime? = nil
+        let deadline = request.timeoutMs.map { started + .milliseconds($0) }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+        while true {
+            let now = DispatchTime.now()
+            if status == nil {
+                if termSent == nil, cancellation.isRequested {
+                    cancelled = true
+                    termSent = now
+                    kill(-group, SIGTERM)
+                } else if termSent == nil, let deadline, now >= deadline {
+                    timedOut = true
+                    termSent = now
+                    kill(-group, SIGTERM)
+                } else if let termSent, !killSent, now >= termSent + .milliseconds(request.graceMs) {
+                    killSent = true
+                    kill(-group, SIGKILL)
+                }
+            }
+            if status != nil {
+                if open.isEmpty { break }
+                // The main process is gone but something it started still holds the pipes
+                // (a daemon): take what is already written, then stop listening.
+                if drainUntil == nil { drainUntil = now + .milliseconds(100) }
+                if now >= drainUntil! { break }
+            }
+
+            var fds = open.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if status == nil, pidfd >= 0 { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
+            let sliceMs = status == nil ? (pidfd >= 0 ? 100 : 10) : 20
+            _ = poll(&fds, nfds_t(fds.count), Int32(sliceMs))
+
+            for entry in fds where entry.fd != pidfd && entry.revents != 0 {
+                guard let stream = open[entry.fd] else { continue }
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                    if count > 0 {
+                        buffer.withUnsafeBytes { capture.consume(UnsafeRawBufferPointer(rebasing: $0[0..<count]), from: stream) }
+                        if count < buffer.count { break }
+                    } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                        close(entry.fd)
+                        open[entry.fd] = nil
+                        break
+                    } else {
+                        break
+                    }
+                }
+            }
+            if status == nil {
+                var raw: Int32 = 0
+                let reaped = waitpid(pid, &raw, WNOHANG)
+                if reaped == pid {
+                    status = decode(raw)
+                }
+            }
+        }
+        for fd in open.keys { close(fd) }
+        if pidfd >= 0 { close(pidfd) }
+
+        // After a timeout or a cancellation nothing of the step may outlive it.
+        var survivors = false
+        if termSent != nil {
+            let end = DispatchTime.now() + .milliseconds(killSent ? 1000 : request.graceMs)
+            while groupAlive(group), DispatchTime.now() < end { usleep(10_000) }
+            if groupAlive(group) {
+                kill(-group, SIGKILL)
+                let last = DispatchTime.now() + .milliseconds(1000)
+                while groupAlive(group), DispatchTime.now() < last { usleep(10_000) }
+            }
+            survivors = groupAlive(group)
+        }
+        capture.finish()
+        let elapsed = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+        return LaunchResult(termination: status ?? .signaled(SIGKILL), timedOut: timedOut, cancelled: cancelled,
+                            durationMs: elapsed, survivors: survivors)
+    }
+
+    /// Runs `run` on a thread of its own and awaits it, so blocking never starves the pool.
+    public static func launch(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation) async throws -> LaunchResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try run(request, capture: capture, cancellation: cancellation) })
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// `kill(-pgid, 0)` succeeds while any process of the group exists.
+    static func groupAlive(_ group: pid_t) -> Bool {
+        kill(-group, 0) == 0 || errno == EPERM
+    }
+
+    private static func decode(_ raw: Int32) -> Termination {
+        let signal = raw & 0x7f
+        return signal == 0 ? .exited((raw >> 8) & 0xff) : .signaled(signal)
+    }
+
+    /// The program's path: as given when it has a slash, else the first match on the step's
+    /// PATH (which may differ from deployctl's own).
+    static func resolve(_ program: String, environment: [String: String]) throws -> String {
+        if program.contains("/") { return program }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            if access(candidate, X_OK) == 0 {
+                var info = stat()
+                if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { return candidate }
+            }
+        }
+        throw LaunchError.notFound(program, path: path)
+    }
+
+    private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for pointer in pointers { free(pointer) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

@@ -1,0 +1,348 @@
+import Foundation
+import GRDB
+
+/// The durable record of every run, step attempt and event, in SQLite (WAL, synchronous=FULL):
+/// a step's "started" is committed before its process starts and its outcome right after it
+/// ends, so a crash or a power loss always leaves the truth behind.
+public final class Journal: Sendable {
+    public let path: String
+    private let database: DatabaseQueue
+
+    /// Opens (creating and migrating) `<directory>/journal.sqlite3`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/journal.sqlite3"
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(15)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        // GRDB leaves WAL databases at synchronous=NORMAL after prepareDatabase: set FULL on
+        // the open connection and check it stuck, since durability is the point.
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let level = try database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        guard level == 2 else { throw JournalError.notDurable(level: level ?? -1) }
+        try Self.migrator.migrate(database)
+    }
+
+    public var synchronousLevel: Int {
+        (try? database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }) ?? -1
+    }
+
+    // MARK: - Schema
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, steps, events, locks") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, stack TEXT NOT NULL, environment TEXT NOT NULL,
+                    target TEXT NOT NULL, revision TEXT NOT NULL, revision_subject TEXT NOT NULL,
+                    descriptor_blob TEXT NOT NULL, inputs TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
+                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+                    status TEXT NOT NULL, message TEXT, related_run TEXT);
+                CREATE INDEX runs_by_target ON runs(target, started_at);
+                CREATE TABLE steps (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
+                    phase TEXT NOT NULL, name TEXT NOT NULL, attempt INTEGER NOT NULL, argv TEXT NOT NULL,
+                    started_at REAL NOT NULL, ended_at REAL, exit_code INTEGER, signal INTEGER, status TEXT NOT NULL,
+                    duration_ms INTEGER, output_tail TEXT, log_path TEXT, message TEXT,
+                    UNIQUE(run_id, phase, name, attempt));
+                CREATE INDEX steps_by_run ON steps(run_id, id);
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, target TEXT NOT NULL, at REAL NOT NULL,
+                    kind TEXT NOT NULL, data TEXT NOT NULL);
+                CREATE INDEX events_by_run ON events(run_id, id);
+                CREATE TABLE locks (
+                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
+                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, since REAL NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Runs
+
+    public func createRun(_ run: RunRecord) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
+                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.kind, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
+                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
+                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
+                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
+        }
+    }
+
+    public func finishRun(_ id: String, status: RunStatus, message: String?) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, message, Date().timeIntervalSince1970, id])
+        }
+    }
+
+    /// A resumed run belongs to a new process again.
+    public func reopenRun(_ id: String, pid: Int32, pidStart: UInt64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'running', message = NULL, ended_at = NULL, pid = ?, pid_start = ? WHERE id = ?",
+                           arguments: [pid, Int64(bitPattern: pidStart), id])
+        }
+    }
+
+    public func run(_ id: String) throws -> RunRecord? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    /// Newest first.
+    public func runs(target: String? = nil, limit: Int = 50) throws -> [RunRecord] {
+        try database.read { db in
+            if let target {
+                return try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE target = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+                                        arguments: [target, limit]).map(Self.run)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]).map(Self.run)
+        }
+    }
+
+    public func runs(status: RunStatus) throws -> [RunRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).map(Self.run)
+        }
+    }
+
+    /// The newest run that ended `succeeded`: what is deployed.
+    public func lastSucceeded(target: String) throws -> RunRecord? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE target = ? AND status = 'succeeded' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                             arguments: [target]).map(Self.run)
+        }
+    }
+
+    /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.
+    public static func newRunID(at date: Date = Date()) -> String {
+        let t = Int(date.timeIntervalSince1970)
+        let (days, secs) = (t / 86_400, t % 86_400)
+        let stamp = RunClock.civil(days: days)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return "\(stamp.year)\(two(stamp.month))\(two(stamp.day))-\(two(secs / 3600))\(two(secs % 3600 / 60))\(two(secs % 60))-"
+            + String(repeating: "0", count: 4 - suffix.count) + suffix
+    }
+
+    // MARK: - Steps
+
+    /// Committed (durably) before the step's process starts. Returns the attempt's row id.
+    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
+                VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
+                """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func stepFinished(_ id: Int64, status: StepStatus, exitCode: Int32?, signal: Int32?, durationMs: Int?,
+                             outputTail: String?, message: String?) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?
+                WHERE id = ?
+                """, arguments: [status.rawValue, exitCode, signal, durationMs, outputTail, message, Date().timeIntervalSince1970, id])
+        }
+    }
+
+    /// A step that did not need to run (its `when` is false), recorded so reports show it.
+    public func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws {
+        try database.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO steps (run_id, phase, name, attempt, argv, started_at, ended_at, status, duration_ms, message)
+                VALUES (?, ?, ?, 0, ?, ?, ?, 'skipped', 0, ?)
+                """, arguments: [runID, phase, name, Self.json(argv), now, now, reason])
+        }
+    }
+
+    /// Every attempt of the run, in the order they started.
+    public func steps(runID: String) throws -> [StepRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.step)
+        }
+    }
+
+    /// Attempts left `started` by a process that died: what may have been mid-flight.
+    public func markInterrupted(runID: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE steps SET status = 'interrupted', message = 'deployctl stopped while this step ran' WHERE run_id = ? AND status = 'started'",
+                           arguments: [runID])
+            try db.execute(sql: "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) WHERE id = ? AND status = 'running'",
+                           arguments: [Date().timeIntervalSince1970, runID])
+        }
+    }
+
+    // MARK: - Events
+
+    public func event(_ kind: String, target: String, runID: String?, data: [String: String] = [:]) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [runID, target, Date().timeIntervalSince1970, kind, Self.json(data)])
+        }
+    }
+
+    public func events(runID: String) throws -> [EventRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.event)
+        }
+    }
+
+    public func events(target: String, kind: String? = nil) throws -> [EventRecord] {
+        try database.read { db in
+            if let kind {
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? AND kind = ? ORDER BY id", arguments: [target, kind]).map(Self.event)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? ORDER BY id", arguments: [target]).map(Self.event)
+        }
+    }
+
+    // MARK: - Locks
+
+    public enum LockOutcome: Sendable {
+        case acquired
+        /// The previous holder's process is gone on this host; its lock was taken over.
+        case tookOverStale(LockRecord)
+        case held(LockRecord)
+    }
+
+    /// Takes the environment's deploy lock in one immediate transaction, so two `up`s started
+    /// together cannot both get it.
+    public func acquireLock(_ lock: LockRecord, isAlive: @Sendable (LockRecord) -> Bool) throws -> LockOutcome {
+        try database.writeWithoutTransaction { db in
+            var outcome = LockOutcome.acquired
+            try db.inTransaction(.immediate) {
+                if let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [lock.target]).map(Self.lock) {
+                    if isAlive(current) {
+                        outcome = .held(current)
+                        return .rollback
+                    }
+                    outcome = .tookOverStale(current)
+                    try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [lock.target])
+                    try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_stale_taken_over', ?)",
+                                   arguments: [lock.runID, lock.target, Date().timeIntervalSince1970,
+                                               Self.json(["previous_run": current.runID, "previous_holder": "\(current.operatorName) pid \(current.pid)",
+                                                          "previous_since": "\(current.since.timeIntervalSince1970)"])])
+                }
+                try db.execute(sql: "INSERT INTO locks (target, run_id, operator, host, pid, pid_start, since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [lock.target, lock.runID, lock.operatorName, lock.host, lock.pid,
+                                           Int64(bitPattern: lock.pidStart), lock.since.timeIntervalSince1970])
+                try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_acquired', ?)",
+                               arguments: [lock.runID, lock.target, Date().timeIntervalSince1970,
+                                           Self.json(["operator": lock.operatorName, "host": lock.host, "pid": "\(lock.pid)"])])
+                return .commit
+            }
+            return outcome
+        }
+    }
+
+    /// Releases the lock if `runID` holds it.
+    public func releaseLock(target: String, runID: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM locks WHERE target = ? AND run_id = ?", arguments: [target, runID])
+            if db.changesCount > 0 {
+                try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_released', '{}')",
+                               arguments: [runID, target, Date().timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func lock(target: String) throws -> LockRecord? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) }
+    }
+
+    public func locks() throws -> [LockRecord] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM locks ORDER BY target").map(Self.lock) }
+    }
+
+    /// Breaks whatever lock the environment has, recording who did it and why.
+    public func breakLock(target: String, by operatorName: String, reason: String) throws -> LockRecord? {
+        try database.write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) else { return nil }
+            try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [target])
+            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_broken', ?)",
+                           arguments: [current.runID, target, Date().timeIntervalSince1970,
+                                       Self.json(["by": operatorName, "reason": reason, "holder": "\(current.operatorName) pid \(current.pid) on \(current.host)"])])
+            return current
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    private static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
+
+    private static func run(_ row: Row) -> RunRecord {
+        RunRecord(id: row["id"], kind: row["kind"], stack: row["stack"], environment: row["environment"], target: row["target"],
+                  revision: row["revision"], revisionSubject: row["revision_subject"], descriptorBlob: row["descriptor_blob"],
+                  inputs: decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"], host: row["host"],
+                  pid: row["pid"], pidStart: UInt64(bitPattern: row["pid_start"]), startedAt: date(row["started_at"])!,
+                  endedAt: date(row["ended_at"]), status: RunStatus(rawValue: row["status"]) ?? .failed,
+                  message: row["message"], relatedRun: row["related_run"])
+    }
+
+    private static func step(_ row: Row) -> StepRecord {
+        StepRecord(id: row["id"], runID: row["run_id"], phase: row["phase"], name: row["name"], attempt: row["attempt"],
+                   argv: decode([String].self, row["argv"]) ?? [], startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]),
+                   exitCode: row["exit_code"], signal: row["signal"], status: StepStatus(rawValue: row["status"]) ?? .failed,
+                   durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"])
+    }
+
+    private static func event(_ row: Row) -> EventRecord {
+        EventRecord(id: row["id"], runID: row["run_id"], target: row["target"], at: date(row["at"])!, kind: row["kind"],
+                    data: decode([String: String].self, row["data"]) ?? [:])
+    }
+
+    private static func lock(_ row: Row) -> LockRecord {
+        LockRecord(target: row["target"], runID: row["run_id"], operatorName: row["operator"], host: row["host"], pid: row["pid"],
+                   pidStart: UInt64(bitPattern: row["pid_start"]), since: date(row["since"])!)
+    }
+}
+
+public enum JournalError: Error, CustomStringConvertible {
+    case notDurable(level: Int)
+
+    public var description: String {
+        switch self {
+        case .notDurable(let level): return "the journal could not be set to synchronous=FULL (it reports \(level))"
+        }
+    }
+}
+
+/// Calendar arithmetic for run ids and timestamps without a formatter (which costs start-up).
+enum RunClock {
+    /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

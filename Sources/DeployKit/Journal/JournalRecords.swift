@@ -1,0 +1,88 @@
+import Foundation
+
+/// The status a run has in the journal. `interrupted` is written when a command finds a
+/// `running` run whose process is gone (kill -9, power loss).
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case running, succeeded, failed, cancelled, interrupted
+    case rolledBack = "rolled_back"
+
+    public var isFinal: Bool { self != .running }
+}
+
+public enum StepStatus: String, Sendable, Codable {
+    /// Committed before the process starts; still `started` after a crash means "may have run".
+    case started
+    case succeeded, failed
+    case timedOut = "timed_out"
+    case cancelled
+    case skipped
+    /// Found `started` after a crash.
+    case interrupted
+}
+
+/// A run as the journal keeps it.
+public struct RunRecord: Sendable, Codable, Hashable {
+    public var id: String
+    public var kind: String
+    public var stack: String
+    public var environment: String
+    public var target: String
+    public var revision: String
+    public var revisionSubject: String
+    public var descriptorBlob: String
+    /// The resolved inputs (never secrets), so `resume` plans exactly the same steps.
+    public var inputs: [String: String]
+    public var operatorName: String
+    public var host: String
+    public var pid: Int32
+    public var pidStart: UInt64
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var status: RunStatus
+    public var message: String?
+    /// For a resume: the run resumed; for a rollback: the run rolled back.
+    public var relatedRun: String?
+}
+
+/// One attempt of one step.
+public struct StepRecord: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var runID: String
+    public var phase: String
+    public var name: String
+    public var attempt: Int
+    /// Secrets appear as ••••.
+    public var argv: [String]
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var status: StepStatus
+    public var durationMs: Int?
+    /// The last 64 KiB of output, redacted.
+    public var outputTail: String?
+    public var logPath: String?
+    public var message: String?
+}
+
+/// Something that happened to a run or an environment: lock taken or broken, backup taken,
+/// inbound switched, a resume, a note.
+public struct EventRecord: Sendable, Codable, Hashable {
+    public var id: Int64
+    public var runID: String?
+    public var target: String
+    public var at: Date
+    public var kind: String
+    public var data: [String: String]
+}
+
+/// Who holds an environment's deploy lock.
+public struct LockRecord: Sendable, Codable, Hashable {
+    public var target: String
+    public var runID: String
+    public var operatorName: String
+    public var host: String
+    public var pid: Int32
+    public var pidStart: UInt64
+    public var since: Date
+}

@@ -1,0 +1,294 @@
+import Foundation
+
+/// How a run may proceed.
+public struct RunOptions: Sendable {
+    /// Answers every `confirm` gate (and the question about re-running a step that may have
+    /// been mid-flight) with yes.
+    public var yes: Bool
+    /// At most this many steps of a phase at once.
+    public var parallel: Int
+    /// Between SIGTERM and SIGKILL for a step's process group (timeouts and Ctrl-C).
+    public var graceMs: Int
+
+    public init(yes: Bool = false, parallel: Int = ProcessInfo.processInfo.activeProcessorCount, graceMs: Int = 30_000) {
+        self.yes = yes
+        self.parallel = max(1, parallel)
+        self.graceMs = graceMs
+    }
+}
+
+/// How a run ended, for the action to report and journal.
+public struct RunOutcome: Sendable {
+    public var status: RunStatus
+    public var message: String
+    public var failedStep: StepRef?
+    /// Set when the run stopped because nobody could answer a `confirm` gate.
+    public var needsConfirmation: Bool = false
+    public var backupRestored: Bool = false
+}
+
+/// Runs the phases of one run in order, each phase's steps in waves bounded by `parallel`,
+/// journaling every attempt before and after it runs. It never decides what is printed:
+/// observers show, the journal remembers.
+final class RunEngine: @unchecked Sendable {
+    let journal: Journal
+    let run: RunRecord
+    let steps: RunnableSteps
+    let options: RunOptions
+    let observer: RunObserver
+    let cancellation: Cancellation
+    let baseEnvironment: [String: String]
+    let secretValues: [String]
+    let logDirectory: String
+    /// Steps already finished in an earlier process of this run (resume).
+    let done: Set<StepRef>
+    /// The next attempt number per step (resume continues the count).
+    var attempts: [StepRef: Int]
+
+    init(journal: Journal, run: RunRecord, steps: RunnableSteps, options: RunOptions, observer: RunObserver,
+         cancellation: Cancellation, baseEnvironment: [String: String], secretValues: [String], logDirectory: String,
+         done: Set<StepRef> = [], attempts: [StepRef: Int] = [:]) {
+        self.journal = journal
+        self.run = run
+        self.steps = steps
+        self.options = options
+        self.observer = observer
+        self.cancellation = cancellation
+        self.baseEnvironment = baseEnvironment
+        self.secretValues = secretValues
+        self.logDirectory = logDirectory
+        self.done = done
+        self.attempts = attempts
+    }
+
+    func execute() async throws -> RunOutcome {
+        for phase in Phase.allCases {
+            if let stop = cancelled() { return stop }
+            let commands = steps.phase(phase)
+            if phase == .migrate, commands.contains(where: { !$0.skipped }) {
+                if let failure = try await takeBackup() { return failure }
+            }
+            if var failure = try await runPhase(phase, commands) {
+                if phase == .migrate, failure.status == .failed, steps.descriptor.backup?.onFailure == .restore {
+                    failure.backupRestored = try await restoreBackup()
+                    failure.message += failure.backupRestored
+                        ? "; the backup taken before the migration was restored"
+                        : "; restoring the backup FAILED: the database may be half-migrated"
+                }
+                return failure
+            }
+        }
+        return RunOutcome(status: .succeeded, message: "all phases succeeded")
+    }
+
+    private func cancelled() -> RunOutcome? {
+        guard let signal = cancellation.signal else { return nil }
+        return RunOutcome(status: .cancelled, message: "stopped by \(Termination.signalName(signal))")
+    }
+
+    // MARK: - Phases
+
+    /// Runs a phase; nil when it succeeded.
+    private func runPhase(_ phase: Phase, _ commands: [RunnableCommand]) async throws -> RunOutcome? {
+        var finished: [String: Bool] = [:]  // name → may dependants run
+        for command in commands where done.contains(command.ref) { finished[command.ref.name] = true }
+        var pending = commands.filter { finished[$0.ref.name] == nil }
+        var failure: RunOutcome? = nil
+        var running = 0
+
+        return try await withThrowingTaskGroup(of: (RunnableCommand, StepStatus).self) { group in
+            while true {
+                var started = false
+                if failure == nil, cancellation.signal == nil {
+                    var index = 0
+                    while index < pending.count, running < options.parallel {
+                        let command = pending[index]
+                        guard command.after.allSatisfy({ finished[$0] == true }) else { index += 1; continue }
+                        pending.remove(at: index)
+                        if command.skipped {
+                            try journal.stepSkipped(runID: run.id, phase: phase.rawValue, name: command.ref.name,
+                                                    argv: command.shownArgv, reason: command.skipReason ?? "skipped")
+                            observer.stepSkipped(command.ref, reason: command.skipReason ?? "skipped")
+                            finished[command.ref.name] = true
+                            index = 0
+                            continue
+                        }
+                        if let question = command.confirm, let stop = try gate(question, command) {
+                            failure = stop
+                            break
+                        }
+                        group.addTask { (command, try await self.attemptAll(command)) }
+                        running += 1
+                        started = true
+                    }
+                }
+                if running == 0 {
+                    if let failure { return failure }
+                    if let stop = cancelled() { return stop }
+                    if !pending.isEmpty, !started {
+                        // Only steps whose dependencies did not succeed are left.
+                        return failure ?? RunOutcome(status: .failed, message: "steps \(pending.map(\.ref.name).joined(separator: ", ")) could not run: a step they need failed")
+                    }
+                    if pending.isEmpty { return nil }
+                    continue
+                }
+                guard let (command, status) = try await group.next() else { continue }
+                running -= 1
+                switch status {
+                case .succeeded:
+                    finished[command.ref.name] = true
+                case .cancelled:
+                    finished[command.ref.name] = false
+                    if failure == nil { failure = cancelled() }
+                default:
+                    if command.continueOnError {
+                        finished[command.ref.name] = true
+                        observer.note("\(command.ref) failed; continuing (continue_on_error)")
+                    } else {
+                        finished[command.ref.name] = false
+                        if failure == nil {
+                            failure = RunOutcome(status: .failed, message: "\(command.ref) \(status == .timedOut ? "timed out" : "failed")", failedStep: command.ref)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A `confirm` gate: --yes answers, else a person at a terminal, else the run stops here.
+    private func gate(_ question: String, _ command: RunnableCommand) throws -> RunOutcome? {
+        if options.yes {
+            try journal.event("confirmed", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": "--yes", "question": question])
+            return nil
+        }
+        switch observer.confirm(question, step: command.ref) {
+        case true?:
+            try journal.event("confirmed", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": run.operatorName, "question": question])
+            return nil
+        case false?:
+            try journal.event("declined", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": run.operatorName, "question": question])
+            return RunOutcome(status: .cancelled, message: "\(command.ref) was declined at its confirm gate (\"\(question)\")", failedStep: command.ref)
+        case nil:
+            return RunOutcome(status: .failed, message: "\(command.ref) asks \"\(question)\" and there is no terminal to answer; nothing of it ran",
+                              failedStep: command.ref, needsConfirmation: true)
+        }
+    }
+
+    // MARK: - Backup
+
+    /// Takes and verifies the backup; returns the failure that stops the run, if any.
+    private func takeBackup() async throws -> RunOutcome? {
+        guard let take = steps.backup("take"), let verify = steps.backup("verify"),
+              let path = steps.revealed.phases[1].backup?.path else { return nil }
+        if done.contains(take.ref), done.contains(verify.ref) {
+            observer.note("backup already taken and verified by this run; not taking another over a half-migrated database")
+            return nil
+        }
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard try await attemptAll(take) == .succeeded else {
+            return RunOutcome(status: .failed, message: "backup.take failed; no migration ran", failedStep: take.ref)
+        }
+        guard try await attemptAll(verify) == .succeeded else {
+            return RunOutcome(status: .failed, message: "backup.verify failed; no migration ran", failedStep: verify.ref)
+        }
+        var data = ["path": path, "restore": ShellQuote.join(steps.masked.phases[1].backup?.restore.argv ?? [])]
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? NSNumber {
+            data["size"] = size.stringValue
+            data["sha256"] = Checksum.sha256(ofFile: path) ?? "unavailable"
+        } else {
+            data["size"] = "unknown (not a file)"
+        }
+        try journal.event("backup_taken", target: run.target, runID: run.id, data: data)
+        observer.note("backup taken: \(path)" + (data["sha256"].map { " sha256 \($0.prefix(16))…" } ?? ""))
+        return nil
+    }
+
+    private func restoreBackup() async throws -> Bool {
+        guard let restore = steps.backup("restore") else { return false }
+        let ok = try await attemptAll(restore) == .succeeded
+        try journal.event(ok ? "backup_restored" : "backup_restore_failed", target: run.target, runID: run.id,
+                          data: ["path": steps.revealed.phases[1].backup?.path ?? ""])
+        return ok
+    }
+
+    // MARK: - One step
+
+    /// Every attempt of one step (retries with exponential backoff); the last attempt's status.
+    func attemptAll(_ command: RunnableCommand) async throws -> StepStatus {
+        var status = StepStatus.failed
+        for retry in 0...command.retries {
+            if cancellation.isRequested { return .cancelled }
+            status = try await attemptOnce(command)
+            if status == .succeeded || status == .cancelled { return status }
+            if retry < command.retries {
+                let delay = min(command.backoffMs << min(retry, 20), 10 * 60_000)
+                observer.note("\(command.ref) will be retried in \(DurationValue.format(milliseconds: delay)) (attempt \(retry + 2) of \(command.retries + 1))")
+                if await sleep(milliseconds: delay) == false { return .cancelled }
+            }
+        }
+        return status
+    }
+
+    private func attemptOnce(_ command: RunnableCommand) async throws -> StepStatus {
+        let attempt = nextAttempt(command.ref)
+        let logPath = "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log"
+        let row = try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
+                                          attempt: attempt, argv: command.shownArgv, logPath: logPath)
+        observer.stepStarted(command.ref, attempt: attempt, argv: command.shownArgv)
+        let capture = OutputCapture(secrets: secretValues, logPath: logPath, observer: StepLines(step: command.ref, observer: observer),
+                                    contains: [.stdout: command.expect.stdoutContains, .stderr: command.expect.stderrContains])
+        let request = LaunchRequest(argv: command.argv, environment: baseEnvironment.merging(command.env) { _, own in own },
+                                    directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs)
+        let result: LaunchResult
+        do {
+            result = try await ProcessLauncher.launch(request, capture: capture, cancellation: cancellation)
+        } catch {
+            capture.finish()
+            let message = Redactor(secrets: secretValues).redact("\(error)")
+            try journal.stepFinished(row, status: .failed, exitCode: nil, signal: nil, durationMs: 0, outputTail: nil, message: message)
+            observer.stepFinished(command.ref, attempt: attempt, status: .failed, durationMs: 0, detail: message)
+            return .failed
+        }
+        let status: StepStatus
+        var message: String?
+        if result.cancelled {
+            status = .cancelled
+            message = "stopped by \(Termination.signalName(cancellation.signal ?? SIGTERM)) (\(result.termination))"
+        } else if result.timedOut {
+            status = .timedOut
+            message = "timed out after \(DurationValue.format(milliseconds: command.timeoutMs)); its process group got SIGTERM"
+                + (result.termination.signal == SIGKILL ? ", then SIGKILL" : "")
+        } else {
+            let failures = ExpectationCheck.failures(command.expect, termination: result.termination, capture: capture)
+            status = failures.isEmpty ? .succeeded : .failed
+            message = failures.isEmpty ? nil : failures.joined(separator: "; ")
+        }
+        if result.survivors { message = (message.map { $0 + "; " } ?? "") + "some of its processes survived SIGKILL" }
+        try journal.stepFinished(row, status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
+                                 durationMs: result.durationMs, outputTail: capture.tail, message: message)
+        observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: result.durationMs, detail: message)
+        return status
+    }
+
+    private let attemptLock = NSLock()
+
+    private func nextAttempt(_ ref: StepRef) -> Int {
+        attemptLock.lock()
+        defer { attemptLock.unlock() }
+        let next = (attempts[ref] ?? 0) + 1
+        attempts[ref] = next
+        return next
+    }
+
+    /// Sleeps unless the run is cancelled first; false when cancelled.
+    private func sleep(milliseconds: Int) async -> Bool {
+        var left = milliseconds
+        while left > 0 {
+            if cancellation.isRequested { return false }
+            let slice = min(left, 50)
+            try? await Task.sleep(nanoseconds: UInt64(slice) * 1_000_000)
+            left -= slice
+        }
+        return !cancellation.isRequested
+    }
+}

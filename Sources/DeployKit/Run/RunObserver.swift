@@ -1,0 +1,39 @@
+/// A step as runs and observers name it.
+public struct StepRef: Sendable, Hashable, CustomStringConvertible {
+    public let phase: String
+    public let name: String
+
+    public init(phase: String, name: String) {
+        self.phase = phase
+        self.name = name
+    }
+
+    public var description: String { "\(phase)/\(name)" }
+}
+
+/// Whoever shows a run as it happens (the terminal, JSON events). Called from several
+/// threads at once: implementations serialise their own output.
+public protocol RunObserver: AnyObject, Sendable {
+    func stepStarted(_ step: StepRef, attempt: Int, argv: [String])
+    func output(_ step: StepRef, line: String, stream: OutputChannel)
+    func stepFinished(_ step: StepRef, attempt: Int, status: StepStatus, durationMs: Int, detail: String?)
+    func stepSkipped(_ step: StepRef, reason: String)
+    func note(_ text: String)
+    /// Asks a person; nil when nobody can be asked (no terminal).
+    func confirm(_ question: String, step: StepRef) -> Bool?
+}
+
+/// Forwards one step's output lines to the run's observer.
+final class StepLines: OutputObserver, @unchecked Sendable {
+    let step: StepRef
+    let observer: RunObserver
+
+    init(step: StepRef, observer: RunObserver) {
+        self.step = step
+        self.observer = observer
+    }
+
+    func line(_ text: String, stream: OutputChannel) {
+        observer.output(step, line: text, stream: stream)
+    }
+}

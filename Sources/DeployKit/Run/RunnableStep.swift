@@ -1,0 +1,66 @@
+/// A command ready to hand to a process: what to show (secrets masked) and what to run
+/// (secrets filled in), with everything `defaults:` contributes already applied.
+struct RunnableCommand: Sendable {
+    let ref: StepRef
+    let shownArgv: [String]
+    let argv: [String]
+    let env: [String: String]
+    let directory: String?
+    let timeoutMs: Int
+    let retries: Int
+    let backoffMs: Int
+    let expect: Expectation
+    let after: [String]
+    let skipped: Bool
+    let skipReason: String?
+    let confirm: String?
+    let idempotent: Bool
+    let continueOnError: Bool
+}
+
+/// Builds runnable commands from the masked and the revealed plan of the same descriptor.
+struct RunnableSteps {
+    let descriptor: StackDescriptor
+    let masked: Plan
+    let revealed: Plan
+    let tree: String
+
+    func phase(_ phase: Phase) -> [RunnableCommand] {
+        guard let index = Phase.allCases.firstIndex(of: phase) else { return [] }
+        let shown = masked.phases[index].steps, real = revealed.phases[index].steps
+        return zip(shown, real).map { shown, real in
+            let step = descriptor.steps(in: phase).first { $0.name == shown.name }
+            return RunnableCommand(
+                ref: StepRef(phase: phase.rawValue, name: shown.name), shownArgv: shown.argv, argv: real.argv,
+                env: real.env, directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries,
+                backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
+                skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
+                confirm: real.confirm, idempotent: real.idempotent, continueOnError: real.continueOnError)
+        }
+    }
+
+    /// `backup.take`, `backup.verify`, `backup.restore` as steps of the migrate phase.
+    func backup(_ which: String) -> RunnableCommand? {
+        guard let spec = descriptor.backup,
+              let shown = masked.phases[1].backup, let real = revealed.phases[1].backup else { return nil }
+        let block: CommandBlock
+        let (shownCommand, command): (PlanCommand, PlanCommand)
+        switch which {
+        case "take": block = spec.take; (shownCommand, command) = (shown.take, real.take)
+        case "verify": block = spec.verify; (shownCommand, command) = (shown.verify, real.verify)
+        default: block = spec.restore; (shownCommand, command) = (shown.restore, real.restore)
+        }
+        let env = revealed.defaults.env.merging(command.env) { _, own in own }
+        return RunnableCommand(
+            ref: StepRef(phase: Phase.migrate.rawValue, name: "backup.\(which)"), shownArgv: shownCommand.argv, argv: command.argv,
+            env: env, directory: directory(command.dir ?? revealed.defaults.dir), timeoutMs: block.timeoutMs ?? revealed.defaults.timeoutMs,
+            retries: 0, backoffMs: 0, expect: block.expect, after: [], skipped: false, skipReason: nil,
+            confirm: nil, idempotent: which != "restore", continueOnError: false)
+    }
+
+    /// A step's directory: relative ones are inside the exported tree of the pinned commit.
+    private func directory(_ dir: String?) -> String {
+        guard let dir, !dir.isEmpty, dir != "." else { return tree }
+        return dir.hasPrefix("/") ? dir : tree + "/" + dir
+    }
+}

@@ -1,0 +1,26 @@
+#ifndef DEPLOYCTL_PROCESS_SUPPORT_H
+#define DEPLOYCTL_PROCESS_SUPPORT_H
+
+#include <sys/types.h>
+
+/*
+ * Starts `path` with `argv` and `envp` in a new process group of its own (so a timeout or a
+ * Ctrl-C can signal the step and everything it started), with an empty signal mask and
+ * default signal dispositions (so SIGTERM reaches it even when deployctl blocks signals),
+ * stdin/stdout/stderr on the given descriptors and `cwd` as its directory (NULL: inherit).
+ * Returns 0 and sets *pid, or an errno value.
+ */
+int ps_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+             int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid);
+
+/* pidfd_open(2): a descriptor that becomes readable when the process exits; -1 if unsupported. */
+int ps_pidfd_open(pid_t pid);
+
+/* The start time of a process (field 22 of /proc/PID/stat), or 0 when it does not exist.
+ * With the pid it names a process uniquely, even after the pid is reused. */
+unsigned long long ps_process_start_time(pid_t pid);
+
+/* pipe2(fds, O_CLOEXEC), which needs _GNU_SOURCE. */
+int ps_pipe_cloexec(int fds[2]);
+
+#endif

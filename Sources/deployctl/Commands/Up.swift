@@ -1,0 +1,99 @@
+import ArgumentParser
+import DeployKit
+import Foundation
+
+/// Options every mutating run shares (up, resume).
+struct RunFlags: ParsableArguments {
+    @Flag(help: "Answer yes to every confirm gate.") var yes = false
+    @Option(help: ArgumentHelp("At most this many steps of a phase at once (default: the number of cores).", valueName: "n"))
+    var parallel: Int?
+    @Option(help: ArgumentHelp("After SIGTERM to a step's process group, wait this long before SIGKILL.", valueName: "duration"))
+    var grace: String = "30s"
+    @Option(help: "text or json (one event per line)") var format: OutputFormat = .text
+
+    func options() throws -> RunOptions {
+        guard let graceMs = DurationValue.parse(grace) else {
+            throw DeployError(.usage, "--grace \(grace) is not a duration", next: ["e.g. --grace 30s"])
+        }
+        return RunOptions(yes: yes, parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, graceMs: graceMs)
+    }
+
+    func display() -> RunObserver {
+        format == .json ? JSONRunDisplay() : TerminalRunDisplay()
+    }
+}
+
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Deploy a target: preflight, migrate (after a verified backup), deploy, verify, postdeploy.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var revision: RevisionOption
+    @OptionGroup var inputs: InputOptions
+    @OptionGroup var run: RunFlags
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and stop: nothing runs, nothing is locked.") var dryRun = false
+    @Argument(help: "ENV or STACK/ENV.") var target: String
+
+    func run() async throws {
+        let ws = try workspace.open()
+        let options = try run.options()
+        let display = run.display()
+        let cancellation = Cancellation()
+        SignalForwarding.install(cancellation, graceMs: options.graceMs, observer: display)
+        let request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
+                                       options: options, dryRun: dryRun)
+        let result = try await UpAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
+        (display as? TerminalRunDisplay)?.stop()
+        if dryRun {
+            if run.format == .json { Terminal.out(try PlanRenderer.json(result.plan)) } else { Terminal.out(PlanRenderer.text(result.plan)) }
+            Terminal.line("dry run: nothing ran and nothing was locked. To run it: \(result.next.joined())")
+            return
+        }
+        RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+    }
+}
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a failed, cancelled or interrupted run from the first step that did not succeed.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @OptionGroup var run: RunFlags
+    @Argument(help: "The run id (deployctl runs lists them).") var runID: String
+
+    func run() async throws {
+        let ws = try workspace.open()
+        let options = try run.options()
+        let display = run.display()
+        let cancellation = Cancellation()
+        SignalForwarding.install(cancellation, graceMs: options.graceMs, observer: display)
+        let result = try await ResumeAction(workspace: ws).run(runID: runID, options: options, observer: display, cancellation: cancellation)
+        (display as? TerminalRunDisplay)?.stop()
+        RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+    }
+}
+
+/// The last lines of a run: what happened, what state things are in, what to run next.
+enum RunReport {
+    static func finish(_ result: UpAction.Result, journal: String, display: RunObserver, cancellation: Cancellation) -> Never {
+        guard let run = result.run, let outcome = result.outcome else { exit(0) }
+        var status = result.exitStatus
+        if outcome.status == .cancelled, outcome.failedStep == nil {
+            status = cancellation.signal == SIGTERM ? .terminated : .interrupted
+        }
+        if let json = display as? JSONRunDisplay {
+            json.emit(["event": "run_finished", "run": run.id, "target": run.target, "revision": run.revision,
+                       "status": outcome.status.rawValue, "message": outcome.message, "next": result.next, "journal": journal,
+                       "exit_code": Int(status.rawValue)])
+        } else {
+            let mark = outcome.status == .succeeded ? "✓" : "✗"
+            Terminal.line("")
+            Terminal.line("\(mark) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\": \(outcome.status.rawValue) — \(outcome.message)")
+            Terminal.line("  run \(run.id), recorded in \(journal)")
+            for next in result.next { Terminal.line("next: \(next)") }
+        }
+        exit(status.rawValue)
+    }
+}
