@@ -46,5 +46,6 @@ let package = Package(
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport"]),
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"]),
     ]
 )

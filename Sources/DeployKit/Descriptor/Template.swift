@@ -40,7 +40,7 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
                 }
                 let body = String(text[text.index(index, offsetBy: 2)..<close])
                 guard let reference = Reference(parsing: body) else {
-                    return .failure(TemplateError(message: "'${\(body)}' is not a reference; write ${inputs.NAME}, ${secrets.NAME}, ${env.NAME}, ${run.FIELD} or ${backup.path}"))
+                    return .failure(TemplateError(message: "'${\(body)}' is not a reference; write ${inputs.NAME}, ${secrets.NAME}, ${env.NAME}, ${run.FIELD} or ${backup.path}, or $${\(body)} to hand ${\(body)} to a shell as it is"))
                 }
                 if !literal.isEmpty { segments.append(.literal(literal)); literal = "" }
                 segments.append(.reference(reference))

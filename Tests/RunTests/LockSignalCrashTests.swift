@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import DeployKit
+
+/// One mutating run per environment, Ctrl-C, kill -9 and what the journal says afterwards.
+@Suite struct LockSignalCrashTests {
+    @Test func twoConcurrentUpsExactlyOneRuns() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: slow
+                  run: [sleep, "2"]
+            """)
+        let first = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(first.waitFor("▶ deploy/slow"))
+        let second = try stack.run(["up", "prod"])
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("x/prod is locked by run"))
+        #expect(second.stderr.contains("pid \(first.pid)"))
+        #expect(second.stderr.contains("next: wait for it: deployctl status x/prod"))
+        #expect(second.stderr.contains("deployctl unlock x/prod --force --reason"))
+        #expect(first.wait() == 0)
+        let runs = try stack.run(["runs", "--format", "json"])
+        let all = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]]
+        #expect(all?.count == 1)
+    }
+
+    @Test func sigintMidStepCancelsReleasesTheLockAndLeavesNoProcess() throws {
+        let marker = "271.\(Int.random(in: 100...999))"
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: long
+                  shell: "sleep \(marker) & sleep \(marker); wait"
+              verify:
+                - name: never
+                  run: [\"true\"]
+            """)
+        let up = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ deploy/long"))
+        usleep(200_000)
+        kill(up.pid, SIGINT)
+        #expect(up.wait() == 130)
+        #expect(up.stdout.contains("SIGINT received: stopping running steps"))
+        #expect(up.stdout.contains("cancelled — stopped by SIGINT"))
+        #expect(try processesMatching("sleep \(marker)").isEmpty)
+        let runID = try stack.requireLastRunID()
+        let run = try stack.show(runID)
+        #expect(run["status"] as? String == "cancelled")
+        let steps = run["steps"] as? [[String: Any]]
+        #expect(steps?.map { $0["status"] as? String } == ["cancelled"])
+        let status = try stack.run(["status", "prod", "--format", "json"])
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        #expect(object?["lock"] is NSNull)
+        // SIGTERM ends the same way with 143.
+        let again = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
+        #expect(again.waitFor("▶ deploy/long"))
+        kill(again.pid, SIGTERM)
+        #expect(again.wait() == 143)
+    }
+
+    @Test func killDashNineAtTwentyPointsLeavesATrueRecordAndResumeFinishes() throws {
+        let steps = (1...6).map { "    - {name: step\($0), idempotent: true, run: [sh, -c, \"sleep 0.1; echo $DEPLOYCTL_RUN_ID step\($0) >> $DEPLOYCTL_STATE/ran\"]}" }
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+            \(steps.joined(separator: "\n"))
+            """)
+        var generator = SystemRandomNumberGenerator()
+        var interrupted = 0
+        for round in 0..<20 {
+            let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+            usleep(UInt32.random(in: 20_000...900_000, using: &generator))
+            kill(up.pid, SIGKILL)
+            up.wait()
+            guard let runID = try stack.lastRunID() else { continue }  // killed before the run was recorded
+            // The next command sees the truth: interrupted (or finished), never "running".
+            let status = try stack.run(["status", "prod", "--format", "json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let last = try #require(object["last_run"] as? [String: Any])
+            #expect(last["status"] as? String != "running", "round \(round)")
+            let run = try stack.show(runID)
+            let recorded = try #require(run["steps"] as? [[String: Any]])
+            #expect(!recorded.contains { $0["status"] as? String == "started" }, "round \(round): a step left 'started'")
+            if run["status"] as? String == "interrupted" {
+                interrupted += 1
+                #expect((object["interrupted_runs"] as? [[String: Any]])?.contains { $0["id"] as? String == runID } == true)
+                let resumed = try stack.run(["resume", runID])
+                #expect(resumed.status == 0, "round \(round): \(resumed.stdout)\(resumed.stderr)")
+                let finished = try stack.show(runID)
+                #expect(finished["status"] as? String == "succeeded")
+                #expect((finished["steps"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "succeeded" } == true)
+            } else {
+                #expect(run["status"] as? String == "succeeded", "round \(round)")
+            }
+        }
+        #expect(interrupted >= 5, "most kills should land mid-run")
+    }
+
+    @Test func aMidFlightStepThatIsNotIdempotentNeedsYesToResume() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: charge-cards
+                  run: [sleep, "5"]
+            """)
+        let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ deploy/charge-cards"))
+        kill(up.pid, SIGKILL)
+        up.wait()
+        let runID = try stack.requireLastRunID()
+        let refused = try stack.run(["resume", runID])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("deploy/charge-cards may have been running when deployctl stopped and is not idempotent; nothing was run"))
+        #expect(refused.stderr.contains("deployctl resume \(runID) --yes"))
+        let stale = try stack.run(["status", "prod"])
+        #expect(stale.stdout.contains("STALE"))
+        #expect(stale.stdout.contains("INTERRUPTED run \(runID)"))
+        let resumed = try stack.run(["resume", runID, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("took over a stale lock"))
+        let events = try Shell.run("sqlite3", [stack.journal, "SELECT kind FROM events WHERE run_id = '\(runID)' ORDER BY id"])
+        #expect(events.contains("lock_stale_taken_over"))
+        #expect(events.contains("interrupted_detected"))
+        #expect(events.contains("resumed"))
+    }
+
+    @Test func unlockNeedsForceAndAReasonAndIsRecorded() throws {
+        let stack = try StackFixture("phases:\n  deploy:\n    - {name: slow, run: [sleep, \"3\"]}\n")
+        let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ deploy/slow"))
+        let bare = try stack.run(["unlock", "prod"])
+        #expect(bare.status == 2)
+        #expect(bare.stderr.contains("unlock needs --force and --reason"))
+        let broken = try stack.run(["unlock", "prod", "--force", "--reason", "testing the break"])
+        #expect(broken.status == 0)
+        #expect(broken.stdout.contains("broke the lock of x/prod held by run"))
+        let event = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE kind = 'lock_broken'"])
+        #expect(event.contains("testing the break"))
+        up.wait()
+    }
+
+    @Test func theJournalIsDurable() throws {
+        let stack = try StackFixture("phases:\n  deploy:\n    - {name: a, run: [\"true\"]}\n")
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        #expect(try Shell.run("sqlite3", [stack.journal, "PRAGMA journal_mode"]) == "wal")
+        #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM grdb_migrations"]) == "1")
+    }
+}
+
+@Suite struct JournalTests {
+    @Test func transitionsAreCommittedWithSynchronousFull() throws {
+        let dir = try TemporaryDirectory.make(prefix: "journal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Journal(directory: dir.path)
+        #expect(journal.synchronousLevel == 2)
+    }
+
+    @Test func aHeldLockIsReportedAndAStaleOneTakenOver() throws {
+        let dir = try TemporaryDirectory.make(prefix: "journal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = try Journal(directory: dir.path)
+        let lock = LockRecord(target: "x/prod", runID: "R1", operatorName: "ada@host", host: "h", pid: 1, pidStart: 1, since: Date())
+        guard case .acquired = try journal.acquireLock(lock, isAlive: { _ in true }) else { Issue.record("first lock"); return }
+        var second = lock
+        second.runID = "R2"
+        guard case .held(let holder) = try journal.acquireLock(second, isAlive: { _ in true }) else { Issue.record("must be held"); return }
+        #expect(holder.runID == "R1")
+        guard case .tookOverStale(let previous) = try journal.acquireLock(second, isAlive: { _ in false }) else { Issue.record("stale"); return }
+        #expect(previous.runID == "R1")
+        #expect(try journal.lock(target: "x/prod")?.runID == "R2")
+        try journal.releaseLock(target: "x/prod", runID: "R1")
+        #expect(try journal.lock(target: "x/prod")?.runID == "R2", "only the holder releases")
+        try journal.releaseLock(target: "x/prod", runID: "R2")
+        #expect(try journal.lock(target: "x/prod") == nil)
+        #expect(try journal.events(target: "x/prod").map(\.kind) == ["lock_acquired", "lock_stale_taken_over", "lock_acquired", "lock_released"])
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `deployctl up` with real processes: output, timeouts, retries, parallel steps, secrets.
+@Suite struct UpTests {
+    @Test func aRunJournalsEveryStepAndPrintsTheNextCommand() throws {
+        let stack = try StackFixture("""
+            phases:
+              preflight:
+                - name: hello
+                  run: [sh, -c, "echo preflight says hi; echo to stderr >&2"]
+              deploy:
+                - name: release
+                  run: [sh, -c, "echo released $DEPLOYCTL_TARGET at $DEPLOYCTL_REVISION"]
+              verify:
+                - name: health
+                  run: [sh, -c, "echo '{\\"status\\": \\"ok\\", \\"checks\\": {\\"db\\": true}}'"]
+                  expect:
+                    json: {"$.status": ok, "$.checks.db": "true"}
+                    stdout_contains: status
+            """)
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("hello │ preflight says hi"))
+        #expect(result.stdout.contains("hello │ to stderr"))
+        #expect(result.stdout.contains("✓ x/prod at"))
+        #expect(result.stdout.contains("next: deployctl show"))
+        let runID = try stack.requireLastRunID()
+        let run = try stack.show(runID)
+        #expect(run["status"] as? String == "succeeded")
+        #expect(run["revision"] as? String == (try stack.git.git(["rev-parse", "HEAD"])))
+        let steps = try #require(run["steps"] as? [[String: Any]])
+        #expect(steps.map { "\($0["phase"]!)/\($0["name"]!)" } == ["preflight/hello", "deploy/release", "verify/health"])
+        #expect(steps.allSatisfy { $0["status"] as? String == "succeeded" && $0["exit_code"] as? Int == 0 && $0["attempts"] as? Int == 1 })
+        let logs = try stack.run(["logs", runID, "release"])
+        #expect(logs.stdout.contains("released x/prod at"))
+    }
+
+    @Test func aFailedExpectationFailsTheRunWithTheReasonAndNextCommands() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: release
+                  run: [sh, -c, "echo '{\\"status\\": \\"degraded\\"}'; exit 3"]
+                  expect:
+                    exit: [0, 3]
+                    json: {"$.status": ok}
+              postdeploy:
+                - name: never
+                  run: [touch, never-ran]
+            """)
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✗ deploy/release"))
+        #expect(result.stdout.contains("$.status is degraded, expected ok"))
+        #expect(result.stdout.contains("next: read the output: deployctl logs"))
+        #expect(result.stdout.contains("next: after fixing the cause: deployctl resume"))
+        let run = try stack.show(try stack.requireLastRunID())
+        #expect(run["status"] as? String == "failed")
+        #expect((run["steps"] as? [[String: Any]])?.count == 1)
+    }
+
+    @Test func retriesBackOffAndAreJournaledAsAttempts() throws {
+        let stack = try StackFixture("""
+            phases:
+              verify:
+                - name: flaky
+                  run: [sh, -c, "n=$(cat $DEPLOYCTL_STATE/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > $DEPLOYCTL_STATE/count; [ $n -ge 3 ]"]
+                  retries: 3
+                  backoff: 10ms
+            """)
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("will be retried in 10ms (attempt 2 of 4)"))
+        #expect(result.stdout.contains("will be retried in 20ms (attempt 3 of 4)"))
+        let steps = try #require(try stack.show(try stack.requireLastRunID())["steps"] as? [[String: Any]])
+        #expect(steps.first?["attempts"] as? Int == 3)
+        #expect(steps.first?["status"] as? String == "succeeded")
+    }
+
+    @Test func aTimeoutKillsTheWholeProcessGroupIncludingGrandchildren() throws {
+        let marker = "317.\(Int.random(in: 100...999))"
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: hangs
+                  timeout: 500ms
+                  shell: "sleep \(marker) & (trap '' TERM; sleep \(marker)) & sleep \(marker); wait"
+            """)
+        let result = try stack.run(["up", "prod", "--grace", "300ms"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("timed out after 500ms; its process group got SIGTERM"))
+        #expect(try processesMatching("sleep \(marker)").isEmpty, "grandchildren survived the timeout")
+        let steps = try #require(try stack.show(try stack.requireLastRunID())["steps"] as? [[String: Any]])
+        #expect(steps.first?["status"] as? String == "timed_out")
+    }
+
+    @Test func stepsWithoutNeedsRunInOrderAndNeedsRunThemTogether() throws {
+        let parallel = (1...8).map { "    - {name: s\($0), needs: [], run: [sleep, \"1\"]}" }.joined(separator: "\n")
+        let stack = try StackFixture("""
+            phases:
+              verify:
+            \(parallel)
+                - name: after-all
+                  run: [\"true\"]
+            """)
+        let result = try stack.run(["up", "prod", "--parallel", "8"])
+        #expect(result.status == 0, "\(result.stdout)")
+        // All eight were running at once: each started before any of them ended.
+        let journal = try Shell.run("sqlite3", [stack.journal, "SELECT max(started_at) < min(ended_at) FROM steps WHERE name LIKE 's%'"])
+        #expect(journal == "1")
+        let order = try Shell.run("sqlite3", [stack.journal, "SELECT name FROM steps ORDER BY id DESC LIMIT 1"])
+        #expect(order == "after-all")
+    }
+
+    @Test func aSecretCanaryAppearsNowhere() throws {
+        let canary = "canary-\(UUID().uuidString.prefix(8))"
+        let stack = try StackFixture("""
+            secrets:
+              TOKEN: {env: X_TOKEN}
+            phases:
+              deploy:
+                - name: leaky
+                  run: [sh, -c, "echo token=$TOKEN; echo $1 >&2; echo half$${TOKEN}half; exit 1", sh, "${secrets.TOKEN}"]
+                  env: {TOKEN: "${secrets.TOKEN}"}
+            """)
+        stack.environment["X_TOKEN"] = canary
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("token=••••"))
+        #expect(result.stdout.contains("half••••half"))
+        for text in [result.stdout, result.stderr] { #expect(!text.contains(canary)) }
+        let json = try stack.run(["up", "prod", "--format", "json"])
+        #expect(!json.stdout.contains(canary) && !json.stderr.contains(canary))
+        #expect(try stack.stateFiles(containing: canary).isEmpty)
+        let show = try stack.run(["show", try stack.requireLastRunID(), "--format", "json"])
+        #expect(!show.stdout.contains(canary))
+        #expect(show.stdout.contains("••••"))
+    }
+
+    @Test func aConfirmGateStopsWithoutATerminalAndYesAnswersIt() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: risky
+                  confirm: Really?
+                  run: [\"true\"]
+            """)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4)
+        #expect(refused.stdout.contains("asks \"Really?\" and there is no terminal to answer; nothing of it ran"))
+        let runID = try stack.requireLastRunID()
+        #expect(refused.stdout.contains("deployctl resume \(runID) --yes"))
+        let resumed = try stack.run(["resume", runID, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)")
+        #expect(try stack.show(runID)["status"] as? String == "succeeded")
+    }
+
+    @Test func aMissingCommandIsAClearFailure() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: pulumi-up
+                  run: [no-such-cli-xyz, up]
+            """)
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("command not found: no-such-cli-xyz"))
+    }
+
+    @Test func dryRunPrintsThePlanAndRecordsNothing() throws {
+        let stack = try StackFixture("phases:\n  deploy:\n    - {name: a, run: [\"true\"]}\n")
+        let result = try stack.run(["up", "prod", "--dry-run"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("dry run: nothing ran"))
+        #expect(!FileManager.default.fileExists(atPath: stack.journal))
+    }
+
+    @Test func stepsRunInTheExportedTreeOfThePinnedCommit() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: read
+                  run: [cat, tools/version.txt]
+                  expect: {stdout_contains: committed}
+            """, files: ["tools/version.txt": "committed\n"])
+        try stack.git.write("tools/version.txt", "uncommitted edit\n")
+        let result = try stack.run(["up", "prod"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("read │ committed"))
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A stacks repository with one descriptor, a state directory beside it, and the CLI run
+/// against both: the shape of every run test.
+public final class StackFixture {
+    public let git: GitFixture
+    public let state: URL
+    public var environment: [String: String]
+
+    public init(_ descriptor: String, target: String = "stacks/x/prod.yaml", files: [String: String] = [:]) throws {
+        git = try GitFixture()
+        state = try TemporaryDirectory.make(prefix: "state")
+        environment = ["DEPLOYCTL_STATE": state.path]
+        var all = files
+        all[target] = descriptor
+        try git.commit("Add the stack", files: all)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: state)
+    }
+
+    public var journal: String { state.path + "/journal.sqlite3" }
+
+    @discardableResult
+    public func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Shell.Result {
+        try CLI.run(arguments, in: git.path, environment: environment.merging(extra) { _, new in new })
+    }
+
+    /// `deployctl show RUN --format json`, parsed.
+    public func show(_ runID: String) throws -> [String: Any] {
+        let result = try run(["show", runID, "--format", "json"])
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw Shell.Failure(command: "show", status: result.status, stdout: result.stdout, stderr: result.stderr)
+        }
+        return object
+    }
+
+    /// The newest run's id from `deployctl runs --format json`.
+    public func lastRunID() throws -> String? {
+        let result = try run(["runs", "--format", "json"])
+        let runs = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        return runs?.first?["id"] as? String
+    }
+
+    public func requireLastRunID() throws -> String {
+        guard let id = try lastRunID() else {
+            throw Shell.Failure(command: "runs", status: 0, stdout: "", stderr: "no run recorded")
+        }
+        return id
+    }
+
+    /// Every file under the state directory whose bytes contain `needle`.
+    public func stateFiles(containing needle: String) throws -> [String] {
+        var found: [String] = []
+        let enumerator = FileManager.default.enumerator(at: state, includingPropertiesForKeys: nil)
+        while let url = enumerator?.nextObject() as? URL {
+            guard let data = try? Data(contentsOf: url), !data.isEmpty else { continue }
+            if data.range(of: Data(needle.utf8)) != nil { found.append(url.path) }
+        }
+        return found
+    }
+}
+
+/// Processes on this machine whose command line contains `marker` (pgrep -f).
+public func processesMatching(_ marker: String) throws -> [String] {
+    let result = try Shell.capture("pgrep", ["-f", marker])
+    return result.stdout.split(separator: "\n").map(String.init)
+}
