@@ -3,6 +3,9 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
+# What the tests drive for real besides git: PostgreSQL 15, sqlite3 (to read the journal),
+# GNU time (peak RSS), procps (pgrep); plus alembic in .build/venv.
+TEST_PACKAGES = postgresql-15 sqlite3 time procps
 
 .PHONY: setup build test demo install bench release clean
 
@@ -14,7 +17,8 @@ build:
 	$(SWIFT) build
 
 test:
-	Tests/scripts/setup.sh
+	Tests/scripts/setup.sh $(TEST_PACKAGES)
+	Tests/scripts/test-venv.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

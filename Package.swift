@@ -42,7 +42,7 @@ let package = Package(
             dependencies: ["DeployKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Real git repositories and processes for the tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport"]),
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),

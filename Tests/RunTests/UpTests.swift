@@ -191,3 +191,31 @@ import TestSupport
         #expect(result.stdout.contains("read │ committed"))
     }
 }
+
+@Suite struct OutputFloodTests {
+    /// 200 MB of output (and a 5 MB line) go to the log file; deployctl's memory stays bounded.
+    @Test func aStepWriting200MBKeepsPeakRSSUnder50MB() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: flood
+                  run: [python3, -c, "import sys\\nblock = ('x' * 99 + '\\\\n') * 10000\\nfor _ in range(200): sys.stdout.write(block)"]
+                - name: longline
+                  run: [python3, -c, "import sys; sys.stdout.write('y' * 5000000)"]
+            """)
+        let measured = try Shell.capture("/usr/bin/time", ["-f", "maxrss_kb=%M", "sh", "-c", "exec \"$0\" up prod > /dev/null", CLI.binary],
+                                         environment: stack.environment.merging(["DEPLOYCTL_REPO": ""]) { a, _ in a }, directory: stack.git.path)
+        #expect(measured.status == 0, "\(measured.stderr)")
+        let line = try #require(measured.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kb=") })
+        let kilobytes = try #require(Int(line.dropFirst("maxrss_kb=".count)))
+        #expect(kilobytes < 50 * 1024, "peak RSS \(kilobytes) KB")
+        let runID = try stack.requireLastRunID()
+        let logs = try FileManager.default.contentsOfDirectory(atPath: stack.state.path + "/logs/" + runID)
+        let size = try FileManager.default.attributesOfItem(atPath: stack.state.path + "/logs/\(runID)/deploy.flood.1.log")[.size] as? NSNumber
+        #expect(size?.intValue == 200_000_000)
+        #expect(logs.count == 2)
+        // The journal keeps only the last 64 KiB of each step's output.
+        let tail = try Shell.run("sqlite3", [stack.journal, "SELECT length(output_tail) FROM steps WHERE name = 'flood'"])
+        #expect(tail == "65536")
+    }
+}

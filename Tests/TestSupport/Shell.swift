@@ -1,4 +1,8 @@
 import Foundation
+import ProcessSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs real programs for tests and returns what they print.
 public enum Shell {
@@ -31,36 +35,43 @@ public enum Shell {
     }
 
     /// Runs the program and returns its status and output, whatever the status.
+    ///
+    /// posix_spawn and waitpid, not Foundation's Process: Process waits until every inherited
+    /// descriptor closes, so a program that leaves a daemon behind (pg_ctl start) never returns.
     public static func capture(_ program: String, _ arguments: [String], input: String? = nil,
                                environment: [String: String] = [:], directory: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/env")
-        process.arguments = program.hasPrefix("/") ? arguments : [program] + arguments
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let outFile = try TemporaryDirectory.file(prefix: "out")
         let errFile = try TemporaryDirectory.file(prefix: "err")
+        let inFile = try TemporaryDirectory.file(prefix: "in")
         defer {
-            try? FileManager.default.removeItem(at: outFile)
-            try? FileManager.default.removeItem(at: errFile)
+            for file in [outFile, errFile, inFile] { try? FileManager.default.removeItem(at: file) }
         }
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
-        process.standardError = try FileHandle(forWritingTo: errFile)
-        if let input {
-            let inFile = try TemporaryDirectory.file(prefix: "in")
-            defer { try? FileManager.default.removeItem(at: inFile) }
-            try input.write(to: inFile, atomically: true, encoding: .utf8)
-            process.standardInput = try FileHandle(forReadingFrom: inFile)
-            try process.run()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+        try (input ?? "").write(to: inFile, atomically: true, encoding: .utf8)
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv = [program] + arguments
+        let envp = env.map { "\($0.key)=\($0.value)" }
+
+        let path = env["PATH"] ?? "/usr/bin:/bin"
+        let resolved = program.contains("/") ? program
+            : path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? program
+        let stdinFD = open(inFile.path, O_RDONLY | O_CLOEXEC)
+        let stdoutFD = open(outFile.path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        let stderrFD = open(errFile.path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        defer { close(stdinFD); close(stdoutFD); close(stderrFD) }
+        var pid: pid_t = 0
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = envp.map { strdup($0) } + [nil]
+        defer { for p in cArgv + cEnv { free(p) } }
+        let spawned = ps_spawn(resolved, cArgv, cEnv, directory, stdinFD, stdoutFD, stderrFD, &pid)
+        guard spawned == 0 else {
+            throw Failure(command: argv.joined(separator: " "), status: 127, stdout: "", stderr: String(cString: strerror(spawned)))
         }
-        process.waitUntilExit()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(
-            status: process.terminationStatus,
+            status: exitCode,
             stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
     }

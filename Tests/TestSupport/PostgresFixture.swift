@@ -1,0 +1,78 @@
+import Foundation
+
+/// A real PostgreSQL 15 server on 127.0.0.1 for one test: initdb into a temporary directory
+/// (as the postgres user: initdb refuses root), a random port, password authentication over
+/// TCP. Stopped and deleted when the fixture goes away.
+public final class PostgresFixture {
+    public static let bin = "/usr/lib/postgresql/15/bin"
+    public let port: Int
+    public let password: String
+    private let directory: URL
+
+    public init() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.bin + "/initdb") else {
+            throw Shell.Failure(command: "initdb", status: 127, stdout: "",
+                                stderr: "PostgreSQL 15 is not installed (make test installs postgresql-15)")
+        }
+        directory = try TemporaryDirectory.make(prefix: "pg")
+        password = "pg-\(UUID().uuidString.prefix(12))"
+        let data = directory.appendingPathComponent("data").path
+        let passwordFile = directory.appendingPathComponent("pw").path
+        try password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        try Shell.run("chown", ["-R", "postgres:postgres", directory.path])
+        try Shell.run("runuser", ["-u", "postgres", "--", Self.bin + "/initdb", "-D", data, "-U", "postgres", "--pwfile=\(passwordFile)",
+                                  "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"])
+        var started: Int? = nil
+        for _ in 0..<5 {
+            let candidate = Int.random(in: 20_000...45_000)
+            let result = try Shell.capture("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", data, "-w", "-l", directory.path + "/log",
+                                                       "-o", "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(directory.path)", "start"])
+            if result.status == 0 { started = candidate; break }
+        }
+        guard let started else { throw Shell.Failure(command: "pg_ctl start", status: 1, stdout: "", stderr: "no free port") }
+        port = started
+        try psql("CREATE DATABASE app")
+    }
+
+    deinit {
+        _ = try? Shell.capture("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", directory.appendingPathComponent("data").path,
+                                           "-m", "immediate", "stop"])
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// libpq's environment for this server.
+    public var environment: [String: String] {
+        ["PGHOST": "127.0.0.1", "PGPORT": "\(port)", "PGUSER": "postgres", "PGPASSWORD": password]
+    }
+
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        try Shell.run(Self.bin + "/psql", ["-X", "-v", "ON_ERROR_STOP=1", "-Atq", "-d", database, "-c", sql], environment: environment)
+    }
+
+    /// Schema and rows of a database as text, to compare before and after.
+    public func snapshot(_ database: String = "app") throws -> String {
+        let schema = try Shell.run(Self.bin + "/pg_dump", ["--schema-only", "--no-owner", "-d", database], environment: environment)
+        let rows = try Shell.run(Self.bin + "/pg_dump", ["--data-only", "--inserts", "--no-owner", "-d", database], environment: environment)
+        // pg_dump (since 15.14) wraps its output in \restrict KEY lines with a random key.
+        return (schema + "\n" + rows).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("\\restrict") && !$0.hasPrefix("\\unrestrict") }.joined(separator: "\n")
+    }
+}
+
+/// The Python virtual environment `make test` prepares (alembic, psycopg2, moto, awscli).
+public enum TestVenv {
+    public static var bin: String {
+        if let explicit = ProcessInfo.processInfo.environment["DEPLOYCTL_TEST_VENV"] { return explicit + "/bin" }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/venv/bin").path
+    }
+
+    public static func tool(_ name: String) throws -> String {
+        let path = bin + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw Shell.Failure(command: name, status: 127, stdout: "", stderr: "\(path) is missing: run `make test` (it builds the test venv)")
+        }
+        return path
+    }
+}
