@@ -19,10 +19,16 @@ int ps_spawn(const char *path, char *const argv[], char *const envp[], const cha
     result = posix_spawnattr_init(&attributes);
     if (result != 0) { posix_spawn_file_actions_destroy(&actions); return result; }
 
-    posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
-    if (cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    if (stdin_fd < 0 || stdout_fd < 0 || stderr_fd < 0) result = EBADF;
+    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
+    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
+    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
+    if (result == 0 && cwd != NULL) result = posix_spawn_file_actions_addchdir_np(&actions, cwd);
+    if (result != 0) {
+        posix_spawnattr_destroy(&attributes);
+        posix_spawn_file_actions_destroy(&actions);
+        return result;
+    }
 
     sigset_t empty, defaults;
     sigemptyset(&empty);
@@ -66,11 +72,12 @@ unsigned long long ps_process_start_time(pid_t pid) {
     /* Fields 3..22 follow; the start time is the 20th of them. */
     unsigned long long value = 0;
     int field = 2;
-    char *token = strtok(cursor, " ");
+    char *saved = NULL;
+    char *token = strtok_r(cursor, " ", &saved);
     while (token != NULL) {
         field++;
         if (field == 22) { sscanf(token, "%llu", &value); break; }
-        token = strtok(NULL, " ");
+        token = strtok_r(NULL, " ", &saved);
     }
     return value;
 }

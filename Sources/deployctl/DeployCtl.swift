@@ -25,6 +25,9 @@ struct DeployCtl: AsyncParsableCommand {
 @main
 enum Main {
     static func main() async {
+        // A reader that goes away (`| head`) is not a reason to die mid-run; steps get the
+        // default disposition back when they start.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try DeployCtl.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -53,12 +53,13 @@ final class TerminalRunDisplay: RunObserver, Sendable {
 
     func confirm(_ question: String, step: StepRef) -> Bool? {
         guard interactive else { return nil }
-        return state.withLock { s -> Bool? in
+        state.withLock { s in
             clearStatus(&s)
-            FileHandle.standardOutput.write(Data("? \(question) [y/N] ".utf8))
-            guard let answer = readLine() else { return nil }
-            return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+            Terminal.raw(Data("? \(question) [y/N] ".utf8))
         }
+        // Read outside the lock: output of anything still running must not wait on a person.
+        guard let answer = readLine() else { return nil }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 
     static func seconds(_ ms: Int) -> String {
@@ -67,13 +68,13 @@ final class TerminalRunDisplay: RunObserver, Sendable {
 
     private func write(_ s: inout State, _ line: String) {
         clearStatus(&s)
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        Terminal.raw(Data((line + "\n").utf8))
         drawStatus(&s)
     }
 
     private func clearStatus(_ s: inout State) {
         if s.statusShown {
-            FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
+            Terminal.raw(Data("\r\u{1B}[K".utf8))
             s.statusShown = false
         }
     }
@@ -82,7 +83,7 @@ final class TerminalRunDisplay: RunObserver, Sendable {
         guard tty, !s.running.isEmpty else { return }
         let now = Date()
         let parts = s.running.sorted { $0.value < $1.value }.map { "\($0.key) \(String(format: "%.1fs", now.timeIntervalSince($0.value)))" }
-        FileHandle.standardOutput.write(Data("… \(parts.joined(separator: ", "))".utf8))
+        Terminal.raw(Data("… \(parts.joined(separator: ", "))".utf8))
         s.statusShown = true
     }
 
@@ -109,7 +110,7 @@ final class JSONRunDisplay: RunObserver, Sendable {
         var object = object
         object["time"] = Date().timeIntervalSince1970
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        lock.withLock { _ in FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+        lock.withLock { _ in Terminal.raw(data + Data("\n".utf8)) }
     }
 
     func stepStarted(_ step: StepRef, attempt: Int, argv: [String]) {

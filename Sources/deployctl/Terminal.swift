@@ -5,7 +5,12 @@ import Foundation
 /// failure ending with what to run next.
 enum Terminal {
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        raw(Data(text.utf8))
+    }
+
+    /// Writes to stdout; a closed pipe (`deployctl up | head`) must not kill a run mid-step.
+    static func raw(_ data: Data) {
+        try? FileHandle.standardOutput.write(contentsOf: data)
     }
 
     static func line(_ text: String = "") {
@@ -13,7 +18,7 @@ enum Terminal {
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
     static func diagnostics(_ diagnostics: [Diagnostic]) {

@@ -154,7 +154,8 @@ import Testing
         #expect(verify.map(\.after) == [[], [], ["health", "metrics-restricted"]])
         let deploy = try #require(plan.phases.first { $0.name == "deploy" }).steps
         #expect(deploy.map(\.wave) == [0, 1, 2])
-        #expect(deploy[2].after == ["compose-up", "helm-upgrade"])
+        // "Every earlier step", reduced: helm-upgrade already waits for compose-up.
+        #expect(deploy[2].after == ["helm-upgrade"])
     }
 
     @Test func aShellStepIsExplicitInTheArgv() throws {
@@ -302,5 +303,27 @@ import Testing
         let (short, shortProblems) = SecretResolver(descriptor: d) { _ in nil }.resolve(environment: ["SECRET_KEY": "abc", "AUTH__JWT_SECRET_KEY": "j"])
         #expect(short.map(\.status) == [.tooShort, .set, .missing])
         #expect(shortProblems.count == 1)
+    }
+}
+
+@Suite struct OrderTests {
+    @Test func everyEarlierStepIsWrittenAsTheFrontier() throws {
+        let parallel = (1...3).map { "    - {name: p\($0), needs: [], run: [\"true\"]}" }.joined(separator: "\n")
+        let d = try Fixtures.descriptor("""
+            phases:
+              verify:
+                - {name: first, run: ["true"]}
+            \(parallel)
+                - {name: join, run: ["true"]}
+                - {name: last, run: ["true"]}
+                - {name: side, needs: [first], run: ["true"]}
+                - {name: end, run: ["true"]}
+            """)
+        let after = Planner.dependencies(d.steps(in: .verify))
+        #expect(after["first"] == [])
+        #expect(after["p1"] == [] && after["p3"] == [])
+        #expect(after["join"] == ["first", "p1", "p2", "p3"])
+        #expect(after["last"] == ["join"])
+        #expect(after["end"] == ["last", "side"])
     }
 }

@@ -86,7 +86,12 @@ import TestSupport
             if run["status"] as? String == "interrupted" {
                 interrupted += 1
                 #expect((object["interrupted_runs"] as? [[String: Any]])?.contains { $0["id"] as? String == runID } == true)
-                let resumed = try stack.run(["resume", runID])
+                // A step deployctl started may still be finishing on its own: resume waits for it.
+                var resumed = try stack.run(["resume", runID])
+                for _ in 0..<50 where resumed.stderr.contains("still running outside deployctl") {
+                    usleep(100_000)
+                    resumed = try stack.run(["resume", runID])
+                }
                 #expect(resumed.status == 0, "round \(round): \(resumed.stdout)\(resumed.stderr)")
                 let finished = try stack.show(runID)
                 #expect(finished["status"] as? String == "succeeded")
@@ -103,23 +108,31 @@ import TestSupport
             phases:
               deploy:
                 - name: charge-cards
-                  run: [sleep, "5"]
+                  run: [sleep, "30"]
             """)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/charge-cards"))
         kill(up.pid, SIGKILL)
         up.wait()
         let runID = try stack.requireLastRunID()
-        let refused = try stack.run(["resume", runID])
-        #expect(refused.status == 4)
-        #expect(refused.stderr.contains("deploy/charge-cards may have been running when deployctl stopped and is not idempotent; nothing was run"))
-        #expect(refused.stderr.contains("deployctl resume \(runID) --yes"))
         let stale = try stack.run(["status", "prod"])
         #expect(stale.stdout.contains("STALE"))
         #expect(stale.stdout.contains("INTERRUPTED run \(runID)"))
+
+        // Its sleep outlived deployctl: resuming now would run it twice at once.
+        let running = try stack.run(["resume", runID, "--yes"])
+        #expect(running.status == 4)
+        #expect(running.stderr.contains("deploy/charge-cards of run \(runID) is still running outside deployctl (process group"))
+        let group = try #require(running.stderr.split(separator: "kill -TERM -").last?.prefix { $0.isNumber })
+        kill(-Int32(group)!, SIGTERM)
+        for _ in 0..<100 where kill(-Int32(group)!, 0) == 0 { usleep(20_000) }
+
+        let refused = try stack.run(["resume", runID])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("deploy/charge-cards was stopped part-way (interrupted) and is not idempotent; nothing was run"))
+        #expect(refused.stderr.contains("deployctl resume \(runID) --yes"))
         let resumed = try stack.run(["resume", runID, "--yes"])
         #expect(resumed.status == 0, "\(resumed.stdout)")
-        #expect(resumed.stdout.contains("took over a stale lock"))
         let events = try Shell.run("sqlite3", [stack.journal, "SELECT kind FROM events WHERE run_id = '\(runID)' ORDER BY id"])
         #expect(events.contains("lock_stale_taken_over"))
         #expect(events.contains("interrupted_detected"))
@@ -145,7 +158,7 @@ import TestSupport
         let stack = try StackFixture("phases:\n  deploy:\n    - {name: a, run: [\"true\"]}\n")
         #expect(try stack.run(["up", "prod"]).status == 0)
         #expect(try Shell.run("sqlite3", [stack.journal, "PRAGMA journal_mode"]) == "wal")
-        #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM grdb_migrations"]) == "1")
+        #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM grdb_migrations"]) == "2")
     }
 }
 

@@ -38,6 +38,53 @@ git -C "$repo" commit-graph write --reachable --changed-paths 2>/dev/null
 hf --export-json "$out/revisions-warm-vs-git-log-bloom.json" \
   "$bin revisions local" "git log --format=%H -- $paths"
 
+echo "bench: 1,000 /bin/true steps through deployctl up, against a bash loop that fsyncs a journal line per step"
+steps=$work/steps
+mkdir -p "$steps/stacks/bench"
+{
+  echo "description: 1,000 no-op steps"
+  echo "phases:"
+  echo "  deploy:"
+  for i in $(seq 1 1000); do echo "    - {name: s$i, run: [/bin/true]}"; done
+} > "$steps/stacks/bench/local.yaml"
+git -C "$steps" init -q -b main
+git -C "$steps" add -A
+git -C "$steps" -c user.name=bench -c user.email=bench@example.test commit -q -m "1,000 steps"
+hf --runs 5 --prepare "rm -rf $work/steps-state" --export-json "$out/up-1000-steps-vs-bash-fsync.json" \
+  "$bin up local --repo $steps --state $work/steps-state --parallel 1" \
+  "$here/bash-journal-loop.sh $work/bash-journal 1000"
+
+echo "bench: peak RSS of deployctl while a step writes 200 MB"
+flood=$work/flood
+mkdir -p "$flood/stacks/flood"
+cat > "$flood/stacks/flood/local.yaml" <<'YAML'
+phases:
+  deploy:
+    - name: flood
+      run: [python3, -c, "import sys\nblock = ('x' * 99 + '\\n') * 10000\nfor _ in range(200): sys.stdout.write(block)"]
+YAML
+git -C "$flood" init -q -b main
+git -C "$flood" add -A
+git -C "$flood" -c user.name=bench -c user.email=bench@example.test commit -q -m flood
+/usr/bin/time -f "%M" -o "$out/flood-rss-kb.txt" "$bin" up local --repo "$flood" --state "$work/flood-state" > /dev/null
+echo "peak RSS with a 200 MB step: $(( $(cat "$out/flood-rss-kb.txt") / 1024 )) MB (goal: about 50 MB)" | tee "$out/flood-rss.txt"
+
+echo "bench: 8 steps of sleep 1 with needs: [] (parallel)"
+par=$work/parallel
+mkdir -p "$par/stacks/par"
+{
+  echo "phases:"
+  echo "  verify:"
+  for i in $(seq 1 8); do echo "    - {name: p$i, needs: [], run: [sleep, \"1\"]}"; done
+} > "$par/stacks/par/local.yaml"
+git -C "$par" init -q -b main
+git -C "$par" add -A
+git -C "$par" -c user.name=bench -c user.email=bench@example.test commit -q -m par
+hyperfine --style basic --runs 3 -N --prepare "rm -rf $work/par-state" --export-json "$out/parallel-8x1s.json" \
+  "$bin up local --repo $par --state $work/par-state --parallel 8" | grep -E "Time|Range"
+
 echo
-BENCH_GOALS="plan-vs-git-show=3;revisions-warm-vs-git-log=1;revisions-cold-vs-git-log=1;revisions-warm-vs-git-log-bloom=1" \
-  python3 "$here/ratios.py" "$out"/*.json | tee "$out/summary.txt"
+BENCH_GOALS="plan-vs-git-show=3;revisions-warm-vs-git-log=1;revisions-cold-vs-git-log=1;revisions-warm-vs-git-log-bloom=1;up-1000-steps-vs-bash-fsync=1.5" \
+  python3 "$here/ratios.py" $(ls "$out"/*.json | grep -v parallel-8x1s) | tee "$out/summary.txt"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f'8 parallel 1-second steps: {r[\"median\"]:.2f} s (goal: about 1 s)')" "$out/parallel-8x1s.json" | tee -a "$out/summary.txt"
+cat "$out/flood-rss.txt" >> "$out/summary.txt"

@@ -6,6 +6,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${DEPLOYCTL_BIN:-$root/.build/debug/deployctl}
 work=${DEMO_DIR:-/tmp/deployctl-demo}
 
+# A demo app left running by an earlier `make demo` would hold the port: stop it first.
+if [ -d "$work/.deployctl" ]; then
+  DEPLOYCTL_STATE="$work/.deployctl" python3 "$root/stacks/demo/app/server.py" stop >/dev/null 2>&1 || true
+fi
 rm -rf "$work" && mkdir -p "$work"
 git -C "$work" init -q -b main
 cp -R "$root/stacks" "$work/stacks"
@@ -19,14 +23,20 @@ cd "$work"
 
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 run "$bin" validate
-run "$bin" stacks
 run "$bin" plan local
-run "$bin" revisions local
+run "$bin" up local --yes
+run "$bin" status local
+run "$bin" runs local
 
 cat <<MSG
 
-The stacks repository is $work (commit $(git -C "$work" rev-parse --short HEAD)).
-deployctl read stacks/demo/local.yaml and the _base.yaml it extends from that commit through
-libgit2, without a checkout. Try: edit the work tree copy, run '$bin validate' again: it still
-reads the commit. Commit the edit and it reads the new one.
+What happened: deployctl pinned $(git -C "$work" rev-parse --short HEAD), read stacks/demo/local.yaml (and the
+_base.yaml it extends) from that commit through libgit2, exported the commit's files to
+$work/.deployctl/trees/, backed up and verified the SQLite database, migrated it, started the
+app, checked /health and /, and journaled every step.
+
+  the record:   $work/.deployctl/journal.sqlite3   (deployctl show RUN, deployctl logs RUN STEP)
+  the logs:     $work/.deployctl/logs/
+  the app:      http://127.0.0.1:18080/   (stop it: DEPLOYCTL_STATE=$work/.deployctl python3 $root/stacks/demo/app/server.py stop)
+  try:          cd $work && $bin show \$($bin runs local --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 MSG

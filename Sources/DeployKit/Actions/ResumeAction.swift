@@ -15,6 +15,10 @@ public struct ResumeAction {
             throw DeployError(.usage, "no run \(runID) in \(session.journal.path)", next: ["deployctl runs"])
         }
         try session.sweepInterrupted(target: run.target)
+        // The lock first, then the record: a second resume racing this one must find the
+        // steps this one has finished, not the state before it started.
+        try session.lock(target: run.target, runID: runID, observer: observer)
+        defer { try? session.journal.releaseLock(target: run.target, runID: runID) }
         run = try session.journal.run(runID) ?? run
         switch run.status {
         case .running:
@@ -55,22 +59,26 @@ public struct ResumeAction {
         let done = Set(last.filter { $0.value.status == .succeeded || $0.value.status == .skipped }.keys)
         let runnable = RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: "")
         let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + ["take", "verify"].compactMap { runnable.backup($0) }
-        for (ref, step) in last where step.status == .interrupted || step.status == .started {
+        for (ref, step) in last where [.interrupted, .started].contains(step.status) {
+            if let group = step.pid, ProcessIdentity.groupAlive(group) {
+                throw DeployError(.refused, "\(ref) of run \(runID) is still running outside deployctl (process group \(group)); nothing was run",
+                                  next: ["wait for it to end, or stop it: kill -TERM -\(group)", "then: deployctl resume \(runID)"])
+            }
+        }
+        for (ref, step) in last where [.interrupted, .started, .cancelled, .timedOut].contains(step.status) {
             let idempotent = allCommands.first { $0.ref == ref }?.idempotent ?? false
             if idempotent || options.yes { continue }
-            let question = "\(ref) may have been running when deployctl stopped, and it is not marked idempotent. Run it again?"
+            let question = "\(ref) was stopped part-way (\(step.status.rawValue)) and is not marked idempotent. Run it again?"
             switch observer.confirm(question, step: ref) {
             case true?: continue
             case false?:
                 throw DeployError(.refused, "not resuming \(runID): \(ref) was not confirmed", next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
             case nil:
-                throw DeployError(.refused, "\(ref) may have been running when deployctl stopped and is not idempotent; nothing was run",
+                throw DeployError(.refused, "\(ref) was stopped part-way (\(step.status.rawValue)) and is not idempotent; nothing was run",
                                   next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
             }
         }
 
-        try session.lock(target: run.target, runID: runID, observer: observer)
-        defer { try? session.journal.releaseLock(target: run.target, runID: runID) }
         let me = ProcessIdentity.current
         try session.journal.reopenRun(runID, pid: me.pid, pidStart: me.start)
         try session.journal.event("resumed", target: run.target, runID: runID,

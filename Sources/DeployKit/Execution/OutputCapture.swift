@@ -62,7 +62,7 @@ public final class OutputCapture: @unchecked Sendable {
     private func accept(_ clean: [UInt8], from stream: OutputChannel) {
         guard !clean.isEmpty else { return }
         bytes[stream, default: 0] += clean.count
-        log?.write(Data(clean))
+        try? log?.write(contentsOf: clean)  // a full disk must not crash the run mid-step
         combined.append(clean)
         tails[stream]!.append(clean)
         for index in searches[stream]!.indices { searches[stream]![index].feed(clean) }

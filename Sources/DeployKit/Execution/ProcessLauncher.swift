@@ -83,7 +83,8 @@ public enum LaunchError: Error, CustomStringConvertible, Sendable {
 /// process exits" even if a daemon it started keeps the pipes open.
 public enum ProcessLauncher {
     /// Blocks the calling thread: run it off the cooperative pool (see `launch`).
-    public static func run(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation) throws -> LaunchResult {
+    public static func run(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation,
+                           spawned: (pid_t) -> Void = { _ in }) throws -> LaunchResult {
         let program = try resolve(request.argv[0], environment: request.environment)
         let started = DispatchTime.now()
 
@@ -106,6 +107,7 @@ public enum ProcessLauncher {
             throw LaunchError.spawnFailed(request.argv[0], errno: spawnResult)
         }
         let group = pid
+        spawned(pid)
         _ = fcntl(outPipe[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(errPipe[0], F_SETFL, O_NONBLOCK)
         let pidfd = ps_pidfd_open(pid)
@@ -124,11 +126,11 @@ public enum ProcessLauncher {
                 if termSent == nil, cancellation.isRequested {
                     cancelled = true
                     termSent = now
-                    kill(-group, SIGTERM)
+                    terminate(group)
                 } else if termSent == nil, let deadline, now >= deadline {
                     timedOut = true
                     termSent = now
-                    kill(-group, SIGTERM)
+                    terminate(group)
                 } else if let termSent, !killSent, now >= termSent + .milliseconds(request.graceMs) {
                     killSent = true
                     kill(-group, SIGKILL)
@@ -149,7 +151,9 @@ public enum ProcessLauncher {
 
             for entry in fds where entry.fd != pidfd && entry.revents != 0 {
                 guard let stream = open[entry.fd] else { continue }
-                while true {
+                // A few reads per round at most: a step that prints without pause must not
+                // keep the loop from its timeout, cancellation and SIGKILL checks.
+                for _ in 0..<4 {
                     let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
                     if count > 0 {
                         buffer.withUnsafeBytes { capture.consume(UnsafeRawBufferPointer(rebasing: $0[0..<count]), from: stream) }
@@ -168,16 +172,20 @@ public enum ProcessLauncher {
                 let reaped = waitpid(pid, &raw, WNOHANG)
                 if reaped == pid {
                     status = decode(raw)
+                } else if reaped == -1 && errno == ECHILD {
+                    status = .signaled(SIGKILL)  // reaped elsewhere: nothing more to learn
                 }
             }
         }
-        for fd in open.keys { close(fd) }
         if pidfd >= 0 { close(pidfd) }
+        // Whatever still holds the pipes (a daemon the step started) keeps writing into them:
+        // drain them in the background until it closes them, so it never dies of SIGPIPE.
+        if !open.isEmpty { drainInBackground(Array(open.keys)) }
 
         // After a timeout or a cancellation nothing of the step may outlive it.
         var survivors = false
-        if termSent != nil {
-            let end = DispatchTime.now() + .milliseconds(killSent ? 1000 : request.graceMs)
+        if let termSent {
+            let end = killSent ? DispatchTime.now() + .milliseconds(1000) : termSent + .milliseconds(request.graceMs)
             while groupAlive(group), DispatchTime.now() < end { usleep(10_000) }
             if groupAlive(group) {
                 kill(-group, SIGKILL)
@@ -193,14 +201,34 @@ public enum ProcessLauncher {
     }
 
     /// Runs `run` on a thread of its own and awaits it, so blocking never starves the pool.
-    public static func launch(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation) async throws -> LaunchResult {
+    public static func launch(_ request: LaunchRequest, capture: OutputCapture, cancellation: Cancellation,
+                              spawned: @escaping @Sendable (pid_t) -> Void = { _ in }) async throws -> LaunchResult {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try run(request, capture: capture, cancellation: cancellation) })
+                continuation.resume(with: Result { try run(request, capture: capture, cancellation: cancellation, spawned: spawned) })
             }
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// SIGTERM to the whole group, and SIGCONT so a stopped member can act on it.
+    private static func terminate(_ group: pid_t) {
+        kill(-group, SIGTERM)
+        kill(-group, SIGCONT)
+    }
+
+    private static func drainInBackground(_ fds: [Int32]) {
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, 0)  // blocking again: wait for the writer's EOF
+                while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+                close(fd)
+            }
+        }
+        thread.stackSize = 64 * 1024
+        thread.start()
     }
 
     /// `kill(-pgid, 0)` succeeds while any process of the group exists.

@@ -33,27 +33,50 @@ public struct Redactor: Sendable {
         return String(decoding: redact(Array(text.utf8), final: true).0, as: UTF8.self)
     }
 
+    /// Masks every occurrence of every secret; overlapping occurrences (secrets `abc` and
+    /// `bcdef` in `abcdef`) merge into one mask, so no part of either shows. Unless `final`,
+    /// keeps back the tail that could still grow into a secret.
     private func redact(_ input: [UInt8], final: Bool) -> ([UInt8], [UInt8]) {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count)
-        var i = 0
         let n = input.count
-        scan: while i < n {
-            for secret in secrets where input[i] == secret[0] {
-                if i + secret.count <= n {
-                    if input[i..<(i + secret.count)].elementsEqual(secret) {
-                        out += mask
-                        i += secret.count
-                        continue scan
-                    }
-                } else if !final, input[i..<n].elementsEqual(secret[0..<(n - i)]) {
-                    // Could be the start of this secret: decide when more bytes arrive.
-                    return (out, Array(input[i..<n]))
+        var intervals: [(Int, Int)] = []
+        for secret in secrets where secret.count <= n {
+            var i = 0
+            while i + secret.count <= n {
+                if input[i] == secret[0], input[i..<(i + secret.count)].elementsEqual(secret) {
+                    intervals.append((i, i + secret.count))
                 }
+                i += 1
             }
-            out.append(input[i])
-            i += 1
         }
-        return (out, [])
+        intervals.sort { $0.0 < $1.0 }
+        var merged: [(Int, Int)] = []
+        for interval in intervals {
+            if let last = merged.last, interval.0 <= last.1 {
+                merged[merged.count - 1].1 = max(last.1, interval.1)
+            } else {
+                merged.append(interval)
+            }
+        }
+        var cut = n
+        if !final {
+            // The earliest position whose rest is the start of some secret.
+            let longest = secrets.map(\.count).max() ?? 0
+            for i in max(0, n - longest + 1)..<n where secrets.contains(where: { $0.count > n - i && $0[0..<(n - i)].elementsEqual(input[i..<n]) }) {
+                cut = i
+                break
+            }
+            // Never split a mask: hold back a whole match that crosses the cut.
+            for (start, end) in merged where start < cut && end > cut { cut = start }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(cut)
+        var position = 0
+        for (start, end) in merged where start < cut {
+            out += input[position..<start]
+            out += mask
+            position = end
+        }
+        if position < cut { out += input[position..<cut] }
+        return (out, Array(input[max(cut, position)..<n]))
     }
 }

@@ -61,6 +61,10 @@ public final class Journal: Sendable {
                     pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, since REAL NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2: the process group of each attempt") { db in
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid INTEGER")
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid_start INTEGER")
+        }
         return migrator
     }
 
@@ -144,6 +148,13 @@ public final class Journal: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
                 """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
             return db.lastInsertedRowID
+        }
+    }
+
+    /// The attempt's process (and group) id, right after it starts.
+    public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", arguments: [pid, Int64(bitPattern: start), id])
         }
     }
 
@@ -307,7 +318,8 @@ public final class Journal: Sendable {
         StepRecord(id: row["id"], runID: row["run_id"], phase: row["phase"], name: row["name"], attempt: row["attempt"],
                    argv: decode([String].self, row["argv"]) ?? [], startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]),
                    exitCode: row["exit_code"], signal: row["signal"], status: StepStatus(rawValue: row["status"]) ?? .failed,
-                   durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"])
+                   durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"],
+                   pid: row["pid"])
     }
 
     private static func event(_ row: Row) -> EventRecord {

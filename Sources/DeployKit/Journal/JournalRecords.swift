@@ -63,6 +63,8 @@ public struct StepRecord: Sendable, Codable, Hashable {
     public var outputTail: String?
     public var logPath: String?
     public var message: String?
+    /// The attempt's process id, which is also its process group.
+    public var pid: Int32?
 }
 
 /// Something that happened to a run or an environment: lock taken or broken, backup taken,

@@ -130,10 +130,27 @@ public enum Planner {
 
     /// A step with `needs` waits for exactly those; a step without waits for every step
     /// declared before it. So a phase runs in declared order unless `needs` says otherwise.
+    ///
+    /// "Every earlier step" is written as its transitive reduction, the frontier: the earlier
+    /// steps no later one already waits for (in a plain sequence, just the previous step), so
+    /// plans and readiness checks stay linear in the number of steps.
     public static func dependencies(_ steps: [Step]) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for (index, step) in steps.enumerated() {
-            result[step.name] = step.needsLocation != nil ? step.needs : steps[..<index].map(\.name)
+        var frontier: [String] = []
+        for step in steps {
+            if step.needsLocation != nil {
+                result[step.name] = step.needs
+                var covered: Set<String> = []
+                var stack = step.needs
+                while let name = stack.popLast() {
+                    guard covered.insert(name).inserted else { continue }
+                    stack += result[name] ?? []
+                }
+                frontier = frontier.filter { !covered.contains($0) } + [step.name]
+            } else {
+                result[step.name] = frontier
+                frontier = [step.name]
+            }
         }
         return result
     }

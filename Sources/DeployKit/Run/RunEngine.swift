@@ -69,7 +69,9 @@ final class RunEngine: @unchecked Sendable {
                 if let failure = try await takeBackup() { return failure }
             }
             if var failure = try await runPhase(phase, commands) {
-                if phase == .migrate, failure.status == .failed, steps.descriptor.backup?.onFailure == .restore {
+                // Restore only when a migration step itself failed, never when nothing ran.
+                if phase == .migrate, failure.status == .failed, !failure.needsConfirmation,
+                   failure.failedStep?.phase == Phase.migrate.rawValue, steps.descriptor.backup?.onFailure == .restore {
                     failure.backupRestored = try await restoreBackup()
                     failure.message += failure.backupRestored
                         ? "; the backup taken before the migration was restored"
@@ -104,6 +106,9 @@ final class RunEngine: @unchecked Sendable {
                     while index < pending.count, running < options.parallel {
                         let command = pending[index]
                         guard command.after.allSatisfy({ finished[$0] == true }) else { index += 1; continue }
+                        // A gate waits until nothing else runs: its question must not be lost
+                        // in other steps' output, and they must not wait on a person.
+                        if command.confirm != nil, running > 0 { index += 1; continue }
                         pending.remove(at: index)
                         if command.skipped {
                             try journal.stepSkipped(runID: run.id, phase: phase.rawValue, name: command.ref.name,
@@ -185,13 +190,15 @@ final class RunEngine: @unchecked Sendable {
             return nil
         }
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        guard try await attemptAll(take) == .succeeded else {
-            return RunOutcome(status: .failed, message: "backup.take failed; no migration ran", failedStep: take.ref)
+        for command in [take, verify] {
+            switch try await attemptAll(command) {
+            case .succeeded: continue
+            case .cancelled: return cancelled() ?? RunOutcome(status: .cancelled, message: "stopped during \(command.ref.name)")
+            default: return RunOutcome(status: .failed, message: "\(command.ref.name) failed; no migration ran", failedStep: command.ref)
+            }
         }
-        guard try await attemptAll(verify) == .succeeded else {
-            return RunOutcome(status: .failed, message: "backup.verify failed; no migration ran", failedStep: verify.ref)
-        }
-        var data = ["path": path, "restore": ShellQuote.join(steps.masked.phases[1].backup?.restore.argv ?? [])]
+        let shownPath = steps.masked.phases[1].backup?.path ?? path
+        var data = ["path": shownPath, "restore": ShellQuote.join(steps.masked.phases[1].backup?.restore.argv ?? [])]
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? NSNumber {
             data["size"] = size.stringValue
             data["sha256"] = Checksum.sha256(ofFile: path) ?? "unavailable"
@@ -199,7 +206,7 @@ final class RunEngine: @unchecked Sendable {
             data["size"] = "unknown (not a file)"
         }
         try journal.event("backup_taken", target: run.target, runID: run.id, data: data)
-        observer.note("backup taken: \(path)" + (data["sha256"].map { " sha256 \($0.prefix(16))…" } ?? ""))
+        observer.note("backup taken: \(shownPath)" + (data["sha256"].map { " sha256 \($0.prefix(16))…" } ?? ""))
         return nil
     }
 
@@ -207,7 +214,7 @@ final class RunEngine: @unchecked Sendable {
         guard let restore = steps.backup("restore") else { return false }
         let ok = try await attemptAll(restore) == .succeeded
         try journal.event(ok ? "backup_restored" : "backup_restore_failed", target: run.target, runID: run.id,
-                          data: ["path": steps.revealed.phases[1].backup?.path ?? ""])
+                          data: ["path": steps.masked.phases[1].backup?.path ?? ""])
         return ok
     }
 
@@ -217,7 +224,7 @@ final class RunEngine: @unchecked Sendable {
     func attemptAll(_ command: RunnableCommand) async throws -> StepStatus {
         var status = StepStatus.failed
         for retry in 0...command.retries {
-            if cancellation.isRequested { return .cancelled }
+            if cancellation.isRequested || Task.isCancelled { return .cancelled }
             status = try await attemptOnce(command)
             if status == .succeeded || status == .cancelled { return status }
             if retry < command.retries {
@@ -241,7 +248,11 @@ final class RunEngine: @unchecked Sendable {
                                     directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs)
         let result: LaunchResult
         do {
-            result = try await ProcessLauncher.launch(request, capture: capture, cancellation: cancellation)
+            let journal = self.journal
+            result = try await ProcessLauncher.launch(request, capture: capture, cancellation: cancellation) { pid in
+                // Which process group ran it, so a later resume can tell whether it still runs.
+                try? journal.stepSpawned(row, pid: pid, start: ProcessIdentity.start(of: pid))
+            }
         } catch {
             capture.finish()
             let message = Redactor(secrets: secretValues).redact("\(error)")
@@ -284,11 +295,11 @@ final class RunEngine: @unchecked Sendable {
     private func sleep(milliseconds: Int) async -> Bool {
         var left = milliseconds
         while left > 0 {
-            if cancellation.isRequested { return false }
+            if cancellation.isRequested || Task.isCancelled { return false }
             let slice = min(left, 50)
             try? await Task.sleep(nanoseconds: UInt64(slice) * 1_000_000)
             left -= slice
         }
-        return !cancellation.isRequested
+        return !cancellation.isRequested && !Task.isCancelled
     }
 }

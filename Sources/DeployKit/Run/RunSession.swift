@@ -13,6 +13,13 @@ public struct ProcessIdentity: Sendable {
         return ProcessIdentity(host: ProcessInfo.processInfo.hostName, pid: pid, start: ps_process_start_time(pid))
     }
 
+    public static func start(of pid: Int32) -> UInt64 { ps_process_start_time(pid) }
+
+    /// True while any process of the group exists (a step's processes outliving deployctl).
+    public static func groupAlive(_ group: Int32) -> Bool {
+        group > 0 && (kill(-group, 0) == 0 || errno == EPERM)
+    }
+
     /// True unless the process is known to be gone. On another host nobody can tell: alive.
     public static func isAlive(host: String, pid: Int32, start: UInt64) -> Bool {
         guard host == ProcessInfo.processInfo.hostName else { return true }
@@ -81,8 +88,14 @@ struct RunSession {
         try? FileManager.default.removeItem(atPath: temporary)
         try workspace.stacks.repository.export(revision.id, to: temporary)
         FileManager.default.createFile(atPath: temporary + "/.deployctl-exported", contents: Data(revision.sha.utf8))
-        try? FileManager.default.removeItem(atPath: final)
-        guard rename(temporary, final) == 0 else { throw DeployError(.failed, "cannot move the exported tree into \(final)") }
+        if rename(temporary, final) != 0 {
+            // Another run exported the same commit first (rename refuses a non-empty target):
+            // use theirs, never delete a tree steps may be running in.
+            try? FileManager.default.removeItem(atPath: temporary)
+            guard FileManager.default.fileExists(atPath: marker) else {
+                throw DeployError(.failed, "cannot move the exported tree into \(final)")
+            }
+        }
         return final
     }
 

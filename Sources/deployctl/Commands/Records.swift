@@ -97,7 +97,7 @@ struct LogsCommand: AsyncParsableCommand {
                 try handle.seek(toOffset: offset)
                 let data = handle.readDataToEndOfFile()
                 try handle.close()
-                if !data.isEmpty { FileHandle.standardOutput.write(data) }
+                if !data.isEmpty { Terminal.raw(data) }
                 offsets[path] = offset + UInt64(data.count)
             }
             let current = try actions.run(runID)
