@@ -219,3 +219,49 @@ import TestSupport
         #expect(tail == "65536")
     }
 }
+
+@Suite struct EventStreamTests {
+    @Test func formatJSONPrintsOneEventPerLine() throws {
+        let stack = try StackFixture("""
+            inputs:
+              mode: {default: compose}
+            phases:
+              deploy:
+                - name: compose
+                  when: inputs.mode == "compose"
+                  run: [echo, up]
+                - name: helm
+                  when: inputs.mode == "helm"
+                  run: [echo, helm]
+            """)
+        let result = try stack.run(["up", "prod", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = try result.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        #expect(events.map { $0["event"] as? String } == ["step_started", "output", "step_finished", "step_skipped", "run_finished"])
+        #expect(events[1]["line"] as? String == "up")
+        #expect(events[2]["status"] as? String == "succeeded")
+        #expect(events[3]["reason"] as? String == "when inputs.mode == \"helm\" is false")
+        #expect(events[4]["status"] as? String == "succeeded")
+        #expect(events[4]["exit_code"] as? Int == 0)
+        let show = try stack.show(try stack.requireLastRunID())
+        #expect((show["steps"] as? [[String: Any]])?.map { $0["status"] as? String } == ["succeeded", "skipped"])
+    }
+
+    @Test func logsFollowPrintsOutputWhileTheRunGoes() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: ticks
+                  shell: "for i in 1 2 3; do echo tick $i; sleep 0.3; done"
+            """)
+        let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ deploy/ticks"))
+        let runID = try stack.requireLastRunID()
+        let follow = try stack.run(["logs", runID, "--follow"])
+        #expect(up.wait() == 0)
+        #expect(follow.stdout.contains("==> deploy/ticks attempt 1"))
+        #expect(follow.stdout.contains("tick 1\ntick 2\ntick 3\n"))
+    }
+}
