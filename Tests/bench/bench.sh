@@ -17,6 +17,8 @@ rev=$(git -C "$repo" rev-parse HEAD~25)
 paths="stacks/demo/local.yaml stacks/demo/_base.yaml"
 state=$work/state
 export DEPLOYCTL_STATE=$state DEPLOYCTL_REPO=$repo
+# Commits everything in DIR as a new repository's first commit.
+commit_all() { git -C "$1" init -q -b main && git -C "$1" add -A && git -C "$1" -c user.name=bench -c user.email=bench@example.test commit -q -m "$2"; }
 hf() { local runs=${RUNS:-30}; if [ "$1" = --runs ]; then runs=$2; shift 2; fi; hyperfine --style basic --warmup 3 --runs "$runs" -N "$@"; }
 cd "$repo"
 
@@ -47,9 +49,7 @@ mkdir -p "$steps/stacks/bench"
   echo "  deploy:"
   for i in $(seq 1 1000); do echo "    - {name: s$i, run: [/bin/true]}"; done
 } > "$steps/stacks/bench/local.yaml"
-git -C "$steps" init -q -b main
-git -C "$steps" add -A
-git -C "$steps" -c user.name=bench -c user.email=bench@example.test commit -q -m "1,000 steps"
+commit_all "$steps" "1,000 steps"
 hf --runs 5 --prepare "rm -rf $work/steps-state" --export-json "$out/up-1000-steps-vs-bash-fsync.json" \
   "$bin up local --repo $steps --state $work/steps-state --parallel 1" \
   "$here/bash-journal-loop.sh $work/bash-journal 1000"
@@ -63,9 +63,7 @@ phases:
     - name: flood
       run: [python3, -c, "import sys\nblock = ('x' * 99 + '\\n') * 10000\nfor _ in range(200): sys.stdout.write(block)"]
 YAML
-git -C "$flood" init -q -b main
-git -C "$flood" add -A
-git -C "$flood" -c user.name=bench -c user.email=bench@example.test commit -q -m flood
+commit_all "$flood" flood
 /usr/bin/time -f "%M" -o "$out/flood-rss-kb.txt" "$bin" up local --repo "$flood" --state "$work/flood-state" > /dev/null
 echo "peak RSS with a 200 MB step: $(( $(cat "$out/flood-rss-kb.txt") / 1024 )) MB (goal: about 50 MB)" | tee "$out/flood-rss.txt"
 
@@ -77,9 +75,7 @@ mkdir -p "$par/stacks/par"
   echo "  verify:"
   for i in $(seq 1 8); do echo "    - {name: p$i, needs: [], run: [sleep, \"1\"]}"; done
 } > "$par/stacks/par/local.yaml"
-git -C "$par" init -q -b main
-git -C "$par" add -A
-git -C "$par" -c user.name=bench -c user.email=bench@example.test commit -q -m par
+commit_all "$par" par
 hyperfine --style basic --runs 3 -N --prepare "rm -rf $work/par-state" --export-json "$out/parallel-8x1s.json" \
   "$bin up local --repo $par --state $work/par-state --parallel 8" | grep -E "Time|Range"
 

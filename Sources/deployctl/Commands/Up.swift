@@ -18,8 +18,13 @@ struct RunFlags: ParsableArguments {
         return RunOptions(yes: yes, parallel: parallel ?? ProcessInfo.processInfo.activeProcessorCount, graceMs: graceMs)
     }
 
-    func display() -> RunObserver {
-        format == .json ? JSONRunDisplay() : TerminalRunDisplay()
+    /// What every mutating run sets up first: its options, its display, and Ctrl-C handling.
+    func begin() throws -> (RunOptions, RunObserver, Cancellation) {
+        let options = try options()
+        let display: RunObserver = format == .json ? JSONRunDisplay() : TerminalRunDisplay()
+        let cancellation = Cancellation()
+        SignalForwarding.install(cancellation, graceMs: options.graceMs, observer: display)
+        return (options, display, cancellation)
     }
 }
 
@@ -37,10 +42,7 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let ws = try workspace.open()
-        let options = try run.options()
-        let display = run.display()
-        let cancellation = Cancellation()
-        SignalForwarding.install(cancellation, graceMs: options.graceMs, observer: display)
+        let (options, display, cancellation) = try run.begin()
         let request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
                                        options: options, dryRun: dryRun)
         let result = try await UpAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
@@ -65,10 +67,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let ws = try workspace.open()
-        let options = try run.options()
-        let display = run.display()
-        let cancellation = Cancellation()
-        SignalForwarding.install(cancellation, graceMs: options.graceMs, observer: display)
+        let (options, display, cancellation) = try run.begin()
         let result = try await ResumeAction(workspace: ws).run(runID: runID, options: options, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
