@@ -10,8 +10,14 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The state directory (default: $DEPLOYCTL_STATE, else .deployctl/ at the repository root).", valueName: "dir"))
     var state: String?
 
+    /// Opens the workspace and, on every command, says so if inbound mail was left disabled.
     func open() throws -> Workspace {
-        try Workspace.open(repo: repo, state: state)
+        let workspace = try Workspace.open(repo: repo, state: state)
+        for owed in RecordActions(workspace: workspace).owedInbound() {
+            Terminal.error("⚠ inbound mail processing for \(owed.target) is DISABLED, owed by run \(owed.runID) since \(TimeText.describe(owed.since)).\n"
+                           + "  re-enable it: deployctl inbound enable \(owed.target)")
+        }
+        return workspace
     }
 }
 

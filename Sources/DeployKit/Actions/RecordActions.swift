@@ -29,9 +29,15 @@ public struct RecordActions {
         public let lastRun: LastRun?
         public let lock: Lock?
         public let interruptedRuns: [Interrupted]
+        /// `disabled` while deployctl owes a re-enable, else `enabled` as far as deployctl knows
+        /// (`deployctl inbound status` asks the real system).
+        public let inbound: String
+        public let inboundOwedBy: String?
+        public let inboundOwedSince: String?
 
         enum CodingKeys: String, CodingKey {
             case target, stack, environment, deployedRevision, deployedRun, lastRun, lock, interruptedRuns
+            case inbound, inboundOwedBy, inboundOwedSince
         }
 
         /// Absent values are written as null: `"lock": null` says "free", it is not missing.
@@ -45,6 +51,9 @@ public struct RecordActions {
             try c.encode(lastRun, forKey: .lastRun)
             try c.encode(lock, forKey: .lock)
             try c.encode(interruptedRuns, forKey: .interruptedRuns)
+            try c.encode(inbound, forKey: .inbound)
+            try c.encode(inboundOwedBy, forKey: .inboundOwedBy)
+            try c.encode(inboundOwedSince, forKey: .inboundOwedSince)
         }
     }
 
@@ -69,6 +78,7 @@ public struct RecordActions {
             let last = try journal.runs(target: target, limit: 1).first
             let lock = try journal.lock(target: target)
             let interrupted = try journal.runs(target: target, limit: 10_000).filter { $0.status == .interrupted }
+            let owed = try journal.inboundOwed(target: target)
             return Status(
                 target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
                 deployedRevision: deployed?.revision, deployedRun: deployed?.id,
@@ -77,8 +87,18 @@ public struct RecordActions {
                                              since: RunSession.time($0.since),
                                              stale: !ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart)) },
                 interruptedRuns: interrupted.map { Status.Interrupted(id: $0.id, revision: $0.revision, operator: $0.operatorName,
-                                                                      startedAt: RunSession.time($0.startedAt)) })
+                                                                      startedAt: RunSession.time($0.startedAt)) },
+                inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID,
+                inboundOwedSince: owed.map { RunSession.time($0.since) })
         }
+    }
+
+    /// Inbound mail left disabled, for the banner every command prints. Reads only an
+    /// existing journal: a state directory that does not exist yet owes nothing.
+    public func owedInbound() -> [InboundOwed] {
+        guard FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3"),
+              let journal = try? Journal(directory: workspace.stateDirectory) else { return [] }
+        return (try? journal.inboundOwed()) ?? []
     }
 
     // MARK: runs

@@ -67,6 +67,10 @@ public struct UpAction {
         if request.dryRun { return Result(plan: masked, run: nil, outcome: nil, next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
 
         let session = try RunSession(workspace: workspace)
+        if let owed = try session.journal.inboundOwed(target: entry.target) {
+            throw DeployError(.refused, "inbound mail processing for \(entry.target) is still disabled, owed by run \(owed.runID) since \(RunSession.time(owed.since)); deploying now would leave it off; nothing was run",
+                              next: ["re-enable it first: deployctl inbound enable \(entry.target)", "then: deployctl up \(entry.target)"])
+        }
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }

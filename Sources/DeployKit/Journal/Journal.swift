@@ -65,6 +65,12 @@ public final class Journal: Sendable {
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid INTEGER")
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid_start INTEGER")
         }
+        migrator.registerMigration("v3: inbound mail processing owed back") { db in
+            try db.execute(sql: """
+                CREATE TABLE inbound_owed (
+                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, since REAL NOT NULL, reason TEXT NOT NULL)
+                """)
+        }
         return migrator
     }
 
@@ -288,6 +294,41 @@ public final class Journal: Sendable {
                                        Self.json(["by": operatorName, "reason": reason, "holder": "\(current.operatorName) pid \(current.pid) on \(current.host)"])])
             return current
         }
+    }
+
+    // MARK: - Inbound mail owed
+
+    /// Written (durably) before inbound mail is disabled: until it is confirmed enabled again,
+    /// every command says so.
+    public func oweInbound(target: String, runID: String, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO inbound_owed (target, run_id, since, reason) VALUES (?, ?, ?, ?)",
+                           arguments: [target, runID, Date().timeIntervalSince1970, reason])
+            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'inbound_owed', ?)",
+                           arguments: [runID, target, Date().timeIntervalSince1970, Self.json(["reason": reason])])
+        }
+    }
+
+    public func settleInbound(target: String, runID: String?, by operatorName: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM inbound_owed WHERE target = ?", arguments: [target])
+            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'inbound_settled', ?)",
+                           arguments: [runID, target, Date().timeIntervalSince1970, Self.json(["by": operatorName])])
+        }
+    }
+
+    public func inboundOwed(target: String) throws -> InboundOwed? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inbound_owed WHERE target = ?", arguments: [target]).map(Self.owed)
+        }
+    }
+
+    public func inboundOwed() throws -> [InboundOwed] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbound_owed ORDER BY target").map(Self.owed) }
+    }
+
+    private static func owed(_ row: Row) -> InboundOwed {
+        InboundOwed(target: row["target"], runID: row["run_id"], since: date(row["since"])!, reason: row["reason"])
     }
 
     // MARK: - Rows

@@ -88,3 +88,11 @@ public struct LockRecord: Sendable, Codable, Hashable {
     public var pidStart: UInt64
     public var since: Date
 }
+
+/// Inbound mail processing that deployctl disabled and has not yet confirmed enabled again.
+public struct InboundOwed: Sendable, Codable, Hashable {
+    public var target: String
+    public var runID: String
+    public var since: Date
+    public var reason: String
+}

@@ -44,10 +44,13 @@ final class RunEngine: @unchecked Sendable {
     let done: Set<StepRef>
     /// The next attempt number per step (resume continues the count).
     var attempts: [StepRef: Int]
+    /// False for read-only checks (`inbound status`): nothing is written, not even a log.
+    let journaled: Bool
 
     init(journal: Journal, run: RunRecord, steps: RunnableSteps, options: RunOptions, observer: RunObserver,
          cancellation: Cancellation, baseEnvironment: [String: String], secretValues: [String], logDirectory: String,
-         done: Set<StepRef> = [], attempts: [StepRef: Int] = [:]) {
+         done: Set<StepRef> = [], attempts: [StepRef: Int] = [:], journaled: Bool = true) {
+        self.journaled = journaled
         self.journal = journal
         self.run = run
         self.steps = steps
@@ -236,11 +239,15 @@ final class RunEngine: @unchecked Sendable {
         return status
     }
 
-    private func attemptOnce(_ command: RunnableCommand) async throws -> StepStatus {
+    /// One attempt, journaled before and after. `judge` decides success from the process's
+    /// end and output (default: the command's `expect`); it returns the reasons for failure.
+    func attemptOnce(_ command: RunnableCommand, cancellation: Cancellation? = nil,
+                     judge: ((Termination, OutputCapture) -> [String])? = nil) async throws -> StepStatus {
+        let cancellation = cancellation ?? self.cancellation
         let attempt = nextAttempt(command.ref)
-        let logPath = "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log"
-        let row = try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
-                                          attempt: attempt, argv: command.shownArgv, logPath: logPath)
+        let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
+        let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
+                                                      attempt: attempt, argv: command.shownArgv, logPath: logPath) : -1
         observer.stepStarted(command.ref, attempt: attempt, argv: command.shownArgv)
         let capture = OutputCapture(secrets: secretValues, logPath: logPath, observer: StepLines(step: command.ref, observer: observer),
                                     contains: [.stdout: command.expect.stdoutContains, .stderr: command.expect.stderrContains])
@@ -248,15 +255,15 @@ final class RunEngine: @unchecked Sendable {
                                     directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs)
         let result: LaunchResult
         do {
-            let journal = self.journal
+            let journal = journaled ? self.journal : nil
             result = try await ProcessLauncher.launch(request, capture: capture, cancellation: cancellation) { pid in
                 // Which process group ran it, so a later resume can tell whether it still runs.
-                try? journal.stepSpawned(row, pid: pid, start: ProcessIdentity.start(of: pid))
+                try? journal?.stepSpawned(row, pid: pid, start: ProcessIdentity.start(of: pid))
             }
         } catch {
             capture.finish()
             let message = Redactor(secrets: secretValues).redact("\(error)")
-            try journal.stepFinished(row, status: .failed, exitCode: nil, signal: nil, durationMs: 0, outputTail: nil, message: message)
+            if journaled { try journal.stepFinished(row, status: .failed, exitCode: nil, signal: nil, durationMs: 0, outputTail: nil, message: message) }
             observer.stepFinished(command.ref, attempt: attempt, status: .failed, durationMs: 0, detail: message)
             return .failed
         }
@@ -270,13 +277,16 @@ final class RunEngine: @unchecked Sendable {
             message = "timed out after \(DurationValue.format(milliseconds: command.timeoutMs)); its process group got SIGTERM"
                 + (result.termination.signal == SIGKILL ? ", then SIGKILL" : "")
         } else {
-            let failures = ExpectationCheck.failures(command.expect, termination: result.termination, capture: capture)
+            let failures = judge?(result.termination, capture)
+                ?? ExpectationCheck.failures(command.expect, termination: result.termination, capture: capture)
             status = failures.isEmpty ? .succeeded : .failed
             message = failures.isEmpty ? nil : failures.joined(separator: "; ")
         }
         if result.survivors { message = (message.map { $0 + "; " } ?? "") + "some of its processes survived SIGKILL" }
-        try journal.stepFinished(row, status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
-                                 durationMs: result.durationMs, outputTail: capture.tail, message: message)
+        if journaled {
+            try journal.stepFinished(row, status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
+                                     durationMs: result.durationMs, outputTail: capture.tail, message: message)
+        }
         observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: result.durationMs, detail: message)
         return status
     }

@@ -137,3 +137,8 @@ struct RunSession {
         return "\(d.year)-\(two(d.month))-\(two(d.day)) \(two(s / 3600)):\(two(s % 3600 / 60)):\(two(s % 60)) UTC (\(since))"
     }
 }
+
+/// Times as people read them in deployctl's messages: `2026-11-22 19:28:51 UTC (3m ago)`.
+public enum TimeText {
+    public static func describe(_ date: Date) -> String { RunSession.time(date) }
+}

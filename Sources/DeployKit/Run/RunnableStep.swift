@@ -58,6 +58,27 @@ struct RunnableSteps {
             confirm: nil, idempotent: which != "restore", continueOnError: false)
     }
 
+    /// `inbound.disable`, `inbound.enable`, `inbound.status`, `inbound.drain`.
+    func inbound(_ which: String, phase: String) -> RunnableCommand? {
+        guard let spec = descriptor.inbound, let shown = masked.inbound, let real = revealed.inbound else { return nil }
+        let block: CommandBlock
+        let (shownCommand, command): (PlanCommand, PlanCommand)
+        switch which {
+        case "disable": block = spec.disable; (shownCommand, command) = (shown.disable, real.disable)
+        case "enable": block = spec.enable; (shownCommand, command) = (shown.enable, real.enable)
+        case "status": block = spec.status.block; (shownCommand, command) = (shown.status, real.status)
+        default:
+            guard let drain = spec.drain, let shownDrain = shown.drain, let realDrain = real.drain else { return nil }
+            block = drain.block
+            (shownCommand, command) = (shownDrain, realDrain)
+        }
+        return RunnableCommand(
+            ref: StepRef(phase: phase, name: "inbound.\(which)"), shownArgv: shownCommand.argv, argv: command.argv,
+            env: revealed.defaults.env.merging(command.env) { _, own in own }, directory: directory(command.dir ?? revealed.defaults.dir),
+            timeoutMs: block.timeoutMs ?? min(revealed.defaults.timeoutMs, 120_000), retries: 0, backoffMs: 0,
+            expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)
+    }
+
     /// A step's directory: relative ones are inside the exported tree of the pinned commit.
     private func directory(_ dir: String?) -> String {
         guard let dir, !dir.isEmpty, dir != "." else { return tree }

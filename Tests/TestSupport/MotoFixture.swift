@@ -1,0 +1,63 @@
+import Foundation
+
+/// A moto server on 127.0.0.1 answering the real `aws` CLI (both from the test venv), with
+/// an SES receipt rule set `mail-rules` holding an enabled rule `inbound`, as seed 001 has.
+public final class MotoFixture {
+    public let port: Int
+    private let server: Process
+    private let config: URL
+
+    public init() throws {
+        let binary = try TestVenv.tool("moto_server")
+        config = try TemporaryDirectory.make(prefix: "aws")
+        try "[default]\nregion = us-east-1\n".write(to: config.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        try "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+            .write(to: config.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
+        port = Int.random(in: 45_001...55_000)
+        server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        var ready = false
+        for _ in 0..<100 {
+            if (try? Shell.capture("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/moto-api/"]))?.status == 0 { ready = true; break }
+            usleep(100_000)
+        }
+        guard ready else { throw Shell.Failure(command: "moto_server", status: 1, stdout: "", stderr: "not ready on port \(port)") }
+        try aws(["ses", "create-receipt-rule-set", "--rule-set-name", "mail-rules"])
+        try aws(["ses", "create-receipt-rule", "--rule-set-name", "mail-rules", "--rule", #"{"Name":"inbound","Enabled":true}"#])
+        try aws(["ses", "set-active-receipt-rule-set", "--rule-set-name", "mail-rules"])
+    }
+
+    deinit {
+        kill(server.processIdentifier, SIGTERM)
+        try? FileManager.default.removeItem(at: config)
+    }
+
+    /// What the aws CLI needs to talk to this server and nothing else, with the venv first on PATH.
+    public var environment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+         "AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)",
+         "AWS_CONFIG_FILE": config.appendingPathComponent("config").path,
+         "AWS_SHARED_CREDENTIALS_FILE": config.appendingPathComponent("credentials").path,
+         "PATH": TestVenv.bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+    }
+
+    @discardableResult
+    public func aws(_ arguments: [String]) throws -> String {
+        try Shell.run(try TestVenv.tool("aws"), arguments, environment: environment)
+    }
+
+    /// `True` or `False`: the rule's Enabled flag read back with describe-receipt-rule.
+    public func ruleEnabled() throws -> String {
+        try aws(["ses", "describe-receipt-rule", "--rule-set-name", "mail-rules", "--rule-name", "inbound",
+                 "--query", "Rule.Enabled", "--output", "text"])
+    }
+
+    /// Wipes every resource (the rule set disappears), so commands against it fail.
+    public func reset() throws {
+        try Shell.run("curl", ["-sf", "-X", "POST", "http://127.0.0.1:\(port)/moto-api/reset"])
+    }
+}
