@@ -18,7 +18,7 @@ struct DeployCtl: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, StatusCommand.self,
-                      RunsCommand.self, ShowCommand.self, LogsCommand.self, UnlockCommand.self, InboundCommand.self, StacksCommand.self,
+                      RollbackCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self, UnlockCommand.self, InboundCommand.self, StacksCommand.self,
                       RevisionsCommand.self]
     )
 }

@@ -24,7 +24,7 @@ import TestSupport
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("hello │ preflight says hi"))
         #expect(result.stdout.contains("hello │ to stderr"))
-        #expect(result.stdout.contains("✓ x/prod at"))
+        #expect(result.stdout.contains("✓ up x/prod at"))
         #expect(result.stdout.contains("next: deployctl show"))
         let runID = try stack.requireLastRunID()
         let run = try stack.show(runID)

@@ -121,11 +121,12 @@ import TestSupport
         try fixture.commit("Another stack", files: ["stacks/y/prod.yaml": "description: y\n"])
         let result = try CLI.run(["revisions", "x/prod", "--format", "json"], in: fixture.path)
         #expect(result.status == 0, "\(result.stderr)")
-        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: String]])
-        #expect(entries.map { $0["commit"] } == (try fixture.logHashes(paths: ["stacks/x/prod.yaml", "stacks/x/_base.yaml"])))
-        #expect(entries.map { $0["subject"] } == ["Change the base", "Add x/prod"])
-        #expect(entries.first?["author"] == "Ada Lovelace <ada@example.test>")
-        #expect(entries.first?["time"]?.hasSuffix("+00:00") == true)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.map { $0["commit"] as? String } == (try fixture.logHashes(paths: ["stacks/x/prod.yaml", "stacks/x/_base.yaml"])))
+        #expect(entries.map { $0["subject"] as? String } == ["Change the base", "Add x/prod"])
+        #expect(entries.first?["author"] as? String == "Ada Lovelace <ada@example.test>")
+        #expect((entries.first?["time"] as? String)?.hasSuffix("+00:00") == true)
+        #expect(entries.first?["marks"] as? [String] == [])
     }
 
     @Test func aBareRepositoryThroughRepoOrTheEnvironment() throws {

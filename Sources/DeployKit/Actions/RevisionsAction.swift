@@ -8,6 +8,8 @@ public struct RevisionsAction {
         public let author: String
         public let time: String
         public let subject: String
+        /// `deployed` (what the last successful run put there), `bad` (rolled back from).
+        public let marks: [String]
     }
 
     public let workspace: Workspace
@@ -25,10 +27,17 @@ public struct RevisionsAction {
         let paths = loaded.descriptor?.files ?? [entry.path]
         let cacheFile = workspace.state.historyCacheFile(for: paths)
         let commits = try workspace.stacks.history(of: paths, from: pinned, limit: limit, cacheFile: cacheFile)
+        var bad: Set<String> = [], deployed: String? = nil
+        if FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3") {
+            let journal = try Journal(directory: workspace.stateDirectory)
+            bad = Set(try journal.events(target: entry.target, kind: "revision_marked_bad").compactMap { $0.data["revision"] })
+            deployed = try journal.lastSucceeded(target: entry.target)?.revision
+        }
         return (paths, commits.map { commit in
-            Entry(commit: commit.id.hex, author: "\(commit.authorName) <\(commit.authorEmail)>",
-                  time: Self.iso8601(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
-                  subject: commit.subject)
+            let sha = commit.id.hex
+            return Entry(commit: sha, author: "\(commit.authorName) <\(commit.authorEmail)>",
+                         time: Self.iso8601(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
+                         subject: commit.subject, marks: (sha == deployed ? ["deployed"] : []) + (bad.contains(sha) ? ["bad"] : []))
         })
     }
 

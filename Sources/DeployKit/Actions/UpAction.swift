@@ -10,13 +10,20 @@ public struct UpAction {
         public var supply: InputSupply
         public var options: RunOptions
         public var dryRun: Bool
+        /// Roll back automatically when deploy or verify fails (`--no-rollback` turns it off).
+        public var autoRollback: Bool
+        /// Deploy a revision an earlier rollback marked bad.
+        public var allowBadRevision: Bool
 
-        public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool) {
+        public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool,
+                    autoRollback: Bool = true, allowBadRevision: Bool = false) {
             self.target = target
             self.revision = revision
             self.supply = supply
             self.options = options
             self.dryRun = dryRun
+            self.autoRollback = autoRollback
+            self.allowBadRevision = allowBadRevision
         }
     }
 
@@ -24,7 +31,9 @@ public struct UpAction {
         public let plan: Plan
         public let run: RunRecord?
         public let outcome: RunOutcome?
-        public let next: [String]
+        public var next: [String]
+        /// The automatic rollback that followed a failed deploy or verify, if any.
+        public var rollback: RollbackAction.Result? = nil
         public var exitStatus: ExitStatus {
             guard let outcome else { return .ok }
             switch outcome.status {
@@ -71,6 +80,11 @@ public struct UpAction {
             throw DeployError(.refused, "inbound mail processing for \(entry.target) is still disabled, owed by run \(owed.runID) since \(RunSession.time(owed.since)); deploying now would leave it off; nothing was run",
                               next: ["re-enable it first: deployctl inbound enable \(entry.target)", "then: deployctl up \(entry.target)"])
         }
+        if !request.allowBadRevision,
+           let bad = try session.journal.events(target: entry.target, kind: "revision_marked_bad").last(where: { $0.data["revision"] == pinned.sha }) {
+            throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(TimeText.describe(bad.at))); nothing was run",
+                              next: ["deploy a fixed revision, or if you are sure: deployctl up \(entry.target) --rev \(pinned.short) --allow-bad-revision"])
+        }
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
@@ -87,7 +101,20 @@ public struct UpAction {
         let outcome = try await Self.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
                                              pinned: pinned, secrets: secrets, options: request.options, observer: observer,
                                              cancellation: cancellation)
-        return Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
+        var result = Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
+        let phase = outcome.failedStep?.phase
+        if outcome.status == .failed, request.autoRollback, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue {
+            try session.journal.releaseLock(target: entry.target, runID: runID)
+            observer.note("\(outcome.message): rolling back automatically (--no-rollback turns this off)")
+            do {
+                result.rollback = try await RollbackAction(workspace: workspace).run(
+                    RollbackAction.Request(target: entry.target, options: request.options), observer: observer, cancellation: cancellation)
+                result.next = result.rollback?.next ?? result.next
+            } catch let error as DeployError where error.status == .refused {
+                observer.note("no automatic rollback: \(error.message)")
+            }
+        }
+        return result
     }
 
     /// Runs the engine and writes the run's final status, whatever happens in between.

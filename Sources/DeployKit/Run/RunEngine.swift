@@ -71,7 +71,7 @@ final class RunEngine: @unchecked Sendable {
             if phase == .migrate, commands.contains(where: { !$0.skipped }) {
                 if let failure = try await takeBackup() { return failure }
             }
-            if var failure = try await runPhase(phase, commands) {
+            if var failure = try await runPhase(commands) {
                 // Restore only when a migration step itself failed, never when nothing ran.
                 if phase == .migrate, failure.status == .failed, !failure.needsConfirmation,
                    failure.failedStep?.phase == Phase.migrate.rawValue, steps.descriptor.backup?.onFailure == .restore {
@@ -94,7 +94,7 @@ final class RunEngine: @unchecked Sendable {
     // MARK: - Phases
 
     /// Runs a phase; nil when it succeeded.
-    private func runPhase(_ phase: Phase, _ commands: [RunnableCommand]) async throws -> RunOutcome? {
+    func runPhase(_ commands: [RunnableCommand]) async throws -> RunOutcome? {
         var finished: [String: Bool] = [:]  // name → may dependants run
         for command in commands where done.contains(command.ref) { finished[command.ref.name] = true }
         var pending = commands.filter { finished[$0.ref.name] == nil }
@@ -114,7 +114,7 @@ final class RunEngine: @unchecked Sendable {
                         if command.confirm != nil, running > 0 { index += 1; continue }
                         pending.remove(at: index)
                         if command.skipped {
-                            try journal.stepSkipped(runID: run.id, phase: phase.rawValue, name: command.ref.name,
+                            try journal.stepSkipped(runID: run.id, phase: command.ref.phase, name: command.ref.name,
                                                     argv: command.shownArgv, reason: command.skipReason ?? "skipped")
                             observer.stepSkipped(command.ref, reason: command.skipReason ?? "skipped")
                             finished[command.ref.name] = true

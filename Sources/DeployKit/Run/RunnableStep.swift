@@ -1,7 +1,7 @@
 /// A command ready to hand to a process: what to show (secrets masked) and what to run
 /// (secrets filled in), with everything `defaults:` contributes already applied.
 struct RunnableCommand: Sendable {
-    let ref: StepRef
+    var ref: StepRef
     let shownArgv: [String]
     let argv: [String]
     let env: [String: String]
@@ -56,6 +56,31 @@ struct RunnableSteps {
             env: env, directory: directory(command.dir ?? revealed.defaults.dir), timeoutMs: block.timeoutMs ?? revealed.defaults.timeoutMs,
             retries: 0, backoffMs: 0, expect: block.expect, after: [], skipped: false, skipReason: nil,
             confirm: nil, idempotent: which != "restore", continueOnError: false)
+    }
+
+    /// The `rollback:` command of a step, as the step `undo.<name>` of a rollback run.
+    func undo(_ phase: Phase, name: String) -> RunnableCommand? {
+        guard let index = Phase.allCases.firstIndex(of: phase),
+              let shown = masked.phases[index].steps.first(where: { $0.name == name }),
+              let real = revealed.phases[index].steps.first(where: { $0.name == name }),
+              let shownArgv = shown.rollbackArgv, let argv = real.rollbackArgv else { return nil }
+        return RunnableCommand(
+            ref: StepRef(phase: "rollback", name: "undo.\(name)"), shownArgv: shownArgv, argv: argv, env: real.env,
+            directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
+            expect: Expectation(), after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: false, continueOnError: false)
+    }
+
+    /// The descriptor's stack-level `rollback:` steps.
+    func stackRollback() -> [RunnableCommand] {
+        zip(masked.rollback, revealed.rollback).map { shown, real in
+            let step = descriptor.rollback.first { $0.name == shown.name }
+            return RunnableCommand(
+                ref: StepRef(phase: "rollback", name: shown.name), shownArgv: shown.argv, argv: real.argv, env: real.env,
+                directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
+                expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
+                skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,
+                continueOnError: real.continueOnError)
+        }
     }
 
     /// `inbound.disable`, `inbound.enable`, `inbound.status`, `inbound.drain`.

@@ -21,7 +21,8 @@ struct RevisionsCommand: AsyncParsableCommand {
         case .text:
             Terminal.line("commits that changed \(paths.joined(separator: ", ")) (newest first):")
             for entry in entries {
-                Terminal.line("\(entry.commit.prefix(10))  \(entry.time)  \(entry.author)  \(entry.subject)")
+                let marks = entry.marks.isEmpty ? "" : "  [" + entry.marks.joined(separator: ", ") + "]"
+                Terminal.line("\(entry.commit.prefix(10))  \(entry.time)  \(entry.author)  \(entry.subject)\(marks)")
             }
             if entries.isEmpty { Terminal.line("(none)") }
         }

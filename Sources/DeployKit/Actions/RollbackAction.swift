@@ -1,0 +1,171 @@
+import Foundation
+
+/// `deployctl rollback TARGET [--to REV|RUN]`: back to the last good revision, driven by the
+/// descriptor read at that revision. Inbound mail is disabled (and confirmed) first and
+/// re-enabled (and confirmed) last on every exit path; the step rollbacks of the run being
+/// undone run in reverse, then the stack's rollback steps, the database restore, and verify.
+public struct RollbackAction {
+    public struct Request: Sendable {
+        public var target: String
+        public var to: String?
+        public var options: RunOptions
+        public var dryRun: Bool
+        public var skipDatabaseRestore: Bool
+        public var keepInboundDisabled: Bool
+
+        public init(target: String, to: String? = nil, options: RunOptions, dryRun: Bool = false,
+                    skipDatabaseRestore: Bool = false, keepInboundDisabled: Bool = false) {
+            self.target = target
+            self.to = to
+            self.options = options
+            self.dryRun = dryRun
+            self.skipDatabaseRestore = skipDatabaseRestore
+            self.keepInboundDisabled = keepInboundDisabled
+        }
+    }
+
+    public struct Result: Sendable {
+        public let run: RunRecord?
+        public let from: RunRecord
+        public let toRevision: String
+        /// The exact sequence, in order (what `--dry-run` prints).
+        public let sequence: [String]
+        public let outcome: RunOutcome?
+        public let next: [String]
+    }
+
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
+        let session = try RunSession(workspace: workspace)
+        let head = try workspace.stacks.pin("HEAD")
+        let entry = try workspace.stacks.entry(for: request.target, at: head)
+        try session.sweepInterrupted(target: entry.target)
+        let history = try session.journal.runs(target: entry.target, limit: 10_000)
+        guard let current = history.first(where: { $0.kind == "up" && $0.status != .rolledBack && $0.status != .running }) else {
+            throw DeployError(.refused, "nothing to roll back: \(entry.target) has no finished run", next: ["deployctl runs \(entry.target)"])
+        }
+        let (toRevision, toInputs) = try target(request, current: current, history: history, session: session)
+
+        let source = try Side(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
+                              inputs: current.inputs, runID: current.id, kind: "up")
+        let runID = Journal.newRunID()
+        let destination = try Side(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs, runID: runID, kind: "rollback")
+        // The rolled-back run's completed steps, newest first: their `rollback:` commands undo them.
+        let completed: [(Phase, String)] = try session.journal.steps(runID: current.id)
+            .filter { $0.status == .succeeded && $0.attempt > 0 }.reversed()
+            .compactMap { step in Phase(rawValue: step.phase).map { ($0, step.name) } }
+        let undo = completed.compactMap { source.steps(tree: "").undo($0.0, name: $0.1) }
+        let backup = try session.journal.events(runID: current.id).last { $0.kind == "backup_taken" }
+        let sequence = describe(destination: destination, undo: undo, backup: backup, request: request)
+        if request.dryRun {
+            return Result(run: nil, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: nil,
+                          next: ["deployctl rollback \(entry.target) --to \(toRevision.short)"])
+        }
+
+        try session.lock(target: entry.target, runID: runID, observer: observer)
+        defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
+        let me = ProcessIdentity.current
+        let run = RunRecord(
+            id: runID, kind: "rollback", stack: entry.stack, environment: entry.environment, target: entry.target,
+            revision: toRevision.sha, revisionSubject: toRevision.commit.subject, descriptorBlob: destination.masked.descriptorBlob,
+            inputs: toInputs, operatorName: workspace.operatorName, host: me.host, pid: me.pid, pidStart: me.start,
+            startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: current.id)
+        try session.journal.createRun(run)
+        let sourceTree = try session.tree(for: source.revision)
+        let tree = try session.tree(for: toRevision)
+        let engine = RunEngine(
+            journal: session.journal, run: run, steps: destination.steps(tree: tree), options: request.options,
+            observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: tree),
+            secretValues: (destination.secrets + source.secrets).compactMap(\.value), logDirectory: try session.logDirectory(runID: runID))
+        let sourceUndo = completed.compactMap { source.steps(tree: sourceTree).undo($0.0, name: $0.1) }
+        let outcome = try await RollbackSequence(engine: engine, session: session, run: run, from: current, request: request,
+                                                 undo: sourceUndo, restore: backup == nil ? nil : source.steps(tree: sourceTree).backup("restore"),
+                                                 backupPath: backup?.data["path"]).execute()
+        try session.journal.finishRun(runID, status: outcome.status, message: outcome.message)
+        if outcome.status == .succeeded {
+            try session.journal.finishRun(current.id, status: .rolledBack, message: "rolled back by run \(runID) to \(toRevision.short)")
+            try session.journal.event("revision_marked_bad", target: entry.target, runID: current.id,
+                                      data: ["revision": current.revision, "by_run": runID, "by": workspace.operatorName])
+        }
+        let next: [String] = outcome.status == .succeeded
+            ? ["deployctl show \(runID)", "deployctl status \(entry.target)"]
+            : ["read what happened: deployctl show \(runID)",
+               "after fixing the cause, run it again: deployctl rollback \(entry.target) --to \(toRevision.short)",
+               "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl runs \(entry.target) lists them)"]
+        return Result(run: run, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: outcome, next: next)
+    }
+
+    /// `--to REV|RUN`, else the revision of the last successful run before `current`.
+    private func target(_ request: Request, current: RunRecord, history: [RunRecord], session: RunSession) throws -> (PinnedRevision, [String: String]) {
+        if let to = request.to {
+            if let run = try session.journal.run(to) { return (try workspace.stacks.pin(run.revision), run.inputs) }
+            return (try workspace.stacks.pin(to), current.inputs)
+        }
+        guard let good = history.first(where: { $0.kind == "up" && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id }) else {
+            throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded; nothing was changed",
+                              next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
+        }
+        return (try workspace.stacks.pin(good.revision), good.inputs)
+    }
+
+    private func describe(destination: Side, undo: [RunnableCommand], backup: EventRecord?, request: Request) -> [String] {
+        var lines: [String] = []
+        let inbound = destination.masked.inbound
+        if let inbound {
+            lines.append("record: inbound re-enable owed by this rollback")
+            lines.append("inbound.disable   \(ShellQuote.join(inbound.disable.argv))")
+            lines.append("inbound.status    \(ShellQuote.join(inbound.status.argv))   (until it reads disabled)")
+            if let drain = inbound.drain { lines.append("inbound.drain     \(ShellQuote.join(drain.argv))   (until the queue is empty)") }
+        }
+        for command in undo { lines.append("\(command.ref.name)   \(ShellQuote.join(command.shownArgv))") }
+        for step in destination.masked.rollback { lines.append("rollback/\(step.name)   \(ShellQuote.join(step.argv))") }
+        if let backup {
+            lines.append(request.skipDatabaseRestore ? "database restore SKIPPED (--skip-db-restore)"
+                         : "backup.restore    \(backup.data["restore"] ?? "")   (asks first; --yes answers)")
+        }
+        for step in destination.masked.phases[3].steps { lines.append("verify/\(step.name)   \(ShellQuote.join(step.argv))") }
+        if let inbound {
+            lines.append(request.keepInboundDisabled ? "inbound stays DISABLED (--keep-inbound-disabled)"
+                         : "inbound.enable    \(ShellQuote.join(inbound.enable.argv)), then inbound.status until it reads enabled")
+        }
+        return lines
+    }
+
+    /// One revision's descriptor, resolved: the one rolled back from, or the one rolled back to.
+    struct Side {
+        let revision: PinnedRevision
+        let descriptor: StackDescriptor
+        let masked: Plan
+        let revealed: Plan
+        let secrets: [ResolvedSecret]
+
+        init(workspace: Workspace, entry: StackCatalog.Entry, revision: PinnedRevision, inputs: [String: String], runID: String, kind: String) throws {
+            self.revision = revision
+            descriptor = try workspace.load(entry, at: revision)
+            let flags = inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let (resolved, inputProblems) = InputResolver(descriptor: descriptor).resolve(InputSupply(flags: flags, environment: workspace.environment))
+            let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
+                .resolve(environment: workspace.environment)
+            if (inputProblems + secretProblems).hasErrors {
+                throw DeployError(.usage, "cannot roll back \(entry.target) with the descriptor at \(revision.short): inputs or secrets are missing; nothing was changed",
+                                  diagnostics: inputProblems + secretProblems)
+            }
+            self.secrets = secrets
+            var context = PlanContext(revision: revision.sha, revisionSubject: revision.commit.subject, revisionAuthor: revision.commit.authorName,
+                                      descriptorBlob: try workspace.stacks.blobID(entry.path, at: revision), inputs: resolved, secrets: secrets,
+                                      environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
+                                      operatorName: workspace.operatorName)
+            context.runKind = kind
+            (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
+        }
+
+        func steps(tree: String) -> RunnableSteps {
+            RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Rollback: to the last good revision, driven by that revision's descriptor.
+@Suite struct RollbackTests {
+    /// A stack whose "app" is a file holding the deployed version; verify checks it.
+    static func descriptor(version: String, verifyExpects: String) -> String {
+        """
+        phases:
+          deploy:
+            - name: release
+              run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app-version"]
+              rollback: [sh, -c, "echo undone-\(version) >> $DEPLOYCTL_STATE/undo-log"]
+          verify:
+            - name: check
+              run: [cat, "${run.state_dir}/app-version"]
+              expect: {stdout_contains: "\(verifyExpects)"}
+        rollback:
+          - name: restore-release
+            run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app-version"]
+        """
+    }
+
+    @Test func aFailedVerifyRollsBackToTheLastGoodRevisionAndMarksTheBadOne() throws {
+        let stack = try StackFixture(Self.descriptor(version: "v1", verifyExpects: "v1"))
+        let good = try stack.git.git(["rev-parse", "HEAD"])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2 breaks verify", files: ["stacks/x/prod.yaml": Self.descriptor(version: "v2", verifyExpects: "v3")])
+        let bad = try stack.git.git(["rev-parse", "HEAD"])
+
+        let failed = try stack.run(["up", "prod"])
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("verify/check failed: rolling back automatically"))
+        #expect(failed.stdout.contains("▶ rollback/undo.release"))
+        #expect(failed.stdout.contains("✓ rollback x/prod at \(good.prefix(10))"))
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v1\n")
+        #expect(try String(contentsOfFile: stack.state.path + "/undo-log", encoding: .utf8) == "undone-v2\n")
+
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["runs", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(runs.map { "\($0["kind"]!) \($0["status"]!)" } == ["rollback succeeded", "up rolled_back", "up succeeded"])
+        let revisions = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["revisions", "prod", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(revisions.first { $0["commit"] as? String == bad }?["marks"] as? [String] == ["bad"])
+        #expect(revisions.first { $0["commit"] as? String == good }?["marks"] as? [String] == ["deployed"])
+
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("is marked bad for x/prod"))
+        #expect(refused.stderr.contains("--allow-bad-revision"))
+    }
+
+    @Test func noRollbackStopsAndTheDryRunShowsTheSequence() throws {
+        let stack = try StackFixture(Self.descriptor(version: "v1", verifyExpects: "v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor(version: "v2", verifyExpects: "v3")])
+        let failed = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(failed.status == 1)
+        #expect(!failed.stdout.contains("rolling back automatically"))
+        let dry = try stack.run(["rollback", "prod", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("1  undo.release   sh -c 'echo undone-v2 >> $DEPLOYCTL_STATE/undo-log'"))
+        #expect(dry.stdout.contains("2  rollback/restore-release   sh -c 'echo v1 > $DEPLOYCTL_STATE/app-version'"))
+        #expect(dry.stdout.contains("3  verify/check   cat"))
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v2\n", "a dry run changes nothing")
+        let real = try stack.run(["rollback", "prod"])
+        #expect(real.status == 0, "\(real.stdout)")
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v1\n")
+    }
+
+    @Test func withNoEarlierGoodRevisionRollbackRefusesAndSaysWhatToAccepts() throws {
+        let stack = try StackFixture(Self.descriptor(version: "v1", verifyExpects: "v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let refused = try stack.run(["rollback", "prod"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("no earlier good revision of x/prod"))
+        #expect(refused.stderr.contains("--to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"))
+    }
+
+    @Test func rollbackWhileLockedExits3() throws {
+        let slow = Self.descriptor(version: "v1", verifyExpects: "v1")
+            .replacingOccurrences(of: "  verify:", with: "  postdeploy:\n    - {name: slow, run: [sleep, \"3\"]}\n  verify:")
+        let stack = try StackFixture(slow)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ postdeploy/slow"))
+        let locked = try stack.run(["rollback", "prod", "--to", "HEAD"])
+        #expect(locked.status == 3)
+        #expect(locked.stderr.contains("x/prod is locked by run"))
+        up.wait()
+    }
+}
+
+/// Rollback with the inbound mail guard, the real aws CLI against moto, and PostgreSQL.
+@Suite(.serialized) struct RollbackInboundTests {
+    static func descriptor(verify: String, rollbackStep: String = "[\"true\"]") -> String {
+        """
+        inputs:
+          pg_port: {required: true}
+          alembic: {required: true}
+        secrets:
+          PGPASSWORD: {env: TEST_PGPASSWORD}
+        defaults:
+          env:
+            PGHOST: 127.0.0.1
+            PGPORT: ${inputs.pg_port}
+            PGUSER: postgres
+            PGDATABASE: app
+            PGPASSWORD: ${secrets.PGPASSWORD}
+            DATABASE_URL: postgresql+psycopg2://postgres@127.0.0.1:${inputs.pg_port}/app
+        backup:
+          take: [/usr/lib/postgresql/15/bin/pg_dump, -Fc, -f, "${backup.path}"]
+          verify: [/usr/lib/postgresql/15/bin/pg_restore, --list, "${backup.path}"]
+          restore: [/usr/lib/postgresql/15/bin/pg_restore, --clean, --if-exists, --single-transaction, -d, app, "${backup.path}"]
+        inbound:
+          disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
+          enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
+          status:
+            run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
+            enabled: {stdout_matches: '^True$'}
+            disabled: {stdout_matches: '^False$'}
+            wait: 5s
+            interval: 500ms
+        phases:
+          migrate:
+            - name: alembic-upgrade
+              dir: db
+              run: ["${inputs.alembic}", upgrade, head]
+          verify:
+            - name: smoke
+              run: [/usr/lib/postgresql/15/bin/psql, -X, -Atc, "\(verify)"]
+        rollback:
+          - name: settle
+            run: \(rollbackStep)
+        """
+    }
+
+    func files(_ versions: [String]) throws -> [String: String] {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/alembic")
+        var files: [String: String] = [:]
+        for name in ["alembic.ini", "env.py", "script.py.mako"] + versions.map({ "versions/\($0)" }) {
+            files["db/\(name)"] = try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+        }
+        return files
+    }
+
+    @Test func verifyFailsAfterAMigrationAndTheRollbackRestoresEverything() throws {
+        let pg = try PostgresFixture()
+        let moto = try MotoFixture()
+        let alembic = try TestVenv.tool("alembic")
+        var all = try files(["0001_accounts.py"])
+        all["stacks/x/prod.yaml"] = Self.descriptor(verify: "select count(*) from accounts")
+        let stack = try StackFixture(all["stacks/x/prod.yaml"]!, files: all)
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["TEST_PGPASSWORD"] = pg.password
+        let inputs = ["--input", "pg_port=\(pg.port)", "--input", "alembic=\(alembic)"]
+        #expect(try stack.run(["up", "prod"] + inputs).status == 0)
+        let before = try pg.snapshot()
+
+        var next = try files(["0002_emails.py"])
+        next["stacks/x/prod.yaml"] = Self.descriptor(verify: "select no_such_column from accounts")
+        try stack.git.commit("0002 with a verify that fails", files: next)
+        let failed = try stack.run(["up", "prod", "--yes"] + inputs)
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("✓ inbound/inbound.disable"))
+        #expect(failed.stdout.contains("✓ rollback/backup.restore"))
+        #expect(failed.stdout.contains("inbound re-enabled (confirmed) after"))
+        #expect(try pg.snapshot() == before, "schema and rows exactly as before the failed run")
+        #expect(try moto.ruleEnabled() == "True")
+        let rollback = try stack.requireLastRunID()
+        let enabled = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE run_id = '\(rollback)' AND kind = 'inbound_enabled'"])
+        #expect(enabled.contains("\"disabled_seconds\":\""))
+        #expect(try stack.stateFiles(containing: pg.password).isEmpty)
+    }
+
+    @Test func killDashNineBetweenDisableAndEnableLeavesItOwedUntilEnabledByHand() throws {
+        let pg = try PostgresFixture()
+        let moto = try MotoFixture()
+        let alembic = try TestVenv.tool("alembic")
+        var all = try files(["0001_accounts.py"])
+        all["stacks/x/prod.yaml"] = Self.descriptor(verify: "select 1", rollbackStep: "[sleep, \"30\"]")
+        let stack = try StackFixture(all["stacks/x/prod.yaml"]!, files: all)
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["TEST_PGPASSWORD"] = pg.password
+        let inputs = ["--input", "pg_port=\(pg.port)", "--input", "alembic=\(alembic)"]
+        #expect(try stack.run(["up", "prod"] + inputs).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor(verify: "select 2", rollbackStep: "[sleep, \"30\"]")])
+        #expect(try stack.run(["up", "prod"] + inputs).status == 0)
+
+        let rollback = try BackgroundCLI(["rollback", "prod", "--skip-db-restore"], in: stack.git.path, environment: stack.environment)
+        #expect(rollback.waitFor("▶ rollback/settle", seconds: 30))
+        kill(rollback.pid, SIGKILL)
+        rollback.wait()
+        #expect(try moto.ruleEnabled() == "False")
+
+        let status = try stack.run(["status", "prod", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["inbound"] as? String == "disabled")
+        #expect(object["inbound_owed_by"] as? String != nil)
+        #expect(status.stderr.contains("re-enable it: deployctl inbound enable x/prod"))
+
+        let enable = try stack.run(["inbound", "enable", "prod"])
+        #expect(enable.status == 0, "\(enable.stdout)\(enable.stderr)")
+        #expect(try moto.ruleEnabled() == "True")
+        let who = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE kind = 'inbound_settled' ORDER BY id DESC LIMIT 1"])
+        #expect(who.contains("\"by\":\""))
+        _ = try? Shell.capture("pkill", ["-f", "sleep 30"])
+    }
+
+    @Test func aRollbackWhoseVerifyFailsSaysWhatWasDoneAndStillReenablesInbound() throws {
+        let pg = try PostgresFixture()
+        let moto = try MotoFixture()
+        let alembic = try TestVenv.tool("alembic")
+        var all = try files(["0001_accounts.py"])
+        all["stacks/x/prod.yaml"] = Self.descriptor(verify: "select 1")
+        let stack = try StackFixture(all["stacks/x/prod.yaml"]!, files: all)
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["TEST_PGPASSWORD"] = pg.password
+        let inputs = ["--input", "pg_port=\(pg.port)", "--input", "alembic=\(alembic)"]
+        #expect(try stack.run(["up", "prod"] + inputs).status == 0)
+        let first = try stack.git.git(["rev-parse", "HEAD"])
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor(verify: "select 2")])
+        #expect(try stack.run(["up", "prod"] + inputs).status == 0)
+        // Going back to a revision whose verify cannot pass now.
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": Self.descriptor(verify: "select broken")])
+        let result = try stack.run(["rollback", "prod", "--to", "HEAD", "--skip-db-restore"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("rollback stopped: verify/smoke failed; done: inbound disabled (confirmed), stack rollback steps, database restore skipped (--skip-db-restore); inbound re-enabled (confirmed)"))
+        #expect(result.stdout.contains("next: after fixing the cause, run it again: deployctl rollback x/prod --to"))
+        #expect(try moto.ruleEnabled() == "True")
+        #expect(first.count == 40)
+    }
+}
