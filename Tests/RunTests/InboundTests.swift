@@ -45,6 +45,8 @@ import TestSupport
         #expect(up.stderr.contains("inbound mail processing for x/prod is still disabled, owed by run \(owedBy)"))
         #expect(up.stderr.contains("next: re-enable it first: deployctl inbound enable x/prod"))
 
+        #expect(up.stderr.contains("or both at once: deployctl up x/prod --reenable-inbound"))
+
         let enabled = try stack.run(["inbound", "enable", "prod"])
         #expect(enabled.status == 0, "\(enabled.stdout)\(enabled.stderr)")
         #expect(try moto.ruleEnabled() == "True")
@@ -58,6 +60,13 @@ import TestSupport
         #expect(events.contains("inbound_disabled {\"by\":"))
         #expect(events.contains("inbound_settled {\"by\":"))
         #expect(try stack.run(["up", "prod"]).status == 0)
+
+        // Owed again; `up --reenable-inbound` settles it first, then deploys.
+        #expect(try stack.run(["inbound", "disable", "prod"]).status == 0)
+        let both = try stack.run(["up", "prod", "--reenable-inbound"])
+        #expect(both.status == 0, "\(both.stdout)\(both.stderr)")
+        #expect(both.stdout.contains("re-enabling it first (--reenable-inbound)"))
+        #expect(try moto.ruleEnabled() == "True")
     }
 
     @Test func anEnableThatCannotBeConfirmedKeepsTheDebt() throws {

@@ -230,3 +230,43 @@ import TestSupport
         #expect(first.count == 40)
     }
 }
+
+@Suite(.serialized) struct RollbackSignalTests {
+    @Test func ctrlCDuringARollbackStillReenablesInbound() throws {
+        let moto = try MotoFixture()
+        let descriptor = { (version: String) in """
+            inbound:
+              disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
+              enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
+              status:
+                run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
+                enabled: {stdout_matches: '^True$'}
+                wait: 5s
+                interval: 500ms
+            phases:
+              deploy:
+                - {name: release, run: [echo, "\(version)"]}
+            rollback:
+              - {name: slow-undo, run: [sleep, "30"]}
+            """ }
+        let stack = try StackFixture(descriptor("v1"))
+        stack.environment.merge(moto.environment) { _, new in new }
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let rollback = try BackgroundCLI(["rollback", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
+        #expect(rollback.waitFor("▶ rollback/slow-undo", seconds: 30))
+        #expect(try moto.ruleEnabled() == "False")
+        kill(rollback.pid, SIGINT)
+        #expect(rollback.wait() == 130)
+        #expect(rollback.stdout.contains("✓ inbound/inbound.enable"))
+        #expect(rollback.stdout.contains("inbound re-enabled (confirmed)"))
+        #expect(try moto.ruleEnabled() == "True")
+        let status = try stack.run(["status", "prod", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["inbound"] as? String == "enabled")
+        let resume = try stack.run(["resume", try stack.requireLastRunID()])
+        #expect(resume.status == 4)
+        #expect(resume.stderr.contains("is a rollback run; only up runs resume step by step"))
+    }
+}

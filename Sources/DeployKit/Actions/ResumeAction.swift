@@ -15,6 +15,10 @@ public struct ResumeAction {
             throw DeployError(.usage, "no run \(runID) in \(session.journal.path)", next: ["deployctl runs"])
         }
         try session.sweepInterrupted(target: run.target)
+        guard run.kind == "up" else {
+            let again = run.kind == "rollback" ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))" : "deployctl \(run.kind.replacingOccurrences(of: "-", with: " ")) \(run.target)"
+            throw DeployError(.refused, "run \(runID) is a \(run.kind) run; only up runs resume step by step", next: ["run it again: \(again)"])
+        }
         // The lock first, then the record: a second resume racing this one must find the
         // steps this one has finished, not the state before it started.
         try session.lock(target: run.target, runID: runID, observer: observer)

@@ -14,6 +14,8 @@ public struct UpAction {
         public var autoRollback: Bool
         /// Deploy a revision an earlier rollback marked bad.
         public var allowBadRevision: Bool
+        /// When inbound mail is still owed from an earlier rollback, re-enable it first.
+        public var reenableInbound: Bool = false
 
         public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool,
                     autoRollback: Bool = true, allowBadRevision: Bool = false) {
@@ -76,9 +78,18 @@ public struct UpAction {
         if request.dryRun { return Result(plan: masked, run: nil, outcome: nil, next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
 
         let session = try RunSession(workspace: workspace)
+        if request.reenableInbound, try session.journal.inboundOwed(target: entry.target) != nil {
+            observer.note("inbound mail processing for \(entry.target) is owed: re-enabling it first (--reenable-inbound)")
+            let (_, confirmed) = try await InboundAction(workspace: workspace).set(enabled: true, target: entry.target, observer: observer, cancellation: cancellation)
+            if !confirmed {
+                throw DeployError(.refused, "inbound mail processing for \(entry.target) could not be confirmed enabled; nothing was deployed",
+                                  next: ["deployctl inbound status \(entry.target)"])
+            }
+        }
         if let owed = try session.journal.inboundOwed(target: entry.target) {
             throw DeployError(.refused, "inbound mail processing for \(entry.target) is still disabled, owed by run \(owed.runID) since \(RunSession.time(owed.since)); deploying now would leave it off; nothing was run",
-                              next: ["re-enable it first: deployctl inbound enable \(entry.target)", "then: deployctl up \(entry.target)"])
+                              next: ["re-enable it first: deployctl inbound enable \(entry.target)", "then: deployctl up \(entry.target)",
+                                     "or both at once: deployctl up \(entry.target) --reenable-inbound"])
         }
         if !request.allowBadRevision,
            let bad = try session.journal.events(target: entry.target, kind: "revision_marked_bad").last(where: { $0.data["revision"] == pinned.sha }) {

@@ -40,13 +40,16 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan and stop: nothing runs, nothing is locked.") var dryRun = false
     @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
     @Flag(name: .customLong("allow-bad-revision"), help: "Deploy a revision an earlier rollback marked bad.") var allowBadRevision = false
+    @Flag(name: .customLong("reenable-inbound"), help: "If inbound mail is still off after an earlier rollback, re-enable it (confirmed) first.")
+    var reenableInbound = false
     @Argument(help: "ENV or STACK/ENV.") var target: String
 
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
-        let request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
+        var request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
                                        options: options, dryRun: dryRun, autoRollback: !noRollback, allowBadRevision: allowBadRevision)
+        request.reenableInbound = reenableInbound
         let result = try await UpAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if dryRun {
