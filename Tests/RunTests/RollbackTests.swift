@@ -56,6 +56,11 @@ import TestSupport
         let failed = try stack.run(["up", "prod", "--no-rollback"])
         #expect(failed.status == 1)
         #expect(!failed.stdout.contains("rolling back automatically"))
+        // The descriptor can say the same.
+        try stack.git.commit("v2 stops", files: ["stacks/x/prod.yaml": "auto_rollback: false\n" + Self.descriptor(version: "v2", verifyExpects: "v3")])
+        let stopped = try stack.run(["up", "prod"])
+        #expect(stopped.status == 1)
+        #expect(stopped.stdout.contains("not rolling back automatically (the descriptor says auto_rollback: false)"))
         let dry = try stack.run(["rollback", "prod", "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("1  undo.release   sh -c 'echo undone-v2 >> $DEPLOYCTL_STATE/undo-log'"))
@@ -268,5 +273,50 @@ import TestSupport
         let resume = try stack.run(["resume", try stack.requireLastRunID()])
         #expect(resume.status == 4)
         #expect(resume.stderr.contains("is a rollback run; only up runs resume step by step"))
+    }
+}
+
+@Suite(.serialized) struct RollbackDrainTests {
+    @Test func drainWaitsForAnEmptyQueueAndKeepInboundDisabledIsHonouredAndRecorded() throws {
+        let moto = try MotoFixture()
+        let descriptor = { (version: String) in """
+            inbound:
+              disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
+              enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
+              status:
+                run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
+                enabled: {stdout_matches: '^True$'}
+                disabled: {stdout_matches: '^False$'}
+                wait: 5s
+                interval: 500ms
+              drain:
+                shell: 'n=$(cat "$DEPLOYCTL_STATE/queue"); echo $((n > 0 ? n - 1 : 0)) > "$DEPLOYCTL_STATE/queue"; echo $n'
+                until: {stdout_matches: '^0$'}
+                wait: 20s
+                interval: 100ms
+            phases:
+              deploy:
+                - {name: release, run: [echo, "\(version)"]}
+            """ }
+        let stack = try StackFixture(descriptor("v1"))
+        stack.environment.merge(moto.environment) { _, new in new }
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try "3\n".write(toFile: stack.state.path + "/queue", atomically: true, encoding: .utf8)
+
+        let result = try stack.run(["rollback", "prod", "--keep-inbound-disabled"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✓ inbound/inbound.drain"))
+        #expect(result.stdout.contains("done: inbound disabled (confirmed), inbound queue drained"))
+        #expect(result.stdout.contains("inbound mail processing stays DISABLED as asked (--keep-inbound-disabled)"))
+        #expect(try String(contentsOfFile: stack.state.path + "/queue", encoding: .utf8) == "0\n")
+        let drains = try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM steps WHERE name = 'inbound.drain'"])
+        #expect(Int(drains) ?? 0 >= 4, "it asked until the queue was empty")
+        #expect(try moto.ruleEnabled() == "False")
+        let status = try stack.run(["status", "prod", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["inbound"] as? String == "disabled")
+        #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE kind = 'inbound_kept_disabled'"]) == "1")
     }
 }

@@ -114,7 +114,9 @@ public struct UpAction {
                                              cancellation: cancellation)
         var result = Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
         let phase = outcome.failedStep?.phase
-        if outcome.status == .failed, request.autoRollback, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue {
+        if outcome.status == .failed, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue, !descriptor.autoRollback {
+            observer.note("\(outcome.message): not rolling back automatically (the descriptor says auto_rollback: false)")
+        } else if outcome.status == .failed, request.autoRollback, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue {
             try session.journal.releaseLock(target: entry.target, runID: runID)
             observer.note("\(outcome.message): rolling back automatically (--no-rollback turns this off)")
             do {

@@ -3,7 +3,7 @@
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "manual", "signoff", "readiness"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect"]
@@ -24,7 +24,7 @@ struct DescriptorDecoder {
             stack: stack, environment: environment,
             description: reader.string(top["description"], "'description'"),
             files: files, inputs: [], secrets: [], defaults: StepDefaults(), phases: [:],
-            backup: nil, inbound: nil, rollback: [], manual: [], signoff: [], readiness: nil)
+            backup: nil, inbound: nil, rollback: [], autoRollback: true, manual: [], signoff: [], readiness: nil)
 
         descriptor.inputs = inputs(top["inputs"])
         descriptor.secrets = secrets(top["secrets"])
@@ -33,6 +33,7 @@ struct DescriptorDecoder {
         if let node = top["backup"], !node.isNull { descriptor.backup = backup(node) }
         if let node = top["inbound"], !node.isNull { descriptor.inbound = inbound(node) }
         if let node = top["rollback"] { descriptor.rollback = steps(node, phase: nil, "'rollback'") }
+        descriptor.autoRollback = reader.bool(top["auto_rollback"], "'auto_rollback'") ?? true
         descriptor.manual = manual(top["manual"])
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }

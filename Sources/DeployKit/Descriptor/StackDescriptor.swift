@@ -19,6 +19,8 @@ public struct StackDescriptor: Sendable {
     public var inbound: InboundSpec?
     /// Stack-level rollback steps, run after the per-step rollbacks.
     public var rollback: [Step]
+    /// Whether a failed deploy or verify in `up` rolls back by itself (`auto_rollback: false` stops).
+    public var autoRollback: Bool
     public var manual: [ManualItem]
     public var signoff: [String]
     public var readiness: Readiness?
