@@ -174,6 +174,13 @@ import TestSupport
         let rollback = try stack.requireLastRunID()
         let enabled = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE run_id = '\(rollback)' AND kind = 'inbound_enabled'"])
         #expect(enabled.contains("\"disabled_seconds\":\""))
+        let shown = try stack.show(rollback)
+        #expect((shown["inbound_disabled_seconds"] as? Int).map { $0 >= 1 } == true)
+        let failedUp = try #require(shown["rollback_of"] as? String)
+        #expect(try stack.show(failedUp)["rolled_back_by"] as? String == rollback)
+        let text = try stack.run(["show", rollback])
+        #expect(text.stdout.contains("a rollback of run \(failedUp): every step below belongs to the rollback"))
+        #expect(text.stdout.contains("inbound mail processing was disabled for"))
         #expect(try stack.stateFiles(containing: pg.password).isEmpty)
     }
 

@@ -146,6 +146,11 @@ public struct RecordActions {
         public let pid: Int32
         public let message: String?
         public let inputs: [String: String]
+        /// For a rollback: the run it rolled back. For a rolled-back run: the rollback.
+        public let rollbackOf: String?
+        public let rolledBackBy: String?
+        /// How long inbound mail processing was off during this run, once it was re-enabled.
+        public let inboundDisabledSeconds: Int?
         public let steps: [Step]
         public let events: [Event]
     }
@@ -171,11 +176,15 @@ public struct RecordActions {
                                   durationMs: all.compactMap(\.durationMs).reduce(0, +), message: last.message,
                                   argv: last.argv, logPath: last.logPath)
         }
+        let events = try journal.events(runID: runID)
+        let rolledBackBy = try journal.runs(target: run.target, limit: 10_000).first { $0.kind == "rollback" && $0.relatedRun == run.id }?.id
         return RunDetail(
             id: run.id, kind: run.kind, status: run.status.rawValue, revision: run.revision, revisionSubject: run.revisionSubject,
             target: run.target, operator: run.operatorName, host: run.host, startedAt: RunSession.time(run.startedAt),
-            endedAt: run.endedAt.map(RunSession.time), pid: run.pid, message: run.message, inputs: run.inputs, steps: steps,
-            events: try journal.events(runID: runID).map { RunDetail.Event(at: RunSession.time($0.at), kind: $0.kind, data: $0.data) })
+            endedAt: run.endedAt.map(RunSession.time), pid: run.pid, message: run.message, inputs: run.inputs,
+            rollbackOf: run.kind == "rollback" ? run.relatedRun : nil, rolledBackBy: rolledBackBy,
+            inboundDisabledSeconds: events.last { $0.kind == "inbound_enabled" }?.data["disabled_seconds"].flatMap { Int($0) },
+            steps: steps, events: events.map { RunDetail.Event(at: RunSession.time($0.at), kind: $0.kind, data: $0.data) })
     }
 
     /// The log files of a run (or of one of its steps), in the order the attempts started.

@@ -66,6 +66,9 @@ struct ShowCommand: AsyncParsableCommand {
         Terminal.line("run \(run.id): \(run.kind) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\"")
         Terminal.line("  by \(run.operator), pid \(run.pid) on \(run.host); started \(run.startedAt)" + (run.endedAt.map { ", ended \($0)" } ?? ""))
         Terminal.line("  status: \(run.status)" + (run.message.map { " — \($0)" } ?? ""))
+        if let of = run.rollbackOf { Terminal.line("  a rollback of run \(of): every step below belongs to the rollback") }
+        if let by = run.rolledBackBy { Terminal.line("  rolled back by run \(by): deployctl show \(by)") }
+        if let seconds = run.inboundDisabledSeconds { Terminal.line("  inbound mail processing was disabled for \(seconds)s") }
         for step in run.steps {
             let code = step.exitCode.map { "exit \($0)" } ?? step.signal.map { "signal \($0)" } ?? ""
             Terminal.line("  \(step.status.padding(toLength: 11, withPad: " ", startingAt: 0)) \(step.phase)/\(step.name)  \(code)  \(step.attempts) attempt(s)  \(TerminalRunDisplay.seconds(step.durationMs ?? 0))"
