@@ -17,9 +17,11 @@ struct DeployCtl: AsyncParsableCommand {
             3 environment locked, 4 refused by a safety rule, 130/143 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, StatusCommand.self,
-                      RollbackCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self, UnlockCommand.self, InboundCommand.self, StacksCommand.self,
-                      RevisionsCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
+            StatusCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
+            UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self,
+        ]
     )
 }
 

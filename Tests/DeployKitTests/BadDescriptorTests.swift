@@ -446,7 +446,7 @@ import Testing
               enable: [b]
               status:
                 run: [c]
-            """, ["\(f):5:5: error: 'inbound.status' needs 'enabled' or 'disabled' (an expectation on its output) to tell the two states apart"])
+            """, ["\(f):5:5: error: 'inbound.status' needs both 'enabled' and 'disabled' (expectations on its output) to tell the two states apart"])
     }
 
     @Test func readinessThatCannotPass() {

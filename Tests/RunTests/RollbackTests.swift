@@ -47,6 +47,37 @@ import TestSupport
         #expect(refused.status == 4)
         #expect(refused.stderr.contains("is marked bad for x/prod"))
         #expect(refused.stderr.contains("--allow-bad-revision"))
+        // The failed up handed its lock straight to its rollback: nothing could start between.
+        let handed = try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE kind = 'lock_handed_over'"])
+        #expect(handed == "1")
+    }
+
+    @Test func aDatabaseRestoreNeedsAnAnswerBeforeAnythingIsChanged() throws {
+        let withBackup = { (version: String, expects: String) in """
+            backup:
+              take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
+              verify: [test, -s, "${backup.path}"]
+              restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
+            phases:
+              migrate:
+                - name: migrate
+                  run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]
+              verify:
+                - name: check
+                  run: [cat, "${run.state_dir}/db"]
+                  expect: {stdout_contains: "\(expects)"}
+            """ }
+        let stack = try StackFixture(withBackup("v1", "db-v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": withBackup("v2", "db-v3")])
+        let failed = try stack.run(["up", "prod"])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("rollback not started: the database restore needs an answer: run again with --yes, or --skip-db-restore"))
+        #expect(failed.stdout.contains("next: deployctl rollback x/prod --yes (restores the database), or --skip-db-restore"))
+        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v2\n", "nothing was changed")
+        let answered = try stack.run(["rollback", "prod", "--yes"])
+        #expect(answered.status == 0, "\(answered.stdout)")
+        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v1\n")
     }
 
     @Test func noRollbackStopsAndTheDryRunShowsTheSequence() throws {
@@ -253,6 +284,7 @@ import TestSupport
               status:
                 run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
                 enabled: {stdout_matches: '^True$'}
+                disabled: {stdout_matches: '^False$'}
                 wait: 5s
                 interval: 500ms
             phases:

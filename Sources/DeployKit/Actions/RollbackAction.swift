@@ -12,6 +12,9 @@ public struct RollbackAction {
         public var dryRun: Bool
         public var skipDatabaseRestore: Bool
         public var keepInboundDisabled: Bool
+        /// The automatic rollback of a failed `up`: that run's lock passes to the rollback, so
+        /// nothing can start in between, and that run is the one rolled back.
+        public var takeOverFrom: String? = nil
 
         public init(target: String, to: String? = nil, options: RunOptions, dryRun: Bool = false,
                     skipDatabaseRestore: Bool = false, keepInboundDisabled: Bool = false) {
@@ -45,15 +48,26 @@ public struct RollbackAction {
         let head = try workspace.stacks.pin("HEAD")
         let entry = try workspace.stacks.entry(for: request.target, at: head)
         try session.sweepInterrupted(target: entry.target)
+        let runID = Journal.newRunID()
+        // The lock before the history: a run that ends meanwhile must not be missed.
+        if !request.dryRun {
+            if let from = request.takeOverFrom {
+                try session.journal.handOverLock(target: entry.target, from: from, to: runID)
+            } else {
+                try session.lock(target: entry.target, runID: runID, observer: observer)
+            }
+        }
+        defer { if !request.dryRun { try? session.journal.releaseLock(target: entry.target, runID: runID) } }
         let history = try session.journal.runs(target: entry.target, limit: 10_000)
-        guard let current = history.first(where: { $0.kind == "up" && $0.status != .rolledBack && $0.status != .running }) else {
+        let candidate = request.takeOverFrom.flatMap { id in history.first { $0.id == id } }
+            ?? history.first(where: { $0.kind == "up" && $0.status != .rolledBack && $0.status != .running })
+        guard let current = candidate else {
             throw DeployError(.refused, "nothing to roll back: \(entry.target) has no finished run", next: ["deployctl runs \(entry.target)"])
         }
         let (toRevision, toInputs) = try target(request, current: current, history: history, session: session)
 
         let source = try Side(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
                               inputs: current.inputs, runID: current.id, kind: "up")
-        let runID = Journal.newRunID()
         let destination = try Side(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs, runID: runID, kind: "rollback")
         // The rolled-back run's completed steps, newest first: their `rollback:` commands undo them.
         let completed: [(Phase, String)] = try session.journal.steps(runID: current.id)
@@ -67,8 +81,6 @@ public struct RollbackAction {
                           next: ["deployctl rollback \(entry.target) --to \(toRevision.short)"])
         }
 
-        try session.lock(target: entry.target, runID: runID, observer: observer)
-        defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         let me = ProcessIdentity.current
         let run = RunRecord(
             id: runID, kind: "rollback", stack: entry.stack, environment: entry.environment, target: entry.target,
@@ -83,34 +95,63 @@ public struct RollbackAction {
             observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: tree),
             secretValues: (destination.secrets + source.secrets).compactMap(\.value), logDirectory: try session.logDirectory(runID: runID))
         let sourceUndo = completed.compactMap { source.steps(tree: sourceTree).undo($0.0, name: $0.1) }
-        let outcome = try await RollbackSequence(engine: engine, session: session, run: run, from: current, request: request,
+        let outcome: RunOutcome
+        do {
+            outcome = try await RollbackSequence(engine: engine, session: session, run: run, from: current, request: request,
                                                  undo: sourceUndo, restore: backup == nil ? nil : source.steps(tree: sourceTree).backup("restore"),
                                                  backupPath: backup?.data["path"]).execute()
+        } catch {
+            try? session.journal.finishRun(runID, status: .failed, message: "deployctl itself failed during the rollback: \(error)")
+            throw DeployError(.failed, "deployctl itself failed during the rollback: \(error)",
+                              next: ["deployctl show \(runID)", "deployctl status \(entry.target)"])
+        }
         try session.journal.finishRun(runID, status: outcome.status, message: outcome.message)
-        if outcome.status == .succeeded {
+        if outcome.rolledBack {
             try session.journal.finishRun(current.id, status: .rolledBack, message: "rolled back by run \(runID) to \(toRevision.short)")
             try session.journal.event("revision_marked_bad", target: entry.target, runID: current.id,
                                       data: ["revision": current.revision, "by_run": runID, "by": workspace.operatorName])
         }
         let next: [String] = outcome.status == .succeeded
             ? ["deployctl show \(runID)", "deployctl status \(entry.target)"]
+            : outcome.rolledBack
+            ? ["everything was rolled back but inbound mail is still off: deployctl inbound enable \(entry.target)"]
+            : outcome.needsConfirmation
+            ? ["deployctl rollback \(entry.target) --yes (restores the database), or --skip-db-restore"]
             : ["read what happened: deployctl show \(runID)",
                "after fixing the cause, run it again: deployctl rollback \(entry.target) --to \(toRevision.short)",
                "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl runs \(entry.target) lists them)"]
         return Result(run: run, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: outcome, next: next)
     }
 
-    /// `--to REV|RUN`, else the revision of the last successful run before `current`.
+    /// `--to REV|RUN`, else the revision of the last successful run before `current` that is
+    /// neither the current revision nor one already marked bad.
     private func target(_ request: Request, current: RunRecord, history: [RunRecord], session: RunSession) throws -> (PinnedRevision, [String: String]) {
+        let chosen: (PinnedRevision, [String: String])
         if let to = request.to {
-            if let run = try session.journal.run(to) { return (try workspace.stacks.pin(run.revision), run.inputs) }
-            return (try workspace.stacks.pin(to), current.inputs)
+            if let run = try session.journal.run(to) {
+                guard run.target == current.target, run.kind == "up" || run.kind == "rollback" else {
+                    throw DeployError(.usage, "run \(to) is a \(run.kind) run of \(run.target), not a deploy of \(current.target)",
+                                      next: ["deployctl runs \(current.target)"])
+                }
+                chosen = (try workspace.stacks.pin(run.revision), run.inputs)
+            } else {
+                chosen = (try workspace.stacks.pin(to), current.inputs)
+            }
+        } else {
+            let bad = Set(try session.journal.events(target: current.target, kind: "revision_marked_bad").compactMap { $0.data["revision"] })
+            guard let good = history.first(where: {
+                $0.kind == "up" && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id
+                    && $0.revision != current.revision && !bad.contains($0.revision)
+            }) else {
+                throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded at another revision; nothing was changed",
+                                  next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
+            }
+            chosen = (try workspace.stacks.pin(good.revision), good.inputs)
         }
-        guard let good = history.first(where: { $0.kind == "up" && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id }) else {
-            throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded; nothing was changed",
-                              next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
+        if chosen.0.sha == current.revision, request.to == nil {
+            throw DeployError(.refused, "\(current.target) is already at \(chosen.0.short); nothing to roll back to", next: ["deployctl runs \(current.target)"])
         }
-        return (try workspace.stacks.pin(good.revision), good.inputs)
+        return chosen
     }
 
     private func describe(destination: Side, undo: [RunnableCommand], backup: EventRecord?, request: Request) -> [String] {

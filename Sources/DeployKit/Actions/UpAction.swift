@@ -117,14 +117,15 @@ public struct UpAction {
         if outcome.status == .failed, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue, !descriptor.autoRollback {
             observer.note("\(outcome.message): not rolling back automatically (the descriptor says auto_rollback: false)")
         } else if outcome.status == .failed, request.autoRollback, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue {
-            try session.journal.releaseLock(target: entry.target, runID: runID)
             observer.note("\(outcome.message): rolling back automatically (--no-rollback turns this off)")
+            var rollback = RollbackAction.Request(target: entry.target, options: request.options)
+            rollback.takeOverFrom = runID
             do {
-                result.rollback = try await RollbackAction(workspace: workspace).run(
-                    RollbackAction.Request(target: entry.target, options: request.options), observer: observer, cancellation: cancellation)
+                result.rollback = try await RollbackAction(workspace: workspace).run(rollback, observer: observer, cancellation: cancellation)
                 result.next = result.rollback?.next ?? result.next
-            } catch let error as DeployError where error.status == .refused {
+            } catch let error as DeployError {
                 observer.note("no automatic rollback: \(error.message)")
+                result.next += error.next
             }
         }
         return result

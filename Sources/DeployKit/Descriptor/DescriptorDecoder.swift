@@ -358,8 +358,9 @@ struct DescriptorDecoder {
             if let block = commandBlock(node, "'inbound.status'", extraKeys: waitKeys), let sm = node.pairs.map({ NodeReader.Mapping(pairs: $0, location: node.location) }) {
                 let enabled = sm["enabled"].map { expectation($0, "'inbound.status.enabled'") }
                 let disabled = sm["disabled"].map { expectation($0, "'inbound.status.disabled'") }
-                if enabled == nil && disabled == nil {
-                    reader.error("'inbound.status' needs 'enabled' or 'disabled' (an expectation on its output) to tell the two states apart", at: node.location)
+                if enabled == nil || disabled == nil {
+                    // Both, so each state is seen, never inferred from output that matched neither.
+                    reader.error("'inbound.status' needs both 'enabled' and 'disabled' (expectations on its output) to tell the two states apart", at: node.location)
                 }
                 status = StatusCheck(block: block, enabled: enabled, disabled: disabled,
                                      timeoutMs: reader.duration(sm["wait"], "'inbound.status.wait'") ?? 60_000,

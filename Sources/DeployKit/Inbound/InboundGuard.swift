@@ -13,12 +13,10 @@ public enum InboundState: String, Sendable, Codable {
             expectation.exitCodes = [code]  // the exit code was judged above; these look at the output
             return ExpectationCheck.failures(expectation, termination: termination, capture: capture).isEmpty
         }
+        // A state counts only when its own expectation holds and the other's does not.
         switch (holds(check.enabled), holds(check.disabled)) {
-        case (true?, true?): return .unknown
-        case (true?, _): return .enabled
-        case (_, true?): return .disabled
-        case (false?, nil): return .disabled
-        case (nil, false?): return .enabled
+        case (true?, false?): return .enabled
+        case (false?, true?): return .disabled
         default: return .unknown
         }
     }
@@ -34,14 +32,27 @@ extension RunEngine {
               let flip = steps.inbound(wanted ? "enable" : "disable", phase: "inbound"),
               let status = steps.inbound("status", phase: "inbound") else { return false }
         let stop = mustFinish ? Cancellation() : cancellation
-        _ = try await attemptOnce(flip, cancellation: stop)
-        return try await confirmInbound(wanted ? .enabled : .disabled, status: status, check: spec.status, cancellation: stop)
+        guard mustFinish else {
+            _ = try await attemptOnce(flip, cancellation: stop)
+            return try await confirmInbound(wanted ? .enabled : .disabled, status: status, check: spec.status, cancellation: stop)
+        }
+        // The one thing that must happen: if the journal cannot record it, do it unrecorded.
+        do {
+            _ = try await attemptOnce(flip, cancellation: stop)
+            return try await confirmInbound(wanted ? .enabled : .disabled, status: status, check: spec.status, cancellation: stop)
+        } catch {
+            observer.note("the journal failed (\(error)); switching inbound without recording it")
+            _ = try? await attemptOnce(flip, cancellation: stop, record: false)
+            return (try? await confirmInbound(wanted ? .enabled : .disabled, status: status, check: spec.status,
+                                              cancellation: stop, record: false)) ?? false
+        }
     }
 
-    func confirmInbound(_ wanted: InboundState, status: RunnableCommand, check: StatusCheck, cancellation stop: Cancellation) async throws -> Bool {
+    func confirmInbound(_ wanted: InboundState, status: RunnableCommand, check: StatusCheck, cancellation stop: Cancellation,
+                        record: Bool? = nil) async throws -> Bool {
         let deadline = Date().addingTimeInterval(Double(check.timeoutMs) / 1000)
         while true {
-            let result = try await attemptOnce(status, cancellation: stop) { termination, capture in
+            let result = try await attemptOnce(status, cancellation: stop, record: record) { termination, capture in
                 let state = InboundState.read(check, termination, capture)
                 return state == wanted ? [] : ["inbound processing reads \(state.rawValue); waiting for \(wanted.rawValue)"]
             }

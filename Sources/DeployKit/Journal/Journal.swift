@@ -265,6 +265,17 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Passes a held lock from one run to the next without letting go (a failed up to its
+    /// automatic rollback).
+    public func handOverLock(target: String, from: String, to: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE locks SET run_id = ? WHERE target = ? AND run_id = ?", arguments: [to, target, from])
+            guard db.changesCount == 1 else { throw JournalError.lockNotHeld(target: target, runID: from) }
+            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_handed_over', ?)",
+                           arguments: [to, target, Date().timeIntervalSince1970, Self.json(["from_run": from])])
+        }
+    }
+
     /// Releases the lock if `runID` holds it.
     public func releaseLock(target: String, runID: String) throws {
         try database.write { db in
@@ -376,10 +387,12 @@ public final class Journal: Sendable {
 
 public enum JournalError: Error, CustomStringConvertible {
     case notDurable(level: Int)
+    case lockNotHeld(target: String, runID: String)
 
     public var description: String {
         switch self {
         case .notDurable(let level): return "the journal could not be set to synchronous=FULL (it reports \(level))"
+        case let .lockNotHeld(target, runID): return "run \(runID) does not hold the lock of \(target)"
         }
     }
 }

@@ -25,6 +25,8 @@ public struct RunOutcome: Sendable {
     /// Set when the run stopped because nobody could answer a `confirm` gate.
     public var needsConfirmation: Bool = false
     public var backupRestored: Bool = false
+    /// For a rollback: every rollback step succeeded (even if re-enabling inbound then failed).
+    public var rolledBack: Bool = false
 }
 
 /// Runs the phases of one run in order, each phase's steps in waves bounded by `parallel`,
@@ -241,9 +243,10 @@ final class RunEngine: @unchecked Sendable {
 
     /// One attempt, journaled before and after. `judge` decides success from the process's
     /// end and output (default: the command's `expect`); it returns the reasons for failure.
-    func attemptOnce(_ command: RunnableCommand, cancellation: Cancellation? = nil,
+    func attemptOnce(_ command: RunnableCommand, cancellation: Cancellation? = nil, record: Bool? = nil,
                      judge: ((Termination, OutputCapture) -> [String])? = nil) async throws -> StepStatus {
         let cancellation = cancellation ?? self.cancellation
+        let journaled = record ?? self.journaled
         let attempt = nextAttempt(command.ref)
         let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
         let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
