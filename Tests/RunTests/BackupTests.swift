@@ -8,23 +8,7 @@ import TestSupport
 
     static func descriptor(smokeExpect: String) -> String {
         """
-        inputs:
-          pg_port: {required: true, pattern: '[0-9]+'}
-          alembic: {required: true}
-        secrets:
-          PGPASSWORD: {env: TEST_PGPASSWORD}
-        defaults:
-          env:
-            PGHOST: 127.0.0.1
-            PGPORT: ${inputs.pg_port}
-            PGUSER: postgres
-            PGDATABASE: app
-            PGPASSWORD: ${secrets.PGPASSWORD}
-            DATABASE_URL: postgresql+psycopg2://postgres@127.0.0.1:${inputs.pg_port}/app
-        backup:
-          take: [/usr/lib/postgresql/15/bin/pg_dump, -Fc, -f, "${backup.path}"]
-          verify: [/usr/lib/postgresql/15/bin/pg_restore, --list, "${backup.path}"]
-          restore: [/usr/lib/postgresql/15/bin/pg_restore, --clean, --if-exists, --single-transaction, -d, app, "${backup.path}"]
+        \(PostgresFixture.stackPreamble)
         phases:
           migrate:
             - name: alembic-upgrade

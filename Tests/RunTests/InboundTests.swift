@@ -5,15 +5,7 @@ import TestSupport
 /// The inbound mail switch by hand, against the real aws CLI and a moto SES.
 @Suite struct InboundTests {
     static let descriptor = """
-        inbound:
-          disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
-          enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
-          status:
-            run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
-            enabled: {stdout_matches: '^True$'}
-            disabled: {stdout_matches: '^False$'}
-            wait: 3s
-            interval: 500ms
+        \(MotoFixture.inboundYAML())
         phases:
           deploy:
             - {name: release, run: ["true"]}

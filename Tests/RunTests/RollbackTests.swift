@@ -130,32 +130,8 @@ import TestSupport
 @Suite(.serialized) struct RollbackInboundTests {
     static func descriptor(verify: String, rollbackStep: String = "[\"true\"]") -> String {
         """
-        inputs:
-          pg_port: {required: true}
-          alembic: {required: true}
-        secrets:
-          PGPASSWORD: {env: TEST_PGPASSWORD}
-        defaults:
-          env:
-            PGHOST: 127.0.0.1
-            PGPORT: ${inputs.pg_port}
-            PGUSER: postgres
-            PGDATABASE: app
-            PGPASSWORD: ${secrets.PGPASSWORD}
-            DATABASE_URL: postgresql+psycopg2://postgres@127.0.0.1:${inputs.pg_port}/app
-        backup:
-          take: [/usr/lib/postgresql/15/bin/pg_dump, -Fc, -f, "${backup.path}"]
-          verify: [/usr/lib/postgresql/15/bin/pg_restore, --list, "${backup.path}"]
-          restore: [/usr/lib/postgresql/15/bin/pg_restore, --clean, --if-exists, --single-transaction, -d, app, "${backup.path}"]
-        inbound:
-          disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
-          enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
-          status:
-            run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
-            enabled: {stdout_matches: '^True$'}
-            disabled: {stdout_matches: '^False$'}
-            wait: 5s
-            interval: 500ms
+        \(PostgresFixture.stackPreamble)
+        \(MotoFixture.inboundYAML())
         phases:
           migrate:
             - name: alembic-upgrade
@@ -278,15 +254,7 @@ import TestSupport
     @Test func ctrlCDuringARollbackStillReenablesInbound() throws {
         let moto = try MotoFixture()
         let descriptor = { (version: String) in """
-            inbound:
-              disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
-              enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
-              status:
-                run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
-                enabled: {stdout_matches: '^True$'}
-                disabled: {stdout_matches: '^False$'}
-                wait: 5s
-                interval: 500ms
+            \(MotoFixture.inboundYAML())
             phases:
               deploy:
                 - {name: release, run: [echo, "\(version)"]}
@@ -319,15 +287,7 @@ import TestSupport
     @Test func drainWaitsForAnEmptyQueueAndKeepInboundDisabledIsHonouredAndRecorded() throws {
         let moto = try MotoFixture()
         let descriptor = { (version: String) in """
-            inbound:
-              disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
-              enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
-              status:
-                run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
-                enabled: {stdout_matches: '^True$'}
-                disabled: {stdout_matches: '^False$'}
-                wait: 5s
-                interval: 500ms
+            \(MotoFixture.inboundYAML())
               drain:
                 shell: 'n=$(cat "$DEPLOYCTL_STATE/queue"); echo $((n > 0 ? n - 1 : 0)) > "$DEPLOYCTL_STATE/queue"; echo $n'
                 until: {stdout_matches: '^0$'}

@@ -56,6 +56,22 @@ public final class MotoFixture {
                  "--query", "Rule.Enabled", "--output", "text"])
     }
 
+    /// A descriptor's `inbound:` block for this server's rule (a top-level YAML fragment, with
+    /// an optional `drain:` block appended under it).
+    public static func inboundYAML(drain: String = "") -> String {
+        """
+        inbound:
+          disable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":false}']
+          enable: [aws, ses, update-receipt-rule, --rule-set-name, mail-rules, --rule, '{"Name":"inbound","Enabled":true}']
+          status:
+            run: [aws, ses, describe-receipt-rule, --rule-set-name, mail-rules, --rule-name, inbound, --query, Rule.Enabled, --output, text]
+            enabled: {stdout_matches: '^True$'}
+            disabled: {stdout_matches: '^False$'}
+            wait: 5s
+            interval: 500ms
+        """ + (drain.isEmpty ? "" : "\n" + drain)
+    }
+
     /// Wipes every resource (the rule set disappears), so commands against it fail.
     public func reset() throws {
         try Shell.run("curl", ["-sf", "-X", "POST", "http://127.0.0.1:\(port)/moto-api/reset"])

@@ -40,6 +40,28 @@ public final class PostgresFixture {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The top of a descriptor for a stack on this server: inputs `pg_port` and `alembic`, the
+    /// password as a secret, libpq's environment as defaults, and a pg_dump backup block.
+    public static let stackPreamble = """
+        inputs:
+          pg_port: {required: true, pattern: '[0-9]+'}
+          alembic: {required: true}
+        secrets:
+          PGPASSWORD: {env: TEST_PGPASSWORD}
+        defaults:
+          env:
+            PGHOST: 127.0.0.1
+            PGPORT: ${inputs.pg_port}
+            PGUSER: postgres
+            PGDATABASE: app
+            PGPASSWORD: ${secrets.PGPASSWORD}
+            DATABASE_URL: postgresql+psycopg2://postgres@127.0.0.1:${inputs.pg_port}/app
+        backup:
+          take: [/usr/lib/postgresql/15/bin/pg_dump, -Fc, -f, "${backup.path}"]
+          verify: [/usr/lib/postgresql/15/bin/pg_restore, --list, "${backup.path}"]
+          restore: [/usr/lib/postgresql/15/bin/pg_restore, --clean, --if-exists, --single-transaction, -d, app, "${backup.path}"]
+        """
+
     /// libpq's environment for this server.
     public var environment: [String: String] {
         ["PGHOST": "127.0.0.1", "PGPORT": "\(port)", "PGUSER": "postgres", "PGPASSWORD": password]

@@ -58,12 +58,10 @@ public struct InboundAction {
 
     private struct Context {
         let entry: StackCatalog.Entry
-        let pinned: PinnedRevision
-        let descriptor: StackDescriptor
-        let masked: Plan
-        let revealed: Plan
-        let secrets: [ResolvedSecret]
+        let resolved: ResolvedRevision
         let runID: String
+        var pinned: PinnedRevision { resolved.revision }
+        var masked: Plan { resolved.masked }
 
         func engine(session: RunSession, run: RunRecord?, observer: RunObserver, cancellation: Cancellation) throws -> RunEngine {
             let tree = try session.tree(for: pinned)
@@ -73,11 +71,10 @@ public struct InboundAction {
                                           descriptorBlob: masked.descriptorBlob, inputs: [:], operatorName: "", host: me.host,
                                           pid: me.pid, pidStart: me.start, startedAt: Date(), endedAt: nil, status: .running,
                                           message: nil, relatedRun: nil)
-            return RunEngine(journal: session.journal, run: record,
-                             steps: RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree),
+            return RunEngine(journal: session.journal, run: record, steps: resolved.steps(tree: tree),
                              options: RunOptions(), observer: observer, cancellation: cancellation,
                              baseEnvironment: session.baseEnvironment(run: record, tree: tree),
-                             secretValues: secrets.compactMap(\.value),
+                             secretValues: resolved.secrets.compactMap(\.value),
                              logDirectory: run == nil ? "" : try session.logDirectory(runID: runID), journaled: run != nil)
         }
     }
@@ -88,27 +85,13 @@ public struct InboundAction {
         let entry = try workspace.stacks.entry(for: target, at: head)
         let deployed = try session.journal.lastSucceeded(target: entry.target)
         let pinned = try deployed.map { try workspace.stacks.pin($0.revision) } ?? head
-        let descriptor = try workspace.load(entry, at: pinned)
-        guard descriptor.inbound != nil else {
+        let runID = Journal.newRunID()
+        // The inputs of the deployed run (none when nothing is deployed: defaults apply).
+        let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: pinned, inputs: deployed?.inputs ?? [:],
+                                            runID: runID, kind: kind)
+        guard resolved.descriptor.inbound != nil else {
             throw DeployError(.usage, "\(entry.target) at \(pinned.short) declares no 'inbound:' switch", next: ["see README.md, the inbound block"])
         }
-        // The inputs of the deployed run (none when nothing is deployed: defaults apply).
-        let flags = (deployed?.inputs ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(InputSupply(flags: flags, environment: workspace.environment))
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .resolve(environment: workspace.environment)
-        if (inputProblems + secretProblems).hasErrors {
-            throw DeployError(.usage, "cannot run the inbound commands of \(entry.target): inputs or secrets are missing",
-                              diagnostics: inputProblems + secretProblems)
-        }
-        let runID = Journal.newRunID()
-        var context = PlanContext(revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
-                                  descriptorBlob: try workspace.stacks.blobID(entry.path, at: pinned), inputs: inputs, secrets: secrets,
-                                  environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
-                                  operatorName: workspace.operatorName)
-        context.runKind = kind
-        let (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
-        return (session, Context(entry: entry, pinned: pinned, descriptor: descriptor, masked: masked, revealed: revealed,
-                                 secrets: secrets, runID: runID))
+        return (session, Context(entry: entry, resolved: resolved, runID: runID))
     }
 }

@@ -36,21 +36,9 @@ public struct ResumeAction {
         }
         let pinned = try workspace.stacks.pin(run.revision)
         let entry = StackCatalog.Entry(stack: run.stack, environment: run.environment)
-        let descriptor = try workspace.load(entry, at: pinned)
-        let (inputs, inputProblems) = InputResolver(descriptor: descriptor)
-            .resolve(InputSupply(flags: run.inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .resolve(environment: workspace.environment)
-        if (inputProblems + secretProblems).hasErrors {
-            throw DeployError(.usage, "cannot resume \(runID): its inputs or secrets are not acceptable now; nothing was run",
-                              diagnostics: inputProblems + secretProblems)
-        }
-        var context = PlanContext(
-            revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
-            descriptorBlob: run.descriptorBlob, inputs: inputs, secrets: secrets, environment: workspace.environment,
-            stateDirectory: workspace.stateDirectory, runID: run.id, operatorName: workspace.operatorName)
-        context.runKind = "resume"
-        let (masked, revealed) = try RunSession.plans(descriptor, context, target: run.target)
+        let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: pinned, inputs: run.inputs,
+                                            runID: run.id, kind: "resume")
+        let (descriptor, masked, revealed, secrets) = (resolved.descriptor, resolved.masked, resolved.revealed, resolved.secrets)
 
         // What the journal says of each step: its last attempt decides.
         var last: [StepRef: StepRecord] = [:]

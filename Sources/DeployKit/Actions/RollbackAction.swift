@@ -66,9 +66,9 @@ public struct RollbackAction {
         }
         let (toRevision, toInputs) = try target(request, current: current, history: history, session: session)
 
-        let source = try Side(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
+        let source = try ResolvedRevision(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
                               inputs: current.inputs, runID: current.id, kind: "up")
-        let destination = try Side(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs, runID: runID, kind: "rollback")
+        let destination = try ResolvedRevision(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs, runID: runID, kind: "rollback")
         // The rolled-back run's completed steps, newest first: their `rollback:` commands undo them.
         let completed: [(Phase, String)] = try session.journal.steps(runID: current.id)
             .filter { $0.status == .succeeded && $0.attempt > 0 }.reversed()
@@ -154,7 +154,7 @@ public struct RollbackAction {
         return chosen
     }
 
-    private func describe(destination: Side, undo: [RunnableCommand], backup: EventRecord?, request: Request) -> [String] {
+    private func describe(destination: ResolvedRevision, undo: [RunnableCommand], backup: EventRecord?, request: Request) -> [String] {
         var lines: [String] = []
         let inbound = destination.masked.inbound
         if let inbound {
@@ -175,38 +175,5 @@ public struct RollbackAction {
                          : "inbound.enable    \(ShellQuote.join(inbound.enable.argv)), then inbound.status until it reads enabled")
         }
         return lines
-    }
-
-    /// One revision's descriptor, resolved: the one rolled back from, or the one rolled back to.
-    struct Side {
-        let revision: PinnedRevision
-        let descriptor: StackDescriptor
-        let masked: Plan
-        let revealed: Plan
-        let secrets: [ResolvedSecret]
-
-        init(workspace: Workspace, entry: StackCatalog.Entry, revision: PinnedRevision, inputs: [String: String], runID: String, kind: String) throws {
-            self.revision = revision
-            descriptor = try workspace.load(entry, at: revision)
-            let flags = inputs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            let (resolved, inputProblems) = InputResolver(descriptor: descriptor).resolve(InputSupply(flags: flags, environment: workspace.environment))
-            let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-                .resolve(environment: workspace.environment)
-            if (inputProblems + secretProblems).hasErrors {
-                throw DeployError(.usage, "cannot roll back \(entry.target) with the descriptor at \(revision.short): inputs or secrets are missing; nothing was changed",
-                                  diagnostics: inputProblems + secretProblems)
-            }
-            self.secrets = secrets
-            var context = PlanContext(revision: revision.sha, revisionSubject: revision.commit.subject, revisionAuthor: revision.commit.authorName,
-                                      descriptorBlob: try workspace.stacks.blobID(entry.path, at: revision), inputs: resolved, secrets: secrets,
-                                      environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
-                                      operatorName: workspace.operatorName)
-            context.runKind = kind
-            (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
-        }
-
-        func steps(tree: String) -> RunnableSteps {
-            RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree)
-        }
     }
 }
