@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns a merged, located YAML tree into a `StackDescriptor`, reporting every problem it can
 /// find in one pass. Cross-references (needs, `${…}`, duplicates) are checked afterwards by
 /// `DescriptorValidator`.
@@ -447,5 +449,3 @@ enum Regex {
         return (try? regex.anchorsMatchLineEndings().firstMatch(in: text)) != nil
     }
 }
-
-import Foundation

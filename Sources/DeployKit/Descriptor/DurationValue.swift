@@ -1,3 +1,5 @@
+import Foundation
+
 /// Durations as descriptors write them: `250ms`, `30s`, `5m`, `1h30m`, or a bare number of
 /// seconds. Kept in milliseconds.
 public enum DurationValue {
@@ -54,5 +56,3 @@ public enum DurationValue {
         return out
     }
 }
-
-import Foundation

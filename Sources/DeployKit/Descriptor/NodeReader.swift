@@ -1,3 +1,5 @@
+import Foundation
+
 /// Typed reads from a located YAML tree that collect every problem instead of stopping at the
 /// first: descriptors are validated all at once, each error at its own line and column.
 final class NodeReader {
@@ -119,5 +121,3 @@ final class NodeReader {
         return node.kindName
     }
 }
-
-import Foundation

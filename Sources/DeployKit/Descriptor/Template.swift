@@ -1,3 +1,5 @@
+import Foundation
+
 /// A string with `${namespace.name}` references, parsed when the descriptor is read so that an
 /// unknown reference is a validation error, never a surprise halfway through a deploy.
 /// `$${` writes a literal `${`.
@@ -105,5 +107,3 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
         return text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
     }
 }
-
-import Foundation

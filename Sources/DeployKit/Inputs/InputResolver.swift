@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where an input's value came from, for plans and reports.
 public enum InputSource: String, Sendable, Codable {
     case flag = "--input"
@@ -128,5 +130,3 @@ public struct InputFile: Sendable {
         return .success(InputFile(path: path, values: values))
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the plan at one revision differs from the plan at another, step by step: what a
 /// reviewer needs before approving `up` of a new revision.
 public struct PlanDiff: Codable, Sendable {
@@ -109,5 +111,3 @@ public enum ShellQuote {
         argv.map(quote).joined(separator: " ")
     }
 }
-
-import Foundation
