@@ -11,7 +11,7 @@ import TestSupport
           deploy:
             - name: release
               run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app-version"]
-              rollback: [sh, -c, "echo undone-\(version) >> $DEPLOYCTL_STATE/undo-log"]
+              rollback: [sh, -c, "echo undone-\(version) >> $DEPLOYCTL_STATE/undo-log; echo $DEPLOYCTL_REVISION > $DEPLOYCTL_STATE/undo-revision"]
           verify:
             - name: check
               run: [cat, "${run.state_dir}/app-version"]
@@ -36,6 +36,8 @@ import TestSupport
         #expect(failed.stdout.contains("✓ rollback x/prod at \(good.prefix(10))"))
         #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v1\n")
         #expect(try String(contentsOfFile: stack.state.path + "/undo-log", encoding: .utf8) == "undone-v2\n")
+        // The undo ran as part of the revision it undoes.
+        #expect(try String(contentsOfFile: stack.state.path + "/undo-revision", encoding: .utf8) == bad + "\n")
 
         let runs = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["runs", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
         #expect(runs.map { "\($0["kind"]!) \($0["status"]!)" } == ["rollback succeeded", "up rolled_back", "up succeeded"])
@@ -94,7 +96,7 @@ import TestSupport
         #expect(stopped.stdout.contains("not rolling back automatically (the descriptor says auto_rollback: false)"))
         let dry = try stack.run(["rollback", "prod", "--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("1  undo.release   sh -c 'echo undone-v2 >> $DEPLOYCTL_STATE/undo-log'"))
+        #expect(dry.stdout.contains("1  undo.release   sh -c 'echo undone-v2 >> $DEPLOYCTL_STATE/undo-log; echo $DEPLOYCTL_REVISION > $DEPLOYCTL_STATE/undo-revision'"))
         #expect(dry.stdout.contains("2  rollback/restore-release   sh -c 'echo v1 > $DEPLOYCTL_STATE/app-version'"))
         #expect(dry.stdout.contains("3  verify/check   cat"))
         #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v2\n", "a dry run changes nothing")

@@ -64,8 +64,12 @@ struct RunnableSteps {
               let shown = masked.phases[index].steps.first(where: { $0.name == name }),
               let real = revealed.phases[index].steps.first(where: { $0.name == name }),
               let shownArgv = shown.rollbackArgv, let argv = real.rollbackArgv else { return nil }
+        // It runs in its own revision's tree, and says so to the command.
+        var env = real.env
+        env["DEPLOYCTL_TREE"] = tree
+        env["DEPLOYCTL_REVISION"] = revealed.revision
         return RunnableCommand(
-            ref: StepRef(phase: "rollback", name: "undo.\(name)"), shownArgv: shownArgv, argv: argv, env: real.env,
+            ref: StepRef(phase: "rollback", name: "undo.\(name)"), shownArgv: shownArgv, argv: argv, env: env,
             directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
             expect: Expectation(), after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: false, continueOnError: false)
     }
