@@ -114,9 +114,10 @@ public struct UpAction {
                                              cancellation: cancellation)
         var result = Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
         let phase = outcome.failedStep?.phase
-        if outcome.status == .failed, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue, !descriptor.autoRollback {
+        let deployFailed = outcome.status == .failed && (phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue)
+        if deployFailed, !descriptor.autoRollback {
             observer.note("\(outcome.message): not rolling back automatically (the descriptor says auto_rollback: false)")
-        } else if outcome.status == .failed, request.autoRollback, phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue {
+        } else if deployFailed, request.autoRollback {
             observer.note("\(outcome.message): rolling back automatically (--no-rollback turns this off)")
             var rollback = RollbackAction.Request(target: entry.target, options: request.options)
             rollback.takeOverFrom = runID
