@@ -1,10 +1,11 @@
 import Foundation
+import ProcessSupport
 
 /// A moto server on 127.0.0.1 answering the real `aws` CLI (both from the test venv), with
 /// an SES receipt rule set `mail-rules` holding an enabled rule `inbound`, as seed 001 has.
 public final class MotoFixture {
     public let port: Int
-    private let server: Process
+    private var server: pid_t = 0
     private let config: URL
 
     public init() throws {
@@ -14,12 +15,16 @@ public final class MotoFixture {
         try "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
             .write(to: config.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
         port = Int.random(in: 45_001...55_000)
-        server = Process()
-        server.executableURL = URL(fileURLWithPath: binary)
-        server.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        // posix_spawn, not Foundation's Process: a child of Process started from async code
+        // inherits a blocked SIGTERM and could never be stopped but by SIGKILL.
+        let devNull = open("/dev/null", O_RDWR)
+        defer { close(devNull) }
+        let arguments: [String] = [binary, "-H", "127.0.0.1", "-p", "\(port)"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        let spawned = ps_spawn(binary, argv, envp, nil, devNull, devNull, devNull, &server)
+        guard spawned == 0 else { throw Shell.Failure(command: "moto_server", status: 127, stdout: "", stderr: String(cString: strerror(spawned))) }
         var ready = false
         for _ in 0..<100 {
             if (try? Shell.capture("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/moto-api/"]))?.status == 0 { ready = true; break }
@@ -32,7 +37,13 @@ public final class MotoFixture {
     }
 
     deinit {
-        kill(server.processIdentifier, SIGTERM)
+        kill(server, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<50 where waitpid(server, &status, WNOHANG) == 0 { usleep(100_000) }
+        if waitpid(server, &status, WNOHANG) == 0 {
+            kill(server, SIGKILL)
+            waitpid(server, &status, 0)
+        }
         try? FileManager.default.removeItem(at: config)
     }
 
