@@ -4,8 +4,6 @@ import TestSupport
 
 /// Migrate with backup against a real PostgreSQL 15, pg_dump/pg_restore and alembic.
 @Suite(.serialized) struct BackupTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/alembic")
-
     static func descriptor(smokeExpect: String) -> String {
         """
         \(PostgresFixture.stackPreamble)
@@ -21,14 +19,7 @@ import TestSupport
     }
 
     func files(_ versions: [String]) throws -> [String: String] {
-        var files: [String: String] = [:]
-        for name in ["alembic.ini", "env.py", "script.py.mako"] {
-            files["db/\(name)"] = try String(contentsOf: Self.fixtures.appendingPathComponent(name), encoding: .utf8)
-        }
-        for version in versions {
-            files["db/versions/\(version)"] = try String(contentsOf: Self.fixtures.appendingPathComponent("versions/\(version)"), encoding: .utf8)
-        }
-        return files
+        try AlembicFiles.files(versions)
     }
 
     @Test func aFailedMigrationRestoresTheBackupAndAGoodOneJournalsIt() throws {
