@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
         // The system libgit2 (Debian's libgit2-dev), seen through a shim header.
@@ -27,11 +32,28 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport"]),
         // posix_spawn into a new process group, and pidfd: what running steps needs from C.
         .target(name: "ProcessSupport"),
-        // The domain: descriptors, validation, plans, runs, the journal.
+        // glibc's libresolv (res_nquery against a chosen server): the DNS lookups probes make.
+        .target(name: "ResolverSupport", linkerSettings: [.linkedLibrary("resolv")]),
+        // Network probes (HTTP, rate limits, DNS, TCP, TLS) over resolved values; knows no descriptor.
+        .target(
+            name: "Probes",
+            dependencies: [
+                "ResolverSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        // The domain: descriptors, validation, plans, runs, the journal, reports.
         .target(
             name: "DeployKit",
             dependencies: [
-                "GitKit", "ProcessSupport",
+                "GitKit", "ProcessSupport", "Probes",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -47,5 +69,6 @@ let package = Package(
         .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport"]),
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probes", "DeployKit", "TestSupport"]),
     ]
 )

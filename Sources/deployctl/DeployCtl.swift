@@ -20,6 +20,7 @@ struct DeployCtl: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
             StatusCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
+            ReportCommand.self, DoctorCommand.self,
             UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self,
         ]
     )

@@ -92,10 +92,10 @@ import Testing
         #expect(helm.confirm == "Upgrade the production release?")
         // Merged in place: the base's argv and rollback survive the override.
         #expect(helm.rollback != nil)
-        #expect(helm.command.templates.first?.raw == "helm")
+        #expect(helm.command?.templates.first?.raw == "helm")
         // Each merged node keeps its own file: the name from the override, the argv from the base.
         #expect(helm.location.file == "stacks/x/prod.yaml")
-        #expect(helm.command.templates.first?.location == FileLocation(file: "stacks/x/_base.yaml", line: 32, column: 13))
+        #expect(helm.command?.templates.first?.location == FileLocation(file: "stacks/x/_base.yaml", line: 32, column: 13))
         #expect(d.steps(in: .deploy)[2].location.file == "stacks/x/prod.yaml")
         #expect(d.manual.map(\.text) == ["CORS origins match the Admin UI domain(s)", "RBAC roles tested for tenant/admin/partner"])
         #expect(d.manual[1].section == "Security")

@@ -196,6 +196,19 @@ import TestSupport
         let text = try stack.run(["show", rollback])
         #expect(text.stdout.contains("a rollback of run \(failedUp): every step below belongs to the rollback"))
         #expect(text.stdout.contains("inbound mail processing was disabled for"))
+
+        // Both runs got their reports: the rollback's shows the inbound window and the restore,
+        // the failed up's says who rolled it back and what changed in the descriptor.
+        let rollbackReport = try String(contentsOfFile: "\(stack.state.path)/reports/\(rollback)/report.md", encoding: .utf8)
+        #expect(rollbackReport.contains("## Inbound mail"))
+        #expect(rollbackReport.contains("; now ✅ enabled again."))
+        #expect(rollbackReport.contains("| Restored | yes, restored |"))
+        #expect(failed.stdout.contains("report: \(stack.state.path)/reports/\(rollback)/report.html"))
+        let upReport = try String(contentsOfFile: "\(stack.state.path)/reports/\(failedUp)/report.md", encoding: .utf8)
+        #expect(upReport.contains("| **Rolled back by** | `\(rollback)` |"))
+        #expect(upReport.contains("| **Outcome** | ↩️ ROLLED BACK"))
+        #expect(upReport.contains("| changed | verify/smoke | argv |"))
+        #expect(upReport.contains("| Restored | yes, restored |"))
         #expect(try stack.stateFiles(containing: pg.password).isEmpty)
     }
 

@@ -79,6 +79,9 @@ public struct ResumeAction {
         let outcome = try await UpAction.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
                                                  pinned: pinned, secrets: secrets, options: options, observer: observer,
                                                  cancellation: cancellation, done: done, attempts: attempts)
-        return UpAction.Result(plan: masked, run: run, outcome: outcome, next: UpAction.next(after: outcome, run: run))
+        var result = UpAction.Result(plan: masked, run: run, outcome: outcome, next: UpAction.next(after: outcome, run: run))
+        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
+            .finish(runID: runID, masked: masked, revealed: revealed, secretValues: secrets.compactMap(\.value))
+        return result
     }
 }

@@ -35,6 +35,8 @@ public struct RollbackAction {
         public let sequence: [String]
         public let outcome: RunOutcome?
         public let next: [String]
+        /// The rollback's HTML report (Markdown, JSON and JUnit lie beside it).
+        public var reportPath: String? = nil
     }
 
     public let workspace: Workspace
@@ -120,7 +122,11 @@ public struct RollbackAction {
             : ["read what happened: deployctl show \(runID)",
                "after fixing the cause, run it again: deployctl rollback \(entry.target) --to \(toRevision.short)",
                "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl runs \(entry.target) lists them)"]
-        return Result(run: run, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: outcome, next: next)
+        var result = Result(run: run, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: outcome, next: next)
+        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
+            .finish(runID: runID, masked: destination.masked, revealed: destination.revealed,
+                    secretValues: (destination.secrets + source.secrets).compactMap(\.value))
+        return result
     }
 
     /// `--to REV|RUN`, else the revision of the last successful run before `current` that is

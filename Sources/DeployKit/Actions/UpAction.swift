@@ -36,6 +36,8 @@ public struct UpAction {
         public var next: [String]
         /// The automatic rollback that followed a failed deploy or verify, if any.
         public var rollback: RollbackAction.Result? = nil
+        /// The run's HTML report (Markdown, JSON and JUnit lie beside it).
+        public var reportPath: String? = nil
         public var exitStatus: ExitStatus {
             guard let outcome else { return .ok }
             switch outcome.status {
@@ -129,6 +131,8 @@ public struct UpAction {
                 result.next += error.next
             }
         }
+        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
+            .finish(runID: runID, masked: masked, revealed: revealed, secretValues: secrets.compactMap(\.value))
         return result
     }
 

@@ -5,9 +5,10 @@ import Foundation
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
-                           "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"]
+                           "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"] + probeKeys
+    static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
 
@@ -39,7 +40,40 @@ struct DescriptorDecoder {
         descriptor.manual = manual(top["manual"])
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
+        descriptor.notify = notify(top["notify"])
         return descriptor
+    }
+
+    /// A URL, or {url, on: [success, failure]}; a list of either.
+    private func notify(_ node: YAMLNode?) -> [NotifySpec] {
+        guard let node, !node.isNull else { return [] }
+        let items: [YAMLNode]
+        if case .sequence(let list, _) = node { items = list } else { items = [node] }
+        return items.compactMap { item in
+            if case .scalar = item {
+                return reader.template(item, "a 'notify' URL").map { NotifySpec(url: $0, on: Set(NotifySpec.When.allCases), location: item.location) }
+            }
+            guard let m = reader.mapping(item, "a 'notify' entry", allowed: ["url", "on"]) else { return nil }
+            guard let url = reader.template(m["url"], "'url' of a 'notify' entry") else {
+                reader.error("a 'notify' entry needs 'url' (the webhook to POST to)", at: m.location)
+                return nil
+            }
+            var on = Set(NotifySpec.When.allCases)
+            if let onNode = m["on"] {
+                let names = reader.strings(onNode, "'on' of a 'notify' entry")
+                on = Set(names.compactMap { name in
+                    guard let when = NotifySpec.When(rawValue: name) else {
+                        reader.error("'on' of a 'notify' entry lists \"\(name)\"; use success and/or failure\(Suggestion.hint(for: name, in: NotifySpec.When.allCases.map(\.rawValue)))", at: onNode.location)
+                        return nil
+                    }
+                    return when
+                })
+            }
+            if let url = m["url"], case .scalar(let s) = url, !s.value.contains("${"), !s.value.hasPrefix("http://"), !s.value.hasPrefix("https://") {
+                reader.error("'url' of a 'notify' entry must start with http:// or https://", at: url.location)
+            }
+            return NotifySpec(url: url, on: on, location: m.location)
+        }
     }
 
     private func checkName(_ top: NodeReader.Mapping, _ key: String, expected: String, fileHint: String) {
@@ -178,7 +212,22 @@ struct DescriptorDecoder {
         } else if let name, !isStepName(name), let at = nameNode?.location {
             reader.error("step name '\(name)' may use only letters, digits, '-', '_' and '.'", at: at)
         }
-        let command = self.command(m, what, required: true)
+        let probeKeys = Self.probeKeys.filter { m[$0] != nil }
+        var command: CommandSpec? = nil, probe: ProbeSpec? = nil
+        if let first = probeKeys.first {
+            if probeKeys.count > 1, let at = m.keyLocation(probeKeys[1]) {
+                reader.error("\(what) has both '\(first)' and '\(probeKeys[1])'; a step is one probe", at: at)
+            } else if m["run"] != nil || m["shell"] != nil, let at = m.keyLocation(first) {
+                reader.error("\(what) has both a command ('\(m["run"] != nil ? "run" : "shell")') and the probe '\(first)'; give one", at: at)
+            } else if let node = m[first] {
+                probe = self.probe(first, node, what)
+                if m["expect"] != nil, let at = m.keyLocation("expect") {
+                    reader.error("'expect' of \(what) checks a command's exit and output; a '\(first)' probe states its checks inside '\(first):'", at: at)
+                }
+            }
+        } else {
+            command = self.command(m, what, required: true)
+        }
         var when: StepCondition? = nil
         if let whenText = reader.string(m["when"], "'when' of \(what)"), let at = m["when"]?.location {
             switch Condition.parse(whenText) {
@@ -198,11 +247,11 @@ struct DescriptorDecoder {
         }
         var rollback: CommandBlock? = nil
         if let node = m["rollback"], !node.isNull { rollback = commandBlock(node, "'rollback' of \(what)") }
-        guard let name, let command else { return nil }
+        guard let name, command != nil || probe != nil else { return nil }
         return Step(
             name: name, phase: phase,
             description: reader.string(m["description"], "'description' of \(what)"),
-            command: command,
+            command: command, probe: probe,
             env: env(m["env"], "'env' of \(what)"),
             dir: reader.template(m["dir"], "'dir' of \(what)"),
             timeoutMs: reader.duration(m["timeout"], "'timeout' of \(what)"),
@@ -294,22 +343,28 @@ struct DescriptorDecoder {
         result.stderrContains = reader.strings(m["stderr_contains"], "'stderr_contains' of \(what)")
         result.stdoutMatches = patterns(m["stdout_matches"], "'stdout_matches' of \(what)")
         result.stderrMatches = patterns(m["stderr_matches"], "'stderr_matches' of \(what)")
-        if let json = m["json"], !json.isNull {
-            guard case .mapping(let pairs, _) = json else {
-                reader.error("'json' of \(what) must map JSON paths to values, e.g. {\"$.status\": ok}", at: json.location)
-                return result
-            }
-            for pair in pairs {
-                switch JSONPath.parse(pair.key) {
-                case .failure(let e): reader.error(e.message, at: pair.keyLocation)
-                case .success(let path):
-                    if let value = reader.string(pair.value, "the value for '\(pair.key)'") {
-                        result.json.append(JSONCheck(path: path, equals: value))
-                    }
+        result.json = jsonChecks(m["json"], what)
+        return result
+    }
+
+    /// `json: {"$.path": value, …}`.
+    func jsonChecks(_ node: YAMLNode?, _ what: String) -> [JSONCheck] {
+        guard let json = node, !json.isNull else { return [] }
+        guard case .mapping(let pairs, _) = json else {
+            reader.error("'json' of \(what) must map JSON paths to values, e.g. {\"$.status\": ok}", at: json.location)
+            return []
+        }
+        var checks: [JSONCheck] = []
+        for pair in pairs {
+            switch JSONPath.parse(pair.key) {
+            case .failure(let e): reader.error(e.message, at: pair.keyLocation)
+            case .success(let path):
+                if let value = reader.string(pair.value, "the value for '\(pair.key)'") {
+                    checks.append(JSONCheck(path: path, equals: value))
                 }
             }
         }
-        return result
+        return checks
     }
 
     private func patterns(_ node: YAMLNode?, _ what: String) -> [String] {

@@ -24,6 +24,8 @@ public struct StackDescriptor: Sendable {
     public var manual: [ManualItem]
     public var signoff: [String]
     public var readiness: Readiness?
+    /// Webhooks told how each run ended (Slack-compatible JSON).
+    public var notify: [NotifySpec] = []
 
     public var file: String { files[0] }
     public var target: String { "\(stack)/\(environment)" }
@@ -125,7 +127,9 @@ public struct Step: Sendable, Hashable {
     public var name: String
     public var phase: Phase?
     public var description: String?
-    public var command: CommandSpec
+    /// Exactly one of `command` and `probe` is set.
+    public var command: CommandSpec?
+    public var probe: ProbeSpec?
     public var env: [EnvEntry]
     public var dir: Template?
     public var timeoutMs: Int?
@@ -201,4 +205,12 @@ public struct Readiness: Sendable, Hashable {
     public var categories: [String]
     public var scale: Int
     public var pass: Int
+}
+
+/// `notify:` a webhook URL (often a secret: `${secrets.slack_webhook}`) and which endings it hears.
+public struct NotifySpec: Sendable, Hashable {
+    public enum When: String, Sendable, Hashable, CaseIterable { case success, failure }
+    public var url: Template
+    public var on: Set<When>
+    public var location: FileLocation
 }

@@ -26,6 +26,13 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
         self.location = location
     }
 
+    /// `prefix` followed by `template` (a DKIM selector in front of a domain).
+    public init(prefixing prefix: String, _ template: Template) {
+        raw = prefix + template.raw
+        segments = [.literal(prefix)] + template.segments
+        location = template.location
+    }
+
     /// Parses `text`; a malformed reference is returned as an error message.
     public static func parse(_ text: String, at location: FileLocation) -> Result<Template, TemplateError> {
         var segments: [Segment] = []

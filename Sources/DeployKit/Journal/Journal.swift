@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Probes
 
 /// The durable record of every run, step attempt and event, in SQLite (WAL, synchronous=FULL):
 /// a step's "started" is committed before its process starts and its outcome right after it
@@ -70,6 +71,9 @@ public final class Journal: Sendable {
                 CREATE TABLE inbound_owed (
                     target TEXT PRIMARY KEY, run_id TEXT NOT NULL, since REAL NOT NULL, reason TEXT NOT NULL)
                 """)
+        }
+        migrator.registerMigration("v4: what probes measured") { db in
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN measurements TEXT")
         }
         return migrator
     }
@@ -165,12 +169,14 @@ public final class Journal: Sendable {
     }
 
     public func stepFinished(_ id: Int64, status: StepStatus, exitCode: Int32?, signal: Int32?, durationMs: Int?,
-                             outputTail: String?, message: String?) throws {
+                             outputTail: String?, message: String?, measurements: [ProbeMeasurement]? = nil) throws {
         try database.write { db in
             try db.execute(sql: """
-                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?
+                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?,
+                                 measurements = ?
                 WHERE id = ?
-                """, arguments: [status.rawValue, exitCode, signal, durationMs, outputTail, message, Date().timeIntervalSince1970, id])
+                """, arguments: [status.rawValue, exitCode, signal, durationMs, outputTail, message, Date().timeIntervalSince1970,
+                                 measurements.map { Self.json($0) }, id])
         }
     }
 
@@ -371,7 +377,7 @@ public final class Journal: Sendable {
                    argv: decode([String].self, row["argv"]) ?? [], startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]),
                    exitCode: row["exit_code"], signal: row["signal"], status: StepStatus(rawValue: row["status"]) ?? .failed,
                    durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"],
-                   pid: row["pid"])
+                   pid: row["pid"], measurements: decode([ProbeMeasurement].self, row["measurements"]))
     }
 
     private static func event(_ row: Row) -> EventRecord {

@@ -1,4 +1,5 @@
 import Foundation
+import Probes
 
 /// The status a run has in the journal. `interrupted` is written when a command finds a
 /// `running` run whose process is gone (kill -9, power loss).
@@ -65,6 +66,8 @@ public struct StepRecord: Sendable, Codable, Hashable {
     public var message: String?
     /// The attempt's process id, which is also its process group.
     public var pid: Int32?
+    /// What a probe step measured, against what it had to be.
+    public var measurements: [ProbeMeasurement]?
 }
 
 /// Something that happened to a run or an environment: lock taken or broken, backup taken,

@@ -1,3 +1,5 @@
+import Probes
+
 /// What `up` would do, step by step, with every argument resolved and every secret masked.
 /// Encoded as JSON for machines (snake_case keys; stable and documented in README).
 public struct Plan: Codable, Sendable {
@@ -18,6 +20,8 @@ public struct Plan: Codable, Sendable {
     public var manual: [PlanManualItem]
     public var signoff: [String]
     public var readiness: PlanReadiness?
+    /// Webhooks told how the run ended (masked like every other secret in a plan).
+    public var notify: [PlanNotify]
     public var warnings: [String]
     public var diff: PlanDiff?
 
@@ -56,6 +60,8 @@ public struct PlanStep: Codable, Sendable, Hashable {
     /// The exact argv; a `shell:` step is `["/bin/sh", "-c", script]`.
     public var argv: [String]
     public var shell: Bool
+    /// A built-in check (`http`, `dns`, …) instead of a command; `argv` is then empty.
+    public var probe: ProbeRequest?
     public var env: [String: String]
     public var dir: String?
     public var timeoutMs: Int
@@ -74,6 +80,9 @@ public struct PlanStep: Codable, Sendable, Hashable {
     public var idempotent: Bool
     /// What counts as success, in words.
     public var expect: [String]
+
+    /// What a person reads where the command would be: the argv, or the probe in words.
+    public var shownCommand: [String] { probe?.words ?? argv }
 }
 
 /// A command outside the phases (backup, inbound guard), resolved like a step.
@@ -110,4 +119,10 @@ public struct PlanReadiness: Codable, Sendable, Hashable {
     public var scale: Int
     public var pass: Int
     public var maximum: Int
+}
+
+public struct PlanNotify: Codable, Sendable, Hashable {
+    public var url: String
+    /// `success`, `failure`, or both.
+    public var on: [String]
 }

@@ -14,11 +14,11 @@ public struct PlanDiff: Codable, Sendable {
             let beforeNames = Set(before.map(\.name)), afterNames = Set(after.map(\.name))
             for step in after where !beforeNames.contains(step.name) {
                 changes.append(PlanChange(change: .added, section: section, name: step.name, fields: [
-                    FieldChange(field: "argv", before: nil, after: render(step.argv))]))
+                    FieldChange(field: "argv", before: nil, after: render(step.shownCommand))]))
             }
             for step in before where !afterNames.contains(step.name) {
                 changes.append(PlanChange(change: .removed, section: section, name: step.name, fields: [
-                    FieldChange(field: "argv", before: render(step.argv), after: nil)]))
+                    FieldChange(field: "argv", before: render(step.shownCommand), after: nil)]))
             }
             for step in after {
                 guard let previous = before.first(where: { $0.name == step.name }) else { continue }
@@ -50,7 +50,7 @@ public struct PlanDiff: Codable, Sendable {
         func field(_ name: String, _ x: String?, _ y: String?) {
             if x != y { fields.append(FieldChange(field: name, before: x, after: y)) }
         }
-        field("argv", render(a.argv), render(b.argv))
+        field("argv", render(a.shownCommand), render(b.shownCommand))
         field("env", renderEnv(a.env), renderEnv(b.env))
         field("dir", a.dir, b.dir)
         field("timeout", DurationValue.format(milliseconds: a.timeoutMs), DurationValue.format(milliseconds: b.timeoutMs))

@@ -84,7 +84,7 @@ public enum PlanRenderer {
         let marker = step.skipped ? " skip" : parallel ? " ∥\(step.wave)" : "    "
         var lines = ["\(label)\(marker)  \(step.name)"]
         let indent = "          "
-        lines.append(indent + (step.shell ? "shell: \(step.argv.last ?? "")" : ShellQuote.join(step.argv)))
+        lines.append(indent + (step.shell ? "shell: \(step.argv.last ?? "")" : step.probe != nil ? step.shownCommand.joined(separator: " ") : ShellQuote.join(step.argv)))
         var notes: [String] = []
         if let when = step.when { notes.append("when \(when)" + (step.skipped ? " → false, skipped" : "")) }
         if step.retries != defaults.retries || step.backoffMs != defaults.backoffMs, step.retries > 0 {

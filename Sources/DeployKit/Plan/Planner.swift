@@ -88,6 +88,7 @@ public enum Planner {
             manual: d.manual.map { PlanManualItem(item: $0.text, section: $0.section) },
             signoff: d.signoff,
             readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.categories.count * $0.scale) },
+            notify: d.notify.map { PlanNotify(url: interpolator.render($0.url), on: $0.on.map(\.rawValue).sorted()) },
             warnings: [], diff: nil)
         return (plan, interpolator.problems)
     }
@@ -109,8 +110,9 @@ public enum Planner {
             for entry in step.env { env[entry.name] = interpolator.render(entry.value) }
             return PlanStep(
                 name: step.name,
-                argv: interpolator.render(step.command),
-                shell: { if case .shell = step.command { return true } else { return false } }(),
+                argv: step.command.map { interpolator.render($0) } ?? [],
+                shell: { if case .shell? = step.command { return true } else { return false } }(),
+                probe: step.probe.map { probe in probe.resolve { interpolator.render($0) } },
                 env: env,
                 dir: (step.dir ?? d.defaults.dir).map { interpolator.render($0) },
                 timeoutMs: step.timeoutMs ?? d.defaults.timeoutMs,
@@ -124,7 +126,7 @@ public enum Planner {
                 rollbackArgv: step.rollback.map { interpolator.render($0.command) },
                 continueOnError: step.continueOnError,
                 idempotent: step.idempotent,
-                expect: describe(step.expect))
+                expect: step.probe.map(describe) ?? describe(step.expect))
         }
     }
 

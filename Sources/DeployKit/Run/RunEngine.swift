@@ -247,6 +247,9 @@ final class RunEngine: @unchecked Sendable {
                      judge: ((Termination, OutputCapture) -> [String])? = nil) async throws -> StepStatus {
         let cancellation = cancellation ?? self.cancellation
         let journaled = record ?? self.journaled
+        if let probe = command.probe {
+            return try await attemptProbe(command, probe, cancellation: cancellation, journaled: journaled)
+        }
         let attempt = nextAttempt(command.ref)
         let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
         let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
@@ -296,7 +299,7 @@ final class RunEngine: @unchecked Sendable {
 
     private let attemptLock = NSLock()
 
-    private func nextAttempt(_ ref: StepRef) -> Int {
+    func nextAttempt(_ ref: StepRef) -> Int {
         attemptLock.lock()
         defer { attemptLock.unlock() }
         let next = (attempts[ref] ?? 0) + 1

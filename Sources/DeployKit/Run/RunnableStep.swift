@@ -1,3 +1,5 @@
+import Probes
+
 /// A command ready to hand to a process: what to show (secrets masked) and what to run
 /// (secrets filled in), with everything `defaults:` contributes already applied.
 struct RunnableCommand: Sendable {
@@ -16,6 +18,9 @@ struct RunnableCommand: Sendable {
     let confirm: String?
     let idempotent: Bool
     let continueOnError: Bool
+    /// A built-in check to run instead of a process (secrets filled in), and its JSON checks.
+    var probe: ProbeRequest? = nil
+    var probeJSON: [JSONCheck] = []
 }
 
 /// Builds runnable commands from the masked and the revealed plan of the same descriptor.
@@ -31,11 +36,12 @@ struct RunnableSteps {
         return zip(shown, real).map { shown, real in
             let step = descriptor.steps(in: phase).first { $0.name == shown.name }
             return RunnableCommand(
-                ref: StepRef(phase: phase.rawValue, name: shown.name), shownArgv: shown.argv, argv: real.argv,
+                ref: StepRef(phase: phase.rawValue, name: shown.name), shownArgv: shown.shownCommand, argv: real.argv,
                 env: real.env, directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries,
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
-                confirm: real.confirm, idempotent: real.idempotent, continueOnError: real.continueOnError)
+                confirm: real.confirm, idempotent: real.idempotent, continueOnError: real.continueOnError,
+                probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
         }
     }
 
@@ -79,11 +85,11 @@ struct RunnableSteps {
         zip(masked.rollback, revealed.rollback).map { shown, real in
             let step = descriptor.rollback.first { $0.name == shown.name }
             return RunnableCommand(
-                ref: StepRef(phase: "rollback", name: shown.name), shownArgv: shown.argv, argv: real.argv, env: real.env,
+                ref: StepRef(phase: "rollback", name: shown.name), shownArgv: shown.shownCommand, argv: real.argv, env: real.env,
                 directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
                 expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
                 skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,
-                continueOnError: real.continueOnError)
+                continueOnError: real.continueOnError, probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
         }
     }
 
@@ -106,6 +112,17 @@ struct RunnableSteps {
             env: revealed.defaults.env.merging(command.env) { _, own in own }, directory: directory(command.dir ?? revealed.defaults.dir),
             timeoutMs: block.timeoutMs ?? min(revealed.defaults.timeoutMs, 120_000), retries: 0, backoffMs: 0,
             expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)
+    }
+
+    /// A probe's CA file, like a directory, is relative to the exported tree.
+    private func inTree(_ probe: ProbeRequest) -> ProbeRequest {
+        var probe = probe
+        func fix(_ path: String?) -> String? { path.map { $0.hasPrefix("/") ? $0 : tree + "/" + $0 } }
+        let (http, limit, tls) = (probe.http?.tls.caFile, probe.rateLimit?.tls.caFile, probe.tls?.tls.caFile)
+        probe.http?.tls.caFile = fix(http)
+        probe.rateLimit?.tls.caFile = fix(limit)
+        probe.tls?.tls.caFile = fix(tls)
+        return probe
     }
 
     /// A step's directory: relative ones are inside the exported tree of the pinned commit.

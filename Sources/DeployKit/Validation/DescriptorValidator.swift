@@ -103,12 +103,14 @@ struct DescriptorValidator {
         for entry in d.defaults.env { checkTemplate(entry.value) }
         if let dir = d.defaults.dir { checkTemplate(dir) }
         for step in d.allSteps {
-            checkCommand(step.command, env: step.env, dir: step.dir)
+            if let command = step.command { checkCommand(command, env: step.env, dir: step.dir) }
+            step.probe?.templates.values.forEach { checkTemplate($0, allowBackup: false) }
             if let rollback = step.rollback { checkBlock(rollback) }
             if let when = step.when {
                 for reference in when.condition.references { checkConditionReference(reference, in: step, at: when.location) }
             }
         }
+        for notify in d.notify { checkTemplate(notify.url, allowBackup: false) }
         if let backup = d.backup {
             if let path = backup.path { checkTemplate(path, allowBackup: false) }
             [backup.take, backup.verify, backup.restore].forEach { checkBlock($0) }

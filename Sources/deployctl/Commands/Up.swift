@@ -59,8 +59,10 @@ struct UpCommand: AsyncParsableCommand {
         }
         if let rollback = result.rollback, let run = result.run, let outcome = result.outcome {
             RunReport.line(run: run, outcome: outcome, display: display)
+            if !(display is JSONRunDisplay), let path = result.reportPath { Terminal.line("  report: \(path)") }
             RunReport.finish(run: rollback.run, outcome: rollback.outcome, next: rollback.next, status: result.exitStatus,
-                             journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+                             journal: ws.stateDirectory + "/journal.sqlite3", report: rollback.reportPath, display: display,
+                             cancellation: cancellation)
         }
         RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
     }
@@ -95,7 +97,7 @@ struct RollbackCommand: AsyncParsableCommand {
         }
         let status: ExitStatus = result.outcome?.status == .succeeded ? .ok : .failed
         RunReport.finish(run: result.run, outcome: result.outcome, next: result.next, status: status,
-                         journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+                         journal: ws.stateDirectory + "/journal.sqlite3", report: result.reportPath, display: display, cancellation: cancellation)
     }
 }
 
@@ -121,11 +123,11 @@ struct ResumeCommand: AsyncParsableCommand {
 enum RunReport {
     static func finish(_ result: UpAction.Result, journal: String, display: RunObserver, cancellation: Cancellation) -> Never {
         finish(run: result.run, outcome: result.outcome, next: result.next, status: result.exitStatus,
-               journal: journal, display: display, cancellation: cancellation)
+               journal: journal, report: result.reportPath, display: display, cancellation: cancellation)
     }
 
     static func finish(run: RunRecord?, outcome: RunOutcome?, next: [String], status: ExitStatus,
-                       journal: String, display: RunObserver, cancellation: Cancellation) -> Never {
+                       journal: String, report: String?, display: RunObserver, cancellation: Cancellation) -> Never {
         guard let run, let outcome else { exit(0) }
         var status = status
         if outcome.status == .cancelled, outcome.failedStep == nil || run.kind == "rollback" {
@@ -134,10 +136,11 @@ enum RunReport {
         if let json = display as? JSONRunDisplay {
             json.emit(["event": "run_finished", "run": run.id, "kind": run.kind, "target": run.target, "revision": run.revision,
                        "status": outcome.status.rawValue, "message": outcome.message, "next": next, "journal": journal,
-                       "exit_code": Int(status.rawValue)])
+                       "exit_code": Int(status.rawValue), "report": report ?? NSNull()])
         } else {
             line(run: run, outcome: outcome, display: display)
             Terminal.line("  run \(run.id), recorded in \(journal)")
+            if let report { Terminal.line("  report: \(report)") }
             for next in next { Terminal.line("next: \(next)") }
         }
         exit(status.rawValue)

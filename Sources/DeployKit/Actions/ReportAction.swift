@@ -1,0 +1,64 @@
+import Foundation
+
+/// `deployctl report RUN`: gathers what the journal and the stacks repository know about a
+/// run and renders it. `writeAll` is what `up` and `rollback` call when a run ends: every
+/// format, into `<state>/reports/<run id>/`.
+public struct ReportAction {
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    public func report(runID: String) throws -> Report {
+        let journal = try Journal(directory: workspace.stateDirectory)
+        guard let run = try journal.run(runID) ?? journal.runs(limit: 10_000).first(where: { $0.id.hasPrefix(runID) }) else {
+            throw DeployError(.usage, "no run \(runID) in \(workspace.stateDirectory)", next: ["deployctl runs"])
+        }
+        return ReportBuilder.build(try input(for: run, journal: journal))
+    }
+
+    /// Writes report.md, report.json, report.html and report.junit.xml; returns their paths.
+    @discardableResult
+    public func writeAll(runID: String) throws -> [ReportRenderer.Format: String] {
+        let report = try report(runID: runID)
+        let directory = "\(workspace.stateDirectory)/reports/\(report.header.runId)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var paths: [ReportRenderer.Format: String] = [:]
+        for format in ReportRenderer.Format.allCases {
+            let path = "\(directory)/report.\(format.fileExtension)"
+            try Data(ReportRenderer.render(report, as: format).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            paths[format] = path
+        }
+        return paths
+    }
+
+    func input(for run: RunRecord, journal: Journal) throws -> ReportInput {
+        let history = try journal.runs(target: run.target, limit: 10_000)
+        let rollback = history.last { $0.kind == "rollback" && $0.relatedRun == run.id && $0.id != run.id }
+        // What was running before: for an up, the last good up before it; for a rollback,
+        // the run it rolled back.
+        let previous: RunRecord?
+        if run.kind == "rollback", let from = run.relatedRun {
+            previous = try journal.run(from)
+        } else {
+            previous = history.first { $0.kind == "up" && $0.startedAt < run.startedAt && ($0.status == .succeeded) }
+        }
+        var input = ReportInput(run: run, steps: try journal.steps(runID: run.id), events: try journal.events(runID: run.id),
+                                rolledBackBy: rollback, rollbackEvents: try rollback.map { try journal.events(runID: $0.id) } ?? [],
+                                previous: previous)
+        do {
+            let pinned = try workspace.stacks.pin(run.revision)
+            input.revisionAuthor = pinned.commit.authorName
+            let supply = InputSupply(flags: run.inputs.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
+            let against = previous.map(\.revision).flatMap { $0 == run.revision ? nil : $0 }
+            input.plan = try PlanAction(workspace: workspace).run(target: run.target, revision: run.revision, supply: supply, against: against)
+        } catch let error as DeployError {
+            input.notes.append("the descriptor at \(String(run.revision.prefix(12))) could not be planned (\(error.message)): no manual items, sign-off or descriptor diff")
+        } catch {
+            input.notes.append("the stacks repository could not be read at \(String(run.revision.prefix(12))) (\(error)): no manual items, sign-off or descriptor diff")
+        }
+        if run.status == .running { input.notes.append("the run is still running; this report shows it so far") }
+        return input
+    }
+}

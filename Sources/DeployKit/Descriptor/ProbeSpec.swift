@@ -1,0 +1,56 @@
+import Probes
+
+/// A built-in check (`http`, `rate_limit`, `dns`, `tcp`, `tls`) in place of a command. The
+/// settings that are not text are decoded into `request` already; the text ones (URL, host,
+/// headers, …) are templates filled in when the step is planned.
+public struct ProbeSpec: Sendable, Hashable {
+    public var request: ProbeRequest
+    public var templates: [ProbeField: Template]
+    /// `json:` checks on an HTTP answer's body.
+    public var json: [JSONCheck]
+    public var location: FileLocation
+
+    /// The request with every template rendered.
+    public func resolve(_ render: (Template) -> String) -> ProbeRequest {
+        var request = self.request
+        for (field, template) in templates.sorted(by: { $0.key.sortKey < $1.key.sortKey }) {
+            field.set(render(template), in: &request)
+        }
+        return request
+    }
+}
+
+/// A text setting of a probe that may hold `${…}`.
+public enum ProbeField: Hashable, Sendable {
+    case url, body, host, name, server, caFile, serverName
+    case header(String)
+
+    var sortKey: String {
+        switch self {
+        case .header(let name): return "header." + name
+        default: return "\(self)"
+        }
+    }
+
+    func set(_ value: String, in request: inout ProbeRequest) {
+        switch self {
+        case .url:
+            request.http?.url = value
+            request.rateLimit?.url = value
+        case .body: request.http?.body = value
+        case .host:
+            request.tcp?.host = value
+            request.tls?.host = value
+        case .name: request.dns?.name = value
+        case .server: request.dns?.server = value
+        case .caFile:
+            request.http?.tls.caFile = value
+            request.rateLimit?.tls.caFile = value
+            request.tls?.tls.caFile = value
+        case .serverName: request.tls?.serverName = value
+        case .header(let name):
+            request.http?.headers[name] = value
+            request.rateLimit?.headers[name] = value
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Probes
+
+/// Everything a reviewer reads about one run, gathered from the journal and the descriptor at
+/// the run's revision. Renderers (Markdown, HTML, JUnit, JSON) only format this; they never
+/// read the journal. The JSON form is this structure with snake_case keys (schema in README).
+public struct Report: Codable, Sendable {
+    public static let schema = "deployctl.report/v1"
+
+    public var schema: String = Report.schema
+    public var header: Header
+    public var phases: [PhaseSummary]
+    public var steps: [StepSummary]
+    /// Probe steps and verify-phase commands: what was measured against what it had to be.
+    public var verify: [VerifyResult]
+    public var performance: Performance
+    public var backup: Backup?
+    public var inbound: Inbound?
+    /// Failed attempts, with their redacted output tails.
+    public var issues: [Issue]
+    public var diff: PlanDiff?
+    public var manual: [ManualCheck]
+    public var signoff: [String]
+    public var readiness: Readiness?
+    public var notifications: [Notification]
+    /// Things the report could not include, and why.
+    public var notes: [String]
+
+    public struct Header: Codable, Sendable {
+        public var runId: String
+        public var kind: String
+        public var target: String
+        public var stack: String
+        public var environment: String
+        public var revision: String
+        public var revisionSubject: String
+        public var revisionAuthor: String?
+        public var previousRevision: String?
+        public var previousRevisionSubject: String?
+        public var `operator`: String
+        public var host: String
+        public var startedAt: String
+        public var endedAt: String?
+        public var durationMs: Int?
+        public var status: String
+        public var message: String?
+        public var relatedRun: String?
+        /// Runs that relate to this one: the rollback that undid it, the run it resumed.
+        public var rolledBackBy: String?
+    }
+
+    public struct PhaseSummary: Codable, Sendable {
+        public var name: String
+        /// succeeded, failed, skipped, not_run, partial
+        public var status: String
+        public var steps: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var skipped: Int
+        public var durationMs: Int
+    }
+
+    public struct StepSummary: Codable, Sendable {
+        public var phase: String
+        public var name: String
+        public var status: String
+        public var attempts: Int
+        public var durationMs: Int
+        public var command: [String]
+        public var exitCode: Int32?
+        public var message: String?
+    }
+
+    public struct VerifyResult: Codable, Sendable {
+        public var phase: String
+        public var step: String
+        public var status: String
+        public var durationMs: Int
+        public var command: [String]
+        public var measurements: [ProbeMeasurement]
+        public var message: String?
+    }
+
+    public struct Performance: Codable, Sendable {
+        public var totalMs: Int?
+        public var slowest: [Timing]
+        public var probeLatencies: [ProbeLatency]
+    }
+
+    public struct Timing: Codable, Sendable {
+        public var step: String
+        public var durationMs: Int
+    }
+
+    public struct ProbeLatency: Codable, Sendable {
+        public var step: String
+        public var name: String
+        public var valueMs: String
+        public var expected: String?
+    }
+
+    public struct Backup: Codable, Sendable {
+        public var path: String
+        public var size: String?
+        public var sha256: String?
+        public var restoreCommand: String?
+        /// restored, restore_failed, not_restored
+        public var restored: String
+    }
+
+    public struct Inbound: Codable, Sendable {
+        public var timeline: [TimelineEntry]
+        public var disabledSeconds: Double?
+        /// still_disabled when the run ended with inbound mail owed back.
+        public var finalState: String
+    }
+
+    public struct TimelineEntry: Codable, Sendable {
+        public var at: String
+        public var event: String
+        public var detail: String?
+    }
+
+    public struct Issue: Codable, Sendable {
+        public var step: String
+        public var attempt: Int
+        public var status: String
+        public var message: String?
+        public var outputTail: String?
+    }
+
+    public struct ManualCheck: Codable, Sendable {
+        public var item: String
+        public var section: String?
+        public var checked: Bool
+    }
+
+    public struct Readiness: Codable, Sendable {
+        public var categories: [String]
+        public var scale: Int
+        public var pass: Int
+        public var maximum: Int
+    }
+
+    public struct Notification: Codable, Sendable {
+        public var url: String
+        public var status: String
+        public var detail: String?
+    }
+}

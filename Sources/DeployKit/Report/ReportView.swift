@@ -1,0 +1,148 @@
+import Foundation
+import Probes
+
+/// The report as the templates see it: every value already a display string, every
+/// optional section present only when it has something to say. Shared by the Markdown,
+/// HTML and JUnit templates so they cannot disagree about a figure.
+enum ReportView {
+    static func context(_ r: Report) -> [String: Any] {
+        let h = r.header
+        var c: [String: Any] = [
+            "title": "\(h.target) \(h.kind) \(short(h.revision)) — \(statusWord(h.status))",
+            "runId": h.runId, "kind": h.kind, "target": h.target, "stack": h.stack, "environment": h.environment,
+            "revision": h.revision, "revisionShort": short(h.revision), "revisionSubject": h.revisionSubject,
+            "operator": h.operator, "host": h.host, "startedAt": h.startedAt, "endedAt": h.endedAt ?? "still running",
+            "duration": h.durationMs.map(duration) ?? "—", "status": h.status, "statusWord": statusWord(h.status),
+            "statusIcon": icon(h.status), "statusClass": cssClass(h.status),
+            "generator": "deployctl (\(Report.schema))",
+        ]
+        c["revisionAuthor"] = h.revisionAuthor
+        c["message"] = h.message
+        if let previous = h.previousRevision {
+            c["previous"] = ["revisionShort": short(previous), "revision": previous, "subject": h.previousRevisionSubject ?? ""]
+        }
+        c["relatedRun"] = h.relatedRun
+        c["rolledBackBy"] = h.rolledBackBy
+        c["phases"] = r.phases.map { p -> [String: Any] in
+            ["name": p.name, "icon": p.status == "not_run" ? "➖" : p.status == "skipped" ? "⏭️" : icon(p.status),
+             "status": p.status.replacingOccurrences(of: "_", with: " "), "class": cssClass(p.status),
+             "counts": "\(p.succeeded)/\(p.steps) succeeded" + (p.failed > 0 ? ", \(p.failed) failed" : "") + (p.skipped > 0 ? ", \(p.skipped) skipped" : ""),
+             "duration": duration(p.durationMs)]
+        }
+        c["steps"] = r.steps.map { s -> [String: Any] in
+            ["ref": "\(s.phase)/\(s.name)", "phase": s.phase, "name": s.name, "icon": icon(s.status), "status": s.status.replacingOccurrences(of: "_", with: " "),
+             "class": cssClass(s.status), "attempts": "\(s.attempts)", "duration": duration(s.durationMs),
+             "command": ShellQuote.join(s.command), "message": s.message as Any]
+        }
+        c["verify"] = r.verify.map { v -> [String: Any] in
+            var item: [String: Any] = ["ref": "\(v.phase)/\(v.step)", "icon": icon(v.status), "status": v.status, "class": cssClass(v.status),
+                                       "command": v.command.joined(separator: " "), "duration": duration(v.durationMs)]
+            item["measurements"] = v.measurements.map(measurement)
+            item["message"] = v.measurements.isEmpty ? v.message : nil
+            item["junitFailure"] = v.status == "succeeded" ? nil : xmlSafe(v.message ?? v.status)
+            item["seconds"] = String(format: "%.3f", Double(v.durationMs) / 1000)
+            item["junitOutput"] = xmlSafe(v.measurements.map { "\($0.ok ? "ok  " : "FAIL") \($0.sentence)" }.joined(separator: "\n"))
+            return item
+        }
+        c["verifyCount"] = "\(r.verify.count)"
+        c["verifyFailures"] = "\(r.verify.filter { $0.status != "succeeded" }.count)"
+        c["verifySeconds"] = String(format: "%.3f", Double(r.verify.reduce(0) { $0 + $1.durationMs }) / 1000)
+        c["slowest"] = r.performance.slowest.map { ["step": $0.step, "duration": duration($0.durationMs)] }
+        c["latencies"] = r.performance.probeLatencies.map { l -> [String: Any] in
+            ["step": l.step, "name": l.name, "value": "\(l.valueMs) ms", "expected": l.expected.map { "\($0) ms" } ?? "—"]
+        }
+        if let b = r.backup {
+            c["backup"] = ["path": b.path, "size": b.size.flatMap { Int($0) }.map(bytes) ?? b.size ?? "—", "sha256": b.sha256 ?? "—",
+                           "restoreCommand": b.restoreCommand ?? "—", "restored": restoredText(b.restored)]
+        }
+        if let i = r.inbound {
+            c["inbound"] = ["timeline": i.timeline.map { ["at": $0.at, "event": $0.event.replacingOccurrences(of: "_", with: " "), "detail": $0.detail ?? ""] },
+                            "window": i.disabledSeconds.map { String(format: "%.1f s", $0) } ?? "unknown",
+                            "final": i.finalState == "enabled" ? "✅ enabled again" : "❌ STILL DISABLED — run: deployctl inbound enable \(h.target)"]
+        }
+        c["issues"] = r.issues.map { i -> [String: Any] in
+            ["step": i.step, "attempt": "\(i.attempt)", "status": i.status.replacingOccurrences(of: "_", with: " "),
+             "message": i.message ?? "", "tail": i.outputTail.map(fenced) as Any]
+        }
+        if let d = r.diff {
+            c["diff"] = ["against": short(d.against), "againstSubject": d.againstSubject,
+                         "changes": d.changes.map { ch -> [String: Any] in
+                             ["change": ch.change.rawValue, "where": "\(ch.section)/\(ch.name)",
+                              "fields": ch.fields.map { ["field": $0.field, "before": $0.before ?? "—", "after": $0.after ?? "—"] }]
+                         }]
+        }
+        c["manual"] = r.manual.map { ["item": $0.item, "section": $0.section ?? ""] }
+        c["signoff"] = r.signoff.map { ["role": $0] }
+        if let rd = r.readiness {
+            c["readiness"] = ["categories": rd.categories.map { ["name": $0, "scale": "\(rd.scale)"] },
+                              "scale": "\(rd.scale)", "pass": "\(rd.pass)", "maximum": "\(rd.maximum)"]
+        }
+        c["notifications"] = r.notifications.map { ["url": $0.url, "status": $0.status, "detail": $0.detail ?? ""] }
+        c["notes"] = r.notes.map { ["note": $0] }
+        return c
+    }
+
+    static func measurement(_ m: ProbeMeasurement) -> [String: Any] {
+        let unit = m.unit.map { " \($0)" } ?? ""
+        return ["name": m.name, "value": m.value + (m.value == "absent" ? "" : unit),
+                "expected": m.expected.map { $0 + unit } ?? "—", "icon": m.expected == nil ? "ℹ️" : m.ok ? "✅" : "❌",
+                "class": m.ok ? "ok" : "bad"]
+    }
+
+    static func icon(_ status: String) -> String {
+        switch status {
+        case "succeeded", "rolled_back": return status == "succeeded" ? "✅" : "↩️"
+        case "skipped": return "⏭️"
+        case "running": return "⏳"
+        default: return "❌"
+        }
+    }
+
+    static func statusWord(_ status: String) -> String {
+        switch status {
+        case "succeeded": return "SUCCEEDED"
+        case "rolled_back": return "ROLLED BACK"
+        case "timed_out": return "TIMED OUT"
+        default: return status.uppercased()
+        }
+    }
+
+    static func cssClass(_ status: String) -> String {
+        switch status {
+        case "succeeded": return "ok"
+        case "skipped", "not_run", "rolled_back", "running": return "muted"
+        default: return "bad"
+        }
+    }
+
+    static func restoredText(_ state: String) -> String {
+        switch state {
+        case "restored": return "yes, restored"
+        case "restore_failed": return "restore FAILED"
+        case "restore_skipped": return "no (--skip-db-restore)"
+        default: return "no (not needed)"
+        }
+    }
+
+    static func short(_ sha: String) -> String { String(sha.prefix(12)) }
+
+    static func duration(_ ms: Int) -> String {
+        if ms < 1000 { return "\(ms) ms" }
+        if ms < 60_000 { return String(format: "%.1f s", Double(ms) / 1000) }
+        return "\(ms / 60_000) min \(ms / 1000 % 60) s"
+    }
+
+    static func bytes(_ n: Int) -> String {
+        n < 1024 ? "\(n) B" : n < 1 << 20 ? String(format: "%.1f KiB", Double(n) / 1024) : String(format: "%.1f MiB", Double(n) / Double(1 << 20))
+    }
+
+    /// Output for a fenced block that cannot close the fence early.
+    static func fenced(_ text: String) -> String {
+        xmlSafe(text).replacingOccurrences(of: "```", with: "ˋˋˋ")
+    }
+
+    /// Drops control characters XML 1.0 cannot hold (terminal colours in output).
+    static func xmlSafe(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\n" || $0 == "\t" }))
+    }
+}
