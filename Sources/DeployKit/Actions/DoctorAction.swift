@@ -45,9 +45,15 @@ public struct DoctorAction {
         }
         var checks = commandChecks(plan)
         let probes = (plan.phases.flatMap(\.steps) + plan.rollback).filter { $0.probe?.kind == .dns || $0.probe?.kind == .tls }
+        // A CA file named relative to the repository comes from the commit, as in a run.
+        var tree: String? = nil
+        if probes.contains(where: { $0.probe?.usesRelativeFiles == true }) {
+            tree = try RunSession(workspace: workspace).tree(for: workspace.stacks.pin(plan.revision))
+        }
         await withTaskGroup(of: (Int, Check).self) { group in
             for (index, step) in probes.enumerated() {
-                guard let probe = step.probe else { continue }
+                guard var probe = step.probe else { continue }
+                if let tree { probe = probe.anchored(in: tree) }
                 group.addTask { (index, await Self.probeCheck(step.name, probe)) }
             }
             var results: [(Int, Check)] = []

@@ -54,3 +54,20 @@ public enum ProbeField: Hashable, Sendable {
         }
     }
 }
+
+extension ProbeRequest {
+    /// A relative CA file, like a step's directory, is inside the exported tree of the commit.
+    func anchored(in tree: String) -> ProbeRequest {
+        var probe = self
+        func fix(_ path: String?) -> String? { path.map { $0.hasPrefix("/") ? $0 : tree + "/" + $0 } }
+        let (http, limit, tls) = (probe.http?.tls.caFile, probe.rateLimit?.tls.caFile, probe.tls?.tls.caFile)
+        probe.http?.tls.caFile = fix(http)
+        probe.rateLimit?.tls.caFile = fix(limit)
+        probe.tls?.tls.caFile = fix(tls)
+        return probe
+    }
+
+    var usesRelativeFiles: Bool {
+        [http?.tls.caFile, rateLimit?.tls.caFile, tls?.tls.caFile].contains { $0.map { !$0.hasPrefix("/") } ?? false }
+    }
+}

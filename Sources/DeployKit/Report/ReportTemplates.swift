@@ -32,6 +32,12 @@ enum ReportTemplates {
 | {{name}} | {{icon}} {{status}} | {{counts}} | {{duration}} |
 {{/phases}}
 
+| Step | Result | Attempts | Time | Command |
+|---|---|---|---|---|
+{{#steps}}
+| {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{command}}` |
+{{/steps}}
+
 ## Validation results
 {{^verify}}
 
@@ -42,15 +48,15 @@ No verify steps or probes ran.
 ### {{icon}} {{ref}} ({{duration}})
 
 `{{command}}`
-{{#message}}
+{{#verifyMessage}}
 
-{{message}}
-{{/message}}
-{{#measurements.0}}
+{{verifyMessage}}
+{{/verifyMessage}}
+{{#hasMeasurements}}
 
 | Check | Measured | Expected | |
 |---|---|---|---|
-{{/measurements.0}}
+{{/hasMeasurements}}
 {{#measurements}}
 | {{name}} | {{value}} | {{expected}} | {{icon}} |
 {{/measurements}}
@@ -63,11 +69,11 @@ No verify steps or probes ran.
 {{#slowest}}
 | {{step}} | {{duration}} |
 {{/slowest}}
-{{#latencies.0}}
+{{#hasLatencies}}
 
 | Probe latency | Measured | Threshold |
 |---|---|---|
-{{/latencies.0}}
+{{/hasLatencies}}
 {{#latencies}}
 | {{step}} {{name}} | {{value}} | {{expected}} |
 {{/latencies}}
@@ -103,13 +109,13 @@ None.
 {{/issues}}
 {{#issues}}
 
-**{{step}}** attempt {{attempt}}: {{status}} — {{message}}
-{{#tail}}
+**{{step}}** attempt {{attempt}}: {{status}} — {{issueMessage}}
+{{#issueTail}}
 
 ```
-{{{tail}}}
+{{{issueTail}}}
 ```
-{{/tail}}
+{{/issueTail}}
 {{/issues}}
 {{#diff}}
 
@@ -126,11 +132,11 @@ None.
 {{/fields}}
 {{/changes}}
 {{/diff}}
-{{#manual.0}}
+{{#hasManual}}
 
 ## Manual checks (a person ticks these)
 
-{{/manual.0}}
+{{/hasManual}}
 {{#manual}}
 - [ ] {{#section}}**{{section}}:** {{/section}}{{item}}
 {{/manual}}
@@ -145,29 +151,29 @@ None.
 {{/categories}}
 | **Total** | ___ / {{maximum}} (pass at {{pass}}) |
 {{/readiness}}
-{{#signoff.0}}
+{{#hasSignoff}}
 
 ## Sign-off
 
 | Role | Name | Date | Signature |
 |---|---|---|---|
-{{/signoff.0}}
+{{/hasSignoff}}
 {{#signoff}}
 | {{role}} | | | |
 {{/signoff}}
-{{#notifications.0}}
+{{#hasNotifications}}
 
 ## Notifications
 
-{{/notifications.0}}
+{{/hasNotifications}}
 {{#notifications}}
 - {{status}}: {{url}} {{detail}}
 {{/notifications}}
-{{#notes.0}}
+{{#hasNotes}}
 
 ## Notes
 
-{{/notes.0}}
+{{/hasNotes}}
 {{#notes}}
 - {{note}}
 {{/notes}}
@@ -192,7 +198,7 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 6px; }
 .banner { padding: 14px 18px; border-radius: 8px; margin: 12px 0 20px; font-size: 17px; font-weight: 600; color: #fff; }
-.banner.ok { background: var(--ok); } .banner.bad { background: var(--bad); } .banner.muted { background: #57606a; }
+.banner.ok { background: var(--ok); } .banner.warn { background: #9a6700; } .banner.bad { background: var(--bad); } .banner.muted { background: #57606a; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 14px; }
 th, td { border: 1px solid var(--line); padding: 6px 10px; text-align: left; vertical-align: top; }
 th { background: var(--bg); font-weight: 600; }
@@ -210,7 +216,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <body>
 <main>
 <h1>{{target}} — {{kind}} {{revisionShort}}</h1>
-<div class="banner {{statusClass}}" id="outcome">{{statusIcon}} {{statusWord}}{{#message}}: {{message}}{{/message}}</div>
+<div class="banner {{statusClass}}" id="outcome">{{statusMark}} {{statusWord}}{{#message}}: {{message}}{{/message}}</div>
 <table class="meta">
 <tr><th>Stack / environment</th><td>{{stack}} / {{environment}}</td></tr>
 <tr><th>Run</th><td><code>{{runId}}</code> ({{kind}})</td></tr>
@@ -225,26 +231,29 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 
 <h2>Summary</h2>
 <table id="phases"><tr><th>Phase</th><th>Result</th><th>Steps</th><th>Time</th></tr>
-{{#phases}}<tr><td>{{name}}</td><td class="{{class}}">{{icon}} {{status}}</td><td>{{counts}}</td><td>{{duration}}</td></tr>
+{{#phases}}<tr><td>{{name}}</td><td class="{{class}}">{{mark}} {{status}}</td><td>{{counts}}</td><td>{{duration}}</td></tr>
 {{/phases}}</table>
+<table id="steps"><tr><th>Step</th><th>Result</th><th>Attempts</th><th>Time</th><th>Command</th></tr>
+{{#steps}}<tr><td>{{ref}}</td><td class="{{class}}">{{mark}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}}</td><td>{{attempts}}</td><td>{{duration}}</td><td><code>{{command}}</code></td></tr>
+{{/steps}}</table>
 
 <h2>Validation results</h2>
 {{^verify}}<p class="note">No verify steps or probes ran.</p>{{/verify}}
-{{#verify}}<h3><span class="{{class}}">{{icon}}</span> {{ref}} <span class="note">({{duration}})</span></h3>
+{{#verify}}<h3><span class="{{class}}">{{mark}}</span> {{ref}} <span class="note">({{duration}})</span></h3>
 <p><code>{{command}}</code></p>
-{{#message}}<p>{{message}}</p>{{/message}}
-{{#measurements.0}}<table class="measurements"><tr><th>Check</th><th>Measured</th><th>Expected</th><th></th></tr>{{/measurements.0}}
-{{#measurements}}<tr><td>{{name}}</td><td>{{value}}</td><td>{{expected}}</td><td class="{{class}}">{{icon}}</td></tr>
-{{/measurements}}{{#measurements.0}}</table>{{/measurements.0}}
+{{#verifyMessage}}<p>{{verifyMessage}}</p>{{/verifyMessage}}
+{{#hasMeasurements}}<table class="measurements"><tr><th>Check</th><th>Measured</th><th>Expected</th><th></th></tr>{{/hasMeasurements}}
+{{#measurements}}<tr><td>{{name}}</td><td>{{value}}</td><td>{{expected}}</td><td class="{{class}}">{{mark}}</td></tr>
+{{/measurements}}{{#hasMeasurements}}</table>{{/hasMeasurements}}
 {{/verify}}
 
 <h2>Performance</h2>
 <table><tr><th>Slowest steps</th><th>Time</th></tr>
 {{#slowest}}<tr><td>{{step}}</td><td>{{duration}}</td></tr>
 {{/slowest}}</table>
-{{#latencies.0}}<table><tr><th>Probe latency</th><th>Measured</th><th>Threshold</th></tr>{{/latencies.0}}
+{{#hasLatencies}}<table><tr><th>Probe latency</th><th>Measured</th><th>Threshold</th></tr>{{/hasLatencies}}
 {{#latencies}}<tr><td>{{step}} {{name}}</td><td>{{value}}</td><td>{{expected}}</td></tr>
-{{/latencies}}{{#latencies.0}}</table>{{/latencies.0}}
+{{/latencies}}{{#hasLatencies}}</table>{{/hasLatencies}}
 
 {{#backup}}<h2>Database backup</h2>
 <table class="meta">
@@ -256,7 +265,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 </table>{{/backup}}
 
 {{#inbound}}<h2>Inbound mail</h2>
-<p id="inbound-window">Disabled for <strong>{{window}}</strong>; now {{final}}.</p>
+<p id="inbound-window">Disabled for <strong>{{window}}</strong>; now {{finalText}}.</p>
 <table><tr><th>Time</th><th>Event</th><th>Detail</th></tr>
 {{#timeline}}<tr><td>{{at}}</td><td>{{event}}</td><td>{{detail}}</td></tr>
 {{/timeline}}</table>{{/inbound}}
@@ -264,8 +273,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <h2>Issues encountered</h2>
 {{^issues}}<p>None.</p>{{/issues}}
 {{#issues}}<h3>{{step}} — attempt {{attempt}}: {{status}}</h3>
-<p>{{message}}</p>
-{{#tail}}<pre>{{tail}}</pre>{{/tail}}
+<p>{{issueMessage}}</p>
+{{#issueTail}}<pre>{{issueTail}}</pre>{{/issueTail}}
 {{/issues}}
 
 {{#diff}}<h2>Descriptor changes since <code>{{against}}</code></h2>
@@ -275,27 +284,27 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{/fields}}{{^fields}}<tr><td>{{change}}</td><td>{{where}}</td><td></td><td></td><td></td></tr>
 {{/fields}}{{/changes}}</table>{{/diff}}
 
-{{#manual.0}}<h2>Manual checks</h2><ul class="checks">{{/manual.0}}
+{{#hasManual}}<h2>Manual checks</h2><ul class="checks">{{/hasManual}}
 {{#manual}}<li><label><input type="checkbox"> {{#section}}<strong>{{section}}:</strong> {{/section}}{{item}}</label></li>
-{{/manual}}{{#manual.0}}</ul>{{/manual.0}}
+{{/manual}}{{#hasManual}}</ul>{{/hasManual}}
 
 {{#readiness}}<h2>Readiness score</h2>
 <table><tr><th>Category</th><th>Score (1–{{scale}})</th></tr>
 {{#categories}}<tr><td>{{name}}</td><td></td></tr>
 {{/categories}}<tr><th>Total</th><th>___ / {{maximum}} (pass at {{pass}})</th></tr></table>{{/readiness}}
 
-{{#signoff.0}}<h2>Sign-off</h2>
-<table><tr><th>Role</th><th>Name</th><th>Date</th><th>Signature</th></tr>{{/signoff.0}}
+{{#hasSignoff}}<h2>Sign-off</h2>
+<table><tr><th>Role</th><th>Name</th><th>Date</th><th>Signature</th></tr>{{/hasSignoff}}
 {{#signoff}}<tr><td>{{role}}</td><td></td><td></td><td></td></tr>
-{{/signoff}}{{#signoff.0}}</table>{{/signoff.0}}
+{{/signoff}}{{#hasSignoff}}</table>{{/hasSignoff}}
 
-{{#notifications.0}}<h2>Notifications</h2><ul>{{/notifications.0}}
+{{#hasNotifications}}<h2>Notifications</h2><ul>{{/hasNotifications}}
 {{#notifications}}<li>{{status}}: {{url}} {{detail}}</li>
-{{/notifications}}{{#notifications.0}}</ul>{{/notifications.0}}
+{{/notifications}}{{#hasNotifications}}</ul>{{/hasNotifications}}
 
-{{#notes.0}}<h2>Notes</h2><ul>{{/notes.0}}
+{{#hasNotes}}<h2>Notes</h2><ul>{{/hasNotes}}
 {{#notes}}<li>{{note}}</li>
-{{/notes}}{{#notes.0}}</ul>{{/notes.0}}
+{{/notes}}{{#hasNotes}}</ul>{{/hasNotes}}
 
 <footer>Generated by {{generator}}.</footer>
 </main>

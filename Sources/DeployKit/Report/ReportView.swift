@@ -13,7 +13,7 @@ enum ReportView {
             "revision": h.revision, "revisionShort": short(h.revision), "revisionSubject": h.revisionSubject,
             "operator": h.operator, "host": h.host, "startedAt": h.startedAt, "endedAt": h.endedAt ?? "still running",
             "duration": h.durationMs.map(duration) ?? "—", "status": h.status, "statusWord": statusWord(h.status),
-            "statusIcon": icon(h.status), "statusClass": cssClass(h.status),
+            "statusIcon": icon(h.status), "statusMark": mark(h.status), "statusClass": h.status == "rolled_back" ? "warn" : cssClass(h.status),
             "generator": "deployctl (\(Report.schema))",
         ]
         c["revisionAuthor"] = h.revisionAuthor
@@ -24,22 +24,23 @@ enum ReportView {
         c["relatedRun"] = h.relatedRun
         c["rolledBackBy"] = h.rolledBackBy
         c["phases"] = r.phases.map { p -> [String: Any] in
-            ["name": p.name, "icon": p.status == "not_run" ? "➖" : p.status == "skipped" ? "⏭️" : icon(p.status),
+            ["name": p.name, "icon": p.status == "not_run" ? "➖" : p.status == "skipped" ? "⏭️" : icon(p.status), "mark": mark(p.status),
              "status": p.status.replacingOccurrences(of: "_", with: " "), "class": cssClass(p.status),
-             "counts": "\(p.succeeded)/\(p.steps) succeeded" + (p.failed > 0 ? ", \(p.failed) failed" : "") + (p.skipped > 0 ? ", \(p.skipped) skipped" : ""),
+             "counts": p.steps == 0 ? "—" : "\(p.succeeded)/\(p.steps) succeeded" + (p.failed > 0 ? ", \(p.failed) failed" : "") + (p.skipped > 0 ? ", \(p.skipped) skipped" : ""),
              "duration": duration(p.durationMs)]
         }
         c["steps"] = r.steps.map { s -> [String: Any] in
-            ["ref": "\(s.phase)/\(s.name)", "phase": s.phase, "name": s.name, "icon": icon(s.status), "status": s.status.replacingOccurrences(of: "_", with: " "),
+            ["ref": "\(s.phase)/\(s.name)", "phase": s.phase, "name": s.name, "icon": icon(s.status), "mark": mark(s.status), "status": s.status.replacingOccurrences(of: "_", with: " "),
              "class": cssClass(s.status), "attempts": "\(s.attempts)", "duration": duration(s.durationMs),
-             "command": ShellQuote.join(s.command), "message": s.message as Any]
+             "command": ShellQuote.join(s.command)].merging(s.message.map { ["stepMessage": $0] } ?? [:]) { a, _ in a }
         }
         c["verify"] = r.verify.map { v -> [String: Any] in
-            var item: [String: Any] = ["ref": "\(v.phase)/\(v.step)", "icon": icon(v.status), "status": v.status, "class": cssClass(v.status),
+            var item: [String: Any] = ["ref": "\(v.phase)/\(v.step)", "icon": icon(v.status), "mark": mark(v.status), "status": v.status, "class": cssClass(v.status),
                                        "command": v.command.joined(separator: " "), "duration": duration(v.durationMs)]
             item["measurements"] = v.measurements.map(measurement)
-            item["message"] = v.measurements.isEmpty ? v.message : nil
-            item["junitFailure"] = v.status == "succeeded" ? nil : xmlSafe(v.message ?? v.status)
+            item["hasMeasurements"] = !v.measurements.isEmpty
+            if v.measurements.isEmpty, let message = v.message { item["verifyMessage"] = message }
+            if v.status != "succeeded" { item["junitFailure"] = xmlSafe(v.message ?? v.status) }
             item["seconds"] = String(format: "%.3f", Double(v.durationMs) / 1000)
             item["junitOutput"] = xmlSafe(v.measurements.map { "\($0.ok ? "ok  " : "FAIL") \($0.sentence)" }.joined(separator: "\n"))
             return item
@@ -48,6 +49,7 @@ enum ReportView {
         c["verifyFailures"] = "\(r.verify.filter { $0.status != "succeeded" }.count)"
         c["verifySeconds"] = String(format: "%.3f", Double(r.verify.reduce(0) { $0 + $1.durationMs }) / 1000)
         c["slowest"] = r.performance.slowest.map { ["step": $0.step, "duration": duration($0.durationMs)] }
+        c["hasLatencies"] = !r.performance.probeLatencies.isEmpty
         c["latencies"] = r.performance.probeLatencies.map { l -> [String: Any] in
             ["step": l.step, "name": l.name, "value": "\(l.valueMs) ms", "expected": l.expected.map { "\($0) ms" } ?? "—"]
         }
@@ -58,11 +60,14 @@ enum ReportView {
         if let i = r.inbound {
             c["inbound"] = ["timeline": i.timeline.map { ["at": $0.at, "event": $0.event.replacingOccurrences(of: "_", with: " "), "detail": $0.detail ?? ""] },
                             "window": i.disabledSeconds.map { String(format: "%.1f s", $0) } ?? "unknown",
-                            "final": i.finalState == "enabled" ? "✅ enabled again" : "❌ STILL DISABLED — run: deployctl inbound enable \(h.target)"]
+                            "final": i.finalState == "enabled" ? "✅ enabled again" : "❌ STILL DISABLED — run: deployctl inbound enable \(h.target)",
+                            "finalText": i.finalState == "enabled" ? "✓ enabled again" : "✗ STILL DISABLED — run: deployctl inbound enable \(h.target)"]
         }
         c["issues"] = r.issues.map { i -> [String: Any] in
-            ["step": i.step, "attempt": "\(i.attempt)", "status": i.status.replacingOccurrences(of: "_", with: " "),
-             "message": i.message ?? "", "tail": i.outputTail.map(fenced) as Any]
+            var issue: [String: Any] = ["step": i.step, "attempt": "\(i.attempt)", "status": i.status.replacingOccurrences(of: "_", with: " "),
+                                        "issueMessage": i.message ?? ""]
+            if let tail = i.outputTail, !tail.isEmpty { issue["issueTail"] = fenced(tail) }
+            return issue
         }
         if let d = r.diff {
             c["diff"] = ["against": short(d.against), "againstSubject": d.againstSubject,
@@ -71,21 +76,29 @@ enum ReportView {
                               "fields": ch.fields.map { ["field": $0.field, "before": $0.before ?? "—", "after": $0.after ?? "—"] }]
                          }]
         }
-        c["manual"] = r.manual.map { ["item": $0.item, "section": $0.section ?? ""] }
+        c["manual"] = r.manual.map { item -> [String: Any] in
+            var entry: [String: Any] = ["item": item.item]
+            if let section = item.section { entry["section"] = section }
+            return entry
+        }
+        c["hasManual"] = !r.manual.isEmpty
         c["signoff"] = r.signoff.map { ["role": $0] }
+        c["hasSignoff"] = !r.signoff.isEmpty
         if let rd = r.readiness {
             c["readiness"] = ["categories": rd.categories.map { ["name": $0, "scale": "\(rd.scale)"] },
                               "scale": "\(rd.scale)", "pass": "\(rd.pass)", "maximum": "\(rd.maximum)"]
         }
         c["notifications"] = r.notifications.map { ["url": $0.url, "status": $0.status, "detail": $0.detail ?? ""] }
+        c["hasNotifications"] = !r.notifications.isEmpty
         c["notes"] = r.notes.map { ["note": $0] }
+        c["hasNotes"] = !r.notes.isEmpty
         return c
     }
 
     static func measurement(_ m: ProbeMeasurement) -> [String: Any] {
         let unit = m.unit.map { " \($0)" } ?? ""
         return ["name": m.name, "value": m.value + (m.value == "absent" ? "" : unit),
-                "expected": m.expected.map { $0 + unit } ?? "—", "icon": m.expected == nil ? "ℹ️" : m.ok ? "✅" : "❌",
+                "expected": m.expected.map { $0 + unit } ?? "—", "icon": m.expected == nil ? "ℹ️" : m.ok ? "✅" : "❌", "mark": m.expected == nil ? "·" : m.ok ? "✓" : "✗",
                 "class": m.ok ? "ok" : "bad"]
     }
 
@@ -95,6 +108,18 @@ enum ReportView {
         case "skipped": return "⏭️"
         case "running": return "⏳"
         default: return "❌"
+        }
+    }
+
+    /// Plain symbols for HTML: they render without an emoji font (headless browsers, print).
+    static func mark(_ status: String) -> String {
+        switch status {
+        case "succeeded": return "✓"
+        case "rolled_back": return "↩"
+        case "skipped": return "»"
+        case "not_run": return "–"
+        case "running": return "…"
+        default: return "✗"
         }
     }
 

@@ -114,16 +114,7 @@ struct RunnableSteps {
             expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)
     }
 
-    /// A probe's CA file, like a directory, is relative to the exported tree.
-    private func inTree(_ probe: ProbeRequest) -> ProbeRequest {
-        var probe = probe
-        func fix(_ path: String?) -> String? { path.map { $0.hasPrefix("/") ? $0 : tree + "/" + $0 } }
-        let (http, limit, tls) = (probe.http?.tls.caFile, probe.rateLimit?.tls.caFile, probe.tls?.tls.caFile)
-        probe.http?.tls.caFile = fix(http)
-        probe.rateLimit?.tls.caFile = fix(limit)
-        probe.tls?.tls.caFile = fix(tls)
-        return probe
-    }
+    private func inTree(_ probe: ProbeRequest) -> ProbeRequest { probe.anchored(in: tree) }
 
     /// A step's directory: relative ones are inside the exported tree of the pinned commit.
     private func directory(_ dir: String?) -> String {

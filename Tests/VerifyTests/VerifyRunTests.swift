@@ -144,6 +144,30 @@ final class VerifyRunTests: XCTestCase {
         XCTAssertEqual(junit.status, 0, junit.stderr)
         let xml = try String(contentsOfFile: stack.state.path + "/out.xml", encoding: .utf8)
         XCTAssertTrue(xml.contains("<failure message=\"status = 200 ×10 (expected 204)\" type=\"failed\">"), xml)
+
+        // The HTML report, opened in headless Chromium: it parses, shows the outcome and the
+        // failed check, and needs nothing from the network. The screenshot is kept as a test
+        // artifact (.build/test-artifacts, not committed).
+        let html = "\(stack.state.path)/reports/\(id)/report.html"
+        let browser = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,1600"]
+        let dom = try Shell.capture("chromium", browser + ["--dump-dom", "file://\(html)"])
+        XCTAssertEqual(dom.status, 0, dom.stderr)
+        XCTAssertTrue(dom.stdout.contains("<div class=\"banner bad\" id=\"outcome\">✗ FAILED: verify/health failed</div>"), dom.stdout)
+        XCTAssertTrue(dom.stdout.contains("<td>200 ×10</td><td>204</td><td class=\"bad\">✗</td>"), dom.stdout)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        for external in [" src=", "href=", "<link", "@import", "url("] {
+            XCTAssertFalse(page.contains(external), "one self-contained file: found \(external)")
+        }
+        let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let png = artifacts.appendingPathComponent("verify-report.png").path
+        try? FileManager.default.removeItem(atPath: png)
+        let shot = try Shell.capture("chromium", browser + ["--screenshot=\(png)", "file://\(html)"])
+        XCTAssertEqual(shot.status, 0, shot.stderr)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
+        XCTAssertGreaterThan(bytes.count, 20_000, "a rendered page, not a blank one")
     }
 
     func testWebhooksHearTheOutcomeAndAFailedOneNeverFailsTheRun() throws {
