@@ -112,6 +112,13 @@ import TestSupport
             """)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/charge-cards"))
+        // Kill only once the step's process group is journaled (right after its spawn): a kill
+        // before that leaves nothing for resume to check, which is a different test.
+        for _ in 0..<250 {
+            let pid = try Shell.capture("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE name = 'charge-cards' AND pid IS NOT NULL"])
+            if !pid.stdout.isEmpty { break }
+            usleep(20_000)
+        }
         kill(up.pid, SIGKILL)
         up.wait()
         let runID = try stack.requireLastRunID()

@@ -6,8 +6,10 @@ extension RunEngine {
     /// what it measured. Secrets in measured values (an echoed header, a URL) are masked.
     func attemptProbe(_ command: RunnableCommand, _ probe: ProbeRequest, cancellation: Cancellation, journaled: Bool) async throws -> StepStatus {
         let attempt = nextAttempt(command.ref)
+        // A log like a command's, so `deployctl logs` shows what a probe found.
+        let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
         let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
-                                                      attempt: attempt, argv: command.shownArgv, logPath: nil) : -1
+                                                      attempt: attempt, argv: command.shownArgv, logPath: logPath) : -1
         observer.stepStarted(command.ref, attempt: attempt, argv: command.shownArgv)
         let outcome = await Self.runWatched(probe, timeoutMs: command.timeoutMs, cancellation: cancellation)
         let redactor = Redactor(secrets: secretValues)
@@ -41,7 +43,10 @@ extension RunEngine {
         let durationMs: Int
         if case .finished(let result, _) = outcome { durationMs = result.durationMs } else { durationMs = command.timeoutMs }
         if journaled {
-            let tail = measurements.map { "\($0.ok ? "ok  " : "FAIL") \($0.sentence)" }.joined(separator: "\n")
+            var lines = measurements.map { "\($0.expected == nil ? "    " : $0.ok ? "ok  " : "FAIL") \($0.sentence)" }
+            if let message, measurements.isEmpty { lines.append("FAIL \(message)") }
+            let tail = lines.joined(separator: "\n")
+            if let logPath { try? Data((tail + "\n").utf8).write(to: URL(fileURLWithPath: logPath)) }
             try journal.stepFinished(row, status: status, exitCode: nil, signal: nil, durationMs: durationMs,
                                      outputTail: tail.isEmpty ? nil : tail, message: message, measurements: measurements)
         }
