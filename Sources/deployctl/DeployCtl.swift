@@ -20,7 +20,7 @@ struct DeployCtl: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
             StatusCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
-            ReportCommand.self, DoctorCommand.self,
+            ReportCommand.self, DoctorCommand.self, RunbookCommand.self,
             UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self,
         ]
     )

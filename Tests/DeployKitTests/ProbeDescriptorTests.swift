@@ -135,3 +135,35 @@ import Testing
             """, ["\(f):2:29: error: 'on' of a 'notify' entry lists \"sucess\"; use success and/or failure (did you mean 'success'?)"])
     }
 }
+
+@Suite struct RunbookDescriptorTests {
+    let f = Fixtures.path
+
+    @Test func runbooksAreReadOnlyAndRunInOrder() {
+        #expect(Fixtures.problems("""
+            runbooks:
+              triage:
+                steps:
+                  - name: look
+                    run: [true]
+                    rollback: [false]
+                  - name: ask
+                    run: [true]
+                    confirm: Sure?
+                  - name: later
+                    needs: [look]
+                    run: [true]
+              empty:
+                steps: []
+              bad:
+                stepz: []
+            """) == [
+                "\(f):4:15: error: step 'look' of runbook 'triage' has a 'rollback'; runbooks are read-only, so there is nothing to undo",
+                "\(f):7:15: error: step 'ask' of runbook 'triage' has 'confirm'; runbooks are read-only and run unattended",
+                "\(f):11:16: error: step 'later' of runbook 'triage' has 'needs'; every step of a runbook runs, in order",
+                "\(f):13:3: error: runbook 'empty' has no steps",
+                "\(f):16:5: error: unknown key 'stepz' in runbook 'bad' (did you mean 'steps'?)",
+                "\(f):16:5: error: runbook 'bad' has no 'steps' (the read-only checks it runs)",
+            ])
+    }
+}

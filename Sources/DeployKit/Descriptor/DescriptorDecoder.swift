@@ -5,7 +5,7 @@ import Foundation
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
@@ -41,7 +41,31 @@ struct DescriptorDecoder {
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
         descriptor.notify = notify(top["notify"])
+        descriptor.runbooks = runbooks(top["runbooks"])
         return descriptor
+    }
+
+    /// `runbooks: {NAME: {description, steps, next}}`.
+    private func runbooks(_ node: YAMLNode?) -> [Runbook] {
+        guard let node, !node.isNull else { return [] }
+        guard case .mapping(let pairs, _) = node else {
+            reader.error("'runbooks' must map runbook names to {description, steps, next}, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return pairs.compactMap { pair in
+            let what = "runbook '\(pair.key)'"
+            if !isStepName(pair.key) {
+                reader.error("runbook name '\(pair.key)' may use only letters, digits, '-', '_' and '.'", at: pair.keyLocation)
+            }
+            guard let m = reader.mapping(pair.value, what, allowed: ["description", "steps", "next"]) else { return nil }
+            guard let stepsNode = m["steps"] else {
+                reader.error("\(what) has no 'steps' (the read-only checks it runs)", at: m.location)
+                return nil
+            }
+            return Runbook(name: pair.key, description: reader.string(m["description"], "'description' of \(what)"),
+                           steps: steps(stepsNode, phase: nil, "'steps' of \(what)"),
+                           next: reader.strings(m["next"], "'next' of \(what)"), location: pair.keyLocation)
+        }
     }
 
     /// A URL, or {url, on: [success, failure]}; a list of either.

@@ -26,6 +26,8 @@ public struct StackDescriptor: Sendable {
     public var readiness: Readiness?
     /// Webhooks told how each run ended (Slack-compatible JSON).
     public var notify: [NotifySpec] = []
+    /// Named read-only procedures (`deployctl runbook TARGET NAME`), in declared order.
+    public var runbooks: [Runbook] = []
 
     public var file: String { files[0] }
     public var target: String { "\(stack)/\(environment)" }
@@ -212,5 +214,15 @@ public struct NotifySpec: Sendable, Hashable {
     public enum When: String, Sendable, Hashable, CaseIterable { case success, failure }
     public var url: Template
     public var on: Set<When>
+    public var location: FileLocation
+}
+
+/// `runbooks: NAME:` a read-only triage procedure (seed 003): every step runs, each failed
+/// check is a finding, `next` says what to do about them. No lock, nothing deployed changes.
+public struct Runbook: Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    public var steps: [Step]
+    public var next: [String]
     public var location: FileLocation
 }

@@ -129,10 +129,14 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The newest run that ended `succeeded`: what is deployed.
+    /// The newest deploy or rollback that ended `succeeded`: what is deployed. Runbooks and
+    /// inbound switches change nothing that is deployed.
     public func lastSucceeded(target: String) throws -> RunRecord? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE target = ? AND status = 'succeeded' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+            try Row.fetchOne(db, sql: """
+                SELECT * FROM runs WHERE target = ? AND status = 'succeeded' AND kind IN ('up', 'rollback')
+                ORDER BY started_at DESC, rowid DESC LIMIT 1
+                """,
                              arguments: [target]).map(Self.run)
         }
     }

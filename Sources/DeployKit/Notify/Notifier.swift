@@ -54,10 +54,10 @@ public struct RunEpilogue {
 
     /// The HTML report's path, when the reports could be written.
     @discardableResult
-    func finish(runID: String, masked: Plan, revealed: Plan, secretValues: [String]) async -> String? {
+    func finish(runID: String, masked: Plan, revealed: Plan, secretValues: [String], notify: Bool = true) async -> String? {
         let reports = ReportAction(workspace: workspace)
         let htmlPath = "\(workspace.stateDirectory)/reports/\(runID)/report.html"
-        if let run = try? journal.run(runID) {
+        if notify, let run = try? journal.run(runID) {
             await Notifier(journal: journal, observer: observer, secretValues: secretValues)
                 .notify(run: run, shown: masked.notify, real: revealed.notify, reportPath: htmlPath)
         }

@@ -22,6 +22,7 @@ public struct Plan: Codable, Sendable {
     public var readiness: PlanReadiness?
     /// Webhooks told how the run ended (masked like every other secret in a plan).
     public var notify: [PlanNotify]
+    public var runbooks: [PlanRunbook]
     public var warnings: [String]
     public var diff: PlanDiff?
 
@@ -125,4 +126,11 @@ public struct PlanNotify: Codable, Sendable, Hashable {
     public var url: String
     /// `success`, `failure`, or both.
     public var on: [String]
+}
+
+public struct PlanRunbook: Codable, Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    public var steps: [PlanStep]
+    public var next: [String]
 }

@@ -89,6 +89,10 @@ public enum Planner {
             signoff: d.signoff,
             readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.categories.count * $0.scale) },
             notify: d.notify.map { PlanNotify(url: interpolator.render($0.url), on: $0.on.map(\.rawValue).sorted()) },
+            runbooks: d.runbooks.map { book in
+                PlanRunbook(name: book.name, description: book.description,
+                            steps: plannedSteps(book.steps, d, &interpolator, lookup), next: book.next)
+            },
             warnings: [], diff: nil)
         return (plan, interpolator.problems)
     }

@@ -23,6 +23,8 @@ public struct Report: Codable, Sendable {
     public var signoff: [String]
     public var readiness: Readiness?
     public var notifications: [Notification]
+    /// For a runbook run: which procedure, and what to do about its findings.
+    public var runbook: RunbookInfo?
     /// Things the report could not include, and why.
     public var notes: [String]
 
@@ -140,6 +142,12 @@ public struct Report: Codable, Sendable {
         public var scale: Int
         public var pass: Int
         public var maximum: Int
+    }
+
+    public struct RunbookInfo: Codable, Sendable {
+        public var name: String
+        public var description: String?
+        public var next: [String]
     }
 
     public struct Notification: Codable, Sendable {

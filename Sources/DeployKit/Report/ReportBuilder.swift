@@ -14,6 +14,8 @@ public struct ReportInput: Sendable {
     public var revisionAuthor: String?
     /// The plan at the run's revision, diffed against the previous revision when it differs.
     public var plan: Plan?
+    /// For a runbook run, the runbook's name.
+    public var runbookName: String?
     public var notes: [String]
 
     public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], rolledBackBy: RunRecord? = nil,
@@ -58,7 +60,9 @@ public enum ReportBuilder {
             status: run.status.rawValue, message: run.message, relatedRun: run.relatedRun, rolledBackBy: input.rolledBackBy?.id)
         let verify = order.compactMap { ref -> Report.VerifyResult? in
             let record = last[ref]!
-            guard record.measurements != nil || (ref.phase == Phase.verify.rawValue && record.status != .skipped) else { return nil }
+            // A runbook's every check is a finding; in a deploy, probes and verify commands are.
+            let isCheck = run.kind == "runbook" || record.measurements != nil || ref.phase == Phase.verify.rawValue
+            guard isCheck, record.status != .skipped || record.measurements != nil else { return nil }
             return Report.VerifyResult(phase: ref.phase, step: ref.name, status: record.status.rawValue, durationMs: record.durationMs ?? 0,
                                        command: record.argv, measurements: record.measurements ?? [], message: record.message)
         }
@@ -80,7 +84,12 @@ public enum ReportBuilder {
             diff: input.plan?.diff.flatMap { $0.changes.isEmpty ? nil : $0 },
             manual: manual, signoff: input.plan?.signoff ?? [],
             readiness: input.plan?.readiness.map { Report.Readiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.maximum) },
-            notifications: notifications(input.events), notes: input.notes)
+            notifications: notifications(input.events),
+            runbook: input.runbookName.map { name in
+                let book = input.plan?.runbooks.first { $0.name == name }
+                return Report.RunbookInfo(name: name, description: book?.description, next: book?.next ?? [])
+            },
+            notes: input.notes)
     }
 
     /// Phases in order: an `up` has the five; a rollback its own sections, in order of appearance.

@@ -24,6 +24,22 @@ enum ReportTemplates {
 | **Rolled back by** | `{{rolledBackBy}}` |
 {{/rolledBackBy}}
 
+{{#runbook}}
+## Runbook `{{name}}`
+{{#runbookDescription}}
+
+{{runbookDescription}}
+{{/runbookDescription}}
+{{#hasNext}}
+
+What to do next:
+
+{{/hasNext}}
+{{#next}}
+- {{advice}}
+{{/next}}
+
+{{/runbook}}
 ## Summary
 
 | Phase | Result | Steps | Time |
@@ -229,6 +245,10 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{#rolledBackBy}}<tr><th>Rolled back by</th><td><code>{{rolledBackBy}}</code></td></tr>{{/rolledBackBy}}
 </table>
 
+{{#runbook}}<h2>Runbook <code>{{name}}</code></h2>
+{{#runbookDescription}}<p>{{runbookDescription}}</p>{{/runbookDescription}}
+{{#hasNext}}<p>What to do next:</p><ul>{{/hasNext}}{{#next}}<li>{{advice}}</li>
+{{/next}}{{#hasNext}}</ul>{{/hasNext}}{{/runbook}}
 <h2>Summary</h2>
 <table id="phases"><tr><th>Phase</th><th>Result</th><th>Steps</th><th>Time</th></tr>
 {{#phases}}<tr><td>{{name}}</td><td class="{{class}}">{{mark}} {{status}}</td><td>{{counts}}</td><td>{{duration}}</td></tr>

@@ -90,6 +90,13 @@ enum ReportView {
         }
         c["notifications"] = r.notifications.map { ["url": $0.url, "status": $0.status, "detail": $0.detail ?? ""] }
         c["hasNotifications"] = !r.notifications.isEmpty
+        if let book = r.runbook {
+            var entry: [String: Any] = ["name": book.name, "next": book.next.map { ["advice": $0] }, "hasNext": !book.next.isEmpty]
+            if let description = book.description { entry["runbookDescription"] = description }
+            c["runbook"] = entry
+            c["title"] = "\(h.target) runbook \(book.name) — \(h.status == "succeeded" ? "NOTHING FOUND" : h.status == "failed" ? "FINDINGS" : statusWord(h.status))"
+            c["statusWord"] = h.status == "succeeded" ? "NOTHING FOUND" : h.status == "failed" ? "FINDINGS" : statusWord(h.status)
+        }
         c["notes"] = r.notes.map { ["note": $0] }
         c["hasNotes"] = !r.notes.isEmpty
         return c

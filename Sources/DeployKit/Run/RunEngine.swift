@@ -153,7 +153,8 @@ final class RunEngine: @unchecked Sendable {
                 default:
                     if command.continueOnError {
                         finished[command.ref.name] = true
-                        observer.note("\(command.ref) failed; continuing (continue_on_error)")
+                        // A runbook's checks all run by design; saying so after each would be noise.
+                        if command.ref.phase != "runbook" { observer.note("\(command.ref) failed; continuing (continue_on_error)") }
                     } else {
                         finished[command.ref.name] = false
                         if failure == nil {

@@ -45,6 +45,23 @@ struct RunnableSteps {
         }
     }
 
+    /// A runbook's checks: every one runs (a failure is a finding, not a stop), in order.
+    func runbook(_ name: String) -> [RunnableCommand] {
+        guard let shownBook = masked.runbooks.first(where: { $0.name == name }),
+              let realBook = revealed.runbooks.first(where: { $0.name == name }),
+              let book = descriptor.runbooks.first(where: { $0.name == name }) else { return [] }
+        return zip(shownBook.steps, realBook.steps).map { shown, real in
+            let step = book.steps.first { $0.name == shown.name }
+            return RunnableCommand(
+                ref: StepRef(phase: "runbook", name: shown.name), shownArgv: shown.shownCommand, argv: real.argv,
+                env: real.env, directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries,
+                backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
+                skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
+                confirm: nil, idempotent: true, continueOnError: true,
+                probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
+        }
+    }
+
     /// `backup.take`, `backup.verify`, `backup.restore` as steps of the migrate phase.
     func backup(_ which: String) -> RunnableCommand? {
         guard let spec = descriptor.backup,

@@ -19,6 +19,7 @@ struct DescriptorValidator {
         copy.checkNeeds(descriptor.rollback, phase: nil)
         copy.checkBackup()
         copy.checkReferences()
+        copy.checkRunbooks()
         return copy.diagnostics
     }
 
@@ -27,7 +28,7 @@ struct DescriptorValidator {
     }
 
     private mutating func checkUniqueNames() {
-        for group in [Phase.allCases.flatMap { descriptor.steps(in: $0) }, descriptor.rollback] {
+        for group in [Phase.allCases.flatMap { descriptor.steps(in: $0) }, descriptor.rollback] + descriptor.runbooks.map(\.steps) {
             var first: [String: Step] = [:]
             for step in group {
                 if let earlier = first[step.name] {
@@ -96,13 +97,31 @@ struct DescriptorValidator {
         }
     }
 
+    /// Runbooks only look: no undo, no gates, and every check runs in order.
+    private mutating func checkRunbooks() {
+        for runbook in descriptor.runbooks {
+            if runbook.steps.isEmpty { error("runbook '\(runbook.name)' has no steps", at: runbook.location) }
+            for step in runbook.steps {
+                if step.rollback != nil {
+                    error("step '\(step.name)' of runbook '\(runbook.name)' has a 'rollback'; runbooks are read-only, so there is nothing to undo", at: step.location)
+                }
+                if step.confirm != nil {
+                    error("step '\(step.name)' of runbook '\(runbook.name)' has 'confirm'; runbooks are read-only and run unattended", at: step.location)
+                }
+                if !step.needs.isEmpty {
+                    error("step '\(step.name)' of runbook '\(runbook.name)' has 'needs'; every step of a runbook runs, in order", at: step.needsLocation ?? step.location)
+                }
+            }
+        }
+    }
+
     // MARK: - References
 
     private mutating func checkReferences() {
         let d = descriptor
         for entry in d.defaults.env { checkTemplate(entry.value) }
         if let dir = d.defaults.dir { checkTemplate(dir) }
-        for step in d.allSteps {
+        for step in d.allSteps + d.runbooks.flatMap(\.steps) {
             if let command = step.command { checkCommand(command, env: step.env, dir: step.dir) }
             step.probe?.templates.values.forEach { checkTemplate($0, allowBackup: false) }
             if let rollback = step.rollback { checkBlock(rollback) }
