@@ -139,12 +139,13 @@ final class JSONRunDisplay: RunObserver, Sendable {
     func confirm(_ question: String, step: StepRef) -> Bool? { nil }
 }
 
-/// SIGINT and SIGTERM stop the run: running steps get SIGTERM, then SIGKILL after the grace.
+/// SIGINT, SIGTERM and SIGHUP (a closed SSH session) stop the run: running steps get SIGTERM,
+/// then SIGKILL after the grace, and the run is recorded as cancelled, never left running.
 enum SignalForwarding {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     static func install(_ cancellation: Cancellation, graceMs: Int, observer: RunObserver) {
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {

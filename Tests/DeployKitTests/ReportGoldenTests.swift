@@ -83,7 +83,7 @@ import Testing
                  tail: "FAIL latency p95 = 912.4 ms (expected ≤ 250.0 ms)\nFAIL $.status = degraded (expected ok)", measurements: failing),
             step("verify", "health", ["http", "GET", "https://mail.example.test/health"], .failed, start: 281, ms: 29_000, attempt: 2, exit: nil,
                  message: "latency p95 = 880.0 ms (expected ≤ 250.0 ms); $.status = degraded (expected ok)", measurements: failing),
-            step("verify", "smoke", ["psql", "-Atc", "select 1"], .skipped, start: 310, ms: 0, attempt: 0, exit: nil, message: "a step it needs failed"),
+            step("verify", "smoke", ["sh", "-c", "psql -Atc 'select 1' | grep -qx 1 && echo ok"], .skipped, start: 310, ms: 0, attempt: 0, exit: nil, message: "a step it needs failed"),
         ]
         let events = [
             EventRecord(id: 1, runID: run.id, target: run.target, at: at(4.2), kind: "backup_taken",
@@ -91,13 +91,13 @@ import Testing
                                "restore": "pg_restore --clean -d app /state/backups/R1.backup"]),
             EventRecord(id: 2, runID: run.id, target: run.target, at: at(312), kind: "notify_sent", data: ["url": "••••", "status": "200"]),
         ]
-        let rollbackEvents = [
+        let relatedEvents = [
             EventRecord(id: 3, runID: rollback.id, target: run.target, at: at(331), kind: "inbound_disabled", data: ["by": "ada@deploy-1", "confirmed": "true"]),
             EventRecord(id: 4, runID: rollback.id, target: run.target, at: at(360), kind: "backup_restored", data: ["path": "/state/backups/R1.backup"]),
             EventRecord(id: 5, runID: rollback.id, target: run.target, at: at(398.5), kind: "inbound_enabled",
                         data: ["by": "ada@deploy-1", "confirmed": "true", "disabled_seconds": "67.5"]),
         ]
-        return ReportInput(run: run, steps: steps, events: events, rolledBackBy: rollback, rollbackEvents: rollbackEvents,
+        return ReportInput(run: run, steps: steps, events: events, rolledBackBy: rollback, relatedEvents: relatedEvents,
                            previous: previous, revisionAuthor: "Ada Lovelace", plan: withDiff)
     }
 
@@ -131,6 +131,8 @@ import Testing
         let md = ReportRenderer.render(ReportBuilder.build(try Self.input()), as: .md)
         #expect(md.contains("Ship 1.5.0 &lt;with> \\| pipes"))
         #expect(md.contains("- [ ] Test email delivered \\| end to end &lt;both ways>"))
+        // Code spans keep `&&` and `<` as they are (entities are not decoded there); only `|` is escaped.
+        #expect(md.contains("\\| grep -qx 1 && echo ok"))
         let html = ReportRenderer.render(ReportBuilder.build(try Self.input()), as: .html)
         #expect(html.contains("Ship 1.5.0 &lt;with&gt; | pipes"))
         #expect(!html.contains("<with>"))

@@ -124,7 +124,7 @@ import TestSupport
         let runID = try stack.requireLastRunID()
         let stale = try stack.run(["status", "prod"])
         #expect(stale.stdout.contains("STALE"))
-        #expect(stale.stdout.contains("INTERRUPTED run \(runID)"))
+        #expect(stale.stdout.contains("INTERRUPTED up run \(runID)"))
 
         // Its sleep outlived deployctl: resuming now would run it twice at once.
         let running = try stack.run(["resume", runID, "--yes"])

@@ -9,6 +9,8 @@ public enum ExitStatus: Int32, Sendable {
     case locked = 3
     /// Refused by a safety rule.
     case refused = 4
+    /// SIGHUP: the terminal went away (a closed SSH session).
+    case hangup = 129
     case interrupted = 130
     case terminated = 143
 }

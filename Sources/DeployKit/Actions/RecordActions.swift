@@ -20,7 +20,12 @@ public struct RecordActions {
     public struct Status: Codable, Sendable {
         public struct LastRun: Codable, Sendable { public let id, kind, status, revision: String }
         public struct Lock: Codable, Sendable { public let runId, `operator`, host: String; public let pid: Int32; public let since: String; public let stale: Bool }
-        public struct Interrupted: Codable, Sendable { public let id, revision, `operator`, startedAt: String }
+        public struct Interrupted: Codable, Sendable {
+            public let id, revision, `operator`, startedAt: String
+            public let kind: String
+            /// What to run about it: `resume` for an up, the rollback again for a rollback.
+            public let next: String
+        }
         public let target: String
         public let stack: String
         public let environment: String
@@ -86,8 +91,13 @@ public struct RecordActions {
                 lock: lock.map { Status.Lock(runId: $0.runID, operator: $0.operatorName, host: $0.host, pid: $0.pid,
                                              since: RunSession.time($0.since),
                                              stale: !ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart)) },
-                interruptedRuns: interrupted.map { Status.Interrupted(id: $0.id, revision: $0.revision, operator: $0.operatorName,
-                                                                      startedAt: RunSession.time($0.startedAt)) },
+                interruptedRuns: interrupted.map { run in
+                    Status.Interrupted(id: run.id, revision: run.revision, operator: run.operatorName,
+                                       startedAt: RunSession.time(run.startedAt), kind: run.kind,
+                                       next: run.kind == "up" ? "deployctl resume \(run.id)"
+                                           : run.kind == "rollback" ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))"
+                                           : "deployctl show \(run.id)")
+                },
                 inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID,
                 inboundOwedSince: owed.map { RunSession.time($0.since) })
         }

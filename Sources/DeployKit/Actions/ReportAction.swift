@@ -44,8 +44,9 @@ public struct ReportAction {
         } else {
             previous = history.first { $0.kind == "up" && $0.startedAt < run.startedAt && ($0.status == .succeeded) }
         }
+        let related = run.kind == "rollback" ? run.relatedRun : rollback?.id
         var input = ReportInput(run: run, steps: try journal.steps(runID: run.id), events: try journal.events(runID: run.id),
-                                rolledBackBy: rollback, rollbackEvents: try rollback.map { try journal.events(runID: $0.id) } ?? [],
+                                rolledBackBy: rollback, relatedEvents: try related.map { try journal.events(runID: $0) } ?? [],
                                 previous: previous)
         do {
             let pinned = try workspace.stacks.pin(run.revision)

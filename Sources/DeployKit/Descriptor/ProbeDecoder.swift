@@ -37,7 +37,7 @@ extension DescriptorDecoder {
             reader.error("\(what) sets both 'redirects_to_https' and 'follow_redirects: true'; a redirect can only be checked if it is not followed", at: at)
         }
         probe.requireHeaders = requiredHeaders(m["require_headers"], "'require_headers' of \(what)")
-        probe.bodyContains = reader.strings(m["body_contains"], "'body_contains' of \(what)")
+        probe.bodyContains = bodyContains(m["body_contains"], "'body_contains' of \(what)", into: &templates)
         probe.samples = reader.int(m["samples"], "'samples' of \(what)", range: 1...10_000) ?? 1
         probe.concurrency = reader.int(m["concurrency"], "'concurrency' of \(what)", range: 1...256) ?? 1
         probe.latency = latency(m["latency_ms"], "'latency_ms' of \(what)")
@@ -191,6 +191,20 @@ extension DescriptorDecoder {
             }
         }
         return headers
+    }
+
+    /// A string or a list; each may use `${…}` (the greeting an input sets, say).
+    private func bodyContains(_ node: YAMLNode?, _ what: String, into templates: inout [ProbeField: Template]) -> [String] {
+        guard let node, !node.isNull else { return [] }
+        let items: [YAMLNode]
+        if case .sequence(let list, _) = node { items = list } else { items = [node] }
+        var texts: [String] = []
+        for item in items {
+            guard let template = reader.template(item, "each item of \(what)") else { continue }
+            templates[.bodyContains(texts.count)] = template
+            texts.append(template.raw)
+        }
+        return texts
     }
 
     private func statuses(_ node: YAMLNode?, _ what: String) -> [Int]? {

@@ -24,10 +24,13 @@ public struct ProbeSpec: Sendable, Hashable {
 public enum ProbeField: Hashable, Sendable {
     case url, body, host, name, server, caFile, serverName
     case header(String)
+    /// The n-th `body_contains` text of an HTTP probe.
+    case bodyContains(Int)
 
     var sortKey: String {
         switch self {
         case .header(let name): return "header." + name
+        case .bodyContains(let index): return "body_contains." + String(format: "%04d", index)
         default: return "\(self)"
         }
     }
@@ -48,6 +51,8 @@ public enum ProbeField: Hashable, Sendable {
             request.rateLimit?.tls.caFile = value
             request.tls?.tls.caFile = value
         case .serverName: request.tls?.serverName = value
+        case .bodyContains(let index):
+            if let count = request.http?.bodyContains.count, index < count { request.http?.bodyContains[index] = value }
         case .header(let name):
             request.http?.headers[name] = value
             request.rateLimit?.headers[name] = value

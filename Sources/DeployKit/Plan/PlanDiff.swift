@@ -22,7 +22,7 @@ public struct PlanDiff: Codable, Sendable {
             }
             for step in after {
                 guard let previous = before.first(where: { $0.name == step.name }) else { continue }
-                let fields = compare(previous, step)
+                let fields = compare(previous, step, sameRevision: { Self.renamingRevision($0, from: old.revision, to: new.revision) })
                 if !fields.isEmpty { changes.append(PlanChange(change: .changed, section: section, name: step.name, fields: fields)) }
             }
         }
@@ -45,10 +45,18 @@ public struct PlanDiff: Codable, Sendable {
         return PlanDiff(against: old.revision, againstSubject: old.revisionSubject, changes: changes)
     }
 
-    private static func compare(_ a: PlanStep, _ b: PlanStep) -> [FieldChange] {
+    /// The old plan's text as if it had been planned at the new revision: `${run.revision}`
+    /// and `${run.short_revision}` differ between any two revisions and are not a change.
+    static func renamingRevision(_ text: String, from old: String, to new: String) -> String {
+        guard old != new, old.count >= 7, new.count >= 7 else { return text }
+        return text.replacingOccurrences(of: old, with: new)
+            .replacingOccurrences(of: String(old.prefix(7)), with: String(new.prefix(7)))
+    }
+
+    private static func compare(_ a: PlanStep, _ b: PlanStep, sameRevision: (String) -> String) -> [FieldChange] {
         var fields: [FieldChange] = []
         func field(_ name: String, _ x: String?, _ y: String?) {
-            if x != y { fields.append(FieldChange(field: name, before: x, after: y)) }
+            if x.map(sameRevision) != y { fields.append(FieldChange(field: name, before: x, after: y)) }
         }
         field("argv", render(a.shownCommand), render(b.shownCommand))
         field("env", renderEnv(a.env), renderEnv(b.env))

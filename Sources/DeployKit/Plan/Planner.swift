@@ -112,11 +112,12 @@ public enum Planner {
             var env: [String: String] = [:]
             for entry in d.defaults.env { env[entry.name] = interpolator.render(entry.value) }
             for entry in step.env { env[entry.name] = interpolator.render(entry.value) }
+            let probe = step.probe.map { probe in probe.resolve { interpolator.render($0) } }
             return PlanStep(
                 name: step.name,
                 argv: step.command.map { interpolator.render($0) } ?? [],
                 shell: { if case .shell? = step.command { return true } else { return false } }(),
-                probe: step.probe.map { probe in probe.resolve { interpolator.render($0) } },
+                probe: probe,
                 env: env,
                 dir: (step.dir ?? d.defaults.dir).map { interpolator.render($0) },
                 timeoutMs: step.timeoutMs ?? d.defaults.timeoutMs,
@@ -130,7 +131,7 @@ public enum Planner {
                 rollbackArgv: step.rollback.map { interpolator.render($0.command) },
                 continueOnError: step.continueOnError,
                 idempotent: step.idempotent,
-                expect: step.probe.map(describe) ?? describe(step.expect))
+                expect: probe.map { describe($0, json: step.probe?.json ?? []) } ?? describe(step.expect))
         }
     }
 

@@ -2,8 +2,7 @@ import Probes
 
 extension Planner {
     /// What a probe checks, in the words plans and reports show under "expect".
-    static func describe(_ spec: ProbeSpec) -> [String] {
-        let r = spec.request
+    static func describe(_ r: ProbeRequest, json: [JSONCheck]) -> [String] {
         var out: [String] = []
         switch r.kind {
         case .http:
@@ -13,7 +12,7 @@ extension Planner {
                 "header \(req.name)" + (req.equals.map { " = \($0)" } ?? "") + (req.contains.map { " contains \($0)" } ?? "")
             }
             out += h.bodyContains.map { "body contains \"\($0)\"" }
-            out += spec.json.map { "\($0.path) == \($0.equals)" }
+            out += json.map { "\($0.path) == \($0.equals)" }
             if h.samples > 1 { out.append("\(h.samples) samples, \(h.concurrency) at a time") }
             if let p = h.latency.p50 { out.append("p50 ≤ \(Percentiles.format(p)) ms") }
             if let p = h.latency.p95 { out.append("p95 ≤ \(Percentiles.format(p)) ms") }

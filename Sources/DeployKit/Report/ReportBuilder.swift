@@ -7,9 +7,12 @@ public struct ReportInput: Sendable {
     public var run: RunRecord
     public var steps: [StepRecord]
     public var events: [EventRecord]
-    /// The rollback run that undid this one, with its events (backup restores happen there).
+    /// The rollback run that undid this one.
     public var rolledBackBy: RunRecord?
-    public var rollbackEvents: [EventRecord]
+    /// The events of the run on the other side of a rollback: for an `up`, the rollback that
+    /// undid it (restores and inbound happen there); for a rollback, the run it undid (whose
+    /// backup it restored).
+    public var relatedEvents: [EventRecord]
     public var previous: RunRecord?
     public var revisionAuthor: String?
     /// The plan at the run's revision, diffed against the previous revision when it differs.
@@ -19,13 +22,13 @@ public struct ReportInput: Sendable {
     public var notes: [String]
 
     public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], rolledBackBy: RunRecord? = nil,
-                rollbackEvents: [EventRecord] = [], previous: RunRecord? = nil, revisionAuthor: String? = nil,
+                relatedEvents: [EventRecord] = [], previous: RunRecord? = nil, revisionAuthor: String? = nil,
                 plan: Plan? = nil, notes: [String] = []) {
         self.run = run
         self.steps = steps
         self.events = events
         self.rolledBackBy = rolledBackBy
-        self.rollbackEvents = rollbackEvents
+        self.relatedEvents = relatedEvents
         self.previous = previous
         self.revisionAuthor = revisionAuthor
         self.plan = plan
@@ -112,8 +115,8 @@ public enum ReportBuilder {
     }
 
     static func backup(_ input: ReportInput) -> Report.Backup? {
-        let all = input.events + input.rollbackEvents
-        guard let taken = input.events.last(where: { $0.kind == "backup_taken" })
+        let all = input.events + input.relatedEvents
+        guard let taken = all.last(where: { $0.kind == "backup_taken" })
                 ?? all.last(where: { $0.kind == "backup_restored" || $0.kind == "backup_restore_failed" }) else { return nil }
         let restored: String
         if all.contains(where: { $0.kind == "backup_restored" }) { restored = "restored" }
@@ -126,7 +129,7 @@ public enum ReportBuilder {
 
     static func inbound(_ input: ReportInput) -> Report.Inbound? {
         let kinds = ["inbound_disabled", "inbound_enabled", "inbound_enable_failed", "inbound_kept_disabled"]
-        let events = (input.events + input.rollbackEvents).filter { kinds.contains($0.kind) }
+        let events = (input.events + input.relatedEvents).filter { kinds.contains($0.kind) }
         guard !events.isEmpty else { return nil }
         let timeline = events.map { event -> Report.TimelineEntry in
             let detail = event.data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")

@@ -51,7 +51,7 @@ What to do next:
 | Step | Result | Attempts | Time | Command |
 |---|---|---|---|---|
 {{#steps}}
-| {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{command}}` |
+| {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{{commandCode}}}` |
 {{/steps}}
 
 ## Validation results
@@ -63,7 +63,7 @@ No verify steps or probes ran.
 
 ### {{icon}} {{ref}} ({{duration}})
 
-`{{command}}`
+`{{{commandCode}}}`
 {{#verifyMessage}}
 
 {{verifyMessage}}
@@ -99,10 +99,10 @@ No verify steps or probes ran.
 
 | | |
 |---|---|
-| Path | `{{path}}` |
+| Path | `{{{pathCode}}}` |
 | Size | {{size}} |
 | SHA-256 | `{{sha256}}` |
-| Restore command | `{{restoreCommand}}` |
+| Restore command | `{{{restoreCode}}}` |
 | Restored | {{restored}} |
 {{/backup}}
 {{#inbound}}

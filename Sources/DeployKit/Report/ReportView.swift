@@ -32,11 +32,12 @@ enum ReportView {
         c["steps"] = r.steps.map { s -> [String: Any] in
             ["ref": "\(s.phase)/\(s.name)", "phase": s.phase, "name": s.name, "icon": icon(s.status), "mark": mark(s.status), "status": s.status.replacingOccurrences(of: "_", with: " "),
              "class": cssClass(s.status), "attempts": "\(s.attempts)", "duration": duration(s.durationMs),
-             "command": ShellQuote.join(s.command)].merging(s.message.map { ["stepMessage": $0] } ?? [:]) { a, _ in a }
+             "command": ShellQuote.join(s.command), "commandCode": code(ShellQuote.join(s.command))].merging(s.message.map { ["stepMessage": $0] } ?? [:]) { a, _ in a }
         }
         c["verify"] = r.verify.map { v -> [String: Any] in
             var item: [String: Any] = ["ref": "\(v.phase)/\(v.step)", "icon": icon(v.status), "mark": mark(v.status), "status": v.status, "class": cssClass(v.status),
-                                       "command": v.command.joined(separator: " "), "duration": duration(v.durationMs)]
+                                       "command": v.command.joined(separator: " "), "commandCode": code(v.command.joined(separator: " ")),
+                                       "duration": duration(v.durationMs)]
             item["measurements"] = v.measurements.map(measurement)
             item["hasMeasurements"] = !v.measurements.isEmpty
             if v.measurements.isEmpty, let message = v.message { item["verifyMessage"] = message }
@@ -54,7 +55,7 @@ enum ReportView {
             ["step": l.step, "name": l.name, "value": "\(l.valueMs) ms", "expected": l.expected.map { "\($0) ms" } ?? "—"]
         }
         if let b = r.backup {
-            c["backup"] = ["path": b.path, "size": b.size.flatMap { Int($0) }.map(bytes) ?? b.size ?? "—", "sha256": b.sha256 ?? "—",
+            c["backup"] = ["path": b.path, "pathCode": code(b.path), "restoreCode": code(b.restoreCommand ?? "—"), "size": b.size.flatMap { Int($0) }.map(bytes) ?? b.size ?? "—", "sha256": b.sha256 ?? "—",
                            "restoreCommand": b.restoreCommand ?? "—", "restored": restoredText(b.restored)]
         }
         if let i = r.inbound {
@@ -166,6 +167,13 @@ enum ReportView {
 
     static func bytes(_ n: Int) -> String {
         n < 1024 ? "\(n) B" : n < 1 << 20 ? String(format: "%.1f KiB", Double(n) / 1024) : String(format: "%.1f MiB", Double(n) / Double(1 << 20))
+    }
+
+    /// Text for a Markdown code span inside a table: entities are not decoded in code spans,
+    /// so only what would break the span or the table is changed (GFM reads `\|` there).
+    static func code(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "`", with: "ˋ")
     }
 
     /// Output for a fenced block that cannot close the fence early.

@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
                 Terminal.line("  lock:      free")
             }
             for run in s.interruptedRuns {
-                Terminal.line("  INTERRUPTED run \(run.id) by \(run.operator), started \(run.startedAt): deployctl show \(run.id); deployctl resume \(run.id)")
+                Terminal.line("  INTERRUPTED \(run.kind) run \(run.id) by \(run.operator), started \(run.startedAt): deployctl show \(run.id); \(run.next)")
             }
         }
     }

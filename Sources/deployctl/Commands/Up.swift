@@ -95,7 +95,7 @@ struct RollbackCommand: AsyncParsableCommand {
             Terminal.line("dry run: nothing ran and nothing was locked. To run it: \(result.next.joined())")
             return
         }
-        let status: ExitStatus = result.outcome?.status == .succeeded ? .ok : .failed
+        let status: ExitStatus = result.outcome?.status == .succeeded ? .ok : result.outcome?.needsConfirmation == true ? .refused : .failed
         RunReport.finish(run: result.run, outcome: result.outcome, next: result.next, status: status,
                          journal: ws.stateDirectory + "/journal.sqlite3", report: result.reportPath, display: display, cancellation: cancellation)
     }
@@ -131,7 +131,7 @@ enum RunReport {
         guard let run, let outcome else { exit(0) }
         var status = status
         if outcome.status == .cancelled, outcome.failedStep == nil || run.kind == "rollback" {
-            status = cancellation.signal == SIGTERM ? .terminated : .interrupted
+            status = cancellation.signal == SIGTERM ? .terminated : cancellation.signal == SIGHUP ? .hangup : .interrupted
         }
         if let json = display as? JSONRunDisplay {
             json.emit(["event": "run_finished", "run": run.id, "kind": run.kind, "target": run.target, "revision": run.revision,
