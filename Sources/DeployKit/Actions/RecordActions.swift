@@ -187,7 +187,9 @@ public struct RecordActions {
                                   argv: last.argv, logPath: last.logPath)
         }
         let events = try journal.events(runID: runID)
-        let rolledBackBy = try journal.runs(target: run.target, limit: 10_000).first { $0.kind == "rollback" && $0.relatedRun == run.id }?.id
+        // Only a rollback that finished undoing it; one that stopped or never started is not that.
+        let rolledBackBy = run.status != .rolledBack ? nil
+            : try journal.runs(target: run.target, limit: 10_000).first { $0.kind == "rollback" && $0.relatedRun == run.id }?.id
         return RunDetail(
             id: run.id, kind: run.kind, status: run.status.rawValue, revision: run.revision, revisionSubject: run.revisionSubject,
             target: run.target, operator: run.operatorName, host: run.host, startedAt: RunSession.time(run.startedAt),

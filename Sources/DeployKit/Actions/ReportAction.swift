@@ -35,7 +35,10 @@ public struct ReportAction {
 
     func input(for run: RunRecord, journal: Journal) throws -> ReportInput {
         let history = try journal.runs(target: run.target, limit: 10_000)
-        let rollback = history.last { $0.kind == "rollback" && $0.relatedRun == run.id && $0.id != run.id }
+        // The rollback that undid it; an attempt that stopped still has its events (restores,
+        // inbound) but does not count as having rolled it back.
+        let attempt = history.first { $0.kind == "rollback" && $0.relatedRun == run.id && $0.id != run.id }
+        let rollback = run.status == .rolledBack ? attempt : nil
         // What was running before: for an up, the last good up before it; for a rollback,
         // the run it rolled back.
         let previous: RunRecord?
@@ -44,7 +47,7 @@ public struct ReportAction {
         } else {
             previous = history.first { $0.kind == "up" && $0.startedAt < run.startedAt && ($0.status == .succeeded) }
         }
-        let related = run.kind == "rollback" ? run.relatedRun : rollback?.id
+        let related = run.kind == "rollback" ? run.relatedRun : attempt?.id
         var input = ReportInput(run: run, steps: try journal.steps(runID: run.id), events: try journal.events(runID: run.id),
                                 rolledBackBy: rollback, relatedEvents: try related.map { try journal.events(runID: $0) } ?? [],
                                 previous: previous)
