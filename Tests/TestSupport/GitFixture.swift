@@ -36,6 +36,8 @@ public final class GitFixture {
         let url = directory.appendingPathComponent(relativePath)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try contents.write(to: url, atomically: true, encoding: .utf8)
+        // A script (`#!`) is committed executable, as it is in a real repository.
+        if contents.hasPrefix("#!") { try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path) }
     }
 
     public func read(_ relativePath: String) throws -> String {

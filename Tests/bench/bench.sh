@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make bench: deployctl against the git CLI on a 10,000-commit repository. Medians of whole
-# processes, measured by hyperfine. Not a test: it prints figures and never fails on them.
+# make bench: every benchmark in one table (summary.py): per-step overhead, descriptor reads
+# against the git CLI on a 10,000-commit repository, peak RSS, parallel steps, and Ansible when
+# it is installed. Medians of whole processes, measured by hyperfine. Not a test: it prints
+# figures and never fails on them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -79,8 +81,29 @@ commit_all "$par" par
 hyperfine --style basic --runs 3 -N --prepare "rm -rf $work/par-state" --export-json "$out/parallel-8x1s.json" \
   "$bin up local --repo $par --state $work/par-state --parallel 8" | grep -E "Time|Range"
 
+ansible=$(command -v ansible-playbook || true)
+[ -z "$ansible" ] && [ -x "$root/.build/venv/bin/ansible-playbook" ] && ansible=$root/.build/venv/bin/ansible-playbook
+if [ -n "$ansible" ]; then
+  echo "bench: 100 /bin/true steps through deployctl up, against the same 100 tasks in a local Ansible playbook"
+  hundred=$work/hundred
+  mkdir -p "$hundred/stacks/hundred"
+  {
+    echo "phases:"
+    echo "  deploy:"
+    for i in $(seq 1 100); do echo "    - {name: t$i, run: [/bin/true]}"; done
+  } > "$hundred/stacks/hundred/local.yaml"
+  commit_all "$hundred" hundred
+  {
+    echo "- hosts: localhost"
+    echo "  connection: local"
+    echo "  gather_facts: false"
+    echo "  tasks:"
+    for i in $(seq 1 100); do echo "    - {name: t$i, ansible.builtin.command: /bin/true}"; done
+  } > "$work/playbook.yml"
+  hf --runs 3 --prepare "rm -rf $work/hundred-state" --export-json "$out/up-100-vs-ansible.json" \
+    "$bin up local --repo $hundred --state $work/hundred-state --parallel 1" \
+    "$ansible -i localhost, $work/playbook.yml"
+fi
+
 echo
-BENCH_GOALS="plan-vs-git-show=3;revisions-warm-vs-git-log=1;revisions-cold-vs-git-log=1;revisions-warm-vs-git-log-bloom=1;up-1000-steps-vs-bash-fsync=1.5" \
-  python3 "$here/ratios.py" $(ls "$out"/*.json | grep -v parallel-8x1s) | tee "$out/summary.txt"
-python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(f'8 parallel 1-second steps: {r[\"median\"]:.2f} s (goal: about 1 s)')" "$out/parallel-8x1s.json" | tee -a "$out/summary.txt"
-cat "$out/flood-rss.txt" >> "$out/summary.txt"
+python3 "$here/summary.py" "$out" | tee "$out/summary.md"

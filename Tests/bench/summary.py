@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Every benchmark of `make bench` in one table (Markdown), from the files bench.sh leaves in OUT.
+
+Usage: summary.py OUT. Hyperfine files hold deployctl first and its baseline second; the
+figures are medians of whole processes. A row whose file is missing (Ansible not installed)
+is left out; the table says so.
+"""
+import json
+import os
+import sys
+
+out = sys.argv[1]
+
+
+def hyperfine(name):
+    path = os.path.join(out, name + ".json")
+    if not os.path.exists(path):
+        return None
+    return [r["median"] for r in json.load(open(path))["results"]]
+
+
+def ms(seconds):
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
+
+
+rows = []
+comparisons = [
+    ("up-1000-steps-vs-bash-fsync", "1,000 `/bin/true` steps through `up`", "bash loop, one fsynced journal line per step", 1.5),
+    ("plan-vs-git-show", "`plan` (read + validate + plan a descriptor at a revision)", "`git show REV:path`", 3.0),
+    ("revisions-warm-vs-git-log", "`revisions`, cache warm (10,000 commits)", "`git log -- paths`", 1.0),
+    ("revisions-cold-vs-git-log", "`revisions`, no cache (first call)", "`git log -- paths`", 1.0),
+    ("revisions-warm-vs-git-log-bloom", "`revisions`, cache warm", "`git log` with commit-graph + Bloom filters", 1.0),
+    ("up-100-vs-ansible", "100 `/bin/true` steps through `up`", "the same 100 tasks, local `ansible-playbook`", None),
+]
+for name, what, baseline, goal in comparisons:
+    medians = hyperfine(name)
+    if medians is None:
+        continue
+    ratio = medians[0] / medians[1]
+    verdict = "" if goal is None else ("met" if ratio <= goal else "**missed**")
+    rows.append((what, ms(medians[0]), f"{ms(medians[1])} ({baseline})", f"{ratio:.2f}×",
+                 "—" if goal is None else f"≤ {goal:g}×", verdict))
+
+rss_path = os.path.join(out, "flood-rss-kb.txt")
+if os.path.exists(rss_path):
+    mb = int(open(rss_path).read().split()[0]) / 1024
+    rows.append(("peak RSS while a step prints 200 MB", f"{mb:.0f} MB", "—", "—", "≤ 50 MB", "met" if mb <= 50 else "**missed**"))
+parallel = hyperfine("parallel-8x1s")
+if parallel:
+    rows.append(("8 steps of `sleep 1` with `needs: []`", ms(parallel[0]), "1 s (one step)", f"{parallel[0]:.2f}×", "≤ 1.25×",
+                 "met" if parallel[0] <= 1.25 else "**missed**"))
+
+print("| benchmark | deployctl | baseline | ratio | goal | |")
+print("|---|---|---|---|---|---|")
+for row in rows:
+    print("| " + " | ".join(row) + " |")
+if hyperfine("up-100-vs-ansible") is None:
+    print("\n(Ansible row left out: ansible-playbook is not installed; `pip install ansible-core` adds it.)")
