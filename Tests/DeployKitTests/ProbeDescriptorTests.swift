@@ -167,3 +167,30 @@ import Testing
             ])
     }
 }
+
+@Suite struct ProbeTemplateTests {
+    @Test func portsSelectorsAndUnsetOptionalSecretsTakeTemplates() throws {
+        let yaml = """
+            inputs:
+              smtp_port: { default: "587" }
+              selector: { default: mg2026 }
+            secrets:
+              smtp_password: { env: SMTP_PASSWORD, optional: true }
+            phases:
+              verify:
+                - name: smtp
+                  tcp: { host: smtp.example.test, port: "${inputs.smtp_port}" }
+                - name: dkim
+                  dns: { domain: example.test, dkim: { selector: "${inputs.selector}" } }
+                - name: login
+                  run: [smtp-check, --password, "${secrets.smtp_password}"]
+            """
+        let (plan, problems) = try Fixtures.plan(yaml)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(plan.phases[3].steps[0].probe?.tcp?.port == 587)
+        #expect(plan.phases[3].steps[1].probe?.dns?.name == "mg2026._domainkey.example.test")
+        #expect(plan.phases[3].steps[2].argv == ["smtp-check", "--password", ""], "an unset optional secret reads as empty")
+        let (_, bad) = try Fixtures.plan(yaml, inputs: [("smtp_port", "smtp")])
+        #expect(bad.map(\.description) == ["stacks/x/prod.yaml:9:45: error: 'port' is \"smtp\" (from ${inputs.smtp_port}), not a port number 1-65535"])
+    }
+}

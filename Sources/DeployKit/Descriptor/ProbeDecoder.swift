@@ -86,10 +86,12 @@ extension DescriptorDecoder {
             probe.spf = spf
         }
         var prefix: String? = nil
+        var selectorTemplate: Template? = nil
         if let dkimNode = m["dkim"], let d = reader.mapping(dkimNode, "'dkim' of \(what)", allowed: ["selector"]) {
-            if let selector = reader.string(d["selector"], "'selector' of 'dkim'") {
-                probe.dkim = DKIMRequirement(selector: selector)
-                prefix = "\(selector)._domainkey."
+            if let selector = reader.template(d["selector"], "'selector' of 'dkim'") {
+                probe.dkim = DKIMRequirement(selector: selector.raw)
+                selectorTemplate = selector
+                prefix = "._domainkey."
             } else {
                 reader.error("'dkim' of \(what) needs a 'selector' (the DNS name is SELECTOR._domainkey.DOMAIN)", at: d.location)
             }
@@ -106,7 +108,8 @@ extension DescriptorDecoder {
             if m["name"] != nil, let at = m.keyLocation("name") {
                 reader.error("\(what) has both 'name' and 'domain'; give 'domain' for SPF/DKIM/DMARC or 'name' for any other record", at: at)
             }
-            templates[.name] = prefix.map { Template(prefixing: $0, domain) } ?? domain
+            // SELECTOR._domainkey.DOMAIN, or _dmarc.DOMAIN: each part may use ${…}.
+            templates[.name] = Template(joining: [selectorTemplate, prefix.map { Template(literal: $0, at: domain.location) }, domain].compactMap { $0 })
         } else if let name = reader.template(m["name"], "'name' of \(what)") {
             templates[.name] = name
         } else {
@@ -133,7 +136,7 @@ extension DescriptorDecoder {
         guard let m = reader.mapping(node, what, allowed: Self.tcpKeys) else { return nil }
         var templates: [ProbeField: Template] = [:]
         let host = required(m, "host", what, into: &templates, as: .host)
-        let port = port(m, what, default: nil)
+        let port = port(m, what, default: nil, into: &templates)
         guard host != nil, let port else { return nil }
         var probe = TCPProbe(host: "", port: port)
         probe.timeoutMs = reader.duration(m["timeout"], "'timeout' of \(what)") ?? 5_000
@@ -145,7 +148,7 @@ extension DescriptorDecoder {
         var templates: [ProbeField: Template] = [:]
         guard required(m, "host", what, into: &templates, as: .host) != nil else { return nil }
         var probe = TLSProbe(host: "")
-        probe.port = port(m, what, default: 443) ?? 443
+        probe.port = port(m, what, default: 443, into: &templates) ?? 443
         if let serverName = reader.template(m["server_name"], "'server_name' of \(what)") { templates[.serverName] = serverName; probe.serverName = "" }
         probe.minDays = reader.int(m["min_days"], "'min_days' of \(what)", range: 0...3650)
         probe.tls.verify = reader.bool(m["verify"], "'verify' of \(what)") ?? true
@@ -256,10 +259,16 @@ extension DescriptorDecoder {
         return options
     }
 
-    private func port(_ m: NodeReader.Mapping, _ what: String, default value: Int?) -> Int? {
+    /// A number, or a template (`"${inputs.smtp_port}"`) checked when it is planned.
+    private func port(_ m: NodeReader.Mapping, _ what: String, default value: Int?, into templates: inout [ProbeField: Template]) -> Int? {
         if m["port"] == nil, value == nil {
             reader.error("\(what) has no 'port'", at: m.location)
             return nil
+        }
+        if let node = m["port"], case .scalar(let s) = node, s.value.contains("${") {
+            guard let template = reader.template(node, "'port' of \(what)") else { return nil }
+            templates[.port] = template
+            return 0
         }
         return reader.int(m["port"], "'port' of \(what)", range: 1...65535) ?? value
     }

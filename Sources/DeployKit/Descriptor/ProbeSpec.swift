@@ -10,11 +10,16 @@ public struct ProbeSpec: Sendable, Hashable {
     public var json: [JSONCheck]
     public var location: FileLocation
 
-    /// The request with every template rendered.
-    public func resolve(_ render: (Template) -> String) -> ProbeRequest {
+    /// The request with every template rendered; a port that does not render as a port is
+    /// reported through the interpolator, like an unset variable.
+    public func resolve(_ interpolator: inout Interpolator) -> ProbeRequest {
         var request = self.request
         for (field, template) in templates.sorted(by: { $0.key.sortKey < $1.key.sortKey }) {
-            field.set(render(template), in: &request)
+            let value = interpolator.render(template)
+            if field == .port, Int(value).map({ (1...65535).contains($0) }) != true {
+                interpolator.report("'port' is \"\(value)\" (from \(template.raw)), not a port number 1-65535", at: template.location)
+            }
+            field.set(value, in: &request)
         }
         return request
     }
@@ -22,7 +27,7 @@ public struct ProbeSpec: Sendable, Hashable {
 
 /// A text setting of a probe that may hold `${…}`.
 public enum ProbeField: Hashable, Sendable {
-    case url, body, host, name, server, caFile, serverName
+    case url, body, host, name, server, caFile, serverName, port
     case header(String)
     /// The n-th `body_contains` text of an HTTP probe.
     case bodyContains(Int)
@@ -51,6 +56,10 @@ public enum ProbeField: Hashable, Sendable {
             request.rateLimit?.tls.caFile = value
             request.tls?.tls.caFile = value
         case .serverName: request.tls?.serverName = value
+        case .port:
+            let port = Int(value) ?? 0
+            request.tcp?.port = port
+            request.tls?.port = port
         case .bodyContains(let index):
             if let count = request.http?.bodyContains.count, index < count { request.http?.bodyContains[index] = value }
         case .header(let name):

@@ -26,11 +26,11 @@ public struct Template: Hashable, Sendable, CustomStringConvertible {
         self.location = location
     }
 
-    /// `prefix` followed by `template` (a DKIM selector in front of a domain).
-    public init(prefixing prefix: String, _ template: Template) {
-        raw = prefix + template.raw
-        segments = [.literal(prefix)] + template.segments
-        location = template.location
+    /// Templates one after another (a DKIM selector, `._domainkey.`, a domain), located at the last.
+    public init(joining parts: [Template]) {
+        raw = parts.map(\.raw).joined()
+        segments = parts.flatMap(\.segments)
+        location = parts.last?.location ?? FileLocation(file: "", line: 0, column: 0)
     }
 
     /// Parses `text`; a malformed reference is returned as an error message.

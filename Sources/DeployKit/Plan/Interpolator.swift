@@ -12,6 +12,8 @@ public struct Interpolator {
     public var run: [String: String]
     public var backupPath: String?
     public var mode: SecretMode
+    /// Optional secrets that are not set: they read as empty (optional credentials, seed 003).
+    public var unsetOptionalSecrets: Set<String> = []
     public private(set) var problems: [Diagnostic] = []
 
     public init(inputs: [String: String], secrets: [String: String], environment: [String: String],
@@ -30,6 +32,7 @@ public struct Interpolator {
             switch reference.namespace {
             case "inputs": return inputs[reference.name] ?? ""
             case "secrets":
+                if unsetOptionalSecrets.contains(reference.name) { return "" }
                 if mode == .mask { return secretMask }
                 if let value = secrets[reference.name] { return value }
                 missing.append("secret '\(reference.name)' has no value")
@@ -47,6 +50,11 @@ public struct Interpolator {
             problems.append(.error(message, at: template.location))
         }
         return text
+    }
+
+    /// A problem found while filling in values (a port that is not a number).
+    public mutating func report(_ message: String, at location: FileLocation) {
+        if !problems.contains(where: { $0.message == message }) { problems.append(.error(message, at: location)) }
     }
 
     public mutating func render(_ command: CommandSpec) -> [String] {

@@ -46,6 +46,7 @@ public enum Planner {
         let secretValues = Dictionary(context.secrets.compactMap { s in s.value.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
         var interpolator = Interpolator(inputs: inputValues, secrets: secretValues, environment: context.environment,
                                         run: run, backupPath: nil, mode: mode)
+        interpolator.unsetOptionalSecrets = Set(d.secrets.filter(\.optional).map(\.name)).subtracting(secretValues.keys)
         if let backup = d.backup {
             interpolator.backupPath = backup.path.map { interpolator.render($0) }
                 ?? "\(context.stateDirectory)/backups/\(d.stack)-\(d.environment)-\(context.runID).backup"
@@ -112,7 +113,7 @@ public enum Planner {
             var env: [String: String] = [:]
             for entry in d.defaults.env { env[entry.name] = interpolator.render(entry.value) }
             for entry in step.env { env[entry.name] = interpolator.render(entry.value) }
-            let probe = step.probe.map { probe in probe.resolve { interpolator.render($0) } }
+            let probe = step.probe.map { probe in probe.resolve(&interpolator) }
             return PlanStep(
                 name: step.name,
                 argv: step.command.map { interpolator.render($0) } ?? [],

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Bounded restart of the Mail Service process (seed 003, "Shutdown" and "Steady-State Verification").
+
+  supervise.py restart   SIGTERM the running process, wait for it and its shutdown logs (bounded
+                         by MAIL_SHUTDOWN_TIMEOUT), start the binary again with the same Redis and
+                         template configuration, and wait for its startup logs and its listener
+  supervise.py status    the process is alive and logged every startup line since it started
+  supervise.py stop      SIGTERM and bounded wait only
+
+Configuration, from the environment (the descriptor sets it):
+  MAIL_SERVICE_BIN        the executable to start (its argv is just that path)
+  MAIL_SERVICE_PIDFILE    pid file of the running process
+  MAIL_SERVICE_LOG        file the process's stdout and stderr are appended to
+  MAIL_SHUTDOWN_TIMEOUT   the service's own shutdown bound (Go-style duration, e.g. 30s)
+  MAIL_STARTUP_TIMEOUT    how long startup may take (default 30s)
+  MAIL_INTERNAL_HTTP_ADDR HOST:PORT the internal HTTP listener must accept connections on
+  MAIL_STARTUP_LOGS       '|'-separated substrings (case-insensitive), one per startup log line:
+                          default "internal http listener|command consumer|scheduler|worker pool"
+  MAIL_SHUTDOWN_LOGS      the same for the shutdown lines: default "listener|worker"
+  MAIL_SERVICE_ENV_PASS   comma list of further variable names handed to the process
+The started process gets only MAIL_*, OTEL_*, PATH/HOME/LANG/TZ and MAIL_SERVICE_ENV_PASS's names,
+in its own session (a deploy step ending, or being killed, never takes it down).
+
+Exit 0 done, 1 the process did not stop or did not come up (the log tail says why), 2 usage.
+A process that does not stop in time is left alone: never two instances on the same streams.
+"""
+import os
+import re
+import signal
+import socket
+import sys
+import time
+
+KEEP = ("PATH", "HOME", "LANG", "TZ")
+
+
+def duration(text, default):
+    if not text:
+        return default
+    total, matched = 0.0, False
+    for value, unit in re.findall(r"([0-9.]+)(ms|s|m|h)", text):
+        matched = True
+        total += float(value) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    if not matched:
+        return float(text)
+    return total
+
+
+def config():
+    env = os.environ
+    try:
+        return {
+            "bin": env["MAIL_SERVICE_BIN"],
+            "pidfile": env["MAIL_SERVICE_PIDFILE"],
+            "log": env["MAIL_SERVICE_LOG"],
+            "shutdown": duration(env.get("MAIL_SHUTDOWN_TIMEOUT"), 30.0),
+            "startup": duration(env.get("MAIL_STARTUP_TIMEOUT"), 30.0),
+            "addr": env["MAIL_INTERNAL_HTTP_ADDR"],
+            "startup_logs": [p for p in env.get("MAIL_STARTUP_LOGS", "internal http listener|command consumer|scheduler|worker pool").split("|") if p],
+            "shutdown_logs": [p for p in env.get("MAIL_SHUTDOWN_LOGS", "listener|worker").split("|") if p],
+        }
+    except KeyError as error:
+        print(f"{error.args[0]} is not set", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def running_pid(c):
+    try:
+        pid = int(open(c["pidfile"]).read().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    # A pid file can outlive its process and the pid be reused: the executable must match.
+    try:
+        if os.path.basename(c["bin"]) not in open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace"):
+            return None
+    except OSError:
+        pass
+    return pid
+
+
+def log_size(c):
+    try:
+        return os.path.getsize(c["log"])
+    except OSError:
+        return 0
+
+
+def log_since(c, offset):
+    try:
+        with open(c["log"], "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def missing(patterns, text):
+    lowered = text.lower()
+    return [p for p in patterns if p.lower() not in lowered]
+
+
+def tail(c, offset, lines=20):
+    return "\n".join(log_since(c, offset).splitlines()[-lines:])
+
+
+def stop(c):
+    pid = running_pid(c)
+    if pid is None:
+        print("mail service is not running")
+        return 0
+    offset = log_size(c)
+    bound = c["shutdown"] + 5
+    started = time.monotonic()
+    os.kill(pid, signal.SIGTERM)
+    print(f"sent SIGTERM to pid {pid}; waiting up to {bound:g}s (MAIL_SHUTDOWN_TIMEOUT + 5s)")
+    while time.monotonic() - started < bound:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        print(f"pid {pid} is still running after {bound:g}s; left alone (no second instance is started)", file=sys.stderr)
+        print(tail(c, offset), file=sys.stderr)
+        return 1
+    shutdown_text = log_since(c, offset)
+    absent = missing(c["shutdown_logs"], shutdown_text)
+    print(f"pid {pid} exited after {time.monotonic() - started:.1f}s")
+    if absent:
+        print("warning: no shutdown log line mentioning " + ", ".join(repr(p) for p in absent))
+    for line in shutdown_text.splitlines()[-10:]:
+        print("  " + line)
+    try:
+        os.remove(c["pidfile"])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+def start(c):
+    os.makedirs(os.path.dirname(os.path.abspath(c["pidfile"])), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(c["log"])), exist_ok=True)
+    offset = log_size(c)
+    extra = set(filter(None, os.environ.get("MAIL_SERVICE_ENV_PASS", "").split(",")))
+    env = {k: v for k, v in os.environ.items() if k.startswith(("MAIL_", "OTEL_")) or k in KEEP or k in extra}
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read_end)
+        os.setsid()
+        if os.fork() != 0:
+            os._exit(0)
+        log = os.open(c["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.write(write_end, str(os.getpid()).encode())
+        os.close(write_end)
+        try:
+            os.execve(c["bin"], [c["bin"]], env)
+        except OSError as error:
+            os.write(2, f"supervise: cannot execute {c['bin']}: {error}\n".encode())
+            os._exit(127)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    pid = int(os.read(read_end, 32) or b"0")
+    os.close(read_end)
+    with open(c["pidfile"], "w") as f:
+        f.write(f"{pid}\n")
+    with open(c["pidfile"] + ".log-offset", "w") as f:
+        f.write(f"{offset}\n")
+    print(f"started {c['bin']} as pid {pid}; waiting up to {c['startup']:g}s for its startup logs and {c['addr']}")
+    return ready(c, pid, offset, c["startup"])
+
+
+def listening(addr):
+    host, _, port = addr.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=1).close()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def ready(c, pid, offset, bound):
+    started = time.monotonic()
+    while True:
+        alive = True
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as f:
+                alive = f.read().split()[2] != "Z"
+        except OSError:
+            alive = False
+        if not alive:
+            print(f"pid {pid} exited during startup (startup fails fast on a Redis PING or the template catalog):", file=sys.stderr)
+            print(tail(c, offset), file=sys.stderr)
+            return 1
+        absent = missing(c["startup_logs"], log_since(c, offset))
+        accepting = listening(c["addr"])
+        if not absent and accepting:
+            print(f"pid {pid} up in {time.monotonic() - started:.1f}s: startup logs for " +
+                  ", ".join(c["startup_logs"]) + f"; {c['addr']} accepts connections")
+            return 0
+        if time.monotonic() - started > bound:
+            why = []
+            if absent:
+                why.append("no startup log line mentioning " + ", ".join(repr(p) for p in absent))
+            if not accepting:
+                why.append(f"{c['addr']} refuses connections")
+            print(f"pid {pid} not ready after {bound:g}s: " + "; ".join(why), file=sys.stderr)
+            print(tail(c, offset), file=sys.stderr)
+            return 1
+        time.sleep(0.2)
+
+
+def status(c):
+    pid = running_pid(c)
+    if pid is None:
+        print("mail service is not running", file=sys.stderr)
+        return 1
+    try:
+        offset = int(open(c["pidfile"] + ".log-offset").read())
+    except (OSError, ValueError):
+        offset = 0
+    uptime = time.time() - os.stat(f"/proc/{pid}").st_mtime
+    print(f"pid {pid} running for {uptime:.0f}s")
+    return ready(c, pid, offset, 0)
+
+
+def main(argv):
+    if len(argv) != 1 or argv[0] not in ("restart", "status", "stop"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    c = config()
+    if argv[0] == "status":
+        return status(c)
+    if argv[0] == "stop":
+        return stop(c)
+    if stop(c) != 0:
+        return 1
+    return start(c)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
