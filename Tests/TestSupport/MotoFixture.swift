@@ -1,11 +1,10 @@
 import Foundation
-import ProcessSupport
 
 /// A moto server on 127.0.0.1 answering the real `aws` CLI (both from the test venv), with
 /// an SES receipt rule set `mail-rules` holding an enabled rule `inbound`, as seed 001 has.
 public final class MotoFixture {
     public let port: Int
-    private var server: pid_t = 0
+    private var server: ServerProcess!
     private let config: URL
 
     public init() throws {
@@ -14,36 +13,19 @@ public final class MotoFixture {
         try "[default]\nregion = us-east-1\n".write(to: config.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
             .write(to: config.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-        port = Int.random(in: 45_001...55_000)
-        // posix_spawn, not Foundation's Process: a child of Process started from async code
-        // inherits a blocked SIGTERM and could never be stopped but by SIGKILL.
-        let devNull = open("/dev/null", O_RDWR)
-        defer { close(devNull) }
-        let arguments: [String] = [binary, "-H", "127.0.0.1", "-p", "\(port)"]
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        let spawned = ps_spawn(binary, argv, envp, nil, devNull, devNull, devNull, &server)
-        guard spawned == 0 else { throw Shell.Failure(command: "moto_server", status: 127, stdout: "", stderr: String(cString: strerror(spawned))) }
-        var ready = false
-        for _ in 0..<100 {
-            if (try? Shell.capture("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/moto-api/"]))?.status == 0 { ready = true; break }
-            usleep(100_000)
+        port = ServerProcess.freePort()
+        server = try ServerProcess([binary, "-H", "127.0.0.1", "-p", "\(port)"], name: "moto_server")
+        let port = self.port
+        try server.wait {
+            (try? Shell.capture("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/moto-api/"]))?.status == 0
         }
-        guard ready else { throw Shell.Failure(command: "moto_server", status: 1, stdout: "", stderr: "not ready on port \(port)") }
         try aws(["ses", "create-receipt-rule-set", "--rule-set-name", "mail-rules"])
         try aws(["ses", "create-receipt-rule", "--rule-set-name", "mail-rules", "--rule", #"{"Name":"inbound","Enabled":true}"#])
         try aws(["ses", "set-active-receipt-rule-set", "--rule-set-name", "mail-rules"])
     }
 
     deinit {
-        kill(server, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<50 where waitpid(server, &status, WNOHANG) == 0 { usleep(100_000) }
-        if waitpid(server, &status, WNOHANG) == 0 {
-            kill(server, SIGKILL)
-            waitpid(server, &status, 0)
-        }
+        server = nil
         try? FileManager.default.removeItem(at: config)
     }
 

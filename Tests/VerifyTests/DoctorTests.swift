@@ -3,22 +3,7 @@ import TestSupport
 import XCTest
 
 /// `deployctl doctor` and its three answers, against dnsmasq and nginx.
-final class DoctorTests: XCTestCase {
-    nonisolated(unsafe) static var nginx: NginxFixture!
-    nonisolated(unsafe) static var dns: DNSFixture!
-
-    override class func setUp() {
-        super.setUp()
-        nginx = try! NginxFixture()
-        dns = try! DNSFixture()
-    }
-
-    override class func tearDown() {
-        nginx = nil
-        dns = nil
-        super.tearDown()
-    }
-
+final class DoctorTests: PeersTestCase {
     func stack(dnsServer: String? = nil, spfAll: String = "~all", tool: String = "git") throws -> StackFixture {
         let server = dnsServer ?? Self.dns.server
         let descriptor = """

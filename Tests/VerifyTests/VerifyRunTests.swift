@@ -4,22 +4,7 @@ import XCTest
 
 /// `up` with probe steps against real nginx and dnsmasq: what the journal, the terminal, the
 /// reports and the webhooks see.
-final class VerifyRunTests: XCTestCase {
-    nonisolated(unsafe) static var nginx: NginxFixture!
-    nonisolated(unsafe) static var dns: DNSFixture!
-
-    override class func setUp() {
-        super.setUp()
-        nginx = try! NginxFixture()
-        dns = try! DNSFixture()
-    }
-
-    override class func tearDown() {
-        nginx = nil
-        dns = nil
-        super.tearDown()
-    }
-
+final class VerifyRunTests: PeersTestCase {
     static let token = "tok-\(UUID().uuidString.prefix(12))-canary"
 
     /// A stack whose verify phase is seed 004's checklist, against the fixtures.

@@ -97,6 +97,7 @@ if [ -n "$ansible" ]; then
     echo "- hosts: localhost"
     echo "  connection: local"
     echo "  gather_facts: false"
+    echo "  vars: {ansible_python_interpreter: \"{{ ansible_playbook_python }}\"}"
     echo "  tasks:"
     for i in $(seq 1 100); do echo "    - {name: t$i, ansible.builtin.command: /bin/true}"; done
   } > "$work/playbook.yml"

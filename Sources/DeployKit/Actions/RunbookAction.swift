@@ -30,38 +30,18 @@ public struct RunbookAction {
 
     public func run(target: String, name: String, revision: String, supply: InputSupply, options: RunOptions,
                     observer: RunObserver, cancellation: Cancellation) async throws -> Result {
-        let pinned = try workspace.stacks.pin(revision)
-        let entry = try workspace.stacks.entry(for: target, at: pinned)
-        let descriptor = try workspace.load(entry, at: pinned)
-        guard descriptor.runbooks.contains(where: { $0.name == name }) else {
-            let names = descriptor.runbooks.map(\.name)
-            throw DeployError(.usage, "\(entry.target) has no runbook '\(name)'\(Suggestion.hint(for: name, in: names))"
-                              + (names.isEmpty ? "; its descriptor defines none" : "; it has: \(names.joined(separator: ", "))"),
-                              next: ["deployctl runbook \(entry.target)   (lists them)"])
+        let prepared = try PreparedRun(workspace: workspace, target: target, revision: revision, supply: supply, kind: "runbook") { descriptor, entry in
+            guard descriptor.runbooks.contains(where: { $0.name == name }) else {
+                let names = descriptor.runbooks.map(\.name)
+                throw DeployError(.usage, "\(entry.target) has no runbook '\(name)'\(Suggestion.hint(for: name, in: names))"
+                                  + (names.isEmpty ? "; its descriptor defines none" : "; it has: \(names.joined(separator: ", "))"),
+                                  next: ["deployctl runbook \(entry.target)   (lists them)"])
+            }
         }
-        let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(supply)
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .resolve(environment: workspace.environment)
-        if (inputProblems + secretProblems).hasErrors {
-            throw DeployError(.usage, "cannot run runbook \(name) of \(entry.target): inputs or secrets are missing or unacceptable; nothing was run",
-                              diagnostics: inputProblems + secretProblems, next: ["deployctl plan \(entry.target) --input NAME=VALUE … to check them"])
-        }
-        let runID = Journal.newRunID()
-        var context = PlanContext(
-            revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
-            descriptorBlob: try workspace.stacks.blobID(entry.path, at: pinned), inputs: inputs, secrets: secrets,
-            environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
-            operatorName: workspace.operatorName)
-        context.runKind = "runbook"
-        let (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
+        let (pinned, entry, descriptor, secrets, runID) = (prepared.pinned, prepared.entry, prepared.descriptor, prepared.secrets, prepared.runID)
+        let (masked, revealed) = (prepared.masked, prepared.revealed)
         let session = try RunSession(workspace: workspace)
-        let me = ProcessIdentity.current
-        let run = RunRecord(
-            id: runID, kind: "runbook", stack: entry.stack, environment: entry.environment, target: entry.target,
-            revision: pinned.sha, revisionSubject: pinned.commit.subject, descriptorBlob: masked.descriptorBlob,
-            inputs: Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-            operatorName: workspace.operatorName, host: me.host, pid: me.pid, pidStart: me.start,
-            startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: nil)
+        let run = prepared.record(kind: "runbook", workspace: workspace)
         try session.journal.createRun(run)
         try session.journal.event("runbook_started", target: entry.target, runID: runID, data: ["runbook": name, "by": workspace.operatorName])
         let tree = try session.tree(for: pinned)

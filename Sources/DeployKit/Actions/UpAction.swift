@@ -55,28 +55,10 @@ public struct UpAction {
     }
 
     public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
-        let pinned = try workspace.stacks.pin(request.revision)
-        let entry = try workspace.stacks.entry(for: request.target, at: pinned)
-        let descriptor = try workspace.load(entry, at: pinned)
-        let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(request.supply)
-        if inputProblems.hasErrors {
-            throw DeployError(.usage, "cannot run \(entry.target): \(inputProblems.errors.count) problem(s) with the inputs; nothing was run",
-                              diagnostics: inputProblems, next: ["deployctl plan \(entry.target) --input NAME=VALUE … to check them"])
-        }
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .resolve(environment: workspace.environment)
-        if secretProblems.hasErrors {
-            throw DeployError(.usage, "cannot run \(entry.target): \(secretProblems.errors.count) secret(s) missing or unacceptable; nothing was run",
-                              diagnostics: secretProblems, next: ["set them in the environment, then run the same command again"])
-        }
-        let runID = Journal.newRunID()
-        var context = PlanContext(
-            revision: pinned.sha, revisionSubject: pinned.commit.subject, revisionAuthor: pinned.commit.authorName,
-            descriptorBlob: try workspace.stacks.blobID(entry.path, at: pinned), inputs: inputs, secrets: secrets,
-            environment: workspace.environment, stateDirectory: workspace.stateDirectory, runID: runID,
-            operatorName: workspace.operatorName)
-        context.runKind = "up"
-        let (masked, revealed) = try RunSession.plans(descriptor, context, target: entry.target)
+        let prepared = try PreparedRun(workspace: workspace, target: request.target, revision: request.revision,
+                                       supply: request.supply, kind: "up")
+        let (pinned, entry, descriptor, secrets, runID) = (prepared.pinned, prepared.entry, prepared.descriptor, prepared.secrets, prepared.runID)
+        let (masked, revealed) = (prepared.masked, prepared.revealed)
         if request.dryRun { return Result(plan: masked, run: nil, outcome: nil, next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
 
         let session = try RunSession(workspace: workspace)
@@ -102,13 +84,7 @@ public struct UpAction {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
         try session.lock(target: entry.target, runID: runID, observer: observer)
-        let me = ProcessIdentity.current
-        let run = RunRecord(
-            id: runID, kind: "up", stack: entry.stack, environment: entry.environment, target: entry.target,
-            revision: pinned.sha, revisionSubject: pinned.commit.subject, descriptorBlob: masked.descriptorBlob,
-            inputs: Dictionary(inputs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
-            operatorName: workspace.operatorName, host: me.host, pid: me.pid, pidStart: me.start,
-            startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: nil)
+        let run = prepared.record(kind: "up", workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         try session.journal.createRun(run)
         let outcome = try await Self.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
