@@ -14,7 +14,8 @@ struct Notifier {
         let succeeded = run.status == .succeeded
         let payload = Self.payload(run: run, reportPath: reportPath)
         let redactor = Redactor(secrets: secretValues)
-        for (shownHook, hook) in zip(shown, real) where hook.on.contains(succeeded ? "success" : "failure") {
+        // An empty URL is an optional secret left unset: that webhook is switched off here.
+        for (shownHook, hook) in zip(shown, real) where hook.on.contains(succeeded ? "success" : "failure") && !hook.url.isEmpty {
             let shownURL = redactor.redact(shownHook.url)
             switch await Webhook.post(url: hook.url, json: payload) {
             case .delivered(let status):
