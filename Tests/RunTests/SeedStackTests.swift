@@ -1,0 +1,597 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The seed stacks in `stacks/` run end to end: the real descriptors and helper scripts committed
+/// into a fixture repository, the stand-in CLIs (Tests/stand-ins) first on PATH, and real
+/// PostgreSQL, Redis, moto, dnsmasq and HTTP(S) servers behind them.
+@Suite(.serialized) struct SeedStackTests {
+    // MARK: - Helpers
+
+    /// A fixture repository holding `stacks/<stack>` (plus `extra` files), with the stand-ins, the
+    /// test venv and PostgreSQL's tools on PATH, and a stand-in state directory and call log of its own.
+    static func stack(_ name: String, target: String, extra: [String: String] = [:]) throws -> StackFixture {
+        var files = try RepositoryFiles.files(under: "stacks/\(name)")
+        for (path, contents) in extra { files[path] = contents }
+        let descriptor = try #require(files["stacks/\(name)/\(target).yaml"])
+        let stack = try StackFixture(descriptor, target: "stacks/\(name)/\(target).yaml", files: files)
+        // Inside the state directory, so it goes when the fixture does (deployctl ignores it).
+        let scratch = stack.state.appendingPathComponent("standins")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        stack.environment["PATH"] = [RepositoryFiles.standIns, TestVenv.bin, PostgresFixture.bin,
+                                     ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
+        stack.environment["STANDIN_STATE"] = scratch.path
+        stack.environment["STANDIN_LOG"] = scratch.path + "/calls.log"
+        return stack
+    }
+
+    /// The stand-ins' call log: one shell-quoted line per call.
+    static func calls(_ stack: StackFixture) -> [String] {
+        let text = (try? String(contentsOfFile: stack.environment["STANDIN_LOG"]!, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    static func report(_ stack: StackFixture, _ runID: String) throws -> String {
+        try String(contentsOfFile: "\(stack.state.path)/reports/\(runID)/report.md", encoding: .utf8)
+    }
+
+    static func runs(_ stack: StackFixture) throws -> [[String: Any]] {
+        let out = try stack.run(["runs", "--format", "json"]).stdout
+        return try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+    }
+
+    static func steps(_ run: [String: Any]) -> [String: [String: Any]] {
+        var byName: [String: [String: Any]] = [:]
+        for step in run["steps"] as? [[String: Any]] ?? [] { byName["\(step["phase"]!)/\(step["name"]!)"] = step }
+        return byName
+    }
+
+    static func eventKinds(_ run: [String: Any]) -> [String] {
+        (run["events"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+    }
+
+    static func inputs(_ pairs: KeyValuePairs<String, String>) -> [String] {
+        pairs.flatMap { ["--input", "\($0.key)=\($0.value)"] }
+    }
+
+    static func secret(_ prefix: String, length: Int = 40) -> String {
+        var value = prefix + "-"
+        while value.count < length { value += UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
+        return String(value.prefix(length))
+    }
+
+    // MARK: - 1. Every seed stack validates and plans
+
+    @Test func everySeedStackValidates() throws {
+        let stack = try Self.stack("demo", target: "local", extra: try RepositoryFiles.files(under: "stacks"))
+        let validate = try stack.run(["validate"])
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        let targets = ["demo/local", "dialectic/prod", "dotmac/prod", "dotmac/staging", "mail-service/prod",
+                       "mail-service/staging", "mailflow/prod", "mailglass/prod"]
+        for target in targets {
+            #expect(validate.stdout.contains("✓ \(target) "), "\(target) missing from: \(validate.stdout)")
+        }
+        #expect(validate.stdout.contains("validated \(targets.count) target(s)"))
+        #expect(validate.stdout.contains("all valid"))
+        let json = try stack.run(["validate", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let listed = (object["targets"] as? [[String: Any]] ?? []).compactMap { $0["target"] as? String }
+        #expect(listed.sorted() == targets)
+        #expect(object["valid"] as? Bool == true)
+
+        // Every target plans with the inputs and secrets it needs; secrets never show.
+        let canary = Self.secret("canary", length: 72)
+        var secrets: [String: String] = ["DEMO_API_TOKEN": canary, "DIALECTIC_DATABASE_URL": "postgresql://app:\(canary)@db.internal:5432/app",
+                                         "DIALECTIC_SECRET_KEY_BASE": canary, "MAILGLASS_WEBHOOK_SECRET": canary,
+                                         "MAIL_REDIS_PASSWORD": canary, "MAIL_SMTP_PASSWORD": canary]
+        for name in ["SECRET_KEY", "AUTH__JWT_SECRET_KEY", "NEXTAUTH_SECRET", "DB_PASSWORD", "REDIS_PASSWORD",
+                     "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "VAULT_TOKEN"] { secrets["DOTMAC_\(name)"] = canary }
+        let dotmac = Self.inputs(["tenant": "acme", "api_domain": "api.acme.example", "admin_domain": "app.acme.example",
+                                  "tls_cert_api": "/etc/ssl/acme/api.pem", "tls_cert_admin": "/etc/ssl/acme/admin.pem",
+                                  "db_host": "db.internal", "db_name": "dotmac_acme", "db_user": "dotmac_acme", "redis_host": "redis.internal",
+                                  "storage_endpoint": "https://s3.example", "storage_bucket": "dotmac-acme", "vault_url": "https://vault.example",
+                                  "otel_grpc_endpoint": "http://otel:4317", "otel_http_endpoint": "http://otel:4318",
+                                  "prometheus_url": "https://prom.example", "alertmanager_url": "https://am.example",
+                                  "grafana_url": "https://grafana.example", "release": "acme"])
+        let mailService = Self.inputs(["redis_host": "redis.internal", "stream_redis_host": "streams.internal", "template_dir": "/opt/mail/templates"])
+        let plans: [(String, [String], String)] = [
+            ("demo/local", [], "greeting"),
+            ("dialectic/prod", Self.inputs(["fly_app": "dialectic-plan", "host": "dialectic.example", "http_host": "dialectic.example",
+                                            "db_rollback_to": "20260106112233"]), "dialectic-plan"),
+            ("dotmac/prod", dotmac, "dotmac-acme"),
+            ("dotmac/staging", dotmac + Self.inputs(["deploy_via": "helm", "namespace": "acme"]), "values-staging.yaml"),
+            ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
+                                                             "smtp_username": "mailer"]), "smtp.example"),
+            ("mail-service/staging", mailService, "streams.internal"),
+            ("mailflow/prod", Self.inputs(["api_url": "https://api.mailflow.example", "dashboard_url": "https://dash.mailflow.example",
+                                           "mail_domain": "mailflow.example", "test_from": "verified@mailflow.example"]), "https://api.mailflow.example/api"),
+            ("mailglass/prod", Self.inputs(["domain": "mail.example", "webhook_url": "https://app.example/webhooks/postmark"]), "mail.example"),
+        ]
+        for (target, inputs, resolved) in plans {
+            let plan = try stack.run(["plan", target] + inputs, environment: secrets)
+            #expect(plan.status == 0, "\(target): \(plan.stdout)\(plan.stderr)")
+            #expect(plan.stdout.contains("Plan for \(target) at "), "\(target): \(plan.stdout)")
+            #expect(plan.stdout.contains(resolved), "\(target): the plan shows \(resolved)")
+            #expect(!plan.stdout.contains(canary) && !plan.stderr.contains(canary), "\(target) printed a secret")
+        }
+        // …and refuses to plan without them (nothing is guessed).
+        let missing = try stack.run(["plan", "dialectic/prod"], environment: secrets)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("required input(s) missing: fly_app, host, http_host, db_rollback_to"))
+    }
+
+    // MARK: - 2. dialectic/prod: up, then a crash-looping release rolled back by itself
+
+    static let flyToml = """
+        app = 'dialectic-test'
+        primary_region = 'iad'
+
+        [env]
+          PHX_SERVER = 'true'
+          LLM_PROVIDER = 'google'
+
+        [http_service]
+          internal_port = 8080
+          force_https = true
+          auto_stop_machines = 'stop'
+          min_machines_running = 1
+
+          [[http_service.checks]]
+            interval = '30s'
+            timeout = '5s'
+            method = 'GET'
+            path = '/health'
+
+        [[vm]]
+          memory = '4gb'
+        """
+
+    @Test func dialecticDeploysVerifiesAndRollsBackACrashLoopingRelease() throws {
+        let pg = try PostgresFixture()
+        let security = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
+                        "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff", "X-XSS-Protection": "1; mode=block"]
+        let json = ["Content-Type": "application/json"]
+        let web = try SeedWebServer(redirect: true, headers: security, routes: [
+            "GET /health": .init(200, headers: json, body: #"{"status":"ok"}"#),
+            "GET /health/deep": .init(200, headers: json, body: #"{"status":"ok","checks":{"database":"ok","oban":"ok","application":"ok"}}"#),
+            "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<h1>Dialectic</h1>\n"),
+            "POST /users/log_in": .init(200, headers: ["Content-Type": "text/html"], body: "log in\n"),
+        ], limits: ["POST /users/log_in": 5])
+        let stack = try Self.stack("dialectic", target: "prod", extra: [
+            "fly.toml": Self.flyToml,
+            "mix.exs": "defmodule Dialectic.MixProject do\n  use Mix.Project\n  def project, do: [app: :dialectic, version: \"1.0.0\"]\nend\n",
+            "priv/repo/migrations/20260106112233_create_graphs.exs": "defmodule Dialectic.Repo.Migrations.CreateGraphs do\nend\n",
+        ])
+        stack.environment["DIALECTIC_DATABASE_URL"] = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/app"
+        stack.environment["DIALECTIC_SECRET_KEY_BASE"] = Self.secret("skb", length: 72)
+        let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
+                                "database_ssl": "false", "ca_file": web.certificate])
+        let first = try stack.git.git(["rev-parse", "HEAD"])
+
+        let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for step in ["preflight/mix-test", "preflight/fly-toml", "preflight/database-connection", "migrate/ecto-migrate",
+                     "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
+                     "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency"] {
+            #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
+        }
+        #expect(up.stdout.contains("database-connection │ app|ssl=false"), "psql connected without SSL: \(up.stdout)")
+        // What verify and postdeploy measured.
+        for line in ["https-redirect │ ✓ status = 301 (expected 301, 302, 307 or 308)",
+                     "https-redirect │ ✓ redirect location = https://\(web.authority)/",
+                     "deep-health │ ✓ $.checks.database = ok (expected ok)", "deep-health │ ✓ $.checks.oban = ok (expected ok)",
+                     "security-headers │ ✓ header X-Frame-Options = SAMEORIGIN (expected SAMEORIGIN)",
+                     "security-headers │ ✓ header Strict-Transport-Security = max-age=31536000; includeSubDomains (expected contains max-age=)",
+                     "security-headers │ ✓ header X-XSS-Protection = 1; mode=block (expected present)",
+                     "login-rate-limit │ ✓ requests before 429 = 5 (expected ≤ 5)",
+                     "login-rate-limit │ · statuses = 200 200 200 200 200 429",
+                     "health-latency │ ✓ status = 200 ×20 (expected 200)"] {
+            #expect(up.stdout.contains(line), "missing: \(line)")
+        }
+        let upID = try stack.requireLastRunID()
+        let shown = try stack.show(upID)
+        #expect(shown["status"] as? String == "succeeded")
+        let steps = Self.steps(shown)
+        #expect(steps.count == 23, "21 steps and the backup's take and verify: \(steps.keys.sorted())")
+        #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
+        #expect(steps["migrate/backup.verify"]?["status"] as? String == "succeeded")
+        #expect(steps.values.filter { $0["status"] as? String != "skipped" }.allSatisfy { $0["status"] as? String == "succeeded" })
+        #expect(Self.eventKinds(shown).contains("backup_taken"))
+        // What the server saw: 5 logins allowed, then 429 (where the probe stops); the deep health asked.
+        let requests = web.requests
+        #expect(requests.filter { $0.hasPrefix("POST /users/log_in ") }.map { $0.split(separator: " ").last! } ==
+                ["200", "200", "200", "200", "200", "429"])
+        #expect(requests.contains("GET /health/deep 200"))
+        #expect(Self.calls(stack).contains { $0.hasPrefix("mix ecto.migrate") })
+
+        let report = try Self.report(stack, upID)
+        #expect(report.contains("## Readiness score"))
+        for category in ["Security", "Performance", "Monitoring", "Documentation", "Team Readiness"] {
+            #expect(report.contains("| \(category) | ___ |"), "readiness category \(category)")
+        }
+        #expect(report.contains("| **Total** | ___ / 25 (pass at 20) |"))
+        #expect(report.contains("## Sign-off"))
+        for role in ["Developer", "Tech Lead", "DevOps", "Security"] { #expect(report.contains("| \(role) | | | |"), "sign-off \(role)") }
+        #expect(report.contains("Rollback procedure tested"))
+
+        // The image the first release deployed, as fly saw it.
+        let label = try #require(Self.calls(stack).first { $0.hasPrefix("fly deploy ") }?.split(separator: " ").last.map(String.init))
+        #expect(label.hasPrefix("deployctl-") && first.hasPrefix(String(label.dropFirst("deployctl-".count))), "label \(label) names \(first)")
+
+        // Revision 2 adds a migration; its machine crash-loops after the deploy.
+        try stack.git.commit("Add votes", files: ["priv/repo/migrations/20260201090000_add_votes.exs": "defmodule Dialectic.Repo.Migrations.AddVotes do\nend\n"])
+        try pg.psql("CREATE TABLE graphs (id serial PRIMARY KEY, title text); INSERT INTO graphs (title) VALUES ('written before the release')", database: "app")
+        let before = try pg.snapshot()
+        let callsBefore = Self.calls(stack).count
+        let failed = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
+                                   environment: ["STANDIN_FAIL": "fly-status"])
+        #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stdout.contains("✗ deploy/fly-status"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("failed: $.Machines[0].state is stopped, expected started"))
+        #expect(failed.stdout.contains("deploy/fly-status failed: rolling back automatically"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("undo.fly-deploy │ rolling dialectic-test back from v3 "), "\(failed.stdout)")
+        #expect(failed.stdout.contains("to the image of v2: registry.fly.io/dialectic-test:\(label)"))
+        #expect(failed.stdout.contains("✓ rollback dialectic/prod at \(first.prefix(10))"), "\(failed.stdout)")
+        let undoDeploy = try #require(failed.stdout.range(of: "▶ rollback/undo.fly-deploy"))
+        let undoMigrate = try #require(failed.stdout.range(of: "▶ rollback/undo.ecto-migrate"))
+        let restore = try #require(failed.stdout.range(of: "✓ rollback/backup.restore"))
+        #expect(undoDeploy.lowerBound < undoMigrate.lowerBound && undoMigrate.lowerBound < restore.lowerBound,
+                "undo fly deploy, then the migrations, then the restore")
+        let rollbackCalls = Array(Self.calls(stack).dropFirst(callsBefore))
+        let redeploy = "fly deploy --app dialectic-test --image registry.fly.io/dialectic-test:\(label)"
+        #expect(rollbackCalls.contains(redeploy), "previous image redeployed: \(rollbackCalls)")
+        let rollbackTo = try #require(rollbackCalls.firstIndex(of: "mix ecto.rollback --to 20260201090000"), "\(rollbackCalls)")
+        #expect(rollbackCalls.firstIndex(of: redeploy)! < rollbackTo)
+        #expect(rollbackCalls.filter { $0.hasPrefix("fly status") }.count == 4, "fly status tried 4 times: \(rollbackCalls)")
+
+        let rollbackID = try stack.requireLastRunID()
+        let rollback = try stack.show(rollbackID)
+        #expect(rollback["kind"] as? String == "rollback")
+        #expect(rollback["status"] as? String == "succeeded")
+        let failedUp = try #require(rollback["rollback_of"] as? String)
+        #expect(try stack.show(failedUp)["status"] as? String == "rolled_back")
+        #expect(Self.eventKinds(rollback).contains("backup_restored"))
+        let rollbackSteps = Self.steps(rollback)
+        for step in ["rollback/undo.fly-deploy", "rollback/undo.ecto-migrate", "verify/health", "verify/deep-health", "verify/security-headers"] {
+            #expect(rollbackSteps[step]?["status"] as? String == "succeeded", "\(step): \(rollbackSteps.keys.sorted())")
+        }
+        let rollbackReport = try Self.report(stack, rollbackID)
+        #expect(rollbackReport.contains("| Restored | yes, restored |"))
+        #expect(try pg.snapshot() == before, "the database is as the backup before the release had it")
+        let status = try stack.run(["status", "dialectic/prod", "--format", "json"])
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(state["deployed_revision"] as? String == first, "\(status.stdout)")
+        #expect(try stack.stateFiles(containing: pg.password).isEmpty, "the database password leaked into the state directory")
+    }
+
+    // MARK: - 3. mail-service/staging: up, and its triage runbooks
+
+    @Test func mailServiceStagingRestartsAndItsRunbooksReport() throws {
+        let state = try RedisFixture()
+        let streams = try RedisFixture()
+        let password = Self.secret("redis", length: 24)
+        for redis in [state, streams] {
+            try redis.cli(["CONFIG", "SET", "requirepass", password])
+            try redis.cli(["-a", password, "--no-auth-warning", "CONFIG", "RESETSTAT"])
+        }
+        let stack = try Self.stack("mail-service", target: "staging")
+        let run = stack.state.path + "-service"
+        try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
+        try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
+        defer {
+            // The service runs in its own session; stop it by the pid it wrote.
+            if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+               let number = Int32(pid) { kill(number, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: run)
+        }
+        stack.environment["MAIL_REDIS_PASSWORD"] = password
+        let httpPort = ServerProcess.freePort()
+        let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
+                                  "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
+                                  "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
+                                  "template_dir": run + "/templates", "internal_http_port": "\(httpPort)", "shutdown_timeout": "5s"])
+
+        let up = try stack.run(["up", "mail-service/staging", "--yes"] + inputs)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(up.stdout.contains("redis-ping-state-client │ PONG"))
+        #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
+        for step in ["deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
+                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count"] {
+            #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
+        }
+        // Both Redis servers were PINGed (preflight and the service's own startup), each with the password.
+        for (name, redis) in [("state", state), ("stream", streams)] {
+            let stats = try redis.cli(["-a", password, "--no-auth-warning", "INFO", "commandstats"])
+            let pings = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_ping:calls=") }
+            #expect(pings.flatMap { Int($0.dropFirst("cmdstat_ping:calls=".count).prefix { $0.isNumber }) }.map { $0 >= 2 } == true,
+                    "\(name) Redis: \(stats)")
+        }
+        // The command consumer's group is on the stream client's Redis only.
+        #expect(try streams.cli(["-a", password, "--no-auth-warning", "XINFO", "GROUPS", "mail:delivery_commands"]).contains("mail-service"))
+        #expect(try state.cli(["-a", password, "--no-auth-warning", "EXISTS", "mail:delivery_commands"]) == "0")
+        let pid = try #require(Int32(try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0, "the service runs after the deploy")
+        #expect(ServerProcess.listening(httpPort))
+        let upID = try stack.requireLastRunID()
+        let upRun = try stack.show(upID)
+        #expect(upRun["status"] as? String == "succeeded")
+        #expect(Self.steps(upRun)["verify/internal-http-accepts-tcp"]?["status"] as? String == "succeeded")
+        #expect(try Self.report(stack, upID).contains("MAIL_TEMPLATE_DIR is the intended immutable catalog"))
+
+        // A clean runbook: exit 0, every check passed.
+        let clean = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("all 8 checks passed"), "\(clean.stdout)")
+        #expect(clean.stdout.contains("(read-only, no lock taken)"))
+        #expect(clean.stdout.contains("MAIL_ATTEMPT_WORKER_CONCURRENCY=8"), "the running process's setting: \(clean.stdout)")
+        let cleanID = try stack.requireLastRunID()
+        #expect(try stack.show(cleanID)["kind"] as? String == "runbook")
+
+        // A malformed command stored by the service: the malformed-commands runbook finds it.
+        try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:malformed_commands", "*", "failure_code", "invalid_payload_mode",
+                       "delivery_id", "d-4711", "source", "billing", "stream_entry_id", "1700000000000-0"])
+        let finding = try stack.run(["runbook", "mail-service/staging", "malformed-commands"] + inputs)
+        #expect(finding.status == 1, "\(finding.stdout)\(finding.stderr)")
+        #expect(finding.stdout.contains("1 of 5 checks found something: malformed-count"), "\(finding.stdout)")
+        #expect(finding.stdout.contains("  ✗ malformed-count"))
+        #expect(finding.stdout.contains("  ✓ consumer-group"), "the service created its consumer group: \(finding.stdout)")
+        #expect(finding.stdout.contains("invalid_payload_mode"), "the record is shown: \(finding.stdout)")
+        #expect(finding.stdout.contains("the producer must send canonical payload_mode"))
+        let findingID = try stack.requireLastRunID()
+        let md = try Self.report(stack, findingID)
+        #expect(md.hasPrefix("# mail-service/staging runbook malformed-commands — FINDINGS"), "\(md.prefix(200))")
+        #expect(md.contains("### ❌ runbook/malformed-count"))
+
+        // Runbooks take no lock and change nothing deployed: the up's run took one, they did not.
+        let journalLocks = { (id: String) in
+            try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE run_id = '\(id)' AND kind LIKE 'lock%'"])
+        }
+        #expect(try journalLocks(upID) != "0")
+        #expect(try journalLocks(cleanID) == "0")
+        #expect(try journalLocks(findingID) == "0")
+        let status = try stack.run(["status", "mail-service/staging", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["deployed_revision"] as? String == (try stack.git.git(["rev-parse", "HEAD"])))
+        #expect(kill(pid, 0) == 0, "the runbooks left the service alone")
+    }
+
+    // MARK: - 4. mailglass/prod: the go-live gate
+
+    @Test func mailglassGateChecksDNSAndTheWebhookWiring() throws {
+        var dns: DNSFixture? = try DNSFixture()
+        let server = try #require(dns?.server)
+        let web = try SeedWebServer(tls: false, routes: ["POST /webhooks/postmark": .init(401, body: "unsigned webhook\n")])
+        let stack = try Self.stack("mailglass", target: "prod", extra: [
+            "mix.exs": "defmodule Hostapp.MixProject do\n  use Mix.Project\n  def project, do: [app: :hostapp, version: \"0.1.0\"]\nend\n",
+            "lib/hostapp_web/endpoint.ex": """
+                defmodule HostappWeb.Endpoint do
+                  use Phoenix.Endpoint, otp_app: :hostapp
+                  plug Plug.Parsers,
+                    parsers: [:urlencoded, :multipart, :json],
+                    body_reader: {Mailglass.Webhook.CachingBodyReader, :read_body, []},
+                    json_decoder: Jason
+                end
+                """,
+            "config/prod.exs": "import Config\nconfig :hostapp, HostappWeb.Endpoint, url: [host: \"example.test\"]\n",
+            "config/runtime.exs": "import Config\nconfig :mailglass, webhook_secret: System.fetch_env!(\"POSTMARK_WEBHOOK_PASSWORD\")\n",
+        ])
+        let secret = Self.secret("whsec", length: 32)
+        stack.environment["MAILGLASS_WEBHOOK_SECRET"] = secret
+        let inputs = Self.inputs(["domain": "example.test", "dns_server": server, "dkim_selector": "s1",
+                                  "webhook_url": "http://\(web.authority)/webhooks/postmark"])
+
+        let wired = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
+        #expect(wired.status == 0, "\(wired.stdout)\(wired.stderr)")
+        for step in ["preflight/spf", "preflight/dkim", "preflight/dmarc", "preflight/wiring-doctor",
+                     "preflight/webhook-secret-not-in-config", "verify/webhook-rejects-unsigned"] {
+            #expect(wired.stdout.contains("✓ \(step) "), "\(step): \(wired.stdout)")
+        }
+        #expect(wired.stdout.contains("wiring-doctor │ [pass] Webhook body reader is wired"))
+        #expect(web.requests == ["POST /webhooks/postmark 401"])
+        let wiredRun = try stack.show(try stack.requireLastRunID())
+        #expect(wiredRun["status"] as? String == "succeeded")
+        #expect(Self.steps(wiredRun)["preflight/dkim"]?["status"] as? String == "succeeded")
+        #expect(try stack.stateFiles(containing: secret).isEmpty)
+
+        // The reader not wired: the gate stops in preflight, says to run the installer, runs nothing after.
+        let absent = try stack.run(["up", "mailglass/prod", "--yes"] + inputs, environment: ["STANDIN_MAILGLASS_DOCTOR": "absent"])
+        #expect(absent.status == 1, "\(absent.stdout)\(absent.stderr)")
+        #expect(absent.stdout.contains("✗ preflight/wiring-doctor"), "\(absent.stdout)")
+        #expect(absent.stdout.contains("Run `mix mailglass.install`"), "\(absent.stdout)")
+        #expect(web.requests.count == 1, "verify did not run")
+        let absentID = try stack.requireLastRunID()
+        let absentRun = try stack.show(absentID)
+        #expect(absentRun["status"] as? String == "failed")
+        #expect(Self.steps(absentRun)["preflight/wiring-doctor"]?["exit_code"] as? Int == 1)
+        #expect(try Self.report(stack, absentID).contains("mix mailglass.install"))
+
+        // A wrong DKIM selector is a failed check, named.
+        let selector = try stack.run(["up", "mailglass/prod", "--yes"] + inputs + Self.inputs(["dkim_selector": "pm"]))
+        #expect(selector.status == 1)
+        #expect(selector.stdout.contains("✗ preflight/dkim"), "\(selector.stdout)")
+        #expect(selector.stdout.contains("pm._domainkey.example.test"), "\(selector.stdout)")
+
+        let doctor = try stack.run(["doctor", "mailglass/prod"] + inputs)
+        #expect(doctor.status == 0, "\(doctor.stdout)\(doctor.stderr)")
+        let doctorJSON = try stack.run(["doctor", "mailglass/prod", "--format", "json"] + inputs)
+        let verdict = try #require(try JSONSerialization.jsonObject(with: Data(doctorJSON.stdout.utf8)) as? [String: Any])
+        #expect(verdict["verdict"] as? String == "ok")
+        let checks = verdict["checks"] as? [[String: Any]] ?? []
+        #expect(checks.filter { $0["kind"] as? String == "dns" }.count == 3, "\(checks)")
+        #expect(checks.contains { $0["kind"] as? String == "cli" && $0["name"] as? String == "mix" && $0["status"] as? String == "ok" })
+        // With the resolver gone the doctor cannot diagnose.
+        dns = nil
+        let down = try stack.run(["doctor", "mailglass/prod"] + inputs)
+        #expect(down.status == 2, "\(down.stdout)\(down.stderr)")
+    }
+
+    // MARK: - 5. mailflow/prod: a failed release rolls back with inbound mail paused
+
+    @Test func mailflowRollbackDisablesInboundFirstAndEnablesItLast() throws {
+        let moto = try MotoFixture()
+        let dns = try DNSFixture()
+        let region = "eu-central-2"  // awscli v1 sends SQS calls for us-east-1 to queue.amazonaws.com
+        let endpoint = "http://127.0.0.1:\(moto.port)"
+        try Shell.run(TestVenv.bin + "/python3", [RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-moto.py").path,
+                                                  endpoint, region, "prod", "example.test", "verified@example.test"])
+        let web = try SeedWebServer(tls: false, routes: [
+            "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"status":"healthy","checks":{"dynamodb":"ok"}}"#),
+            "GET /api/config": .init(401, headers: ["Content-Type": "application/json"], body: #"{"error":"invalid token"}"#),
+            "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
+        ])
+        let stack = try Self.stack("mailflow", target: "prod", extra: [
+            "infra/Pulumi.yaml": "name: mailflow\nruntime: nodejs\n",
+            "infra/index.ts": "export * from './src/stack';\n",
+        ])
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["AWS_DEFAULT_REGION"] = region
+        stack.environment["PATH"] = [RepositoryFiles.standIns, TestVenv.bin, ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
+        let aws = { (arguments: [String]) throws -> String in
+            try Shell.run(TestVenv.bin + "/aws", arguments, environment: stack.environment)
+        }
+        let ruleEnabled = {
+            try aws(["ses", "describe-receipt-rule", "--rule-set-name", "mailflow-rules-prod", "--rule-name", "mailflow-inbound-prod",
+                     "--query", "Rule.Enabled", "--output", "text"])
+        }
+        let inputs = Self.inputs(["api_url": "http://\(web.authority)", "dashboard_url": "http://\(web.authority)",
+                                  "mail_domain": "example.test", "test_from": "verified@example.test", "dns_server": dns.server])
+        let first = try stack.git.git(["rev-parse", "HEAD"])
+
+        let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for step in ["preflight/ses-domain-verified", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
+                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "postdeploy/e2e-test-email-queued",
+                     "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms"] {
+            #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
+        }
+        #expect(try aws(["s3", "ls", "s3://mailflow-dashboard-prod/"]).contains("index.html"), "the dashboard was synced")
+        #expect(try ruleEnabled() == "True")
+
+        try stack.git.commit("infra: a change the preview refuses", files: ["infra/index.ts": "export * from './src/stack2';\n"])
+        let pulumiUps = Self.calls(stack).filter { $0.hasPrefix("pulumi up ") }.count
+        let failed = try stack.run(["up", "mailflow/prod", "--yes"] + inputs, environment: ["STANDIN_FAIL": "pulumi-preview"])
+        #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
+        #expect(failed.stdout.contains("deploy/pulumi-preview failed: rolling back automatically"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("✓ rollback mailflow/prod at \(first.prefix(10))"), "\(failed.stdout)")
+        // In this order: the rule switched off and read back False (from moto), then the first
+        // rollback step, the previous program applied, verify, and the rule on again, read back True.
+        let order = ["inbound.disable │ receipt rule mailflow-rules-prod/mailflow-inbound-prod: Enabled True -> False",
+                     "inbound.status │ False", "▶ rollback/", "✓ rollback/pulumi-up-previous", "✓ verify/api-health",
+                     "inbound.enable │ receipt rule mailflow-rules-prod/mailflow-inbound-prod: Enabled False -> True",
+                     "inbound.status │ True", "inbound re-enabled (confirmed) after"]
+        let positions = order.map { failed.stdout.range(of: $0)?.lowerBound }
+        #expect(!positions.contains(nil), "missing: \(zip(order, positions).filter { $0.1 == nil }.map(\.0))")
+        let found = positions.compactMap { $0 }
+        #expect(found == found.sorted(), "out of order: \(failed.stdout)")
+        #expect(try ruleEnabled() == "True", "inbound mail is on again")
+        #expect(Self.calls(stack).filter { $0.hasPrefix("pulumi up ") }.count == pulumiUps + 1, "the previous program applied once")
+
+        let rollbackID = try stack.requireLastRunID()
+        let rollback = try stack.show(rollbackID)
+        #expect(rollback["kind"] as? String == "rollback")
+        #expect(rollback["status"] as? String == "succeeded")
+        let kinds = Self.eventKinds(rollback)
+        let off = try #require(kinds.firstIndex(of: "inbound_disabled"), "\(kinds)")
+        let on = try #require(kinds.lastIndex(of: "inbound_enabled"), "\(kinds)")
+        #expect(off < on)
+        let report = try Self.report(stack, rollbackID)
+        #expect(report.contains("## Inbound mail"))
+        #expect(report.contains("; now ✅ enabled again."))
+        let status = try stack.run(["status", "mailflow/prod", "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["deployed_revision"] as? String == first)
+        #expect(object["inbound"] as? String == "enabled")
+        #expect(object["inbound_owed_by"] is NSNull, "\(status.stdout)")
+    }
+
+    // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3
+
+    @Test func dotmacStagingMigratesAndRefusesADefaultSecret() throws {
+        let pg = try PostgresFixture()
+        let redis = try RedisFixture()
+        let moto = try MotoFixture()
+        let dbPassword = Self.secret("db", length: 24)
+        try pg.psql("CREATE ROLE dotmac_acme LOGIN PASSWORD '\(dbPassword)'")
+        try pg.psql("CREATE DATABASE dotmac_acme OWNER dotmac_acme")
+        let redisPassword = Self.secret("redis", length: 24)
+        try redis.cli(["CONFIG", "SET", "requirepass", redisPassword])
+        try moto.aws(["s3api", "create-bucket", "--bucket", "dotmac-acme-staging"])
+        let hsts = ["Strict-Transport-Security": "max-age=63072000"]
+        let web = try SeedWebServer(routes: [
+            "GET /health": .init(200, headers: hsts.merging(["Content-Type": "application/json"]) { a, _ in a }, body: #"{"status":"healthy"}"#),
+            "GET /metrics": .init(403, body: "forbidden\n"),
+            "GET /": .init(200, headers: hsts.merging(["Content-Security-Policy": "default-src 'self'"]) { a, _ in a }, body: "<h1>Admin</h1>\n"),
+            "GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"], body: #"{"data":{"policies":["dotmac-acme"]}}"#),
+            "GET /-/ready": .init(200, body: "Ready.\n"),
+            "GET /api/v1/query": .init(200, headers: ["Content-Type": "application/json"],
+                                       body: #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"platform-backend"},"value":[1700000000,"1"]}]}}"#),
+            "POST /api/v2/alerts": .init(200, body: ""),
+            "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"database":"ok","version":"11.0.0"}"#),
+        ])
+        var extra = try AlembicFiles.files(["0001_accounts.py"])
+        extra["db/alembic.ini"] = "[alembic]\nscript_location = %(here)s\n"
+        let stack = try Self.stack("dotmac", target: "staging", extra: extra)
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["PATH"] = [RepositoryFiles.standIns, TestVenv.bin, PostgresFixture.bin,
+                                     ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
+        var secrets: [String: String] = ["DOTMAC_DB_PASSWORD": dbPassword, "DOTMAC_REDIS_PASSWORD": redisPassword]
+        for name in ["SECRET_KEY", "AUTH__JWT_SECRET_KEY", "NEXTAUTH_SECRET", "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "VAULT_TOKEN"] {
+            secrets["DOTMAC_\(name)"] = Self.secret(name.lowercased(), length: 40)
+        }
+        stack.environment.merge(secrets) { _, new in new }
+        let https = "https://\(web.authority)"
+        let inputs = Self.inputs(["tenant": "acme", "api_domain": web.authority, "admin_domain": "localhost:\(web.port)",
+                                  "tls_cert_api": "/etc/ssl/acme/api.pem", "tls_cert_admin": "/etc/ssl/acme/admin.pem",
+                                  "db_host": "127.0.0.1", "db_port": "\(pg.port)", "db_name": "dotmac_acme", "db_user": "dotmac_acme",
+                                  "redis_host": "127.0.0.1", "redis_port": "\(redis.port)",
+                                  "storage_endpoint": "http://127.0.0.1:\(moto.port)", "storage_bucket": "dotmac-acme-staging",
+                                  "vault_url": https, "otel_grpc_endpoint": "http://127.0.0.1:4317", "otel_http_endpoint": "http://127.0.0.1:4318",
+                                  "prometheus_url": https, "alertmanager_url": https, "grafana_url": https, "release": "acme-staging",
+                                  "alembic_config": "db/alembic.ini", "ca_file": web.certificate])
+
+        // A known default secret: refused before anything runs, the secret named.
+        let refused = try stack.run(["up", "dotmac/staging", "--yes"] + inputs, environment: ["DOTMAC_VAULT_TOKEN": "dev-root-token"])
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("VAULT_TOKEN"), "\(refused.stderr)")
+        #expect(try Self.runs(stack).isEmpty, "no run was recorded")
+        #expect(Self.calls(stack).isEmpty, "no stand-in was called")
+        #expect(web.requests.isEmpty)
+        #expect(try pg.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'", database: "dotmac_acme") == "0")
+
+        let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/redis-reachable", "preflight/object-storage-bucket",
+                     "preflight/vault-token-valid", "preflight/grafana-healthy", "migrate/alembic-upgrade", "migrate/alembic-at-head",
+                     "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
+                     "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus"] {
+            #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
+        }
+        #expect(up.stdout.contains("– preflight/helm-namespace-given skipped"), "the helm path is skipped: \(up.stdout)")
+        // The migration really ran against the tenant's database, as the tenant's user.
+        #expect(try pg.psql("SELECT version_num FROM alembic_version", database: "dotmac_acme") == "0001")
+        #expect(try pg.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'", database: "dotmac_acme") == "dotmac_acme")
+        let runID = try stack.requireLastRunID()
+        let run = try stack.show(runID)
+        #expect(run["status"] as? String == "succeeded")
+        #expect(Self.eventKinds(run).contains("backup_taken"))
+        #expect(Self.steps(run)["deploy/k8s-namespace"]?["status"] as? String == "skipped")
+        #expect(Self.steps(run)["deploy/helm-upgrade"]?["status"] as? String == "skipped")
+        // The env file the compose calls were given is the rendered one, 0600, and it holds the tenant's values.
+        let envFile = "\(stack.state.path)/dotmac/acme-staging.env"
+        #expect(Self.calls(stack).contains { $0.contains("docker compose --project-name acme-staging --env-file \(envFile)") },
+                "\(Self.calls(stack))")
+        let attributes = try FileManager.default.attributesOfItem(atPath: envFile)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let rendered = try String(contentsOfFile: envFile, encoding: .utf8)
+        #expect(rendered.contains("REDIS__PORT=\(redis.port)"))
+        #expect(rendered.contains("ENVIRONMENT=staging"))
+        #expect(web.requests.contains { $0.hasPrefix("GET /api/v1/query?query=up%7Bjob%3D%22platform-backend%22%7D ") })
+        #expect(web.requests.contains("POST /api/v2/alerts 200"))
+        let report = try Self.report(stack, runID)
+        #expect(report.contains("CORS origins match the Admin UI domain(s)"))
+        // deployctl's own files (journal, logs, reports) never hold it; the env file must (0600), and
+        // the docker stand-in keeps a copy under standins/ as a container's environment would.
+        let leaks = try stack.stateFiles(containing: dbPassword).filter { $0 != envFile && !$0.hasPrefix(stack.state.path + "/standins/") }
+        #expect(leaks.isEmpty, "\(leaks)")
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Create, in a moto server, the AWS resources stacks/mailflow/prod.yaml expects after
+`pulumi up` of Mailflow's infra/ (names from infra/src/*.ts, environment ENV):
+
+  mailflow-moto.py ENDPOINT REGION ENV DOMAIN SENDER
+
+SES: rule set mailflow-rules-ENV (active) with the enabled rule mailflow-inbound-ENV, DOMAIN and
+SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never runs them).
+Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
+point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
+infra/src/monitoring.ts. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
+"Production Test" (moto runs no receipt rules, so nothing would route the test email there).
+One process with boto3 instead of ~25 aws CLI calls.
+"""
+import io
+import sys
+import zipfile
+
+import boto3
+
+
+def main(endpoint, region, env, domain, sender):
+    def client(name):
+        return boto3.client(name, endpoint_url=endpoint, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    ses = client("ses")
+    ses.create_receipt_rule_set(RuleSetName=f"mailflow-rules-{env}")
+    ses.create_receipt_rule(RuleSetName=f"mailflow-rules-{env}",
+                            Rule={"Name": f"mailflow-inbound-{env}", "Enabled": True, "Recipients": [domain], "ScanEnabled": True})
+    ses.set_active_receipt_rule_set(RuleSetName=f"mailflow-rules-{env}")
+    ses.verify_domain_identity(Domain=domain)
+    ses.verify_email_identity(EmailAddress=sender)
+
+    role = client("iam").create_role(RoleName=f"mailflow-lambda-{env}",
+                                     AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')["Role"]["Arn"]
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n")
+    lam, logs = client("lambda"), client("logs")
+    for name in (f"mailflow-{env}", f"mailflow-api-{env}"):
+        lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=role, Handler="bootstrap",
+                            Architectures=["arm64"], Code={"ZipFile": package.getvalue()})
+        logs.create_log_group(logGroupName=f"/aws/lambda/{name}")
+        logs.put_retention_policy(logGroupName=f"/aws/lambda/{name}", retentionInDays=30)
+
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName=f"mailflow-idempotency-{env}", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    dynamodb.update_continuous_backups(TableName=f"mailflow-idempotency-{env}",
+                                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+
+    s3 = client("s3")
+    bucket = f"mailflow-dashboard-{env}"
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    cloudwatch = client("cloudwatch")
+    for name, metric, namespace in ((f"mailflow-lambda-errors-{env}", "Errors", "AWS/Lambda"),
+                                    (f"mailflow-lambda-duration-{env}", "Duration", "AWS/Lambda"),
+                                    (f"mailflow-dlq-messages-{env}", "ApproximateNumberOfMessagesVisible", "AWS/SQS")):
+        cloudwatch.put_metric_alarm(AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Sum",
+                                    Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+
+    sqs = client("sqs")
+    sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
+    queue = sqs.create_queue(QueueName=f"mailflow-app1-{env}")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody='{"subject":"Production Test","from":"%s"}' % sender)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 6:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    main(*sys.argv[1:])
