@@ -357,6 +357,59 @@ import TestSupport
 
     // MARK: - 4. mailglass/prod: the go-live gate
 
+    @Test func mailServiceProdChecksSubmissionBeforeRestartingAndItsSMTPRunbookFindsAnOutage() throws {
+        let state = try RedisFixture()
+        let streams = try RedisFixture()
+        let password = Self.secret("redis", length: 24)
+        for redis in [state, streams] { try redis.cli(["CONFIG", "SET", "requirepass", password]) }
+        let smtpPassword = Self.secret("smtp", length: 24)
+        let smtp = try SMTPFixture(password: smtpPassword)
+        let stack = try Self.stack("mail-service", target: "prod")
+        stack.environment["MAIL_REDIS_PASSWORD"] = password
+        let run = stack.state.path + "-service"
+        try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
+        try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
+        defer {
+            if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+               let number = Int32(pid) { kill(number, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: run)
+        }
+        stack.environment["MAIL_SMTP_PASSWORD"] = smtpPassword
+        // curl trusts the test server's self-signed certificate the way an operator's CA bundle would.
+        stack.environment["CURL_CA_BUNDLE"] = smtp.certificate
+        let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
+                                  "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
+                                  "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
+                                  "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
+                                  "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
+                                  "smtp_from": "noreply@example.test", "smtp_username": smtp.user])
+
+        // A wrong password is caught before anything is restarted.
+        stack.environment["MAIL_SMTP_PASSWORD"] = Self.secret("wrong", length: 24)
+        let denied = try stack.run(["up", "mail-service/prod", "--yes"] + inputs)
+        #expect(denied.status == 1, "\(denied.stdout)\(denied.stderr)")
+        #expect(denied.stdout.contains("✗ preflight/smtp-auth-accepted"), "\(denied.stdout)")
+        #expect(denied.stdout.contains("Login denied"), "curl says why: \(denied.stdout)")
+        #expect(!denied.stdout.contains("▶ deploy/"), "nothing was deployed")
+
+        stack.environment["MAIL_SMTP_PASSWORD"] = smtpPassword
+        let up = try stack.run(["up", "mail-service/prod", "--yes"] + inputs)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for step in ["preflight/smtp-starttls", "preflight/smtp-auth-accepted", "preflight/smtp-auth-mechanisms", "deploy/restart-service"] {
+            #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
+        }
+
+        // The SMTP runbook: clean while the server answers, a finding once it is gone.
+        let clean = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        smtp.stop()
+        let outage = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
+        #expect(outage.status == 1, "\(outage.stdout)\(outage.stderr)")
+        #expect(outage.stdout.contains("  ✗ smtp-starttls"), "\(outage.stdout)")
+        #expect(outage.stdout.contains("SMTP unreachable or STARTTLS refused"), "the advice is shown: \(outage.stdout)")
+        #expect(try stack.stateFiles(containing: smtpPassword).isEmpty, "the SMTP password is never written")
+    }
+
     @Test func mailglassGateChecksDNSAndTheWebhookWiring() throws {
         var dns: DNSFixture? = try DNSFixture()
         let server = try #require(dns?.server)

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""A submission server for the mail-service tests: STARTTLS with the given certificate, AUTH
+(PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file.
+Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX   (aiosmtpd, from the test venv)"""
+import ssl
+import sys
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+port, cert, key, user, password, mailbox = sys.argv[1:7]
+
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        with open(mailbox, "ab") as f:
+            f.write(envelope.content + b"\n.\n")
+        return "250 OK"
+
+
+def authenticate(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
+    return AuthResult(success=ok, handled=False)
+
+
+context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+context.load_cert_chain(cert, key)
+controller = Controller(Handler(), hostname="127.0.0.1", port=int(port), tls_context=context, require_starttls=True,
+                        authenticator=authenticate, auth_require_tls=True)
+controller.start()
+try:
+    while True:
+        time.sleep(3600)
+finally:
+    controller.stop()
