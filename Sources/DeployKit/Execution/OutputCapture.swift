@@ -33,7 +33,7 @@ public final class OutputCapture: @unchecked Sendable {
         searches = [.stdout: (contains[.stdout] ?? []).map(StreamingSearch.init), .stderr: (contains[.stderr] ?? []).map(StreamingSearch.init)]
         self.observer = observer
         if let logPath {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)  // checked below: the handle is nil if it failed
             log = FileHandle(forWritingAtPath: logPath)
         } else {
             log = nil
