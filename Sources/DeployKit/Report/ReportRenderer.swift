@@ -22,6 +22,8 @@ public enum ReportRenderer {
         template.render(ReportView.context(report))
     }
 
+    // The templates are constants of this binary: a parse error is a programming error, and the
+    // golden-file tests render every one of them.
     private static let markdown: MustacheTemplate = {
         MustacheContentTypes.register(MarkdownCell(), named: "MARKDOWN")
         return try! MustacheTemplate(string: ReportTemplates.markdown)
