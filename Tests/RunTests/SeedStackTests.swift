@@ -54,6 +54,21 @@ import TestSupport
         pairs.flatMap { ["--input", "\($0.key)=\($0.value)"] }
     }
 
+    /// Where a mail-service test's service lives (pid, log, a one-template catalog).
+    static func mailServiceDirectory(_ stack: StackFixture) throws -> String {
+        let run = stack.state.path + "-service"
+        try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
+        try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
+        return run
+    }
+
+    /// The service runs in its own session: stop it by the pid it wrote, then remove its directory.
+    static func stopMailService(_ run: String) {
+        if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+           let number = Int32(pid) { kill(number, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: run)
+    }
+
     static func secret(_ prefix: String, length: Int = 40) -> String {
         var value = prefix + "-"
         while value.count < length { value += UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
@@ -275,15 +290,8 @@ import TestSupport
             try redis.cli(["-a", password, "--no-auth-warning", "CONFIG", "RESETSTAT"])
         }
         let stack = try Self.stack("mail-service", target: "staging")
-        let run = stack.state.path + "-service"
-        try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
-        try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
-        defer {
-            // The service runs in its own session; stop it by the pid it wrote.
-            if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-               let number = Int32(pid) { kill(number, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: run)
-        }
+        let run = try Self.mailServiceDirectory(stack)
+        defer { Self.stopMailService(run) }
         stack.environment["MAIL_REDIS_PASSWORD"] = password
         let httpPort = ServerProcess.freePort()
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
@@ -366,14 +374,8 @@ import TestSupport
         let smtp = try SMTPFixture(password: smtpPassword)
         let stack = try Self.stack("mail-service", target: "prod")
         stack.environment["MAIL_REDIS_PASSWORD"] = password
-        let run = stack.state.path + "-service"
-        try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
-        try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
-        defer {
-            if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-               let number = Int32(pid) { kill(number, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: run)
-        }
+        let run = try Self.mailServiceDirectory(stack)
+        defer { Self.stopMailService(run) }
         stack.environment["MAIL_SMTP_PASSWORD"] = smtpPassword
         // curl trusts the test server's self-signed certificate the way an operator's CA bundle would.
         stack.environment["CURL_CA_BUNDLE"] = smtp.certificate
