@@ -561,7 +561,7 @@ import TestSupport
 
     // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3
 
-    @Test func dotmacStagingMigratesAndRefusesADefaultSecret() throws {
+    @Test func dotmacStagingMigratesRefusesADefaultSecretAndUndoesAFailedHelmUpgrade() throws {
         let pg = try PostgresFixture()
         let redis = try RedisFixture()
         let moto = try MotoFixture()
@@ -648,5 +648,30 @@ import TestSupport
         // the docker stand-in keeps a copy under standins/ as a container's environment would.
         let leaks = try stack.stateFiles(containing: dbPassword).filter { $0 != envFile && !$0.hasPrefix(stack.state.path + "/standins/") }
         #expect(leaks.isEmpty, "\(leaks)")
+
+        // The Helm path: a second revision installs the release, a third upgrades it but its rollout
+        // never completes, and the automatic rollback undoes the upgrade with `helm rollback`
+        // (stand-ins for helm and kubectl, which answer as the real ones do).
+        let helmInputs = ["--input", "deploy_via=helm", "--input", "namespace=acme"] + inputs
+        let staging = try stack.git.read("stacks/dotmac/staging.yaml")
+        try stack.git.commit("staging: deployed with Helm", files: ["stacks/dotmac/staging.yaml": staging + "\n# deployed with Helm\n"])
+        let installed = try stack.run(["up", "dotmac/staging", "--yes"] + helmInputs)
+        #expect(installed.status == 0, "\(installed.stdout)\(installed.stderr)")
+        let installedRevision = try stack.show(try stack.requireLastRunID())["revision"] as? String
+        try stack.git.commit("staging: a Helm upgrade", files: ["stacks/dotmac/staging.yaml": staging + "\n# deployed with Helm, upgraded\n"])
+        let before = Self.calls(stack).count
+        let helm = try stack.run(["up", "dotmac/staging", "--yes"] + helmInputs, environment: ["STANDIN_FAIL": "kubectl-rollout"])
+        #expect(helm.status == 1, "\(helm.stdout)\(helm.stderr)")
+        #expect(helm.stdout.contains("✓ deploy/helm-upgrade "), "\(helm.stdout)")
+        #expect(helm.stdout.contains("✗ deploy/backend-rolled-out "), "\(helm.stdout)")
+        #expect(helm.stdout.contains("✓ rollback/undo.helm-upgrade "), "\(helm.stdout)")
+        #expect(helm.stdout.contains("✓ rollback dotmac/staging"), "the rollback succeeded: \(helm.stdout)")
+        let helmCalls = Self.calls(stack).dropFirst(before)
+        let upgrade = helmCalls.firstIndex { $0.hasPrefix("helm upgrade --install acme-staging ") }
+        let undo = helmCalls.firstIndex { $0.hasPrefix("helm rollback acme-staging --namespace acme") }
+        #expect(upgrade != nil && undo != nil && upgrade! < undo!, "upgrade, then its undo: \(helmCalls)")
+        // Rolled back to the installed revision, which is what status says is deployed.
+        let status = try JSONSerialization.jsonObject(with: Data(try stack.run(["status", "dotmac/staging", "--format", "json"]).stdout.utf8)) as? [String: Any]
+        #expect(installedRevision != nil && status?["deployed_revision"] as? String == installedRevision, "\(String(describing: status))")
     }
 }
