@@ -58,6 +58,14 @@ import TestSupport
         #expect(again.waitFor("▶ deploy/long"))
         kill(again.pid, SIGTERM)
         #expect(again.wait() == 143)
+        // A closed SSH session (SIGHUP) too: 129, the steps stopped, the run recorded as cancelled.
+        let hangup = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
+        #expect(hangup.waitFor("▶ deploy/long"))
+        usleep(200_000)
+        kill(hangup.pid, SIGHUP)
+        #expect(hangup.wait() == 129)
+        #expect(try processesMatching("sleep \(marker)").isEmpty)
+        #expect(try stack.show(try stack.requireLastRunID())["status"] as? String == "cancelled")
     }
 
     @Test func killDashNineAtTwentyPointsLeavesATrueRecordAndResumeFinishes() throws {
