@@ -55,7 +55,7 @@ enum HTTPRequester {
         let clock = ContinuousClock(), start = clock.now
         let response = try await client.execute(request, timeout: .milliseconds(Int64(timeoutMs)))
         let buffer = try await response.body.collect(upTo: 8 << 20)
-        let latency = TCPProbe.milliseconds(clock.now - start)
+        let latency = (clock.now - start).milliseconds
         return HTTPAnswer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                           body: Data(buffer.readableBytesView), latencyMs: latency)
     }
@@ -78,16 +78,14 @@ extension HTTPProbe {
     private func collect(_ client: HTTPClient) async throws -> [HTTPAnswer] {
         try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
             var answers: [HTTPAnswer] = [], started = 0
-            while started < min(concurrency, samples) {
+            func startOne() {
                 group.addTask { try await HTTPRequester.send(client, method: method, url: url, headers: headers, body: body, timeoutMs: timeoutMs) }
                 started += 1
             }
+            while started < min(concurrency, samples) { startOne() }
             while let answer = try await group.next() {
                 answers.append(answer)
-                if started < samples, !Task.isCancelled {
-                    group.addTask { try await HTTPRequester.send(client, method: method, url: url, headers: headers, body: body, timeoutMs: timeoutMs) }
-                    started += 1
-                }
+                if started < samples, !Task.isCancelled { startOne() }
             }
             return answers
         }

@@ -15,3 +15,10 @@ public enum Percentiles {
         String(format: "%.1f", ms)
     }
 }
+
+extension Duration {
+    /// As probes measure and report time: fractional milliseconds.
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

@@ -24,7 +24,7 @@ public enum ProbeRunner {
             guard let probe = request.tls else { return (ProbeResult(unavailable: "no tls settings"), nil) }
             result = await probe.run()
         }
-        result.durationMs = Int(TCPProbe.milliseconds(clock.now - start).rounded())
+        result.durationMs = Int((clock.now - start).milliseconds.rounded())
         return (result, answer)
     }
 }

@@ -9,16 +9,12 @@ extension TCPProbe {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.milliseconds(Int64(timeoutMs)))
                 .connect(host: host, port: port).get()
-            let ms = Self.milliseconds(clock.now - start)
+            let ms = (clock.now - start).milliseconds
             try? await channel.close()
             return ProbeResult(measurements: [ProbeMeasurement("connect", Percentiles.format(ms), expected: "≤ \(timeoutMs)", unit: "ms", ok: true)])
         } catch {
             return ProbeResult(measurements: [ProbeMeasurement("connect", "failed: \(ProbeError.describe(error))", expected: "connected within \(timeoutMs) ms", ok: false)])
         }
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 }
 
@@ -26,7 +22,6 @@ extension TCPProbe {
 enum ProbeError {
     static func describe(_ error: Error) -> String {
         if let e = error as? IOError { return e.description }
-        if error is ChannelError, "\(error)".contains("connectTimeout") { return "connection timed out" }
         let text = "\(error)"
         if text.contains("connectTimeout") { return "connection timed out" }
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }

@@ -10,8 +10,9 @@ public struct ReportAction {
         self.workspace = workspace
     }
 
-    public func report(runID: String) throws -> Report {
-        let journal = try Journal(directory: workspace.stateDirectory)
+    /// `journal`: the one a finishing run already has open (else the state directory's is opened).
+    public func report(runID: String, journal: Journal? = nil) throws -> Report {
+        let journal = try journal ?? Journal(directory: workspace.stateDirectory)
         guard let run = try journal.run(runID) ?? journal.runs(limit: 10_000).first(where: { $0.id.hasPrefix(runID) }) else {
             throw DeployError(.usage, "no run \(runID) in \(workspace.stateDirectory)", next: ["deployctl runs"])
         }
@@ -20,8 +21,8 @@ public struct ReportAction {
 
     /// Writes report.md, report.json, report.html and report.junit.xml; returns their paths.
     @discardableResult
-    public func writeAll(runID: String) throws -> [ReportRenderer.Format: String] {
-        let report = try report(runID: runID)
+    public func writeAll(runID: String, journal: Journal? = nil) throws -> [ReportRenderer.Format: String] {
+        let report = try report(runID: runID, journal: journal)
         let directory = "\(workspace.stateDirectory)/reports/\(report.header.runId)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var paths: [ReportRenderer.Format: String] = [:]

@@ -63,7 +63,7 @@ public struct RunEpilogue {
                 .notify(run: run, shown: masked.notify, real: revealed.notify, reportPath: htmlPath)
         }
         do {
-            return try reports.writeAll(runID: runID)[.html]
+            return try reports.writeAll(runID: runID, journal: journal)[.html]
         } catch {
             observer.note("the reports for run \(runID) could not be written (\(error)); deployctl report \(runID) can try again")
             return nil

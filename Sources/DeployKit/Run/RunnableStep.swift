@@ -41,7 +41,7 @@ struct RunnableSteps {
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
                 confirm: real.confirm, idempotent: real.idempotent, continueOnError: real.continueOnError,
-                probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
+                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
         }
     }
 
@@ -58,7 +58,7 @@ struct RunnableSteps {
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
                 confirm: nil, idempotent: true, continueOnError: true,
-                probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
+                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
         }
     }
 
@@ -106,7 +106,7 @@ struct RunnableSteps {
                 directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
                 expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
                 skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,
-                continueOnError: real.continueOnError, probe: real.probe.map { inTree($0) }, probeJSON: step?.probe?.json ?? [])
+                continueOnError: real.continueOnError, probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
         }
     }
 
@@ -130,8 +130,6 @@ struct RunnableSteps {
             timeoutMs: block.timeoutMs ?? min(revealed.defaults.timeoutMs, 120_000), retries: 0, backoffMs: 0,
             expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)
     }
-
-    private func inTree(_ probe: ProbeRequest) -> ProbeRequest { probe.anchored(in: tree) }
 
     /// A step's directory: relative ones are inside the exported tree of the pinned commit.
     private func directory(_ dir: String?) -> String {
