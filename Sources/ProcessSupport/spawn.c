@@ -1,11 +1,13 @@
 #define _GNU_SOURCE
 #include "ProcessSupport.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,8 +21,11 @@ int ps_spawn(const char *path, char *const argv[], char *const envp[], const cha
     result = posix_spawnattr_init(&attributes);
     if (result != 0) { posix_spawn_file_actions_destroy(&actions); return result; }
 
-    if (stdin_fd < 0 || stdout_fd < 0 || stderr_fd < 0) result = EBADF;
-    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
+    if (stdout_fd < 0 || stderr_fd < 0) result = EBADF;
+    if (result == 0) {
+        result = stdin_fd < 0 ? posix_spawn_file_actions_addclose(&actions, STDIN_FILENO)
+                              : posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
+    }
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
     if (result == 0 && cwd != NULL) result = posix_spawn_file_actions_addchdir_np(&actions, cwd);
@@ -56,7 +61,9 @@ int ps_pidfd_open(pid_t pid) {
 #endif
 }
 
-unsigned long long ps_process_start_time(pid_t pid) {
+/* Fields 3 (state), 5 (process group) and 22 (start time) of /proc/PID/stat; 0 when the
+ * process does not exist. */
+static int read_stat(pid_t pid, char *state, long *pgrp, unsigned long long *start) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *file = fopen(path, "re");
@@ -69,17 +76,46 @@ unsigned long long ps_process_start_time(pid_t pid) {
     char *cursor = strrchr(buffer, ')');
     if (cursor == NULL) return 0;
     cursor++;
-    /* Fields 3..22 follow; the start time is the 20th of them. */
-    unsigned long long value = 0;
     int field = 2;
     char *saved = NULL;
     char *token = strtok_r(cursor, " ", &saved);
     while (token != NULL) {
         field++;
-        if (field == 22) { sscanf(token, "%llu", &value); break; }
+        if (field == 3 && state) *state = token[0];
+        if (field == 5 && pgrp) *pgrp = strtol(token, NULL, 10);
+        if (field == 22) { if (start) sscanf(token, "%llu", start); break; }
         token = strtok_r(NULL, " ", &saved);
     }
-    return value;
+    return 1;
+}
+
+unsigned long long ps_process_start_time(pid_t pid) {
+    unsigned long long start = 0;
+    return read_stat(pid, NULL, NULL, &start) ? start : 0;
+}
+
+unsigned long long ps_process_alive(pid_t pid) {
+    char state = '?';
+    unsigned long long start = 0;
+    if (!read_stat(pid, &state, NULL, &start)) return 0;
+    return (state == 'Z' || state == 'X') ? 0 : start;
+}
+
+int ps_group_alive(pid_t pgrp) {
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) return -1;
+    int alive = 0;
+    struct dirent *entry;
+    while (!alive && (entry = readdir(proc)) != NULL) {
+        char *end = NULL;
+        long pid = strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || pid <= 0) continue;
+        char state = '?';
+        long group = -1;
+        if (read_stat((pid_t)pid, &state, &group, NULL) && group == pgrp && state != 'Z' && state != 'X') alive = 1;
+    }
+    closedir(proc);
+    return alive;
 }
 
 int ps_pipe_cloexec(int fds[2]) {

@@ -5,25 +5,48 @@ import Foundation
 /// The root command. Argument parsing and terminal output live in this target; every verb's
 /// work is an action in DeployKit.
 struct DeployCtl: AsyncParsableCommand {
+    // One paragraph per line: ArgumentParser wraps them to the terminal's width.
     static let configuration = CommandConfiguration(
         commandName: "deployctl",
         abstract: "GitOps deploys and rollbacks from versioned stack descriptors.",
         discussion: """
-            Descriptors live at stacks/<stack>/<environment>.yaml in a git repository and are read
-            from commits through libgit2, never from the work tree. A TARGET is ENV when exactly one
-            stack has that environment, else STACK/ENV.
+            Descriptors live at stacks/<stack>/<environment>.yaml in a git repository and are read from commits through libgit2, never from the work tree (validate, plan and doctor also take --worktree to check files not yet committed). A TARGET is ENV when exactly one stack has that environment, else STACK/ENV. A RUN is a run id or any unique prefix of one.
 
-            Exit codes: 0 ok, 1 a step or check failed, 2 usage or invalid descriptor,
-            3 environment locked, 4 refused by a safety rule, 130/143 interrupted.
+            Unattended (CI): nothing waits for an answer. --yes answers confirm: gates; --db-restore restore|keep|ask decides a rollback's database restore (default: the descriptor's backup.on_rollback; ask with no terminal restores); resume --rerun-interrupted re-runs a step stopped part-way. --format json prints machine-readable output (RFC 3339 UTC times; schemas in Sources/DeployKit/Output/Schemas).
+
+            Exit codes: 0 ok; 1 a step or check failed; 2 usage error or invalid descriptor (nothing was run); 3 the environment is locked by another run; 4 refused by a safety rule (nothing was changed); 129, 130, 143 stopped by SIGHUP (a closed SSH session), SIGINT, SIGTERM (running steps were stopped and the run recorded as cancelled).
+
+            Shell completion (targets and run ids included): deployctl completion bash|zsh|fish.
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
-            StatusCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
+            StatusCommand.self, CheckCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
             ReportCommand.self, DoctorCommand.self, RunbookCommand.self,
-            UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self,
+            UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self, CompletionCommand.self,
         ]
     )
+}
+
+struct CompletionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "completion",
+        abstract: "Print the shell completion script for bash, zsh or fish.",
+        discussion: """
+            bash: add `source <(deployctl completion bash)` to ~/.bashrc. zsh: `deployctl completion zsh > "${fpath[1]}/_deployctl"`. fish: `deployctl completion fish > ~/.config/fish/completions/deployctl.fish`.
+
+            Targets complete from the stacks at HEAD and run ids from the journal, each time you press Tab.
+            """)
+
+    @Argument(help: "bash, zsh or fish.") var shell: String
+
+    func run() throws {
+        guard let kind = CompletionShell(rawValue: shell) else {
+            throw DeployError(.usage, "no completion for '\(shell)'\(Suggestion.hint(for: shell, in: CompletionShell.allCases.map(\.rawValue)))",
+                              next: ["deployctl completion bash (or zsh, fish)"])
+        }
+        Terminal.out(DeployCtl.completionScript(for: kind))
+    }
 }
 
 @main
@@ -32,8 +55,14 @@ enum Main {
         // A reader that goes away (`| head`) is not a reason to die mid-run; steps get the
         // default disposition back when they start.
         signal(SIGPIPE, SIG_IGN)
+        // Started with stdin (or stdout, stderr) closed, as CI sometimes does: hold the number
+        // with /dev/null, or the journal's file would become "standard input" and steps would read it.
+        for fd in Int32(0)...2 where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+        }
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            var command = try DeployCtl.parseAsRoot()
+            var command = try DeployCtl.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -49,7 +78,7 @@ enum Main {
                 print(message)
                 exit(0)
             }
-            Terminal.error(message)
+            Terminal.error(message + UsageHint.didYouMean(arguments, error: message))
             // Usage mistakes are exit code 2, as README documents (ArgumentParser would say 64).
             exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }

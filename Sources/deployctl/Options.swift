@@ -14,7 +14,7 @@ struct WorkspaceOptions: ParsableArguments {
     func open() throws -> Workspace {
         let workspace = try Workspace.open(repo: repo, state: state)
         for owed in RecordActions(workspace: workspace).owedInbound() {
-            Terminal.error("⚠ inbound mail processing for \(owed.target) is DISABLED, owed by run \(owed.runID) since \(TimeText.describe(owed.since)).\n"
+            Terminal.error("⚠ inbound mail processing for \(owed.target) is DISABLED, owed by run \(owed.runID) since \(Timestamp.human(owed.since)).\n"
                            + "  re-enable it: deployctl inbound enable \(owed.target)")
         }
         return workspace

@@ -24,6 +24,10 @@ final class TerminalRunDisplay: RunObserver, Sendable {
         state.withLock { clearStatus(&$0) }
     }
 
+    func runStarted(_ run: RunRecord) {
+        state.withLock { s in write(&s, "· \(run.kind.rawValue) run \(run.id) of \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\"") }
+    }
+
     func stepStarted(_ step: StepRef, attempt: Int, argv: [String]) {
         state.withLock { s in
             s.running[step] = Date()
@@ -108,9 +112,14 @@ final class JSONRunDisplay: RunObserver, Sendable {
 
     func emit(_ object: [String: Any]) {
         var object = object
-        object["time"] = Date().timeIntervalSince1970
+        object["time"] = Timestamp.rfc3339(Date())
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         lock.withLock { _ in Terminal.raw(data + Data("\n".utf8)) }
+    }
+
+    func runStarted(_ run: RunRecord) {
+        emit(["event": "run_started", "run": run.id, "kind": run.kind.rawValue, "target": run.target, "revision": run.revision,
+              "operator": run.operatorName, "related_run": run.relatedRun ?? NSNull()])
     }
 
     func stepStarted(_ step: StepRef, attempt: Int, argv: [String]) {

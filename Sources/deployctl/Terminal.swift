@@ -26,6 +26,17 @@ enum Terminal {
         error(diagnostics.map(\.description).joined(separator: "\n"))
     }
 
+    /// Columns padded to their widest cell, a header row first; the last column runs free.
+    static func table(header: [String], rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            line(row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
+        }
+    }
+
     static func report(_ failure: DeployError) {
         diagnostics(failure.diagnostics)
         var text = "error: \(failure.message)"

@@ -105,6 +105,6 @@ extension Result {
         (4_102_444_799, -60, "2099-12-31T22:59:59-01:00"),
     ])
     func authorTimesPrintLikeGit(seconds: Int64, offset: Int32, expected: String) {
-        #expect(RevisionsAction.iso8601(seconds, offsetMinutes: offset) == expected)
+        #expect(Timestamp.gitAuthorTime(seconds, offsetMinutes: offset) == expected)
     }
 }

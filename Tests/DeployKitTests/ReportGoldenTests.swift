@@ -48,16 +48,16 @@ import Testing
         var withDiff = plan
         withDiff.diff = PlanDiff.between(old: old, new: plan)
         let run = RunRecord(
-            id: "20261118-093000-ab12", kind: "up", stack: "x", environment: "prod", target: "x/prod",
+            id: "20261118-093000-ab12", kind: .up, stack: "x", environment: "prod", target: "x/prod",
             revision: String(repeating: "ab", count: 20), revisionSubject: "Ship 1.5.0 <with> | pipes", descriptorBlob: "",
             inputs: ["host": "mail.example.test"], operatorName: "ada@deploy-1", host: "deploy-1", pid: 4242, pidStart: 1,
             startedAt: at(0), endedAt: at(312.5), status: .rolledBack, message: "verify/health failed", relatedRun: nil)
         let previous = RunRecord(
-            id: "20261117-120000-cd34", kind: "up", stack: "x", environment: "prod", target: "x/prod",
+            id: "20261117-120000-cd34", kind: .up, stack: "x", environment: "prod", target: "x/prod",
             revision: old.revision, revisionSubject: "Ship 1.4.1", descriptorBlob: "", inputs: [:], operatorName: "ada@deploy-1",
             host: "deploy-1", pid: 1, pidStart: 1, startedAt: at(-80_000), endedAt: at(-79_000), status: .succeeded, message: nil, relatedRun: nil)
         let rollback = RunRecord(
-            id: "20261118-093530-ef56", kind: "rollback", stack: "x", environment: "prod", target: "x/prod",
+            id: "20261118-093530-ef56", kind: .rollback, stack: "x", environment: "prod", target: "x/prod",
             revision: old.revision, revisionSubject: "Ship 1.4.1", descriptorBlob: "", inputs: [:], operatorName: "ada@deploy-1",
             host: "deploy-1", pid: 1, pidStart: 1, startedAt: at(330), endedAt: at(400), status: .succeeded, message: "rolled back", relatedRun: run.id)
         var id: Int64 = 0
@@ -86,16 +86,16 @@ import Testing
             step("verify", "smoke", ["sh", "-c", "psql -Atc 'select 1' | grep -qx 1 && echo ok"], .skipped, start: 310, ms: 0, attempt: 0, exit: nil, message: "a step it needs failed"),
         ]
         let events = [
-            EventRecord(id: 1, runID: run.id, target: run.target, at: at(4.2), kind: "backup_taken",
-                        data: ["path": "/state/backups/R1.backup", "size": "1048576", "sha256": String(repeating: "9f", count: 32),
+            EventRecord(id: 1, runID: run.id, target: run.target, at: at(4.2), kind: .backupTaken,
+                        data: ["path": "/state/backups/R1.backup", "size": 1_048_576, "sha256": .string(String(repeating: "9f", count: 32)),
                                "restore": "pg_restore --clean -d app /state/backups/R1.backup"]),
-            EventRecord(id: 2, runID: run.id, target: run.target, at: at(312), kind: "notify_sent", data: ["url": "••••", "status": "200"]),
+            EventRecord(id: 2, runID: run.id, target: run.target, at: at(312), kind: .notifySent, data: ["url": "••••", "status": 200]),
         ]
         let relatedEvents = [
-            EventRecord(id: 3, runID: rollback.id, target: run.target, at: at(331), kind: "inbound_disabled", data: ["by": "ada@deploy-1", "confirmed": "true"]),
-            EventRecord(id: 4, runID: rollback.id, target: run.target, at: at(360), kind: "backup_restored", data: ["path": "/state/backups/R1.backup"]),
-            EventRecord(id: 5, runID: rollback.id, target: run.target, at: at(398.5), kind: "inbound_enabled",
-                        data: ["by": "ada@deploy-1", "confirmed": "true", "disabled_seconds": "67.5"]),
+            EventRecord(id: 3, runID: rollback.id, target: run.target, at: at(331), kind: .inboundDisabled, data: ["by": "ada@deploy-1", "confirmed": true]),
+            EventRecord(id: 4, runID: rollback.id, target: run.target, at: at(360), kind: .backupRestored, data: ["path": "/state/backups/R1.backup"]),
+            EventRecord(id: 5, runID: rollback.id, target: run.target, at: at(398.5), kind: .inboundEnabled,
+                        data: ["by": "ada@deploy-1", "confirmed": true, "disabled_seconds": 67]),
         ]
         return ReportInput(run: run, steps: steps, events: events, rolledBackBy: rollback, relatedEvents: relatedEvents,
                            previous: previous, revisionAuthor: "Ada Lovelace", plan: withDiff)
@@ -119,7 +119,7 @@ import Testing
         #expect(report.phases.map(\.status) == ["not_run", "succeeded", "succeeded", "failed", "not_run"])
         #expect(report.steps.first { $0.name == "health" }?.attempts == 2)
         #expect(report.backup?.restored == "restored")
-        #expect(report.inbound?.disabledSeconds == 67.5)
+        #expect(report.inbound?.disabledSeconds == 67)
         #expect(report.inbound?.finalState == "enabled")
         #expect(report.issues.map(\.attempt) == [1, 2])
         #expect(report.diff?.changes.map(\.name) == ["release"])

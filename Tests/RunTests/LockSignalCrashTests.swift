@@ -111,7 +111,7 @@ import TestSupport
         #expect(interrupted >= 5, "most kills should land mid-run")
     }
 
-    @Test func aMidFlightStepThatIsNotIdempotentNeedsYesToResume() throws {
+    @Test func aMidFlightStepThatIsNotIdempotentNeedsRerunInterruptedToResume() throws {
         let stack = try StackFixture("""
             phases:
               deploy:
@@ -135,18 +135,23 @@ import TestSupport
         #expect(stale.stdout.contains("INTERRUPTED up run \(runID)"))
 
         // Its sleep outlived deployctl: resuming now would run it twice at once.
-        let running = try stack.run(["resume", runID, "--yes"])
+        let running = try stack.run(["resume", runID, "--rerun-interrupted"])
         #expect(running.status == 4)
         #expect(running.stderr.contains("deploy/charge-cards of run \(runID) is still running outside deployctl (process group"))
-        let group = try #require(running.stderr.split(separator: "kill -TERM -").last?.prefix { $0.isNumber })
-        kill(-Int32(group)!, SIGTERM)
-        for _ in 0..<100 where kill(-Int32(group)!, 0) == 0 { usleep(20_000) }
+        let group = try #require(running.stderr.split(separator: "kill -TERM -").last.flatMap { Int32(String($0.prefix { $0.isNumber })) })
+        kill(-group, SIGTERM)
+        // Gone, or a zombie nobody reaps (init here never does): either way it cannot run.
+        for _ in 0..<250 where ProcessTable.canRun(group) { usleep(20_000) }
+        #expect(!ProcessTable.canRun(group))
 
-        let refused = try stack.run(["resume", runID])
-        #expect(refused.status == 4)
-        #expect(refused.stderr.contains("deploy/charge-cards was stopped part-way (interrupted) and is not idempotent; nothing was run"))
-        #expect(refused.stderr.contains("deployctl resume \(runID) --yes"))
-        let resumed = try stack.run(["resume", runID, "--yes"])
+        // --yes answers confirm: gates only; a step stopped part-way has its own flag.
+        for flags in [[], ["--yes"]] {
+            let refused = try stack.run(["resume", runID] + flags)
+            #expect(refused.status == 4)
+            #expect(refused.stderr.contains("deploy/charge-cards was stopped part-way (interrupted) and is not idempotent, and there is no terminal to ask; nothing was run"))
+            #expect(refused.stderr.contains("deployctl resume \(runID) --rerun-interrupted"))
+        }
+        let resumed = try stack.run(["resume", runID, "--rerun-interrupted"])
         #expect(resumed.status == 0, "\(resumed.stdout)")
         let events = try Shell.run("sqlite3", [stack.journal, "SELECT kind FROM events WHERE run_id = '\(runID)' ORDER BY id"])
         #expect(events.contains("lock_stale_taken_over"))
@@ -161,12 +166,24 @@ import TestSupport
         let bare = try stack.run(["unlock", "prod"])
         #expect(bare.status == 2)
         #expect(bare.stderr.contains("unlock needs --force and --reason"))
-        let broken = try stack.run(["unlock", "prod", "--force", "--reason", "testing the break"])
-        #expect(broken.status == 0)
-        #expect(broken.stdout.contains("broke the lock of x/prod held by run"))
-        let event = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE kind = 'lock_broken'"])
-        #expect(event.contains("testing the break"))
-        up.wait()
+        // The holder is alive on this machine: breaking its lock silently would let a second
+        // run start beside it.
+        let refused = try stack.run(["unlock", "prod", "--force", "--reason", "testing the break"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("which is still running here (pid \(up.pid)"))
+        #expect(refused.stderr.contains("deployctl unlock x/prod --force --reason \"testing the break\" --kill"))
+        #expect(up.isRunning)
+        let second = try stack.run(["up", "prod"])
+        #expect(second.status == 3, "the lock still holds")
+        let broken = try stack.run(["unlock", "prod", "--force", "--reason", "testing the break", "--kill"])
+        #expect(broken.status == 0, "\(broken.stdout)\(broken.stderr)")
+        #expect(broken.stdout.contains("stopped run"))
+        #expect(up.wait() == 143, "the holder stopped the way SIGTERM stops a run")
+        let runID = try stack.requireLastRunID()
+        #expect(try stack.show(runID)["status"] as? String == "cancelled")
+        let events = try Shell.run("sqlite3", [stack.journal, "SELECT kind || ' ' || data FROM events WHERE kind IN ('lock_holder_stopped', 'lock_released') ORDER BY id"])
+        #expect(events.contains("lock_holder_stopped") && events.contains("testing the break"))
+        #expect(events.contains("lock_released"), "it released its own lock on the way out")
     }
 
     @Test func theJournalIsDurable() throws {
@@ -204,6 +221,6 @@ import TestSupport
         #expect(try journal.lock(target: "x/prod")?.runID == "R2", "only the holder releases")
         try journal.releaseLock(target: "x/prod", runID: "R2")
         #expect(try journal.lock(target: "x/prod") == nil)
-        #expect(try journal.events(target: "x/prod").map(\.kind) == ["lock_acquired", "lock_stale_taken_over", "lock_acquired", "lock_released"])
+        #expect(try journal.events(target: "x/prod").map(\.kind) == [.lockAcquired, .lockStaleTakenOver, .lockAcquired, .lockReleased])
     }
 }

@@ -43,7 +43,7 @@ import TestSupport
         #expect(runs.map { "\($0["kind"]!) \($0["status"]!)" } == ["rollback succeeded", "up rolled_back", "up succeeded"])
         let revisions = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["revisions", "prod", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
         #expect(revisions.first { $0["commit"] as? String == bad }?["marks"] as? [String] == ["bad"])
-        #expect(revisions.first { $0["commit"] as? String == good }?["marks"] as? [String] == ["deployed"])
+        #expect(revisions.first { $0["commit"] as? String == good }?["marks"] as? [String] == ["deployed", "live"])
 
         let refused = try stack.run(["up", "prod"])
         #expect(refused.status == 4)
@@ -54,35 +54,63 @@ import TestSupport
         #expect(handed == "1")
     }
 
-    @Test func aDatabaseRestoreNeedsAnAnswerBeforeAnythingIsChanged() throws {
-        let withBackup = { (version: String, expects: String) in """
-            backup:
-              take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
-              verify: [test, -s, "${backup.path}"]
-              restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
-            phases:
-              migrate:
-                - name: migrate
-                  run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]
-              verify:
-                - name: check
-                  run: [cat, "${run.state_dir}/db"]
-                  expect: {stdout_contains: "\(expects)"}
-            """ }
-        let stack = try StackFixture(withBackup("v1", "db-v1"))
+    /// A stack whose "database" is a file: migrate writes its version, the backup copies it.
+    static func withBackup(_ version: String, expects: String, onRollback: String? = nil) -> String {
+        """
+        backup:
+          take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
+          verify: [test, -s, "${backup.path}"]
+          restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
+        \(onRollback.map { "  on_rollback: \($0)" } ?? "")
+        phases:
+          migrate:
+            - name: migrate
+              run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]
+          verify:
+            - name: check
+              run: [cat, "${run.state_dir}/db"]
+              expect: {stdout_contains: "\(expects)"}
+        """
+    }
+
+    /// With nobody to ask (stdin closed, no terminal), the automatic rollback still ends the run
+    /// with the environment good: `ask` restores, `keep` keeps, `--db-restore` overrides both.
+    @Test(arguments: [(nil as String?, nil as String?, "db-v1\n", "restore the database (on_rollback: ask with no terminal to ask restores)"),
+                      ("keep", nil, "db-v2\n", "keep the database as the migrations left it (on_rollback: keep)"),
+                      ("keep", "restore", "db-v1\n", "restore the database (--db-restore restore)"),
+                      ("restore", "keep", "db-v2\n", "keep the database as the migrations left it (--db-restore keep)")])
+    func theUnattendedRestorePolicyDecidesWithNobodyToAsk(onRollback: String?, flag: String?, database: String, decision: String) throws {
+        // v1 works with either database (its verify accepts both), as expand-style migrations allow.
+        let stack = try StackFixture(Self.withBackup("v1", expects: "db-v"))
         #expect(try stack.run(["up", "prod"]).status == 0)
-        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": withBackup("v2", "db-v3")])
-        let failed = try stack.run(["up", "prod"])
-        #expect(failed.status == 1)
-        #expect(failed.stdout.contains("rollback not started: the database restore needs an answer: run again with --yes, or --skip-db-restore"))
-        #expect(failed.stdout.contains("next: deployctl rollback x/prod --yes (restores the database), or --skip-db-restore"))
-        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v2\n", "nothing was changed")
-        let unanswered = try stack.run(["rollback", "prod"])
-        #expect(unanswered.status == 4, "refused by a safety rule: \(unanswered.stdout)")
-        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v2\n", "still nothing was changed")
-        let answered = try stack.run(["rollback", "prod", "--yes"])
-        #expect(answered.status == 0, "\(answered.stdout)")
-        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v1\n")
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.withBackup("v2", expects: "db-v3", onRollback: onRollback)])
+        let failed = try stack.run(["up", "prod"] + (flag.map { ["--db-restore", $0] } ?? []))
+        #expect(failed.status == 1, "the deploy failed: \(failed.stdout)\(failed.stderr)")
+        #expect(failed.stdout.contains("✓ rollback x/prod at"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("database: \(decision)"))
+        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == database)
+        let status = try JSONSerialization.jsonObject(with: Data(try stack.run(["status", "prod", "--format", "json"]).stdout.utf8)) as? [String: Any]
+        #expect(status?["state"] as? String == "deployed")
+        let rollback = try stack.requireLastRunID()
+        let decided = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE run_id = '\(rollback)' AND kind = 'restore_decided'"])
+        #expect(decided.contains("\"restore\":\(database == "db-v1\n")"))
+    }
+
+    @Test func yesAnswersGatesOnlyAndTheRestoreFlagsAreChecked() throws {
+        let stack = try StackFixture(Self.withBackup("v1", expects: "db-v"))
+        let contradiction = try stack.run(["up", "prod", "--skip-db-restore", "--db-restore", "restore"])
+        #expect(contradiction.status == 2)
+        #expect(contradiction.stderr.contains("contradict"))
+        let typo = try stack.run(["up", "prod", "--db-restore", "restor"])
+        #expect(typo.status == 2)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.withBackup("v2", expects: "db-v2", onRollback: "keep")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        // A manual rollback from CI: --yes does not decide the restore; the descriptor does.
+        let manual = try stack.run(["rollback", "prod", "--yes"])
+        #expect(manual.status == 0, "\(manual.stdout)\(manual.stderr)")
+        #expect(manual.stdout.contains("database: keep the database as the migrations left it (on_rollback: keep)"))
+        #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v2\n")
     }
 
     @Test func noRollbackStopsAndTheDryRunShowsTheSequence() throws {
@@ -182,8 +210,9 @@ import TestSupport
         var next = try AlembicFiles.files(["0002_emails.py"])
         next["stacks/x/prod.yaml"] = Self.descriptor(verify: "select no_such_column from accounts")
         try stack.git.commit("0002 with a verify that fails", files: next)
-        let failed = try stack.run(["up", "prod", "--yes"] + inputs)
+        let failed = try stack.run(["up", "prod"] + inputs)
         #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("database: restore the database (on_rollback: ask with no terminal to ask restores)"))
         #expect(failed.stdout.contains("✓ inbound/inbound.disable"))
         #expect(failed.stdout.contains("✓ rollback/backup.restore"))
         #expect(failed.stdout.contains("inbound re-enabled (confirmed) after"))
@@ -191,7 +220,7 @@ import TestSupport
         #expect(try moto.ruleEnabled() == "True")
         let rollback = try stack.requireLastRunID()
         let enabled = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE run_id = '\(rollback)' AND kind = 'inbound_enabled'"])
-        #expect(enabled.contains("\"disabled_seconds\":\""))
+        #expect(enabled.contains("\"disabled_seconds\":"), "a number: \(enabled)")
         let shown = try stack.show(rollback)
         #expect((shown["inbound_disabled_seconds"] as? Int).map { $0 >= 1 } == true)
         let failedUp = try #require(shown["rollback_of"] as? String)
@@ -205,13 +234,13 @@ import TestSupport
         let rollbackReport = try String(contentsOfFile: "\(stack.state.path)/reports/\(rollback)/report.md", encoding: .utf8)
         #expect(rollbackReport.contains("## Inbound mail"))
         #expect(rollbackReport.contains("; now ✅ enabled again."))
-        #expect(rollbackReport.contains("| Restored | yes, restored |"))
+        #expect(rollbackReport.contains("| Restored | yes, restored — decided: restore the database (on_rollback: ask with no terminal to ask restores) |"))
         #expect(failed.stdout.contains("report: \(stack.state.path)/reports/\(rollback)/report.html"))
         let upReport = try String(contentsOfFile: "\(stack.state.path)/reports/\(failedUp)/report.md", encoding: .utf8)
         #expect(upReport.contains("| **Rolled back by** | `\(rollback)` |"))
         #expect(upReport.contains("| **Outcome** | ↩️ ROLLED BACK"))
         #expect(upReport.contains("| changed | verify/smoke | argv |"))
-        #expect(upReport.contains("| Restored | yes, restored |"))
+        #expect(upReport.contains("| Restored | yes, restored"))
         #expect(try stack.stateFiles(containing: pg.password).isEmpty)
     }
 
@@ -252,7 +281,7 @@ import TestSupport
         try stack.git.commit("v3", files: ["stacks/x/prod.yaml": Self.descriptor(verify: "select broken")])
         let result = try stack.run(["rollback", "prod", "--to", "HEAD", "--skip-db-restore"])
         #expect(result.status == 1)
-        #expect(result.stdout.contains("rollback stopped: verify/smoke failed; done: inbound disabled (confirmed), stack rollback steps, database restore skipped (--skip-db-restore); inbound re-enabled (confirmed)"))
+        #expect(result.stdout.contains("rollback stopped: verify/smoke failed; done: inbound disabled (confirmed), stack rollback steps, database kept as it is (--db-restore keep); inbound re-enabled (confirmed)"))
         #expect(result.stdout.contains("next: after fixing the cause, run it again: deployctl rollback x/prod --to"))
         #expect(try moto.ruleEnabled() == "True")
     }

@@ -239,12 +239,18 @@ import TestSupport
         let events = try result.stdout.split(separator: "\n").map { line in
             try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
-        #expect(events.map { $0["event"] as? String } == ["step_started", "output", "step_finished", "step_skipped", "run_finished"])
-        #expect(events[1]["line"] as? String == "up")
-        #expect(events[2]["status"] as? String == "succeeded")
-        #expect(events[3]["reason"] as? String == "when inputs.mode == \"helm\" is false")
-        #expect(events[4]["status"] as? String == "succeeded")
-        #expect(events[4]["exit_code"] as? Int == 0)
+        #expect(events.map { $0["event"] as? String } == ["run_started", "step_started", "output", "step_finished", "step_skipped", "run_finished"])
+        let runID = try stack.requireLastRunID()
+        #expect(events[0]["run"] as? String == runID, "the run id is known from the first line on")
+        #expect(events[2]["line"] as? String == "up")
+        #expect(events[3]["status"] as? String == "succeeded")
+        #expect(events[4]["reason"] as? String == "when inputs.mode == \"helm\" is false")
+        #expect(events[5]["status"] as? String == "succeeded")
+        #expect(events[5]["exit_code"] as? Int == 0)
+        // Times are RFC 3339 UTC, the same in every line and every JSON output.
+        for event in events {
+            #expect((event["time"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(event)")
+        }
         let show = try stack.show(try stack.requireLastRunID())
         #expect((show["steps"] as? [[String: Any]])?.map { $0["status"] as? String } == ["succeeded", "skipped"])
     }

@@ -22,6 +22,7 @@ public enum CLI {
         // Tests never inherit a repository or state directory from the person running them.
         if env["DEPLOYCTL_REPO"] == nil { env["DEPLOYCTL_REPO"] = "" }
         if env["DEPLOYCTL_STATE"] == nil { env["DEPLOYCTL_STATE"] = "" }
-        return try Shell.capture(binary, arguments, environment: env, directory: directory)
+        // As CI runs it: no standard input, no terminal, nobody to answer.
+        return try Shell.capture(binary, arguments, environment: env, directory: directory, closedStdin: true)
     }
 }

@@ -41,7 +41,9 @@ public final class PostgresFixture {
     }
 
     /// The top of a descriptor for a stack on this server: inputs `pg_port` and `alembic`, the
-    /// password as a secret, libpq's environment as defaults, and a pg_dump backup block.
+    /// password as a secret, libpq's environment as defaults, and README's PostgreSQL backup
+    /// block: a restore that cannot half-happen (the schema reset and the whole dump in one
+    /// transaction, stopping at the first error) and a check of what the database holds.
     public static let stackPreamble = """
         inputs:
           pg_port: {required: true, pattern: '[0-9]+'}
@@ -59,7 +61,19 @@ public final class PostgresFixture {
         backup:
           take: [/usr/lib/postgresql/15/bin/pg_dump, -Fc, -f, "${backup.path}"]
           verify: [/usr/lib/postgresql/15/bin/pg_restore, --list, "${backup.path}"]
-          restore: [/usr/lib/postgresql/15/bin/pg_restore, --clean, --if-exists, --single-transaction, -d, app, "${backup.path}"]
+          restore:
+            shell: |
+              set -e
+              sql="${backup.path}.sql"
+              trap 'rm -f "$sql"' EXIT
+              /usr/lib/postgresql/15/bin/pg_restore -f "$sql" "${backup.path}"
+              /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 --single-transaction \\
+                -c 'DROP SCHEMA public CASCADE' -c 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' \\
+                -c 'GRANT USAGE ON SCHEMA public TO PUBLIC' -c "COMMENT ON SCHEMA public IS 'standard public schema'" -f "$sql"
+          check:
+            shell: |
+              /usr/lib/postgresql/15/bin/psql -XAt -c "select string_agg(table_name, ',' order by table_name) from information_schema.tables where table_schema = 'public'"
+              /usr/lib/postgresql/15/bin/psql -XAt -c "select version_num from alembic_version" 2>/dev/null || echo "no alembic_version"
         """
 
     /// libpq's environment for this server.

@@ -38,8 +38,10 @@ public enum Shell {
     ///
     /// posix_spawn and waitpid, not Foundation's Process: Process waits until every inherited
     /// descriptor closes, so a program that leaves a daemon behind (pg_ctl start) never returns.
+    /// `closedStdin`: the program starts with no standard input at all (CI's `</dev/null`
+    /// is gentler); no pseudo-terminal is ever given.
     public static func capture(_ program: String, _ arguments: [String], input: String? = nil,
-                               environment: [String: String] = [:], directory: String? = nil) throws -> Result {
+                               environment: [String: String] = [:], directory: String? = nil, closedStdin: Bool = false) throws -> Result {
         let outFile = try TemporaryDirectory.file(prefix: "out")
         let errFile = try TemporaryDirectory.file(prefix: "err")
         let inFile = try TemporaryDirectory.file(prefix: "in")
@@ -55,10 +57,10 @@ public enum Shell {
         let path = env["PATH"] ?? "/usr/bin:/bin"
         let resolved = program.contains("/") ? program
             : path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) } ?? program
-        let stdinFD = open(inFile.path, O_RDONLY | O_CLOEXEC)
+        let stdinFD = closedStdin ? -1 : open(inFile.path, O_RDONLY | O_CLOEXEC)
         let stdoutFD = open(outFile.path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         let stderrFD = open(errFile.path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        defer { close(stdinFD); close(stdoutFD); close(stderrFD) }
+        defer { if stdinFD >= 0 { close(stdinFD) }; close(stdoutFD); close(stderrFD) }
         var pid: pid_t = 0
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = envp.map { strdup($0) } + [nil]
@@ -91,5 +93,13 @@ public enum TemporaryDirectory {
             .appendingPathComponent("deployctl-\(prefix)-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: url.path, contents: nil)
         return url
+    }
+}
+
+/// What /proc says of a process group.
+public enum ProcessTable {
+    /// True while some process of the group is not a zombie.
+    public static func canRun(_ group: Int32) -> Bool {
+        ps_group_alive(group) == 1
     }
 }

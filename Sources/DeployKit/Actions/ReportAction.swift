@@ -12,10 +12,13 @@ public struct ReportAction {
 
     /// `journal`: the one a finishing run already has open (else the state directory's is opened).
     public func report(runID: String, journal: Journal? = nil) throws -> Report {
-        let journal = try journal ?? Journal(directory: workspace.stateDirectory)
-        guard let run = try journal.run(runID) ?? journal.runs(limit: 10_000).first(where: { $0.id.hasPrefix(runID) }) else {
-            throw DeployError(.usage, "no run \(runID) in \(workspace.stateDirectory)", next: ["deployctl runs"])
+        let run: RunRecord
+        if let journal {
+            run = try journal.resolveRun(runID)
+        } else {
+            run = try RunSession(workspace: workspace).run(runID)
         }
+        let journal = try journal ?? Journal(directory: workspace.stateDirectory)
         return ReportBuilder.build(try input(for: run, journal: journal))
     }
 
@@ -38,17 +41,17 @@ public struct ReportAction {
         let history = try journal.runs(target: run.target, limit: 10_000)
         // The rollback that undid it; an attempt that stopped still has its events (restores,
         // inbound) but does not count as having rolled it back.
-        let attempt = history.first { $0.kind == "rollback" && $0.relatedRun == run.id && $0.id != run.id }
+        let attempt = history.first { $0.kind == .rollback && $0.relatedRun == run.id && $0.id != run.id }
         let rollback = run.status == .rolledBack ? attempt : nil
         // What was running before: for an up, the last good up before it; for a rollback,
         // the run it rolled back.
         let previous: RunRecord?
-        if run.kind == "rollback", let from = run.relatedRun {
+        if run.kind == .rollback, let from = run.relatedRun {
             previous = try journal.run(from)
         } else {
-            previous = history.first { $0.kind == "up" && $0.startedAt < run.startedAt && ($0.status == .succeeded) }
+            previous = history.first { $0.kind == .up && $0.startedAt < run.startedAt && ($0.status == .succeeded) }
         }
-        let related = run.kind == "rollback" ? run.relatedRun : attempt?.id
+        let related = run.kind == .rollback ? run.relatedRun : attempt?.id
         var input = ReportInput(run: run, steps: try journal.steps(runID: run.id), events: try journal.events(runID: run.id),
                                 rolledBackBy: rollback, relatedEvents: try related.map { try journal.events(runID: $0) } ?? [],
                                 previous: previous)
@@ -63,7 +66,7 @@ public struct ReportAction {
         } catch {
             input.notes.append("the stacks repository could not be read at \(String(run.revision.prefix(12))) (\(error)): no manual items, sign-off or descriptor diff")
         }
-        input.runbookName = input.events.first { $0.kind == "runbook_started" }?.data["runbook"]
+        input.runbookName = input.events.first { $0.kind == .runbookStarted }?.data["runbook"]?.string
         if run.status == .running { input.notes.append("the run is still running; this report shows it so far") }
         return input
     }

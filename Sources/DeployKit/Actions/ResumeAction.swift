@@ -1,24 +1,47 @@
 import Foundation
 
 /// `deployctl resume RUN`: continues a run that failed, was cancelled or was interrupted, from
-/// the first step that did not succeed, at the same pinned revision with the same inputs.
+/// the first step that did not succeed, at the same pinned revision with the same inputs, and
+/// by the same rules as `up`: it refuses while inbound mail is owed, and a failed deploy or
+/// verify rolls back by itself.
 public struct ResumeAction {
+    public struct Request: Sendable {
+        public var runID: String
+        public var options: RunOptions
+        /// Re-run steps a crash or a signal stopped part-way even when not `idempotent`.
+        public var rerunInterrupted: Bool
+        public var autoRollback: Bool
+        public var restore: RestorePolicy?
+
+        public init(runID: String, options: RunOptions, rerunInterrupted: Bool = false, autoRollback: Bool = true, restore: RestorePolicy? = nil) {
+            self.runID = runID
+            self.options = options
+            self.rerunInterrupted = rerunInterrupted
+            self.autoRollback = autoRollback
+            self.restore = restore
+        }
+    }
+
     public let workspace: Workspace
 
     public init(workspace: Workspace) {
         self.workspace = workspace
     }
 
-    public func run(runID: String, options: RunOptions, observer: RunObserver, cancellation: Cancellation) async throws -> UpAction.Result {
+    public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> UpAction.Result {
         let session = try RunSession(workspace: workspace)
-        guard var run = try session.journal.run(runID) else {
-            throw DeployError(.usage, "no run \(runID) in \(session.journal.path)", next: ["deployctl runs"])
-        }
+        var run = try session.run(request.runID)
+        let runID = run.id
         try session.sweepInterrupted(target: run.target)
-        guard run.kind == "up" else {
-            let again = run.kind == "rollback" ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))" : "deployctl \(run.kind.replacingOccurrences(of: "-", with: " ")) \(run.target)"
-            throw DeployError(.refused, "run \(runID) is a \(run.kind) run; only up runs resume step by step", next: ["run it again: \(again)"])
+        guard run.kind == .up else {
+            let again = run.kind == .rollback ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))" : "deployctl \(run.kind.rawValue.replacingOccurrences(of: "-", with: " ")) \(run.target)"
+            throw DeployError(.refused, "run \(runID) is a \(run.kind.rawValue) run; only up runs resume step by step", next: ["run it again: \(again)"])
         }
+        try session.refuseWhileInboundOwed(target: run.target, command: "deployctl resume \(runID)", allowReenable: false)
+        let pinned = try workspace.stacks.pin(run.revision)
+        let entry = StackCatalog.Entry(stack: run.stack, environment: run.environment)
+        let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: pinned, inputs: run.inputs, runID: runID, kind: "resume")
+
         // The lock first, then the record: a second resume racing this one must find the
         // steps this one has finished, not the state before it started.
         try session.lock(target: run.target, runID: runID, observer: observer)
@@ -34,11 +57,6 @@ public struct ResumeAction {
         case .failed, .cancelled, .interrupted:
             break
         }
-        let pinned = try workspace.stacks.pin(run.revision)
-        let entry = StackCatalog.Entry(stack: run.stack, environment: run.environment)
-        let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: pinned, inputs: run.inputs,
-                                            runID: run.id, kind: "resume")
-        let (descriptor, masked, revealed, secrets) = (resolved.descriptor, resolved.masked, resolved.revealed, resolved.secrets)
 
         // What the journal says of each step: its last attempt decides.
         var last: [StepRef: StepRecord] = [:]
@@ -49,8 +67,8 @@ public struct ResumeAction {
             attempts[ref] = max(attempts[ref] ?? 0, step.attempt)
         }
         let done = Set(last.filter { $0.value.status == .succeeded || $0.value.status == .skipped }.keys)
-        let runnable = RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: "")
-        let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + ["take", "verify"].compactMap { runnable.backup($0) }
+        let runnable = resolved.steps(tree: "")
+        let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + [.take, .verify].compactMap { runnable.backup($0) }
         for (ref, step) in last where [.interrupted, .started].contains(step.status) {
             if let group = step.pid, ProcessIdentity.groupAlive(group) {
                 throw DeployError(.refused, "\(ref) of run \(runID) is still running outside deployctl (process group \(group)); nothing was run",
@@ -59,29 +77,31 @@ public struct ResumeAction {
         }
         for (ref, step) in last where [.interrupted, .started, .cancelled, .timedOut].contains(step.status) {
             let idempotent = allCommands.first { $0.ref == ref }?.idempotent ?? false
-            if idempotent || options.yes { continue }
+            if idempotent || request.rerunInterrupted { continue }
             let question = "\(ref) was stopped part-way (\(step.status.rawValue)) and is not marked idempotent. Run it again?"
             switch observer.confirm(question, step: ref) {
             case true?: continue
             case false?:
-                throw DeployError(.refused, "not resuming \(runID): \(ref) was not confirmed", next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
+                throw DeployError(.refused, "not resuming \(runID): \(ref) was not confirmed; nothing was run",
+                                  next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --rerun-interrupted"])
             case nil:
-                throw DeployError(.refused, "\(ref) was stopped part-way (\(step.status.rawValue)) and is not idempotent; nothing was run",
-                                  next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --yes"])
+                throw DeployError(.refused, "\(ref) was stopped part-way (\(step.status.rawValue)) and is not idempotent, and there is no terminal to ask; nothing was run",
+                                  next: ["check by hand what \(ref) did, then: deployctl resume \(runID) --rerun-interrupted"])
             }
         }
 
         let me = ProcessIdentity.current
         try session.journal.reopenRun(runID, pid: me.pid, pidStart: me.start)
-        try session.journal.event("resumed", target: run.target, runID: runID,
-                                  data: ["by": workspace.operatorName, "from_status": run.status.rawValue, "done_steps": "\(done.count)"])
+        try session.journal.event(.resumed, target: run.target, runID: runID,
+                                  data: ["by": .string(workspace.operatorName), "from_status": .string(run.status.rawValue), "done_steps": .int(done.count)])
         run.status = .running
-        let outcome = try await UpAction.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
-                                                 pinned: pinned, secrets: secrets, options: options, observer: observer,
-                                                 cancellation: cancellation, done: done, attempts: attempts)
-        var result = UpAction.Result(plan: masked, run: run, outcome: outcome, next: UpAction.next(after: outcome, run: run))
-        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
-            .finish(runID: runID, masked: masked, revealed: revealed, secretValues: secrets.compactMap(\.value))
-        return result
+        observer.runStarted(run)
+        let outcome = try await UpAction.execute(session: session, run: run, resolved: resolved, options: request.options,
+                                                 observer: observer, cancellation: cancellation, done: done, attempts: attempts)
+        let resumed = FinishedRun(run: run, outcome: outcome, next: UpAction.next(after: outcome, run: run))
+        let rollback = AutomaticRollback(workspace: workspace, enabled: request.autoRollback, restore: request.restore, options: request.options)
+        var runs = await rollback.follow(resumed, descriptor: resolved.descriptor, observer: observer, cancellation: cancellation)
+        runs[0] = try await UpAction.epilogue(runs[0], session: session, resolved: resolved, observer: observer)
+        return UpAction.Result(plan: resolved.masked, runs: runs, next: [])
     }
 }

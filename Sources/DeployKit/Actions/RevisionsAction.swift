@@ -8,7 +8,8 @@ public struct RevisionsAction {
         public let author: String
         public let time: String
         public let subject: String
-        /// `deployed` (what the last successful run put there), `bad` (rolled back from).
+        /// `deployed` (a deploy or rollback to it succeeded), `live` (what is deployed now),
+        /// `bad` (rolled back from).
         public let marks: [String]
     }
 
@@ -27,30 +28,19 @@ public struct RevisionsAction {
         let paths = loaded.descriptor?.files ?? [entry.path]
         let cacheFile = workspace.state.historyCacheFile(for: paths)
         let commits = try workspace.stacks.history(of: paths, from: pinned, limit: limit, cacheFile: cacheFile)
-        var bad: Set<String> = [], deployed: String? = nil
+        var bad: Set<String> = [], deployed: Set<String> = [], live: String? = nil
         if FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3") {
             let journal = try Journal(directory: workspace.stateDirectory)
-            bad = Set(try journal.events(target: entry.target, kind: "revision_marked_bad").compactMap { $0.data["revision"] })
-            deployed = try journal.lastSucceeded(target: entry.target)?.revision
+            bad = Set(try journal.events(target: entry.target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+            deployed = Set(try journal.runs(target: entry.target, limit: 10_000).filter { $0.kind.deploys && $0.status == .succeeded }.map(\.revision))
+            live = try journal.environmentState(target: entry.target).deployed?.revision
         }
         return (paths, commits.map { commit in
             let sha = commit.id.hex
             return Entry(commit: sha, author: "\(commit.authorName) <\(commit.authorEmail)>",
-                         time: Self.iso8601(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
-                         subject: commit.subject, marks: (sha == deployed ? ["deployed"] : []) + (bad.contains(sha) ? ["bad"] : []))
+                         time: Timestamp.gitAuthorTime(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
+                         subject: commit.subject,
+                         marks: (deployed.contains(sha) ? ["deployed"] : []) + (sha == live ? ["live"] : []) + (bad.contains(sha) ? ["bad"] : []))
         })
-    }
-
-    /// `2026-11-22T18:48:12+01:00`: the author's own clock, as git shows it.
-    static func iso8601(_ seconds: Int64, offsetMinutes: Int32) -> String {
-        let offset = Int(offsetMinutes)
-        let local = Int(seconds) + offset * 60
-        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
-        let secondsOfDay = local - days * 86_400
-        let date = RunClock.civil(days: days)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let sign = offset < 0 ? "-" : "+"
-        return "\(date.year)-\(two(date.month))-\(two(date.day))T\(two(secondsOfDay / 3600)):\(two(secondsOfDay % 3600 / 60)):\(two(secondsOfDay % 60))"
-            + "\(sign)\(two(abs(offset) / 60)):\(two(abs(offset) % 60))"
     }
 }

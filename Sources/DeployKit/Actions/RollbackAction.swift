@@ -1,42 +1,55 @@
 import Foundation
 
 /// `deployctl rollback TARGET [--to REV|RUN]`: back to the last good revision, driven by the
-/// descriptor read at that revision. Inbound mail is disabled (and confirmed) first and
-/// re-enabled (and confirmed) last on every exit path; the step rollbacks of the run being
-/// undone run in reverse, then the stack's rollback steps, the database restore, and verify.
+/// descriptor read at that revision. Everything that could refuse (the target, a rollback to
+/// what is live, a missing backup or program) is settled before the lock is taken and before
+/// inbound mail goes off; then `RollbackSequence` runs the `RollbackPlan` a dry run prints.
 public struct RollbackAction {
     public struct Request: Sendable {
         public var target: String
         public var to: String?
         public var options: RunOptions
         public var dryRun: Bool
-        public var skipDatabaseRestore: Bool
+        /// `--db-restore`: overrides `backup.on_rollback` for this run.
+        public var restore: RestorePolicy?
         public var keepInboundDisabled: Bool
         /// The automatic rollback of a failed `up`: that run's lock passes to the rollback, so
         /// nothing can start in between, and that run is the one rolled back.
         public var takeOverFrom: String? = nil
 
         public init(target: String, to: String? = nil, options: RunOptions, dryRun: Bool = false,
-                    skipDatabaseRestore: Bool = false, keepInboundDisabled: Bool = false) {
+                    restore: RestorePolicy? = nil, keepInboundDisabled: Bool = false) {
             self.target = target
             self.to = to
             self.options = options
             self.dryRun = dryRun
-            self.skipDatabaseRestore = skipDatabaseRestore
+            self.restore = restore
             self.keepInboundDisabled = keepInboundDisabled
         }
     }
 
-    public struct Result: Sendable {
-        public let run: RunRecord?
-        public let from: RunRecord
+    /// What `--dry-run` shows (and `--format json` prints).
+    public struct Preview: Codable, Sendable {
+        public struct Line: Codable, Sendable {
+            public let number: Int
+            public let step: String
+            public let command: String?
+            public let note: String?
+        }
+        public let target: String
+        public let fromRun: String
+        public let fromRevision: String
         public let toRevision: String
-        /// The exact sequence, in order (what `--dry-run` prints).
-        public let sequence: [String]
-        public let outcome: RunOutcome?
+        public let toRevisionSubject: String
+        public let steps: [Line]
+        /// Why the real run would refuse before changing anything; empty when it would start.
+        public let problems: [String]
         public let next: [String]
-        /// The rollback's HTML report (Markdown, JSON and JUnit lie beside it).
-        public var reportPath: String? = nil
+    }
+
+    public enum Result: Sendable {
+        case preview(Preview)
+        case finished(FinishedRun)
     }
 
     public let workspace: Workspace
@@ -49,59 +62,86 @@ public struct RollbackAction {
         let session = try RunSession(workspace: workspace)
         let head = try workspace.stacks.pin("HEAD")
         let entry = try workspace.stacks.entry(for: request.target, at: head)
+        // A `--to` that names nothing is a usage error before anything is locked or journaled.
+        let requested = try request.to.map { try destination(named: $0, target: entry.target, journal: session.journal) }
         try session.sweepInterrupted(target: entry.target)
+        if request.takeOverFrom == nil { try session.refuseWhileLocked(target: entry.target) }
+        let history = try session.journal.runs(target: entry.target, limit: 10_000)
+        let current = try undone(request, history: history, target: entry.target)
+        let (toRevision, toInputs) = try requested ?? lastGood(before: current, history: history, journal: session.journal)
+        guard toRevision.sha != current.revision else {
+            throw DeployError(.refused, "\(entry.target) is already at \(toRevision.short): run \(current.id) deployed it, and a rollback to it would undo that very deploy; nothing was changed",
+                              next: ["to run that revision's steps again: deployctl up \(entry.target) --rev \(toRevision.short)",
+                                     "to go further back: deployctl rollback \(entry.target) --to REV (deployctl revisions \(entry.target) lists them)"])
+        }
+
         let runID = Journal.newRunID()
-        // The lock before the history: a run that ends meanwhile must not be missed.
-        if !request.dryRun {
-            if let from = request.takeOverFrom {
-                try session.journal.handOverLock(target: entry.target, from: from, to: runID)
-            } else {
-                try session.lock(target: entry.target, runID: runID, observer: observer)
+        let prepared = try prepare(entry: entry, current: current, toRevision: toRevision, toInputs: toInputs, runID: runID,
+                                   request: request, session: session)
+        let plan = prepared.plan
+        if request.dryRun {
+            let problems = RollbackPreflight.problems(plan, restoring: plan.restoreCommand != nil && (request.restore ?? plan.declaredRestore) != .keep,
+                                                      environment: workspace.environment, backupPath: prepared.backupPath)
+            let lines = plan.lines().enumerated().map { Preview.Line(number: $0.offset + 1, step: $0.element.step, command: $0.element.command, note: $0.element.note) }
+            return .preview(Preview(target: entry.target, fromRun: current.id, fromRevision: current.revision, toRevision: toRevision.sha,
+                                    toRevisionSubject: toRevision.commit.subject, steps: lines, problems: problems,
+                                    next: ["deployctl rollback \(entry.target) --to \(toRevision.short)"]))
+        }
+
+        // Asked before inbound goes off: nobody should sit at a prompt while mail is stopped.
+        let decision = plan.restoreCommand.map { _ in
+            RestoreDecision.resolve(declared: plan.declaredRestore, flag: request.restore) {
+                let path = plan.backup?.data["path"]?.description ?? "the backup"
+                let when = plan.backup.map { " at \(Timestamp.human($0.at))" } ?? ""
+                return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",
+                                        step: StepRef(phase: "rollback", name: "backup.restore"))
             }
         }
-        defer { if !request.dryRun { try? session.journal.releaseLock(target: entry.target, runID: runID) } }
-        let history = try session.journal.runs(target: entry.target, limit: 10_000)
-        let candidate = request.takeOverFrom.flatMap { id in history.first { $0.id == id } }
-            ?? history.first(where: { $0.kind == "up" && $0.status != .rolledBack && $0.status != .running })
-        guard let current = candidate else {
-            throw DeployError(.refused, "nothing to roll back: \(entry.target) has no finished run", next: ["deployctl runs \(entry.target)"])
-        }
-        let (toRevision, toInputs) = try target(request, current: current, history: history, session: session)
-
-        let source = try ResolvedRevision(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
-                              inputs: current.inputs, runID: current.id, kind: "up")
-        let destination = try ResolvedRevision(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs, runID: runID, kind: "rollback")
-        // The rolled-back run's completed steps, newest first: their `rollback:` commands undo them.
-        let completed: [(Phase, String)] = try session.journal.steps(runID: current.id)
-            .filter { $0.status == .succeeded && $0.attempt > 0 }.reversed()
-            .compactMap { step in Phase(rawValue: step.phase).map { ($0, step.name) } }
-        let undo = completed.compactMap { source.steps(tree: "").undo($0.0, name: $0.1) }
-        let backup = try session.journal.events(runID: current.id).last { $0.kind == "backup_taken" }
-        let sequence = describe(destination: destination, undo: undo, backup: backup, request: request)
-        if request.dryRun {
-            return Result(run: nil, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: nil,
-                          next: ["deployctl rollback \(entry.target) --to \(toRevision.short)"])
+        let problems = RollbackPreflight.problems(plan, restoring: decision?.restore == true, environment: workspace.environment,
+                                                  backupPath: prepared.backupPath)
+        guard problems.isEmpty else {
+            throw DeployError(.refused, "the rollback of \(entry.target) to \(toRevision.short) could not finish, so it did not start; nothing was changed and inbound mail was not touched:\n  - "
+                              + problems.joined(separator: "\n  - "),
+                              next: ["fix what is listed, then: deployctl rollback \(entry.target) --to \(toRevision.short)",
+                                     "see the whole sequence: deployctl rollback \(entry.target) --to \(toRevision.short) --dry-run"])
         }
 
-        let me = ProcessIdentity.current
-        let run = RunRecord(
-            id: runID, kind: "rollback", stack: entry.stack, environment: entry.environment, target: entry.target,
-            revision: toRevision.sha, revisionSubject: toRevision.commit.subject, descriptorBlob: destination.masked.descriptorBlob,
-            inputs: toInputs, operatorName: workspace.operatorName, host: me.host, pid: me.pid, pidStart: me.start,
-            startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: current.id)
+        // The lock, then a second look: a run that changed the environment meanwhile means
+        // this rollback was planned against a past that is gone.
+        if let from = request.takeOverFrom {
+            try session.journal.handOverLock(target: entry.target, from: from, to: runID)
+        } else {
+            try session.lock(target: entry.target, runID: runID, observer: observer)
+        }
+        defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
+        let now = try session.journal.runs(target: entry.target, limit: 10_000)
+        if request.takeOverFrom == nil, now.map(\.id) != history.map(\.id) || now.map(\.status) != history.map(\.status) {
+            throw DeployError(.locked, "\(entry.target) changed while this rollback was being prepared (another run started or ended); nothing was changed",
+                              next: ["look again: deployctl status \(entry.target)", "then: deployctl rollback \(entry.target)"])
+        }
+
+        let run = RunRecord.starting(id: runID, kind: .rollback, entry: entry, revision: toRevision,
+                                     descriptorBlob: prepared.destination.masked.descriptorBlob, inputs: toInputs ?? current.inputs,
+                                     operatorName: workspace.operatorName, relatedRun: current.id)
         try session.journal.createRun(run)
-        let sourceTree = try session.tree(for: source.revision)
-        let tree = try session.tree(for: toRevision)
+        observer.runStarted(run)
+        if plan.guardBorrowed {
+            try session.journal.event(.inboundGuardBorrowed, target: entry.target, runID: runID,
+                                      data: ["from_revision": .string(current.revision)])
+            observer.note("\(toRevision.short) declares no inbound: block; using the guard of \(current.revision.prefix(10)), the revision being undone")
+        }
+        if let decision {
+            try session.journal.event(.restoreDecided, target: entry.target, runID: runID, data: decision.eventData)
+            observer.note("database: \(decision.sentence)")
+        }
         let engine = RunEngine(
-            journal: session.journal, run: run, steps: destination.steps(tree: tree), options: request.options,
-            observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: tree),
-            secretValues: (destination.secrets + source.secrets).compactMap(\.value), logDirectory: try session.logDirectory(runID: runID))
-        let sourceUndo = completed.compactMap { source.steps(tree: sourceTree).undo($0.0, name: $0.1) }
+            journal: session.journal, run: run, steps: prepared.destinationSteps, options: request.options,
+            observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: prepared.destinationSteps.tree),
+            secretValues: prepared.secretValues, logDirectory: try session.logDirectory(runID: runID))
         let outcome: RunOutcome
         do {
-            outcome = try await RollbackSequence(engine: engine, session: session, run: run, from: current, request: request,
-                                                 undo: sourceUndo, restore: backup == nil ? nil : source.steps(tree: sourceTree).backup("restore"),
-                                                 backupPath: backup?.data["path"]).execute()
+            outcome = try await RollbackSequence(engine: engine, plan: plan, backup: DatabaseBackup(engine: engine, steps: prepared.sourceSteps),
+                                                 restore: decision, from: current).execute()
         } catch {
             try? session.journal.finishRun(runID, status: .failed, message: "deployctl itself failed during the rollback: \(error)")
             throw DeployError(.failed, "deployctl itself failed during the rollback: \(error)",
@@ -110,76 +150,104 @@ public struct RollbackAction {
         try session.journal.finishRun(runID, status: outcome.status, message: outcome.message)
         if outcome.rolledBack {
             try session.journal.finishRun(current.id, status: .rolledBack, message: "rolled back by run \(runID) to \(toRevision.short)")
-            try session.journal.event("revision_marked_bad", target: entry.target, runID: current.id,
-                                      data: ["revision": current.revision, "by_run": runID, "by": workspace.operatorName])
+            try session.journal.event(.revisionMarkedBad, target: entry.target, runID: current.id,
+                                      data: ["revision": .string(current.revision), "by_run": .string(runID), "by": .string(workspace.operatorName)])
         }
         let next: [String] = outcome.status == .succeeded
             ? ["deployctl show \(runID)", "deployctl status \(entry.target)"]
             : outcome.rolledBack
             ? ["everything was rolled back but inbound mail is still off: deployctl inbound enable \(entry.target)"]
-            : outcome.needsConfirmation
-            ? ["deployctl rollback \(entry.target) --yes (restores the database), or --skip-db-restore"]
             : ["read what happened: deployctl show \(runID)",
                "after fixing the cause, run it again: deployctl rollback \(entry.target) --to \(toRevision.short)",
-               "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl runs \(entry.target) lists them)"]
-        var result = Result(run: run, from: current, toRevision: toRevision.sha, sequence: sequence, outcome: outcome, next: next)
-        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
-            .finish(runID: runID, masked: destination.masked, revealed: destination.revealed,
-                    secretValues: (destination.secrets + source.secrets).compactMap(\.value))
-        return result
+               "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl revisions \(entry.target) lists them)"]
+        let report = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
+            .finish(runID: runID, masked: prepared.destination.masked, revealed: prepared.destination.revealed, secretValues: prepared.secretValues)
+        return .finished(FinishedRun(run: try session.journal.run(runID) ?? run, outcome: outcome, next: next, reportPath: report))
     }
 
-    /// `--to REV|RUN`, else the revision of the last successful run before `current` that is
-    /// neither the current revision nor one already marked bad.
-    private func target(_ request: Request, current: RunRecord, history: [RunRecord], session: RunSession) throws -> (PinnedRevision, [String: String]) {
-        let chosen: (PinnedRevision, [String: String])
-        if let to = request.to {
-            if let run = try session.journal.run(to) {
-                guard run.target == current.target, run.kind == "up" || run.kind == "rollback" else {
-                    throw DeployError(.usage, "run \(to) is a \(run.kind) run of \(run.target), not a deploy of \(current.target)",
-                                      next: ["deployctl runs \(current.target)"])
-                }
-                chosen = (try workspace.stacks.pin(run.revision), run.inputs)
-            } else {
-                chosen = (try workspace.stacks.pin(to), current.inputs)
+    // MARK: - Choosing what to undo and where to go
+
+    /// `--to REV|RUN`: a run of this target (its revision and inputs), else a revision.
+    private func destination(named to: String, target: String, journal: Journal) throws -> (PinnedRevision, [String: String]?) {
+        if let run = try? journal.resolveRun(to) {
+            guard run.target == target, run.kind.deploys else {
+                throw DeployError(.usage, "run \(run.id) is a \(run.kind.rawValue) run of \(run.target), not a deploy of \(target)",
+                                  next: ["deployctl runs \(target)"])
             }
-        } else {
-            let bad = Set(try session.journal.events(target: current.target, kind: "revision_marked_bad").compactMap { $0.data["revision"] })
-            guard let good = history.first(where: {
-                $0.kind == "up" && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id
-                    && $0.revision != current.revision && !bad.contains($0.revision)
-            }) else {
-                throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded at another revision; nothing was changed",
-                                  next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
-            }
-            chosen = (try workspace.stacks.pin(good.revision), good.inputs)
+            return (try workspace.stacks.pin(run.revision), run.inputs)
         }
-        if chosen.0.sha == current.revision, request.to == nil {
-            throw DeployError(.refused, "\(current.target) is already at \(chosen.0.short); nothing to roll back to", next: ["deployctl runs \(current.target)"])
+        do {
+            return (try workspace.stacks.pin(to), nil)
+        } catch let error as DeployError {
+            throw DeployError(.usage, "--to \(to) is neither a run id of \(target) nor a revision: \(error.message); nothing was changed",
+                              next: ["deployctl runs \(target)   (run ids)", "deployctl revisions \(target)   (revisions)"])
         }
-        return chosen
     }
 
-    private func describe(destination: ResolvedRevision, undo: [RunnableCommand], backup: EventRecord?, request: Request) -> [String] {
-        var lines: [String] = []
-        let inbound = destination.masked.inbound
-        if let inbound {
-            lines.append("record: inbound re-enable owed by this rollback")
-            lines.append("inbound.disable   \(ShellQuote.join(inbound.disable.argv))")
-            lines.append("inbound.status    \(ShellQuote.join(inbound.status.argv))   (until it reads disabled)")
-            if let drain = inbound.drain { lines.append("inbound.drain     \(ShellQuote.join(drain.argv))   (until the queue is empty)") }
+    /// The newest `up` that is not rolled back (or still running), or the run a failed up hands over.
+    private func undone(_ request: Request, history: [RunRecord], target: String) throws -> RunRecord {
+        let candidate = request.takeOverFrom.flatMap { id in history.first { $0.id == id } }
+            ?? history.first { $0.kind == .up && $0.status != .rolledBack && $0.status != .running }
+        guard let current = candidate else {
+            throw DeployError(.refused, "nothing to roll back: \(target) has no finished run", next: ["deployctl runs \(target)"])
         }
-        for command in undo { lines.append("\(command.ref.name)   \(ShellQuote.join(command.shownArgv))") }
-        for step in destination.masked.rollback { lines.append("rollback/\(step.name)   \(ShellQuote.join(step.argv))") }
-        if let backup {
-            lines.append(request.skipDatabaseRestore ? "database restore SKIPPED (--skip-db-restore)"
-                         : "backup.restore    \(backup.data["restore"] ?? "")   (asks first; --yes answers)")
+        return current
+    }
+
+    /// The revision of the last successful run before `current` that is neither the current
+    /// revision nor one already marked bad.
+    private func lastGood(before current: RunRecord, history: [RunRecord], journal: Journal) throws -> (PinnedRevision, [String: String]?) {
+        let bad = Set(try journal.events(target: current.target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+        guard let good = history.first(where: {
+            $0.kind == .up && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id
+                && $0.revision != current.revision && !bad.contains($0.revision)
+        }) else {
+            throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded at another revision; nothing was changed",
+                              next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
         }
-        for step in destination.masked.phases[3].steps { lines.append("verify/\(step.name)   \(ShellQuote.join(step.argv))") }
-        if let inbound {
-            lines.append(request.keepInboundDisabled ? "inbound stays DISABLED (--keep-inbound-disabled)"
-                         : "inbound.enable    \(ShellQuote.join(inbound.enable.argv)), then inbound.status until it reads enabled")
+        return (try workspace.stacks.pin(good.revision), good.inputs)
+    }
+
+    // MARK: - The plan
+
+    private struct Prepared {
+        let plan: RollbackPlan
+        let destination: ResolvedRevision
+        let destinationSteps: RunnableSteps
+        let sourceSteps: RunnableSteps
+        let secretValues: [String]
+        /// Where the undone run's backup is on disk (secrets filled in).
+        let backupPath: String?
+    }
+
+    /// Both descriptors read and planned, both trees exported, the sequence built.
+    private func prepare(entry: StackCatalog.Entry, current: RunRecord, toRevision: PinnedRevision, toInputs: [String: String]?,
+                         runID: String, request: Request, session: RunSession) throws -> Prepared {
+        let source = try ResolvedRevision(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
+                                          inputs: current.inputs, runID: current.id, kind: "up")
+        let destination = try ResolvedRevision(workspace: workspace, entry: entry, revision: toRevision, inputs: toInputs ?? current.inputs,
+                                               runID: runID, kind: "rollback")
+        let sourceSteps = source.steps(tree: try session.tree(for: source.revision))
+        let destinationSteps = destination.steps(tree: try session.tree(for: toRevision))
+        // The undone run's completed steps, newest first: their `rollback:` commands undo them.
+        let completed = try session.journal.steps(runID: current.id).filter { $0.status == .succeeded && $0.attempt > 0 }.reversed()
+        var stages: [RollbackPlan.Stage] = completed.compactMap { step in
+            Phase(rawValue: step.phase).flatMap { sourceSteps.undo($0, name: step.name) }.map { .undo($0) }
         }
-        return lines
+        stages.append(.stackRollback(destinationSteps.stackRollback()))
+        let taken = try session.journal.events(runID: current.id).last { $0.kind == .backupTaken }
+        if taken != nil, let restore = sourceSteps.backup(.restore, phase: "rollback") {
+            stages.append(.database(restore: restore, check: sourceSteps.backup(.check, phase: "rollback")))
+        }
+        stages.append(.verify(destinationSteps.phase(.verify)))
+        // A target without the guard must not run the undo with mail on: borrow the undone one's.
+        let borrowed = destination.descriptor.inbound == nil && source.descriptor.inbound != nil
+        let plan = RollbackPlan(inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
+                                guardBorrowed: borrowed, stages: stages, backup: taken,
+                                declaredRestore: source.descriptor.backup?.onRollback ?? .ask, requestedRestore: request.restore,
+                                keepInboundDisabled: request.keepInboundDisabled)
+        return Prepared(plan: plan, destination: destination, destinationSteps: destinationSteps, sourceSteps: sourceSteps,
+                        secretValues: (destination.secrets + source.secrets).compactMap(\.value),
+                        backupPath: source.revealed.phase(.migrate).backup?.path)
     }
 }

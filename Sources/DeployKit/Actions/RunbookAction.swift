@@ -11,9 +11,7 @@ public struct RunbookAction {
         /// Each check's last attempt, in order.
         public let findings: [StepRecord]
         public let reportPath: String?
-        public var exitStatus: ExitStatus {
-            outcome.status == .succeeded ? .ok : outcome.status == .cancelled ? .interrupted : .failed
-        }
+        public var exitStatus: ExitStatus { ExitStatus.of([FinishedRun(run: run, outcome: outcome, next: [])]) }
     }
 
     public let workspace: Workspace
@@ -38,17 +36,17 @@ public struct RunbookAction {
                                   next: ["deployctl runbook \(entry.target)   (lists them)"])
             }
         }
-        let (pinned, entry, descriptor, secrets, runID) = (prepared.pinned, prepared.entry, prepared.descriptor, prepared.secrets, prepared.runID)
-        let (masked, revealed) = (prepared.masked, prepared.revealed)
+        let (pinned, entry, resolved, runID) = (prepared.pinned, prepared.entry, prepared.resolved, prepared.runID)
         let session = try RunSession(workspace: workspace)
-        let run = prepared.record(kind: "runbook", workspace: workspace)
+        let run = prepared.record(kind: .runbook, workspace: workspace)
         try session.journal.createRun(run)
-        try session.journal.event("runbook_started", target: entry.target, runID: runID, data: ["runbook": name, "by": workspace.operatorName])
+        try session.journal.event(.runbookStarted, target: entry.target, runID: runID, data: ["runbook": .string(name), "by": .string(workspace.operatorName)])
+        observer.runStarted(run)
         let tree = try session.tree(for: pinned)
-        let steps = RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree)
+        let steps = resolved.steps(tree: tree)
         let engine = RunEngine(
             journal: session.journal, run: run, steps: steps, options: options, observer: observer, cancellation: cancellation,
-            baseEnvironment: session.baseEnvironment(run: run, tree: tree), secretValues: secrets.compactMap(\.value),
+            baseEnvironment: session.baseEnvironment(run: run, tree: tree), secretValues: resolved.secretValues,
             logDirectory: try session.logDirectory(runID: runID))
         var outcome: RunOutcome
         do {
@@ -57,12 +55,7 @@ public struct RunbookAction {
             try? session.journal.finishRun(runID, status: .failed, message: "deployctl itself failed during the runbook: \(error)")
             throw DeployError(.failed, "deployctl itself failed during the runbook: \(error)", next: ["deployctl show \(runID)"])
         }
-        var last: [String: StepRecord] = [:], order: [String] = []
-        for step in try session.journal.steps(runID: runID) {
-            if last[step.name] == nil { order.append(step.name) }
-            last[step.name] = step
-        }
-        let findings = order.compactMap { last[$0] }
+        let findings = StepRecord.lastAttempts(try session.journal.steps(runID: runID))
         let failed = findings.filter { $0.status != .succeeded && $0.status != .skipped }
         if outcome.status != .cancelled {
             outcome = failed.isEmpty
@@ -71,8 +64,8 @@ public struct RunbookAction {
         }
         try session.journal.finishRun(runID, status: outcome.status, message: outcome.message)
         let reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
-            .finish(runID: runID, masked: masked, revealed: revealed, secretValues: secrets.compactMap(\.value), notify: false)
-        let book = masked.runbooks.first { $0.name == name }!
+            .finish(runID: runID, masked: resolved.masked, revealed: resolved.revealed, secretValues: resolved.secretValues, notify: false)
+        let book = resolved.masked.runbooks.first { $0.name == name }!
         return Result(run: run, outcome: outcome, runbook: book, findings: findings, reportPath: reportPath)
     }
 }

@@ -12,40 +12,33 @@ public struct UpAction {
         public var dryRun: Bool
         /// Roll back automatically when deploy or verify fails (`--no-rollback` turns it off).
         public var autoRollback: Bool
+        /// `--db-restore` for the automatic rollback (else the descriptor's `backup.on_rollback`).
+        public var restore: RestorePolicy?
         /// Deploy a revision an earlier rollback marked bad.
         public var allowBadRevision: Bool
         /// When inbound mail is still owed from an earlier rollback, re-enable it first.
         public var reenableInbound: Bool = false
 
         public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool,
-                    autoRollback: Bool = true, allowBadRevision: Bool = false) {
+                    autoRollback: Bool = true, restore: RestorePolicy? = nil, allowBadRevision: Bool = false) {
             self.target = target
             self.revision = revision
             self.supply = supply
             self.options = options
             self.dryRun = dryRun
             self.autoRollback = autoRollback
+            self.restore = restore
             self.allowBadRevision = allowBadRevision
         }
     }
 
     public struct Result: Sendable {
         public let plan: Plan
-        public let run: RunRecord?
-        public let outcome: RunOutcome?
+        /// The up, then its automatic rollback when one ran; empty for a dry run.
+        public var runs: [FinishedRun]
+        /// For a dry run: the command that would run it.
         public var next: [String]
-        /// The automatic rollback that followed a failed deploy or verify, if any.
-        public var rollback: RollbackAction.Result? = nil
-        /// The run's HTML report (Markdown, JSON and JUnit lie beside it).
-        public var reportPath: String? = nil
-        public var exitStatus: ExitStatus {
-            guard let outcome else { return .ok }
-            switch outcome.status {
-            case .succeeded: return .ok
-            case .cancelled: return outcome.failedStep == nil ? .interrupted : .refused
-            default: return outcome.needsConfirmation ? .refused : .failed
-            }
-        }
+        public var exitStatus: ExitStatus { ExitStatus.of(runs) }
     }
 
     public let workspace: Workspace
@@ -57,9 +50,8 @@ public struct UpAction {
     public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
         let prepared = try PreparedRun(workspace: workspace, target: request.target, revision: request.revision,
                                        supply: request.supply, kind: "up")
-        let (pinned, entry, descriptor, secrets, runID) = (prepared.pinned, prepared.entry, prepared.descriptor, prepared.secrets, prepared.runID)
-        let (masked, revealed) = (prepared.masked, prepared.revealed)
-        if request.dryRun { return Result(plan: masked, run: nil, outcome: nil, next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
+        let (pinned, entry, runID) = (prepared.pinned, prepared.entry, prepared.runID)
+        if request.dryRun { return Result(plan: prepared.masked, runs: [], next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
 
         let session = try RunSession(workspace: workspace)
         if request.reenableInbound, try session.journal.inboundOwed(target: entry.target) != nil {
@@ -70,60 +62,40 @@ public struct UpAction {
                                   next: ["deployctl inbound status \(entry.target)"])
             }
         }
-        if let owed = try session.journal.inboundOwed(target: entry.target) {
-            throw DeployError(.refused, "inbound mail processing for \(entry.target) is still disabled, owed by run \(owed.runID) since \(RunSession.time(owed.since)); deploying now would leave it off; nothing was run",
-                              next: ["re-enable it first: deployctl inbound enable \(entry.target)", "then: deployctl up \(entry.target)",
-                                     "or both at once: deployctl up \(entry.target) --reenable-inbound"])
-        }
+        try session.refuseWhileInboundOwed(target: entry.target, command: "deployctl up \(entry.target)", allowReenable: true)
         if !request.allowBadRevision,
-           let bad = try session.journal.events(target: entry.target, kind: "revision_marked_bad").last(where: { $0.data["revision"] == pinned.sha }) {
-            throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(TimeText.describe(bad.at))); nothing was run",
+           let bad = try session.journal.events(target: entry.target, kind: .revisionMarkedBad).last(where: { $0.data["revision"]?.string == pinned.sha }) {
+            throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
                               next: ["deploy a fixed revision, or if you are sure: deployctl up \(entry.target) --rev \(pinned.short) --allow-bad-revision"])
         }
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
         try session.lock(target: entry.target, runID: runID, observer: observer)
-        let run = prepared.record(kind: "up", workspace: workspace)
+        let run = prepared.record(kind: .up, workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         try session.journal.createRun(run)
-        let outcome = try await Self.execute(session: session, run: run, descriptor: descriptor, masked: masked, revealed: revealed,
-                                             pinned: pinned, secrets: secrets, options: request.options, observer: observer,
-                                             cancellation: cancellation)
-        var result = Result(plan: masked, run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
-        let phase = outcome.failedStep?.phase
-        let deployFailed = outcome.status == .failed && (phase == Phase.deploy.rawValue || phase == Phase.verify.rawValue)
-        if deployFailed, !descriptor.autoRollback {
-            observer.note("\(outcome.message): not rolling back automatically (the descriptor says auto_rollback: false)")
-        } else if deployFailed, request.autoRollback {
-            observer.note("\(outcome.message): rolling back automatically (--no-rollback turns this off)")
-            var rollback = RollbackAction.Request(target: entry.target, options: request.options)
-            rollback.takeOverFrom = runID
-            do {
-                result.rollback = try await RollbackAction(workspace: workspace).run(rollback, observer: observer, cancellation: cancellation)
-                result.next = result.rollback?.next ?? result.next
-            } catch let error as DeployError {
-                observer.note("no automatic rollback: \(error.message)")
-                result.next += error.next
-            }
-        }
-        result.reportPath = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
-            .finish(runID: runID, masked: masked, revealed: revealed, secretValues: secrets.compactMap(\.value))
-        return result
+        observer.runStarted(run)
+        let outcome = try await Self.execute(session: session, run: run, resolved: prepared.resolved, options: request.options,
+                                             observer: observer, cancellation: cancellation)
+        let up = FinishedRun(run: run, outcome: outcome, next: Self.next(after: outcome, run: run))
+        let rollback = AutomaticRollback(workspace: workspace, enabled: request.autoRollback, restore: request.restore, options: request.options)
+        var runs = await rollback.follow(up, descriptor: prepared.descriptor, observer: observer, cancellation: cancellation)
+        runs[0] = try await Self.epilogue(runs[0], session: session, resolved: prepared.resolved, observer: observer)
+        return Result(plan: prepared.masked, runs: runs, next: [])
     }
 
     /// Runs the engine and writes the run's final status, whatever happens in between.
-    static func execute(session: RunSession, run: RunRecord, descriptor: StackDescriptor, masked: Plan, revealed: Plan,
-                        pinned: PinnedRevision, secrets: [ResolvedSecret], options: RunOptions, observer: RunObserver,
+    static func execute(session: RunSession, run: RunRecord, resolved: ResolvedRevision, options: RunOptions, observer: RunObserver,
                         cancellation: Cancellation, done: Set<StepRef> = [], attempts: [StepRef: Int] = [:]) async throws -> RunOutcome {
         let outcome: RunOutcome
         do {
-            let tree = try session.tree(for: pinned)
+            let tree = try session.tree(for: resolved.revision)
             let engine = RunEngine(
-                journal: session.journal, run: run, steps: RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree),
+                journal: session.journal, run: run, steps: resolved.steps(tree: tree),
                 options: options, observer: observer, cancellation: cancellation,
                 baseEnvironment: session.baseEnvironment(run: run, tree: tree),
-                secretValues: secrets.compactMap(\.value), logDirectory: try session.logDirectory(runID: run.id),
+                secretValues: resolved.secrets.compactMap(\.value), logDirectory: try session.logDirectory(runID: run.id),
                 done: done, attempts: attempts)
             outcome = try await engine.execute()
         } catch {
@@ -135,12 +107,22 @@ public struct UpAction {
         return outcome
     }
 
+    /// Notifications and reports, once the run (and any rollback of it) has ended.
+    static func epilogue(_ finished: FinishedRun, session: RunSession, resolved: ResolvedRevision, observer: RunObserver) async throws -> FinishedRun {
+        var finished = finished
+        finished.reportPath = await RunEpilogue(workspace: session.workspace, journal: session.journal, observer: observer)
+            .finish(runID: finished.run.id, masked: resolved.masked, revealed: resolved.revealed, secretValues: resolved.secrets.compactMap(\.value))
+        // The record as it ended (a rollback may have marked it rolled back since).
+        return FinishedRun(run: try session.journal.run(finished.run.id) ?? finished.run, outcome: finished.outcome,
+                           next: finished.next, reportPath: finished.reportPath)
+    }
+
     /// The exact next commands for the person at the terminal.
     static func next(after outcome: RunOutcome, run: RunRecord) -> [String] {
         switch outcome.status {
         case .succeeded:
             return ["deployctl show \(run.id)"]
-        case .cancelled where outcome.failedStep == nil:
+        case .cancelled where outcome.signal != nil:
             return ["see what ran: deployctl show \(run.id)", "continue it: deployctl resume \(run.id)"]
         default:
             var next: [String] = []
@@ -149,8 +131,8 @@ public struct UpAction {
                 next.append("answer the gate: deployctl resume \(run.id) --yes (or run it from a terminal)")
             } else {
                 next.append("after fixing the cause: deployctl resume \(run.id)")
-                if outcome.failedStep?.phase == Phase.deploy.rawValue || outcome.failedStep?.phase == Phase.verify.rawValue {
-                    next.append("or go back to what ran before: deployctl up \(run.target) --rev <last good revision> (deployctl runs \(run.target) lists them)")
+                if let phase = outcome.failedStep?.phase, [Phase.deploy.rawValue, Phase.verify.rawValue, Phase.postdeploy.rawValue].contains(phase) {
+                    next.append("or go back to what ran before: deployctl rollback \(run.target)")
                 }
             }
             return next

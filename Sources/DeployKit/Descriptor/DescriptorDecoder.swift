@@ -401,7 +401,7 @@ struct DescriptorDecoder {
     // MARK: - Backup and inbound
 
     private func backup(_ node: YAMLNode) -> BackupSpec? {
-        guard let m = reader.mapping(node, "'backup'", allowed: ["path", "take", "verify", "restore", "on_failure"]) else { return nil }
+        guard let m = reader.mapping(node, "'backup'", allowed: ["path", "take", "verify", "restore", "check", "on_failure", "on_rollback"]) else { return nil }
         var blocks: [String: CommandBlock] = [:]
         for key in ["take", "verify", "restore"] {
             if let value = m[key], !value.isNull {
@@ -418,9 +418,19 @@ struct DescriptorDecoder {
                 reader.error("'backup.on_failure' must be 'restore' or 'stop', not \"\(text)\"", at: node.location)
             }
         }
+        var onRollback = RestorePolicy.ask
+        if let node = m["on_rollback"], let text = reader.string(node, "'backup.on_rollback'") {
+            if let value = RestorePolicy(rawValue: text) {
+                onRollback = value
+            } else {
+                let names = RestorePolicy.allCases.map(\.rawValue)
+                reader.error("'backup.on_rollback' must be \(names.joined(separator: ", ")), not \"\(text)\"\(Suggestion.hint(for: text, in: names))", at: node.location)
+            }
+        }
+        let check = m["check"].flatMap { $0.isNull ? nil : commandBlock($0, "'backup.check'") }
         guard let take = blocks["take"], let verify = blocks["verify"], let restore = blocks["restore"] else { return nil }
         return BackupSpec(path: reader.template(m["path"], "'backup.path'"), take: take, verify: verify,
-                          restore: restore, onFailure: onFailure, location: m.location)
+                          restore: restore, check: check, onFailure: onFailure, onRollback: onRollback, location: m.location)
     }
 
     private func inbound(_ node: YAMLNode) -> InboundSpec? {

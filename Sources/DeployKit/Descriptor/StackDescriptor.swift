@@ -150,6 +150,17 @@ public struct Step: Sendable, Hashable {
     public var location: FileLocation
 }
 
+/// What a rollback does with the database backup the undone run took (`backup.on_rollback`,
+/// or `--db-restore` for one run).
+public enum RestorePolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Restore it, unasked.
+    case restore
+    /// Leave the database as the migrations left it (migrations the old code tolerates).
+    case keep
+    /// Ask the person at the terminal; with nobody to ask, restore (README: "Unattended runs").
+    case ask
+}
+
 /// `backup:`: taken and verified before any migrate step, restorable by rollback.
 public struct BackupSpec: Sendable, Hashable {
     public enum OnFailure: String, Sendable, Hashable { case restore, stop }
@@ -158,7 +169,11 @@ public struct BackupSpec: Sendable, Hashable {
     public var take: CommandBlock
     public var verify: CommandBlock
     public var restore: CommandBlock
+    /// Prints the database's state (its migration revision, say): run when the backup is taken
+    /// and after every restore, which counts only when both print the same.
+    public var check: CommandBlock?
     public var onFailure: OnFailure
+    public var onRollback: RestorePolicy
     public var location: FileLocation
 }
 

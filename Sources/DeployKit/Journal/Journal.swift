@@ -86,7 +86,7 @@ public final class Journal: Sendable {
                 INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
                                   operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.id, run.kind, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
+                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
                                  run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
                                  Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
                                  run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
@@ -129,27 +129,39 @@ public final class Journal: Sendable {
         }
     }
 
-    /// The newest deploy or rollback that ended `succeeded`: what is deployed. Runbooks and
-    /// inbound switches change nothing that is deployed.
-    public func lastSucceeded(target: String) throws -> RunRecord? {
+    /// What is live in `target`, as the runs say (see `EnvironmentState`).
+    public func environmentState(target: String) throws -> EnvironmentState {
+        try EnvironmentState.derive(runs: runs(target: target, limit: 10_000), steps: { try steps(runID: $0) },
+                                    events: { try events(runID: $0) })
+    }
+
+    /// The newest run of `kind` in `target`.
+    public func lastRun(target: String, kind: RunKind) throws -> RunRecord? {
         try database.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT * FROM runs WHERE target = ? AND status = 'succeeded' AND kind IN ('up', 'rollback')
-                ORDER BY started_at DESC, rowid DESC LIMIT 1
-                """,
-                             arguments: [target]).map(Self.run)
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE target = ? AND kind = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                             arguments: [target, kind.rawValue]).map(Self.run)
         }
     }
 
     /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.
     public static func newRunID(at date: Date = Date()) -> String {
-        let t = Int(date.timeIntervalSince1970)
-        let (days, secs) = (t / 86_400, t % 86_400)
-        let stamp = RunClock.civil(days: days)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return "\(stamp.year)\(two(stamp.month))\(two(stamp.day))-\(two(secs / 3600))\(two(secs % 3600 / 60))\(two(secs % 60))-"
-            + String(repeating: "0", count: 4 - suffix.count) + suffix
+        return Timestamp.compact(date) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
+    }
+
+    /// The run a person means: its full id, or a prefix only one run id starts with.
+    public func resolveRun(_ idOrPrefix: String) throws -> RunRecord {
+        if let exact = try run(idOrPrefix) { return exact }
+        let matches = idOrPrefix.isEmpty ? [] : try database.read { db in
+            // The id column holds only [0-9a-f-]: a prefix with LIKE wildcards matches nothing.
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY started_at DESC LIMIT 6",
+                             arguments: [idOrPrefix.count, idOrPrefix]).map(Self.run)
+        }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw JournalError.noSuchRun(idOrPrefix, journal: path)
+        default: throw JournalError.ambiguousRun(idOrPrefix, candidates: matches.prefix(5).map(\.id))
+        }
     }
 
     // MARK: - Steps
@@ -214,25 +226,28 @@ public final class Journal: Sendable {
 
     // MARK: - Events
 
-    public func event(_ kind: String, target: String, runID: String?, data: [String: String] = [:]) throws {
-        try database.write { db in
-            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [runID, target, Date().timeIntervalSince1970, kind, Self.json(data)])
-        }
+    public func event(_ kind: EventKind, target: String, runID: String?, data: EventData = [:]) throws {
+        try database.write { db in try Self.insertEvent(db, kind, target: target, runID: runID, data: data) }
+    }
+
+    private static func insertEvent(_ db: GRDB.Database, _ kind: EventKind, target: String, runID: String?, data: EventData) throws {
+        try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [runID, target, Date().timeIntervalSince1970, kind.rawValue, json(data)])
     }
 
     public func events(runID: String) throws -> [EventRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.event)
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).compactMap(Self.event)
         }
     }
 
-    public func events(target: String, kind: String? = nil) throws -> [EventRecord] {
+    public func events(target: String, kind: EventKind? = nil) throws -> [EventRecord] {
         try database.read { db in
             if let kind {
-                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? AND kind = ? ORDER BY id", arguments: [target, kind]).map(Self.event)
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? AND kind = ? ORDER BY id",
+                                        arguments: [target, kind.rawValue]).compactMap(Self.event)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? ORDER BY id", arguments: [target]).map(Self.event)
+            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? ORDER BY id", arguments: [target]).compactMap(Self.event)
         }
     }
 
@@ -258,17 +273,16 @@ public final class Journal: Sendable {
                     }
                     outcome = .tookOverStale(current)
                     try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [lock.target])
-                    try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_stale_taken_over', ?)",
-                                   arguments: [lock.runID, lock.target, Date().timeIntervalSince1970,
-                                               Self.json(["previous_run": current.runID, "previous_holder": "\(current.operatorName) pid \(current.pid)",
-                                                          "previous_since": "\(current.since.timeIntervalSince1970)"])])
+                    try Self.insertEvent(db, .lockStaleTakenOver, target: lock.target, runID: lock.runID,
+                                         data: ["previous_run": .string(current.runID), "previous_operator": .string(current.operatorName),
+                                                "previous_host": .string(current.host), "previous_pid": .int(Int(current.pid)),
+                                                "previous_since": .string(Timestamp.rfc3339(current.since))])
                 }
                 try db.execute(sql: "INSERT INTO locks (target, run_id, operator, host, pid, pid_start, since) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: [lock.target, lock.runID, lock.operatorName, lock.host, lock.pid,
                                            Int64(bitPattern: lock.pidStart), lock.since.timeIntervalSince1970])
-                try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_acquired', ?)",
-                               arguments: [lock.runID, lock.target, Date().timeIntervalSince1970,
-                                           Self.json(["operator": lock.operatorName, "host": lock.host, "pid": "\(lock.pid)"])])
+                try Self.insertEvent(db, .lockAcquired, target: lock.target, runID: lock.runID,
+                                     data: ["operator": .string(lock.operatorName), "host": .string(lock.host), "pid": .int(Int(lock.pid))])
                 return .commit
             }
             return outcome
@@ -281,8 +295,7 @@ public final class Journal: Sendable {
         try database.write { db in
             try db.execute(sql: "UPDATE locks SET run_id = ? WHERE target = ? AND run_id = ?", arguments: [to, target, from])
             guard db.changesCount == 1 else { throw JournalError.lockNotHeld(target: target, runID: from) }
-            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_handed_over', ?)",
-                           arguments: [to, target, Date().timeIntervalSince1970, Self.json(["from_run": from])])
+            try Self.insertEvent(db, .lockHandedOver, target: target, runID: to, data: ["from_run": .string(from)])
         }
     }
 
@@ -291,8 +304,7 @@ public final class Journal: Sendable {
         try database.write { db in
             try db.execute(sql: "DELETE FROM locks WHERE target = ? AND run_id = ?", arguments: [target, runID])
             if db.changesCount > 0 {
-                try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_released', '{}')",
-                               arguments: [runID, target, Date().timeIntervalSince1970])
+                try Self.insertEvent(db, .lockReleased, target: target, runID: runID, data: [:])
             }
         }
     }
@@ -310,9 +322,9 @@ public final class Journal: Sendable {
         try database.write { db in
             guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) else { return nil }
             try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [target])
-            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'lock_broken', ?)",
-                           arguments: [current.runID, target, Date().timeIntervalSince1970,
-                                       Self.json(["by": operatorName, "reason": reason, "holder": "\(current.operatorName) pid \(current.pid) on \(current.host)"])])
+            try Self.insertEvent(db, .lockBroken, target: target, runID: current.runID,
+                                 data: ["by": .string(operatorName), "reason": .string(reason), "holder_operator": .string(current.operatorName),
+                                        "holder_host": .string(current.host), "holder_pid": .int(Int(current.pid))])
             return current
         }
     }
@@ -325,16 +337,14 @@ public final class Journal: Sendable {
         try database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO inbound_owed (target, run_id, since, reason) VALUES (?, ?, ?, ?)",
                            arguments: [target, runID, Date().timeIntervalSince1970, reason])
-            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'inbound_owed', ?)",
-                           arguments: [runID, target, Date().timeIntervalSince1970, Self.json(["reason": reason])])
+            try Self.insertEvent(db, .inboundOwed, target: target, runID: runID, data: ["reason": .string(reason)])
         }
     }
 
     public func settleInbound(target: String, runID: String?, by operatorName: String) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM inbound_owed WHERE target = ?", arguments: [target])
-            try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, 'inbound_settled', ?)",
-                           arguments: [runID, target, Date().timeIntervalSince1970, Self.json(["by": operatorName])])
+            try Self.insertEvent(db, .inboundSettled, target: target, runID: runID, data: ["by": .string(operatorName)])
         }
     }
 
@@ -368,7 +378,7 @@ public final class Journal: Sendable {
     private static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
 
     private static func run(_ row: Row) -> RunRecord {
-        RunRecord(id: row["id"], kind: row["kind"], stack: row["stack"], environment: row["environment"], target: row["target"],
+        RunRecord(id: row["id"], kind: RunKind(rawValue: row["kind"]) ?? .up, stack: row["stack"], environment: row["environment"], target: row["target"],
                   revision: row["revision"], revisionSubject: row["revision_subject"], descriptorBlob: row["descriptor_blob"],
                   inputs: decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"], host: row["host"],
                   pid: row["pid"], pidStart: UInt64(bitPattern: row["pid_start"]), startedAt: date(row["started_at"])!,
@@ -384,9 +394,11 @@ public final class Journal: Sendable {
                    pid: row["pid"], measurements: decode([ProbeMeasurement].self, row["measurements"]))
     }
 
-    private static func event(_ row: Row) -> EventRecord {
-        EventRecord(id: row["id"], runID: row["run_id"], target: row["target"], at: date(row["at"])!, kind: row["kind"],
-                    data: decode([String: String].self, row["data"]) ?? [:])
+    /// Nil for a kind this deployctl does not know (written by a newer one).
+    private static func event(_ row: Row) -> EventRecord? {
+        guard let kind = EventKind(rawValue: row["kind"]) else { return nil }
+        return EventRecord(id: row["id"], runID: row["run_id"], target: row["target"], at: date(row["at"])!, kind: kind,
+                           data: decode(EventData.self, row["data"]) ?? [:])
     }
 
     private static func lock(_ row: Row) -> LockRecord {
@@ -398,27 +410,15 @@ public final class Journal: Sendable {
 public enum JournalError: Error, CustomStringConvertible {
     case notDurable(level: Int)
     case lockNotHeld(target: String, runID: String)
+    case noSuchRun(String, journal: String)
+    case ambiguousRun(String, candidates: [String])
 
     public var description: String {
         switch self {
         case .notDurable(let level): return "the journal could not be set to synchronous=FULL (it reports \(level))"
         case let .lockNotHeld(target, runID): return "run \(runID) does not hold the lock of \(target)"
+        case let .noSuchRun(id, journal): return "no run \(id) in \(journal)"
+        case let .ambiguousRun(prefix, candidates): return "'\(prefix)' is the start of several run ids: \(candidates.joined(separator: ", "))"
         }
-    }
-}
-
-/// Calendar arithmetic for run ids and timestamps without a formatter (which costs start-up).
-enum RunClock {
-    /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -24,7 +24,7 @@ public enum StepStatus: String, Sendable, Codable {
 /// A run as the journal keeps it.
 public struct RunRecord: Sendable, Codable, Hashable {
     public var id: String
-    public var kind: String
+    public var kind: RunKind
     public var stack: String
     public var environment: String
     public var target: String
@@ -70,6 +70,19 @@ public struct StepRecord: Sendable, Codable, Hashable {
     public var measurements: [ProbeMeasurement]?
 }
 
+extension StepRecord {
+    /// The last attempt of each step, in the order the steps first ran.
+    static func lastAttempts(_ steps: [StepRecord]) -> [StepRecord] {
+        var last: [String: StepRecord] = [:], order: [String] = []
+        for step in steps {
+            let key = "\(step.phase)/\(step.name)"
+            if last[key] == nil { order.append(key) }
+            last[key] = step
+        }
+        return order.compactMap { last[$0] }
+    }
+}
+
 /// Something that happened to a run or an environment: lock taken or broken, backup taken,
 /// inbound switched, a resume, a note.
 public struct EventRecord: Sendable, Codable, Hashable {
@@ -77,8 +90,8 @@ public struct EventRecord: Sendable, Codable, Hashable {
     public var runID: String?
     public var target: String
     public var at: Date
-    public var kind: String
-    public var data: [String: String]
+    public var kind: EventKind
+    public var data: EventData
 }
 
 /// Who holds an environment's deploy lock.
@@ -98,4 +111,16 @@ public struct InboundOwed: Sendable, Codable, Hashable {
     public var runID: String
     public var since: Date
     public var reason: String
+}
+
+extension RunRecord {
+    /// A run as it starts: `running`, owned by this process.
+    static func starting(id: String, kind: RunKind, entry: StackCatalog.Entry, revision: PinnedRevision, descriptorBlob: String,
+                         inputs: [String: String], operatorName: String, relatedRun: String? = nil) -> RunRecord {
+        let me = ProcessIdentity.current
+        return RunRecord(id: id, kind: kind, stack: entry.stack, environment: entry.environment, target: entry.target,
+                         revision: revision.sha, revisionSubject: revision.commit.subject, descriptorBlob: descriptorBlob,
+                         inputs: inputs, operatorName: operatorName, host: me.host, pid: me.pid, pidStart: me.start,
+                         startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: relatedRun)
+    }
 }

@@ -19,10 +19,10 @@ struct Notifier {
             let shownURL = redactor.redact(shownHook.url)
             switch await Webhook.post(url: hook.url, json: payload) {
             case .delivered(let status):
-                try? journal.event("notify_sent", target: run.target, runID: run.id, data: ["url": shownURL, "status": "\(status)"])
+                try? journal.event(.notifySent, target: run.target, runID: run.id, data: ["url": .string(shownURL), "status": .int(Int(status))])
             case .failed(let why):
                 let detail = redactor.redact(why)
-                try? journal.event("notify_failed", target: run.target, runID: run.id, data: ["url": shownURL, "detail": detail])
+                try? journal.event(.notifyFailed, target: run.target, runID: run.id, data: ["url": .string(shownURL), "detail": .string(detail)])
                 observer.note("notification to \(shownURL) failed (\(detail)); the run's outcome is unchanged")
             }
         }
@@ -37,9 +37,9 @@ struct Notifier {
         let body: [String: Any] = [
             "text": text,
             "deployctl": [
-                "run": run.id, "kind": run.kind, "target": run.target, "revision": run.revision, "status": run.status.rawValue,
+                "run": run.id, "kind": run.kind.rawValue, "target": run.target, "revision": run.revision, "status": run.status.rawValue,
                 "message": run.message ?? "", "operator": run.operatorName, "report": reportPath ?? "",
-                "started_at": ReportBuilder.iso(run.startedAt), "ended_at": run.endedAt.map(ReportBuilder.iso) ?? "",
+                "started_at": Timestamp.rfc3339(run.startedAt), "ended_at": run.endedAt.map(Timestamp.rfc3339) ?? "",
             ] as [String: Any],
         ]
         return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -27,6 +27,11 @@ public struct Plan: Codable, Sendable {
     public var diff: PlanDiff?
 
     public var target: String { "\(stack)/\(environment)" }
+
+    /// A phase by name: plans always hold the five, in order.
+    public func phase(_ phase: Phase) -> PlanPhase {
+        phases.first { $0.name == phase.rawValue } ?? PlanPhase(name: phase.rawValue, backup: nil, steps: [])
+    }
 }
 
 public struct PlanInput: Codable, Sendable, Hashable {
@@ -100,7 +105,9 @@ public struct PlanBackup: Codable, Sendable, Hashable {
     public var take: PlanCommand
     public var verify: PlanCommand
     public var restore: PlanCommand
+    public var check: PlanCommand?
     public var onFailure: String
+    public var onRollback: RestorePolicy
 }
 
 public struct PlanInbound: Codable, Sendable, Hashable {

@@ -122,13 +122,3 @@ public enum PlanRenderer {
         return out
     }
 }
-
-/// Stable JSON: sorted keys, snake_case, slashes unescaped.
-public enum JSONOutput {
-    public static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
-    }
-}

@@ -64,7 +64,8 @@ public enum Planner {
                                     take: command(spec.take, &interpolator),
                                     verify: command(spec.verify, &interpolator),
                                     restore: command(spec.restore, &interpolator),
-                                    onFailure: spec.onFailure.rawValue)
+                                    check: spec.check.map { command($0, &interpolator) },
+                                    onFailure: spec.onFailure.rawValue, onRollback: spec.onRollback)
             }
             phases.append(PlanPhase(name: phase.rawValue, backup: backup, steps: steps))
         }

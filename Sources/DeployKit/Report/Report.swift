@@ -5,7 +5,8 @@ import Probes
 /// the run's revision. Renderers (Markdown, HTML, JUnit, JSON) only format this; they never
 /// read the journal. The JSON form is this structure with snake_case keys (schema in README).
 public struct Report: Codable, Sendable {
-    public static let schema = "deployctl.report/v1"
+    /// v2: times are RFC 3339 with milliseconds, `backup.size` and probe latencies are numbers.
+    public static let schema = "deployctl.report/v2"
 
     public var schema: String = Report.schema
     public var header: Header
@@ -97,17 +98,23 @@ public struct Report: Codable, Sendable {
     public struct ProbeLatency: Codable, Sendable {
         public var step: String
         public var name: String
-        public var valueMs: String
+        public var valueMs: Double
+        /// The threshold as written (`< 250`).
         public var expected: String?
     }
 
     public struct Backup: Codable, Sendable {
         public var path: String
-        public var size: String?
+        /// Bytes; absent when the backup is not a regular file.
+        public var size: Int?
         public var sha256: String?
         public var restoreCommand: String?
-        /// restored, restore_failed, not_restored
+        /// restored, restore_failed, restore_skipped, not_restored
         public var restored: String
+        /// How a rollback decided about the restore, in words.
+        public var decision: String?
+        /// Why the restore (or its check) failed.
+        public var failure: String?
     }
 
     public struct Inbound: Codable, Sendable {

@@ -55,22 +55,24 @@ public enum ReportBuilder {
                                       durationMs: total[ref] ?? 0, command: record.argv, exitCode: record.exitCode, message: record.message)
         }
         let header = Report.Header(
-            runId: run.id, kind: run.kind, target: run.target, stack: run.stack, environment: run.environment,
+            runId: run.id, kind: run.kind.rawValue, target: run.target, stack: run.stack, environment: run.environment,
             revision: run.revision, revisionSubject: run.revisionSubject, revisionAuthor: input.revisionAuthor,
             previousRevision: input.previous?.revision, previousRevisionSubject: input.previous?.revisionSubject,
-            operator: run.operatorName, host: run.host, startedAt: iso(run.startedAt), endedAt: run.endedAt.map(iso),
+            operator: run.operatorName, host: run.host, startedAt: Timestamp.rfc3339(run.startedAt), endedAt: run.endedAt.map(Timestamp.rfc3339),
             durationMs: run.endedAt.map { Int(($0.timeIntervalSince(run.startedAt) * 1000).rounded()) },
             status: run.status.rawValue, message: run.message, relatedRun: run.relatedRun, rolledBackBy: input.rolledBackBy?.id)
         let verify = order.compactMap { ref -> Report.VerifyResult? in
             let record = last[ref]!
             // A runbook's every check is a finding; in a deploy, probes and verify commands are.
-            let isCheck = run.kind == "runbook" || record.measurements != nil || ref.phase == Phase.verify.rawValue
+            let isCheck = run.kind == .runbook || record.measurements != nil || ref.phase == Phase.verify.rawValue
             guard isCheck, record.status != .skipped || record.measurements != nil else { return nil }
             return Report.VerifyResult(phase: ref.phase, step: ref.name, status: record.status.rawValue, durationMs: record.durationMs ?? 0,
                                        command: record.argv, measurements: record.measurements ?? [], message: record.message)
         }
         let latencies = verify.flatMap { v in
-            v.measurements.filter { $0.unit == "ms" }.map { Report.ProbeLatency(step: "\(v.phase)/\(v.step)", name: $0.name, valueMs: $0.value, expected: $0.expected) }
+            v.measurements.filter { $0.unit == "ms" }.compactMap { m in
+                Double(m.value).map { Report.ProbeLatency(step: "\(v.phase)/\(v.step)", name: m.name, valueMs: $0, expected: m.expected) }
+            }
         }
         let slowest = steps.filter { $0.status != StepStatus.skipped.rawValue }.sorted { $0.durationMs > $1.durationMs }.prefix(5)
             .map { Report.Timing(step: "\($0.phase)/\($0.name)", durationMs: $0.durationMs) }
@@ -97,7 +99,7 @@ public enum ReportBuilder {
 
     /// Phases in order: an `up` has the five; a rollback its own sections, in order of appearance.
     static func phases(run: RunRecord, steps: [Report.StepSummary]) -> [Report.PhaseSummary] {
-        var names = run.kind == "up" ? Phase.allCases.map(\.rawValue) : []
+        var names = run.kind == .up ? Phase.allCases.map(\.rawValue) : []
         for step in steps where !names.contains(step.phase) { names.append(step.phase) }
         return names.map { name in
             let mine = steps.filter { $0.phase == name }
@@ -116,37 +118,43 @@ public enum ReportBuilder {
 
     static func backup(_ input: ReportInput) -> Report.Backup? {
         let all = input.events + input.relatedEvents
-        guard let taken = all.last(where: { $0.kind == "backup_taken" })
-                ?? all.last(where: { $0.kind == "backup_restored" || $0.kind == "backup_restore_failed" }) else { return nil }
+        guard let taken = all.last(where: { $0.kind == .backupTaken })
+                ?? all.last(where: { $0.kind == .backupRestored || $0.kind == .backupRestoreFailed }) else { return nil }
         let restored: String
-        if all.contains(where: { $0.kind == "backup_restored" }) { restored = "restored" }
-        else if all.contains(where: { $0.kind == "backup_restore_failed" }) { restored = "restore_failed" }
-        else if all.contains(where: { $0.kind == "database_restore_skipped" }) { restored = "restore_skipped" }
+        if all.contains(where: { $0.kind == .backupRestored }) { restored = "restored" }
+        else if all.contains(where: { $0.kind == .backupRestoreFailed }) { restored = "restore_failed" }
+        else if all.contains(where: { $0.kind == .databaseRestoreSkipped }) { restored = "restore_skipped" }
         else { restored = "not_restored" }
-        return Report.Backup(path: taken.data["path"] ?? "", size: taken.data["size"], sha256: taken.data["sha256"],
-                             restoreCommand: taken.data["restore"], restored: restored)
+        let decided = all.last { $0.kind == .restoreDecided }
+        return Report.Backup(path: taken.data["path"]?.description ?? "", size: taken.data["size"]?.int, sha256: taken.data["sha256"]?.string,
+                             restoreCommand: taken.data["restore"]?.string, restored: restored,
+                             decision: decided.map { RestoreDecision(restore: $0.data["restore"] == .bool(true),
+                                                                     policy: RestorePolicy(rawValue: $0.data["policy"]?.string ?? "") ?? .ask,
+                                                                     source: RestoreDecision.Source(rawValue: $0.data["source"]?.string ?? "") ?? .descriptor).sentence },
+                             failure: all.last { $0.kind == .backupRestoreFailed }?.data["reason"]?.string)
     }
 
     static func inbound(_ input: ReportInput) -> Report.Inbound? {
-        let kinds = ["inbound_disabled", "inbound_enabled", "inbound_enable_failed", "inbound_kept_disabled"]
+        let kinds: Set<EventKind> = [.inboundDisabled, .inboundEnabled, .inboundEnableFailed, .inboundKeptDisabled, .inboundGuardBorrowed]
         let events = (input.events + input.relatedEvents).filter { kinds.contains($0.kind) }
         guard !events.isEmpty else { return nil }
         let timeline = events.map { event -> Report.TimelineEntry in
             let detail = event.data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-            return Report.TimelineEntry(at: iso(event.at), event: event.kind.replacingOccurrences(of: "inbound_", with: ""),
+            return Report.TimelineEntry(at: Timestamp.rfc3339(event.at), event: event.kind.rawValue.replacingOccurrences(of: "inbound_", with: ""),
                                         detail: detail.isEmpty ? nil : detail)
         }
-        var seconds: Double? = events.last { $0.kind == "inbound_enabled" }?.data["disabled_seconds"].flatMap(Double.init)
-        if seconds == nil, let off = events.first(where: { $0.kind == "inbound_disabled" }), let on = events.last(where: { $0.kind == "inbound_enabled" }) {
+        let switches = events.filter { $0.kind != .inboundGuardBorrowed }
+        var seconds: Double? = switches.last { $0.kind == .inboundEnabled }?.data["disabled_seconds"]?.int.map(Double.init)
+        if seconds == nil, let off = switches.first(where: { $0.kind == .inboundDisabled }), let on = switches.last(where: { $0.kind == .inboundEnabled }) {
             seconds = on.at.timeIntervalSince(off.at)
         }
-        let final = events.last.map { $0.kind == "inbound_enabled" ? "enabled" : "still_disabled" } ?? "unknown"
+        let final = switches.last.map { $0.kind == .inboundEnabled ? "enabled" : "still_disabled" } ?? "unknown"
         return Report.Inbound(timeline: timeline, disabledSeconds: seconds, finalState: final)
     }
 
     static func notifications(_ events: [EventRecord]) -> [Report.Notification] {
-        events.filter { $0.kind == "notify_sent" || $0.kind == "notify_failed" }.map {
-            Report.Notification(url: $0.data["url"] ?? "", status: $0.kind == "notify_sent" ? "sent" : "failed", detail: $0.data["detail"])
+        events.filter { $0.kind == .notifySent || $0.kind == .notifyFailed }.map {
+            Report.Notification(url: $0.data["url"]?.description ?? "", status: $0.kind == .notifySent ? "sent" : "failed", detail: $0.data["detail"]?.string)
         }
     }
 
@@ -154,13 +162,5 @@ public enum ReportBuilder {
     static func lastLines(_ text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         return lines.suffix(40).joined(separator: "\n")
-    }
-
-    static func iso(_ date: Date) -> String {
-        let t = Int(date.timeIntervalSince1970.rounded(.down))
-        let d = RunClock.civil(days: t >= 0 ? t / 86_400 : (t - 86_399) / 86_400)
-        let s = ((t % 86_400) + 86_400) % 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(d.year)-\(two(d.month))-\(two(d.day))T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"
     }
 }

@@ -52,11 +52,11 @@ enum ReportView {
         c["slowest"] = r.performance.slowest.map { ["step": $0.step, "duration": duration($0.durationMs)] }
         c["hasLatencies"] = !r.performance.probeLatencies.isEmpty
         c["latencies"] = r.performance.probeLatencies.map { l -> [String: Any] in
-            ["step": l.step, "name": l.name, "value": "\(l.valueMs) ms", "expected": l.expected.map { "\($0) ms" } ?? "—"]
+            ["step": l.step, "name": l.name, "value": "\(Percentiles.format(l.valueMs)) ms", "expected": l.expected.map { "\($0) ms" } ?? "—"]
         }
         if let b = r.backup {
-            c["backup"] = ["path": b.path, "pathCode": code(b.path), "restoreCode": code(b.restoreCommand ?? "—"), "size": b.size.flatMap { Int($0) }.map(bytes) ?? b.size ?? "—", "sha256": b.sha256 ?? "—",
-                           "restoreCommand": b.restoreCommand ?? "—", "restored": restoredText(b.restored)]
+            c["backup"] = ["path": b.path, "pathCode": code(b.path), "restoreCode": code(b.restoreCommand ?? "—"), "size": b.size.map(bytes) ?? "—", "sha256": b.sha256 ?? "—",
+                           "restoreCommand": b.restoreCommand ?? "—", "restored": restoredText(b.restored) + (b.failure.map { ": \($0)" } ?? "") + (b.decision.map { " — decided: \($0)" } ?? "")]
         }
         if let i = r.inbound {
             c["inbound"] = ["timeline": i.timeline.map { ["at": $0.at, "event": $0.event.replacingOccurrences(of: "_", with: " "), "detail": $0.detail ?? ""] },
@@ -152,7 +152,7 @@ enum ReportView {
         switch state {
         case "restored": return "yes, restored"
         case "restore_failed": return "restore FAILED"
-        case "restore_skipped": return "no (--skip-db-restore)"
+        case "restore_skipped": return "no, the database was kept as it was"
         default: return "no (not needed)"
         }
     }

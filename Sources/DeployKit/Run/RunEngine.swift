@@ -24,6 +24,8 @@ public struct RunOutcome: Sendable {
     public var failedStep: StepRef?
     /// Set when the run stopped because nobody could answer a `confirm` gate.
     public var needsConfirmation: Bool = false
+    /// The signal (SIGINT, SIGTERM, SIGHUP) that stopped it, when one did.
+    public var signal: Int32? = nil
     public var backupRestored: Bool = false
     /// For a rollback: every rollback step succeeded (even if re-enabling inbound then failed).
     public var rolledBack: Bool = false
@@ -67,20 +69,23 @@ final class RunEngine: @unchecked Sendable {
     }
 
     func execute() async throws -> RunOutcome {
+        let backup = DatabaseBackup(engine: self, steps: steps)
         for phase in Phase.allCases {
-            if let stop = cancelled() { return stop }
+            if let stop = cancelledOutcome() { return stop }
             let commands = steps.phase(phase)
             if phase == .migrate, commands.contains(where: { !$0.skipped }) {
-                if let failure = try await takeBackup() { return failure }
+                if let failure = try await backup.take() { return failure }
             }
             if var failure = try await runPhase(commands) {
                 // Restore only when a migration step itself failed, never when nothing ran.
                 if phase == .migrate, failure.status == .failed, !failure.needsConfirmation,
                    failure.failedStep?.phase == Phase.migrate.rawValue, steps.descriptor.backup?.onFailure == .restore {
-                    failure.backupRestored = try await restoreBackup()
-                    failure.message += failure.backupRestored
+                    let taken = try journal.events(runID: run.id).last { $0.kind == .backupTaken }
+                    let problem = try await backup.restore(taken, phase: Phase.migrate.rawValue, backupOfRun: run.id)
+                    failure.backupRestored = problem == nil
+                    failure.message += problem == nil
                         ? "; the backup taken before the migration was restored"
-                        : "; restoring the backup FAILED: the database may be half-migrated"
+                        : "; restoring the backup FAILED (\(problem!)): the database may be half-migrated"
                 }
                 return failure
             }
@@ -88,9 +93,12 @@ final class RunEngine: @unchecked Sendable {
         return RunOutcome(status: .succeeded, message: "all phases succeeded")
     }
 
-    private func cancelled() -> RunOutcome? {
+    /// The outcome of a run stopped by a signal, or nil while nobody asked it to stop.
+    func cancelledOutcome() -> RunOutcome? {
         guard let signal = cancellation.signal else { return nil }
-        return RunOutcome(status: .cancelled, message: "stopped by \(Termination.signalName(signal))")
+        var outcome = RunOutcome(status: .cancelled, message: "stopped by \(Termination.signalName(signal))")
+        outcome.signal = signal
+        return outcome
     }
 
     // MARK: - Phases
@@ -134,7 +142,7 @@ final class RunEngine: @unchecked Sendable {
                 }
                 if running == 0 {
                     if let failure { return failure }
-                    if let stop = cancelled() { return stop }
+                    if let stop = cancelledOutcome() { return stop }
                     if !pending.isEmpty, !started {
                         // Only steps whose dependencies did not succeed are left.
                         return failure ?? RunOutcome(status: .failed, message: "steps \(pending.map(\.ref.name).joined(separator: ", ")) could not run: a step they need failed")
@@ -149,7 +157,7 @@ final class RunEngine: @unchecked Sendable {
                     finished[command.ref.name] = true
                 case .cancelled:
                     finished[command.ref.name] = false
-                    if failure == nil { failure = cancelled() }
+                    if failure == nil { failure = cancelledOutcome() }
                 default:
                     if command.continueOnError {
                         finished[command.ref.name] = true
@@ -169,59 +177,20 @@ final class RunEngine: @unchecked Sendable {
     /// A `confirm` gate: --yes answers, else a person at a terminal, else the run stops here.
     private func gate(_ question: String, _ command: RunnableCommand) throws -> RunOutcome? {
         if options.yes {
-            try journal.event("confirmed", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": "--yes", "question": question])
+            try journal.event(.confirmed, target: run.target, runID: run.id, data: ["step": .string("\(command.ref)"), "by": "--yes", "question": .string(question)])
             return nil
         }
         switch observer.confirm(question, step: command.ref) {
         case true?:
-            try journal.event("confirmed", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": run.operatorName, "question": question])
+            try journal.event(.confirmed, target: run.target, runID: run.id, data: ["step": .string("\(command.ref)"), "by": .string(run.operatorName), "question": .string(question)])
             return nil
         case false?:
-            try journal.event("declined", target: run.target, runID: run.id, data: ["step": "\(command.ref)", "by": run.operatorName, "question": question])
+            try journal.event(.declined, target: run.target, runID: run.id, data: ["step": .string("\(command.ref)"), "by": .string(run.operatorName), "question": .string(question)])
             return RunOutcome(status: .cancelled, message: "\(command.ref) was declined at its confirm gate (\"\(question)\")", failedStep: command.ref)
         case nil:
             return RunOutcome(status: .failed, message: "\(command.ref) asks \"\(question)\" and there is no terminal to answer; nothing of it ran",
                               failedStep: command.ref, needsConfirmation: true)
         }
-    }
-
-    // MARK: - Backup
-
-    /// Takes and verifies the backup; returns the failure that stops the run, if any.
-    private func takeBackup() async throws -> RunOutcome? {
-        guard let take = steps.backup("take"), let verify = steps.backup("verify"),
-              let path = steps.revealed.phases[1].backup?.path else { return nil }
-        if done.contains(take.ref), done.contains(verify.ref) {
-            observer.note("backup already taken and verified by this run; not taking another over a half-migrated database")
-            return nil
-        }
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        for command in [take, verify] {
-            switch try await attemptAll(command) {
-            case .succeeded: continue
-            case .cancelled: return cancelled() ?? RunOutcome(status: .cancelled, message: "stopped during \(command.ref.name)")
-            default: return RunOutcome(status: .failed, message: "\(command.ref.name) failed; no migration ran", failedStep: command.ref)
-            }
-        }
-        let shownPath = steps.masked.phases[1].backup?.path ?? path
-        var data = ["path": shownPath, "restore": ShellQuote.join(steps.masked.phases[1].backup?.restore.argv ?? [])]
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? NSNumber {
-            data["size"] = size.stringValue
-            data["sha256"] = Checksum.sha256(ofFile: path) ?? "unavailable"
-        } else {
-            data["size"] = "unknown (not a file)"
-        }
-        try journal.event("backup_taken", target: run.target, runID: run.id, data: data)
-        observer.note("backup taken: \(shownPath)" + (data["sha256"].map { " sha256 \($0.prefix(16))…" } ?? ""))
-        return nil
-    }
-
-    private func restoreBackup() async throws -> Bool {
-        guard let restore = steps.backup("restore") else { return false }
-        let ok = try await attemptAll(restore) == .succeeded
-        try journal.event(ok ? "backup_restored" : "backup_restore_failed", target: run.target, runID: run.id,
-                          data: ["path": steps.masked.phases[1].backup?.path ?? ""])
-        return ok
     }
 
     // MARK: - One step

@@ -14,6 +14,8 @@ public struct StepRef: Sendable, Hashable, CustomStringConvertible {
 /// Whoever shows a run as it happens (the terminal, JSON events). Called from several
 /// threads at once: implementations serialise their own output.
 public protocol RunObserver: AnyObject, Sendable {
+    /// A run's record was created (or a resumed run reopened): its id is known from here on.
+    func runStarted(_ run: RunRecord)
     func stepStarted(_ step: StepRef, attempt: Int, argv: [String])
     func output(_ step: StepRef, line: String, stream: OutputChannel)
     func stepFinished(_ step: StepRef, attempt: Int, status: StepStatus, durationMs: Int, detail: String?)
@@ -21,6 +23,10 @@ public protocol RunObserver: AnyObject, Sendable {
     func note(_ text: String)
     /// Asks a person; nil when nobody can be asked (no terminal).
     func confirm(_ question: String, step: StepRef) -> Bool?
+}
+
+extension RunObserver {
+    public func runStarted(_ run: RunRecord) {}
 }
 
 /// Forwards one step's output lines to the run's observer.

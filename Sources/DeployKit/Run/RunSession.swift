@@ -15,20 +15,26 @@ public struct ProcessIdentity: Sendable {
 
     public static func start(of pid: Int32) -> UInt64 { ps_process_start_time(pid) }
 
-    /// True while any process of the group exists (a step's processes outliving deployctl).
+    /// True while a process of the group can still run (a step's processes outliving
+    /// deployctl). Zombies cannot: where nobody reaps them, they would otherwise count forever.
     public static func groupAlive(_ group: Int32) -> Bool {
-        group > 0 && (kill(-group, 0) == 0 || errno == EPERM)
+        guard group > 0 else { return false }
+        switch ps_group_alive(group) {
+        case 0: return false
+        case 1: return true
+        default: return kill(-group, 0) == 0 || errno == EPERM
+        }
     }
 
-    /// True unless the process is known to be gone. On another host nobody can tell: alive.
+    /// True unless the process is known to be gone (or a zombie). On another host nobody can tell: alive.
     public static func isAlive(host: String, pid: Int32, start: UInt64) -> Bool {
         guard host == ProcessInfo.processInfo.hostName else { return true }
-        let now = ps_process_start_time(pid)
+        let now = ps_process_alive(pid)
         return now != 0 && (start == 0 || now == start)
     }
 }
 
-/// What `up` and `resume` share: the journal, the lock, the exported tree and the engine.
+/// What every run shares: the journal, the lock, the exported tree, the log folder, the plans.
 struct RunSession {
     let workspace: Workspace
     let journal: Journal
@@ -50,12 +56,31 @@ struct RunSession {
         for run in try journal.runs(status: .running) where target == nil || run.target == target {
             if !ProcessIdentity.isAlive(host: run.host, pid: run.pid, start: run.pidStart) {
                 try journal.markInterrupted(runID: run.id)
-                try journal.event("interrupted_detected", target: run.target, runID: run.id,
-                                  data: ["by": workspace.operatorName, "holder_pid": "\(run.pid)"])
+                try journal.event(.interruptedDetected, target: run.target, runID: run.id,
+                                  data: ["by": .string(workspace.operatorName), "holder_pid": .int(Int(run.pid))])
                 found.append(run)
             }
         }
         return found
+    }
+
+    /// A run by its id or a unique prefix of it, as a usage error when there is none.
+    func run(_ idOrPrefix: String) throws -> RunRecord {
+        do {
+            return try journal.resolveRun(idOrPrefix)
+        } catch let error as JournalError {
+            throw DeployError(.usage, "\(error)", next: ["deployctl runs   (lists run ids; any unique prefix of one works)"])
+        }
+    }
+
+    /// `up` and `resume` must not deploy while a rollback's inbound re-enable is still owed:
+    /// the next rollback would find mail already off and leave it so.
+    func refuseWhileInboundOwed(target: String, command: String, allowReenable: Bool) throws {
+        guard let owed = try journal.inboundOwed(target: target) else { return }
+        var next = ["re-enable it first: deployctl inbound enable \(target)", "then: \(command)"]
+        if allowReenable { next.append("or both at once: \(command) --reenable-inbound") }
+        throw DeployError(.refused, "inbound mail processing for \(target) is still disabled, owed by run \(owed.runID) since \(Timestamp.human(owed.since)); running now would leave it off; nothing was run",
+                          next: next)
     }
 
     /// Takes the environment's lock or throws the exit-3 error naming the holder.
@@ -67,13 +92,23 @@ struct RunSession {
         case .acquired:
             return
         case .tookOverStale(let previous):
-            observer?.note("took over a stale lock: run \(previous.runID) by \(previous.operatorName) (pid \(previous.pid), gone) held it since \(Self.time(previous.since))")
+            observer?.note("took over a stale lock: run \(previous.runID) by \(previous.operatorName) (pid \(previous.pid), gone) held it since \(Timestamp.human(previous.since))")
         case .held(let holder):
-            throw DeployError(.locked,
-                              "\(target) is locked by run \(holder.runID): \(holder.operatorName) on \(holder.host), pid \(holder.pid), since \(Self.time(holder.since))",
-                              next: ["wait for it: deployctl status \(target)",
-                                     "if that run is truly dead: deployctl unlock \(target) --force --reason \"…\""])
+            throw Self.locked(target, by: holder)
         }
+    }
+
+    /// Throws the exit-3 error when a live run holds the lock (a look, not a take: nothing is written).
+    func refuseWhileLocked(target: String) throws {
+        if let holder = try journal.lock(target: target), ProcessIdentity.isAlive(host: holder.host, pid: holder.pid, start: holder.pidStart) {
+            throw Self.locked(target, by: holder)
+        }
+    }
+
+    private static func locked(_ target: String, by holder: LockRecord) -> DeployError {
+        DeployError(.locked, "\(target) is locked by run \(holder.runID): \(holder.operatorName) on \(holder.host), pid \(holder.pid), since \(Timestamp.human(holder.since))",
+                    next: ["wait for it: deployctl status \(target)",
+                           "if that run is truly dead: deployctl unlock \(target) --force --reason \"…\""])
     }
 
     /// The pinned commit's files, exported once per revision; steps run inside it.
@@ -126,19 +161,4 @@ struct RunSession {
         env["DEPLOYCTL_STATE"] = workspace.stateDirectory
         return env
     }
-
-    static func time(_ date: Date) -> String {
-        let t = Int(date.timeIntervalSince1970)
-        let d = RunClock.civil(days: t / 86_400)
-        let s = t % 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let ago = Int(Date().timeIntervalSince(date))
-        let since = ago < 120 ? "\(ago)s ago" : ago < 7200 ? "\(ago / 60)m ago" : "\(ago / 3600)h ago"
-        return "\(d.year)-\(two(d.month))-\(two(d.day)) \(two(s / 3600)):\(two(s % 3600 / 60)):\(two(s % 60)) UTC (\(since))"
-    }
-}
-
-/// Times as people read them in deployctl's messages: `2026-11-22 19:28:51 UTC (3m ago)`.
-public enum TimeText {
-    public static func describe(_ date: Date) -> String { RunSession.time(date) }
 }

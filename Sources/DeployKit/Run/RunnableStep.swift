@@ -31,8 +31,7 @@ struct RunnableSteps {
     let tree: String
 
     func phase(_ phase: Phase) -> [RunnableCommand] {
-        guard let index = Phase.allCases.firstIndex(of: phase) else { return [] }
-        let shown = masked.phases[index].steps, real = revealed.phases[index].steps
+        let shown = masked.phase(phase).steps, real = revealed.phase(phase).steps
         return zip(shown, real).map { shown, real in
             let step = descriptor.steps(in: phase).first { $0.name == shown.name }
             return RunnableCommand(
@@ -62,30 +61,35 @@ struct RunnableSteps {
         }
     }
 
-    /// `backup.take`, `backup.verify`, `backup.restore` as steps of the migrate phase.
-    func backup(_ which: String) -> RunnableCommand? {
+    enum BackupCommand: String, CaseIterable { case take, verify, restore, check }
+
+    /// `backup.take`, `backup.verify`, `backup.restore`, `backup.check` as steps of `phase`
+    /// (migrate in an up; rollback in a rollback).
+    func backup(_ which: BackupCommand, phase: String = Phase.migrate.rawValue) -> RunnableCommand? {
         guard let spec = descriptor.backup,
-              let shown = masked.phases[1].backup, let real = revealed.phases[1].backup else { return nil }
+              let shown = masked.phase(.migrate).backup, let real = revealed.phase(.migrate).backup else { return nil }
         let block: CommandBlock
         let (shownCommand, command): (PlanCommand, PlanCommand)
         switch which {
-        case "take": block = spec.take; (shownCommand, command) = (shown.take, real.take)
-        case "verify": block = spec.verify; (shownCommand, command) = (shown.verify, real.verify)
-        default: block = spec.restore; (shownCommand, command) = (shown.restore, real.restore)
+        case .take: block = spec.take; (shownCommand, command) = (shown.take, real.take)
+        case .verify: block = spec.verify; (shownCommand, command) = (shown.verify, real.verify)
+        case .restore: block = spec.restore; (shownCommand, command) = (shown.restore, real.restore)
+        case .check:
+            guard let check = spec.check, let shownCheck = shown.check, let realCheck = real.check else { return nil }
+            block = check; (shownCommand, command) = (shownCheck, realCheck)
         }
         let env = revealed.defaults.env.merging(command.env) { _, own in own }
         return RunnableCommand(
-            ref: StepRef(phase: Phase.migrate.rawValue, name: "backup.\(which)"), shownArgv: shownCommand.argv, argv: command.argv,
+            ref: StepRef(phase: phase, name: "backup.\(which.rawValue)"), shownArgv: shownCommand.argv, argv: command.argv,
             env: env, directory: directory(command.dir ?? revealed.defaults.dir), timeoutMs: block.timeoutMs ?? revealed.defaults.timeoutMs,
             retries: 0, backoffMs: 0, expect: block.expect, after: [], skipped: false, skipReason: nil,
-            confirm: nil, idempotent: which != "restore", continueOnError: false)
+            confirm: nil, idempotent: which != .restore, continueOnError: false)
     }
 
     /// The `rollback:` command of a step, as the step `undo.<name>` of a rollback run.
     func undo(_ phase: Phase, name: String) -> RunnableCommand? {
-        guard let index = Phase.allCases.firstIndex(of: phase),
-              let shown = masked.phases[index].steps.first(where: { $0.name == name }),
-              let real = revealed.phases[index].steps.first(where: { $0.name == name }),
+        guard let shown = masked.phase(phase).steps.first(where: { $0.name == name }),
+              let real = revealed.phase(phase).steps.first(where: { $0.name == name }),
               let shownArgv = shown.rollbackArgv, let argv = real.rollbackArgv else { return nil }
         // It runs in its own revision's tree, and says so to the command.
         var env = real.env
@@ -110,22 +114,24 @@ struct RunnableSteps {
         }
     }
 
+    enum InboundCommand: String { case disable, enable, status, drain }
+
     /// `inbound.disable`, `inbound.enable`, `inbound.status`, `inbound.drain`.
-    func inbound(_ which: String, phase: String) -> RunnableCommand? {
+    func inbound(_ which: InboundCommand) -> RunnableCommand? {
         guard let spec = descriptor.inbound, let shown = masked.inbound, let real = revealed.inbound else { return nil }
         let block: CommandBlock
         let (shownCommand, command): (PlanCommand, PlanCommand)
         switch which {
-        case "disable": block = spec.disable; (shownCommand, command) = (shown.disable, real.disable)
-        case "enable": block = spec.enable; (shownCommand, command) = (shown.enable, real.enable)
-        case "status": block = spec.status.block; (shownCommand, command) = (shown.status, real.status)
-        default:
+        case .disable: block = spec.disable; (shownCommand, command) = (shown.disable, real.disable)
+        case .enable: block = spec.enable; (shownCommand, command) = (shown.enable, real.enable)
+        case .status: block = spec.status.block; (shownCommand, command) = (shown.status, real.status)
+        case .drain:
             guard let drain = spec.drain, let shownDrain = shown.drain, let realDrain = real.drain else { return nil }
             block = drain.block
             (shownCommand, command) = (shownDrain, realDrain)
         }
         return RunnableCommand(
-            ref: StepRef(phase: phase, name: "inbound.\(which)"), shownArgv: shownCommand.argv, argv: command.argv,
+            ref: StepRef(phase: "inbound", name: "inbound.\(which.rawValue)"), shownArgv: shownCommand.argv, argv: command.argv,
             env: revealed.defaults.env.merging(command.env) { _, own in own }, directory: directory(command.dir ?? revealed.defaults.dir),
             timeoutMs: block.timeoutMs ?? min(revealed.defaults.timeoutMs, 120_000), retries: 0, backoffMs: 0,
             expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)

@@ -132,7 +132,7 @@ struct DescriptorValidator {
         for notify in d.notify { checkTemplate(notify.url, allowBackup: false) }
         if let backup = d.backup {
             if let path = backup.path { checkTemplate(path, allowBackup: false) }
-            [backup.take, backup.verify, backup.restore].forEach { checkBlock($0) }
+            ([backup.take, backup.verify, backup.restore] + (backup.check.map { [$0] } ?? [])).forEach { checkBlock($0) }
         }
         if let inbound = d.inbound {
             [inbound.disable, inbound.enable, inbound.status.block].forEach { checkBlock($0) }

@@ -7,7 +7,8 @@
  * Starts `path` with `argv` and `envp` in a new process group of its own (so a timeout or a
  * Ctrl-C can signal the step and everything it started), with an empty signal mask and
  * default signal dispositions (so SIGTERM reaches it even when deployctl blocks signals),
- * stdin/stdout/stderr on the given descriptors and `cwd` as its directory (NULL: inherit).
+ * stdin/stdout/stderr on the given descriptors (stdin -1: closed, as CI may start a program)
+ * and `cwd` as its directory (NULL: inherit).
  * Returns 0 and sets *pid, or an errno value.
  */
 int ps_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
@@ -19,6 +20,14 @@ int ps_pidfd_open(pid_t pid);
 /* The start time of a process (field 22 of /proc/PID/stat), or 0 when it does not exist.
  * With the pid it names a process uniquely, even after the pid is reused. */
 unsigned long long ps_process_start_time(pid_t pid);
+
+/* The start time of a process that can still run (not a zombie waiting to be reaped), or 0:
+ * a killed process whose parent never reaps it (init in some containers) is not alive. */
+unsigned long long ps_process_alive(pid_t pid);
+
+/* 1 when some process of the group can still run (a zombie cannot), 0 when none can,
+ * -1 when /proc cannot be read. */
+int ps_group_alive(pid_t pgrp);
 
 /* pipe2(fds, O_CLOEXEC), which needs _GNU_SOURCE. */
 int ps_pipe_cloexec(int fds[2]);

@@ -18,7 +18,7 @@ struct InboundCommand: AsyncParsableCommand {
             let report = try await InboundAction(workspace: try workspace.open()).status(target: target, observer: QuietDisplay())
             if format == .json { Terminal.out(try JSONOutput.encode(report)); return }
             Terminal.line("inbound mail processing for \(report.target): \(report.state.rawValue)"
-                          + (report.owedBy.map { " (deployctl owes a re-enable: run \($0) since \(report.owedSince ?? "?"))" } ?? ""))
+                          + (report.owedBy.map { " (deployctl owes a re-enable: run \($0) since \(report.owedSince.map { Timestamp.human($0) } ?? "?"))" } ?? ""))
             if report.state == .unknown { throw ExitCode(ExitStatus.failed.rawValue) }
         }
     }

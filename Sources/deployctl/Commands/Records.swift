@@ -4,33 +4,62 @@ import Foundation
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "What is deployed, the last run, the lock and any interrupted runs.")
+        commandName: "status",
+        abstract: "What is deployed (or that the environment is degraded, and what ran), the last run and check, the lock, interrupted runs.")
 
     @OptionGroup var workspace: WorkspaceOptions
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "ENV or STACK/ENV (all when omitted).") var target: String?
+    @Argument(help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)) var target: String?
 
     func run() async throws {
-        let statuses = try RecordActions(workspace: try workspace.open()).status(target: target)
+        let statuses = try StatusAction(workspace: try workspace.open()).status(target: target)
         if format == .json {
             if target != nil, let one = statuses.first { Terminal.out(try JSONOutput.encode(one)) } else { Terminal.out(try JSONOutput.encode(statuses)) }
             return
         }
         if statuses.isEmpty { Terminal.line("no stacks and no runs yet: deployctl stacks") }
-        for s in statuses {
-            Terminal.line("\(s.target)")
-            Terminal.line("  deployed:  " + (s.deployedRevision.map { "\($0.prefix(10)) (run \(s.deployedRun ?? ""))" } ?? "nothing yet"))
-            Terminal.line("  last run:  " + (s.lastRun.map { "\($0.id) \($0.kind) \($0.status) at \($0.revision.prefix(10))" } ?? "none"))
-            if let lock = s.lock {
-                Terminal.line("  lock:      held by run \(lock.runId), \(lock.operator) on \(lock.host), pid \(lock.pid), since \(lock.since)"
-                              + (lock.stale ? " — STALE (that process is gone); the next up takes it over" : ""))
-            } else {
-                Terminal.line("  lock:      free")
-            }
-            for run in s.interruptedRuns {
-                Terminal.line("  INTERRUPTED \(run.kind) run \(run.id) by \(run.operator), started \(run.startedAt): deployctl show \(run.id); \(run.next)")
-            }
+        for s in statuses { Self.print(s) }
+    }
+
+    static func print(_ s: StatusAction.Status) {
+        Terminal.line("\(s.target)")
+        switch s.state {
+        case .none:
+            Terminal.line("  state:      nothing deployed yet")
+        case .deployed:
+            Terminal.line("  state:      deployed \(s.deployedRevision.map { String($0.prefix(10)) } ?? "?") (run \(s.deployedRun ?? "?"))")
+        case .degraded:
+            let d = s.degraded!
+            let what = d.kind == .rollback
+                ? "rollback \(d.run) of run \(d.rollbackOf ?? "?") to \(d.revision.prefix(10)) stopped (\(d.status.rawValue))"
+                : "run \(d.run) (\(d.kind.rawValue) of \(d.revision.prefix(10))) \(d.status.rawValue) after changing things, and was not rolled back"
+            Terminal.line("  state:      DEGRADED — \(what)")
+            Terminal.line("              why: \(d.reason)")
+            if !d.changed.isEmpty { Terminal.line("              ran: \(d.changed.joined(separator: ", "))") }
+            if !d.undone.isEmpty { Terminal.line("              undone: \(d.undone.joined(separator: ", "))") }
+            Terminal.line("              database: \(d.database.rawValue.replacingOccurrences(of: "_", with: " "))")
         }
+        if let good = s.lastGood, s.state != .deployed || good.run != s.deployedRun {
+            Terminal.line("  last good:  \(good.revision.prefix(10)) (run \(good.run))")
+        }
+        if let running = s.inProgress { Terminal.line("  running:    \(running.kind.rawValue) run \(running.run) at \(running.revision.prefix(10))") }
+        Terminal.line("  last run:   " + (s.lastRun.map { "\($0.id) \($0.kind.rawValue) \($0.status.rawValue) at \($0.revision.prefix(10)), \(Timestamp.human($0.endedAt ?? $0.startedAt))" } ?? "none"))
+        if let check = s.lastCheck {
+            Terminal.line("  last check: \(check.status == .succeeded ? "passed" : check.status.rawValue.uppercased()) \(Timestamp.human(check.at)) at \(check.revision.prefix(10)) (run \(check.run))")
+        } else if s.state != .none {
+            Terminal.line("  last check: never (deployctl check \(s.target) runs the verify phase again)")
+        }
+        if let lock = s.lock {
+            Terminal.line("  lock:       held by run \(lock.runId), \(lock.operator) on \(lock.host), pid \(lock.pid), since \(Timestamp.human(lock.since))"
+                          + (lock.stale ? " — STALE (that process is gone); the next up takes it over" : ""))
+        } else {
+            Terminal.line("  lock:       free")
+        }
+        Terminal.line("  inbound:    " + (s.inboundOwedBy.map { "DISABLED, owed by run \($0) since \(s.inboundOwedSince.map { Timestamp.human($0) } ?? "?")" } ?? "enabled (as far as deployctl knows)"))
+        for run in s.interruptedRuns {
+            Terminal.line("  INTERRUPTED \(run.kind.rawValue) run \(run.id) by \(run.operator), started \(Timestamp.human(run.startedAt)): deployctl show \(run.id); \(run.next)")
+        }
+        for next in s.next { Terminal.line("  next: \(next)") }
     }
 }
 
@@ -40,16 +69,17 @@ struct RunsCommand: AsyncParsableCommand {
     @OptionGroup var workspace: WorkspaceOptions
     @Option(help: "text or json") var format: OutputFormat = .text
     @Option(help: "At most this many.") var limit: Int = 20
-    @Argument(help: "ENV or STACK/ENV (all when omitted).") var target: String?
+    @Argument(help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)) var target: String?
 
     func run() async throws {
         let runs = try RecordActions(workspace: try workspace.open()).runs(target: target, limit: limit)
         if format == .json { Terminal.out(try JSONOutput.encode(runs)); return }
-        if runs.isEmpty { Terminal.line("no runs yet") }
-        for run in runs {
-            let duration = run.durationMs.map { TerminalRunDisplay.seconds($0) } ?? "-"
-            Terminal.line("\(run.id)  \(run.kind.padding(toLength: 8, withPad: " ", startingAt: 0)) \(run.target)  \(run.status.padding(toLength: 11, withPad: " ", startingAt: 0)) \(run.revision.prefix(10))  \(duration)  \(run.revisionSubject)")
+        if runs.isEmpty { Terminal.line("no runs yet"); return }
+        let rows = runs.map { run in
+            [run.id, run.kind.rawValue, run.target, run.status.rawValue, String(run.revision.prefix(10)),
+             Timestamp.human(run.startedAt), run.durationMs.map { TerminalRunDisplay.seconds($0) } ?? "-", run.revisionSubject]
         }
+        Terminal.table(header: ["RUN", "KIND", "TARGET", "STATUS", "REVISION", "STARTED", "TOOK", "SUBJECT"], rows: rows)
     }
 }
 
@@ -58,24 +88,24 @@ struct ShowCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "The run id.") var runID: String
+    @Argument(help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)) var runID: String
 
     func run() async throws {
         let run = try RecordActions(workspace: try workspace.open()).show(runID: runID)
         if format == .json { Terminal.out(try JSONOutput.encode(run)); return }
-        Terminal.line("run \(run.id): \(run.kind) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\"")
-        Terminal.line("  by \(run.operator), pid \(run.pid) on \(run.host); started \(run.startedAt)" + (run.endedAt.map { ", ended \($0)" } ?? ""))
-        Terminal.line("  status: \(run.status)" + (run.message.map { " — \($0)" } ?? ""))
+        Terminal.line("run \(run.id): \(run.kind.rawValue) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\"")
+        Terminal.line("  by \(run.operator), pid \(run.pid) on \(run.host); started \(Timestamp.human(run.startedAt))" + (run.endedAt.map { ", ended \(Timestamp.human($0))" } ?? ""))
+        Terminal.line("  status: \(run.status.rawValue)" + (run.message.map { " — \($0)" } ?? ""))
         if let of = run.rollbackOf { Terminal.line("  a rollback of run \(of): every step below belongs to the rollback") }
         if let by = run.rolledBackBy { Terminal.line("  rolled back by run \(by): deployctl show \(by)") }
         if let seconds = run.inboundDisabledSeconds { Terminal.line("  inbound mail processing was disabled for \(seconds)s") }
         for step in run.steps {
             let code = step.exitCode.map { "exit \($0)" } ?? step.signal.map { "signal \($0)" } ?? ""
-            Terminal.line("  \(step.status.padding(toLength: 11, withPad: " ", startingAt: 0)) \(step.phase)/\(step.name)  \(code)  \(step.attempts) attempt(s)  \(TerminalRunDisplay.seconds(step.durationMs ?? 0))"
+            Terminal.line("  \(step.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(step.phase)/\(step.name)  \(code)  \(step.attempts) attempt(s)  \(TerminalRunDisplay.seconds(step.durationMs ?? 0))"
                           + (step.message.map { "  \($0)" } ?? ""))
         }
         for event in run.events {
-            Terminal.line("  event \(event.kind) \(event.at) " + event.data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            Terminal.line("  event \(event.kind.rawValue) \(Timestamp.human(event.at)) " + event.data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
     }
 }
@@ -85,7 +115,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
     @Flag(help: "Keep printing while the run is still going.") var follow = false
-    @Argument(help: "The run id.") var runID: String
+    @Argument(help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)) var runID: String
     @Argument(help: "Only this step.") var step: String?
 
     func run() async throws {
@@ -103,7 +133,7 @@ struct LogsCommand: AsyncParsableCommand {
                 if !data.isEmpty { Terminal.raw(data) }
                 offsets[path] = offset + UInt64(data.count)
             }
-            let current = try actions.run(runID)
+            let current = try actions.run(run.id)
             if !follow || current?.status != .running || run.status != .running { break }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
@@ -112,12 +142,15 @@ struct LogsCommand: AsyncParsableCommand {
 
 struct UnlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unlock", abstract: "Break an environment's deploy lock (recorded with who and why).")
+        commandName: "unlock", abstract: "Break an environment's deploy lock (recorded with who and why).",
+        discussion: "A holder still running on this machine is not broken: add --kill to stop it first (SIGTERM, as Ctrl-C: its steps are stopped and it records itself cancelled).")
 
     @OptionGroup var workspace: WorkspaceOptions
     @Flag(help: "Required: breaking a lock is deliberate.") var force = false
     @Option(help: "Why; kept in the journal.") var reason: String?
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    @Flag(help: "If the holder is still running on this machine, stop it (SIGTERM, then wait up to a minute) before breaking its lock.")
+    var kill = false
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
 
     func run() async throws {
         guard force, let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -125,11 +158,46 @@ struct UnlockCommand: AsyncParsableCommand {
                               next: ["deployctl status \(target)  (is the holder really gone?)",
                                      "deployctl unlock \(target) --force --reason \"holder killed during the outage\""])
         }
-        if let broken = try RecordActions(workspace: try workspace.open()).unlock(target: target, reason: reason) {
-            Terminal.line("broke the lock of \(broken.target) held by run \(broken.runID) (\(broken.operatorName) on \(broken.host), pid \(broken.pid)); recorded with your reason")
-            Terminal.line("next: deployctl status \(broken.target)")
-        } else {
-            Terminal.line("\(target) was not locked; nothing to do")
+        let result = try UnlockAction(workspace: try workspace.open()).run(target: target, reason: reason, kill: kill)
+        if let stopped = result.stopped {
+            Terminal.line("stopped run \(stopped.runID) (pid \(stopped.pid)) with SIGTERM: its steps were stopped and it recorded itself cancelled; recorded with your reason")
         }
+        guard let broken = result.broken else {
+            Terminal.line(result.stopped == nil ? "\(target) was not locked; nothing to do" : "it released its lock on the way out; nothing left to break")
+            Terminal.line("next: deployctl status \(result.stopped?.target ?? target)")
+            return
+        }
+        Terminal.line("broke the lock of \(broken.target) held by run \(broken.runID) (\(broken.operatorName) on \(broken.host), pid \(broken.pid)); recorded with your reason")
+        if broken.host != ProcessInfo.processInfo.hostName {
+            Terminal.line("warning: that run was on \(broken.host); if it is still going there, two runs may now change \(broken.target) at once")
+        }
+        Terminal.line("next: deployctl status \(broken.target)")
+    }
+}
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Is the environment what the journal says? Runs the deployed revision's verify phase again (read-only, no lock, journaled).",
+        discussion: "Exit 0: every verify step passed. 1: some failed (listed). 2: nothing deployed to check. status shows the last check.")
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @Option(help: "text or json (one event per line)") var format: OutputFormat = .text
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+
+    func run() async throws {
+        let ws = try workspace.open()
+        let display: RunObserver = format == .json ? JSONRunDisplay() : TerminalRunDisplay()
+        let cancellation = Cancellation()
+        SignalForwarding.install(cancellation, graceMs: 10_000, observer: display)
+        let result = try await CheckAction(workspace: ws).run(target: target, options: RunOptions(parallel: 1, graceMs: 10_000),
+                                                              observer: display, cancellation: cancellation)
+        (display as? TerminalRunDisplay)?.stop()
+        if !(display is JSONRunDisplay) {
+            for finding in result.findings where finding.status != .succeeded && finding.status != .skipped {
+                Terminal.line("  ✗ \(finding.phase)/\(finding.name): \(finding.message ?? finding.status.rawValue)")
+            }
+        }
+        RunReport.finish([result.finished], status: result.exitStatus, workspace: ws, display: display)
     }
 }

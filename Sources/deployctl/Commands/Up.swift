@@ -2,14 +2,17 @@ import ArgumentParser
 import DeployKit
 import Foundation
 
-/// Options every mutating run shares (up, resume).
+extension RestorePolicy: ExpressibleByArgument {}
+
+/// Options every mutating run shares (up, resume, rollback).
 struct RunFlags: ParsableArguments {
-    @Flag(help: "Answer yes to every confirm gate.") var yes = false
+    @Flag(help: "Answer yes to every confirm: gate. Nothing else: the database restore has --db-restore, a step stopped part-way has --rerun-interrupted.")
+    var yes = false
     @Option(help: ArgumentHelp("At most this many steps of a phase at once (default: the number of cores).", valueName: "n"))
     var parallel: Int?
     @Option(help: ArgumentHelp("After SIGTERM to a step's process group, wait this long before SIGKILL.", valueName: "duration"))
     var grace: String = "30s"
-    @Option(help: "text or json (one event per line)") var format: OutputFormat = .text
+    @Option(help: "text, or json: one event per line, ending with run_finished for every run started.") var format: OutputFormat = .text
 
     func options() throws -> RunOptions {
         guard let graceMs = DurationValue.parse(grace) else {
@@ -28,43 +31,64 @@ struct RunFlags: ParsableArguments {
     }
 }
 
+/// What a rollback does with the database backup of the run it undoes.
+struct RestoreFlags: ParsableArguments {
+    @Option(name: .customLong("db-restore"),
+            help: ArgumentHelp("restore, keep or ask: what a rollback does with the undone run's database backup (default: the descriptor's backup.on_rollback, else ask; ask with no terminal restores).",
+                               valueName: "policy"))
+    var policy: RestorePolicy?
+    @Flag(name: .customLong("skip-db-restore"), help: "Same as --db-restore keep.") var skip = false
+
+    var restore: RestorePolicy? { skip ? .keep : policy }
+
+    func validate() throws {
+        if skip, let policy, policy != .keep {
+            throw ValidationError("--skip-db-restore and --db-restore \(policy.rawValue) contradict each other; give one")
+        }
+    }
+}
+
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Deploy a target: preflight, migrate (after a verified backup), deploy, verify, postdeploy.")
+        abstract: "Deploy a target: preflight, migrate (after a verified backup), deploy, verify, postdeploy.",
+        discussion: "Reads the descriptor and runs the files of a commit, never the work tree: commit first. A failed deploy or verify rolls back by itself (--no-rollback stops instead).")
 
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var revision: RevisionOption
     @OptionGroup var inputs: InputOptions
     @OptionGroup var run: RunFlags
+    @OptionGroup var restore: RestoreFlags
     @Flag(name: .customLong("dry-run"), help: "Print the plan and stop: nothing runs, nothing is locked.") var dryRun = false
     @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
     @Flag(name: .customLong("allow-bad-revision"), help: "Deploy a revision an earlier rollback marked bad.") var allowBadRevision = false
     @Flag(name: .customLong("reenable-inbound"), help: "If inbound mail is still off after an earlier rollback, re-enable it (confirmed) first.")
     var reenableInbound = false
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    @Flag(help: .hidden) var worktree = false
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+
+    func validate() throws {
+        if worktree {
+            throw ValidationError("up never runs the work tree: what ran must be a commit. Commit first (git commit), or preview with: deployctl plan \(target) --worktree")
+        }
+    }
 
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
         var request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
-                                       options: options, dryRun: dryRun, autoRollback: !noRollback, allowBadRevision: allowBadRevision)
+                                       options: options, dryRun: dryRun, autoRollback: !noRollback, restore: restore.restore,
+                                       allowBadRevision: allowBadRevision)
         request.reenableInbound = reenableInbound
         let result = try await UpAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if dryRun {
-            if run.format == .json { Terminal.out(try PlanRenderer.json(result.plan)) } else { Terminal.out(PlanRenderer.text(result.plan)) }
+            if run.format == .json { Terminal.out(try PlanRenderer.json(result.plan)); return }
+            Terminal.out(PlanRenderer.text(result.plan))
             Terminal.line("dry run: nothing ran and nothing was locked. To run it: \(result.next.joined())")
             return
         }
-        if let rollback = result.rollback, let run = result.run, let outcome = result.outcome {
-            RunReport.line(run: run, outcome: outcome, display: display)
-            if !(display is JSONRunDisplay), let path = result.reportPath { Terminal.line("  report: \(path)") }
-            RunReport.finish(run: rollback.run, outcome: rollback.outcome, next: rollback.next, status: result.exitStatus,
-                             journal: ws.stateDirectory + "/journal.sqlite3", report: rollback.reportPath, display: display,
-                             cancellation: cancellation)
-        }
-        RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+        RunReport.finish(result.runs, status: result.exitStatus, workspace: ws, display: display)
     }
 }
 
@@ -75,82 +99,94 @@ struct RollbackCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var run: RunFlags
-    @Option(help: ArgumentHelp("The revision (branch, tag, SHA) or run id to go back to (default: the last good run before the current one).", valueName: "rev|run"))
+    @OptionGroup var restore: RestoreFlags
+    @Option(help: ArgumentHelp("The revision (branch, tag, SHA) or run id (or a unique prefix) to go back to (default: the last good run before the current one).",
+                               valueName: "rev|run"))
     var to: String?
-    @Flag(name: .customLong("dry-run"), help: "Print the exact sequence and stop.") var dryRun = false
-    @Flag(name: .customLong("skip-db-restore"), help: "Do not restore the database backup (recorded and reported).") var skipDBRestore = false
+    @Flag(name: .customLong("dry-run"), help: "Print the exact sequence (and why it would refuse, if it would) and stop.") var dryRun = false
     @Flag(name: .customLong("keep-inbound-disabled"), help: "Leave inbound mail off at the end (recorded and reported).") var keepInboundDisabled = false
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
 
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
         let request = RollbackAction.Request(target: target, to: to, options: options, dryRun: dryRun,
-                                             skipDatabaseRestore: skipDBRestore, keepInboundDisabled: keepInboundDisabled)
+                                             restore: restore.restore, keepInboundDisabled: keepInboundDisabled)
         let result = try await RollbackAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
-        if dryRun {
-            Terminal.line("rollback of run \(result.from.id) (\(result.from.revision.prefix(10))) to \(result.toRevision.prefix(10)), in this order:")
-            for (index, line) in result.sequence.enumerated() { Terminal.line(String(format: "%3d  ", index + 1) + line) }
-            Terminal.line("dry run: nothing ran and nothing was locked. To run it: \(result.next.joined())")
-            return
+        switch result {
+        case .preview(let preview):
+            if run.format == .json {
+                Terminal.out(try JSONOutput.encode(preview))
+            } else {
+                Terminal.line("rollback of run \(preview.fromRun) (\(preview.fromRevision.prefix(10))) to \(preview.toRevision.prefix(10)) \"\(preview.toRevisionSubject)\", in this order:")
+                for line in preview.steps {
+                    Terminal.line(String(format: "%3d  ", line.number) + line.step + (line.command.map { "   \($0)" } ?? "") + (line.note.map { "   (\($0))" } ?? ""))
+                }
+                for problem in preview.problems { Terminal.line("refused: \(problem)") }
+                Terminal.line(preview.problems.isEmpty ? "dry run: nothing ran and nothing was locked. To run it: \(preview.next.joined())"
+                              : "dry run: the rollback would refuse before changing anything (exit 4); fix what is listed first")
+            }
+            if !preview.problems.isEmpty { throw ExitCode(ExitStatus.refused.rawValue) }
+        case .finished(let finished):
+            RunReport.finish([finished], status: ExitStatus.of([finished]), workspace: ws, display: display)
         }
-        let status: ExitStatus = result.outcome?.status == .succeeded ? .ok : result.outcome?.needsConfirmation == true ? .refused : .failed
-        RunReport.finish(run: result.run, outcome: result.outcome, next: result.next, status: status,
-                         journal: ws.stateDirectory + "/journal.sqlite3", report: result.reportPath, display: display, cancellation: cancellation)
     }
 }
 
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
-        abstract: "Continue a failed, cancelled or interrupted run from the first step that did not succeed.")
+        abstract: "Continue a failed, cancelled or interrupted run from the first step that did not succeed.",
+        discussion: "Same revision, same inputs, same rules as up: it refuses while inbound mail is owed, and a failed deploy or verify rolls back by itself.")
 
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var run: RunFlags
-    @Argument(help: "The run id (deployctl runs lists them).") var runID: String
+    @OptionGroup var restore: RestoreFlags
+    @Flag(name: .customLong("rerun-interrupted"), help: "Run again the steps a crash or a signal stopped part-way, even those not marked idempotent.")
+    var rerunInterrupted = false
+    @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
+    @Argument(help: "The run id, or a unique prefix of it (deployctl runs lists them).", completion: .custom(Completions.runIDs))
+    var runID: String
 
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
-        let result = try await ResumeAction(workspace: ws).run(runID: runID, options: options, observer: display, cancellation: cancellation)
+        let request = ResumeAction.Request(runID: runID, options: options, rerunInterrupted: rerunInterrupted,
+                                           autoRollback: !noRollback, restore: restore.restore)
+        let result = try await ResumeAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
-        RunReport.finish(result, journal: ws.stateDirectory + "/journal.sqlite3", display: display, cancellation: cancellation)
+        RunReport.finish(result.runs, status: result.exitStatus, workspace: ws, display: display)
     }
 }
 
-/// The last lines of a run: what happened, what state things are in, what to run next.
+/// The last lines of a command that ran something: for each run, what happened and where it
+/// is recorded; then what to run next; then the exit code `ExitStatus.of` decided.
 enum RunReport {
-    static func finish(_ result: UpAction.Result, journal: String, display: RunObserver, cancellation: Cancellation) -> Never {
-        finish(run: result.run, outcome: result.outcome, next: result.next, status: result.exitStatus,
-               journal: journal, report: result.reportPath, display: display, cancellation: cancellation)
-    }
-
-    static func finish(run: RunRecord?, outcome: RunOutcome?, next: [String], status: ExitStatus,
-                       journal: String, report: String?, display: RunObserver, cancellation: Cancellation) -> Never {
-        guard let run, let outcome else { exit(0) }
-        var status = status
-        if outcome.status == .cancelled, outcome.failedStep == nil || run.kind == "rollback" {
-            status = cancellation.signal == SIGTERM ? .terminated : cancellation.signal == SIGHUP ? .hangup : .interrupted
-        }
+    static func finish(_ runs: [FinishedRun], status: ExitStatus, workspace: Workspace, display: RunObserver) -> Never {
+        let journal = workspace.stateDirectory + "/journal.sqlite3"
         if let json = display as? JSONRunDisplay {
-            json.emit(["event": "run_finished", "run": run.id, "kind": run.kind, "target": run.target, "revision": run.revision,
-                       "status": outcome.status.rawValue, "message": outcome.message, "next": next, "journal": journal,
-                       "exit_code": Int(status.rawValue), "report": report ?? NSNull()])
+            for finished in runs {
+                json.emit(["event": "run_finished", "run": finished.run.id, "kind": finished.run.kind.rawValue, "target": finished.run.target,
+                           "revision": finished.run.revision, "status": finished.run.status.rawValue, "message": finished.outcome.message,
+                           "next": finished.next, "journal": journal, "exit_code": Int(status.rawValue), "report": finished.reportPath ?? NSNull()])
+            }
         } else {
-            line(run: run, outcome: outcome, display: display)
-            Terminal.line("  run \(run.id), recorded in \(journal)")
-            if let report { Terminal.line("  report: \(report)") }
-            for next in next { Terminal.line("next: \(next)") }
+            for finished in runs {
+                line(finished)
+                Terminal.line("  run \(finished.run.id), recorded in \(journal)")
+                if let report = finished.reportPath { Terminal.line("  report: \(report)") }
+            }
+            for next in runs.last?.next ?? [] { Terminal.line("next: \(next)") }
         }
         exit(status.rawValue)
     }
 
-    /// `✗ x/prod at abc1234 "subject": failed — why`.
-    static func line(run: RunRecord, outcome: RunOutcome, display: RunObserver) {
-        guard !(display is JSONRunDisplay) else { return }
+    /// `✗ up x/prod at abc1234 "subject": failed — why`.
+    static func line(_ finished: FinishedRun) {
+        let run = finished.run, outcome = finished.outcome
         let mark = outcome.status == .succeeded ? "✓" : "✗"
         Terminal.line("")
-        Terminal.line("\(mark) \(run.kind) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\": \(outcome.status.rawValue) — \(outcome.message)")
+        Terminal.line("\(mark) \(run.kind.rawValue) \(run.target) at \(run.revision.prefix(10)) \"\(run.revisionSubject)\": \(run.status.rawValue) — \(outcome.message)")
     }
 }

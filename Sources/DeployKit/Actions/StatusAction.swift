@@ -1,0 +1,154 @@
+import Foundation
+
+/// `deployctl status [TARGET]`: what the journal can honestly say of each environment: what is
+/// deployed (or that it is degraded, and what ran), the last run, the last `check`, the lock,
+/// interrupted runs and inbound mail owed. Every run whose process is gone is marked
+/// interrupted first, so what it shows is true.
+public struct StatusAction {
+    public struct Status: Encodable, Sendable {
+        public struct LastRun: Codable, Sendable {
+            public let id: String
+            public let kind: RunKind
+            public let status: RunStatus
+            public let revision: String
+            public let startedAt: Date
+            public let endedAt: Date?
+        }
+        public struct LastCheck: Codable, Sendable {
+            public let run: String
+            public let revision: String
+            public let status: RunStatus
+            public let at: Date
+        }
+        public struct Lock: Codable, Sendable {
+            public let runId, `operator`, host: String
+            public let pid: Int32
+            public let since: Date
+            public let stale: Bool
+        }
+        public struct Interrupted: Codable, Sendable {
+            public let id, revision, `operator`: String
+            public let startedAt: Date
+            public let kind: RunKind
+            /// What to run about it: `resume` for an up, the rollback again for a rollback.
+            public let next: String
+        }
+        public let target: String
+        public let stack: String
+        public let environment: String
+        /// `none`, `deployed` or `degraded` (then `deployed_revision` is null and `degraded` says what ran).
+        public let state: EnvironmentState.Condition
+        public let deployedRevision: String?
+        public let deployedRun: String?
+        public let degraded: EnvironmentState.Degraded?
+        /// The newest run that ended verified: where `rollback` goes back to.
+        public let lastGood: EnvironmentState.Live?
+        public let inProgress: EnvironmentState.Live?
+        public let lastRun: LastRun?
+        /// The newest `deployctl check` of this target: is it still what the journal says?
+        public let lastCheck: LastCheck?
+        public let lock: Lock?
+        public let interruptedRuns: [Interrupted]
+        /// `disabled` while deployctl owes a re-enable, else `enabled` as far as deployctl knows
+        /// (`deployctl inbound status` asks the real system).
+        public let inbound: String
+        public let inboundOwedBy: String?
+        public let inboundOwedSince: Date?
+        /// The exact commands that get this environment back to good, when it is not.
+        public let next: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case target, stack, environment, state, deployedRevision, deployedRun, degraded, lastGood, inProgress, lastRun, lastCheck
+            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, next
+        }
+
+        /// Absent values are written as null: `"lock": null` says "free", it is not missing.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(target, forKey: .target)
+            try c.encode(stack, forKey: .stack)
+            try c.encode(environment, forKey: .environment)
+            try c.encode(state, forKey: .state)
+            try c.encode(deployedRevision, forKey: .deployedRevision)
+            try c.encode(deployedRun, forKey: .deployedRun)
+            try c.encode(degraded, forKey: .degraded)
+            try c.encode(lastGood, forKey: .lastGood)
+            try c.encode(inProgress, forKey: .inProgress)
+            try c.encode(lastRun, forKey: .lastRun)
+            try c.encode(lastCheck, forKey: .lastCheck)
+            try c.encode(lock, forKey: .lock)
+            try c.encode(interruptedRuns, forKey: .interruptedRuns)
+            try c.encode(inbound, forKey: .inbound)
+            try c.encode(inboundOwedBy, forKey: .inboundOwedBy)
+            try c.encode(inboundOwedSince, forKey: .inboundOwedSince)
+            try c.encode(next, forKey: .next)
+        }
+    }
+
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) {
+        self.workspace = workspace
+    }
+
+    /// One target, or every target the journal knows (and every stack at HEAD) when nil.
+    public func status(target: String?) throws -> [Status] {
+        let session = try RunSession(workspace: workspace)
+        try session.sweepInterrupted(target: nil)
+        let journal = session.journal
+        var targets: [String]
+        if let target {
+            targets = [try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target]
+        } else {
+            var known = Set(try journal.runs(limit: 10_000).map(\.target))
+            known.formUnion(try journal.locks().map(\.target))
+            if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.stacks.catalog(at: pinned) {
+                known.formUnion(catalog.entries.map(\.target))
+            }
+            targets = known.sorted()
+        }
+        return try targets.map { try status(of: $0, journal: journal) }
+    }
+
+    private func status(of target: String, journal: Journal) throws -> Status {
+        let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
+        let runs = try journal.runs(target: target, limit: 10_000)
+        let state = try EnvironmentState.derive(runs: runs, steps: { try journal.steps(runID: $0) }, events: { try journal.events(runID: $0) })
+        let lock = try journal.lock(target: target)
+        let owed = try journal.inboundOwed(target: target)
+        let check = runs.first { $0.kind == .check && $0.status != .running }
+        return Status(
+            target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
+            state: state.condition, deployedRevision: state.deployed?.revision, deployedRun: state.deployed?.run,
+            degraded: state.degraded, lastGood: state.lastGood, inProgress: state.inProgress,
+            lastRun: runs.first.map { Status.LastRun(id: $0.id, kind: $0.kind, status: $0.status, revision: $0.revision,
+                                                     startedAt: $0.startedAt, endedAt: $0.endedAt) },
+            lastCheck: check.map { Status.LastCheck(run: $0.id, revision: $0.revision, status: $0.status, at: $0.endedAt ?? $0.startedAt) },
+            lock: lock.map { Status.Lock(runId: $0.runID, operator: $0.operatorName, host: $0.host, pid: $0.pid, since: $0.since,
+                                         stale: !ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart)) },
+            interruptedRuns: runs.filter { $0.status == .interrupted }.map { run in
+                Status.Interrupted(id: run.id, revision: run.revision, operator: run.operatorName, startedAt: run.startedAt, kind: run.kind,
+                                   next: run.kind == .up ? "deployctl resume \(run.id)"
+                                       : run.kind == .rollback ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))"
+                                       : "deployctl show \(run.id)")
+            },
+            inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
+            next: Self.next(state, target: target, owed: owed))
+    }
+
+    /// What gets a degraded environment (or owed inbound mail) back to good.
+    static func next(_ state: EnvironmentState, target: String, owed: InboundOwed?) -> [String] {
+        var next: [String] = []
+        if owed != nil { next.append("deployctl inbound enable \(target)") }
+        guard let degraded = state.degraded else { return next }
+        switch degraded.kind {
+        case .rollback:
+            next.append("after fixing what stopped it: deployctl rollback \(target) --to \(degraded.revision.prefix(10))")
+            next.append("what it did: deployctl show \(degraded.run)")
+        default:
+            if state.lastGood != nil { next.append("back to \(state.lastGood!.revision.prefix(10)): deployctl rollback \(target)") }
+            next.append("or, after fixing the cause: deployctl resume \(degraded.run)")
+        }
+        return next
+    }
+}

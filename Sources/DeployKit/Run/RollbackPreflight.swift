@@ -1,0 +1,55 @@
+import Foundation
+
+/// What a rollback checks before inbound mail goes off, so one that cannot finish fails before
+/// it changes anything: the backup it will restore is on this machine with the SHA-256 the
+/// journal recorded, and every program it will start can be found.
+enum RollbackPreflight {
+    /// Each problem as a sentence naming the thing and where it was looked for; empty when none.
+    static func problems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String],
+                         backupPath: String?) -> [String] {
+        var problems: [String] = []
+        if restoring, let taken = plan.backup {
+            problems += backupProblems(taken, realPath: backupPath)
+        }
+        var seen = Set<String>()
+        for command in plan.commands where command.probe == nil {
+            guard let program = command.argv.first, seen.insert("\(command.directory ?? "")\u{0}\(program)").inserted else { continue }
+            let path = (command.env["PATH"] ?? environment["PATH"] ?? "/usr/bin:/bin")
+            if let why = unresolvable(program, directory: command.directory, path: path) {
+                problems.append("\(command.ref): \(why)")
+            }
+        }
+        return problems
+    }
+
+    /// The file `backup_taken` describes: there, and the same bytes.
+    static func backupProblems(_ taken: EventRecord, realPath: String?) -> [String] {
+        let shown = taken.data["path"]?.description ?? "?"
+        guard let path = realPath, let expected = taken.data["sha256"]?.string else {
+            // Not a regular file when it was taken (a directory, a remote URL): nothing to compare.
+            return []
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            return ["the backup \(shown) (taken by run \(taken.runID ?? "?")) is not on this machine (\(ProcessInfo.processInfo.hostName)); a rollback that restores it must run where it is, or after it is copied back"]
+        }
+        guard let actual = Checksum.sha256(ofFile: path) else { return ["the backup \(shown) cannot be read"] }
+        if actual != expected {
+            return ["the backup \(shown) is not the one run \(taken.runID ?? "?") took: its SHA-256 is \(actual.prefix(16))…, the journal recorded \(expected.prefix(16))…"]
+        }
+        return []
+    }
+
+    /// Why `program` would not start from `directory`, or nil when it would.
+    static func unresolvable(_ program: String, directory: String?, path: String) -> String? {
+        let manager = FileManager.default
+        if program.hasPrefix("/") {
+            return manager.isExecutableFile(atPath: program) ? nil : "\(program) is not an executable file"
+        }
+        if program.contains("/") {
+            let full = (directory ?? manager.currentDirectoryPath) + "/" + program
+            return manager.isExecutableFile(atPath: full) ? nil : "\(program) is not an executable file in the revision's tree (\(full))"
+        }
+        let found = path.split(separator: ":").contains { manager.isExecutableFile(atPath: "\($0)/\(program)") }
+        return found ? nil : "\(program) is not on PATH (\(path))"
+    }
+}
