@@ -11,10 +11,19 @@ extension Repository {
     /// a root commit is shown when the paths exist in it.
     ///
     /// With a `cache` for the same paths, commits walked before are not read again.
+    ///
+    /// Globs (`scripts/*.sh`, `db/**`) count as one path whose state is every file they match
+    /// under their literal directory: a commit shows when any of those files changed.
     public func history(of paths: [String], from start: ObjectID, limit: Int? = nil,
                         cache: HistoryCache? = nil) throws -> [CommitInfo] {
+        try history(of: paths.compactMap(PathPattern.init), from: start, limit: limit, cache: cache)
+    }
+
+    public func history(of patterns: [PathPattern], from start: ObjectID, limit: Int? = nil,
+                        cache: HistoryCache? = nil) throws -> [CommitInfo] {
+        let paths = patterns.map(\.raw)
         precondition(cache == nil || cache!.paths == paths, "a history cache serves one list of paths")
-        var walk = PathHistoryWalk(repository: self, paths: paths, cache: cache ?? HistoryCache(file: "", paths: paths))
+        var walk = PathHistoryWalk(repository: self, patterns: patterns, cache: cache ?? HistoryCache(file: "", paths: paths))
         let ids = try walk.run(from: start, limit: limit ?? Int.max)
         cache?.save()
         return try ids.map { try commit($0) }
@@ -30,20 +39,25 @@ struct PathHistoryWalk {
     }
 
     private let repository: Repository
-    /// Each path split into NUL-terminated components.
+    private let patterns: [PathPattern]
+    /// Each path (for a glob, its literal directory) split into NUL-terminated components.
     private let components: [[[CChar]]]
     /// Per path, per depth: what the rest of the path is below a given tree.
     private var below: [[[ObjectID: Entry?]]]
+    /// Per glob, per directory tree: the state of the files it matches there.
+    private var globbed: [[ObjectID: Entry?]]
     private let facts: HistoryCache
     private var seen: Set<ObjectID> = []
     private var queue = CommitQueue()
 
-    init(repository: Repository, paths: [String], cache: HistoryCache) {
+    init(repository: Repository, patterns: [PathPattern], cache: HistoryCache) {
         self.repository = repository
-        components = paths.map { path in
-            path.split(separator: "/").map { Array(String($0).utf8CString) }
+        self.patterns = patterns
+        components = patterns.map { pattern in
+            (pattern.isLiteral ? pattern.components : pattern.literalPrefix).map { Array($0.utf8CString) }
         }
         below = components.map { Array(repeating: [:], count: $0.count) }
+        globbed = patterns.map { _ in [:] }
         facts = cache
     }
 
@@ -95,12 +109,35 @@ struct PathHistoryWalk {
             var states: [Entry?] = []
             states.reserveCapacity(components.count)
             for path in components.indices {
-                states.append(try entry(path: path, depth: 0, tree: root))
+                states.append(try state(path: path, root: root))
             }
             return HistoryCache.Record(time: git_commit_time(commit), parents: parents, states: states)
         }
         facts.store(id, record)
         return record
+    }
+
+    /// What path number `path` is in the commit whose tree is `root`.
+    private mutating func state(path: Int, root: ObjectID) throws -> Entry? {
+        guard !patterns[path].isLiteral else { return try entry(path: path, depth: 0, tree: root) }
+        // A glob: the files it matches under its literal directory, as one fingerprint.
+        let directory: ObjectID
+        if components[path].isEmpty {
+            directory = root
+        } else {
+            guard let found = try entry(path: path, depth: 0, tree: root), found.mode == GIT_FILEMODE_TREE.rawValue else { return nil }
+            directory = found.id
+        }
+        if let known = globbed[path][directory] { return known }
+        var listing: [UInt8] = []
+        let prefix = patterns[path].literalPrefix.map { Substring($0) }
+        try repository.walkFiles(in: directory) { relative, id, mode in
+            guard patterns[path].matches(prefix + relative) else { return }
+            listing += Array("\(mode) \(id.hex) \(relative.joined(separator: "/"))\n".utf8)
+        }
+        let result = listing.isEmpty ? nil : Entry(id: .blob(of: listing), mode: 0)
+        globbed[path][directory] = .some(result)
+        return result
     }
 
     /// The entry of path number `path` from component `depth` on, inside `tree`.

@@ -187,7 +187,7 @@ public final class Repository {
     }
 
     /// Finds `path` in the commit's tree and lends the entry to `body`.
-    private func withTreeEntry<T>(_ path: String, at commitID: ObjectID, _ body: (OpaquePointer) throws -> T) throws -> T {
+    func withTreeEntry<T>(_ path: String, at commitID: ObjectID, _ body: (OpaquePointer) throws -> T) throws -> T {
         try withCommit(commitID) { commit in
             var tree: OpaquePointer?
             try check(git_commit_tree(&tree, commit), "git_commit_tree")
@@ -201,5 +201,97 @@ public final class Repository {
             defer { git_tree_entry_free(entry) }
             return try body(entry!)
         }
+    }
+}
+
+extension Repository {
+    /// Every file (blobs and symlinks; not submodules) below the tree `id`, depth first, with
+    /// its path components relative to that tree.
+    func walkFiles(in id: ObjectID, _ visit: ([Substring], ObjectID, UInt32) throws -> Void) throws {
+        try walkFiles(in: id, prefix: [], visit)
+    }
+
+    private func walkFiles(in id: ObjectID, prefix: [Substring], _ visit: ([Substring], ObjectID, UInt32) throws -> Void) throws {
+        var oid = id.gitOID
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, handle, &oid), "git_tree_lookup")
+        defer { git_tree_free(tree) }
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let name = Substring(String(cString: git_tree_entry_name(entry)))
+            let mode = git_tree_entry_filemode(entry)
+            let child = ObjectID(git_tree_entry_id(entry))
+            switch mode {
+            case GIT_FILEMODE_TREE: try walkFiles(in: child, prefix: prefix + [name], visit)
+            case GIT_FILEMODE_COMMIT: continue
+            default: try visit(prefix + [name], child, mode.rawValue)
+            }
+        }
+    }
+
+    /// The files under `patterns` that differ between two commits (`from` nil: all of them
+    /// are new), sorted by path.
+    public func changedFiles(from old: ObjectID?, to new: ObjectID, matching patterns: [PathPattern]) throws -> [FileChange] {
+        let before = try old.map { try files(at: $0, matching: patterns) } ?? [:]
+        let after = try files(at: new, matching: patterns)
+        return FileChange.between(before, after)
+    }
+
+    /// Path → (blob id, mode) of every file `patterns` match in the commit.
+    public func files(at commitID: ObjectID, matching patterns: [PathPattern]) throws -> [String: FileState] {
+        var found: [String: FileState] = [:]
+        let root = try withCommit(commitID) { ObjectID(git_commit_tree_id($0)) }
+        for directory in Set(patterns.map(\.literalPrefix)) {
+            let start: ObjectID
+            if directory.isEmpty {
+                start = root
+            } else {
+                let path = directory.joined(separator: "/")
+                do {
+                    let kind = try withTreeEntry(path, at: commitID) { (git_tree_entry_filemode($0), ObjectID(git_tree_entry_id($0))) }
+                    if kind.0 != GIT_FILEMODE_TREE {
+                        let components = directory.map { Substring($0) }
+                        if patterns.contains(where: { $0.matches(components) }) { found[path] = FileState(id: kind.1, mode: kind.0.rawValue) }
+                        continue
+                    }
+                    start = kind.1
+                } catch GitError.pathNotFound {
+                    continue
+                }
+            }
+            let prefix = directory.map { Substring($0) }
+            try walkFiles(in: start) { relative, id, mode in
+                let full = prefix + relative
+                if patterns.contains(where: { $0.matches(full) }) { found[full.joined(separator: "/")] = FileState(id: id, mode: mode) }
+            }
+        }
+        return found
+    }
+}
+
+/// A file as a commit holds it: its blob and its mode (a chmod is a change).
+public struct FileState: Hashable, Sendable {
+    public let id: ObjectID
+    public let mode: UInt32
+
+    public init(id: ObjectID, mode: UInt32) {
+        self.id = id
+        self.mode = mode
+    }
+}
+
+/// One file that differs between two snapshots.
+public struct FileChange: Hashable, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable { case added, modified, deleted }
+    public let path: String
+    public let change: Kind
+
+    public static func between(_ before: [String: FileState], _ after: [String: FileState]) -> [FileChange] {
+        var changes: [FileChange] = []
+        for (path, state) in after where before[path] != state {
+            changes.append(FileChange(path: path, change: before[path] == nil ? .added : .modified))
+        }
+        for path in before.keys where after[path] == nil { changes.append(FileChange(path: path, change: .deleted)) }
+        return changes.sorted { $0.path < $1.path }
     }
 }

@@ -49,6 +49,37 @@ struct CompletionCommand: ParsableCommand {
     }
 }
 
+/// What a command asked for `--format json` prints on stdout when it fails before its output:
+/// the same facts as the text on stderr, as one line (so an event stream stays one object a line).
+struct ErrorJSON: Encodable {
+    struct Problem: Encodable {
+        let file: String?
+        let line: Int?
+        let column: Int?
+        let severity: String
+        let message: String
+    }
+    let event = "error"
+    let error: String
+    let exitCode: Int32
+    let next: [String]
+    let problems: [Problem]
+
+    init(_ failure: DeployError) {
+        error = failure.message
+        exitCode = failure.status.rawValue
+        next = failure.next
+        problems = failure.diagnostics.map {
+            Problem(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column, severity: $0.severity.rawValue, message: $0.message)
+        }
+    }
+}
+
+/// `--format json` (or `--format=json`) anywhere on the command line.
+func wantsJSON(_ arguments: [String]) -> Bool {
+    arguments.contains("--format=json") || zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" }
+}
+
 @main
 enum Main {
     static func main() async {
@@ -70,7 +101,11 @@ enum Main {
             }
         } catch let error as DeployError {
             Terminal.report(error)
+            if wantsJSON(arguments) { Terminal.out((try? JSONOutput.line(ErrorJSON(error))) ?? "") }
             exit(error.status.rawValue)
+        } catch let error as ExitCode {
+            // Thrown after the command printed its own result (doctor, validate): nothing to add.
+            exit(error.rawValue)
         } catch {
             let code = DeployCtl.exitCode(for: error)
             let message = DeployCtl.fullMessage(for: error)
@@ -79,6 +114,10 @@ enum Main {
                 exit(0)
             }
             Terminal.error(message + UsageHint.didYouMean(arguments, error: message))
+            if wantsJSON(arguments) {
+                let status = code == .validationFailure ? ExitStatus.usage : ExitStatus(rawValue: code.rawValue) ?? .usage
+                Terminal.out((try? JSONOutput.line(ErrorJSON(DeployError(status, message)))) ?? "")
+            }
             // Usage mistakes are exit code 2, as README documents (ArgumentParser would say 64).
             exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }

@@ -26,6 +26,27 @@ struct RevisionOption: ParsableArguments {
     var rev: String = "HEAD"
 }
 
+/// `--rev REV`, or `--worktree` for the commands that may read what is not committed yet
+/// (validate, plan, doctor): never a run.
+struct SourceOptions: ParsableArguments {
+    @OptionGroup var revision: RevisionOption
+    @Flag(help: "Read the descriptors (and the files under their paths:) on disk instead of a commit, to check them before committing. Every line printed is labelled uncommitted; up, rollback and resume never read the work tree.")
+    var worktree = false
+
+    func validate() throws {
+        if worktree, revision.rev != "HEAD" {
+            throw ValidationError("--worktree reads the files on disk and --rev \(revision.rev) a commit: give one of them")
+        }
+    }
+
+    /// The source, and for text output the label every line gets when it is the work tree.
+    func source(_ workspace: Workspace, labelling: Bool) throws -> DescriptorSource {
+        let source = try workspace.stacks.source(revision: revision.rev, worktree: worktree)
+        if source.isWorktree, labelling { Terminal.label = "uncommitted" }
+        return source
+    }
+}
+
 struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Set an input (repeatable).", valueName: "KEY=VALUE"))
     var input: [String] = []

@@ -4,8 +4,19 @@ import Foundation
 /// What the person at the terminal sees: results on stdout, problems on stderr, and every
 /// failure ending with what to run next.
 enum Terminal {
+    /// Set for output read from the work tree: every line says `[uncommitted]` (diagnostics at
+    /// their end, so editors still jump to FILE:LINE:COL).
+    nonisolated(unsafe) static var label: String?
+
     static func out(_ text: String) {
-        raw(Data(text.utf8))
+        raw(Data(labelled(text).utf8))
+    }
+
+    private static func labelled(_ text: String) -> String {
+        guard let label else { return text }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "[\(label)] \($0)" }
+        if text.hasSuffix("\n") { lines.removeLast(); return lines.joined(separator: "\n") + "\n" }
+        return lines.joined(separator: "\n")
     }
 
     /// Writes to stdout; a closed pipe (`deployctl up | head`) must not kill a run mid-step.
@@ -18,12 +29,14 @@ enum Terminal {
     }
 
     static func error(_ text: String) {
+        let text = labelled(text)
         try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
     static func diagnostics(_ diagnostics: [Diagnostic]) {
         guard !diagnostics.isEmpty else { return }
-        error(diagnostics.map(\.description).joined(separator: "\n"))
+        let lines = diagnostics.map { $0.description + (label.map { " [\($0)]" } ?? "") }
+        try? FileHandle.standardError.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     /// Columns padded to their widest cell, a header row first; the last column runs free.

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # The Python tools the tests drive for real, in .build/venv: alembic (+ psycopg2), the real
 # aws CLI with a moto server to answer it on 127.0.0.1, and aiosmtpd (a STARTTLS + AUTH
-# submission server for mail-service/prod).
+# submission server for mail-service/prod), and jsonschema (every JSON output is checked
+# against Sources/DeployKit/Output/Schemas).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$root/.build/venv
-if [ ! -x "$venv/bin/alembic" ] || [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || [ ! -x "$venv/bin/aiosmtpd" ]; then
+if [ ! -x "$venv/bin/alembic" ] || [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || [ ! -x "$venv/bin/aiosmtpd" ] \
+   || [ ! -x "$venv/bin/jsonschema" ]; then
   mkdir -p "$root/.build"
   python3 -m venv "$venv" 2>/dev/null || {
     echo "test-venv: python3 -m venv failed; installing python3-venv"
     apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
     python3 -m venv "$venv"
   }
-  echo "test-venv: installing alembic, psycopg2-binary, moto (server), awscli, aiosmtpd"
+  echo "test-venv: installing alembic, psycopg2-binary, moto (server), awscli, aiosmtpd, jsonschema"
   "$venv/bin/pip" install -q --disable-pip-version-check alembic psycopg2-binary \
-    'moto[server]==5.2.1' flask flask-cors 'awscli<2' aiosmtpd
+    'moto[server]==5.2.1' flask flask-cors 'awscli<2' aiosmtpd 'jsonschema>=4.18'
 fi

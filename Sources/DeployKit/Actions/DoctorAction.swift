@@ -2,29 +2,39 @@ import Foundation
 import Probes
 
 /// `deployctl doctor TARGET`: can this machine deploy TARGET, and is its mail and TLS set up?
-/// Checks every CLI the descriptor calls (on PATH, with its version) and runs the
-/// descriptor's DNS and TLS probes. Three answers, like seed 000's doctors: 0 all good,
-/// 1 problems found (each with its fix), 2 cannot diagnose.
+/// Checks every program the descriptor calls (found, and its version command exits 0), the
+/// first program of every `shell:` script, every secret and `${env.…}` value the plan needs,
+/// and runs the descriptor's DNS and TLS probes. Three answers, like seed 000's doctors:
+/// 0 all good, 1 problems found (each with its fix), 2 cannot diagnose.
 public struct DoctorAction {
     public struct Check: Codable, Sendable {
-        /// `cli`, `dns`, `tls`
-        public var kind: String
+        public enum Kind: String, Codable, Sendable { case cli, secret, env, dns, tls }
+        public enum Status: String, Codable, Sendable { case ok, problem, unavailable }
+        public var kind: Kind
         public var name: String
-        /// ok, problem, unavailable
-        public var status: String
+        public var status: Status
         public var detail: String
         public var fix: String?
         public var measurements: [ProbeMeasurement]?
     }
 
     public struct Result: Codable, Sendable {
+        public enum Verdict: String, Codable, Sendable {
+            case ok, problems
+            case cannotDiagnose = "cannot_diagnose"
+        }
         public var target: String
         public var revision: String
+        /// Read from the files on disk (`--worktree`).
+        public var uncommitted: Bool
         public var checks: [Check]
-        /// ok, problems, cannot_diagnose
-        public var verdict: String
+        public var verdict: Verdict
         public var exitCode: Int32 {
-            verdict == "ok" ? 0 : verdict == "problems" ? 1 : 2
+            switch verdict {
+            case .ok: return 0
+            case .problems: return 1
+            case .cannotDiagnose: return 2
+            }
         }
     }
 
@@ -36,19 +46,36 @@ public struct DoctorAction {
 
     /// Throws (exit 2) only when nothing can be diagnosed: no repository, no such target, an
     /// invalid descriptor, inputs missing.
-    public func run(target: String, revision: String, supply: InputSupply) async throws -> Result {
+    public func run(target: String, source: DescriptorSource, supply: InputSupply) async throws -> Result {
         let plan: Plan
+        var checks: [Check]
         do {
-            plan = try PlanAction(workspace: workspace).run(target: target, revision: revision, supply: supply)
+            let entry = try workspace.stacks.entry(for: target, at: source)
+            let descriptor = try workspace.load(entry, at: source)
+            checks = Self.secretChecks(descriptor, environment: workspace.environment)
+            let unset = descriptor.environmentReferences.filter { workspace.environment[$0] == nil }
+            checks += unset.map { name in
+                Check(kind: .env, name: name, status: .problem, detail: "$\(name) is not set, and the descriptor uses ${env.\(name)}",
+                      fix: "export \(name)=… in the environment deployctl runs in")
+            }
+            // Planned with the unset ones filled in, so everything else can still be checked.
+            var environment = workspace.environment
+            for name in unset { environment[name] = "<unset \(name)>" }
+            let probing = Workspace(stacks: workspace.stacks, stateDirectory: workspace.stateDirectory, environment: environment,
+                                    operatorName: workspace.operatorName)
+            plan = try PlanAction(workspace: probing).run(target: entry.target, source: source, supply: supply)
         } catch let error as DeployError {
             throw DeployError(.usage, "cannot diagnose \(target): \(error.message)", diagnostics: error.diagnostics, next: error.next)
         }
-        var checks = commandChecks(plan)
+        checks = commandChecks(plan, source: source) + checks
         let probes = (plan.phases.flatMap(\.steps) + plan.rollback).filter { $0.probe?.kind == .dns || $0.probe?.kind == .tls }
         // A CA file named relative to the repository comes from the commit, as in a run.
         var tree: String? = nil
         if probes.contains(where: { $0.probe?.usesRelativeFiles == true }) {
-            tree = try RunSession(workspace: workspace).tree(for: workspace.stacks.pin(plan.revision))
+            switch source {
+            case .commit(let revision): tree = try RunSession(workspace: workspace).tree(for: revision)
+            case .worktree(let directory, _): tree = directory
+            }
         }
         await withTaskGroup(of: (Int, Check).self) { group in
             for (index, step) in probes.enumerated() {
@@ -60,86 +87,141 @@ public struct DoctorAction {
             for await result in group { results.append(result) }
             checks += results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        let verdict = checks.contains { $0.status == "unavailable" } ? "cannot_diagnose"
-            : checks.contains { $0.status == "problem" } ? "problems" : "ok"
-        return Result(target: plan.target, revision: plan.revision, checks: checks, verdict: verdict)
+        let verdict: Result.Verdict = checks.contains { $0.status == .unavailable } ? .cannotDiagnose
+            : checks.contains { $0.status == .problem } ? .problems : .ok
+        return Result(target: plan.target, revision: plan.revision, uncommitted: plan.uncommitted, checks: checks, verdict: verdict)
     }
 
-    /// Each distinct program the descriptor runs: found on PATH (or in the stack's tree), and its version.
-    func commandChecks(_ plan: Plan) -> [Check] {
-        var programs: [String: String] = [:]  // program → first place it is used
-        var order: [String] = []
-        func note(_ argv: [String], _ place: String) {
-            guard let program = argv.first, !program.isEmpty, programs[program] == nil else { return }
-            programs[program] = place
-            order.append(program)
+    /// A secret that is missing, unreadable, a known default or too short: up would refuse.
+    static func secretChecks(_ descriptor: StackDescriptor, environment: [String: String]) -> [Check] {
+        let (secrets, _) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }.resolve(environment: environment)
+        return zip(descriptor.secrets, secrets).compactMap { spec, secret in
+            let fix: String
+            switch secret.status {
+            case .set: return nil
+            case .missing:
+                if spec.optional { return nil }
+                fix = "export \(spec.env ?? spec.name)=… (never a default: the descriptor rejects \(spec.reject.isEmpty ? "none" : spec.reject.joined(separator: ", ")))"
+            case .unreadable: fix = "make \(spec.file ?? "the file") readable by the user deployctl runs as"
+            case .rejected: fix = "set \(secret.source) to a real value, not a known default"
+            case .tooShort: fix = "set \(secret.source) to a value of at least \(spec.minLength ?? 0) characters"
+            }
+            return Check(kind: .secret, name: spec.name, status: .problem,
+                         detail: "secret '\(spec.name)' from \(secret.source) is \(secret.status.rawValue.replacingOccurrences(of: "_", with: " ")); up would refuse to start",
+                         fix: fix)
+        }
+    }
+
+    /// Each distinct program the descriptor runs, with the first place it is used: the
+    /// argv's first word, and for a `shell:` step the first word of each command in its script.
+    static func programs(_ plan: Plan) -> [(program: String, place: String)] {
+        var seen = Set<String>(), order: [(String, String)] = []
+        func note(_ argv: [String], _ place: String, shell: Bool = false) {
+            let words = shell ? ShellWords.commands(in: argv.last ?? "") : argv.first.map { [$0] } ?? []
+            for program in words where !program.isEmpty && seen.insert(program).inserted { order.append((program, place)) }
         }
         for phase in plan.phases {
             if let backup = phase.backup {
-                note(backup.take.argv, "backup.take"); note(backup.verify.argv, "backup.verify"); note(backup.restore.argv, "backup.restore")
+                for (command, name) in [(backup.take, "take"), (backup.verify, "verify"), (backup.restore, "restore")] + (backup.check.map { [($0, "check")] } ?? []) {
+                    note(command.argv, "backup.\(name)", shell: Self.isShell(command.argv))
+                }
             }
             for step in phase.steps where step.probe == nil && !step.skipped {
-                note(step.argv, "\(phase.name)/\(step.name)")
-                if let rollback = step.rollbackArgv { note(rollback, "rollback of \(step.name)") }
+                note(step.argv, "\(phase.name)/\(step.name)", shell: step.shell)
+                if let rollback = step.rollbackArgv { note(rollback, "rollback of \(step.name)", shell: Self.isShell(rollback)) }
             }
         }
-        for step in plan.rollback where step.probe == nil { note(step.argv, "rollback/\(step.name)") }
+        for step in plan.rollback where step.probe == nil { note(step.argv, "rollback/\(step.name)", shell: step.shell) }
         if let inbound = plan.inbound {
-            for (argv, place) in [(inbound.disable.argv, "inbound.disable"), (inbound.status.argv, "inbound.status"), (inbound.enable.argv, "inbound.enable")] {
-                note(argv, place)
+            for (command, place) in [(inbound.disable, "inbound.disable"), (inbound.status, "inbound.status"), (inbound.enable, "inbound.enable")]
+                + (inbound.drain.map { [($0, "inbound.drain")] } ?? []) {
+                note(command.argv, place, shell: Self.isShell(command.argv))
             }
         }
+        return order
+    }
+
+    private static func isShell(_ argv: [String]) -> Bool { argv.count == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" }
+
+    /// A program passes when it is found (on PATH, as an absolute path, or in the stack's
+    /// tree) and its version command exits 0.
+    func commandChecks(_ plan: Plan, source: DescriptorSource) -> [Check] {
         let path = (workspace.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        return order.map { program in
-            let place = programs[program] ?? ""
-            if program.contains("/") {
-                if program.hasPrefix("/") {
-                    let ok = FileManager.default.isExecutableFile(atPath: program)
-                    return Check(kind: "cli", name: program, status: ok ? "ok" : "problem",
-                                 detail: ok ? "\(program) (\(Self.version(of: program)))" : "\(program) is not an executable file (used by \(place))",
-                                 fix: ok ? nil : "install it, or correct the path in the descriptor")
+        return Self.programs(plan).map { program, place in
+            if program.contains("/") && !program.hasPrefix("/") {
+                // A script of the stack itself: it comes from the same commit (or the disk, uncommitted).
+                let relative = program.hasPrefix("./") ? String(program.dropFirst(2)) : program
+                let present: Bool
+                switch source {
+                case .commit(let revision): present = (try? workspace.stacks.repository.exists(relative, at: revision.id)) ?? false
+                case .worktree(let directory, _): present = FileManager.default.isExecutableFile(atPath: directory + "/" + relative)
                 }
-                // A script of the stack itself: it comes from the pinned commit's tree.
-                let inTree = (try? workspace.stacks.repository.exists(program.hasPrefix("./") ? String(program.dropFirst(2)) : program,
-                                                                        at: workspace.stacks.pin(plan.revision).id)) ?? false
-                return Check(kind: "cli", name: program, status: inTree ? "ok" : "problem",
-                             detail: inTree ? "\(program) is in the stacks repository at \(plan.revision.prefix(12))" : "\(program) is not in the stacks repository at \(plan.revision.prefix(12)) (used by \(place))",
-                             fix: inTree ? nil : "commit \(program), or give the path relative to the repository root")
+                return Check(kind: .cli, name: program, status: present ? .ok : .problem,
+                             detail: present ? "\(program) is in the stacks repository at \(source.label)" : "\(program) is not in the stacks repository at \(source.label) (used by \(place))",
+                             fix: present ? nil : "commit \(program), or give the path relative to the repository root")
             }
-            guard let found = path.map({ "\($0)/\(program)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-                return Check(kind: "cli", name: program, status: "problem", detail: "\(program) is not on PATH (used by \(place))",
-                             fix: "install \(program) so that it is on PATH (\(path.joined(separator: ":")))")
+            let found = program.hasPrefix("/") ? (FileManager.default.isExecutableFile(atPath: program) ? program : nil)
+                : path.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            guard let found else {
+                return Check(kind: .cli, name: program, status: .problem,
+                             detail: program.hasPrefix("/") ? "\(program) is not an executable file (used by \(place))" : "\(program) is not on PATH (used by \(place))",
+                             fix: program.hasPrefix("/") ? "install it, or correct the path in the descriptor" : "install \(program) so that it is on PATH (\(path.joined(separator: ":")))")
             }
-            return Check(kind: "cli", name: program, status: "ok", detail: "\(found) (\(Self.version(of: found)))")
+            switch Self.version(of: found) {
+            case .success(let version):
+                return Check(kind: .cli, name: program, status: .ok, detail: "\(found) (\(version))")
+            case .failure(let why):
+                return Check(kind: .cli, name: program, status: .problem, detail: "\(found) is there but does not run: \(why) (used by \(place))",
+                             fix: "reinstall \(program), or check it runs for the user deployctl runs as: \(found) --version")
+            }
         }
     }
 
-    /// `PROGRAM --version`, first line, within 5 s; "version unknown" otherwise.
-    static func version(of program: String) -> String {
-        let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
-        let request = LaunchRequest(argv: [program, "--version"], environment: ProcessInfo.processInfo.environment,
-                                    timeoutMs: 5_000, graceMs: 500)
-        guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else { return "version unknown" }
-        capture.finish()
-        if result.timedOut { return "version unknown: --version did not answer in 5 s" }
-        let line = capture.tail.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        return line.isEmpty ? "version unknown" : String(line.prefix(120))
+    struct VersionFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Shells have no version flag (dash): that they run a no-op is what can be asked.
+    static let shells: Set<String> = ["sh", "dash", "ash", "busybox"]
+
+    /// The first line of the first version command that exits 0, trying `--version`, `-V`,
+    /// `-v` and `version` (nginx answers only `-v`, helm and kubectl only `version`), each
+    /// within 5 s with no input; a shell is asked to run `exit 0` instead.
+    static func version(of program: String) -> Swift.Result<String, VersionFailure> {
+        var last = "it printed nothing"
+        let name = String(program.split(separator: "/").last ?? "")
+        let attempts = shells.contains(name) ? [["-c", "exit 0"]] : [["--version"], ["-V"], ["-v"], ["version"]]
+        for arguments in attempts {
+            let flag = arguments.joined(separator: " ")
+            let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
+            let request = LaunchRequest(argv: [program] + arguments, environment: ProcessInfo.processInfo.environment, timeoutMs: 5_000, graceMs: 500)
+            guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else {
+                return .failure(VersionFailure(description: "it cannot be started"))
+            }
+            capture.finish()
+            let output = (capture.tail(of: .stdout) + "\n" + capture.tail(of: .stderr))
+            let line = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
+            if result.timedOut { last = "`\(flag)` did not answer in 5 s"; continue }
+            // Exit 0 is the test; some print nothing (`test --version` is just a true test).
+            if result.termination.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }
+            last = "`\(program) \(flag)` \(result.termination)" + (line.isEmpty ? "" : ": \(line.prefix(120))")
+        }
+        return .failure(VersionFailure(description: last))
     }
 
     static func probeCheck(_ name: String, _ probe: ProbeRequest) async -> Check {
         let (result, _) = await ProbeRunner.run(probe)
-        let kind = probe.kind.rawValue
+        let kind: Check.Kind = probe.kind == .dns ? .dns : .tls
         let title = "\(name): \(probe.words.dropFirst().joined(separator: " "))"
         if let why = result.unavailable {
             // A TLS server that does not answer is a problem with the server; a DNS resolver that
             // does not answer means nothing about the records can be known.
-            let status = probe.kind == .dns ? "unavailable" : "problem"
-            return Check(kind: kind, name: title, status: status, detail: why,
+            return Check(kind: kind, name: title, status: probe.kind == .dns ? .unavailable : .problem, detail: why,
                          fix: probe.kind == .dns ? "check that the resolver answers (dig \(probe.dns?.server.map { "@" + $0 } ?? "") \(probe.dns?.name ?? ""))" : "check that the server listens and speaks TLS",
                          measurements: result.measurements)
         }
         let failed = result.measurements.filter { !$0.ok }
-        return Check(kind: kind, name: title, status: failed.isEmpty ? "ok" : "problem",
+        return Check(kind: kind, name: title, status: failed.isEmpty ? .ok : .problem,
                      detail: failed.isEmpty ? "all \(result.measurements.count) checks passed" : failed.map(\.sentence).joined(separator: "; "),
                      fix: failed.isEmpty ? nil : fix(for: probe, failed), measurements: result.measurements)
     }
@@ -161,5 +243,63 @@ public struct DoctorAction {
         default:
             return failed.map { "\($0.name) must be \($0.expected ?? "as expected")" }.joined(separator: "; ")
         }
+    }
+}
+
+/// The programs a shell script starts, as far as its text says without running it: the first
+/// word of each simple command (after `;`, `&&`, `||`, `|`, newlines), skipping variable
+/// assignments, shell keywords and builtins. `$(…)`, `` `…` `` and words made of variables are
+/// left alone: they are only known when the script runs.
+enum ShellWords {
+    static let builtins: Set<String> = [
+        "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "in", "function",
+        "{", "}", "(", ")", "!", "[[", "]]", "[", "test", "echo", "printf", "cd", "set", "unset", "export", "read", "exit",
+        "return", "true", "false", ":", ".", "source", "eval", "exec", "trap", "wait", "shift", "local", "readonly", "umask",
+        "ulimit", "command", "type", "hash", "alias", "times", "kill", "pwd", "getopts", "break", "continue",
+    ]
+
+    static func commands(in script: String) -> [String] {
+        var programs: [String] = []
+        var expectCommand = true
+        for token in tokens(script) {
+            if ["\n", ";", "&&", "||", "|", "&", "(", "{", "then", "do", "else", "!"].contains(token) { expectCommand = true; continue }
+            guard expectCommand else { continue }
+            if token.contains("=") && !token.hasPrefix("=") && !token.contains("/") { continue }  // VAR=value before a command
+            expectCommand = false
+            if token == "exec" || token == "command" { expectCommand = true; continue }
+            if builtins.contains(token) || token.contains("$") || token.contains("`") || token.hasPrefix("-") { continue }
+            programs.append(token)
+        }
+        return programs
+    }
+
+    /// Words and operators, quotes removed (a quoted word stays one word).
+    private static func tokens(_ script: String) -> [String] {
+        var tokens: [String] = [], word = "", quote: Character? = nil, comment = false
+        func flush() { if !word.isEmpty { tokens.append(word); word = "" } }
+        let characters = Array(script)
+        var index = 0
+        while index < characters.count {
+            let c = characters[index]
+            defer { index += 1 }
+            if comment { if c == "\n" { comment = false; flush(); tokens.append("\n") }; continue }
+            if let q = quote {
+                if c == q { quote = nil } else { word.append(c) }
+                continue
+            }
+            switch c {
+            case "'", "\"": quote = c
+            case "#" where word.isEmpty: comment = true
+            case " ", "\t": flush()
+            case "\\" where index + 1 < characters.count && characters[index + 1] == "\n": index += 1
+            case "\n", ";", "(", ")": flush(); tokens.append(String(c))
+            case "&", "|":
+                flush()
+                if index + 1 < characters.count, characters[index + 1] == c { tokens.append(String([c, c])); index += 1 } else { tokens.append(String(c)) }
+            default: word.append(c)
+            }
+        }
+        flush()
+        return tokens
     }
 }

@@ -60,7 +60,7 @@ public struct ReportAction {
             input.revisionAuthor = pinned.commit.authorName
             let supply = InputSupply(flags: run.inputs.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
             let against = previous.map(\.revision).flatMap { $0 == run.revision ? nil : $0 }
-            input.plan = try PlanAction(workspace: workspace).run(target: run.target, revision: run.revision, supply: supply, against: against)
+            input.plan = try PlanAction(workspace: workspace).run(target: run.target, source: .commit(pinned), supply: supply, against: against)
         } catch let error as DeployError {
             input.notes.append("the descriptor at \(String(run.revision.prefix(12))) could not be planned (\(error.message)): no manual items, sign-off or descriptor diff")
         } catch {

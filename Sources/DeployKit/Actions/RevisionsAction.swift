@@ -1,7 +1,8 @@
 import Foundation
+import GitKit
 
-/// `deployctl revisions TARGET`: the commits that changed the target's descriptor or any
-/// file it extends, newest first.
+/// `deployctl revisions TARGET`: the commits that changed the target's descriptor, any file it
+/// extends, or anything under its `paths:` (what its steps run), newest first.
 public struct RevisionsAction {
     public struct Entry: Codable, Sendable {
         public let commit: String
@@ -22,12 +23,13 @@ public struct RevisionsAction {
     public func run(target: String, revision: String, limit: Int?) throws -> (paths: [String], entries: [Entry]) {
         let pinned = try workspace.stacks.pin(revision)
         let entry = try workspace.stacks.entry(for: target, at: pinned)
-        // The extends chain at the tip decides which files count; a broken descriptor still
-        // has a history, so fall back to its own file.
+        // The extends chain and `paths:` at the tip decide which files count; a broken
+        // descriptor still has a history, so fall back to its own file.
         let loaded = workspace.stacks.loader(at: pinned).load(stack: entry.stack, environment: entry.environment)
-        let paths = loaded.descriptor?.files ?? [entry.path]
+        let patterns = (loaded.descriptor?.files ?? [entry.path]).compactMap(PathPattern.init) + (loaded.descriptor?.paths ?? [])
+        let paths = patterns.map(\.raw)
         let cacheFile = workspace.state.historyCacheFile(for: paths)
-        let commits = try workspace.stacks.history(of: paths, from: pinned, limit: limit, cacheFile: cacheFile)
+        let commits = try workspace.stacks.history(of: patterns, from: pinned, limit: limit, cacheFile: cacheFile)
         var bad: Set<String> = [], deployed: Set<String> = [], live: String? = nil
         if FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3") {
             let journal = try Journal(directory: workspace.stateDirectory)

@@ -22,7 +22,7 @@ public struct RunbookAction {
 
     /// The runbooks a target's descriptor defines (for listing and suggestions).
     public func list(target: String, revision: String, supply: InputSupply) throws -> (String, [PlanRunbook]) {
-        let plan = try PlanAction(workspace: workspace).run(target: target, revision: revision, supply: supply)
+        let plan = try PlanAction(workspace: workspace).run(target: target, source: .commit(try workspace.stacks.pin(revision)), supply: supply)
         return (plan.target, plan.runbooks)
     }
 

@@ -9,7 +9,7 @@ public struct ValidateAction {
     }
 
     public struct Report: Sendable {
-        public let revision: PinnedRevision
+        public let source: DescriptorSource
         public let results: [TargetResult]
         public var isValid: Bool { results.allSatisfy(\.isValid) }
     }
@@ -20,30 +20,38 @@ public struct ValidateAction {
         self.workspace = workspace
     }
 
-    /// Static checks; inputs are checked too when `supply` names any (flags or a file).
-    public func run(targets: [String], revision: String, supply: InputSupply?) throws -> Report {
-        let pinned = try workspace.stacks.pin(revision)
-        let catalog = try workspace.stacks.catalog(at: pinned)
+    /// Static checks, and the inputs from every place validate can see (defaults, the
+    /// environment, `--input`, `--input-file`): a required input with no value there is a note
+    /// (CI may give it at deploy time), or an error with `requireInputs`.
+    public func run(targets: [String], source: DescriptorSource, supply: InputSupply, requireInputs: Bool = false) throws -> Report {
+        let catalog = try workspace.stacks.catalog(at: source)
         let entries: [StackCatalog.Entry]
         if targets.isEmpty {
             guard !catalog.entries.isEmpty else {
-                throw DeployError(.usage, "no stacks at \(pinned.short): expected files like stacks/<stack>/<environment>.yaml",
+                throw DeployError(.usage, "no stacks at \(source.label): expected files like stacks/<stack>/<environment>.yaml",
                                   next: ["see README.md, \"Writing your own stack\""])
             }
             entries = catalog.entries
         } else {
-            entries = try targets.map { try workspace.stacks.entry(for: $0, at: pinned) }
+            entries = try targets.map { try workspace.stacks.entry(for: $0, at: source) }
         }
-        let loader = workspace.stacks.loader(at: pinned)
+        let loader = workspace.stacks.loader(at: source)
         let results = entries.map { entry -> TargetResult in
             let result = loader.load(stack: entry.stack, environment: entry.environment)
             var diagnostics = result.diagnostics
-            if let descriptor = result.descriptor, let supply {
-                diagnostics += InputResolver(descriptor: descriptor).resolve(supply).diagnostics
+            if let descriptor = result.descriptor {
+                let resolved = InputResolver(descriptor: descriptor).resolveLeavingMissing(supply)
+                diagnostics += resolved.diagnostics
+                diagnostics += resolved.missing.map { spec in
+                    let where_ = "--input \(spec.name)=VALUE, an --input-file line, or \(spec.env ?? inputEnvironmentVariable(spec.name))"
+                    return Diagnostic(requireInputs ? .error : .note,
+                                      "required input '\(spec.name)' has no value here (no default, not in the environment, not given): \(requireInputs ? "give" : "up will need") \(where_)",
+                                      at: spec.location)
+                }
             }
             return TargetResult(target: entry.target, files: result.descriptor?.files ?? [entry.path],
                                 diagnostics: diagnostics, stepCount: result.descriptor?.allSteps.count ?? 0)
         }
-        return Report(revision: pinned, results: results)
+        return Report(source: source, results: results)
     }
 }

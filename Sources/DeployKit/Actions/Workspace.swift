@@ -35,12 +35,17 @@ public struct Workspace {
 
     /// Reads a descriptor at a pinned revision; invalid descriptors throw with every diagnostic.
     public func load(_ entry: StackCatalog.Entry, at revision: PinnedRevision) throws -> StackDescriptor {
-        let result = stacks.loader(at: revision).load(stack: entry.stack, environment: entry.environment)
+        try load(entry, at: .commit(revision))
+    }
+
+    public func load(_ entry: StackCatalog.Entry, at source: DescriptorSource) throws -> StackDescriptor {
+        let result = stacks.loader(at: source).load(stack: entry.stack, environment: entry.environment)
         guard let descriptor = result.descriptor, !result.diagnostics.hasErrors else {
             let count = result.diagnostics.errors.count
-            throw DeployError(.usage, "\(entry.path) at \(revision.short) is invalid (\(count) error\(count == 1 ? "" : "s")); nothing was run",
+            throw DeployError(.usage, "\(entry.path) at \(source.label) is invalid (\(count) error\(count == 1 ? "" : "s")); nothing was run",
                               diagnostics: result.diagnostics,
-                              next: ["fix the descriptor, commit, then: deployctl validate \(entry.target)"])
+                              next: [source.isWorktree ? "fix the descriptor, then: deployctl validate \(entry.target) --worktree"
+                                                       : "fix the descriptor (check it uncommitted: deployctl validate \(entry.target) --worktree), commit, then: deployctl validate \(entry.target)"])
         }
         return descriptor
     }

@@ -1,11 +1,12 @@
 import Foundation
+import GitKit
 
 /// Turns a merged, located YAML tree into a `StackDescriptor`, reporting every problem it can
 /// find in one pass. Cross-references (needs, `${…}`, duplicates) are checked afterwards by
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks", "paths"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
@@ -42,7 +43,25 @@ struct DescriptorDecoder {
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
+        descriptor.paths = paths(top["paths"])
         return descriptor
+    }
+
+    /// `paths: [db/migrations, "scripts/*.sh", "site/**"]`: repository paths or globs.
+    private func paths(_ node: YAMLNode?) -> [PathPattern] {
+        guard let node, !node.isNull else { return [] }
+        guard case .sequence(let items, _) = node else {
+            reader.error("'paths' must be a list of repository paths or globs (db/migrations, \"scripts/*.sh\"), not \(node.kindName)", at: node.location)
+            return []
+        }
+        return items.compactMap { item in
+            guard let text = reader.string(item, "each entry of 'paths'") else { return nil }
+            guard let pattern = PathPattern(text) else {
+                reader.error("'paths' entry \"\(text)\" must be relative to the repository root, without '..'", at: item.location)
+                return nil
+            }
+            return pattern
+        }
     }
 
     /// `runbooks: {NAME: {description, steps, next}}`.

@@ -1,3 +1,5 @@
+import GitKit
+
 /// The five phases, always in this order. A run never reorders or skips a phase boundary.
 public enum Phase: String, CaseIterable, Sendable, Codable {
     case preflight, migrate, deploy, verify, postdeploy
@@ -28,6 +30,9 @@ public struct StackDescriptor: Sendable {
     public var notify: [NotifySpec] = []
     /// Named read-only procedures (`deployctl runbook TARGET NAME`), in declared order.
     public var runbooks: [Runbook] = []
+    /// What else of the repository the steps use (migrations, scripts, site files): `revisions`
+    /// and `plan --against` look at these besides the descriptor files.
+    public var paths: [PathPattern] = []
 
     public var file: String { files[0] }
     public var target: String { "\(stack)/\(environment)" }
@@ -36,6 +41,41 @@ public struct StackDescriptor: Sendable {
 
     /// Every step of every phase in run order, then the rollback steps.
     public var allSteps: [Step] { Phase.allCases.flatMap { steps(in: $0) } + rollback }
+
+    /// Every `${…}` template the descriptor holds, with whether `${backup.path}` may appear in it.
+    public func forEachTemplate(_ body: (Template, _ allowBackup: Bool) -> Void) {
+        func block(_ block: CommandBlock) { command(block.command, env: block.env, dir: block.dir) }
+        func command(_ command: CommandSpec, env: [EnvEntry], dir: Template?) {
+            command.templates.forEach { body($0, true) }
+            env.forEach { body($0.value, true) }
+            if let dir { body(dir, true) }
+        }
+        for entry in defaults.env { body(entry.value, true) }
+        if let dir = defaults.dir { body(dir, true) }
+        for step in allSteps + runbooks.flatMap(\.steps) {
+            if let spec = step.command { command(spec, env: step.env, dir: step.dir) }
+            step.probe?.templates.values.forEach { body($0, false) }
+            if let rollback = step.rollback { block(rollback) }
+        }
+        for hook in notify { body(hook.url, false) }
+        if let backup {
+            if let path = backup.path { body(path, false) }
+            ([backup.take, backup.verify, backup.restore] + (backup.check.map { [$0] } ?? [])).forEach(block)
+        }
+        if let inbound {
+            [inbound.disable, inbound.enable, inbound.status.block].forEach(block)
+            if let drain = inbound.drain { block(drain.block) }
+        }
+    }
+
+    /// The environment variables `${env.NAME}` reads, sorted.
+    public var environmentReferences: [String] {
+        var names = Set<String>()
+        forEachTemplate { template, _ in
+            for reference in template.references where reference.namespace == "env" { names.insert(reference.name) }
+        }
+        return names.sorted()
+    }
 }
 
 /// A named input (seed 002's "Required Inputs"): `--input`, `--input-file`, the environment.

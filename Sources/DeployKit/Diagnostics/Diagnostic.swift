@@ -20,7 +20,7 @@ public struct FileLocation: Hashable, Sendable, Comparable, CustomStringConverti
 /// One problem found in a descriptor or its inputs, printed the way compilers print them so
 /// editors can jump to it: `stacks/x/prod.yaml:12:5: error: message`.
 public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Severity: String, Sendable { case error, warning }
+    public enum Severity: String, Sendable { case error, warning, note }
 
     public let location: FileLocation?
     public let severity: Severity

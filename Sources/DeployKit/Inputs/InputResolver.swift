@@ -52,7 +52,24 @@ public struct InputResolver {
         self.descriptor = descriptor
     }
 
+    /// Every problem, a missing required input included, as an error.
     public func resolve(_ supply: InputSupply) -> (inputs: [ResolvedInput], diagnostics: [Diagnostic]) {
+        let (inputs, problems, missing) = resolveLeavingMissing(supply)
+        var diagnostics = problems
+        if !missing.isEmpty {
+            let names = missing.map(\.name).joined(separator: ", ")
+            for spec in missing {
+                let about = spec.description.map { " (\($0))" } ?? ""
+                diagnostics.append(.error("required input '\(spec.name)'\(about) is missing; give --input \(spec.name)=VALUE, an --input-file line, or \(spec.env ?? inputEnvironmentVariable(spec.name))", at: spec.location))
+            }
+            diagnostics.append(.error("\(missing.count) required input(s) missing: \(names)", at: nil))
+        }
+        return (inputs, diagnostics)
+    }
+
+    /// The problems with what was given, and apart from them the required inputs that have no
+    /// value anywhere: for `validate`, which may not be where they are given.
+    public func resolveLeavingMissing(_ supply: InputSupply) -> (inputs: [ResolvedInput], diagnostics: [Diagnostic], missing: [InputSpec]) {
         var diagnostics: [Diagnostic] = []
         let declared = descriptor.inputs.map(\.name)
         for (key, _) in supply.flags where !declared.contains(key) {
@@ -91,15 +108,7 @@ public struct InputResolver {
             }
             resolved.append(ResolvedInput(name: spec.name, value: text, source: source))
         }
-        if !missing.isEmpty {
-            let names = missing.map(\.name).joined(separator: ", ")
-            for spec in missing {
-                let about = spec.description.map { " (\($0))" } ?? ""
-                diagnostics.append(.error("required input '\(spec.name)'\(about) is missing; give --input \(spec.name)=VALUE, an --input-file line, or \(spec.env ?? inputEnvironmentVariable(spec.name))", at: spec.location))
-            }
-            diagnostics.append(.error("\(missing.count) required input(s) missing: \(names)", at: nil))
-        }
-        return (resolved, diagnostics)
+        return (resolved, diagnostics, missing)
     }
 }
 

@@ -10,6 +10,10 @@ public struct Plan: Codable, Sendable {
     public var revisionAuthor: String
     public var descriptorFiles: [String]
     public var descriptorBlob: String
+    /// Read from the files on disk (`--worktree`), not from `revision`: never what ran.
+    public var uncommitted: Bool = false
+    /// The descriptor's `paths:`, as written.
+    public var paths: [String]
     public var inputs: [PlanInput]
     public var secrets: [PlanSecret]
     /// What every step gets unless it says otherwise (`defaults:`).

@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 
 /// How the plan at one revision differs from the plan at another, step by step: what a
 /// reviewer needs before approving `up` of a new revision.
@@ -6,6 +7,9 @@ public struct PlanDiff: Codable, Sendable {
     public var against: String
     public var againstSubject: String
     public var changes: [PlanChange]
+    /// The files under the descriptor's `paths:` (and the descriptor files) that changed since
+    /// `against`: what the steps will run that the step diff cannot show.
+    public var files: [FileChange] = []
 
     public static func between(old: Plan, new: Plan) -> PlanDiff {
         var changes: [PlanChange] = []

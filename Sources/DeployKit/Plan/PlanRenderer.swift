@@ -8,10 +8,15 @@ public enum PlanRenderer {
 
     public static func text(_ plan: Plan) -> String {
         var out: [String] = []
-        out.append("Plan for \(plan.target) at \(plan.revision.prefix(10)) \"\(plan.revisionSubject)\" (\(plan.revisionAuthor))")
+        if plan.uncommitted {
+            out.append("Plan for \(plan.target) from \(plan.revisionSubject): not a commit, so up would not run it as shown")
+        } else {
+            out.append("Plan for \(plan.target) at \(plan.revision.prefix(10)) \"\(plan.revisionSubject)\" (\(plan.revisionAuthor))")
+        }
         let extends = plan.descriptorFiles.dropFirst()
         out.append("descriptor: \(plan.descriptorFiles[0])" + (extends.isEmpty ? "" : " (extends \(extends.joined(separator: ", ")))")
                    + ", blob \(plan.descriptorBlob.prefix(10))")
+        if !plan.paths.isEmpty { out.append("paths its steps use: \(plan.paths.joined(separator: ", "))") }
         if !plan.inputs.isEmpty {
             out.append("inputs:")
             for input in plan.inputs { out.append("  \(input.name) = \(input.value)  (\(input.source))") }
@@ -35,7 +40,8 @@ public enum PlanRenderer {
             if let backup = phase.backup {
                 out.append("      backup take    \(ShellQuote.join(backup.take.argv))")
                 out.append("      backup verify  \(ShellQuote.join(backup.verify.argv))")
-                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); restore command: \(ShellQuote.join(backup.restore.argv)))")
+                if let check = backup.check { out.append("      backup check   \(ShellQuote.join(check.argv))   (again after any restore: must print the same)") }
+                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); on rollback: \(RestoreDecision.describe(declared: backup.onRollback, flag: nil)); restore command: \(ShellQuote.join(backup.restore.argv)))")
             }
             let parallelWaves = Dictionary(grouping: phase.steps.filter { !$0.skipped }, by: \.wave).filter { $0.value.count > 1 }
             for step in phase.steps {
@@ -108,6 +114,7 @@ public enum PlanRenderer {
     static func diffLines(_ diff: PlanDiff) -> [String] {
         var out = ["changes since \(diff.against.prefix(10)) \"\(diff.againstSubject)\":"]
         if diff.changes.isEmpty { out.append("  none: the plans are the same") }
+
         for change in diff.changes {
             switch change.change {
             case .added: out.append("  + \(change.section)/\(change.name)" + (change.fields.first?.after.map { ": \($0)" } ?? ""))
@@ -118,6 +125,11 @@ public enum PlanRenderer {
                     out.append("      \(field.field): \(field.before ?? "(none)") → \(field.after ?? "(none)")")
                 }
             }
+        }
+        out.append(diff.files.isEmpty ? "files under the descriptor and its paths: none changed"
+                                       : "files under the descriptor and its paths: \(diff.files.count) changed")
+        for file in diff.files {
+            out.append("  \(file.change == .added ? "A" : file.change == .deleted ? "D" : "M") \(file.path)")
         }
         return out
     }

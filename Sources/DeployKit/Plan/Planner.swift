@@ -82,7 +82,7 @@ public enum Planner {
         let plan = Plan(
             stack: d.stack, environment: d.environment, revision: context.revision,
             revisionSubject: context.revisionSubject, revisionAuthor: context.revisionAuthor,
-            descriptorFiles: d.files, descriptorBlob: context.descriptorBlob,
+            descriptorFiles: d.files, descriptorBlob: context.descriptorBlob, paths: d.paths.map(\.raw),
             inputs: context.inputs.map { PlanInput(name: $0.name, value: $0.value, source: $0.source.rawValue) },
             secrets: context.secrets.map { PlanSecret(name: $0.name, source: $0.source, status: $0.status) },
             defaults: defaults,

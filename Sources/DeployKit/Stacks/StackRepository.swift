@@ -1,3 +1,4 @@
+import Foundation
 import GitKit
 
 /// The git repository that holds the stacks, read through GitKit at pinned commits. This is
@@ -30,15 +31,49 @@ public final class StackRepository {
 
     /// Resolves `revision` to a full commit, once, so everything after reads the same commit.
     public func pin(_ revision: String) throws -> PinnedRevision {
+        guard repository.hasCommits else {
+            throw DeployError(.usage, "the stacks repository at \(root) has no commits yet, and deployctl reads descriptors only from commits (what ran is always a commit)",
+                              next: ["check the files as they are on disk: deployctl validate --worktree",
+                                     "then commit them: git add stacks && git commit -m \"Add the stacks\""])
+        }
         do {
             let id = try repository.resolve(revision)
             return PinnedRevision(requested: revision, commit: try repository.commit(id))
         } catch let error as GitError {
-            throw DeployError(.usage, "\(error)", next: ["list revisions with: git log --oneline", "or: deployctl revisions TARGET"])
+            throw DeployError(.usage, "\(error)", next: ["list revisions with: git log --oneline"])
         }
     }
 
+    /// Where `validate`, `plan` and `doctor` read: the commit `revision` names, or with
+    /// `worktree` the files on disk (never for a run).
+    public func source(revision: String, worktree: Bool) throws -> DescriptorSource {
+        guard worktree else { return .commit(try pin(revision)) }
+        guard let directory = repository.workDirectory else {
+            throw DeployError(.usage, "--worktree reads the files on disk, but \(root) is a bare repository: it has none",
+                              next: ["drop --worktree (descriptors are read from commits)"])
+        }
+        return .worktree(directory: directory.hasSuffix("/") ? String(directory.dropLast()) : directory,
+                         base: repository.hasCommits ? try pin("HEAD") : nil)
+    }
+
     public func catalog(at revision: PinnedRevision) throws -> StackCatalog {
+        try catalog(at: .commit(revision))
+    }
+
+    public func catalog(at source: DescriptorSource) throws -> StackCatalog {
+        guard case .commit(let revision) = source else {
+            let stacksDirectory = source.directory + "/" + StackCatalog.directory
+            let manager = FileManager.default
+            var entries: [StackCatalog.Entry] = []
+            for stack in (try? manager.contentsOfDirectory(atPath: stacksDirectory)) ?? [] {
+                var isDirectory: ObjCBool = false
+                guard manager.fileExists(atPath: stacksDirectory + "/" + stack, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+                for file in (try? manager.contentsOfDirectory(atPath: stacksDirectory + "/" + stack)) ?? [] {
+                    if let environment = StackCatalog.environment(fromFileName: file) { entries.append(.init(stack: stack, environment: environment)) }
+                }
+            }
+            return StackCatalog(entries: entries)
+        }
         let stacks: [TreeEntry]
         do {
             stacks = try repository.listDirectory(StackCatalog.directory, at: revision.id)
@@ -58,15 +93,30 @@ public final class StackRepository {
 
     /// Resolves a target against the catalog at `revision`, as a usage error when it fails.
     public func entry(for target: String, at revision: PinnedRevision) throws -> StackCatalog.Entry {
-        switch try catalog(at: revision).resolve(target) {
+        try entry(for: target, at: .commit(revision))
+    }
+
+    public func entry(for target: String, at source: DescriptorSource) throws -> StackCatalog.Entry {
+        switch try catalog(at: source).resolve(target) {
         case .success(let entry): return entry
         case .failure(let error):
-            throw DeployError(.usage, "\(error)", next: ["deployctl stacks --rev \(revision.requested)"])
+            throw DeployError(.usage, "\(error)", next: [source.isWorktree ? "deployctl stacks" : "deployctl stacks --rev \(source.revision?.requested ?? "HEAD")"])
         }
     }
 
     /// A loader that reads every file from the pinned commit, never the work tree.
     public func loader(at revision: PinnedRevision) -> DescriptorLoader {
+        loader(at: .commit(revision))
+    }
+
+    /// A loader that reads from the source: a commit, or (`--worktree`) the files on disk.
+    public func loader(at source: DescriptorSource) -> DescriptorLoader {
+        guard case .commit(let revision) = source else {
+            let directory = source.directory
+            return DescriptorLoader { path in
+                FileManager.default.contents(atPath: directory + "/" + path).map { String(decoding: $0, as: UTF8.self) }
+            }
+        }
         let repository = self.repository
         return DescriptorLoader { path in
             do {
@@ -83,11 +133,64 @@ public final class StackRepository {
         try repository.readFile(path, at: revision.id).id.hex
     }
 
+    /// The blob id the file has (on disk: the one it would have once committed).
+    public func blobID(_ path: String, at source: DescriptorSource) throws -> String {
+        guard case .commit(let revision) = source else {
+            let bytes = FileManager.default.contents(atPath: source.directory + "/" + path).map { [UInt8]($0) } ?? []
+            return ObjectID.blob(of: bytes).hex
+        }
+        return try blobID(path, at: revision)
+    }
+
+    /// The files the patterns match that differ between a commit and the source (a commit or the disk).
+    public func changedFiles(from old: PinnedRevision, to source: DescriptorSource, matching patterns: [PathPattern]) throws -> [FileChange] {
+        let before = try repository.files(at: old.id, matching: patterns)
+        switch source {
+        case .commit(let new): return FileChange.between(before, try repository.files(at: new.id, matching: patterns))
+        case .worktree(let directory, _): return FileChange.between(before, WorktreeFiles.files(in: directory, matching: patterns))
+        }
+    }
+
     /// Commits that changed any of the files, newest first (`git log -- FILES`), remembering
     /// what it read in `cacheFile` when one is given.
-    public func history(of paths: [String], from revision: PinnedRevision, limit: Int?, cacheFile: String? = nil) throws -> [CommitInfo] {
-        try repository.history(of: paths, from: revision.id, limit: limit,
-                               cache: cacheFile.map { HistoryCache(file: $0, paths: paths) })
+    public func history(of patterns: [PathPattern], from revision: PinnedRevision, limit: Int?, cacheFile: String? = nil) throws -> [CommitInfo] {
+        try repository.history(of: patterns, from: revision.id, limit: limit,
+                               cache: cacheFile.map { HistoryCache(file: $0, paths: patterns.map(\.raw)) })
+    }
+}
+
+/// Where descriptors are read from: a commit (what every run reads) or, for `validate`, `plan`
+/// and `doctor` with `--worktree`, the files on disk, labelled uncommitted wherever they show.
+public enum DescriptorSource: Sendable {
+    case commit(PinnedRevision)
+    /// The work tree; `base` is HEAD (nil in a repository with no commits yet).
+    case worktree(directory: String, base: PinnedRevision?)
+
+    public var isWorktree: Bool { if case .worktree = self { return true } else { return false } }
+
+    /// The commit read, or the one the files on disk sit on.
+    public var revision: PinnedRevision? {
+        switch self {
+        case .commit(let revision): return revision
+        case .worktree(_, let base): return base
+        }
+    }
+
+    /// The full SHA plans and reports name: the commit, HEAD under uncommitted files, or git's
+    /// null id before the first commit.
+    public var sha: String { revision?.sha ?? String(repeating: "0", count: 40) }
+
+    /// `abc1234`, or `uncommitted files (on abc1234)` for people.
+    public var label: String {
+        switch self {
+        case .commit(let revision): return revision.short
+        case .worktree(_, let base): return "uncommitted files" + (base.map { " (on \($0.short))" } ?? " (no commits yet)")
+        }
+    }
+
+    var directory: String {
+        if case .worktree(let directory, _) = self { return directory }
+        return ""
     }
 }
 

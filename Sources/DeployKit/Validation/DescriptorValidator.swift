@@ -118,36 +118,12 @@ struct DescriptorValidator {
     // MARK: - References
 
     private mutating func checkReferences() {
-        let d = descriptor
-        for entry in d.defaults.env { checkTemplate(entry.value) }
-        if let dir = d.defaults.dir { checkTemplate(dir) }
-        for step in d.allSteps + d.runbooks.flatMap(\.steps) {
-            if let command = step.command { checkCommand(command, env: step.env, dir: step.dir) }
-            step.probe?.templates.values.forEach { checkTemplate($0, allowBackup: false) }
-            if let rollback = step.rollback { checkBlock(rollback) }
+        descriptor.forEachTemplate { template, allowBackup in checkTemplate(template, allowBackup: allowBackup) }
+        for step in descriptor.allSteps + descriptor.runbooks.flatMap(\.steps) {
             if let when = step.when {
                 for reference in when.condition.references { checkConditionReference(reference, in: step, at: when.location) }
             }
         }
-        for notify in d.notify { checkTemplate(notify.url, allowBackup: false) }
-        if let backup = d.backup {
-            if let path = backup.path { checkTemplate(path, allowBackup: false) }
-            ([backup.take, backup.verify, backup.restore] + (backup.check.map { [$0] } ?? [])).forEach { checkBlock($0) }
-        }
-        if let inbound = d.inbound {
-            [inbound.disable, inbound.enable, inbound.status.block].forEach { checkBlock($0) }
-            if let drain = inbound.drain { checkBlock(drain.block) }
-        }
-    }
-
-    private mutating func checkBlock(_ block: CommandBlock) {
-        checkCommand(block.command, env: block.env, dir: block.dir)
-    }
-
-    private mutating func checkCommand(_ command: CommandSpec, env: [EnvEntry], dir: Template?) {
-        command.templates.forEach { checkTemplate($0) }
-        env.forEach { checkTemplate($0.value) }
-        if let dir { checkTemplate(dir) }
     }
 
     private mutating func checkTemplate(_ template: Template, allowBackup: Bool = true) {

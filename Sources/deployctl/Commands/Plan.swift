@@ -7,15 +7,16 @@ struct PlanCommand: AsyncParsableCommand {
         abstract: "Show the exact steps `up` would run for a target, secrets masked.")
 
     @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
+    @OptionGroup var source: SourceOptions
     @OptionGroup var inputs: InputOptions
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Option(help: ArgumentHelp("Also list step changes since this revision.", valueName: "rev")) var against: String?
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    @Option(help: ArgumentHelp("Also list the step changes since this revision, and the files under the descriptor and its paths: that changed.", valueName: "rev"))
+    var against: String?
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
 
     func run() async throws {
         let ws = try workspace.open()
-        let plan = try PlanAction(workspace: ws).run(target: target, revision: revision.rev,
+        let plan = try PlanAction(workspace: ws).run(target: target, source: try source.source(ws, labelling: format == .text),
                                                      supply: try inputs.supply(environment: ws.environment), against: against)
         switch format {
         case .json: Terminal.out(try PlanRenderer.json(plan))

@@ -39,30 +39,31 @@ struct DoctorCommand: AsyncParsableCommand {
         discussion: "Exit 0: all good. 1: problems found (each listed with its fix). 2: cannot diagnose (repository, descriptor or resolver unavailable).")
 
     @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
+    @OptionGroup var source: SourceOptions
     @OptionGroup var inputs: InputOptions
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
 
     func run() async throws {
         let ws = try workspace.open()
-        let result = try await DoctorAction(workspace: ws).run(target: target, revision: revision.rev,
+        let result = try await DoctorAction(workspace: ws).run(target: target, source: try source.source(ws, labelling: format == .text),
                                                                supply: try inputs.supply(environment: ws.environment))
         switch format {
         case .json:
             Terminal.out(try JSONOutput.encode(result))
         case .text:
-            Terminal.line("doctor \(result.target) at \(result.revision.prefix(10))")
+            Terminal.line("doctor \(result.target) at \(result.uncommitted ? "uncommitted files" : String(result.revision.prefix(10)))")
             for check in result.checks {
-                let mark = check.status == "ok" ? "✓" : check.status == "problem" ? "✗" : "?"
-                Terminal.line("  \(mark) \(check.kind) \(check.name): \(check.detail)")
-                if let fix = check.fix, check.status != "ok" { Terminal.line("      fix: \(fix)") }
+                let mark = check.status == .ok ? "✓" : check.status == .problem ? "✗" : "?"
+                Terminal.line("  \(mark) \(check.kind.rawValue) \(check.name): \(check.detail)")
+                if let fix = check.fix, check.status != .ok { Terminal.line("      fix: \(fix)") }
             }
-            let problems = result.checks.filter { $0.status == "problem" }.count
+            let problems = result.checks.filter { $0.status == .problem }.count
+            let again = "deployctl doctor \(result.target)" + (result.uncommitted ? " --worktree" : "")
             switch result.verdict {
-            case "ok": Terminal.line("all \(result.checks.count) checks passed")
-            case "problems": Terminal.line("\(problems) problem(s) found; fix them, then: deployctl doctor \(result.target)")
-            default: Terminal.line("cannot diagnose: a resolver did not answer (see ? above); fix that, then: deployctl doctor \(result.target)")
+            case .ok: Terminal.line("all \(result.checks.count) checks passed")
+            case .problems: Terminal.line("\(problems) problem(s) found; fix them, then: \(again)")
+            case .cannotDiagnose: Terminal.line("cannot diagnose: a resolver did not answer (see ? above); fix that, then: \(again)")
             }
         }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }

@@ -36,8 +36,9 @@ struct RunbookCommand: AsyncParsableCommand {
         (display as? TerminalRunDisplay)?.stop()
         if let json = display as? JSONRunDisplay {
             json.emit(["event": "run_finished", "run": result.run.id, "kind": "runbook", "runbook": name, "target": result.run.target,
-                       "status": result.outcome.status.rawValue, "message": result.outcome.message,
+                       "revision": result.run.revision, "status": result.outcome.status.rawValue, "message": result.outcome.message,
                        "findings": result.findings.filter { $0.status != .succeeded && $0.status != .skipped }.map(\.name),
+                       "next": result.exitStatus == .ok ? [] : result.runbook.next, "journal": ws.stateDirectory + "/journal.sqlite3",
                        "report": result.reportPath ?? NSNull(), "exit_code": Int(result.exitStatus.rawValue)])
             throw ExitCode(result.exitStatus.rawValue)
         }

@@ -9,15 +9,18 @@ struct ValidateCommand: AsyncParsableCommand {
         discussion: "Every problem is listed as FILE:LINE:COL: error: …; exit code 2 when any is found.")
 
     @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
+    @OptionGroup var source: SourceOptions
     @OptionGroup var inputs: InputOptions
+    @Flag(name: .customLong("require-inputs"), help: "A required input with no value from defaults, the environment, --input or --input-file is an error, not a note.")
+    var requireInputs = false
     @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "Targets: ENV or STACK/ENV.") var targets: [String] = []
+    @Argument(help: "Targets: ENV or STACK/ENV.", completion: .custom(Completions.targets)) var targets: [String] = []
 
     func run() async throws {
         let ws = try workspace.open()
-        let supply = inputs.given ? try inputs.supply(environment: ws.environment) : nil
-        let report = try ValidateAction(workspace: ws).run(targets: targets, revision: revision.rev, supply: supply)
+        let source = try self.source.source(ws, labelling: format == .text)
+        let report = try ValidateAction(workspace: ws).run(targets: targets, source: source, supply: try inputs.supply(environment: ws.environment),
+                                                           requireInputs: requireInputs)
         switch format {
         case .json: Terminal.out(try JSONOutput.encode(ValidateJSON(report)))
         case .text: printText(report)
@@ -30,16 +33,18 @@ struct ValidateCommand: AsyncParsableCommand {
         for result in report.results {
             let padded = result.target.padding(toLength: width, withPad: " ", startingAt: 0)
             if result.isValid {
-                let warnings = result.diagnostics.count
+                let warnings = result.diagnostics.filter { $0.severity == .warning }.count
+                let notes = result.diagnostics.filter { $0.severity == .note }.count
                 Terminal.line("✓ \(padded)  \(result.files.joined(separator: " + ")) (\(result.stepCount) steps)"
-                              + (warnings > 0 ? ", \(warnings) warning(s)" : ""))
+                              + (warnings > 0 ? ", \(warnings) warning(s)" : "") + (notes > 0 ? ", \(notes) note(s)" : ""))
             } else {
                 Terminal.line("✗ \(padded)  \(result.diagnostics.errors.count) error(s)")
             }
             Terminal.diagnostics(result.diagnostics)
         }
         let invalid = report.results.filter { !$0.isValid }.count
-        let summary = "validated \(report.results.count) target(s) at \(report.revision.short) \"\(report.revision.commit.subject)\""
+        let summary = "validated \(report.results.count) target(s) at \(report.source.label)"
+            + (report.source.isWorktree ? "" : " \"\(report.source.revision?.commit.subject ?? "")\"")
         if invalid == 0 {
             Terminal.line(summary + ": all valid")
         } else {
@@ -64,11 +69,14 @@ struct ValidateJSON: Encodable {
         let problems: [Problem]
     }
     let revision: String
+    /// Read from the files on disk (`--worktree`), not from `revision`.
+    let uncommitted: Bool
     let valid: Bool
     let targets: [Target]
 
     init(_ report: ValidateAction.Report) {
-        revision = report.revision.sha
+        revision = report.source.sha
+        uncommitted = report.source.isWorktree
         valid = report.isValid
         targets = report.results.map { result in
             Target(target: result.target, valid: result.isValid, files: result.files, problems: result.diagnostics.map {

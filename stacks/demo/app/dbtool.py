@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The demo app's database tool: backup, verify, restore, migrate, check-schema, check-token.
+"""The demo app's database tool: backup, verify, restore, state, migrate, check-schema, check-token.
 
 The database is the SQLite file named by $DEMO_DB. Exit 0 on success, 1 on a failed check,
 2 on bad usage, like the real CLIs the other stacks call.
@@ -42,6 +42,12 @@ def main(argv):
     elif command == "restore":
         copy(args[0], database())
         print(f"restored {database()} from {args[0]}")
+    elif command == "state":
+        # What the database holds, in one line: the backup's check compares it before and after a restore.
+        with sqlite3.connect(database()) as db:
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+            versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")] if "schema_migrations" in tables else []
+        print(f"migrations: {','.join(versions) or 'none'}; tables: {','.join(tables) or 'none'}")
     elif command == "migrate":
         with sqlite3.connect(database()) as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)")
