@@ -207,7 +207,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 23, "21 steps and the backup's take and verify: \(steps.keys.sorted())")
+        #expect(steps.count == 24, "21 steps and the backup's take, verify and check: \(steps.keys.sorted())")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
         #expect(steps["migrate/backup.verify"]?["status"] as? String == "succeeded")
         #expect(steps.values.filter { $0["status"] as? String != "skipped" }.allSatisfy { $0["status"] as? String == "succeeded" })
@@ -271,7 +271,7 @@ import TestSupport
             #expect(rollbackSteps[step]?["status"] as? String == "succeeded", "\(step): \(rollbackSteps.keys.sorted())")
         }
         let rollbackReport = try Self.report(stack, rollbackID)
-        #expect(rollbackReport.contains("| Restored | yes, restored |"))
+        #expect(rollbackReport.contains("| Restored | yes, restored — decided: restore the database"))
         #expect(try pg.snapshot() == before, "the database is as the backup before the release had it")
         let status = try stack.run(["status", "dialectic/prod", "--format", "json"])
         let state = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])

@@ -217,6 +217,36 @@ import TestSupport
         #expect(file(stack, "inbound-log") == "disable\nenable\n")
     }
 
+    @Test func aRollbackRunAgainDoesNotRestoreTheSameBackupTwice() throws {
+        // v1's verify also needs a flag file, so its first rollback can fail after the restore.
+        let withBackup = { (version: String, verify: String) in """
+            backup:
+              take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
+              verify: [test, -s, "${backup.path}"]
+              restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
+            phases:
+              migrate:
+                - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
+            """ + "\n" + Self.stack(version, verify: verify).replacingOccurrences(of: "phases:\n", with: "")
+            .replacingOccurrences(of: "run: [cat, \"${run.state_dir}/app\"]", with: "run: [sh, -c, \"test -f $DEPLOYCTL_STATE/flag && cat $DEPLOYCTL_STATE/app\"]") }
+        let stack = try StackFixture(withBackup("v1", "v1"))
+        try "".write(toFile: stack.state.path + "/flag", atomically: true, encoding: .utf8)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2 fails verify", files: ["stacks/x/prod.yaml": withBackup("v2", "v3")])
+        #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
+        try FileManager.default.removeItem(atPath: stack.state.path + "/flag")
+        let first = try stack.run(["rollback", "prod"])
+        #expect(first.status == 1, "verify fails after the restore: \(first.stdout)")
+        #expect(first.stdout.contains("database restored from"))
+        // Mail was on again since: what was written then must not be lost by a second restore.
+        try "db-v1 and new writes\n".write(toFile: stack.state.path + "/db", atomically: true, encoding: .utf8)
+        try "".write(toFile: stack.state.path + "/flag", atomically: true, encoding: .utf8)
+        let again = try stack.run(["rollback", "prod"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("database: keep the database as the migrations left it (an earlier attempt already restored this backup"))
+        #expect(file(stack, "db") == "db-v1 and new writes\n")
+    }
+
     @Test func aRollbackWhoseProgramIsMissingRefusesBeforeInboundGoesOff() throws {
         // v1's stack-level rollback step names a script v1 never committed.
         let v1 = Self.stack("v1").replacingOccurrences(of: """
@@ -250,6 +280,10 @@ import TestSupport
         let rollback = try stack.requireLastRunID()
         let borrowed = try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE run_id = '\(rollback)' AND kind = 'inbound_guard_borrowed'"])
         #expect(borrowed == "1")
+        // The switch by hand still finds a descriptor that has one, though the live revision has none.
+        let inbound = try stack.run(["inbound", "status", "prod"])
+        #expect(inbound.status == 0, "\(inbound.stdout)\(inbound.stderr)")
+        #expect(inbound.stdout.contains("inbound mail processing for x/prod: enabled"))
     }
 }
 

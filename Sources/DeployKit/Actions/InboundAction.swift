@@ -1,8 +1,7 @@
 import Foundation
 
 /// `deployctl inbound status|enable|disable TARGET`: the inbound mail switch by hand. The
-/// commands come from the descriptor of the revision whose steps last ran (HEAD when nothing
-/// was deployed).
+/// commands come from the descriptor whose switch was last flipped or is live (see `prepare`).
 /// Enabling and disabling are journaled runs that take the environment's lock.
 public struct InboundAction {
     public let workspace: Workspace
@@ -79,16 +78,28 @@ public struct InboundAction {
         let session = try RunSession(workspace: workspace)
         let head = try workspace.stacks.pin("HEAD")
         let entry = try workspace.stacks.entry(for: target, at: head)
-        let state = try session.journal.environmentState(target: entry.target)
-        let deployed = try (state.deployed?.run ?? state.degraded?.run).flatMap { try session.journal.run($0) }
-        let pinned = try deployed.map { try workspace.stacks.pin($0.revision) } ?? head
         let runID = Journal.newRunID()
-        // The inputs of the deployed run (none when nothing is deployed: defaults apply).
-        let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: pinned, inputs: deployed?.inputs ?? [:],
-                                            runID: runID, kind: kind.rawValue)
-        guard resolved.descriptor.inbound != nil else {
-            throw DeployError(.usage, "\(entry.target) at \(pinned.short) declares no 'inbound:' switch", next: ["see README.md, the inbound block"])
+        // Whose switch: the one a rollback that still owes the re-enable used (it may have
+        // borrowed the undone revision's), else the revision whose steps last ran, else HEAD.
+        var candidates: [(PinnedRevision, [String: String])] = []
+        if let owed = try session.journal.inboundOwed(target: entry.target), let run = try session.journal.run(owed.runID) {
+            if let borrowed = try session.journal.events(runID: run.id).first(where: { $0.kind == .inboundGuardBorrowed }),
+               let revision = borrowed.data["from_revision"]?.string {
+                let undone = try run.relatedRun.flatMap { try session.journal.run($0) }
+                candidates.append((try workspace.stacks.pin(revision), undone?.inputs ?? run.inputs))
+            }
+            candidates.append((try workspace.stacks.pin(run.revision), run.inputs))
         }
-        return (session, Context(entry: entry, resolved: resolved, runID: runID))
+        let state = try session.journal.environmentState(target: entry.target)
+        if let live = try (state.deployed?.run ?? state.degraded?.run).flatMap({ try session.journal.run($0) }) {
+            candidates.append((try workspace.stacks.pin(live.revision), live.inputs))
+        }
+        candidates.append((head, [:]))
+        for (revision, inputs) in candidates {
+            let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: revision, inputs: inputs,
+                                                runID: runID, kind: kind.rawValue)
+            if resolved.descriptor.inbound != nil { return (session, Context(entry: entry, resolved: resolved, runID: runID)) }
+        }
+        throw DeployError(.usage, "\(entry.target) declares no 'inbound:' switch at \(candidates[0].0.short)", next: ["see README.md, the inbound block"])
     }
 }

@@ -89,8 +89,10 @@ public struct RollbackAction {
         }
 
         // Asked before inbound goes off: nobody should sit at a prompt while mail is stopped.
+        let restoredBefore = try history.filter { $0.kind == .rollback && $0.relatedRun == current.id }
+            .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
         let decision = plan.restoreCommand.map { _ in
-            RestoreDecision.resolve(declared: plan.declaredRestore, flag: request.restore) {
+            RestoreDecision.resolve(declared: plan.declaredRestore, flag: request.restore, restoredBefore: restoredBefore) {
                 let path = plan.backup?.data["path"]?.description ?? "the backup"
                 let when = plan.backup.map { " at \(Timestamp.human($0.at))" } ?? ""
                 return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",

@@ -11,6 +11,9 @@ struct RestoreDecision: Sendable, Hashable {
         case answer
         /// `ask` with no terminal to ask: restore, as README documents.
         case unattended
+        /// An earlier attempt to roll back the same run restored this backup already: mail
+        /// has been on since, so restoring again would lose those writes (`--db-restore` can).
+        case alreadyRestored = "already_restored"
     }
 
     let restore: Bool
@@ -20,7 +23,8 @@ struct RestoreDecision: Sendable, Hashable {
     /// `--db-restore` wins over the descriptor; `ask` asks, and with nobody to ask restores:
     /// the rollback's promise is the last verified state, schema included, and the backup is
     /// the verified one the undone run took just before its migrations.
-    static func resolve(declared: RestorePolicy, flag: RestorePolicy?, ask: () -> Bool?) -> RestoreDecision {
+    static func resolve(declared: RestorePolicy, flag: RestorePolicy?, restoredBefore: Bool, ask: () -> Bool?) -> RestoreDecision {
+        if restoredBefore, flag == nil { return RestoreDecision(restore: false, policy: declared, source: .alreadyRestored) }
         let policy = flag ?? declared
         let source: Source = flag == nil ? .descriptor : .flag
         switch policy {
@@ -48,6 +52,7 @@ struct RestoreDecision: Sendable, Hashable {
         case .flag: return "--db-restore \(policy.rawValue)"
         case .answer: return "answered at the terminal"
         case .unattended: return "on_rollback: ask with no terminal to ask restores"
+        case .alreadyRestored: return "an earlier attempt already restored this backup; --db-restore restore would restore it again"
         }
     }
 
