@@ -78,6 +78,7 @@ import TestSupport
         outputs.add("rollback-preview", preview)
         outputs.add("events", try stack.run(["check", "prod", "--format", "json"]))
         outputs.add("events", try stack.run(["runbook", "prod", "port", "--format", "json"]))
+        outputs.add("runbooks", try stack.run(["runbook", "prod", "--format", "json"]))
         outputs.add("events", try stack.run(["up", "prod", "--format", "json"]))  // a bad revision? no: v3 again, deployed again
         outputs.add("status", try stack.run(["status", "prod", "--format", "json"]))
         outputs.add("status", try stack.run(["status", "--format", "json"]))

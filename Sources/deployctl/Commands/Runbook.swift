@@ -20,6 +20,7 @@ struct RunbookCommand: AsyncParsableCommand {
         let supply = try inputs.supply(environment: ws.environment)
         guard let name else {
             let (resolved, books) = try RunbookAction(workspace: ws).list(target: target, revision: revision.rev, supply: supply)
+            if format == .json { Terminal.out(try JSONOutput.encode(books)); return }
             if books.isEmpty { Terminal.line("\(resolved) defines no runbooks") }
             for book in books {
                 Terminal.line("\(book.name)\(book.description.map { " — \($0)" } ?? "") (\(book.steps.count) checks)")
