@@ -52,26 +52,17 @@ struct CompletionCommand: ParsableCommand {
 /// What a command asked for `--format json` prints on stdout when it fails before its output:
 /// the same facts as the text on stderr, as one line (so an event stream stays one object a line).
 struct ErrorJSON: Encodable {
-    struct Problem: Encodable {
-        let file: String?
-        let line: Int?
-        let column: Int?
-        let severity: String
-        let message: String
-    }
     let event = "error"
     let error: String
     let exitCode: Int32
     let next: [String]
-    let problems: [Problem]
+    let problems: [ProblemJSON]
 
     init(_ failure: DeployError) {
         error = failure.message
         exitCode = failure.status.rawValue
         next = failure.next
-        problems = failure.diagnostics.map {
-            Problem(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column, severity: $0.severity.rawValue, message: $0.message)
-        }
+        problems = failure.diagnostics.map(ProblemJSON.init)
     }
 }
 

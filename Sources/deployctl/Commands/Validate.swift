@@ -53,20 +53,30 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 }
 
+/// A diagnostic in JSON: where (when known), how bad, what.
+struct ProblemJSON: Encodable {
+    let file: String?
+    let line: Int?
+    let column: Int?
+    let severity: String
+    let message: String
+
+    init(_ diagnostic: Diagnostic) {
+        file = diagnostic.location?.file
+        line = diagnostic.location?.line
+        column = diagnostic.location?.column
+        severity = diagnostic.severity.rawValue
+        message = diagnostic.message
+    }
+}
+
 /// `validate --format json`.
 struct ValidateJSON: Encodable {
-    struct Problem: Encodable {
-        let file: String?
-        let line: Int?
-        let column: Int?
-        let severity: String
-        let message: String
-    }
     struct Target: Encodable {
         let target: String
         let valid: Bool
         let files: [String]
-        let problems: [Problem]
+        let problems: [ProblemJSON]
     }
     let revision: String
     /// Read from the files on disk (`--worktree`), not from `revision`.
@@ -79,10 +89,7 @@ struct ValidateJSON: Encodable {
         uncommitted = report.source.isWorktree
         valid = report.isValid
         targets = report.results.map { result in
-            Target(target: result.target, valid: result.isValid, files: result.files, problems: result.diagnostics.map {
-                Problem(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column,
-                        severity: $0.severity.rawValue, message: $0.message)
-            })
+            Target(target: result.target, valid: result.isValid, files: result.files, problems: result.diagnostics.map(ProblemJSON.init))
         }
     }
 }
