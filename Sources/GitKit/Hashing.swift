@@ -17,3 +17,12 @@ extension Repository {
         git_repository_head_unborn(handle) != 1
     }
 }
+
+extension Repository {
+    /// True when git would ignore `path` (relative to the work tree): `.gitignore`,
+    /// `.git/info/exclude` and the core.excludesFile rules.
+    public func isIgnored(_ path: String) -> Bool {
+        var ignored: Int32 = 0
+        return git_ignore_path_is_ignored(&ignored, handle, path) == 0 && ignored == 1
+    }
+}

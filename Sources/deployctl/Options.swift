@@ -54,8 +54,6 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("input-file"), help: ArgumentHelp("Read inputs from a file of KEY=VALUE lines.", valueName: "file"))
     var inputFile: String?
 
-    var given: Bool { !input.isEmpty || inputFile != nil }
-
     func supply(environment: [String: String]) throws -> InputSupply {
         var file: InputFile? = nil
         if let path = inputFile {

@@ -126,6 +126,7 @@ import TestSupport
         let lastCheck = try #require(state["last_check"] as? [String: Any])
         #expect(lastCheck["status"] as? String == "succeeded")
         #expect(lastCheck["revision"] as? String == good)
+        #expect(lastCheck["current"] as? Bool == true)
 
         // Someone changes the app behind deployctl's back: check says so; no lock was needed.
         try "broken\n".write(toFile: stack.state.path + "/app", atomically: true, encoding: .utf8)
@@ -140,6 +141,7 @@ import TestSupport
         let bad = try stack.git.git(["rev-parse", "HEAD"])
         #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
         state = try status(stack)
+        #expect((state["last_check"] as? [String: Any])?["current"] as? Bool == false, "it checked the deploy before")
         #expect(state["state"] as? String == "degraded")
         #expect(state["deployed_revision"] is NSNull, "never the previous revision as deployed")
         let degraded = try #require(state["degraded"] as? [String: Any])
@@ -241,10 +243,54 @@ import TestSupport
         // Mail was on again since: what was written then must not be lost by a second restore.
         try "db-v1 and new writes\n".write(toFile: stack.state.path + "/db", atomically: true, encoding: .utf8)
         try "".write(toFile: stack.state.path + "/flag", atomically: true, encoding: .utf8)
+        let dry = try stack.run(["rollback", "prod", "--dry-run"])
+        #expect(dry.stdout.contains("keeps the database: an earlier attempt already restored it"), "the dry run says what the run will do: \(dry.stdout)")
         let again = try stack.run(["rollback", "prod"])
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("database: keep the database as the migrations left it (an earlier attempt already restored this backup"))
         #expect(file(stack, "db") == "db-v1 and new writes\n")
+    }
+
+    @Test func whatIsLiveDecidesWhatARollbackUndoes() throws {
+        let stack = try StackFixture(Self.stack("v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let a = try stack.git.git(["rev-parse", "HEAD"])
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": Self.stack("v3")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        // Straight back to v1: v3 is undone, v1 is live.
+        let back = try stack.run(["rollback", "prod", "--to", String(a.prefix(8))])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(file(stack, "app") == "v1\n")
+        // v2 was never rolled back, but it is not live: a rollback to v1 again would undo v2's
+        // steps and restore its backup over v1.
+        let again = try stack.run(["rollback", "prod", "--to", String(a.prefix(8))])
+        #expect(again.status == 4, "\(again.stdout)\(again.stderr)")
+        #expect(again.stderr.contains("x/prod is already at \(a.prefix(7))"))
+        let further = try stack.run(["rollback", "prod"])
+        #expect(further.status == 4)
+        #expect(further.stderr.contains("no earlier good revision of x/prod"), "nothing was deployed before v1: \(further.stderr)")
+        #expect(file(stack, "app") == "v1\n")
+    }
+
+    @Test func aRollbackThatOnlyFailedToReenableInboundLeavesTheEnvironmentDeployed() throws {
+        // The guard a rollback uses is the target revision's: v1's cannot switch mail back on.
+        let stuck = Self.stack("v1").replacingOccurrences(of: "enable: [sh, -c, \"echo on > $DEPLOYCTL_STATE/inbound; echo enable >> $DEPLOYCTL_STATE/inbound-log\"]",
+                                                                  with: "enable: [sh, -c, \"echo enable >> $DEPLOYCTL_STATE/inbound-log; test -f $DEPLOYCTL_STATE/can-enable && echo on > $DEPLOYCTL_STATE/inbound\"]")
+        #expect(stuck.contains("can-enable"))
+        let stack = try StackFixture(stuck)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let good = try stack.git.git(["rev-parse", "HEAD"])
+        try stack.git.commit("v2 fails verify", files: ["stacks/x/prod.yaml": Self.stack("v2", verify: "v3")])
+        let failed = try stack.run(["up", "prod"])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("could NOT be re-enabled and stays owed"))
+        let state = try status(stack)
+        #expect(state["state"] as? String == "deployed", "everything else was rolled back: \(state)")
+        #expect(state["deployed_revision"] as? String == good)
+        #expect(state["inbound"] as? String == "disabled")
+        #expect((state["next"] as? [String]) == ["deployctl inbound enable x/prod"])
     }
 
     @Test func aRollbackWhoseProgramIsMissingRefusesBeforeInboundGoesOff() throws {

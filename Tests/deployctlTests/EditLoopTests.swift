@@ -104,6 +104,13 @@ import TestSupport
         #expect(plan.stdout.contains("  A db/migrations/002.sql"))
         #expect(plan.stdout.contains("  M scripts/release.sh"))
         #expect(!plan.stdout.contains("README.txt"))
+        // On disk, what git ignores is not a change.
+        try stack.git.write(".gitignore", "__pycache__/\n")
+        try stack.git.write("db/migrations/__pycache__/env.cpython-311.pyc", "bytes\n")
+        try stack.git.write("db/migrations/003.sql", "create table c();\n")
+        let disk = try stack.run(["plan", "prod", "--worktree", "--input", "tenant=acme", "--against", deployed])
+        #expect(disk.stdout.contains("A db/migrations/003.sql"))
+        #expect(!disk.stdout.contains("pycache"), "\(disk.stdout)")
         let json = try stack.run(["plan", "prod", "--input", "tenant=acme", "--against", deployed, "--format", "json"])
         let diff = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["diff"] as? [String: Any])
         #expect((diff["files"] as? [[String: String]])?.map { $0["path"] ?? "" } == ["db/migrations/002.sql", "scripts/release.sh"])

@@ -72,8 +72,8 @@ import TestSupport
         let bin = try TemporaryDirectory.make(prefix: "bin")
         defer { try? FileManager.default.removeItem(at: bin) }
         let programs = [
-            // nginx: `--version` is an invalid option, `-v` answers.
-            "fake-nginx": "#!/bin/sh\n[ \"$1\" = -v ] && { echo 'nginx version: nginx/1.22.1' >&2; exit 0; }\necho 'nginx: invalid option: \"-\"' >&2\nexit 1\n",
+            // An nginx: `--version` is an invalid option, `-v` answers (and nothing else is tried).
+            "nginx": "#!/bin/sh\n[ \"$1\" = -v ] && { echo 'nginx version: nginx/1.22.1' >&2; exit 0; }\necho 'nginx: invalid option: \"-\"' >&2\nexit 1\n",
             // A CLI that is installed but broken.
             "broken-cli": "#!/bin/sh\necho 'error while loading shared libraries: libfoo.so.1' >&2\nexit 127\n",
             "psql-like": "#!/bin/sh\necho 'psql (PostgreSQL) 15.18'\n",
@@ -89,7 +89,7 @@ import TestSupport
             phases:
               deploy:
                 - name: proxy
-                  run: [fake-nginx, -s, reload]
+                  run: [nginx, -s, reload]
                 - name: tool
                   run: [broken-cli, go]
                 - name: smoke
@@ -106,8 +106,8 @@ import TestSupport
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         let checks = try #require((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["checks"] as? [[String: Any]])
         func check(_ name: String) -> [String: Any]? { checks.first { $0["name"] as? String == name } }
-        #expect(check("fake-nginx")?["status"] as? String == "ok", "\(checks)")
-        #expect((check("fake-nginx")?["detail"] as? String)?.contains("nginx version: nginx/1.22.1") == true)
+        #expect(check("nginx")?["status"] as? String == "ok", "\(checks)")
+        #expect((check("nginx")?["detail"] as? String)?.contains("nginx version: nginx/1.22.1") == true)
         #expect(check("broken-cli")?["status"] as? String == "problem")
         #expect((check("broken-cli")?["detail"] as? String)?.contains("is there but does not run") == true)
         #expect(check("psql-like")?["status"] as? String == "ok", "the first program of a shell: script")

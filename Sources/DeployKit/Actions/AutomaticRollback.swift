@@ -32,8 +32,8 @@ struct AutomaticRollback {
             return [first, rollback]
         } catch let error as DeployError {
             observer.note("no automatic rollback: \(error.message)")
-            first.next = ["the environment is degraded: \(failed.run.target) runs part of \(failed.run.revision.prefix(10)); deployctl status \(failed.run.target) says what ran"]
-                + error.next + failed.next
+            // The environment is degraded: status says what ran, and these are the ways back.
+            first.next = ["deployctl status \(failed.run.target)"] + error.next + failed.next
             return [first]
         } catch {
             observer.note("no automatic rollback: \(error)")

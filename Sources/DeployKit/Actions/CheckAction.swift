@@ -60,7 +60,9 @@ public struct CheckAction {
         let report = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
             .finish(runID: runID, masked: resolved.masked, revealed: resolved.revealed, secretValues: resolved.secretValues, notify: false)
         let next = outcome.status == .succeeded ? ["deployctl status \(entry.target)"]
-            : ["read what failed: deployctl show \(runID)"] + StatusAction.next(state, target: entry.target, owed: nil)
+            : ["read what failed: deployctl show \(runID)"]
+            + StatusAction.next(state, target: entry.target, owed: nil,
+                                back: try StatusAction.rollbackTarget(runs: session.journal.runs(target: entry.target, limit: 10_000), state: state, journal: session.journal))
             + (state.condition == .deployed ? ["if it stays broken, go back: deployctl rollback \(entry.target)"] : [])
         return Result(finished: FinishedRun(run: try session.journal.run(runID) ?? run, outcome: outcome, next: next, reportPath: report),
                       findings: findings)

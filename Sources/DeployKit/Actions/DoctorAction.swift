@@ -160,11 +160,11 @@ public struct DoctorAction {
                              detail: present ? "\(program) is in the stacks repository at \(source.label)" : "\(program) is not in the stacks repository at \(source.label) (used by \(place))",
                              fix: present ? nil : "commit \(program), or give the path relative to the repository root")
             }
-            let found = program.hasPrefix("/") ? (FileManager.default.isExecutableFile(atPath: program) ? program : nil)
-                : path.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let found else {
-                return Check(kind: .cli, name: program, status: .problem,
-                             detail: program.hasPrefix("/") ? "\(program) is not an executable file (used by \(place))" : "\(program) is not on PATH (used by \(place))",
+            let found: String
+            switch ProgramLookup.find(program, directory: nil, path: path.joined(separator: ":")) {
+            case .success(let executable): found = executable
+            case .failure(let missing):
+                return Check(kind: .cli, name: program, status: .problem, detail: "\(missing) (used by \(place))",
                              fix: program.hasPrefix("/") ? "install it, or correct the path in the descriptor" : "install \(program) so that it is on PATH (\(path.joined(separator: ":")))")
             }
             switch Self.version(of: found) {
@@ -172,7 +172,7 @@ public struct DoctorAction {
                 return Check(kind: .cli, name: program, status: .ok, detail: "\(found) (\(version))")
             case .failure(let why):
                 return Check(kind: .cli, name: program, status: .problem, detail: "\(found) is there but does not run: \(why) (used by \(place))",
-                             fix: "reinstall \(program), or check it runs for the user deployctl runs as: \(found) --version")
+                             fix: "reinstall \(program), or check it runs for the user deployctl runs as")
             }
         }
     }
@@ -181,32 +181,31 @@ public struct DoctorAction {
         let description: String
     }
 
-    /// Shells have no version flag (dash): that they run a no-op is what can be asked.
-    static let shells: Set<String> = ["sh", "dash", "ash", "busybox"]
+    /// How to ask a program that `--version` does not fit: nginx answers only `-v`, helm and
+    /// kubectl a `version` subcommand, a shell has no version flag (dash) but runs a no-op.
+    /// A positional word is never tried blindly: `touch version` would create a file.
+    static let versionArguments: [String: [String]] = [
+        "nginx": ["-v"], "helm": ["version", "--short"], "kubectl": ["version", "--client"], "fly": ["version"], "flyctl": ["version"],
+        "go": ["version"], "java": ["-version"], "ssh": ["-V"], "sh": ["-c", "exit 0"], "dash": ["-c", "exit 0"], "ash": ["-c", "exit 0"],
+    ]
 
-    /// The first line of the first version command that exits 0, trying `--version`, `-V`,
-    /// `-v` and `version` (nginx answers only `-v`, helm and kubectl only `version`), each
-    /// within 5 s with no input; a shell is asked to run `exit 0` instead.
+    /// The first line the program's version command prints when it exits 0: `--version`, or what
+    /// `versionArguments` says, within 5 s with no input.
     static func version(of program: String) -> Swift.Result<String, VersionFailure> {
-        var last = "it printed nothing"
-        let name = String(program.split(separator: "/").last ?? "")
-        let attempts = shells.contains(name) ? [["-c", "exit 0"]] : [["--version"], ["-V"], ["-v"], ["version"]]
-        for arguments in attempts {
-            let flag = arguments.joined(separator: " ")
-            let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
-            let request = LaunchRequest(argv: [program] + arguments, environment: ProcessInfo.processInfo.environment, timeoutMs: 5_000, graceMs: 500)
-            guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else {
-                return .failure(VersionFailure(description: "it cannot be started"))
-            }
-            capture.finish()
-            let output = (capture.tail(of: .stdout) + "\n" + capture.tail(of: .stderr))
-            let line = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
-            if result.timedOut { last = "`\(flag)` did not answer in 5 s"; continue }
-            // Exit 0 is the test; some print nothing (`test --version` is just a true test).
-            if result.termination.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }
-            last = "`\(program) \(flag)` \(result.termination)" + (line.isEmpty ? "" : ": \(line.prefix(120))")
+        let arguments = versionArguments[String(program.split(separator: "/").last ?? "")] ?? ["--version"]
+        let shown = ([program] + arguments).joined(separator: " ")
+        let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
+        let request = LaunchRequest(argv: [program] + arguments, environment: ProcessInfo.processInfo.environment, timeoutMs: 5_000, graceMs: 500)
+        guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else {
+            return .failure(VersionFailure(description: "`\(shown)` cannot be started"))
         }
-        return .failure(VersionFailure(description: last))
+        capture.finish()
+        let line = (capture.tail(of: .stdout) + "\n" + capture.tail(of: .stderr)).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
+        if result.timedOut { return .failure(VersionFailure(description: "`\(shown)` did not answer in 5 s")) }
+        // Exit 0 is the test; some print nothing (`test --version` is just a true test).
+        if result.termination.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }
+        return .failure(VersionFailure(description: "`\(shown)` \(result.termination)" + (line.isEmpty ? "" : ": \(line.prefix(120))")))
     }
 
     static func probeCheck(_ name: String, _ probe: ProbeRequest) async -> Check {
@@ -243,63 +242,5 @@ public struct DoctorAction {
         default:
             return failed.map { "\($0.name) must be \($0.expected ?? "as expected")" }.joined(separator: "; ")
         }
-    }
-}
-
-/// The programs a shell script starts, as far as its text says without running it: the first
-/// word of each simple command (after `;`, `&&`, `||`, `|`, newlines), skipping variable
-/// assignments, shell keywords and builtins. `$(…)`, `` `…` `` and words made of variables are
-/// left alone: they are only known when the script runs.
-enum ShellWords {
-    static let builtins: Set<String> = [
-        "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "in", "function",
-        "{", "}", "(", ")", "!", "[[", "]]", "[", "test", "echo", "printf", "cd", "set", "unset", "export", "read", "exit",
-        "return", "true", "false", ":", ".", "source", "eval", "exec", "trap", "wait", "shift", "local", "readonly", "umask",
-        "ulimit", "command", "type", "hash", "alias", "times", "kill", "pwd", "getopts", "break", "continue",
-    ]
-
-    static func commands(in script: String) -> [String] {
-        var programs: [String] = []
-        var expectCommand = true
-        for token in tokens(script) {
-            if ["\n", ";", "&&", "||", "|", "&", "(", "{", "then", "do", "else", "!"].contains(token) { expectCommand = true; continue }
-            guard expectCommand else { continue }
-            if token.contains("=") && !token.hasPrefix("=") && !token.contains("/") { continue }  // VAR=value before a command
-            expectCommand = false
-            if token == "exec" || token == "command" { expectCommand = true; continue }
-            if builtins.contains(token) || token.contains("$") || token.contains("`") || token.hasPrefix("-") { continue }
-            programs.append(token)
-        }
-        return programs
-    }
-
-    /// Words and operators, quotes removed (a quoted word stays one word).
-    private static func tokens(_ script: String) -> [String] {
-        var tokens: [String] = [], word = "", quote: Character? = nil, comment = false
-        func flush() { if !word.isEmpty { tokens.append(word); word = "" } }
-        let characters = Array(script)
-        var index = 0
-        while index < characters.count {
-            let c = characters[index]
-            defer { index += 1 }
-            if comment { if c == "\n" { comment = false; flush(); tokens.append("\n") }; continue }
-            if let q = quote {
-                if c == q { quote = nil } else { word.append(c) }
-                continue
-            }
-            switch c {
-            case "'", "\"": quote = c
-            case "#" where word.isEmpty: comment = true
-            case " ", "\t": flush()
-            case "\\" where index + 1 < characters.count && characters[index + 1] == "\n": index += 1
-            case "\n", ";", "(", ")": flush(); tokens.append(String(c))
-            case "&", "|":
-                flush()
-                if index + 1 < characters.count, characters[index + 1] == c { tokens.append(String([c, c])); index += 1 } else { tokens.append(String(c)) }
-            default: word.append(c)
-            }
-        }
-        flush()
-        return tokens
     }
 }

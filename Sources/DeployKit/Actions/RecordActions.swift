@@ -33,7 +33,7 @@ public struct RecordActions {
         public let endedAt: Date?
         public let durationMs: Int?
         public let message: String?
-        /// For a rollback: the run it rolled back; for a rolled-back run: nothing (see `show`).
+        /// For a rollback: the run it rolled back; for a check: the run whose revision it checked.
         public let relatedRun: String?
     }
 

@@ -68,7 +68,7 @@ public struct ResumeAction {
         }
         let done = Set(last.filter { $0.value.status == .succeeded || $0.value.status == .skipped }.keys)
         let runnable = resolved.steps(tree: "")
-        let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + [.take, .verify].compactMap { runnable.backup($0) }
+        let allCommands = Phase.allCases.flatMap { runnable.phase($0) } + [.take, .verify, .check].compactMap { runnable.backup($0) }
         for (ref, step) in last where [.interrupted, .started].contains(step.status) {
             if let group = step.pid, ProcessIdentity.groupAlive(group) {
                 throw DeployError(.refused, "\(ref) of run \(runID) is still running outside deployctl (process group \(group)); nothing was run",

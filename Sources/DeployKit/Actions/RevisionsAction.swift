@@ -7,7 +7,10 @@ public struct RevisionsAction {
     public struct Entry: Codable, Sendable {
         public let commit: String
         public let author: String
-        public let time: String
+        /// When it was authored, RFC 3339 UTC like every time in JSON.
+        public let time: Date
+        /// The same on the author's own clock, as git's `%aI`: what people read.
+        public let authorTime: String
         public let subject: String
         /// `deployed` (a deploy or rollback to it succeeded), `live` (what is deployed now),
         /// `bad` (rolled back from).
@@ -40,7 +43,8 @@ public struct RevisionsAction {
         return (paths, commits.map { commit in
             let sha = commit.id.hex
             return Entry(commit: sha, author: "\(commit.authorName) <\(commit.authorEmail)>",
-                         time: Timestamp.gitAuthorTime(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
+                         time: Date(timeIntervalSince1970: TimeInterval(commit.authorTime)),
+                         authorTime: Timestamp.gitAuthorTime(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
                          subject: commit.subject,
                          marks: (deployed.contains(sha) ? ["deployed"] : []) + (sha == live ? ["live"] : []) + (bad.contains(sha) ? ["bad"] : []))
         })

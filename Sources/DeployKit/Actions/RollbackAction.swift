@@ -3,7 +3,8 @@ import Foundation
 /// `deployctl rollback TARGET [--to REV|RUN]`: back to the last good revision, driven by the
 /// descriptor read at that revision. Everything that could refuse (the target, a rollback to
 /// what is live, a missing backup or program) is settled before the lock is taken and before
-/// inbound mail goes off; then `RollbackSequence` runs the `RollbackPlan` a dry run prints.
+/// inbound mail goes off (only a deploy that started or ended meanwhile refuses after the
+/// lock); then `RollbackSequence` runs the `RollbackPlan` a dry run prints.
 public struct RollbackAction {
     public struct Request: Sendable {
         public var target: String
@@ -67,8 +68,12 @@ public struct RollbackAction {
         try session.sweepInterrupted(target: entry.target)
         if request.takeOverFrom == nil { try session.refuseWhileLocked(target: entry.target) }
         let history = try session.journal.runs(target: entry.target, limit: 10_000)
-        let current = try undone(request, history: history, target: entry.target)
-        let (toRevision, toInputs) = try requested ?? lastGood(before: current, history: history, journal: session.journal)
+        let choice = try choose(history: history, target: entry.target, handedOver: request.takeOverFrom, journal: session.journal)
+        let current = choice.undo
+        guard let (toRevision, toInputs) = try requested ?? choice.target.map({ (try workspace.stacks.pin($0.revision), $0.inputs) }) else {
+            throw DeployError(.refused, "no earlier good revision of \(entry.target): no run before \(current.id) succeeded at another revision; nothing was changed",
+                              next: ["name one: deployctl rollback \(entry.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
+        }
         guard toRevision.sha != current.revision else {
             throw DeployError(.refused, "\(entry.target) is already at \(toRevision.short): run \(current.id) deployed it, and a rollback to it would undo that very deploy; nothing was changed",
                               next: ["to run that revision's steps again: deployctl up \(entry.target) --rev \(toRevision.short)",
@@ -80,7 +85,7 @@ public struct RollbackAction {
                                    request: request, session: session)
         let plan = prepared.plan
         if request.dryRun {
-            let problems = RollbackPreflight.problems(plan, restoring: plan.restoreCommand != nil && (request.restore ?? plan.declaredRestore) != .keep,
+            let problems = RollbackPreflight.problems(plan, restoring: plan.decide { nil }?.restore == true,
                                                       environment: workspace.environment, backupPath: prepared.backupPath)
             let lines = plan.lines().enumerated().map { Preview.Line(number: $0.offset + 1, step: $0.element.step, command: $0.element.command, note: $0.element.note) }
             return .preview(Preview(target: entry.target, fromRun: current.id, fromRevision: current.revision, toRevision: toRevision.sha,
@@ -89,15 +94,11 @@ public struct RollbackAction {
         }
 
         // Asked before inbound goes off: nobody should sit at a prompt while mail is stopped.
-        let restoredBefore = try history.filter { $0.kind == .rollback && $0.relatedRun == current.id }
-            .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
-        let decision = plan.restoreCommand.map { _ in
-            RestoreDecision.resolve(declared: plan.declaredRestore, flag: request.restore, restoredBefore: restoredBefore) {
-                let path = plan.backup?.data["path"]?.description ?? "the backup"
-                let when = plan.backup.map { " at \(Timestamp.human($0.at))" } ?? ""
-                return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",
-                                        step: StepRef(phase: "rollback", name: "backup.restore"))
-            }
+        let decision = plan.decide {
+            let path = plan.backup?.data["path"]?.description ?? "the backup"
+            let when = plan.backup.map { " at \(Timestamp.human($0.at))" } ?? ""
+            return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",
+                                    step: StepRef(phase: StepRef.Section.rollback, name: "backup.restore"))
         }
         let problems = RollbackPreflight.problems(plan, restoring: decision?.restore == true, environment: workspace.environment,
                                                   backupPath: prepared.backupPath)
@@ -108,17 +109,18 @@ public struct RollbackAction {
                                      "see the whole sequence: deployctl rollback \(entry.target) --to \(toRevision.short) --dry-run"])
         }
 
-        // The lock, then a second look: a run that changed the environment meanwhile means
-        // this rollback was planned against a past that is gone.
+        // The lock, then a second look: a deploy or rollback that started or ended meanwhile
+        // means this rollback was planned against a past that is gone (runbooks and checks
+        // change nothing deployed and do not count).
         if let from = request.takeOverFrom {
             try session.journal.handOverLock(target: entry.target, from: from, to: runID)
         } else {
             try session.lock(target: entry.target, runID: runID, observer: observer)
         }
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
-        let now = try session.journal.runs(target: entry.target, limit: 10_000)
-        if request.takeOverFrom == nil, now.map(\.id) != history.map(\.id) || now.map(\.status) != history.map(\.status) {
-            throw DeployError(.locked, "\(entry.target) changed while this rollback was being prepared (another run started or ended); nothing was changed",
+        let deploys = { (runs: [RunRecord]) in runs.filter(\.kind.deploys).map { "\($0.id) \($0.status.rawValue)" } }
+        if request.takeOverFrom == nil, deploys(try session.journal.runs(target: entry.target, limit: 10_000)) != deploys(history) {
+            throw DeployError(.locked, "\(entry.target) changed while this rollback was being prepared (another deploy or rollback started or ended); nothing was changed",
                               next: ["look again: deployctl status \(entry.target)", "then: deployctl rollback \(entry.target)"])
         }
 
@@ -127,27 +129,25 @@ public struct RollbackAction {
                                      operatorName: workspace.operatorName, relatedRun: current.id)
         try session.journal.createRun(run)
         observer.runStarted(run)
-        if plan.guardBorrowed {
-            try session.journal.event(.inboundGuardBorrowed, target: entry.target, runID: runID,
-                                      data: ["from_revision": .string(current.revision)])
-            observer.note("\(toRevision.short) declares no inbound: block; using the guard of \(current.revision.prefix(10)), the revision being undone")
-        }
-        if let decision {
-            try session.journal.event(.restoreDecided, target: entry.target, runID: runID, data: decision.eventData)
-            observer.note("database: \(decision.sentence)")
-        }
-        let engine = RunEngine(
-            journal: session.journal, run: run, steps: prepared.destinationSteps, options: request.options,
-            observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: prepared.destinationSteps.tree),
-            secretValues: prepared.secretValues, logDirectory: try session.logDirectory(runID: runID))
-        let outcome: RunOutcome
+        var outcome: RunOutcome
         do {
-            outcome = try await RollbackSequence(engine: engine, plan: plan, backup: DatabaseBackup(engine: engine, steps: prepared.sourceSteps),
-                                                 restore: decision, from: current).execute()
+            // From here on the run exists: whatever fails ends it as a finished, reported run.
+            if plan.guardBorrowed {
+                try session.journal.event(.inboundGuardBorrowed, target: entry.target, runID: runID,
+                                          data: ["from_revision": .string(current.revision)])
+                observer.note("\(toRevision.short) declares no inbound: block; using the guard of \(current.revision.prefix(10)), the revision being undone")
+            }
+            if let decision {
+                try session.journal.event(.restoreDecided, target: entry.target, runID: runID, data: decision.eventData)
+                observer.note("database: \(decision.sentence)")
+            }
+            let engine = RunEngine(
+                journal: session.journal, run: run, steps: prepared.destinationSteps, options: request.options,
+                observer: observer, cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: run, tree: prepared.destinationSteps.tree),
+                secretValues: prepared.secretValues, logDirectory: try session.logDirectory(runID: runID))
+            outcome = try await RollbackSequence(engine: engine, plan: plan, restore: decision, from: current).execute()
         } catch {
-            try? session.journal.finishRun(runID, status: .failed, message: "deployctl itself failed during the rollback: \(error)")
-            throw DeployError(.failed, "deployctl itself failed during the rollback: \(error)",
-                              next: ["deployctl show \(runID)", "deployctl status \(entry.target)"])
+            outcome = RunOutcome(status: .failed, message: "deployctl itself failed during the rollback: \(Redactor(secrets: prepared.secretValues).redact("\(error)"))")
         }
         try session.journal.finishRun(runID, status: outcome.status, message: outcome.message)
         if outcome.rolledBack {
@@ -171,7 +171,14 @@ public struct RollbackAction {
 
     /// `--to REV|RUN`: a run of this target (its revision and inputs), else a revision.
     private func destination(named to: String, target: String, journal: Journal) throws -> (PinnedRevision, [String: String]?) {
-        if let run = try? journal.resolveRun(to) {
+        var run: RunRecord? = nil
+        do {
+            run = try journal.resolveRun(to)
+        } catch JournalError.ambiguousRun(let prefix, let candidates) {
+            throw DeployError(.usage, "--to \(prefix) is the start of several run ids: \(candidates.joined(separator: ", ")); nothing was changed",
+                              next: ["give more of it (deployctl runs \(target) lists them)"])
+        } catch {}
+        if let run {
             guard run.target == target, run.kind.deploys else {
                 throw DeployError(.usage, "run \(run.id) is a \(run.kind.rawValue) run of \(run.target), not a deploy of \(target)",
                                   next: ["deployctl runs \(target)"])
@@ -186,28 +193,19 @@ public struct RollbackAction {
         }
     }
 
-    /// The newest `up` that is not rolled back (or still running), or the run a failed up hands over.
-    private func undone(_ request: Request, history: [RunRecord], target: String) throws -> RunRecord {
-        let candidate = request.takeOverFrom.flatMap { id in history.first { $0.id == id } }
-            ?? history.first { $0.kind == .up && $0.status != .rolledBack && $0.status != .running }
-        guard let current = candidate else {
-            throw DeployError(.refused, "nothing to roll back: \(target) has no finished run", next: ["deployctl runs \(target)"])
+    /// What to undo and where to go back to (see `RollbackChoice`), as the errors a person reads.
+    private func choose(history: [RunRecord], target: String, handedOver: String?, journal: Journal) throws -> RollbackChoice {
+        let state = try EnvironmentState.derive(runs: history, steps: { try journal.steps(runID: $0) }, events: { try journal.events(runID: $0) })
+        let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+        switch RollbackChoice.make(history: history, state: state, bad: bad, handedOver: handedOver) {
+        case .success(let choice):
+            return choice
+        case .failure(.nothingToUndo):
+            throw DeployError(.refused, "nothing to roll back: \(target) has no finished deploy", next: ["deployctl runs \(target)"])
+        case .failure(.reachedByRollback(let run)):
+            throw DeployError(.refused, "\(target) runs \(run.revision.prefix(10)), which rollback run \(run.id) went back to and no up deployed: there are no deploy steps to undo; nothing was changed",
+                              next: ["deploy the revision you want instead: deployctl up \(target) --rev REV (deployctl revisions \(target) lists them)"])
         }
-        return current
-    }
-
-    /// The revision of the last successful run before `current` that is neither the current
-    /// revision nor one already marked bad.
-    private func lastGood(before current: RunRecord, history: [RunRecord], journal: Journal) throws -> (PinnedRevision, [String: String]?) {
-        let bad = Set(try journal.events(target: current.target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
-        guard let good = history.first(where: {
-            $0.kind == .up && $0.status == .succeeded && $0.startedAt < current.startedAt && $0.id != current.id
-                && $0.revision != current.revision && !bad.contains($0.revision)
-        }) else {
-            throw DeployError(.refused, "no earlier good revision of \(current.target): no run before \(current.id) succeeded at another revision; nothing was changed",
-                              next: ["name one: deployctl rollback \(current.target) --to REV (a branch, tag or SHA) or --to RUN (a run id from deployctl runs)"])
-        }
-        return (try workspace.stacks.pin(good.revision), good.inputs)
     }
 
     // MARK: - The plan
@@ -216,7 +214,6 @@ public struct RollbackAction {
         let plan: RollbackPlan
         let destination: ResolvedRevision
         let destinationSteps: RunnableSteps
-        let sourceSteps: RunnableSteps
         let secretValues: [String]
         /// Where the undone run's backup is on disk (secrets filled in).
         let backupPath: String?
@@ -238,17 +235,21 @@ public struct RollbackAction {
         }
         stages.append(.stackRollback(destinationSteps.stackRollback()))
         let taken = try session.journal.events(runID: current.id).last { $0.kind == .backupTaken }
-        if taken != nil, let restore = sourceSteps.backup(.restore, phase: "rollback") {
-            stages.append(.database(restore: restore, check: sourceSteps.backup(.check, phase: "rollback")))
+        if taken != nil, let restore = sourceSteps.backup(.restore, phase: StepRef.Section.rollback) {
+            stages.append(.database(restore: restore, check: sourceSteps.backup(.check, phase: StepRef.Section.rollback)))
         }
         stages.append(.verify(destinationSteps.phase(.verify)))
         // A target without the guard must not run the undo with mail on: borrow the undone one's.
         let borrowed = destination.descriptor.inbound == nil && source.descriptor.inbound != nil
+        // Restored by an earlier attempt at the same rollback? Mail has been on since.
+        let restoredBefore = try session.journal.runs(target: entry.target, limit: 10_000)
+            .filter { $0.kind == .rollback && $0.relatedRun == current.id }
+            .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
         let plan = RollbackPlan(inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
                                 guardBorrowed: borrowed, stages: stages, backup: taken,
                                 declaredRestore: source.descriptor.backup?.onRollback ?? .ask, requestedRestore: request.restore,
-                                keepInboundDisabled: request.keepInboundDisabled)
-        return Prepared(plan: plan, destination: destination, destinationSteps: destinationSteps, sourceSteps: sourceSteps,
+                                restoredBefore: restoredBefore, keepInboundDisabled: request.keepInboundDisabled)
+        return Prepared(plan: plan, destination: destination, destinationSteps: destinationSteps,
                         secretValues: (destination.secrets + source.secrets).compactMap(\.value),
                         backupPath: source.revealed.phase(.migrate).backup?.path)
     }

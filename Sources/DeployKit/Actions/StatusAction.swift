@@ -19,6 +19,8 @@ public struct StatusAction {
             public let revision: String
             public let status: RunStatus
             public let at: Date
+            /// False when it checked an earlier deploy than the one live now: it confirms nothing of this one.
+            public let current: Bool
         }
         public struct Lock: Codable, Sendable {
             public let runId, `operator`, host: String
@@ -123,7 +125,8 @@ public struct StatusAction {
             degraded: state.degraded, lastGood: state.lastGood, inProgress: state.inProgress,
             lastRun: runs.first.map { Status.LastRun(id: $0.id, kind: $0.kind, status: $0.status, revision: $0.revision,
                                                      startedAt: $0.startedAt, endedAt: $0.endedAt) },
-            lastCheck: check.map { Status.LastCheck(run: $0.id, revision: $0.revision, status: $0.status, at: $0.endedAt ?? $0.startedAt) },
+            lastCheck: check.map { Status.LastCheck(run: $0.id, revision: $0.revision, status: $0.status, at: $0.endedAt ?? $0.startedAt,
+                                                    current: $0.relatedRun != nil && $0.relatedRun == (state.deployed?.run ?? state.degraded?.run)) },
             lock: lock.map { Status.Lock(runId: $0.runID, operator: $0.operatorName, host: $0.host, pid: $0.pid, since: $0.since,
                                          stale: !ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart)) },
             interruptedRuns: runs.filter { $0.status == .interrupted }.map { run in
@@ -133,11 +136,19 @@ public struct StatusAction {
                                        : "deployctl show \(run.id)")
             },
             inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
-            next: Self.next(state, target: target, owed: owed))
+            next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(runs: runs, state: state, journal: journal)))
     }
 
-    /// What gets a degraded environment (or owed inbound mail) back to good.
-    static func next(_ state: EnvironmentState, target: String, owed: InboundOwed?) -> [String] {
+    /// Where `deployctl rollback TARGET` would go back to now, if anywhere.
+    static func rollbackTarget(runs: [RunRecord], state: EnvironmentState, journal: Journal) throws -> RunRecord? {
+        guard let target = runs.first?.target else { return nil }
+        let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+        return try? RollbackChoice.make(history: runs, state: state, bad: bad).get().target
+    }
+
+    /// What gets a degraded environment (or owed inbound mail) back to good; `back` is where
+    /// `rollback` would go.
+    static func next(_ state: EnvironmentState, target: String, owed: InboundOwed?, back: RunRecord?) -> [String] {
         var next: [String] = []
         if owed != nil { next.append("deployctl inbound enable \(target)") }
         guard let degraded = state.degraded else { return next }
@@ -146,7 +157,7 @@ public struct StatusAction {
             next.append("after fixing what stopped it: deployctl rollback \(target) --to \(degraded.revision.prefix(10))")
             next.append("what it did: deployctl show \(degraded.run)")
         default:
-            if state.lastGood != nil { next.append("back to \(state.lastGood!.revision.prefix(10)): deployctl rollback \(target)") }
+            if let back { next.append("back to \(back.revision.prefix(10)): deployctl rollback \(target)") }
             next.append("or, after fixing the cause: deployctl resume \(degraded.run)")
         }
         return next

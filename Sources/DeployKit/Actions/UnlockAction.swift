@@ -47,7 +47,8 @@ public struct UnlockAction {
             // It released its own lock on the way out (and recorded itself cancelled).
             try session.sweepInterrupted(target: resolved)
         }
-        let broken = try session.journal.breakLock(target: resolved, by: workspace.operatorName, reason: reason)
+        // Only the lock this command looked at: another run may have taken it meanwhile.
+        let broken = try session.journal.breakLock(target: resolved, runID: holder.runID, by: workspace.operatorName, reason: reason)
         return Result(broken: broken, stopped: stopped)
     }
 }

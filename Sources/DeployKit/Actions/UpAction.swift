@@ -85,7 +85,8 @@ public struct UpAction {
         return Result(plan: prepared.masked, runs: runs, next: [])
     }
 
-    /// Runs the engine and writes the run's final status, whatever happens in between.
+    /// Runs the engine and writes the run's final status, whatever happens in between: a
+    /// failure of deployctl itself ends the run as failed (and reported), not as a throw.
     static func execute(session: RunSession, run: RunRecord, resolved: ResolvedRevision, options: RunOptions, observer: RunObserver,
                         cancellation: Cancellation, done: Set<StepRef> = [], attempts: [StepRef: Int] = [:]) async throws -> RunOutcome {
         let outcome: RunOutcome
@@ -99,9 +100,7 @@ public struct UpAction {
                 done: done, attempts: attempts)
             outcome = try await engine.execute()
         } catch {
-            let message = "deployctl itself failed during the run: \(error)"
-            try? session.journal.finishRun(run.id, status: .failed, message: message)
-            throw DeployError(.failed, message, next: ["deployctl show \(run.id)", "deployctl resume \(run.id)"])
+            outcome = RunOutcome(status: .failed, message: "deployctl itself failed during the run: \(Redactor(secrets: resolved.secretValues).redact("\(error)"))")
         }
         try session.journal.finishRun(run.id, status: outcome.status, message: outcome.message)
         return outcome

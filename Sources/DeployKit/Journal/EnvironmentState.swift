@@ -59,9 +59,6 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
     /// A deploy or rollback still running (its process alive); the state above is from before it.
     public var inProgress: Live?
 
-    /// The revision whose steps last ran: deployed, or the one a degraded run left behind.
-    public var liveRevision: String? { deployed?.revision ?? degraded?.revision }
-
     /// `runs` newest first (any kind); `steps` and `events` read one run's records.
     public static func derive(runs: [RunRecord], steps: (String) throws -> [StepRecord],
                               events: (String) throws -> [EventRecord]) rethrows -> EnvironmentState {
@@ -84,6 +81,12 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
                 // Undone by a rollback that finished, which is newer and was seen first.
                 continue
             case .failed, .cancelled, .interrupted:
+                if run.kind == .rollback, runs.first(where: { $0.id == run.relatedRun })?.status == .rolledBack {
+                    // Everything was rolled back; only re-enabling inbound mail failed (owed, and shown apart).
+                    state.condition = .deployed
+                    state.deployed = live
+                    continue
+                }
                 let ran = try steps(run.id)
                 let happened = try events(run.id)
                 if var degraded = degradation(run, steps: ran, events: happened) {
@@ -116,12 +119,12 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
                             changed: unique((migrations + later).filter { $0.phase != Phase.verify.rawValue }.map(ref)),
                             undone: [], database: database)
         case .rollback:
-            let undone = ran.filter { $0.phase == "rollback" || $0.phase == Phase.verify.rawValue }
+            let undone = ran.filter { $0.phase == StepRef.Section.rollback || $0.phase == Phase.verify.rawValue }
             // Only the inbound switch was touched (or nothing): the run it meant to undo still stands.
             if undone.isEmpty { return nil }
             return Degraded(run: run.id, kind: run.kind, status: run.status, revision: run.revision, rollbackOf: run.relatedRun,
                             rollbackOfRevision: nil, reason: run.message ?? run.status.rawValue,
-                            changed: [], undone: unique(undone.filter { $0.phase == "rollback" }.map(ref)), database: database)
+                            changed: [], undone: unique(undone.filter { $0.phase == StepRef.Section.rollback }.map(ref)), database: database)
         default:
             return nil
         }

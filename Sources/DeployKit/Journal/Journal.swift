@@ -109,7 +109,7 @@ public final class Journal: Sendable {
     }
 
     public func run(_ id: String) throws -> RunRecord? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(Self.run) }
     }
 
     /// Newest first.
@@ -117,15 +117,15 @@ public final class Journal: Sendable {
         try database.read { db in
             if let target {
                 return try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE target = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                                        arguments: [target, limit]).map(Self.run)
+                                        arguments: [target, limit]).compactMap(Self.run)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]).map(Self.run)
+            return try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]).compactMap(Self.run)
         }
     }
 
     public func runs(status: RunStatus) throws -> [RunRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).map(Self.run)
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).compactMap(Self.run)
         }
     }
 
@@ -133,14 +133,6 @@ public final class Journal: Sendable {
     public func environmentState(target: String) throws -> EnvironmentState {
         try EnvironmentState.derive(runs: runs(target: target, limit: 10_000), steps: { try steps(runID: $0) },
                                     events: { try events(runID: $0) })
-    }
-
-    /// The newest run of `kind` in `target`.
-    public func lastRun(target: String, kind: RunKind) throws -> RunRecord? {
-        try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE target = ? AND kind = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
-                             arguments: [target, kind.rawValue]).map(Self.run)
-        }
     }
 
     /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.
@@ -155,7 +147,7 @@ public final class Journal: Sendable {
         let matches = idOrPrefix.isEmpty ? [] : try database.read { db in
             // The id column holds only [0-9a-f-]: a prefix with LIKE wildcards matches nothing.
             try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY started_at DESC LIMIT 6",
-                             arguments: [idOrPrefix.count, idOrPrefix]).map(Self.run)
+                             arguments: [idOrPrefix.count, idOrPrefix]).compactMap(Self.run)
         }
         switch matches.count {
         case 1: return matches[0]
@@ -317,10 +309,12 @@ public final class Journal: Sendable {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM locks ORDER BY target").map(Self.lock) }
     }
 
-    /// Breaks whatever lock the environment has, recording who did it and why.
-    public func breakLock(target: String, by operatorName: String, reason: String) throws -> LockRecord? {
+    /// Breaks the environment's lock — only if `runID` still holds it, when given — recording
+    /// who did it and why.
+    public func breakLock(target: String, runID: String? = nil, by operatorName: String, reason: String) throws -> LockRecord? {
         try database.write { db in
-            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) else { return nil }
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock),
+                  runID == nil || current.runID == runID else { return nil }
             try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [target])
             try Self.insertEvent(db, .lockBroken, target: target, runID: current.runID,
                                  data: ["by": .string(operatorName), "reason": .string(reason), "holder_operator": .string(current.operatorName),
@@ -377,8 +371,10 @@ public final class Journal: Sendable {
 
     private static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
 
-    private static func run(_ row: Row) -> RunRecord {
-        RunRecord(id: row["id"], kind: RunKind(rawValue: row["kind"]) ?? .up, stack: row["stack"], environment: row["environment"], target: row["target"],
+    /// Nil for a kind this deployctl does not know (written by a newer one).
+    private static func run(_ row: Row) -> RunRecord? {
+        guard let kind = RunKind(rawValue: row["kind"]) else { return nil }
+        return RunRecord(id: row["id"], kind: kind, stack: row["stack"], environment: row["environment"], target: row["target"],
                   revision: row["revision"], revisionSubject: row["revision_subject"], descriptorBlob: row["descriptor_blob"],
                   inputs: decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"], host: row["host"],
                   pid: row["pid"], pidStart: UInt64(bitPattern: row["pid_start"]), startedAt: date(row["started_at"])!,

@@ -18,10 +18,11 @@ struct DatabaseBackup {
               let path = steps.revealed.phase(.migrate).backup?.path else { return nil }
         if engine.done.contains(take.ref), engine.done.contains(verify.ref) {
             engine.observer.note("backup already taken and verified by this run; not taking another over a half-migrated database")
-            return nil
+            // Recorded unless the process that took it stopped first (then: record it now).
+            if try journal.events(runID: run.id).contains(where: { $0.kind == .backupTaken }) { return nil }
         }
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        for command in [take, verify] {
+        for command in [take, verify] where !(engine.done.contains(take.ref) && engine.done.contains(verify.ref)) {
             switch try await engine.attemptAll(command) {
             case .succeeded: continue
             case .cancelled: return engine.cancelledOutcome() ?? RunOutcome(status: .cancelled, message: "stopped during \(command.ref.name)")
@@ -37,7 +38,7 @@ struct DatabaseBackup {
             if let sha = Checksum.sha256(ofFile: path) { data["sha256"] = .string(sha) }
         }
         if let check = steps.backup(.check) {
-            switch try await reading(check) {
+            switch try await Self.reading(check, engine: engine) {
             case .success(let output): data["check_output"] = .string(output)
             case .failure(let why):
                 return RunOutcome(status: .failed, message: "backup.check failed (\(why)); no migration ran", failedStep: check.ref)
@@ -48,28 +49,28 @@ struct DatabaseBackup {
         return nil
     }
 
-    /// Restores the backup `taken` describes, as a step of `phase`, then checks it; journals
-    /// the outcome. Returns why it failed, or nil when the database is back as it was.
-    func restore(_ taken: EventRecord?, phase: String, backupOfRun: String) async throws -> String? {
-        guard let restore = steps.backup(.restore, phase: phase) else { return "the descriptor has no backup.restore" }
-        let path: JSONValue = taken?.data["path"] ?? .string(steps.masked.phase(.migrate).backup?.path ?? "")
+    /// Restores the backup `taken` describes with `restore`, then runs `check` against what it
+    /// printed when the backup was taken; journals the outcome. Returns why it failed, or nil
+    /// when the database is back as it was.
+    static func restore(_ taken: EventRecord?, with restore: RunnableCommand, check: RunnableCommand?, engine: RunEngine,
+                        backupOfRun: String) async throws -> String? {
         let status = try await engine.attemptAll(restore)
         var failure: String? = status == .succeeded ? nil : "backup.restore \(status.rawValue)"
-        if failure == nil, let check = steps.backup(.check, phase: phase) {
-            switch try await reading(check, expected: taken?.data["check_output"]?.string) {
+        if failure == nil, let check {
+            switch try await reading(check, expected: taken?.data["check_output"]?.string, engine: engine) {
             case .success: break
             case .failure(let why): failure = "backup.check after the restore: \(why)"
             }
         }
-        var data: EventData = ["path": path, "backup_of_run": .string(backupOfRun)]
+        var data: EventData = ["path": taken?.data["path"] ?? .string(""), "backup_of_run": .string(backupOfRun)]
         if let failure { data["reason"] = .string(failure) }
-        try journal.event(failure == nil ? .backupRestored : .backupRestoreFailed, target: run.target, runID: run.id, data: data)
+        try engine.journal.event(failure == nil ? .backupRestored : .backupRestoreFailed, target: engine.run.target, runID: engine.run.id, data: data)
         return failure
     }
 
     /// Runs `backup.check`; its stdout (secrets masked, trimmed) when it succeeds and, given
     /// `expected`, prints exactly that.
-    private func reading(_ check: RunnableCommand, expected: String? = nil) async throws -> Result<String, ReadingError> {
+    private static func reading(_ check: RunnableCommand, expected: String? = nil, engine: RunEngine) async throws -> Result<String, ReadingError> {
         var output = "", why: [String] = []
         let status = try await engine.attemptOnce(check) { termination, capture in
             output = capture.tail(of: .stdout).trimmingCharacters(in: .whitespacesAndNewlines)

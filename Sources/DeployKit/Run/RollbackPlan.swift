@@ -31,7 +31,16 @@ struct RollbackPlan {
     /// What `backup.on_rollback` of the undone revision says.
     let declaredRestore: RestorePolicy
     let requestedRestore: RestorePolicy?
+    /// An earlier attempt to roll back the same run restored this backup already.
+    let restoredBefore: Bool
     let keepInboundDisabled: Bool
+
+    /// Whether the database stage restores: decided once, before inbound goes off. `ask` is
+    /// called only when a person decides; a dry run passes `{ nil }` (what an unattended run does).
+    func decide(ask: () -> Bool?) -> RestoreDecision? {
+        guard restoreCommand != nil else { return nil }
+        return RestoreDecision.resolve(declared: declaredRestore, flag: requestedRestore, restoredBefore: restoredBefore, ask: ask)
+    }
 
     /// The lines `--dry-run` prints, in order: the stages, between inbound off and on.
     func lines() -> [Line] {
@@ -49,7 +58,8 @@ struct RollbackPlan {
             case .stackRollback(let commands):
                 lines += commands.map { Line(step: "rollback/\($0.ref.name)", command: ShellQuote.join($0.shownArgv), note: $0.skipped ? $0.skipReason : nil) }
             case .database(let restore, let check):
-                let how = RestoreDecision.describe(declared: declaredRestore, flag: requestedRestore)
+                let how = restoredBefore && requestedRestore == nil ? "keeps the database: an earlier attempt already restored it"
+                    : RestoreDecision.describe(declared: declaredRestore, flag: requestedRestore)
                 lines.append(Line(step: "backup.restore", command: ShellQuote.join(restore.shownArgv),
                                   note: "the backup \(backup?.data["path"]?.description ?? "") taken before the undone run's migrations: \(how)"))
                 if let check { lines.append(Line(step: "backup.check", command: ShellQuote.join(check.shownArgv), note: "must print what it printed when the backup was taken")) }

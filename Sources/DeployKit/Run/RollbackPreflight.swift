@@ -13,10 +13,16 @@ enum RollbackPreflight {
         }
         var seen = Set<String>()
         for command in plan.commands where command.probe == nil {
-            guard let program = command.argv.first, seen.insert("\(command.directory ?? "")\u{0}\(program)").inserted else { continue }
-            let path = (command.env["PATH"] ?? environment["PATH"] ?? "/usr/bin:/bin")
-            if let why = unresolvable(program, directory: command.directory, path: path) {
-                problems.append("\(command.ref): \(why)")
+            // Named as shown (secrets masked); a shell script's own programs count too.
+            var programs = command.shownArgv.first.map { [$0] } ?? []
+            if command.shownArgv.count == 3, command.shownArgv[0] == "/bin/sh", command.shownArgv[1] == "-c" {
+                programs += ShellWords.commands(in: command.shownArgv[2]).filter { !$0.contains(secretMask) }
+            }
+            let path = command.env["PATH"] ?? environment["PATH"] ?? "/usr/bin:/bin"
+            for program in programs where seen.insert("\(command.directory ?? "")\u{0}\(program)").inserted {
+                if case .failure(let missing) = ProgramLookup.find(program, directory: command.directory, path: path) {
+                    problems.append("\(command.ref): \(missing)")
+                }
             }
         }
         return problems
@@ -37,19 +43,5 @@ enum RollbackPreflight {
             return ["the backup \(shown) is not the one run \(taken.runID ?? "?") took: its SHA-256 is \(actual.prefix(16))…, the journal recorded \(expected.prefix(16))…"]
         }
         return []
-    }
-
-    /// Why `program` would not start from `directory`, or nil when it would.
-    static func unresolvable(_ program: String, directory: String?, path: String) -> String? {
-        let manager = FileManager.default
-        if program.hasPrefix("/") {
-            return manager.isExecutableFile(atPath: program) ? nil : "\(program) is not an executable file"
-        }
-        if program.contains("/") {
-            let full = (directory ?? manager.currentDirectoryPath) + "/" + program
-            return manager.isExecutableFile(atPath: full) ? nil : "\(program) is not an executable file in the revision's tree (\(full))"
-        }
-        let found = path.split(separator: ":").contains { manager.isExecutableFile(atPath: "\($0)/\(program)") }
-        return found ? nil : "\(program) is not on PATH (\(path))"
     }
 }

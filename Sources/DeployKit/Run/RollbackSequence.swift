@@ -6,8 +6,6 @@ import Foundation
 struct RollbackSequence {
     let engine: RunEngine
     let plan: RollbackPlan
-    /// The undone run's backup, through the undone revision's `backup:` block.
-    let backup: DatabaseBackup
     let restore: RestoreDecision?
     /// The run being undone.
     let from: RunRecord
@@ -45,7 +43,7 @@ struct RollbackSequence {
                     case nil: break
                     }
                 } else {
-                    progress.fail("inbound mail could not be confirmed disabled, so nothing was rolled back", at: StepRef(phase: "inbound", name: "inbound.status"))
+                    progress.fail("inbound mail could not be confirmed disabled, so nothing was rolled back", at: StepRef(phase: StepRef.Section.inbound, name: "inbound.status"))
                 }
             }
             for stage in plan.stages where progress.failure == nil {
@@ -98,15 +96,15 @@ struct RollbackSequence {
             guard !commands.isEmpty else { return }
             if let stop = try await engine.runPhase(commands) { return progress.fail(stop.message, at: stop.failedStep) }
             if case .verify = stage { progress.done.append("verify passed") } else { progress.done.append("stack rollback steps") }
-        case .database:
+        case .database(let restoreCommand, let check):
             let path = plan.backup?.data["path"]?.description ?? "the backup"
             guard let restore, restore.restore else {
                 try journal.event(.databaseRestoreSkipped, target: run.target, runID: run.id,
                                   data: ["by": .string(run.operatorName), "backup": .string(path)])
                 return progress.done.append("database kept as it is (\(restore?.why ?? "not decided"))")
             }
-            if let problem = try await backup.restore(plan.backup, phase: "rollback", backupOfRun: from.id) {
-                return progress.fail(problem, at: StepRef(phase: "rollback", name: "backup.restore"))
+            if let problem = try await DatabaseBackup.restore(plan.backup, with: restoreCommand, check: check, engine: engine, backupOfRun: from.id) {
+                return progress.fail(problem, at: StepRef(phase: StepRef.Section.rollback, name: "backup.restore"))
             }
             progress.done.append("database restored from \(path)")
         }

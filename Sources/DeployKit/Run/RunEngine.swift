@@ -81,7 +81,10 @@ final class RunEngine: @unchecked Sendable {
                 if phase == .migrate, failure.status == .failed, !failure.needsConfirmation,
                    failure.failedStep?.phase == Phase.migrate.rawValue, steps.descriptor.backup?.onFailure == .restore {
                     let taken = try journal.events(runID: run.id).last { $0.kind == .backupTaken }
-                    let problem = try await backup.restore(taken, phase: Phase.migrate.rawValue, backupOfRun: run.id)
+                    var problem: String? = "the descriptor has no backup.restore"
+                    if let restore = steps.backup(.restore) {
+                        problem = try await DatabaseBackup.restore(taken, with: restore, check: steps.backup(.check), engine: self, backupOfRun: run.id)
+                    }
                     failure.backupRestored = problem == nil
                     failure.message += problem == nil
                         ? "; the backup taken before the migration was restored"
@@ -162,7 +165,7 @@ final class RunEngine: @unchecked Sendable {
                     if command.continueOnError {
                         finished[command.ref.name] = true
                         // A runbook's checks all run by design; saying so after each would be noise.
-                        if command.ref.phase != "runbook" { observer.note("\(command.ref) failed; continuing (continue_on_error)") }
+                        if command.ref.phase != StepRef.Section.runbook { observer.note("\(command.ref) failed; continuing (continue_on_error)") }
                     } else {
                         finished[command.ref.name] = false
                         if failure == nil {

@@ -11,6 +11,15 @@ public struct StepRef: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(phase)/\(name)" }
 }
 
+extension StepRef {
+    /// The parts of a run that are not one of the five phases (`StepRef.phase` holds either).
+    public enum Section {
+        public static let rollback = "rollback"
+        public static let inbound = "inbound"
+        public static let runbook = "runbook"
+    }
+}
+
 /// Whoever shows a run as it happens (the terminal, JSON events). Called from several
 /// threads at once: implementations serialise their own output.
 public protocol RunObserver: AnyObject, Sendable {

@@ -52,7 +52,7 @@ struct RunnableSteps {
         return zip(shownBook.steps, realBook.steps).map { shown, real in
             let step = book.steps.first { $0.name == shown.name }
             return RunnableCommand(
-                ref: StepRef(phase: "runbook", name: shown.name), shownArgv: shown.shownCommand, argv: real.argv,
+                ref: StepRef(phase: StepRef.Section.runbook, name: shown.name), shownArgv: shown.shownCommand, argv: real.argv,
                 env: real.env, directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries,
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
@@ -96,7 +96,7 @@ struct RunnableSteps {
         env["DEPLOYCTL_TREE"] = tree
         env["DEPLOYCTL_REVISION"] = revealed.revision
         return RunnableCommand(
-            ref: StepRef(phase: "rollback", name: "undo.\(name)"), shownArgv: shownArgv, argv: argv, env: env,
+            ref: StepRef(phase: StepRef.Section.rollback, name: "undo.\(name)"), shownArgv: shownArgv, argv: argv, env: env,
             directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
             expect: Expectation(), after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: false, continueOnError: false)
     }
@@ -106,7 +106,7 @@ struct RunnableSteps {
         zip(masked.rollback, revealed.rollback).map { shown, real in
             let step = descriptor.rollback.first { $0.name == shown.name }
             return RunnableCommand(
-                ref: StepRef(phase: "rollback", name: shown.name), shownArgv: shown.shownCommand, argv: real.argv, env: real.env,
+                ref: StepRef(phase: StepRef.Section.rollback, name: shown.name), shownArgv: shown.shownCommand, argv: real.argv, env: real.env,
                 directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
                 expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
                 skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,
@@ -131,7 +131,7 @@ struct RunnableSteps {
             (shownCommand, command) = (shownDrain, realDrain)
         }
         return RunnableCommand(
-            ref: StepRef(phase: "inbound", name: "inbound.\(which.rawValue)"), shownArgv: shownCommand.argv, argv: command.argv,
+            ref: StepRef(phase: StepRef.Section.inbound, name: "inbound.\(which.rawValue)"), shownArgv: shownCommand.argv, argv: command.argv,
             env: revealed.defaults.env.merging(command.env) { _, own in own }, directory: directory(command.dir ?? revealed.defaults.dir),
             timeoutMs: block.timeoutMs ?? min(revealed.defaults.timeoutMs, 120_000), retries: 0, backoffMs: 0,
             expect: block.expect, after: [], skipped: false, skipReason: nil, confirm: nil, idempotent: true, continueOnError: false)

@@ -147,7 +147,7 @@ public final class StackRepository {
         let before = try repository.files(at: old.id, matching: patterns)
         switch source {
         case .commit(let new): return FileChange.between(before, try repository.files(at: new.id, matching: patterns))
-        case .worktree(let directory, _): return FileChange.between(before, WorktreeFiles.files(in: directory, matching: patterns))
+        case .worktree(let directory, _): return FileChange.between(before, WorktreeFiles.files(in: directory, matching: patterns, repository: repository))
         }
     }
 

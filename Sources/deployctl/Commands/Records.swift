@@ -45,7 +45,8 @@ struct StatusCommand: AsyncParsableCommand {
         if let running = s.inProgress { Terminal.line("  running:    \(running.kind.rawValue) run \(running.run) at \(running.revision.prefix(10))") }
         Terminal.line("  last run:   " + (s.lastRun.map { "\($0.id) \($0.kind.rawValue) \($0.status.rawValue) at \($0.revision.prefix(10)), \(Timestamp.human($0.endedAt ?? $0.startedAt))" } ?? "none"))
         if let check = s.lastCheck {
-            Terminal.line("  last check: \(check.status == .succeeded ? "passed" : check.status.rawValue.uppercased()) \(Timestamp.human(check.at)) at \(check.revision.prefix(10)) (run \(check.run))")
+            Terminal.line("  last check: \(check.status == .succeeded ? "passed" : check.status.rawValue.uppercased()) \(Timestamp.human(check.at)) at \(check.revision.prefix(10)) (run \(check.run))"
+                          + (check.current ? "" : " — of an earlier deploy: deployctl check \(s.target)"))
         } else if s.state != .none {
             Terminal.line("  last check: never (deployctl check \(s.target) runs the verify phase again)")
         }

@@ -22,7 +22,7 @@ struct RevisionsCommand: AsyncParsableCommand {
             Terminal.line("commits that changed \(paths.joined(separator: ", ")) (newest first):")
             for entry in entries {
                 let marks = entry.marks.isEmpty ? "" : "  [" + entry.marks.joined(separator: ", ") + "]"
-                Terminal.line("\(entry.commit.prefix(10))  \(entry.time)  \(entry.author)  \(entry.subject)\(marks)")
+                Terminal.line("\(entry.commit.prefix(10))  \(entry.authorTime)  \(entry.author)  \(entry.subject)\(marks)")
             }
             if entries.isEmpty { Terminal.line("(none)") }
         }

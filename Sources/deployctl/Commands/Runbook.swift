@@ -36,7 +36,7 @@ struct RunbookCommand: AsyncParsableCommand {
             options: RunOptions(yes: false, parallel: 1, graceMs: 10_000), observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if let json = display as? JSONRunDisplay {
-            json.emit(["event": "run_finished", "run": result.run.id, "kind": "runbook", "runbook": name, "target": result.run.target,
+            json.emit(["event": "run_finished", "run": result.run.id, "kind": RunKind.runbook.rawValue, "runbook": name, "target": result.run.target,
                        "revision": result.run.revision, "status": result.outcome.status.rawValue, "message": result.outcome.message,
                        "findings": result.findings.filter { $0.status != .succeeded && $0.status != .skipped }.map(\.name),
                        "next": result.exitStatus == .ok ? [] : result.runbook.next, "journal": ws.stateDirectory + "/journal.sqlite3",
