@@ -24,6 +24,20 @@ import TestSupport
         """ + (inbound ? "\n" + inboundYAML : "")
     }
 
+    /// `stack` with a "database" (a file) its migrate phase writes and its backup copies.
+    static func withBackup(_ stack: String, version: String, onRollback: String? = nil) -> String {
+        """
+        backup:
+          take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
+          verify: [test, -s, "${backup.path}"]
+          restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
+        \(onRollback.map { "  on_rollback: \($0)" } ?? "")
+        phases:
+          migrate:
+            - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
+        """ + "\n" + stack.replacingOccurrences(of: "phases:\n", with: "")
+    }
+
     static let inboundYAML = """
         inbound:
           disable: [sh, -c, "echo off > $DEPLOYCTL_STATE/inbound; echo disable >> $DEPLOYCTL_STATE/inbound-log"]
@@ -63,7 +77,11 @@ import TestSupport
         for _ in 0..<250 where ProcessTable.canRun(try #require(group)) { usleep(20_000) }
         let runID = try stack.requireLastRunID()
         // The killed step is not idempotent: the flag that answers the question, not --yes.
-        let resumed = try stack.run(["resume", String(runID.prefix(17)), "--rerun-interrupted"])
+        // Any unique prefix of the run id will do (the v1 run may share the same second).
+        let ids = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["runs", "--format", "json"]).stdout.utf8)) as? [[String: Any]])
+            .compactMap { $0["id"] as? String }
+        let prefix = try #require((16...20).map { String(runID.prefix($0)) }.first { p in ids.filter { $0.hasPrefix(p) }.count == 1 })
+        let resumed = try stack.run(["resume", prefix, "--rerun-interrupted"])
         #expect(resumed.status == 1, "the deploy failed: \(resumed.stdout)\(resumed.stderr)")
         #expect(resumed.stdout.contains("verify/app failed: rolling back automatically"))
         #expect(resumed.stdout.contains("✓ rollback x/prod at \(good.prefix(10))"))
@@ -183,16 +201,7 @@ import TestSupport
     }
 
     @Test func aRollbackThatCouldNotFinishRefusesBeforeInboundGoesOff() throws {
-        let withBackup = { (version: String, verify: String) in """
-            backup:
-              take: [sh, -c, "echo db-\(version) > $1", sh, "${backup.path}"]
-              verify: [test, -s, "${backup.path}"]
-              restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
-              on_rollback: restore
-            phases:
-              migrate:
-                - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
-            """ + "\n" + Self.stack(version, verify: verify).replacingOccurrences(of: "phases:\n", with: "") }
+        let withBackup = { (version: String, verify: String) in Self.withBackup(Self.stack(version, verify: verify), version: version, onRollback: "restore") }
         let stack = try StackFixture(withBackup("v1", "v1"))
         #expect(try stack.run(["up", "prod"]).status == 0)
         try stack.git.commit("v2", files: ["stacks/x/prod.yaml": withBackup("v2", "v2")])
@@ -221,16 +230,11 @@ import TestSupport
 
     @Test func aRollbackRunAgainDoesNotRestoreTheSameBackupTwice() throws {
         // v1's verify also needs a flag file, so its first rollback can fail after the restore.
-        let withBackup = { (version: String, verify: String) in """
-            backup:
-              take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
-              verify: [test, -s, "${backup.path}"]
-              restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
-            phases:
-              migrate:
-                - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
-            """ + "\n" + Self.stack(version, verify: verify).replacingOccurrences(of: "phases:\n", with: "")
-            .replacingOccurrences(of: "run: [cat, \"${run.state_dir}/app\"]", with: "run: [sh, -c, \"test -f $DEPLOYCTL_STATE/flag && cat $DEPLOYCTL_STATE/app\"]") }
+        let withBackup = { (version: String, verify: String) in
+            Self.withBackup(Self.stack(version, verify: verify).replacingOccurrences(
+                of: "run: [cat, \"${run.state_dir}/app\"]", with: "run: [sh, -c, \"test -f $DEPLOYCTL_STATE/flag && cat $DEPLOYCTL_STATE/app\"]"),
+                            version: version)
+        }
         let stack = try StackFixture(withBackup("v1", "v1"))
         try "".write(toFile: stack.state.path + "/flag", atomically: true, encoding: .utf8)
         #expect(try stack.run(["up", "prod"]).status == 0)

@@ -125,7 +125,8 @@ import TestSupport
         #expect(entries.map { $0["commit"] as? String } == (try fixture.logHashes(paths: ["stacks/x/prod.yaml", "stacks/x/_base.yaml"])))
         #expect(entries.map { $0["subject"] as? String } == ["Change the base", "Add x/prod"])
         #expect(entries.first?["author"] as? String == "Ada Lovelace <ada@example.test>")
-        #expect((entries.first?["time"] as? String)?.hasSuffix("+00:00") == true)
+        #expect((entries.first?["time"] as? String)?.hasSuffix("Z") == true, "UTC, as every JSON time")
+        #expect((entries.first?["author_time"] as? String)?.hasSuffix("+00:00") == true, "the author's own clock, as git's %aI")
         #expect(entries.first?["marks"] as? [String] == [])
     }
 
