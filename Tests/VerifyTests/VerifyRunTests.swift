@@ -89,7 +89,7 @@ final class VerifyRunTests: PeersTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), file)
         }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/report.json"))) as! [String: Any]
-        XCTAssertEqual(json["schema"] as? String, "deployctl.report/v1")
+        XCTAssertEqual(json["schema"] as? String, "deployctl.report/v2")
         let verify = json["verify"] as! [[String: Any]]
         XCTAssertEqual(verify.map { $0["step"] as! String },
                        ["https-redirect", "security-headers", "health", "metrics-restricted", "login-rate-limit", "spf", "dkim", "dmarc", "certificate"])
