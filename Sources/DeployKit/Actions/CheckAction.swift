@@ -62,7 +62,8 @@ public struct CheckAction {
         let next = outcome.status == .succeeded ? ["deployctl status \(entry.target)"]
             : ["read what failed: deployctl show \(runID)"]
             + StatusAction.next(state, target: entry.target, owed: nil,
-                                back: try StatusAction.rollbackTarget(runs: session.journal.runs(target: entry.target, limit: 10_000), state: state, journal: session.journal))
+                                back: try StatusAction.rollbackTarget(entry.target, runs: session.journal.runs(target: entry.target, limit: 10_000),
+                                                                      state: state, journal: session.journal))
             + (state.condition == .deployed ? ["if it stays broken, go back: deployctl rollback \(entry.target)"] : [])
         return Result(finished: FinishedRun(run: try session.journal.run(runID) ?? run, outcome: outcome, next: next, reportPath: report),
                       findings: findings)

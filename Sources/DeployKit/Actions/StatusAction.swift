@@ -136,12 +136,11 @@ public struct StatusAction {
                                        : "deployctl show \(run.id)")
             },
             inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
-            next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(runs: runs, state: state, journal: journal)))
+            next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(target, runs: runs, state: state, journal: journal)))
     }
 
     /// Where `deployctl rollback TARGET` would go back to now, if anywhere.
-    static func rollbackTarget(runs: [RunRecord], state: EnvironmentState, journal: Journal) throws -> RunRecord? {
-        guard let target = runs.first?.target else { return nil }
+    static func rollbackTarget(_ target: String, runs: [RunRecord], state: EnvironmentState, journal: Journal) throws -> RunRecord? {
         let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
         return try? RollbackChoice.make(history: runs, state: state, bad: bad).get().target
     }
