@@ -56,21 +56,13 @@ import TestSupport
 
     /// A stack whose "database" is a file: migrate writes its version, the backup copies it.
     static func withBackup(_ version: String, expects: String, onRollback: String? = nil) -> String {
-        """
-        backup:
-          take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
-          verify: [test, -s, "${backup.path}"]
-          restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
-        \(onRollback.map { "  on_rollback: \($0)" } ?? "")
-        phases:
-          migrate:
-            - name: migrate
-              run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]
-          verify:
-            - name: check
-              run: [cat, "${run.state_dir}/db"]
-              expect: {stdout_contains: "\(expects)"}
-        """
+        FileStandIns.withBackup("""
+            phases:
+              verify:
+                - name: check
+                  run: [cat, "${run.state_dir}/db"]
+                  expect: {stdout_contains: "\(expects)"}
+            """, version: version, onRollback: onRollback)
     }
 
     /// With nobody to ask (stdin closed, no terminal), the automatic rollback still ends the run

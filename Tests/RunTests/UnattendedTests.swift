@@ -21,34 +21,8 @@ import TestSupport
         rollback:
           - name: release-again
             run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app"]
-        """ + (inbound ? "\n" + inboundYAML : "")
+        """ + (inbound ? "\n" + FileStandIns.inboundYAML : "")
     }
-
-    /// `stack` with a "database" (a file) its migrate phase writes and its backup copies.
-    static func withBackup(_ stack: String, version: String, onRollback: String? = nil) -> String {
-        """
-        backup:
-          take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
-          verify: [test, -s, "${backup.path}"]
-          restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
-        \(onRollback.map { "  on_rollback: \($0)" } ?? "")
-        phases:
-          migrate:
-            - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
-        """ + "\n" + stack.replacingOccurrences(of: "phases:\n", with: "")
-    }
-
-    static let inboundYAML = """
-        inbound:
-          disable: [sh, -c, "echo off > $DEPLOYCTL_STATE/inbound; echo disable >> $DEPLOYCTL_STATE/inbound-log"]
-          enable: [sh, -c, "echo on > $DEPLOYCTL_STATE/inbound; echo enable >> $DEPLOYCTL_STATE/inbound-log"]
-          status:
-            run: [cat, "${run.state_dir}/inbound"]
-            enabled: {stdout_matches: '^on$'}
-            disabled: {stdout_matches: '^off$'}
-            wait: 2s
-            interval: 200ms
-        """
 
     func file(_ stack: StackFixture, _ name: String) -> String? {
         try? String(contentsOfFile: stack.state.path + "/" + name, encoding: .utf8)
@@ -201,7 +175,7 @@ import TestSupport
     }
 
     @Test func aRollbackThatCouldNotFinishRefusesBeforeInboundGoesOff() throws {
-        let withBackup = { (version: String, verify: String) in Self.withBackup(Self.stack(version, verify: verify), version: version, onRollback: "restore") }
+        let withBackup = { (version: String, verify: String) in FileStandIns.withBackup(Self.stack(version, verify: verify), version: version, onRollback: "restore") }
         let stack = try StackFixture(withBackup("v1", "v1"))
         #expect(try stack.run(["up", "prod"]).status == 0)
         try stack.git.commit("v2", files: ["stacks/x/prod.yaml": withBackup("v2", "v2")])
@@ -231,7 +205,7 @@ import TestSupport
     @Test func aRollbackRunAgainDoesNotRestoreTheSameBackupTwice() throws {
         // v1's verify also needs a flag file, so its first rollback can fail after the restore.
         let withBackup = { (version: String, verify: String) in
-            Self.withBackup(Self.stack(version, verify: verify).replacingOccurrences(
+            FileStandIns.withBackup(Self.stack(version, verify: verify).replacingOccurrences(
                 of: "run: [cat, \"${run.state_dir}/app\"]", with: "run: [sh, -c, \"test -f $DEPLOYCTL_STATE/flag && cat $DEPLOYCTL_STATE/app\"]"),
                             version: version)
         }

@@ -62,6 +62,37 @@ public final class StackFixture {
     }
 }
 
+/// Stand-ins made of files in the state directory, for stacks that need a database or an
+/// inbound switch but not the real thing: the file `db` ("the database") and `inbound` (on/off;
+/// every flip also appends to `inbound-log`).
+public enum FileStandIns {
+    /// `stack` with a database its migrate phase writes (`db-VERSION`) and its backup copies.
+    public static func withBackup(_ stack: String, version: String, onRollback: String? = nil) -> String {
+        """
+        backup:
+          take: [sh, -c, "cp $DEPLOYCTL_STATE/db $1 2>/dev/null || echo empty > $1", sh, "${backup.path}"]
+          verify: [test, -s, "${backup.path}"]
+          restore: [sh, -c, "cp $1 $DEPLOYCTL_STATE/db", sh, "${backup.path}"]
+        \(onRollback.map { "  on_rollback: \($0)" } ?? "")
+        phases:
+          migrate:
+            - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
+        """ + "\n" + stack.replacingOccurrences(of: "phases:\n", with: "")
+    }
+
+    public static let inboundYAML = """
+        inbound:
+          disable: [sh, -c, "echo off > $DEPLOYCTL_STATE/inbound; echo disable >> $DEPLOYCTL_STATE/inbound-log"]
+          enable: [sh, -c, "echo on > $DEPLOYCTL_STATE/inbound; echo enable >> $DEPLOYCTL_STATE/inbound-log"]
+          status:
+            run: [cat, "${run.state_dir}/inbound"]
+            enabled: {stdout_matches: '^on$'}
+            disabled: {stdout_matches: '^off$'}
+            wait: 2s
+            interval: 200ms
+        """
+}
+
 /// Processes on this machine whose command line contains `marker` (pgrep -f).
 public func processesMatching(_ marker: String) throws -> [String] {
     let result = try Shell.capture("pgrep", ["-f", marker])

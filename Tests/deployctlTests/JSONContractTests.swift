@@ -30,13 +30,7 @@ import TestSupport
               expect: {stdout_contains: "\(verify)"}
         rollback:
           - {name: release-again, run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app"]}
-        inbound:
-          disable: [sh, -c, "echo off > $DEPLOYCTL_STATE/inbound"]
-          enable: [sh, -c, "echo on > $DEPLOYCTL_STATE/inbound"]
-          status:
-            run: [cat, "${run.state_dir}/inbound"]
-            enabled: {stdout_matches: '^on$'}
-            disabled: {stdout_matches: '^off$'}
+        \(FileStandIns.inboundYAML)
         manual: [{section: Review, item: Someone looked at it}]
         signoff: [Developer]
         readiness: {categories: [Security, Monitoring], scale: 5, pass: 8}
