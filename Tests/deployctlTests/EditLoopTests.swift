@@ -115,8 +115,7 @@ import TestSupport
         let diff = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["diff"] as? [String: Any])
         #expect((diff["files"] as? [[String: String]])?.map { $0["path"] ?? "" } == ["db/migrations/002.sql", "scripts/release.sh"])
 
-        let bad = try stack.run(["validate"], environment: [:])
-        #expect(bad.status == 0)
+        #expect(try stack.run(["validate"]).status == 0)
         try stack.git.commit("A path that climbs out", files: ["stacks/x/prod.yaml": Self.stack.replacingOccurrences(of: "db/migrations", with: "../elsewhere")])
         let climbs = try stack.run(["validate"])
         #expect(climbs.status == 2)

@@ -22,7 +22,8 @@ public struct CheckAction {
         let session = try RunSession(workspace: workspace)
         let entry = try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD"))
         try session.sweepInterrupted(target: entry.target)
-        let state = try session.journal.environmentState(target: entry.target)
+        let runs = try session.journal.runs(target: entry.target, limit: 10_000)
+        let state = try session.journal.environmentState(runs: runs)
         guard let liveRun = state.deployed?.run ?? state.degraded?.run, let deployed = try session.journal.run(liveRun) else {
             throw DeployError(.usage, "nothing to check: \(entry.target) has no deploy in \(session.journal.path)",
                               next: ["deployctl up \(entry.target)"])
@@ -62,8 +63,7 @@ public struct CheckAction {
         let next = outcome.status == .succeeded ? ["deployctl status \(entry.target)"]
             : ["read what failed: deployctl show \(runID)"]
             + StatusAction.next(state, target: entry.target, owed: nil,
-                                back: try StatusAction.rollbackTarget(entry.target, runs: session.journal.runs(target: entry.target, limit: 10_000),
-                                                                      state: state, journal: session.journal))
+                                back: try StatusAction.rollbackTarget(entry.target, runs: runs, state: state, journal: session.journal))
             + (state.condition == .deployed ? ["if it stays broken, go back: deployctl rollback \(entry.target)"] : [])
         return Result(finished: FinishedRun(run: try session.journal.run(runID) ?? run, outcome: outcome, next: next, reportPath: report),
                       findings: findings)

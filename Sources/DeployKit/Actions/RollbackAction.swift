@@ -81,7 +81,7 @@ public struct RollbackAction {
         }
 
         let runID = Journal.newRunID()
-        let prepared = try prepare(entry: entry, current: current, toRevision: toRevision, toInputs: toInputs, runID: runID,
+        let prepared = try prepare(entry: entry, current: current, history: history, toRevision: toRevision, toInputs: toInputs, runID: runID,
                                    request: request, session: session)
         let plan = prepared.plan
         if request.dryRun {
@@ -195,7 +195,7 @@ public struct RollbackAction {
 
     /// What to undo and where to go back to (see `RollbackChoice`), as the errors a person reads.
     private func choose(history: [RunRecord], target: String, handedOver: String?, journal: Journal) throws -> RollbackChoice {
-        let state = try EnvironmentState.derive(runs: history, steps: { try journal.steps(runID: $0) }, events: { try journal.events(runID: $0) })
+        let state = try journal.environmentState(runs: history)
         let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
         switch RollbackChoice.make(history: history, state: state, bad: bad, handedOver: handedOver) {
         case .success(let choice):
@@ -220,7 +220,7 @@ public struct RollbackAction {
     }
 
     /// Both descriptors read and planned, both trees exported, the sequence built.
-    private func prepare(entry: StackCatalog.Entry, current: RunRecord, toRevision: PinnedRevision, toInputs: [String: String]?,
+    private func prepare(entry: StackCatalog.Entry, current: RunRecord, history: [RunRecord], toRevision: PinnedRevision, toInputs: [String: String]?,
                          runID: String, request: Request, session: RunSession) throws -> Prepared {
         let source = try ResolvedRevision(workspace: workspace, entry: entry, revision: try workspace.stacks.pin(current.revision),
                                           inputs: current.inputs, runID: current.id, kind: "up")
@@ -242,7 +242,7 @@ public struct RollbackAction {
         // A target without the guard must not run the undo with mail on: borrow the undone one's.
         let borrowed = destination.descriptor.inbound == nil && source.descriptor.inbound != nil
         // Restored by an earlier attempt at the same rollback? Mail has been on since.
-        let restoredBefore = try session.journal.runs(target: entry.target, limit: 10_000)
+        let restoredBefore = try history
             .filter { $0.kind == .rollback && $0.relatedRun == current.id }
             .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
         let plan = RollbackPlan(inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,

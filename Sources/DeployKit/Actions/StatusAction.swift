@@ -115,7 +115,7 @@ public struct StatusAction {
     private func status(of target: String, journal: Journal) throws -> Status {
         let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
         let runs = try journal.runs(target: target, limit: 10_000)
-        let state = try EnvironmentState.derive(runs: runs, steps: { try journal.steps(runID: $0) }, events: { try journal.events(runID: $0) })
+        let state = try journal.environmentState(runs: runs)
         let lock = try journal.lock(target: target)
         let owed = try journal.inboundOwed(target: target)
         let check = runs.first { $0.kind == .check && $0.status != .running }

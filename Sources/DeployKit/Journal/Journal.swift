@@ -131,8 +131,12 @@ public final class Journal: Sendable {
 
     /// What is live in `target`, as the runs say (see `EnvironmentState`).
     public func environmentState(target: String) throws -> EnvironmentState {
-        try EnvironmentState.derive(runs: runs(target: target, limit: 10_000), steps: { try steps(runID: $0) },
-                                    events: { try events(runID: $0) })
+        try environmentState(runs: runs(target: target, limit: 10_000))
+    }
+
+    /// The same from one target's runs already read (newest first).
+    public func environmentState(runs: [RunRecord]) throws -> EnvironmentState {
+        try EnvironmentState.derive(runs: runs, steps: { try steps(runID: $0) }, events: { try events(runID: $0) })
     }
 
     /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.
