@@ -48,11 +48,18 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),
+        // libpq through dlopen (types from Debian's libpq-dev): only a command on a PostgreSQL
+        // store loads it; linking it would cost every command ~5 ms before main.
+        .target(name: "LibPQSupport"),
+        // A small Swift API over libpq: connect, parameterized statements, transactions.
+        .target(name: "Postgres", dependencies: ["LibPQSupport"]),
+        // Whole-buffer zlib for logs kept in the store (libgit2 already loads libz).
+        .target(name: "ZlibSupport", linkerSettings: [.linkedLibrary("z")]),
         // The domain: descriptors, validation, plans, runs, the journal, reports.
         .target(
             name: "DeployKit",
             dependencies: [
-                "GitKit", "ProcessSupport", "Probes",
+                "GitKit", "ProcessSupport", "Probes", "Postgres", "ZlibSupport",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),

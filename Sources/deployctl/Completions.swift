@@ -14,8 +14,7 @@ enum Completions {
 
     @Sendable static func runIDs(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         guard let workspace = workspace(words),
-              FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3"),
-              let journal = try? Journal(directory: workspace.stateDirectory),
+              let journal = workspace.existingJournal(),
               let runs = try? journal.runs(limit: 50) else { return [] }
         return runs.map(\.id).filter { $0.hasPrefix(prefix) }
     }

@@ -23,7 +23,7 @@ struct DeployCtl: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
             StatusCommand.self, CheckCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
             ReportCommand.self, DoctorCommand.self, RunbookCommand.self,
-            UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self, CompletionCommand.self,
+            UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self, StateCommand.self, CompletionCommand.self,
         ]
     )
 }
@@ -91,9 +91,9 @@ enum Main {
                 try command.run()
             }
         } catch let error as DeployError {
-            Terminal.report(error)
-            if wantsJSON(arguments) { Terminal.out((try? JSONOutput.line(ErrorJSON(error))) ?? "") }
-            exit(error.status.rawValue)
+            fail(error, arguments)
+        } catch let failure as StoreFailure {
+            fail(DeployError.store(failure), arguments)
         } catch let error as ExitCode {
             // Thrown after the command printed its own result (doctor, validate): nothing to add.
             exit(error.rawValue)
@@ -112,5 +112,11 @@ enum Main {
             // Usage mistakes are exit code 2, as README documents (ArgumentParser would say 64).
             exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
+    }
+
+    private static func fail(_ error: DeployError, _ arguments: [String]) -> Never {
+        Terminal.report(error)
+        if wantsJSON(arguments) { Terminal.out((try? JSONOutput.line(ErrorJSON(error))) ?? "") }
+        exit(error.status.rawValue)
     }
 }

@@ -7,7 +7,7 @@ struct WorkspaceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The stacks repository (default: $DEPLOYCTL_REPO, else the repository around the current directory).", valueName: "path"))
     var repo: String?
 
-    @Option(name: .long, help: ArgumentHelp("The state directory (default: $DEPLOYCTL_STATE, else .deployctl/ at the repository root).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Where the journal, locks and inbound record live: a directory, or a shared PostgreSQL store postgres://USER@HOST:PORT/DB?sslmode=… (default: $DEPLOYCTL_STATE, else deployctl-store.yml at HEAD, else .deployctl/ at the repository root).", valueName: "dir|url"))
     var state: String?
 
     /// Opens the workspace and, on every command, says so if inbound mail was left disabled.

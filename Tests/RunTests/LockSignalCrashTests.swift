@@ -200,27 +200,6 @@ import TestSupport
     @Test func transitionsAreCommittedWithSynchronousFull() throws {
         let dir = try TemporaryDirectory.make(prefix: "journal")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let journal = try Journal(directory: dir.path)
-        #expect(journal.synchronousLevel == 2)
-    }
-
-    @Test func aHeldLockIsReportedAndAStaleOneTakenOver() throws {
-        let dir = try TemporaryDirectory.make(prefix: "journal")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let journal = try Journal(directory: dir.path)
-        let lock = LockRecord(target: "x/prod", runID: "R1", operatorName: "ada@host", host: "h", pid: 1, pidStart: 1, since: Date())
-        guard case .acquired = try journal.acquireLock(lock, isAlive: { _ in true }) else { Issue.record("first lock"); return }
-        var second = lock
-        second.runID = "R2"
-        guard case .held(let holder) = try journal.acquireLock(second, isAlive: { _ in true }) else { Issue.record("must be held"); return }
-        #expect(holder.runID == "R1")
-        guard case .tookOverStale(let previous) = try journal.acquireLock(second, isAlive: { _ in false }) else { Issue.record("stale"); return }
-        #expect(previous.runID == "R1")
-        #expect(try journal.lock(target: "x/prod")?.runID == "R2")
-        try journal.releaseLock(target: "x/prod", runID: "R1")
-        #expect(try journal.lock(target: "x/prod")?.runID == "R2", "only the holder releases")
-        try journal.releaseLock(target: "x/prod", runID: "R2")
-        #expect(try journal.lock(target: "x/prod") == nil)
-        #expect(try journal.events(target: "x/prod").map(\.kind) == [.lockAcquired, .lockStaleTakenOver, .lockAcquired, .lockReleased])
+        #expect(try SQLiteStore(directory: dir.path).synchronousLevel == 2)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// A real PostgreSQL 15 server on 127.0.0.1 for one test: initdb into a temporary directory
 /// (as the postgres user: initdb refuses root), a random port, password authentication over
 /// TCP. Stopped and deleted when the fixture goes away.
-public final class PostgresFixture {
+public final class PostgresFixture: @unchecked Sendable {
     public static let bin = "/usr/lib/postgresql/15/bin"
     public let port: Int
     public let password: String
@@ -32,6 +32,41 @@ public final class PostgresFixture {
         guard let started else { throw Shell.Failure(command: "pg_ctl start", status: 1, stdout: "", stderr: "no free port") }
         port = started
         try psql("CREATE DATABASE app")
+    }
+
+    /// One server for a whole test process (each test uses its own schema or database), stopped
+    /// when the process exits.
+    public static let shared: Result<PostgresFixture, Error> = {
+        do {
+            let fixture = try PostgresFixture()
+            sharedDataDirectory = fixture.directory.appendingPathComponent("data").path
+            atexit {
+                if let data = PostgresFixture.sharedDataDirectory {
+                    _ = try? Shell.capture("runuser", ["-u", "postgres", "--", PostgresFixture.bin + "/pg_ctl", "-D", data, "-m", "immediate", "stop"])
+                    try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent)
+                }
+            }
+            return .success(fixture)
+        } catch {
+            return .failure(error)
+        }
+    }()
+    nonisolated(unsafe) private static var sharedDataDirectory: String?
+
+    /// `postgres://` URL of a database on this server (the password given apart, as PGPASSWORD).
+    public func url(database: String = "postgres", user: String = "postgres", schema: String? = nil) -> String {
+        "postgres://\(user)@127.0.0.1:\(port)/\(database)" + (schema.map { "?schema=\($0)" } ?? "")
+    }
+
+    /// Stops the server the hard way (as a crash or a power cut would), and starts it again.
+    public func stop() throws {
+        _ = try Shell.capture("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", directory.appendingPathComponent("data").path,
+                                          "-m", "immediate", "stop"])
+    }
+
+    public func start() throws {
+        try Shell.run("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", directory.appendingPathComponent("data").path, "-w",
+                                  "-l", directory.path + "/log", "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path)", "start"])
     }
 
     deinit {

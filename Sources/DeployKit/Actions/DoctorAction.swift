@@ -61,7 +61,7 @@ public struct DoctorAction {
             // Planned with the unset ones filled in, so everything else can still be checked.
             var environment = workspace.environment
             for name in unset { environment[name] = "<unset \(name)>" }
-            let probing = Workspace(stacks: workspace.stacks, stateDirectory: workspace.stateDirectory, environment: environment,
+            let probing = Workspace(stacks: workspace.stacks, stateDirectory: workspace.stateDirectory, store: workspace.store, environment: environment,
                                     operatorName: workspace.operatorName)
             plan = try PlanAction(workspace: probing).run(target: entry.target, source: source, supply: supply)
         } catch let error as DeployError {

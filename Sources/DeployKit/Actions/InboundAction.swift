@@ -30,7 +30,7 @@ public struct InboundAction {
         let kind: RunKind = enabled ? .inboundEnable : .inboundDisable
         let (session, context) = try await prepare(target: target, kind: kind)
         let runID = context.runID
-        try session.lock(target: context.entry.target, runID: runID, observer: observer)
+        try session.lock(target: context.entry.target, runID: runID, command: kind, observer: observer, cancellation: cancellation)
         defer { try? session.journal.releaseLock(target: context.entry.target, runID: runID) }
         let run = context.record(kind: kind, operatorName: workspace.operatorName)
         try session.journal.createRun(run)

@@ -18,8 +18,7 @@ public struct RecordActions {
     /// Inbound mail left disabled, for the banner every command prints. Reads only an
     /// existing journal: a state directory that does not exist yet owes nothing.
     public func owedInbound() -> [InboundOwed] {
-        guard FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3"),
-              let journal = try? Journal(directory: workspace.stateDirectory) else { return [] }
+        guard let journal = workspace.existingJournal() else { return [] }
         return (try? journal.inboundOwed()) ?? []
     }
 
@@ -122,8 +121,15 @@ public struct RecordActions {
             steps: steps, events: events.map { RunDetail.Event(at: $0.at, kind: $0.kind, data: $0.data) })
     }
 
-    /// The log files of a run (or of one of its steps), in the order the attempts started.
-    public func logFiles(runID: String, step: String?) throws -> (run: RunRecord, files: [(StepRecord, String)]) {
+    /// Where an attempt's output is: its log file on the machine that ran it (followed while
+    /// it grows), else the masked copy the store keeps (what another machine reads).
+    public enum LogSource {
+        case file(String)
+        case stored(Data, truncated: Bool)
+    }
+
+    /// The logs of a run (or of one of its steps), in the order the attempts started.
+    public func logs(runID: String, step: String?) throws -> (run: RunRecord, logs: [(StepRecord, LogSource)]) {
         let session = try session()
         let run = try session.run(runID)
         let attempts = try session.journal.steps(runID: run.id).filter { step == nil || $0.name == step }
@@ -132,7 +138,12 @@ public struct RecordActions {
             throw DeployError(.usage, "run \(run.id) has no step '\(step)'\(Suggestion.hint(for: step, in: names))",
                               next: ["deployctl show \(run.id)"])
         }
-        return (run, attempts.compactMap { attempt in attempt.logPath.map { (attempt, $0) } })
+        let here = run.host == ProcessIdentity.hostName
+        return (run, try attempts.compactMap { attempt in
+            if here, let path = attempt.logPath, FileManager.default.fileExists(atPath: path) { return (attempt, .file(path)) }
+            if let stored = try session.journal.log(stepID: attempt.id), let text = stored.text { return (attempt, .stored(text, truncated: stored.truncated)) }
+            return attempt.logPath.map { (attempt, .file($0)) }
+        })
     }
 
     public func run(_ runID: String) throws -> RunRecord? {

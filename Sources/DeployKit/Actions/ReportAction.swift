@@ -18,7 +18,7 @@ public struct ReportAction {
         } else {
             run = try RunSession(workspace: workspace).run(runID)
         }
-        let journal = try journal ?? Journal(directory: workspace.stateDirectory)
+        let journal = try journal ?? workspace.openJournal()
         return ReportBuilder.build(try input(for: run, journal: journal))
     }
 

@@ -44,7 +44,7 @@ public struct ResumeAction {
 
         // The lock first, then the record: a second resume racing this one must find the
         // steps this one has finished, not the state before it started.
-        try session.lock(target: run.target, runID: runID, observer: observer)
+        try session.lock(target: run.target, runID: runID, command: .up, observer: observer, cancellation: cancellation)
         defer { try? session.journal.releaseLock(target: run.target, runID: runID) }
         run = try session.journal.run(runID) ?? run
         switch run.status {
@@ -90,8 +90,7 @@ public struct ResumeAction {
             }
         }
 
-        let me = ProcessIdentity.current
-        try session.journal.reopenRun(runID, pid: me.pid, pidStart: me.start)
+        try session.journal.reopenRun(runID)
         try session.journal.event(.resumed, target: run.target, runID: runID,
                                   data: ["by": .string(workspace.operatorName), "from_status": .string(run.status.rawValue), "done_steps": .int(done.count)])
         run.status = .running

@@ -34,8 +34,7 @@ public struct RevisionsAction {
         let cacheFile = workspace.state.historyCacheFile(for: paths)
         let commits = try workspace.stacks.history(of: patterns, from: pinned, limit: limit, cacheFile: cacheFile)
         var bad: Set<String> = [], deployed: Set<String> = [], live: String? = nil
-        if FileManager.default.fileExists(atPath: workspace.stateDirectory + "/journal.sqlite3") {
-            let journal = try Journal(directory: workspace.stateDirectory)
+        if let journal = workspace.existingJournal() {
             bad = Set(try journal.events(target: entry.target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
             deployed = Set(try journal.runs(target: entry.target, limit: 10_000).filter { $0.kind.deploys && $0.status == .succeeded }.map(\.revision))
             live = try journal.environmentState(target: entry.target).deployed?.revision

@@ -115,7 +115,7 @@ public struct RollbackAction {
         if let from = request.takeOverFrom {
             try session.journal.handOverLock(target: entry.target, from: from, to: runID)
         } else {
-            try session.lock(target: entry.target, runID: runID, observer: observer)
+            try session.lock(target: entry.target, runID: runID, command: .rollback, observer: observer, cancellation: cancellation)
         }
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         let deploys = { (runs: [RunRecord]) in runs.filter(\.kind.deploys).map { "\($0.id) \($0.status.rawValue)" } }

@@ -26,6 +26,10 @@ public struct StatusAction {
             public let runId, `operator`, host: String
             public let pid: Int32
             public let since: Date
+            /// What the holder runs (`up`, `rollback`, …).
+            public let command: String?
+            /// A shared store's last word from the holder.
+            public let heartbeat: Date?
             public let stale: Bool
         }
         public struct Interrupted: Codable, Sendable {
@@ -118,6 +122,7 @@ public struct StatusAction {
         let state = try journal.environmentState(runs: runs)
         let lock = try journal.lock(target: target)
         let owed = try journal.inboundOwed(target: target)
+        let lockAlive = try lock.map { try journal.isAlive($0) } ?? false
         let check = runs.first { $0.kind == .check && $0.status != .running }
         return Status(
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
@@ -128,7 +133,7 @@ public struct StatusAction {
             lastCheck: check.map { Status.LastCheck(run: $0.id, revision: $0.revision, status: $0.status, at: $0.endedAt ?? $0.startedAt,
                                                     current: $0.relatedRun != nil && $0.relatedRun == (state.deployed?.run ?? state.degraded?.run)) },
             lock: lock.map { Status.Lock(runId: $0.runID, operator: $0.operatorName, host: $0.host, pid: $0.pid, since: $0.since,
-                                         stale: !ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart)) },
+                                         command: $0.command.isEmpty ? nil : $0.command, heartbeat: $0.heartbeat, stale: !lockAlive) },
             interruptedRuns: runs.filter { $0.status == .interrupted }.map { run in
                 Status.Interrupted(id: run.id, revision: run.revision, operator: run.operatorName, startedAt: run.startedAt, kind: run.kind,
                                    next: run.kind == .up ? "deployctl resume \(run.id)"

@@ -20,13 +20,20 @@ public struct UnlockAction {
 
     public func run(target: String, reason: String, kill: Bool, waitMs: Int = 60_000) throws -> Result {
         let session = try RunSession(workspace: workspace)
+        try session.requireWriter(to: "unlock \(target)")
         try session.sweepInterrupted(target: nil)
         let resolved = (try? workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target) ?? target
         guard let holder = try session.journal.lock(target: resolved) else { return Result(broken: nil, stopped: nil) }
-        let here = holder.host == ProcessInfo.processInfo.hostName
-        let alive = here && ProcessIdentity.isAlive(host: holder.host, pid: holder.pid, start: holder.pidStart)
+        let here = holder.host == ProcessIdentity.hostName
+        let alive = try session.journal.isAlive(holder)
         var stopped: LockRecord? = nil
-        if alive {
+        if alive, !here, session.journal.store is PostgresStore {
+            // The shared store knows the holder's connection is open: its process still runs there.
+            throw DeployError(.refused, "\(resolved) is locked by run \(holder.runID), which is still running on \(holder.host) (pid \(holder.pid), \(holder.operatorName)): its connection to the store is open; breaking its lock would let a second run start beside it; nothing was changed",
+                              next: ["wait for it: deployctl logs \(holder.runID)",
+                                     "or stop it on \(holder.host) (Ctrl-C there, or kill \(holder.pid)); its lock goes with it"])
+        }
+        if alive, here {
             guard kill else {
                 throw DeployError(.refused, "\(resolved) is locked by run \(holder.runID), which is still running here (pid \(holder.pid), \(holder.operatorName)); breaking its lock would let a second run start beside it; nothing was changed",
                                   next: ["wait for it: deployctl logs \(holder.runID) --follow",

@@ -71,7 +71,7 @@ public struct UpAction {
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
-        try session.lock(target: entry.target, runID: runID, observer: observer)
+        try session.lock(target: entry.target, runID: runID, command: .up, observer: observer, cancellation: cancellation)
         let run = prepared.record(kind: .up, workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         try session.journal.createRun(run)
@@ -102,7 +102,11 @@ public struct UpAction {
         } catch {
             outcome = RunOutcome(status: .failed, message: "deployctl itself failed during the run: \(Redactor(secrets: resolved.secretValues).redact("\(error)"))")
         }
-        try session.journal.finishRun(run.id, status: outcome.status, message: outcome.message)
+        do {
+            try session.journal.finishRun(run.id, status: outcome.status, message: outcome.message)
+        } catch let failure as StoreFailure {
+            throw DeployError.store(failure, run: run)
+        }
         return outcome
     }
 

@@ -4,33 +4,98 @@ import Foundation
 /// and the operator. Built once per command by the CLI and handed to the actions.
 public struct Workspace {
     public let stacks: StackRepository
+    /// This machine's files: exported trees, step logs, backups, reports, caches.
     public let stateDirectory: String
+    /// Where the journal, the locks and the inbound record live (see `StoreLocation`).
+    public let store: StoreLocation
     public var state: StateDirectory { StateDirectory(path: stateDirectory) }
     public let environment: [String: String]
     public let operatorName: String
+    /// The journal once opened: one connection per command, however many parts ask.
+    private let opened = OpenedJournal()
 
-    /// `--repo` / `DEPLOYCTL_REPO` / discovery; `--state` / `DEPLOYCTL_STATE` / `.deployctl` at
-    /// the repository root (inside the git directory for a bare repository).
+    public init(stacks: StackRepository, stateDirectory: String, store: StoreLocation? = nil, environment: [String: String], operatorName: String) {
+        self.stacks = stacks
+        self.stateDirectory = stateDirectory
+        self.store = store ?? .sqlite(directory: stateDirectory)
+        self.environment = environment
+        self.operatorName = operatorName
+    }
+
+    /// `--repo` / `DEPLOYCTL_REPO` / discovery. `--state` / `DEPLOYCTL_STATE` name a state
+    /// directory or a `postgres://` store; else `deployctl-store.yml` at HEAD names the team's
+    /// store; else the embedded store in `.deployctl` at the repository root (inside the git
+    /// directory for a bare repository). With a shared store, this machine's files still go to
+    /// that default directory.
     public static func open(repo: String?, state: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                             directory: String = FileManager.default.currentDirectoryPath) throws -> Workspace {
         let stacks = try StackRepository.open(explicit: repo, environment: environment, directory: directory)
-        let stateDirectory: String
-        if let explicit = state ?? environment["DEPLOYCTL_STATE"], !explicit.isEmpty {
-            stateDirectory = explicit
-        } else if stacks.repository.isBare {
-            stateDirectory = stacks.root + "/deployctl"
-        } else {
-            stateDirectory = stacks.root + "/.deployctl"
+        let local = stacks.root + (stacks.repository.isBare ? "/deployctl" : "/.deployctl")
+        let named = state ?? environment["DEPLOYCTL_STATE"]
+        var stateDirectory = local, store: StoreLocation
+        do {
+            if let named, !named.isEmpty {
+                if StoreLocation.isPostgres(named) {
+                    store = .postgres(try PostgresURL(named, environment: environment))
+                } else {
+                    stateDirectory = named
+                    store = .sqlite(directory: named)
+                }
+            } else if let text = stacks.committedFile(StoreLocation.fileName) {
+                store = .postgres(try StoreLocation.parseFile(text, environment: environment))
+            } else {
+                store = .sqlite(directory: local)
+            }
+        } catch let error as StoreConfigError {
+            throw DeployError(.usage, error.description, next: ["README: \"A shared store (PostgreSQL)\""])
         }
-        return Workspace(stacks: stacks, stateDirectory: stateDirectory, environment: environment,
+        return Workspace(stacks: stacks, stateDirectory: stateDirectory, store: store, environment: environment,
                          operatorName: Self.operatorName(environment))
+    }
+
+    /// Opens the store this workspace names (see `StoreLocation`), once per command.
+    public func openJournal() throws -> Journal {
+        try opened.get { try openStore() }
+    }
+
+    private func openStore() throws -> Journal {
+        switch store {
+        case .sqlite(let directory):
+            do {
+                return try Journal(directory: directory)
+            } catch {
+                throw DeployError(.failed, "cannot open the journal in \(directory): \(error)",
+                                  next: ["check the state directory is writable, or pass --state DIR"])
+            }
+        case .postgres(let url):
+            do {
+                return Journal(store: try PostgresStore(url: url))
+            } catch let error as PostgresStore.OpenError {
+                throw DeployError(error.exitStatus, error.description, next: error.next)
+            } catch {
+                throw DeployError(.failed, "\(error)",
+                                  next: ["check the store is up and reachable: psql '\(url.shown)'",
+                                         "the password comes from PGPASSWORD, ~/.pgpass, PGSERVICE or the store file's password_env"])
+            }
+        }
+    }
+
+    /// The journal when one exists already (a command that only reads must not create one).
+    public func existingJournal() -> Journal? {
+        switch store {
+        case .sqlite(let directory):
+            guard FileManager.default.fileExists(atPath: directory + "/" + SQLiteStore.fileName) else { return nil }
+            return try? openJournal()
+        case .postgres:
+            return try? openJournal()
+        }
     }
 
     /// `user@host`, as journals and lock messages show who did something.
     public static func operatorName(_ environment: [String: String]) -> String {
         let user = environment["USER"] ?? environment["LOGNAME"]
             ?? getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "uid\(getuid())"
-        return "\(user)@\(ProcessInfo.processInfo.hostName)"
+        return "\(user)@\(ProcessIdentity.hostName)"
     }
 
     /// Reads a descriptor at a pinned revision; invalid descriptors throw with every diagnostic.
@@ -48,5 +113,20 @@ public struct Workspace {
                                                        : "fix the descriptor (check it uncommitted: deployctl validate \(entry.target) --worktree), commit, then: deployctl validate \(entry.target)"])
         }
         return descriptor
+    }
+}
+
+/// Holds the workspace's journal after the first open.
+private final class OpenedJournal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var journal: Journal?
+
+    func get(_ open: () throws -> Journal) throws -> Journal {
+        try lock.withLock {
+            if let journal { return journal }
+            let fresh = try open()
+            journal = fresh
+            return fresh
+        }
     }
 }

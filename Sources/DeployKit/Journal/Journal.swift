@@ -1,135 +1,50 @@
 import Foundation
-import GRDB
 import Probes
 
-/// The durable record of every run, step attempt and event, in SQLite (WAL, synchronous=FULL):
-/// a step's "started" is committed before its process starts and its outcome right after it
-/// ends, so a crash or a power loss always leaves the truth behind.
+/// The record of every run, step attempt and event, over one `JournalStore`: what the runs
+/// and commands ask of it, and what is derived from it (the environment's state, a run by a
+/// prefix of its id). Which store — this machine's SQLite or the team's PostgreSQL — is
+/// `StoreLocation`'s decision.
 public final class Journal: Sendable {
-    public let path: String
-    private let database: DatabaseQueue
+    public let store: any JournalStore
 
-    /// Opens (creating and migrating) `<directory>/journal.sqlite3`.
-    public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        path = directory + "/journal.sqlite3"
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(15)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        // GRDB leaves WAL databases at synchronous=NORMAL after prepareDatabase: set FULL on
-        // the open connection and check it stuck, since durability is the point.
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        let level = try database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
-        guard level == 2 else { throw JournalError.notDurable(level: level ?? -1) }
-        try Self.migrator.migrate(database)
+    public init(store: any JournalStore) {
+        self.store = store
     }
 
-    public var synchronousLevel: Int {
-        (try? database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }) ?? -1
+    /// The embedded store in `directory` (the default `.deployctl/`).
+    public convenience init(directory: String) throws {
+        self.init(store: try SQLiteStore(directory: directory))
     }
 
-    // MARK: - Schema
-
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: runs, steps, events, locks") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs (
-                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, stack TEXT NOT NULL, environment TEXT NOT NULL,
-                    target TEXT NOT NULL, revision TEXT NOT NULL, revision_subject TEXT NOT NULL,
-                    descriptor_blob TEXT NOT NULL, inputs TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
-                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, started_at REAL NOT NULL, ended_at REAL,
-                    status TEXT NOT NULL, message TEXT, related_run TEXT);
-                CREATE INDEX runs_by_target ON runs(target, started_at);
-                CREATE TABLE steps (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
-                    phase TEXT NOT NULL, name TEXT NOT NULL, attempt INTEGER NOT NULL, argv TEXT NOT NULL,
-                    started_at REAL NOT NULL, ended_at REAL, exit_code INTEGER, signal INTEGER, status TEXT NOT NULL,
-                    duration_ms INTEGER, output_tail TEXT, log_path TEXT, message TEXT,
-                    UNIQUE(run_id, phase, name, attempt));
-                CREATE INDEX steps_by_run ON steps(run_id, id);
-                CREATE TABLE events (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, target TEXT NOT NULL, at REAL NOT NULL,
-                    kind TEXT NOT NULL, data TEXT NOT NULL);
-                CREATE INDEX events_by_run ON events(run_id, id);
-                CREATE TABLE locks (
-                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
-                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, since REAL NOT NULL);
-                """)
-        }
-        migrator.registerMigration("v2: the process group of each attempt") { db in
-            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid INTEGER")
-            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid_start INTEGER")
-        }
-        migrator.registerMigration("v3: inbound mail processing owed back") { db in
-            try db.execute(sql: """
-                CREATE TABLE inbound_owed (
-                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, since REAL NOT NULL, reason TEXT NOT NULL)
-                """)
-        }
-        migrator.registerMigration("v4: what probes measured") { db in
-            try db.execute(sql: "ALTER TABLE steps ADD COLUMN measurements TEXT")
-        }
-        return migrator
-    }
+    /// Where the records are, with no password: for messages.
+    public var path: String { store.location }
 
     // MARK: - Runs
 
-    public func createRun(_ run: RunRecord) throws {
-        try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
-                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
-                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
-                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
-        }
-    }
+    public func createRun(_ run: RunRecord) throws { try store.createRun(run) }
 
     public func finishRun(_ id: String, status: RunStatus, message: String?) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
-                           arguments: [status.rawValue, message, Date().timeIntervalSince1970, id])
-        }
+        try store.finishRun(id, status: status, message: message)
     }
 
-    /// A resumed run belongs to a new process again.
-    public func reopenRun(_ id: String, pid: Int32, pidStart: UInt64) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE runs SET status = 'running', message = NULL, ended_at = NULL, pid = ?, pid_start = ? WHERE id = ?",
-                           arguments: [pid, Int64(bitPattern: pidStart), id])
-        }
+    /// A resumed run belongs to this process now.
+    public func reopenRun(_ id: String) throws {
+        let me = ProcessIdentity.current
+        try store.reopenRun(id, host: me.host, pid: me.pid, pidStart: me.start)
     }
 
-    public func run(_ id: String) throws -> RunRecord? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(Self.run) }
-    }
+    public func run(_ id: String) throws -> RunRecord? { try store.run(id) }
 
     /// Newest first.
     public func runs(target: String? = nil, limit: Int = 50) throws -> [RunRecord] {
-        try database.read { db in
-            if let target {
-                return try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE target = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
-                                        arguments: [target, limit]).compactMap(Self.run)
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", arguments: [limit]).compactMap(Self.run)
-        }
+        try store.runs(target: target, limit: limit, before: nil)
     }
 
-    public func runs(status: RunStatus) throws -> [RunRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).compactMap(Self.run)
-        }
-    }
+    public func runs(status: RunStatus) throws -> [RunRecord] { try store.runs(status: status) }
 
-    /// What is live in `target`, as the runs say (see `EnvironmentState`).
+    /// What is live in `target`, as the runs say (see `EnvironmentState`). Reads the history a
+    /// page at a time, newest first, only as far back as the answer needs.
     public func environmentState(target: String) throws -> EnvironmentState {
         try environmentState(runs: runs(target: target, limit: 10_000))
     }
@@ -148,11 +63,7 @@ public final class Journal: Sendable {
     /// The run a person means: its full id, or a prefix only one run id starts with.
     public func resolveRun(_ idOrPrefix: String) throws -> RunRecord {
         if let exact = try run(idOrPrefix) { return exact }
-        let matches = idOrPrefix.isEmpty ? [] : try database.read { db in
-            // The id column holds only [0-9a-f-]: a prefix with LIKE wildcards matches nothing.
-            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY started_at DESC LIMIT 6",
-                             arguments: [idOrPrefix.count, idOrPrefix]).compactMap(Self.run)
-        }
+        let matches = idOrPrefix.isEmpty ? [] : try store.runs(idPrefix: idOrPrefix, limit: 6)
         switch matches.count {
         case 1: return matches[0]
         case 0: throw JournalError.noSuchRun(idOrPrefix, journal: path)
@@ -162,249 +73,76 @@ public final class Journal: Sendable {
 
     // MARK: - Steps
 
-    /// Committed (durably) before the step's process starts. Returns the attempt's row id.
+    /// Committed (durably) before the step's process starts. Returns the attempt's id.
     public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
-        try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
-                VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
-                """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
-            return db.lastInsertedRowID
-        }
+        try store.stepStarted(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)
     }
 
-    /// The attempt's process (and group) id, right after it starts.
-    public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", arguments: [pid, Int64(bitPattern: start), id])
-        }
-    }
+    public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws { try store.stepSpawned(id, pid: pid, start: start) }
 
-    public func stepFinished(_ id: Int64, status: StepStatus, exitCode: Int32?, signal: Int32?, durationMs: Int?,
-                             outputTail: String?, message: String?, measurements: [ProbeMeasurement]? = nil) throws {
-        try database.write { db in
-            try db.execute(sql: """
-                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?,
-                                 measurements = ?
-                WHERE id = ?
-                """, arguments: [status.rawValue, exitCode, signal, durationMs, outputTail, message, Date().timeIntervalSince1970,
-                                 measurements.map { Self.json($0) }, id])
-        }
-    }
+    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws { try store.stepFinished(id, outcome) }
 
-    /// A step that did not need to run (its `when` is false), recorded so reports show it.
     public func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws {
-        try database.write { db in
-            let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO steps (run_id, phase, name, attempt, argv, started_at, ended_at, status, duration_ms, message)
-                VALUES (?, ?, ?, 0, ?, ?, ?, 'skipped', 0, ?)
-                """, arguments: [runID, phase, name, Self.json(argv), now, now, reason])
-        }
+        try store.stepSkipped(runID: runID, phase: phase, name: name, argv: argv, reason: reason)
     }
 
-    /// Every attempt of the run, in the order they started.
-    public func steps(runID: String) throws -> [StepRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM steps WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.step)
-        }
-    }
+    public func steps(runID: String) throws -> [StepRecord] { try store.steps(runID: runID) }
 
-    /// Attempts left `started` by a process that died: what may have been mid-flight.
-    public func markInterrupted(runID: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE steps SET status = 'interrupted', message = 'deployctl stopped while this step ran' WHERE run_id = ? AND status = 'started'",
-                           arguments: [runID])
-            try db.execute(sql: "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) WHERE id = ? AND status = 'running'",
-                           arguments: [Date().timeIntervalSince1970, runID])
-        }
-    }
+    public func log(stepID: Int64) throws -> StoredLog? { try store.log(stepID: stepID) }
+
+    public func markInterrupted(runID: String) throws { try store.markInterrupted(runID: runID) }
 
     // MARK: - Events
 
     public func event(_ kind: EventKind, target: String, runID: String?, data: EventData = [:]) throws {
-        try database.write { db in try Self.insertEvent(db, kind, target: target, runID: runID, data: data) }
+        try store.event(kind, target: target, runID: runID, data: data)
     }
 
-    private static func insertEvent(_ db: GRDB.Database, _ kind: EventKind, target: String, runID: String?, data: EventData) throws {
-        try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [runID, target, Date().timeIntervalSince1970, kind.rawValue, json(data)])
-    }
+    public func events(runID: String) throws -> [EventRecord] { try store.events(runID: runID) }
 
-    public func events(runID: String) throws -> [EventRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).compactMap(Self.event)
-        }
-    }
-
-    public func events(target: String, kind: EventKind? = nil) throws -> [EventRecord] {
-        try database.read { db in
-            if let kind {
-                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? AND kind = ? ORDER BY id",
-                                        arguments: [target, kind.rawValue]).compactMap(Self.event)
-            }
-            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? ORDER BY id", arguments: [target]).compactMap(Self.event)
-        }
-    }
+    public func events(target: String, kind: EventKind? = nil) throws -> [EventRecord] { try store.events(target: target, kind: kind) }
 
     // MARK: - Locks
 
-    public enum LockOutcome: Sendable {
-        case acquired
-        /// The previous holder's process is gone on this host; its lock was taken over.
-        case tookOverStale(LockRecord)
-        case held(LockRecord)
-    }
+    public func acquireLock(_ lock: LockRecord) throws -> LockOutcome { try store.acquireLock(lock) }
 
-    /// Takes the environment's deploy lock in one immediate transaction, so two `up`s started
-    /// together cannot both get it.
-    public func acquireLock(_ lock: LockRecord, isAlive: @Sendable (LockRecord) -> Bool) throws -> LockOutcome {
-        try database.writeWithoutTransaction { db in
-            var outcome = LockOutcome.acquired
-            try db.inTransaction(.immediate) {
-                if let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [lock.target]).map(Self.lock) {
-                    if isAlive(current) {
-                        outcome = .held(current)
-                        return .rollback
-                    }
-                    outcome = .tookOverStale(current)
-                    try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [lock.target])
-                    try Self.insertEvent(db, .lockStaleTakenOver, target: lock.target, runID: lock.runID,
-                                         data: ["previous_run": .string(current.runID), "previous_operator": .string(current.operatorName),
-                                                "previous_host": .string(current.host), "previous_pid": .int(Int(current.pid)),
-                                                "previous_since": .string(Timestamp.rfc3339(current.since))])
-                }
-                try db.execute(sql: "INSERT INTO locks (target, run_id, operator, host, pid, pid_start, since) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [lock.target, lock.runID, lock.operatorName, lock.host, lock.pid,
-                                           Int64(bitPattern: lock.pidStart), lock.since.timeIntervalSince1970])
-                try Self.insertEvent(db, .lockAcquired, target: lock.target, runID: lock.runID,
-                                     data: ["operator": .string(lock.operatorName), "host": .string(lock.host), "pid": .int(Int(lock.pid))])
-                return .commit
-            }
-            return outcome
-        }
-    }
+    public func handOverLock(target: String, from: String, to: String) throws { try store.handOverLock(target: target, from: from, to: to) }
 
-    /// Passes a held lock from one run to the next without letting go (a failed up to its
-    /// automatic rollback).
-    public func handOverLock(target: String, from: String, to: String) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE locks SET run_id = ? WHERE target = ? AND run_id = ?", arguments: [to, target, from])
-            guard db.changesCount == 1 else { throw JournalError.lockNotHeld(target: target, runID: from) }
-            try Self.insertEvent(db, .lockHandedOver, target: target, runID: to, data: ["from_run": .string(from)])
-        }
-    }
+    public func releaseLock(target: String, runID: String) throws { try store.releaseLock(target: target, runID: runID) }
 
-    /// Releases the lock if `runID` holds it.
-    public func releaseLock(target: String, runID: String) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM locks WHERE target = ? AND run_id = ?", arguments: [target, runID])
-            if db.changesCount > 0 {
-                try Self.insertEvent(db, .lockReleased, target: target, runID: runID, data: [:])
-            }
-        }
-    }
+    public func lock(target: String) throws -> LockRecord? { try store.lock(target: target) }
 
-    public func lock(target: String) throws -> LockRecord? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) }
-    }
+    public func locks() throws -> [LockRecord] { try store.locks() }
 
-    public func locks() throws -> [LockRecord] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM locks ORDER BY target").map(Self.lock) }
-    }
-
-    /// Breaks the environment's lock — only if `runID` still holds it, when given — recording
-    /// who did it and why.
     public func breakLock(target: String, runID: String? = nil, by operatorName: String, reason: String) throws -> LockRecord? {
-        try database.write { db in
-            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock),
-                  runID == nil || current.runID == runID else { return nil }
-            try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [target])
-            try Self.insertEvent(db, .lockBroken, target: target, runID: current.runID,
-                                 data: ["by": .string(operatorName), "reason": .string(reason), "holder_operator": .string(current.operatorName),
-                                        "holder_host": .string(current.host), "holder_pid": .int(Int(current.pid))])
-            return current
-        }
+        try store.breakLock(target: target, runID: runID, by: operatorName, reason: reason)
     }
+
+    /// The holder of `target`'s lock while it still runs; nil when free or its holder is gone.
+    public func liveHolder(target: String) throws -> LockRecord? {
+        guard let holder = try lock(target: target), try store.isAlive(holder) else { return nil }
+        return holder
+    }
+
+    public func isAlive(_ lock: LockRecord) throws -> Bool { try store.isAlive(lock) }
+
+    public func isAlive(_ run: RunRecord) throws -> Bool { try store.isAlive(run) }
 
     // MARK: - Inbound mail owed
 
     /// Written (durably) before inbound mail is disabled: until it is confirmed enabled again,
     /// every command says so.
     public func oweInbound(target: String, runID: String, reason: String) throws {
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO inbound_owed (target, run_id, since, reason) VALUES (?, ?, ?, ?)",
-                           arguments: [target, runID, Date().timeIntervalSince1970, reason])
-            try Self.insertEvent(db, .inboundOwed, target: target, runID: runID, data: ["reason": .string(reason)])
-        }
+        try store.oweInbound(target: target, runID: runID, reason: reason)
     }
 
     public func settleInbound(target: String, runID: String?, by operatorName: String) throws {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM inbound_owed WHERE target = ?", arguments: [target])
-            try Self.insertEvent(db, .inboundSettled, target: target, runID: runID, data: ["by": .string(operatorName)])
-        }
+        try store.settleInbound(target: target, runID: runID, by: operatorName)
     }
 
-    public func inboundOwed(target: String) throws -> InboundOwed? {
-        try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM inbound_owed WHERE target = ?", arguments: [target]).map(Self.owed)
-        }
-    }
+    public func inboundOwed(target: String) throws -> InboundOwed? { try store.inboundOwed(target: target) }
 
-    public func inboundOwed() throws -> [InboundOwed] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbound_owed ORDER BY target").map(Self.owed) }
-    }
-
-    private static func owed(_ row: Row) -> InboundOwed {
-        InboundOwed(target: row["target"], runID: row["run_id"], since: date(row["since"])!, reason: row["reason"])
-    }
-
-    // MARK: - Rows
-
-    private static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
-        guard let text else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
-
-    private static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
-
-    /// Nil for a kind this deployctl does not know (written by a newer one).
-    private static func run(_ row: Row) -> RunRecord? {
-        guard let kind = RunKind(rawValue: row["kind"]) else { return nil }
-        return RunRecord(id: row["id"], kind: kind, stack: row["stack"], environment: row["environment"], target: row["target"],
-                  revision: row["revision"], revisionSubject: row["revision_subject"], descriptorBlob: row["descriptor_blob"],
-                  inputs: decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"], host: row["host"],
-                  pid: row["pid"], pidStart: UInt64(bitPattern: row["pid_start"]), startedAt: date(row["started_at"])!,
-                  endedAt: date(row["ended_at"]), status: RunStatus(rawValue: row["status"]) ?? .failed,
-                  message: row["message"], relatedRun: row["related_run"])
-    }
-
-    private static func step(_ row: Row) -> StepRecord {
-        StepRecord(id: row["id"], runID: row["run_id"], phase: row["phase"], name: row["name"], attempt: row["attempt"],
-                   argv: decode([String].self, row["argv"]) ?? [], startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]),
-                   exitCode: row["exit_code"], signal: row["signal"], status: StepStatus(rawValue: row["status"]) ?? .failed,
-                   durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"],
-                   pid: row["pid"], measurements: decode([ProbeMeasurement].self, row["measurements"]))
-    }
-
-    /// Nil for a kind this deployctl does not know (written by a newer one).
-    private static func event(_ row: Row) -> EventRecord? {
-        guard let kind = EventKind(rawValue: row["kind"]) else { return nil }
-        return EventRecord(id: row["id"], runID: row["run_id"], target: row["target"], at: date(row["at"])!, kind: kind,
-                           data: decode(EventData.self, row["data"]) ?? [:])
-    }
-
-    private static func lock(_ row: Row) -> LockRecord {
-        LockRecord(target: row["target"], runID: row["run_id"], operatorName: row["operator"], host: row["host"], pid: row["pid"],
-                   pidStart: UInt64(bitPattern: row["pid_start"]), since: date(row["since"])!)
-    }
+    public func inboundOwed() throws -> [InboundOwed] { try store.inboundOwed() }
 }
 
 public enum JournalError: Error, CustomStringConvertible {
@@ -412,6 +150,7 @@ public enum JournalError: Error, CustomStringConvertible {
     case lockNotHeld(target: String, runID: String)
     case noSuchRun(String, journal: String)
     case ambiguousRun(String, candidates: [String])
+    case conflictingRun(String, existing: RunRecord)
 
     public var description: String {
         switch self {
@@ -419,6 +158,8 @@ public enum JournalError: Error, CustomStringConvertible {
         case let .lockNotHeld(target, runID): return "run \(runID) does not hold the lock of \(target)"
         case let .noSuchRun(id, journal): return "no run \(id) in \(journal)"
         case let .ambiguousRun(prefix, candidates): return "'\(prefix)' is the start of several run ids: \(candidates.joined(separator: ", "))"
+        case let .conflictingRun(id, existing):
+            return "run \(id) is already in the store as a different run (\(existing.kind.rawValue) of \(existing.target) at \(existing.revision.prefix(12)) by \(existing.operatorName), started \(Timestamp.rfc3339(existing.startedAt)))"
         }
     }
 }

@@ -103,6 +103,10 @@ public struct LockRecord: Sendable, Codable, Hashable {
     public var pid: Int32
     public var pidStart: UInt64
     public var since: Date
+    /// What the holder is doing (`up`, `rollback`, …).
+    public var command: String = ""
+    /// When the holder last said it is alive (a shared store only; nil on SQLite).
+    public var heartbeat: Date? = nil
 }
 
 /// Inbound mail processing that deployctl disabled and has not yet confirmed enabled again.
@@ -122,5 +126,14 @@ extension RunRecord {
                          revision: revision.sha, revisionSubject: revision.commit.subject, descriptorBlob: descriptorBlob,
                          inputs: inputs, operatorName: operatorName, host: me.host, pid: me.pid, pidStart: me.start,
                          startedAt: Date(), endedAt: nil, status: .running, message: nil, relatedRun: relatedRun)
+    }
+}
+
+extension RunRecord {
+    /// The same run as another store recorded it (an import seen twice), not another run
+    /// that happens to share its id.
+    func sameRun(as other: RunRecord) -> Bool {
+        id == other.id && kind == other.kind && target == other.target && revision == other.revision
+            && abs(startedAt.timeIntervalSince(other.startedAt)) < 0.001
     }
 }

@@ -46,9 +46,10 @@ extension RunEngine {
             var lines = measurements.map { "\($0.expected == nil ? "    " : $0.ok ? "ok  " : "FAIL") \($0.sentence)" }
             if let message, measurements.isEmpty { lines.append("FAIL \(message)") }
             let tail = lines.joined(separator: "\n")
-            if let logPath { try? Data((tail + "\n").utf8).write(to: URL(fileURLWithPath: logPath)) }
-            try journal.stepFinished(row, status: status, exitCode: nil, signal: nil, durationMs: durationMs,
-                                     outputTail: tail.isEmpty ? nil : tail, message: message, measurements: measurements)
+            let log = Data((tail + "\n").utf8)
+            if let logPath { try? log.write(to: URL(fileURLWithPath: logPath)) }
+            try journal.stepFinished(row, StepOutcome(status: status, durationMs: durationMs, outputTail: tail.isEmpty ? nil : tail,
+                                                      message: message, measurements: measurements, log: StoredLog(text: log)))
         }
         observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: durationMs, detail: message)
         return status

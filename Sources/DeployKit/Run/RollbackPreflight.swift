@@ -36,7 +36,7 @@ enum RollbackPreflight {
             return []
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            return ["the backup \(shown) (taken by run \(taken.runID ?? "?")) is not on this machine (\(ProcessInfo.processInfo.hostName)); a rollback that restores it must run where it is, or after it is copied back"]
+            return ["the backup \(shown) (taken by run \(taken.runID ?? "?")) is not on this machine (\(ProcessIdentity.hostName)); a rollback that restores it must run where it is, or after it is copied back"]
         }
         guard let actual = Checksum.sha256(ofFile: path) else { return ["the backup \(shown) cannot be read"] }
         if actual != expected {

@@ -242,7 +242,7 @@ final class RunEngine: @unchecked Sendable {
         } catch {
             capture.finish()
             let message = Redactor(secrets: secretValues).redact("\(error)")
-            if journaled { try journal.stepFinished(row, status: .failed, exitCode: nil, signal: nil, durationMs: 0, outputTail: nil, message: message) }
+            if journaled { try journal.stepFinished(row, StepOutcome(status: .failed, durationMs: 0, message: message)) }
             observer.stepFinished(command.ref, attempt: attempt, status: .failed, durationMs: 0, detail: message)
             return .failed
         }
@@ -263,8 +263,9 @@ final class RunEngine: @unchecked Sendable {
         }
         if result.survivors { message = (message.map { $0 + "; " } ?? "") + "some of its processes survived SIGKILL" }
         if journaled {
-            try journal.stepFinished(row, status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
-                                     durationMs: result.durationMs, outputTail: capture.tail, message: message)
+            try journal.stepFinished(row, StepOutcome(status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
+                                                      durationMs: result.durationMs, outputTail: capture.tail, message: message,
+                                                      log: StoredLog.reading(file: logPath)))
         }
         observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: result.durationMs, detail: message)
         return status

@@ -10,8 +10,16 @@ public struct ProcessIdentity: Sendable {
 
     public static var current: ProcessIdentity {
         let pid = getpid()
-        return ProcessIdentity(host: ProcessInfo.processInfo.hostName, pid: pid, start: ps_process_start_time(pid))
+        return ProcessIdentity(host: hostName, pid: pid, start: ps_process_start_time(pid))
     }
+
+    /// The name runs and locks record for this machine: `DEPLOYCTL_HOST`, else the host name.
+    /// Set it where host names are not stable or not unique (containers, CI runners), so a
+    /// shared store can tell machines apart.
+    public static let hostName: String = {
+        if let named = ProcessInfo.processInfo.environment["DEPLOYCTL_HOST"], !named.isEmpty { return named }
+        return ProcessInfo.processInfo.hostName
+    }()
 
     public static func start(of pid: Int32) -> UInt64 { ps_process_start_time(pid) }
 
@@ -28,7 +36,7 @@ public struct ProcessIdentity: Sendable {
 
     /// True unless the process is known to be gone (or a zombie). On another host nobody can tell: alive.
     public static func isAlive(host: String, pid: Int32, start: UInt64) -> Bool {
-        guard host == ProcessInfo.processInfo.hostName else { return true }
+        guard host == hostName else { return true }
         let now = ps_process_alive(pid)
         return now != 0 && (start == 0 || now == start)
     }
@@ -41,20 +49,17 @@ struct RunSession {
 
     init(workspace: Workspace) throws {
         self.workspace = workspace
-        do {
-            journal = try Journal(directory: workspace.stateDirectory)
-        } catch {
-            throw DeployError(.failed, "cannot open the journal in \(workspace.stateDirectory): \(error)",
-                              next: ["check the state directory is writable, or pass --state DIR"])
-        }
+        journal = try workspace.openJournal()
     }
 
     /// Marks runs of `target` whose process is gone as interrupted (kill -9, power loss).
     @discardableResult
     func sweepInterrupted(target: String?) throws -> [RunRecord] {
         var found: [RunRecord] = []
+        // A reader's role cannot record it; what it shows still says the run is not live.
+        guard journal.store.canWrite else { return [] }
         for run in try journal.runs(status: .running) where target == nil || run.target == target {
-            if !ProcessIdentity.isAlive(host: run.host, pid: run.pid, start: run.pidStart) {
+            if try !journal.isAlive(run) {
                 try journal.markInterrupted(runID: run.id)
                 try journal.event(.interruptedDetected, target: run.target, runID: run.id,
                                   data: ["by": .string(workspace.operatorName), "holder_pid": .int(Int(run.pid))])
@@ -83,30 +88,51 @@ struct RunSession {
                           next: next)
     }
 
-    /// Takes the environment's lock or throws the exit-3 error naming the holder.
-    func lock(target: String, runID: String, observer: RunObserver?) throws {
+    /// Takes the environment's lock or throws the exit-3 error naming the holder. While held,
+    /// losing a shared store stops the run (`cancellation`) the way Ctrl-C does: a run that
+    /// cannot record what it does must not go on doing it.
+    func lock(target: String, runID: String, command: RunKind, observer: RunObserver?, cancellation: Cancellation? = nil) throws {
+        try requireWriter(to: "\(command.rawValue) \(target)")
         let me = ProcessIdentity.current
         let record = LockRecord(target: target, runID: runID, operatorName: workspace.operatorName, host: me.host,
-                                pid: me.pid, pidStart: me.start, since: Date())
-        switch try journal.acquireLock(record, isAlive: { ProcessIdentity.isAlive(host: $0.host, pid: $0.pid, start: $0.pidStart) }) {
+                                pid: me.pid, pidStart: me.start, since: Date(), command: command.rawValue)
+        switch try journal.acquireLock(record) {
         case .acquired:
-            return
+            break
         case .tookOverStale(let previous):
-            observer?.note("took over a stale lock: run \(previous.runID) by \(previous.operatorName) (pid \(previous.pid), gone) held it since \(Timestamp.human(previous.since))")
+            observer?.note("took over a stale lock: run \(previous.runID) by \(previous.operatorName) on \(previous.host) (pid \(previous.pid), gone) held it since \(Timestamp.human(previous.since))")
         case .held(let holder):
             throw Self.locked(target, by: holder)
         }
+        let store = journal.path
+        journal.store.watch { why in
+            observer?.note("lost the state store \(store) (\(why)): stopping running steps as Ctrl-C does; no further step starts")
+            cancellation?.request(signal: SIGTERM)
+        }
+    }
+
+    /// Refuses (exit 4, before anything happens) when this store only lets us read.
+    func requireWriter(to doing: String) throws {
+        try Self.requireWriter(journal, to: doing)
+    }
+
+    static func requireWriter(_ journal: Journal, to doing: String = "writing to it") throws {
+        guard !journal.store.canWrite else { return }
+        throw DeployError(.refused, "the store \(journal.path) is read-only for this role: it can show status, runs, show, logs and report, but \(doing) needs the writer role; nothing was run",
+                          next: ["run it as the writer role (README: \"A shared store (PostgreSQL)\", Roles)"])
     }
 
     /// Throws the exit-3 error when a live run holds the lock (a look, not a take: nothing is written).
     func refuseWhileLocked(target: String) throws {
-        if let holder = try journal.lock(target: target), ProcessIdentity.isAlive(host: holder.host, pid: holder.pid, start: holder.pidStart) {
+        if let holder = try journal.liveHolder(target: target) {
             throw Self.locked(target, by: holder)
         }
     }
 
     private static func locked(_ target: String, by holder: LockRecord) -> DeployError {
-        DeployError(.locked, "\(target) is locked by run \(holder.runID): \(holder.operatorName) on \(holder.host), pid \(holder.pid), since \(Timestamp.human(holder.since))",
+        let doing = holder.command.isEmpty ? "" : " (\(holder.command))"
+        return DeployError(.locked, "\(target) is locked by run \(holder.runID)\(doing): \(holder.operatorName) on \(holder.host), pid \(holder.pid), since \(Timestamp.human(holder.since))"
+                    + (holder.heartbeat.map { ", last heartbeat \(Timestamp.human($0))" } ?? ""),
                     next: ["wait for it: deployctl status \(target)",
                            "if that run is truly dead: deployctl unlock \(target) --force --reason \"…\""])
     }

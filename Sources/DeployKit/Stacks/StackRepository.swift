@@ -29,6 +29,14 @@ public final class StackRepository {
         return path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
+    /// A small file at the root of HEAD's tree as text (the committed store file), or nil.
+    func committedFile(_ path: String) -> String? {
+        guard repository.hasCommits, let head = try? repository.resolve("HEAD"),
+              (try? repository.exists(path, at: head)) == true, let blob = try? repository.readFile(path, at: head),
+              blob.bytes.count <= 64 << 10 else { return nil }
+        return String(decoding: blob.bytes, as: UTF8.self)
+    }
+
     /// Resolves `revision` to a full commit, once, so everything after reads the same commit.
     public func pin(_ revision: String) throws -> PinnedRevision {
         guard repository.hasCommits else {

@@ -123,10 +123,20 @@ struct LogsCommand: AsyncParsableCommand {
         let actions = RecordActions(workspace: try workspace.open())
         var offsets: [String: UInt64] = [:]
         while true {
-            let (run, files) = try actions.logFiles(runID: runID, step: step)
-            for (attempt, path) in files {
+            let (run, logs) = try actions.logs(runID: runID, step: step)
+            for (attempt, source) in logs {
+                let header = "==> \(attempt.phase)/\(attempt.name) attempt \(attempt.attempt) (\(attempt.status.rawValue)) <=="
+                guard case .file(let path) = source else {
+                    // The store's copy: whole once the attempt ended.
+                    guard case .stored(let data, let truncated) = source, offsets["#\(attempt.id)"] == nil else { continue }
+                    Terminal.line(header)
+                    Terminal.raw(data)
+                    if truncated { Terminal.line("(the store keeps the first \(StoredLog.cap >> 20) MiB of a log; the rest is in the log file on \(run.host))") }
+                    offsets["#\(attempt.id)"] = 0
+                    continue
+                }
                 let offset = offsets[path] ?? 0
-                if offset == 0 { Terminal.line("==> \(attempt.phase)/\(attempt.name) attempt \(attempt.attempt) (\(attempt.status.rawValue)) <==") }
+                if offset == 0 { Terminal.line(header) }
                 guard let handle = FileHandle(forReadingAtPath: path) else { continue }
                 try handle.seek(toOffset: offset)
                 let data = handle.readDataToEndOfFile()
@@ -169,7 +179,7 @@ struct UnlockCommand: AsyncParsableCommand {
             return
         }
         Terminal.line("broke the lock of \(broken.target) held by run \(broken.runID) (\(broken.operatorName) on \(broken.host), pid \(broken.pid)); recorded with your reason")
-        if broken.host != ProcessInfo.processInfo.hostName {
+        if broken.host != ProcessIdentity.hostName {
             Terminal.line("warning: that run was on \(broken.host); if it is still going there, two runs may now change \(broken.target) at once")
         }
         Terminal.line("next: deployctl status \(broken.target)")

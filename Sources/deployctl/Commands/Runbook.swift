@@ -39,7 +39,7 @@ struct RunbookCommand: AsyncParsableCommand {
             json.emit(["event": "run_finished", "run": result.run.id, "kind": RunKind.runbook.rawValue, "runbook": name, "target": result.run.target,
                        "revision": result.run.revision, "status": result.outcome.status.rawValue, "message": result.outcome.message,
                        "findings": result.findings.filter { $0.status != .succeeded && $0.status != .skipped }.map(\.name),
-                       "next": result.exitStatus == .ok ? [] : result.runbook.next, "journal": ws.stateDirectory + "/journal.sqlite3",
+                       "next": result.exitStatus == .ok ? [] : result.runbook.next, "journal": ws.store.shown,
                        "report": result.reportPath ?? NSNull(), "exit_code": Int(result.exitStatus.rawValue)])
             throw ExitCode(result.exitStatus.rawValue)
         }

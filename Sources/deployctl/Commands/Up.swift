@@ -164,7 +164,7 @@ struct ResumeCommand: AsyncParsableCommand {
 /// is recorded; then what to run next; then the exit code `ExitStatus.of` decided.
 enum RunReport {
     static func finish(_ runs: [FinishedRun], status: ExitStatus, workspace: Workspace, display: RunObserver) -> Never {
-        let journal = workspace.stateDirectory + "/journal.sqlite3"
+        let journal = workspace.store.shown
         if let json = display as? JSONRunDisplay {
             for finished in runs {
                 json.emit(["event": "run_finished", "run": finished.run.id, "kind": finished.run.kind.rawValue, "target": finished.run.target,

@@ -1,0 +1,150 @@
+import Foundation
+import Probes
+
+/// Where the journal lives: the operations every store offers, and nothing they derive (that
+/// is `Journal`'s). Two implementations — `SQLiteStore` (one machine, the default) and
+/// `PostgresStore` (a team) — and one behaviour suite (`StoreBehaviourTests`) runs against both.
+public protocol JournalStore: AnyObject, Sendable {
+    /// Where it is, with no password: for messages (`journal …`).
+    var location: String { get }
+    /// False when this role may only read (a reviewer's): anything that would write refuses first.
+    var canWrite: Bool { get }
+
+    // MARK: Runs
+    func createRun(_ run: RunRecord) throws
+    func finishRun(_ id: String, status: RunStatus, message: String?) throws
+    /// A resumed run belongs to a new process again.
+    func reopenRun(_ id: String, host: String, pid: Int32, pidStart: UInt64) throws
+    func run(_ id: String) throws -> RunRecord?
+    /// Newest first; `before` pages on: runs older than that run.
+    func runs(target: String?, limit: Int, before: RunRecord?) throws -> [RunRecord]
+    func runs(status: RunStatus) throws -> [RunRecord]
+    /// Runs whose id starts with `prefix`, newest first.
+    func runs(idPrefix: String, limit: Int) throws -> [RunRecord]
+
+    // MARK: Steps
+    /// Committed (durably) before the step's process starts. Returns the attempt's id.
+    func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64
+    /// The attempt's process (and group) id, right after it starts.
+    func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws
+    func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws
+    /// A step that did not need to run (its `when` is false), recorded so reports show it.
+    func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws
+    /// Every attempt of the run, in the order they started.
+    func steps(runID: String) throws -> [StepRecord]
+    /// The attempt's whole masked output as the store keeps it (compressed, up to a cap).
+    func log(stepID: Int64) throws -> StoredLog?
+    /// Attempts left `started` by a process that died, and the run itself, become `interrupted`.
+    func markInterrupted(runID: String) throws
+
+    // MARK: Events
+    func event(_ kind: EventKind, target: String, runID: String?, data: EventData) throws
+    func events(runID: String) throws -> [EventRecord]
+    func events(target: String, kind: EventKind?) throws -> [EventRecord]
+
+    // MARK: Locks and liveness
+    /// Takes the environment's deploy lock atomically: two `up`s started together never both get it.
+    func acquireLock(_ lock: LockRecord) throws -> LockOutcome
+    /// Passes a held lock from one run to the next without letting go.
+    func handOverLock(target: String, from: String, to: String) throws
+    func releaseLock(target: String, runID: String) throws
+    func lock(target: String) throws -> LockRecord?
+    func locks() throws -> [LockRecord]
+    /// Deletes the lock (only if `runID` still holds it, when given), journaling who and why.
+    func breakLock(target: String, runID: String?, by operatorName: String, reason: String) throws -> LockRecord?
+    /// Whether the process holding the lock still runs (as far as this store can tell).
+    func isAlive(_ lock: LockRecord) throws -> Bool
+    /// Whether a `running` run's process still runs.
+    func isAlive(_ run: RunRecord) throws -> Bool
+    /// Calls `onLost` (once) if this process loses the store while it holds a lock: the run
+    /// must then start nothing more and stop what runs. A no-op where the store cannot be lost.
+    func watch(onLost: @escaping @Sendable (String) -> Void)
+
+    // MARK: Inbound mail owed
+    /// Written (durably) before inbound mail is disabled.
+    func oweInbound(target: String, runID: String, reason: String) throws
+    func settleInbound(target: String, runID: String?, by operatorName: String) throws
+    func inboundOwed(target: String) throws -> InboundOwed?
+    func inboundOwed() throws -> [InboundOwed]
+
+    // MARK: Moving between stores
+    /// Adds a run with everything recorded about it, as another store had it. Idempotent: the
+    /// same run again changes nothing; a different run under an existing id is refused.
+    func importRun(_ bundle: RunBundle) throws -> ImportOutcome
+    /// Events that belong to no run (inbound settled by hand, a lock broken), oldest first.
+    func environmentEvents() throws -> [EventRecord]
+}
+
+/// What a shared store throws that a person must understand as such: the store went away
+/// mid-command, or this role may not write.
+public protocol StoreFailure: Error, CustomStringConvertible {
+    var isConnectionLoss: Bool { get }
+    var isPermissionDenied: Bool { get }
+}
+
+extension DeployError {
+    /// The one message for a store failure, whichever command met it.
+    public static func store(_ failure: StoreFailure, run: RunRecord? = nil) -> DeployError {
+        if failure.isPermissionDenied {
+            return DeployError(.refused, "the store refused a write: this role may only read (\(failure)); nothing more was done",
+                               next: ["run it as the writer role (README: \"A shared store (PostgreSQL)\", Roles)"])
+        }
+        let which = run.map { "run \($0.id) of \($0.target)" } ?? "a run"
+        return DeployError(.failed, "lost the state store: \(failure). Running steps were stopped and no further step started; what ran is recorded up to the moment the store went away, and \(which) may still show as running there",
+                           next: ["when the store is back: deployctl status \(run?.target ?? "")   (a run whose process is gone shows as interrupted)",
+                                  run.map { $0.kind == .rollback ? "then: deployctl rollback \($0.target)" : "then: deployctl resume \($0.id)" }
+                                      ?? "then: deployctl resume RUN_ID   (or deployctl rollback TARGET)"])
+    }
+}
+
+/// How a step attempt ended, as `stepFinished` records it.
+public struct StepOutcome: Sendable {
+    public var status: StepStatus
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var durationMs: Int?
+    public var outputTail: String?
+    public var message: String?
+    public var measurements: [ProbeMeasurement]?
+    /// The whole masked output, kept compressed up to `StoredLog.cap`.
+    public var log: StoredLog?
+
+    public init(status: StepStatus, exitCode: Int32? = nil, signal: Int32? = nil, durationMs: Int? = nil, outputTail: String? = nil,
+                message: String? = nil, measurements: [ProbeMeasurement]? = nil, log: StoredLog? = nil) {
+        self.status = status
+        self.exitCode = exitCode
+        self.signal = signal
+        self.durationMs = durationMs
+        self.outputTail = outputTail
+        self.message = message
+        self.measurements = measurements
+        self.log = log
+    }
+}
+
+public enum LockOutcome: Sendable {
+    case acquired
+    /// The previous holder's process (or its connection to the store) is gone; its lock was taken over.
+    case tookOverStale(LockRecord)
+    case held(LockRecord)
+}
+
+/// A run and everything recorded about it: what `state import` and `state export` move.
+public struct RunBundle: Sendable, Codable {
+    public var run: RunRecord
+    public var steps: [StepRecord]
+    public var events: [EventRecord]
+    public var logs: [Int64: StoredLog]
+
+    public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], logs: [Int64: StoredLog]) {
+        self.run = run
+        self.steps = steps
+        self.events = events
+        self.logs = logs
+    }
+}
+
+public enum ImportOutcome: Sendable, Equatable {
+    case imported
+    case alreadyThere
+}

@@ -1,0 +1,435 @@
+import Foundation
+import GRDB
+import Probes
+
+/// The embedded default store: SQLite in the state directory (WAL, synchronous=FULL). A step's
+/// "started" is committed before its process starts and its outcome right after it ends, so a
+/// crash or a power loss always leaves the truth behind. One machine sees it.
+public final class SQLiteStore: JournalStore {
+    public let path: String
+    private let database: DatabaseQueue
+
+    public var location: String { path }
+    public var canWrite: Bool { access(path, W_OK) == 0 }
+
+    /// Opens (creating and migrating) `<directory>/journal.sqlite3`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/" + Self.fileName
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(15)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        // GRDB leaves WAL databases at synchronous=NORMAL after prepareDatabase: set FULL on
+        // the open connection and check it stuck, since durability is the point.
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let level = try database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        guard level == 2 else { throw JournalError.notDurable(level: level ?? -1) }
+        try Self.migrator.migrate(database)
+    }
+
+    public static let fileName = "journal.sqlite3"
+
+    public var synchronousLevel: Int {
+        (try? database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }) ?? -1
+    }
+
+    // MARK: - Schema
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, steps, events, locks") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY, kind TEXT NOT NULL, stack TEXT NOT NULL, environment TEXT NOT NULL,
+                    target TEXT NOT NULL, revision TEXT NOT NULL, revision_subject TEXT NOT NULL,
+                    descriptor_blob TEXT NOT NULL, inputs TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
+                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+                    status TEXT NOT NULL, message TEXT, related_run TEXT);
+                CREATE INDEX runs_by_target ON runs(target, started_at);
+                CREATE TABLE steps (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id),
+                    phase TEXT NOT NULL, name TEXT NOT NULL, attempt INTEGER NOT NULL, argv TEXT NOT NULL,
+                    started_at REAL NOT NULL, ended_at REAL, exit_code INTEGER, signal INTEGER, status TEXT NOT NULL,
+                    duration_ms INTEGER, output_tail TEXT, log_path TEXT, message TEXT,
+                    UNIQUE(run_id, phase, name, attempt));
+                CREATE INDEX steps_by_run ON steps(run_id, id);
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, target TEXT NOT NULL, at REAL NOT NULL,
+                    kind TEXT NOT NULL, data TEXT NOT NULL);
+                CREATE INDEX events_by_run ON events(run_id, id);
+                CREATE TABLE locks (
+                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, operator TEXT NOT NULL, host TEXT NOT NULL,
+                    pid INTEGER NOT NULL, pid_start INTEGER NOT NULL, since REAL NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2: the process group of each attempt") { db in
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid INTEGER")
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN pid_start INTEGER")
+        }
+        migrator.registerMigration("v3: inbound mail processing owed back") { db in
+            try db.execute(sql: """
+                CREATE TABLE inbound_owed (
+                    target TEXT PRIMARY KEY, run_id TEXT NOT NULL, since REAL NOT NULL, reason TEXT NOT NULL)
+                """)
+        }
+        migrator.registerMigration("v4: what probes measured") { db in
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN measurements TEXT")
+        }
+        migrator.registerMigration("v5: what the lock holder runs; whole logs") { db in
+            try db.execute(sql: "ALTER TABLE locks ADD COLUMN command TEXT NOT NULL DEFAULT ''")
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN log BLOB")
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN log_size INTEGER")
+            try db.execute(sql: "ALTER TABLE steps ADD COLUMN log_truncated INTEGER")
+        }
+        return migrator
+    }
+
+    // MARK: - Runs
+
+    public func createRun(_ run: RunRecord) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
+                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
+                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
+                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
+                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
+        }
+    }
+
+    public func finishRun(_ id: String, status: RunStatus, message: String?) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, message, Date().timeIntervalSince1970, id])
+        }
+    }
+
+    public func reopenRun(_ id: String, host: String, pid: Int32, pidStart: UInt64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'running', message = NULL, ended_at = NULL, host = ?, pid = ?, pid_start = ? WHERE id = ?",
+                           arguments: [host, pid, Int64(bitPattern: pidStart), id])
+        }
+    }
+
+    public func run(_ id: String) throws -> RunRecord? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(Self.run) }
+    }
+
+    public func runs(target: String?, limit: Int, before: RunRecord?) throws -> [RunRecord] {
+        var clauses: [String] = [], arguments: StatementArguments = []
+        if let target { clauses.append("target = ?"); arguments += [target] }
+        if let before {
+            clauses.append("(started_at < ? OR (started_at = ? AND id < ?))")
+            arguments += [before.startedAt.timeIntervalSince1970, before.startedAt.timeIntervalSince1970, before.id]
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments += [limit]
+        return try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs \(filter) ORDER BY started_at DESC, id DESC LIMIT ?", arguments: arguments).compactMap(Self.run)
+        }
+    }
+
+    public func runs(status: RunStatus) throws -> [RunRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).compactMap(Self.run)
+        }
+    }
+
+    public func runs(idPrefix: String, limit: Int) throws -> [RunRecord] {
+        try database.read { db in
+            // The id column holds only [0-9a-f-]: a prefix with LIKE wildcards matches nothing.
+            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY started_at DESC LIMIT ?",
+                             arguments: [idPrefix.count, idPrefix, limit]).compactMap(Self.run)
+        }
+    }
+
+    // MARK: - Steps
+
+    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
+                VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
+                """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", arguments: [pid, Int64(bitPattern: start), id])
+        }
+    }
+
+    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?,
+                                 measurements = ?, log = ?, log_size = ?, log_truncated = ?
+                WHERE id = ?
+                """, arguments: [outcome.status.rawValue, outcome.exitCode, outcome.signal, outcome.durationMs, outcome.outputTail,
+                                 outcome.message, Date().timeIntervalSince1970, outcome.measurements.map { Self.json($0) },
+                                 outcome.log?.compressed, outcome.log?.size, outcome.log?.truncated, id])
+        }
+    }
+
+    public func log(stepID: Int64) throws -> StoredLog? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT log, log_size, log_truncated FROM steps WHERE id = ? AND log IS NOT NULL", arguments: [stepID]).map { row in
+                StoredLog(compressed: row["log"], size: row["log_size"], truncated: row["log_truncated"])
+            }
+        }
+    }
+
+    public func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws {
+        try database.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO steps (run_id, phase, name, attempt, argv, started_at, ended_at, status, duration_ms, message)
+                VALUES (?, ?, ?, 0, ?, ?, ?, 'skipped', 0, ?)
+                """, arguments: [runID, phase, name, Self.json(argv), now, now, reason])
+        }
+    }
+
+    public func steps(runID: String) throws -> [StepRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.stepColumns) FROM steps WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.step)
+        }
+    }
+
+    public func markInterrupted(runID: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE steps SET status = 'interrupted', message = 'deployctl stopped while this step ran' WHERE run_id = ? AND status = 'started'",
+                           arguments: [runID])
+            try db.execute(sql: "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) WHERE id = ? AND status = 'running'",
+                           arguments: [Date().timeIntervalSince1970, runID])
+        }
+    }
+
+    // MARK: - Events
+
+    public func event(_ kind: EventKind, target: String, runID: String?, data: EventData) throws {
+        try database.write { db in try Self.insertEvent(db, kind, target: target, runID: runID, data: data) }
+    }
+
+    private static func insertEvent(_ db: GRDB.Database, _ kind: EventKind, target: String, runID: String?, data: EventData) throws {
+        try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [runID, target, Date().timeIntervalSince1970, kind.rawValue, json(data)])
+    }
+
+    public func events(runID: String) throws -> [EventRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY id", arguments: [runID]).compactMap(Self.event)
+        }
+    }
+
+    public func events(target: String, kind: EventKind?) throws -> [EventRecord] {
+        try database.read { db in
+            if let kind {
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? AND kind = ? ORDER BY id",
+                                        arguments: [target, kind.rawValue]).compactMap(Self.event)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE target = ? ORDER BY id", arguments: [target]).compactMap(Self.event)
+        }
+    }
+
+    public func environmentEvents() throws -> [EventRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id IS NULL ORDER BY id").compactMap(Self.event)
+        }
+    }
+
+    // MARK: - Locks
+
+    /// One immediate transaction: two `up`s started together cannot both get the lock.
+    public func acquireLock(_ lock: LockRecord) throws -> LockOutcome {
+        try database.writeWithoutTransaction { db in
+            var outcome = LockOutcome.acquired
+            try db.inTransaction(.immediate) {
+                if let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [lock.target]).map(Self.lock) {
+                    if try isAlive(current) {
+                        outcome = .held(current)
+                        return .rollback
+                    }
+                    outcome = .tookOverStale(current)
+                    try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [lock.target])
+                    try Self.insertEvent(db, .lockStaleTakenOver, target: lock.target, runID: lock.runID,
+                                         data: ["previous_run": .string(current.runID), "previous_operator": .string(current.operatorName),
+                                                "previous_host": .string(current.host), "previous_pid": .int(Int(current.pid)),
+                                                "previous_since": .string(Timestamp.rfc3339(current.since))])
+                }
+                try db.execute(sql: "INSERT INTO locks (target, run_id, operator, host, pid, pid_start, since, command) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [lock.target, lock.runID, lock.operatorName, lock.host, lock.pid,
+                                           Int64(bitPattern: lock.pidStart), lock.since.timeIntervalSince1970, lock.command])
+                try Self.insertEvent(db, .lockAcquired, target: lock.target, runID: lock.runID,
+                                     data: ["operator": .string(lock.operatorName), "host": .string(lock.host), "pid": .int(Int(lock.pid))])
+                return .commit
+            }
+            return outcome
+        }
+    }
+
+    public func handOverLock(target: String, from: String, to: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE locks SET run_id = ? WHERE target = ? AND run_id = ?", arguments: [to, target, from])
+            guard db.changesCount == 1 else { throw JournalError.lockNotHeld(target: target, runID: from) }
+            try Self.insertEvent(db, .lockHandedOver, target: target, runID: to, data: ["from_run": .string(from)])
+        }
+    }
+
+    public func releaseLock(target: String, runID: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM locks WHERE target = ? AND run_id = ?", arguments: [target, runID])
+            if db.changesCount > 0 {
+                try Self.insertEvent(db, .lockReleased, target: target, runID: runID, data: [:])
+            }
+        }
+    }
+
+    public func lock(target: String) throws -> LockRecord? {
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock) }
+    }
+
+    public func locks() throws -> [LockRecord] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM locks ORDER BY target").map(Self.lock) }
+    }
+
+    public func breakLock(target: String, runID: String?, by operatorName: String, reason: String) throws -> LockRecord? {
+        try database.write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM locks WHERE target = ?", arguments: [target]).map(Self.lock),
+                  runID == nil || current.runID == runID else { return nil }
+            try db.execute(sql: "DELETE FROM locks WHERE target = ?", arguments: [target])
+            try Self.insertEvent(db, .lockBroken, target: target, runID: current.runID,
+                                 data: ["by": .string(operatorName), "reason": .string(reason), "holder_operator": .string(current.operatorName),
+                                        "holder_host": .string(current.host), "holder_pid": .int(Int(current.pid))])
+            return current
+        }
+    }
+
+    /// Only this machine writes here: a holder is alive while its process is.
+    public func isAlive(_ lock: LockRecord) throws -> Bool {
+        ProcessIdentity.isAlive(host: lock.host, pid: lock.pid, start: lock.pidStart)
+    }
+
+    public func isAlive(_ run: RunRecord) throws -> Bool {
+        ProcessIdentity.isAlive(host: run.host, pid: run.pid, start: run.pidStart)
+    }
+
+    /// A file on this machine cannot be lost mid-run the way a server can.
+    public func watch(onLost: @escaping @Sendable (String) -> Void) {}
+
+    // MARK: - Inbound mail owed
+
+    public func oweInbound(target: String, runID: String, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO inbound_owed (target, run_id, since, reason) VALUES (?, ?, ?, ?)",
+                           arguments: [target, runID, Date().timeIntervalSince1970, reason])
+            try Self.insertEvent(db, .inboundOwed, target: target, runID: runID, data: ["reason": .string(reason)])
+        }
+    }
+
+    public func settleInbound(target: String, runID: String?, by operatorName: String) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM inbound_owed WHERE target = ?", arguments: [target])
+            try Self.insertEvent(db, .inboundSettled, target: target, runID: runID, data: ["by": .string(operatorName)])
+        }
+    }
+
+    public func inboundOwed(target: String) throws -> InboundOwed? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inbound_owed WHERE target = ?", arguments: [target]).map(Self.owed)
+        }
+    }
+
+    public func inboundOwed() throws -> [InboundOwed] {
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM inbound_owed ORDER BY target").map(Self.owed) }
+    }
+
+    private static func owed(_ row: Row) -> InboundOwed {
+        InboundOwed(target: row["target"], runID: row["run_id"], since: date(row["since"])!, reason: row["reason"])
+    }
+
+    // MARK: - Moving between stores
+
+    public func importRun(_ bundle: RunBundle) throws -> ImportOutcome {
+        try database.write { db in
+            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [bundle.run.id]).flatMap(Self.run) {
+                guard existing.sameRun(as: bundle.run) else { throw JournalError.conflictingRun(bundle.run.id, existing: existing) }
+                return .alreadyThere
+            }
+            let run = bundle.run
+            try db.execute(sql: """
+                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
+                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
+                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
+                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
+                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
+            for step in bundle.steps {
+                let log = bundle.logs[step.id]
+                try db.execute(sql: """
+                    INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, ended_at, exit_code, signal, status, duration_ms,
+                                       output_tail, log_path, message, pid, measurements, log, log_size, log_truncated)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [step.runID, step.phase, step.name, step.attempt, Self.json(step.argv), step.startedAt.timeIntervalSince1970,
+                                     step.endedAt?.timeIntervalSince1970, step.exitCode, step.signal, step.status.rawValue, step.durationMs,
+                                     step.outputTail, step.logPath, step.message, step.pid, step.measurements.map { Self.json($0) },
+                                     log?.compressed, log?.size, log?.truncated])
+            }
+            for event in bundle.events {
+                try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [event.runID, event.target, event.at.timeIntervalSince1970, event.kind.rawValue, Self.json(event.data)])
+            }
+            return .imported
+        }
+    }
+
+    // MARK: - Rows
+
+    /// Every step column but the log, which only `log(stepID:)` reads.
+    private static let stepColumns = "id, run_id, phase, name, attempt, argv, started_at, ended_at, exit_code, signal, status, duration_ms, output_tail, log_path, message, pid, measurements"
+
+    private static func json<T: Encodable>(_ value: T) -> String { JournalJSON.encode(value) }
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? { JournalJSON.decode(type, text) }
+
+    private static func date(_ value: Double?) -> Date? { value.map(Date.init(timeIntervalSince1970:)) }
+
+    /// Nil for a kind this deployctl does not know (written by a newer one).
+    private static func run(_ row: Row) -> RunRecord? {
+        guard let kind = RunKind(rawValue: row["kind"]) else { return nil }
+        return RunRecord(id: row["id"], kind: kind, stack: row["stack"], environment: row["environment"], target: row["target"],
+                  revision: row["revision"], revisionSubject: row["revision_subject"], descriptorBlob: row["descriptor_blob"],
+                  inputs: decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"], host: row["host"],
+                  pid: row["pid"], pidStart: UInt64(bitPattern: row["pid_start"]), startedAt: date(row["started_at"])!,
+                  endedAt: date(row["ended_at"]), status: RunStatus(rawValue: row["status"]) ?? .failed,
+                  message: row["message"], relatedRun: row["related_run"])
+    }
+
+    private static func step(_ row: Row) -> StepRecord {
+        StepRecord(id: row["id"], runID: row["run_id"], phase: row["phase"], name: row["name"], attempt: row["attempt"],
+                   argv: decode([String].self, row["argv"]) ?? [], startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]),
+                   exitCode: row["exit_code"], signal: row["signal"], status: StepStatus(rawValue: row["status"]) ?? .failed,
+                   durationMs: row["duration_ms"], outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"],
+                   pid: row["pid"], measurements: decode([ProbeMeasurement].self, row["measurements"]))
+    }
+
+    /// Nil for a kind this deployctl does not know (written by a newer one).
+    private static func event(_ row: Row) -> EventRecord? {
+        guard let kind = EventKind(rawValue: row["kind"]) else { return nil }
+        return EventRecord(id: row["id"], runID: row["run_id"], target: row["target"], at: date(row["at"])!, kind: kind,
+                           data: decode(EventData.self, row["data"]) ?? [:])
+    }
+
+    private static func lock(_ row: Row) -> LockRecord {
+        LockRecord(target: row["target"], runID: row["run_id"], operatorName: row["operator"], host: row["host"], pid: row["pid"],
+                   pidStart: UInt64(bitPattern: row["pid_start"]), since: date(row["since"])!, command: row["command"])
+    }
+}

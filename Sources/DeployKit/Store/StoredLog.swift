@@ -1,0 +1,49 @@
+import Foundation
+import ZlibSupport
+
+/// A step attempt's whole masked output as the store keeps it, so `logs` works on a machine
+/// that never ran the step: zlib-compressed, the first `cap` bytes at most.
+public struct StoredLog: Sendable, Codable, Hashable {
+    /// Logs longer than this keep their first 4 MiB (the tail is always in the step's record).
+    public static let cap = 4 << 20
+
+    public var compressed: Data
+    public var size: Int
+    public var truncated: Bool
+
+    public init(compressed: Data, size: Int, truncated: Bool) {
+        self.compressed = compressed
+        self.size = size
+        self.truncated = truncated
+    }
+
+    /// Nil when the bytes cannot be compressed (never expected).
+    public init?(text: Data) {
+        let kept = text.prefix(Self.cap)
+        var out = [UInt8](repeating: 0, count: zs_bound(kept.count))
+        let written = kept.withUnsafeBytes { raw in
+            zs_compress(raw.bindMemory(to: UInt8.self).baseAddress, kept.count, &out, out.count)
+        }
+        guard written >= 0 else { return nil }
+        self.init(compressed: Data(out.prefix(written)), size: kept.count, truncated: text.count > kept.count)
+    }
+
+    /// The output, or nil when the stored bytes are corrupt.
+    public var text: Data? {
+        guard size <= Self.cap else { return nil }
+        var out = [UInt8](repeating: 0, count: max(size, 1))
+        let written = compressed.withUnsafeBytes { raw in
+            zs_uncompress(raw.bindMemory(to: UInt8.self).baseAddress, compressed.count, &out, out.count)
+        }
+        guard written == size else { return nil }
+        return Data(out.prefix(written))
+    }
+
+    /// Reads a finished attempt's log file; nil when there is none.
+    public static func reading(file path: String?) -> StoredLog? {
+        guard let path, let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: cap + 1)).flatMap { $0 } ?? Data()
+        return StoredLog(text: data)
+    }
+}
