@@ -17,12 +17,13 @@ public final class Connection: @unchecked Sendable {
             throw PostgresError.unavailable(String(cString: why))
         }
         guard let handle = pqs_connectdb(conninfo) else { throw PostgresError.connection("out of memory", shown: shown) }
-        self.handle = handle
         guard pqs_status(handle) == CONNECTION_OK else {
             let message = String(cString: pqs_error_message(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
             pqs_finish(handle)
             throw PostgresError.connection(message, shown: shown)
         }
+        // Only a connection that opened is ever finished by deinit.
+        self.handle = handle
     }
 
     deinit { pqs_finish(handle) }

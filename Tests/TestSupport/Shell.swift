@@ -12,6 +12,13 @@ public enum Shell {
         public let stdout: String
         public let stderr: String
         public var description: String { "`\(command)` exited \(status): \(stderr)\(stdout)" }
+
+        public init(command: String, status: Int32, stdout: String, stderr: String) {
+            self.command = command
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     public struct Result {

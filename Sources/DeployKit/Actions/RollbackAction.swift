@@ -86,7 +86,7 @@ public struct RollbackAction {
         let plan = prepared.plan
         if request.dryRun {
             let problems = RollbackPreflight.problems(plan, restoring: plan.decide { nil }?.restore == true,
-                                                      environment: workspace.environment, backupPath: prepared.backupPath)
+                                                      environment: workspace.environment, backupPath: prepared.backupPath, takenOn: current.host)
             let lines = plan.lines().enumerated().map { Preview.Line(number: $0.offset + 1, step: $0.element.step, command: $0.element.command, note: $0.element.note) }
             return .preview(Preview(target: entry.target, fromRun: current.id, fromRevision: current.revision, toRevision: toRevision.sha,
                                     toRevisionSubject: toRevision.commit.subject, steps: lines, problems: problems,
@@ -100,8 +100,10 @@ public struct RollbackAction {
             return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",
                                     step: StepRef(phase: StepRef.Section.rollback, name: "backup.restore"))
         }
+        let fetched = try await fetchBackupIfAway(prepared, restoring: decision?.restore == true, current: current, entry: entry,
+                                                  runID: runID, request: request, session: session, observer: observer, cancellation: cancellation)
         let problems = RollbackPreflight.problems(plan, restoring: decision?.restore == true, environment: workspace.environment,
-                                                  backupPath: prepared.backupPath)
+                                                  backupPath: prepared.backupPath, takenOn: current.host)
         guard problems.isEmpty else {
             throw DeployError(.refused, "the rollback of \(entry.target) to \(toRevision.short) could not finish, so it did not start; nothing was changed and inbound mail was not touched:\n  - "
                               + problems.joined(separator: "\n  - "),
@@ -136,6 +138,10 @@ public struct RollbackAction {
                 try session.journal.event(.inboundGuardBorrowed, target: entry.target, runID: runID,
                                           data: ["from_revision": .string(current.revision)])
                 observer.note("\(toRevision.short) declares no inbound: block; using the guard of \(current.revision.prefix(10)), the revision being undone")
+            }
+            if fetched, let path = plan.backup?.data["path"] {
+                try session.journal.event(.backupFetched, target: entry.target, runID: runID,
+                                          data: ["path": path, "taken_on": .string(current.host), "backup_of_run": .string(current.id)])
             }
             if let decision {
                 try session.journal.event(.restoreDecided, target: entry.target, runID: runID, data: decision.eventData)
@@ -217,6 +223,26 @@ public struct RollbackAction {
         let secretValues: [String]
         /// Where the undone run's backup is on disk (secrets filled in).
         let backupPath: String?
+        /// The undone revision's steps (its `backup.fetch`).
+        let sourceSteps: RunnableSteps
+    }
+
+    /// A backup kept in shared storage (`backup.fetch`) comes to this machine before the
+    /// preflight looks for it, so nothing has changed yet if it cannot. Not a step of the run,
+    /// which does not exist yet: journaled as `backup_fetched` once it does.
+    private func fetchBackupIfAway(_ prepared: Prepared, restoring: Bool, current: RunRecord, entry: StackCatalog.Entry, runID: String,
+                                   request: Request, session: RunSession, observer: RunObserver, cancellation: Cancellation) async throws -> Bool {
+        guard restoring, let taken = prepared.plan.backup, let path = prepared.backupPath,
+              let fetch = prepared.sourceSteps.backup(.fetch, phase: StepRef.Section.rollback),
+              !RollbackPreflight.backupProblems(taken, realPath: path, takenOn: current.host).isEmpty else { return false }
+        observer.note("the backup of run \(current.id) is not on this machine: fetching it from shared storage (backup.fetch) before anything changes")
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let record = RunRecord.starting(id: runID, kind: .rollback, entry: entry, revision: try workspace.stacks.pin(current.revision),
+                                        descriptorBlob: current.descriptorBlob, inputs: current.inputs, operatorName: workspace.operatorName)
+        let engine = RunEngine(journal: session.journal, run: record, steps: prepared.sourceSteps, options: request.options, observer: observer,
+                               cancellation: cancellation, baseEnvironment: session.baseEnvironment(run: record, tree: prepared.sourceSteps.tree),
+                               secretValues: prepared.secretValues, logDirectory: "", journaled: false)
+        return try await engine.attemptAll(fetch) == .succeeded
     }
 
     /// Both descriptors read and planned, both trees exported, the sequence built.
@@ -251,6 +277,6 @@ public struct RollbackAction {
                                 restoredBefore: restoredBefore, keepInboundDisabled: request.keepInboundDisabled)
         return Prepared(plan: plan, destination: destination, destinationSteps: destinationSteps,
                         secretValues: (destination.secrets + source.secrets).compactMap(\.value),
-                        backupPath: source.revealed.phase(.migrate).backup?.path)
+                        backupPath: source.revealed.phase(.migrate).backup?.path, sourceSteps: sourceSteps)
     }
 }

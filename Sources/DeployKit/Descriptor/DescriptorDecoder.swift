@@ -420,7 +420,7 @@ struct DescriptorDecoder {
     // MARK: - Backup and inbound
 
     private func backup(_ node: YAMLNode) -> BackupSpec? {
-        guard let m = reader.mapping(node, "'backup'", allowed: ["path", "take", "verify", "restore", "check", "on_failure", "on_rollback"]) else { return nil }
+        guard let m = reader.mapping(node, "'backup'", allowed: ["path", "take", "verify", "restore", "check", "push", "fetch", "on_failure", "on_rollback"]) else { return nil }
         var blocks: [String: CommandBlock] = [:]
         for key in ["take", "verify", "restore"] {
             if let value = m[key], !value.isNull {
@@ -446,10 +446,15 @@ struct DescriptorDecoder {
                 reader.error("'backup.on_rollback' must be \(names.joined(separator: ", ")), not \"\(text)\"\(Suggestion.hint(for: text, in: names))", at: node.location)
             }
         }
-        let check = m["check"].flatMap { $0.isNull ? nil : commandBlock($0, "'backup.check'") }
+        let (check, push, fetch) = (optional("check"), optional("push"), optional("fetch"))
+        func optional(_ key: String) -> CommandBlock? { m[key].flatMap { $0.isNull ? nil : commandBlock($0, "'backup.\(key)'") } }
+        if (push == nil) != (fetch == nil), let node = m[push == nil ? "fetch" : "push"] {
+            reader.error("'backup.\(push == nil ? "fetch" : "push")' needs '\(push == nil ? "push" : "fetch")' too: what one copies to shared storage the other brings back", at: node.location)
+        }
         guard let take = blocks["take"], let verify = blocks["verify"], let restore = blocks["restore"] else { return nil }
         return BackupSpec(path: reader.template(m["path"], "'backup.path'"), take: take, verify: verify,
-                          restore: restore, check: check, onFailure: onFailure, onRollback: onRollback, location: m.location)
+                          restore: restore, check: check, push: push, fetch: fetch, onFailure: onFailure, onRollback: onRollback,
+                          location: m.location)
     }
 
     private func inbound(_ node: YAMLNode) -> InboundSpec? {

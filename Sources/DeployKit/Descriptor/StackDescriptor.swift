@@ -60,7 +60,7 @@ public struct StackDescriptor: Sendable {
         for hook in notify { body(hook.url, false) }
         if let backup {
             if let path = backup.path { body(path, false) }
-            ([backup.take, backup.verify, backup.restore] + (backup.check.map { [$0] } ?? [])).forEach(block)
+            ([backup.take, backup.verify, backup.restore] + [backup.check, backup.push, backup.fetch].compactMap { $0 }).forEach(block)
         }
         if let inbound {
             [inbound.disable, inbound.enable, inbound.status.block].forEach(block)
@@ -212,6 +212,12 @@ public struct BackupSpec: Sendable, Hashable {
     /// Prints the database's state (its migration revision, say): run when the backup is taken
     /// and after every restore, which counts only when both print the same.
     public var check: CommandBlock?
+    /// Copies the verified backup to shared storage (an S3 bucket, say), so a rollback on
+    /// another machine can restore it; a failed push stops the run before any migration.
+    public var push: CommandBlock?
+    /// Brings the backup from shared storage to `${backup.path}` on this machine: a rollback
+    /// runs it, before inbound mail goes off, when the file is not here (or not the same bytes).
+    public var fetch: CommandBlock?
     public var onFailure: OnFailure
     public var onRollback: RestorePolicy
     public var location: FileLocation

@@ -33,6 +33,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case inboundGuardBorrowed = "inbound_guard_borrowed"
     // The database backup.
     case backupTaken = "backup_taken"
+    /// A rollback on a machine without the backup brought it from shared storage (`backup.fetch`).
+    case backupFetched = "backup_fetched"
     /// How a rollback decided about the restore (policy, flag, answer, or no terminal).
     case restoreDecided = "restore_decided"
     case backupRestored = "backup_restored"

@@ -110,6 +110,8 @@ public struct PlanBackup: Codable, Sendable, Hashable {
     public var verify: PlanCommand
     public var restore: PlanCommand
     public var check: PlanCommand?
+    public var push: PlanCommand?
+    public var fetch: PlanCommand?
     public var onFailure: String
     public var onRollback: RestorePolicy
 }

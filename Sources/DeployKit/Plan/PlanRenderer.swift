@@ -41,6 +41,8 @@ public enum PlanRenderer {
                 out.append("      backup take    \(ShellQuote.join(backup.take.argv))")
                 out.append("      backup verify  \(ShellQuote.join(backup.verify.argv))")
                 if let check = backup.check { out.append("      backup check   \(ShellQuote.join(check.argv))   (again after any restore: must print the same)") }
+                if let push = backup.push { out.append("      backup push    \(ShellQuote.join(push.argv))   (to shared storage)") }
+                if let fetch = backup.fetch { out.append("      backup fetch   \(ShellQuote.join(fetch.argv))   (a rollback on a machine without it)") }
                 out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); on rollback: \(RestoreDecision.describe(declared: backup.onRollback, flag: nil)); restore command: \(ShellQuote.join(backup.restore.argv)))")
             }
             let parallelWaves = Dictionary(grouping: phase.steps.filter { !$0.skipped }, by: \.wave).filter { $0.value.count > 1 }

@@ -65,6 +65,8 @@ public enum Planner {
                                     verify: command(spec.verify, &interpolator),
                                     restore: command(spec.restore, &interpolator),
                                     check: spec.check.map { command($0, &interpolator) },
+                                    push: spec.push.map { command($0, &interpolator) },
+                                    fetch: spec.fetch.map { command($0, &interpolator) },
                                     onFailure: spec.onFailure.rawValue, onRollback: spec.onRollback)
             }
             phases.append(PlanPhase(name: phase.rawValue, backup: backup, steps: steps))

@@ -44,6 +44,13 @@ struct DatabaseBackup {
                 return RunOutcome(status: .failed, message: "backup.check failed (\(why)); no migration ran", failedStep: check.ref)
             }
         }
+        if let push = steps.backup(.push), !engine.done.contains(push.ref) {
+            switch try await engine.attemptAll(push) {
+            case .succeeded: data["pushed"] = .bool(true)
+            case .cancelled: return engine.cancelledOutcome() ?? RunOutcome(status: .cancelled, message: "stopped during \(push.ref.name)")
+            default: return RunOutcome(status: .failed, message: "backup.push failed: the backup is only on this machine; no migration ran", failedStep: push.ref)
+            }
+        }
         try journal.event(.backupTaken, target: run.target, runID: run.id, data: data)
         engine.observer.note("backup taken: \(shownPath)" + (data["sha256"].map { " sha256 \($0.description.prefix(16))…" } ?? ""))
         return nil

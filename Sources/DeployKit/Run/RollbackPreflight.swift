@@ -6,10 +6,10 @@ import Foundation
 enum RollbackPreflight {
     /// Each problem as a sentence naming the thing and where it was looked for; empty when none.
     static func problems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String],
-                         backupPath: String?) -> [String] {
+                         backupPath: String?, takenOn: String) -> [String] {
         var problems: [String] = []
         if restoring, let taken = plan.backup {
-            problems += backupProblems(taken, realPath: backupPath)
+            problems += backupProblems(taken, realPath: backupPath, takenOn: takenOn)
         }
         var seen = Set<String>()
         for command in plan.commands where command.probe == nil {
@@ -29,14 +29,15 @@ enum RollbackPreflight {
     }
 
     /// The file `backup_taken` describes: there, and the same bytes.
-    static func backupProblems(_ taken: EventRecord, realPath: String?) -> [String] {
+    static func backupProblems(_ taken: EventRecord, realPath: String?, takenOn: String) -> [String] {
         let shown = taken.data["path"]?.description ?? "?"
         guard let path = realPath, let expected = taken.data["sha256"]?.string else {
             // Not a regular file when it was taken (a directory, a remote URL): nothing to compare.
             return []
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            return ["the backup \(shown) (taken by run \(taken.runID ?? "?")) is not on this machine (\(ProcessIdentity.hostName)); a rollback that restores it must run where it is, or after it is copied back"]
+            let elsewhere = takenOn == ProcessIdentity.hostName ? "" : " on \(takenOn)"
+            return ["the backup \(shown) (taken by run \(taken.runID ?? "?")\(elsewhere)) is not on this machine (\(ProcessIdentity.hostName)) at \(path); restore it where it is (deployctl rollback on \(takenOn)), copy it to \(path), or declare backup.push and backup.fetch so it is kept in shared storage"]
         }
         guard let actual = Checksum.sha256(ofFile: path) else { return ["the backup \(shown) cannot be read"] }
         if actual != expected {

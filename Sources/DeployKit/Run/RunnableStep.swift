@@ -61,7 +61,7 @@ struct RunnableSteps {
         }
     }
 
-    enum BackupCommand: String, CaseIterable { case take, verify, restore, check }
+    enum BackupCommand: String, CaseIterable { case take, verify, restore, check, push, fetch }
 
     /// `backup.take`, `backup.verify`, `backup.restore`, `backup.check` as steps of `phase`
     /// (migrate in an up; rollback in a rollback).
@@ -77,6 +77,12 @@ struct RunnableSteps {
         case .check:
             guard let check = spec.check, let shownCheck = shown.check, let realCheck = real.check else { return nil }
             block = check; (shownCommand, command) = (shownCheck, realCheck)
+        case .push:
+            guard let push = spec.push, let shownPush = shown.push, let realPush = real.push else { return nil }
+            block = push; (shownCommand, command) = (shownPush, realPush)
+        case .fetch:
+            guard let fetch = spec.fetch, let shownFetch = shown.fetch, let realFetch = real.fetch else { return nil }
+            block = fetch; (shownCommand, command) = (shownFetch, realFetch)
         }
         let env = revealed.defaults.env.merging(command.env) { _, own in own }
         return RunnableCommand(
