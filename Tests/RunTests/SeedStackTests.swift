@@ -112,7 +112,7 @@ import TestSupport
         let plans: [(String, [String], String)] = [
             ("demo/local", [], "greeting"),
             ("dialectic/prod", Self.inputs(["fly_app": "dialectic-plan", "host": "dialectic.example", "http_host": "dialectic.example",
-                                            "db_rollback_to": "20260106112233"]), "dialectic-plan"),
+                                            "db_rollback_to": "20260106112233", "backup_bucket": "dialectic-backups"]), "dialectic-plan"),
             ("dotmac/prod", dotmac, "dotmac-acme"),
             ("dotmac/staging", dotmac + Self.inputs(["deploy_via": "helm", "namespace": "acme"]), "values-staging.yaml"),
             ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
@@ -163,6 +163,8 @@ import TestSupport
 
     @Test func dialecticDeploysVerifiesAndRollsBackACrashLoopingRelease() throws {
         let pg = try PostgresFixture()
+        let moto = try MotoFixture()
+        try moto.aws(["s3", "mb", "s3://dialectic-backups"])
         let security = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
                         "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff", "X-XSS-Protection": "1; mode=block"]
         let json = ["Content-Type": "application/json"]
@@ -179,8 +181,9 @@ import TestSupport
         ])
         stack.environment["DIALECTIC_DATABASE_URL"] = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/app"
         stack.environment["DIALECTIC_SECRET_KEY_BASE"] = Self.secret("skb", length: 72)
+        for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
-                                "database_ssl": "false", "ca_file": web.certificate])
+                                "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups"])
         let first = try stack.git.git(["rev-parse", "HEAD"])
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
@@ -207,7 +210,9 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 24, "21 steps and the backup's take, verify and check: \(steps.keys.sorted())")
+        #expect(steps.count == 25, "21 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
+        #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
         #expect(steps["migrate/backup.verify"]?["status"] as? String == "succeeded")
         #expect(steps.values.filter { $0["status"] as? String != "skipped" }.allSatisfy { $0["status"] as? String == "succeeded" })

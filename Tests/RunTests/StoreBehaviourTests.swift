@@ -52,15 +52,21 @@ import TestSupport
         let runs = (0..<7).map { Self.run("2023111\($0)-000000-abc\($0)", target: $0 % 2 == 0 ? "app/prod" : "app/stage", at: Double($0)) }
         for run in runs { try store.createRun(run) }
         #expect(try store.run(runs[3].id) == runs[3], "every field comes back as written")
-        #expect(try store.runs(target: nil, limit: 3, before: nil).map(\.id) == runs.reversed().prefix(3).map(\.id))
-        #expect(try store.runs(target: nil, limit: 3, before: runs[4]).map(\.id) == [runs[3].id, runs[2].id, runs[1].id])
-        #expect(try store.runs(target: "app/prod", limit: 10, before: nil).map(\.id) == [runs[6].id, runs[4].id, runs[2].id, runs[0].id])
+        #expect(try store.runs(RunQuery(limit: 3)).map(\.id) == runs.reversed().prefix(3).map(\.id))
+        #expect(try store.runs(RunQuery(before: runs[4], limit: 3)).map(\.id) == [runs[3].id, runs[2].id, runs[1].id])
+        #expect(try store.runs(RunQuery(target: "app/prod", limit: 10)).map(\.id) == [runs[6].id, runs[4].id, runs[2].id, runs[0].id])
+        #expect(try store.targets() == ["app/prod", "app/stage"])
         #expect(try store.runs(idPrefix: "20231113", limit: 5).map(\.id) == [runs[3].id])
         #expect(try store.runs(idPrefix: "2023111_", limit: 5).isEmpty, "a prefix is text, not a pattern")
         try store.finishRun(runs[6].id, status: .failed, message: "verify failed")
         let finished = try #require(try store.run(runs[6].id))
         #expect(finished.status == .failed && finished.message == "verify failed" && finished.endedAt != nil)
-        #expect(try store.runs(status: .failed).map(\.id) == [runs[6].id])
+        #expect(try store.runs(RunQuery(status: .failed, limit: 10)).map(\.id) == [runs[6].id])
+        var check = Self.run("20231119-000000-cccc", at: 9)
+        check.kind = .check
+        try store.createRun(check)
+        #expect(try store.runs(RunQuery(target: "app/prod", kinds: [.check, .rollback], limit: 10)).map(\.id) == [check.id])
+        #expect(try store.runs(RunQuery(target: "app/prod", kinds: [.up], status: .succeeded, limit: 2)).map(\.id) == [runs[4].id, runs[2].id])
         try store.reopenRun(runs[6].id, host: "elsewhere", pid: 42, pidStart: 7)
         let reopened = try #require(try store.run(runs[6].id))
         #expect(reopened.status == .running && reopened.host == "elsewhere" && reopened.pid == 42 && reopened.endedAt == nil)
@@ -91,6 +97,21 @@ import TestSupport
         try store.markInterrupted(runID: run.id)
         #expect(try store.steps(runID: run.id).first { $0.id == second }?.status == .interrupted)
         #expect(try store.run(run.id)?.status == .interrupted)
+    }
+
+    @Test func aLogFileIsKeptWholeUpToTheCapCompressedAsItIsRead() throws {
+        let dir = try TemporaryDirectory.make(prefix: "log")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let small = dir.appendingPathComponent("small.log"), large = dir.appendingPathComponent("large.log")
+        try Data("one line\n".utf8).write(to: small)
+        let text = Data((0..<(StoredLog.cap / 8 + 1000)).map { String(format: "%07d\n", $0) }.joined().utf8)
+        try text.write(to: large)
+        let kept = try #require(StoredLog.reading(file: small.path))
+        #expect(kept.text == Data("one line\n".utf8) && !kept.truncated)
+        let capped = try #require(StoredLog.reading(file: large.path))
+        #expect(capped.truncated && capped.size == StoredLog.cap)
+        #expect(capped.text == text.prefix(StoredLog.cap))
+        #expect(StoredLog.reading(file: dir.appendingPathComponent("missing").path) == nil)
     }
 
     @Test(arguments: Kind.allCases) func eventsByRunTargetAndKind(kind: Kind) throws {
@@ -225,7 +246,7 @@ import TestSupport
         try server.psql("CREATE ROLE \(reader) LOGIN PASSWORD 'rpw'; GRANT USAGE ON SCHEMA \(schema) TO \(reader); GRANT SELECT ON ALL TABLES IN SCHEMA \(schema) TO \(reader)")
         let readOnly = try PostgresStore(url: try PostgresURL("postgres://\(reader):rpw@127.0.0.1:\(server.port)/postgres?schema=\(schema)", environment: [:]))
         #expect(!readOnly.canWrite)
-        #expect(try readOnly.runs(target: nil, limit: 5, before: nil).isEmpty)
+        #expect(try readOnly.runs(RunQuery(limit: 5)).isEmpty)
         #expect(throws: (any Error).self) { try readOnly.createRun(Self.run("20231125-000000-0001", at: 0)) }
         try server.psql("UPDATE \(schema).meta SET value = '99' WHERE key = 'version'")
         #expect(throws: PostgresStore.OpenError.self) { try PostgresStore(url: url) }

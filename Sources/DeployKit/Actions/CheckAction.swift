@@ -22,8 +22,7 @@ public struct CheckAction {
         let session = try RunSession(workspace: workspace)
         let entry = try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD"))
         try session.sweepInterrupted(target: entry.target)
-        let runs = try session.journal.runs(target: entry.target, limit: 10_000)
-        let state = try session.journal.environmentState(runs: runs)
+        let (runs, state) = try session.journal.recentHistory(target: entry.target)
         guard let liveRun = state.deployed?.run ?? state.degraded?.run, let deployed = try session.journal.run(liveRun) else {
             throw DeployError(.usage, "nothing to check: \(entry.target) has no deploy in \(session.journal.path)",
                               next: ["deployctl up \(entry.target)"])

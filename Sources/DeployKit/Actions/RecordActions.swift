@@ -111,7 +111,7 @@ public struct RecordActions {
         let events = try journal.events(runID: run.id)
         // Only a rollback that finished undoing it; one that stopped or never started is not that.
         let rolledBackBy = run.status != .rolledBack ? nil
-            : try journal.runs(target: run.target, limit: 10_000).first { $0.kind == .rollback && $0.relatedRun == run.id }?.id
+            : try journal.runs(RunQuery(target: run.target, kinds: [.rollback], limit: 10_000)).first { $0.relatedRun == run.id }?.id
         return RunDetail(
             id: run.id, revision: run.revision, revisionSubject: run.revisionSubject, target: run.target, operator: run.operatorName,
             host: run.host, kind: run.kind, status: run.status, startedAt: run.startedAt, endedAt: run.endedAt, pid: run.pid,

@@ -51,7 +51,7 @@ public struct StateTransferAction {
         }
         var runs: [RunRecord] = [], page: [RunRecord] = []
         repeat {
-            page = try source.store.runs(target: nil, limit: 500, before: runs.last)
+            page = try source.runs(RunQuery(before: runs.last, limit: 500))
             runs += page
         } while page.count == 500
         // Every conflict first: a refusal copies nothing.

@@ -106,7 +106,7 @@ public struct StatusAction {
         if let target {
             targets = [try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target]
         } else {
-            var known = Set(try journal.runs(limit: 10_000).map(\.target))
+            var known = Set(try journal.targets())
             known.formUnion(try journal.locks().map(\.target))
             if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.stacks.catalog(at: pinned) {
                 known.formUnion(catalog.entries.map(\.target))
@@ -118,12 +118,13 @@ public struct StatusAction {
 
     private func status(of target: String, journal: Journal) throws -> Status {
         let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
-        let runs = try journal.runs(target: target, limit: 10_000)
-        let state = try journal.environmentState(runs: runs)
+        // Reads grow with the runs since the last good one, not with the whole history.
+        let (runs, state) = try journal.recentHistory(target: target)
         let lock = try journal.lock(target: target)
         let owed = try journal.inboundOwed(target: target)
         let lockAlive = try lock.map { try journal.isAlive($0) } ?? false
-        let check = runs.first { $0.kind == .check && $0.status != .running }
+        let check = try journal.runs(RunQuery(target: target, kinds: [.check], limit: 8)).first { $0.status != .running }
+        let interrupted = try journal.runs(RunQuery(target: target, status: .interrupted, limit: 20))
         return Status(
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
             state: state.condition, deployedRevision: state.deployed?.revision, deployedRun: state.deployed?.run,
@@ -134,7 +135,7 @@ public struct StatusAction {
                                                     current: $0.relatedRun != nil && $0.relatedRun == (state.deployed?.run ?? state.degraded?.run)) },
             lock: lock.map { Status.Lock(runId: $0.runID, operator: $0.operatorName, host: $0.host, pid: $0.pid, since: $0.since,
                                          command: $0.command.isEmpty ? nil : $0.command, heartbeat: $0.heartbeat, stale: !lockAlive) },
-            interruptedRuns: runs.filter { $0.status == .interrupted }.map { run in
+            interruptedRuns: interrupted.map { run in
                 Status.Interrupted(id: run.id, revision: run.revision, operator: run.operatorName, startedAt: run.startedAt, kind: run.kind,
                                    next: run.kind == .up ? "deployctl resume \(run.id)"
                                        : run.kind == .rollback ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))"

@@ -59,8 +59,8 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
     /// A deploy or rollback still running (its process alive); the state above is from before it.
     public var inProgress: Live?
 
-    /// `runs` newest first (any kind); `steps` and `events` read one run's records.
-    public static func derive(runs: [RunRecord], steps: (String) throws -> [StepRecord],
+    /// `runs` newest first (any kind); `run` finds one by id; `steps` and `events` read one run's records.
+    public static func derive(runs: [RunRecord], run lookup: (String) throws -> RunRecord?, steps: (String) throws -> [StepRecord],
                               events: (String) throws -> [EventRecord]) rethrows -> EnvironmentState {
         var state = EnvironmentState(condition: .none)
         for run in runs where run.kind.deploys {
@@ -81,7 +81,7 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
                 // Undone by a rollback that finished, which is newer and was seen first.
                 continue
             case .failed, .cancelled, .interrupted:
-                if run.kind == .rollback, runs.first(where: { $0.id == run.relatedRun })?.status == .rolledBack {
+                if run.kind == .rollback, let related = run.relatedRun, try lookup(related)?.status == .rolledBack {
                     // Everything was rolled back; only re-enabling inbound mail failed (owed, and shown apart).
                     state.condition = .deployed
                     state.deployed = live
@@ -90,7 +90,7 @@ public struct EnvironmentState: Sendable, Codable, Hashable {
                 let ran = try steps(run.id)
                 let happened = try events(run.id)
                 if var degraded = degradation(run, steps: ran, events: happened) {
-                    degraded.rollbackOfRevision = degraded.rollbackOf.flatMap { id in runs.first { $0.id == id }?.revision }
+                    degraded.rollbackOfRevision = try degraded.rollbackOf.flatMap { id in try lookup(id)?.revision }
                     state.condition = .degraded
                     state.degraded = degraded
                 }

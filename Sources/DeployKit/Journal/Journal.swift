@@ -38,20 +38,37 @@ public final class Journal: Sendable {
 
     /// Newest first.
     public func runs(target: String? = nil, limit: Int = 50) throws -> [RunRecord] {
-        try store.runs(target: target, limit: limit, before: nil)
+        try store.runs(RunQuery(target: target, limit: limit))
     }
 
-    public func runs(status: RunStatus) throws -> [RunRecord] { try store.runs(status: status) }
+    public func runs(_ query: RunQuery) throws -> [RunRecord] { try store.runs(query) }
 
-    /// What is live in `target`, as the runs say (see `EnvironmentState`). Reads the history a
-    /// page at a time, newest first, only as far back as the answer needs.
+    public func runs(status: RunStatus) throws -> [RunRecord] { try store.runs(RunQuery(status: status, limit: Int(Int32.max))) }
+
+    public func targets() throws -> [String] { try store.targets() }
+
+    /// What is live in `target`, as the runs say (see `EnvironmentState`).
     public func environmentState(target: String) throws -> EnvironmentState {
-        try environmentState(runs: runs(target: target, limit: 10_000))
+        try recentHistory(target: target).state
     }
 
-    /// The same from one target's runs already read (newest first).
+    /// The newest runs of `target`, as many as its state needs (back to its last good run), and
+    /// that state: reading grows with the runs since the last good one, not with all history.
+    public func recentHistory(target: String) throws -> (runs: [RunRecord], state: EnvironmentState) {
+        var limit = 64
+        while true {
+            let runs = try self.runs(target: target, limit: limit)
+            let state = try environmentState(runs: runs)
+            if runs.count < limit || (state.condition != .none && state.lastGood != nil) { return (runs, state) }
+            limit *= 8
+        }
+    }
+
+    /// The same from one target's runs already read (newest first); a run they name that is
+    /// older than them is read from the store.
     public func environmentState(runs: [RunRecord]) throws -> EnvironmentState {
-        try EnvironmentState.derive(runs: runs, steps: { try steps(runID: $0) }, events: { try events(runID: $0) })
+        try EnvironmentState.derive(runs: runs, run: { id in try runs.first { $0.id == id } ?? run(id) },
+                                    steps: { try steps(runID: $0) }, events: { try events(runID: $0) })
     }
 
     /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.

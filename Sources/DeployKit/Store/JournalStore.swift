@@ -16,9 +16,10 @@ public protocol JournalStore: AnyObject, Sendable {
     /// A resumed run belongs to a new process again.
     func reopenRun(_ id: String, host: String, pid: Int32, pidStart: UInt64) throws
     func run(_ id: String) throws -> RunRecord?
-    /// Newest first; `before` pages on: runs older than that run.
-    func runs(target: String?, limit: Int, before: RunRecord?) throws -> [RunRecord]
-    func runs(status: RunStatus) throws -> [RunRecord]
+    /// Newest first (see `RunQuery`).
+    func runs(_ query: RunQuery) throws -> [RunRecord]
+    /// Every target any run was recorded for.
+    func targets() throws -> [String]
     /// Runs whose id starts with `prefix`, newest first.
     func runs(idPrefix: String, limit: Int) throws -> [RunRecord]
 
@@ -94,6 +95,23 @@ extension DeployError {
                            next: ["when the store is back: deployctl status \(run?.target ?? "")   (a run whose process is gone shows as interrupted)",
                                   run.map { $0.kind == .rollback ? "then: deployctl rollback \($0.target)" : "then: deployctl resume \($0.id)" }
                                       ?? "then: deployctl resume RUN_ID   (or deployctl rollback TARGET)"])
+    }
+}
+
+/// Which runs to read, newest first: every field narrows; `before` pages on (runs older than it).
+public struct RunQuery: Sendable {
+    public var target: String?
+    public var kinds: [RunKind]?
+    public var status: RunStatus?
+    public var before: RunRecord?
+    public var limit: Int
+
+    public init(target: String? = nil, kinds: [RunKind]? = nil, status: RunStatus? = nil, before: RunRecord? = nil, limit: Int) {
+        self.target = target
+        self.kinds = kinds
+        self.status = status
+        self.before = before
+        self.limit = limit
     }
 }
 

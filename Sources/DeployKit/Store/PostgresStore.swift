@@ -165,21 +165,23 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         try connection.query("SELECT * FROM \(schema).runs WHERE id = $1", [id]).first.flatMap(Self.run)
     }
 
-    public func runs(target: String?, limit: Int, before: RunRecord?) throws -> [RunRecord] {
+    public func runs(_ query: RunQuery) throws -> [RunRecord] {
         var clauses: [String] = [], values: [String?] = []
-        if let target { values.append(target); clauses.append("target = $\(values.count)") }
-        if let before {
-            values += [Self.text(before.startedAt), before.id]
-            clauses.append("(started_at, id) < ($\(values.count - 1)::double precision, $\(values.count))")
+        func value(_ text: String) -> String { values.append(text); return "$\(values.count)" }
+        if let target = query.target { clauses.append("target = \(value(target))") }
+        if let kinds = query.kinds { clauses.append("kind = ANY(\(value("{" + kinds.map(\.rawValue).joined(separator: ",") + "}"))::text[])") }
+        if let status = query.status { clauses.append("status = \(value(status.rawValue))") }
+        if let before = query.before {
+            clauses.append("(started_at, id) < (\(value(Self.text(before.startedAt)))::double precision, \(value(before.id)))")
         }
-        values.append(String(limit))
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        return try connection.query("SELECT * FROM \(schema).runs \(filter) ORDER BY started_at DESC, id DESC LIMIT $\(values.count)", values)
+        let limit = value(String(query.limit))
+        return try connection.query("SELECT * FROM \(schema).runs \(filter) ORDER BY started_at DESC, id DESC LIMIT \(limit)", values)
             .compactMap(Self.run)
     }
 
-    public func runs(status: RunStatus) throws -> [RunRecord] {
-        try connection.query("SELECT * FROM \(schema).runs WHERE status = $1 ORDER BY started_at DESC", [status.rawValue]).compactMap(Self.run)
+    public func targets() throws -> [String] {
+        try connection.query("SELECT DISTINCT target FROM \(schema).runs ORDER BY target").compactMap { $0["target"] }
     }
 
     public func runs(idPrefix: String, limit: Int) throws -> [RunRecord] {

@@ -85,6 +85,10 @@ public final class SQLiteStore: JournalStore {
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN log BLOB")
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN log_size INTEGER")
             try db.execute(sql: "ALTER TABLE steps ADD COLUMN log_truncated INTEGER")
+            // Every command looks for running runs; status pages a target's history newest first.
+            try db.execute(sql: "CREATE INDEX runs_by_status ON runs(status)")
+            try db.execute(sql: "CREATE INDEX runs_by_start ON runs(started_at, id)")
+            try db.execute(sql: "CREATE INDEX runs_by_target_start ON runs(target, started_at, id)")
         }
         return migrator
     }
@@ -122,24 +126,27 @@ public final class SQLiteStore: JournalStore {
         try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(Self.run) }
     }
 
-    public func runs(target: String?, limit: Int, before: RunRecord?) throws -> [RunRecord] {
+    public func runs(_ query: RunQuery) throws -> [RunRecord] {
         var clauses: [String] = [], arguments: StatementArguments = []
-        if let target { clauses.append("target = ?"); arguments += [target] }
-        if let before {
+        if let target = query.target { clauses.append("target = ?"); arguments += [target] }
+        if let kinds = query.kinds {
+            clauses.append("kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += StatementArguments(kinds.map(\.rawValue))
+        }
+        if let status = query.status { clauses.append("status = ?"); arguments += [status.rawValue] }
+        if let before = query.before {
             clauses.append("(started_at < ? OR (started_at = ? AND id < ?))")
             arguments += [before.startedAt.timeIntervalSince1970, before.startedAt.timeIntervalSince1970, before.id]
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        arguments += [limit]
+        arguments += [query.limit]
         return try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM runs \(filter) ORDER BY started_at DESC, id DESC LIMIT ?", arguments: arguments).compactMap(Self.run)
         }
     }
 
-    public func runs(status: RunStatus) throws -> [RunRecord] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC", arguments: [status.rawValue]).compactMap(Self.run)
-        }
+    public func targets() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT target FROM runs ORDER BY target") }
     }
 
     public func runs(idPrefix: String, limit: Int) throws -> [RunRecord] {

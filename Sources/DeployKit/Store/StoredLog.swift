@@ -39,11 +39,15 @@ public struct StoredLog: Sendable, Codable, Hashable {
         return Data(out.prefix(written))
     }
 
-    /// Reads a finished attempt's log file; nil when there is none.
+    /// Reads a finished attempt's log file, compressing as it reads (a 200 MB log costs no
+    /// more memory than its compressed first 4 MiB); nil when there is none.
     public static func reading(file path: String?) -> StoredLog? {
-        guard let path, let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: cap + 1)).flatMap { $0 } ?? Data()
-        return StoredLog(text: data)
+        guard let path else { return nil }
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var length = 0, size = 0
+        var truncated: Int32 = 0
+        guard zs_compress_file(path, cap, &out, &length, &size, &truncated) == 0, let out else { return nil }
+        defer { free(out) }
+        return StoredLog(compressed: Data(bytes: out, count: length), size: size, truncated: truncated != 0)
     }
 }

@@ -10,4 +10,11 @@ long zs_compress(const unsigned char *in, size_t length, unsigned char *out, siz
 /* Bytes written to `out` (at most `capacity`), or -1 (corrupt, or larger than `capacity`). */
 long zs_uncompress(const unsigned char *in, size_t length, unsigned char *out, size_t capacity);
 size_t zs_bound(size_t length);
+
+/*
+ * Compresses the first `cap` bytes of the file at `path` a chunk at a time (memory stays at the
+ * compressed size plus 64 KiB, whatever the log's size). On success returns 0 and sets `*out`
+ * (free it with free()), `*out_length`, `*size` (bytes read) and `*truncated` (the file is longer).
+ */
+int zs_compress_file(const char *path, size_t cap, unsigned char **out, size_t *out_length, size_t *size, int *truncated);
 #endif
