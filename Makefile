@@ -35,7 +35,7 @@ install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
 
 bench:
-	Tests/scripts/setup.sh hyperfine
+	Tests/scripts/setup.sh hyperfine postgresql-15 sqlite3
 	$(SWIFT) build $(RELEASE_FLAGS)
 	Tests/bench/bench.sh
 

@@ -81,6 +81,58 @@ commit_all "$par" par
 hyperfine --style basic --runs 3 -N --prepare "rm -rf $work/par-state" --export-json "$out/parallel-8x1s.json" \
   "$bin up local --repo $par --state $work/par-state --parallel 8" | grep -E "Time|Range"
 
+echo "bench: the shared store: a PostgreSQL 15 started for the bench (trust auth on 127.0.0.1)"
+pgbin=/usr/lib/postgresql/15/bin
+pgdir=$(mktemp -d /tmp/deployctl-bench-pg.XXXXXX)
+chown postgres "$pgdir"
+pgport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+runuser -u postgres -- "$pgbin/initdb" -D "$pgdir/data" -U postgres --auth=trust >/dev/null
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -w -l "$pgdir/log" -o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir" start >/dev/null
+trap 'runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work" "$pgdir"' EXIT
+psql() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pgport" -U postgres -d postgres "$@"; }
+store() { echo "postgres://postgres@127.0.0.1:$pgport/postgres?schema=$1"; }
+
+echo "bench: 1,000 /bin/true steps through up, PostgreSQL store against the SQLite store"
+hf --runs 5 --prepare "bash -c 'rm -rf $work/steps-state; $pgbin/psql -X -q -h 127.0.0.1 -p $pgport -U postgres -d postgres -c \"DROP SCHEMA IF EXISTS upbench CASCADE\"'" \
+  --export-json "$out/up-1000-steps-postgres-vs-sqlite.json" \
+  "$bin up local --repo $steps --state $(store upbench) --parallel 1" \
+  "$bin up local --repo $steps --state $work/steps-state --parallel 1"
+
+echo "bench: status and runs against stores holding 1 run and 10,000 runs x 50 steps"
+rev=$(git -C "$steps" rev-parse HEAD)
+run_columns="id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs, operator, host, pid, pid_start, started_at, ended_at, status"
+run_values="'bench', 'local', 'bench/local', '$rev', 'bench', '$rev', '{}', 'bench@benchhost', 'benchhost', 1, 0, 1600000000 + i * 60, 1600000000 + i * 60 + 30, 'succeeded'"
+step_columns="run_id, phase, name, attempt, argv, started_at, ended_at, exit_code, status, duration_ms, output_tail"
+step_values="r.id, 'deploy', 's' || j, 1, '[\"/bin/true\"]', r.started_at, r.started_at + 1, 0, 'succeeded', 1, 'ok'"
+sqlite_history() {  # $1 runs, each with 50 steps
+  cat <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+INSERT INTO runs ($run_columns) SELECT '20200101-' || substr('000000' || i, -6, 6) || '-beef', 'up', $run_values FROM n;
+WITH RECURSIVE s(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM s WHERE j < 50)
+INSERT INTO steps ($step_columns) SELECT $step_values FROM runs r, s;
+SQL
+}
+postgres_history() {  # $1 runs, each with 50 steps; $2 the schema
+  cat <<SQL
+INSERT INTO $2.runs ($run_columns) SELECT '20200101-' || lpad(i::text, 6, '0') || '-beef', 'up', $run_values FROM generate_series(1, $1) AS i;
+INSERT INTO $2.steps ($step_columns) SELECT $step_values FROM $2.runs r, generate_series(1, 50) AS j;
+ANALYZE;
+SQL
+}
+for n in 1 10000; do
+  "$bin" runs --repo "$steps" --state "$work/hist-$n" >/dev/null
+  sqlite_history $n | sqlite3 "$work/hist-$n/journal.sqlite3"
+  "$bin" runs --repo "$steps" --state "$(store hist$n)" >/dev/null
+  postgres_history $n hist$n | psql
+done
+for command in status runs; do
+  args=(); [ "$command" = status ] && args=(bench/local)
+  hf --export-json "$out/$command-10000-runs.json" \
+    "$bin $command ${args[*]} --repo $steps --state $(store hist10000)" "$bin $command ${args[*]} --repo $steps --state $work/hist-10000"
+  hf --export-json "$out/$command-1-run.json" \
+    "$bin $command ${args[*]} --repo $steps --state $(store hist1)" "$bin $command ${args[*]} --repo $steps --state $work/hist-1"
+done
+
 ansible=$(command -v ansible-playbook || true)
 [ -z "$ansible" ] && [ -x "$root/.build/venv/bin/ansible-playbook" ] && ansible=$root/.build/venv/bin/ansible-playbook
 if [ -n "$ansible" ]; then

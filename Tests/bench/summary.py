@@ -31,6 +31,7 @@ comparisons = [
     ("revisions-cold-vs-git-log", "`revisions`, no cache (first call)", "`git log -- paths`", 1.0),
     ("revisions-warm-vs-git-log-bloom", "`revisions`, cache warm", "`git log` with commit-graph + Bloom filters", 1.0),
     ("up-100-vs-ansible", "100 `/bin/true` steps through `up`", "the same 100 tasks, local `ansible-playbook`", None),
+    ("up-1000-steps-postgres-vs-sqlite", "1,000 `/bin/true` steps through `up`, PostgreSQL store", "the same on the SQLite store", 1.5),
 ]
 for name, what, baseline, goal in comparisons:
     medians = hyperfine(name)
@@ -49,6 +50,17 @@ parallel = hyperfine("parallel-8x1s")
 if parallel:
     rows.append(("8 steps of `sleep 1` with `needs: []`", ms(parallel[0]), "1 s (one step)", f"{parallel[0]:.2f}×", "≤ 1.25×",
                  "met" if parallel[0] <= 1.25 else "**missed**"))
+
+# status and runs against a store holding 10,000 runs x 50 steps, beside one holding 1 run (how
+# they grow); each file holds the PostgreSQL store first, the SQLite store second.
+for command in ("status", "runs"):
+    large, small = hyperfine(f"{command}-10000-runs"), hyperfine(f"{command}-1-run")
+    if large is None or small is None:
+        continue
+    worst = max(large) * 1000
+    rows.append((f"`{command}`, 10,000 runs × 50 steps (PostgreSQL / SQLite)", f"{ms(large[0])} / {ms(large[1])}",
+                 f"1 run: {ms(small[0])} / {ms(small[1])}", f"{large[0] / small[0]:.2f}× / {large[1] / small[1]:.2f}× of 1 run",
+                 "≤ 50 ms each", "met" if worst <= 50 else "**missed**"))
 
 print("| benchmark | deployctl | baseline | ratio | goal | |")
 print("|---|---|---|---|---|---|")
