@@ -6,6 +6,11 @@ import LibPQSupport
 public final class Connection: @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = NSLock()
+    /// The connection's socket, read once: `sever` must not race libpq for it.
+    private let socket: Int32
+    /// When the statement now on the wire was sent (monotonic), for the store's watchdog.
+    private let sent = NSLock()
+    private var sentAt: UInt64?
     /// The connection string without its password, for messages.
     public let shown: String
 
@@ -24,6 +29,12 @@ public final class Connection: @unchecked Sendable {
         }
         // Only a connection that opened is ever finished by deinit.
         self.handle = handle
+        socket = pqs_socket(handle)
+    }
+
+    /// How long the statement on the wire has waited for its answer; nil when none is.
+    public var inFlightSeconds: Double? {
+        sent.withLock { sentAt.map { Double(DispatchTime.now().uptimeNanoseconds &- $0) / 1e9 } }
     }
 
     deinit { pqs_finish(handle) }
@@ -31,7 +42,6 @@ public final class Connection: @unchecked Sendable {
     /// Shuts the socket down without waiting for the connection's lock: a query stuck on a
     /// network cut fails at once, and so does every later one.
     public func sever() {
-        let socket = pqs_socket(handle)
         if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
@@ -69,6 +79,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     fileprivate func execute(_ sql: String, _ parameters: [String?]) throws -> Rows {
+        sent.withLock { sentAt = DispatchTime.now().uptimeNanoseconds }
+        defer { sent.withLock { sentAt = nil } }
         let result: OpaquePointer? = withCStrings(parameters) { values in
             pqs_exec_params(handle, sql, Int32(parameters.count), values)
         }
@@ -90,7 +102,8 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-        let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+        // A NUL would end the C string early (and SQLite keeps it): text parameters never hold one.
+        let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0.replacingOccurrences(of: "\0", with: "\u{FFFD}"))! } }
         defer { copies.forEach { free($0) } }
         let pointers = copies.map { UnsafePointer($0) }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress) }

@@ -74,7 +74,7 @@ public struct Workspace {
                 throw DeployError(error.exitStatus, error.description, next: error.next)
             } catch {
                 throw DeployError(.failed, "\(error)",
-                                  next: ["check the store is up and reachable: psql '\(url.shown)'",
+                                  next: ["check the store is up and reachable: psql '\(url.shownForPsql)'",
                                          "the password comes from PGPASSWORD, ~/.pgpass, PGSERVICE or the store file's password_env"])
             }
         }

@@ -168,6 +168,8 @@ public enum JournalError: Error, CustomStringConvertible {
     case noSuchRun(String, journal: String)
     case ambiguousRun(String, candidates: [String])
     case conflictingRun(String, existing: RunRecord)
+    /// A shared store: another session already holds the run (two processes resuming one run).
+    case runHeldElsewhere(String)
 
     public var description: String {
         switch self {
@@ -175,6 +177,7 @@ public enum JournalError: Error, CustomStringConvertible {
         case let .lockNotHeld(target, runID): return "run \(runID) does not hold the lock of \(target)"
         case let .noSuchRun(id, journal): return "no run \(id) in \(journal)"
         case let .ambiguousRun(prefix, candidates): return "'\(prefix)' is the start of several run ids: \(candidates.joined(separator: ", "))"
+        case .runHeldElsewhere(let id): return "run \(id) is being run by another deployctl right now"
         case let .conflictingRun(id, existing):
             return "run \(id) is already in the store as a different run (\(existing.kind.rawValue) of \(existing.target) at \(existing.revision.prefix(12)) by \(existing.operatorName), started \(Timestamp.rfc3339(existing.startedAt)))"
         }

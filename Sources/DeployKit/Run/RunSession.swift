@@ -185,6 +185,8 @@ struct RunSession {
         env["DEPLOYCTL_REVISION"] = run.revision
         env["DEPLOYCTL_TREE"] = tree
         env["DEPLOYCTL_STATE"] = workspace.stateDirectory
+        // The store's own password is deployctl's, not the steps'.
+        if case .postgres(let url) = workspace.store, let variable = url.passwordVariable { env[variable] = nil }
         return env
     }
 }

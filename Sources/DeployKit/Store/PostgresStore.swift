@@ -10,11 +10,14 @@ import Probes
 public final class PostgresStore: JournalStore, @unchecked Sendable {
     /// The schema version this deployctl writes; a newer one is refused (it may mean anything).
     public static let schemaVersion = 1
-    /// A session silent this long is ended by the server, freeing its locks (a network cut).
-    static let serverIdleMs = 15_000
-    /// Without a heartbeat answered for this long, the run holding a lock stops itself.
-    static let leaseSeconds: TimeInterval = 10
-    static let heartbeatSeconds: TimeInterval = 2
+    /// Without an answer for this long (a statement in flight, a heartbeat unanswered), the run
+    /// holding a lock stops itself.
+    static let leaseSeconds: Double = 10
+    static let heartbeatSeconds: Double = 2
+    /// How long the server keeps the session of a holder it no longer hears from (a network cut,
+    /// a machine gone): idle timeout and TCP keepalives. Longer than the lease plus the default
+    /// 30 s grace a stopped run gives its steps, so its locks free only after it has stopped.
+    static let serverSilenceSeconds = 60
 
     public let url: PostgresURL
     public var location: String { url.shown }
@@ -27,12 +30,11 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     private var heldRuns: Set<String> = []
     private var onLost: (@Sendable (String) -> Void)?
     private var lostReason: String?
-    private var lastBeat = Date()
 
     public init(url: PostgresURL) throws {
         self.url = url
         schema = url.schema
-        connection = try Connection(conninfo: url.connectionString, shown: url.shown)
+        connection = try Connection(conninfo: url.connectionString(naming: ProcessName.current.text), shown: url.shown)
         try Self.prepareSchema(connection, schema: schema, shown: url.shown)
         canWrite = try connection.query("SELECT has_table_privilege($1, 'INSERT') AS w", ["\(url.schema).runs"]).first?.bool("w") ?? false
         startHeartbeat()
@@ -132,13 +134,11 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
 
     // MARK: - Runs
 
+    /// The run's advisory lock is taken before its row says `running`, so no machine ever sees
+    /// a running run whose process is not holding it.
     public func createRun(_ run: RunRecord) throws {
-        try connection.query("""
-            INSERT INTO \(schema).runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                        operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-            """, Self.values(run))
         try holdRun(run.id)
+        try connection.query(insertRun, Self.values(run))
     }
 
     public func finishRun(_ id: String, status: RunStatus, message: String?) throws {
@@ -150,15 +150,16 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     }
 
     public func reopenRun(_ id: String, host: String, pid: Int32, pidStart: UInt64) throws {
+        try holdRun(id)
         try connection.query("UPDATE \(schema).runs SET status = 'running', message = NULL, ended_at = NULL, host = $1, pid = $2, pid_start = $3 WHERE id = $4",
                              [host, String(pid), String(Int64(bitPattern: pidStart)), id])
-        try holdRun(id)
     }
 
     /// The run's advisory lock says to every machine that its process still runs.
     private func holdRun(_ id: String) throws {
-        guard state.withLock({ heldRuns.insert(id).inserted }) else { return }
-        try connection.query("SELECT pg_try_advisory_lock($1)", [String(key(run: id))])
+        guard !state.withLock({ heldRuns.contains(id) }) else { return }
+        guard try tryAdvisory(String(key(run: id))) else { throw JournalError.runHeldElsewhere(id) }
+        state.withLock { _ = heldRuns.insert(id) }
     }
 
     public func run(_ id: String) throws -> RunRecord? {
@@ -280,17 +281,13 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
 
     /// The advisory lock decides (one session wins, whatever the rows say); the row says who.
     public func acquireLock(_ lock: LockRecord) throws -> LockOutcome {
-        let key = String(key(target: lock.target))
-        var got = try tryAdvisory(key)
-        if !got, let holder = try self.lock(target: lock.target), holder.host == ProcessIdentity.hostName,
-           !ProcessIdentity.isAlive(host: holder.host, pid: holder.pid, start: holder.pidStart) {
-            // Its process is provably gone, but the server still keeps its session (a network
-            // cut it has not noticed yet): end that session, which frees the lock.
-            _ = try? connection.query("SELECT pg_terminate_backend(backend_pid) FROM \(schema).locks WHERE target = $1 AND run_id = $2",
-                                      [lock.target, holder.runID])
+        if state.withLock({ heldTargets.contains(lock.target) }), let mine = try self.lock(target: lock.target) { return .held(mine) }
+        let key = key(target: lock.target)
+        var got = try tryAdvisory(String(key))
+        if !got, try endSessionOfGoneProcess(holding: key) {
             for _ in 0..<30 where !got {
                 usleep(100_000)
-                got = try tryAdvisory(key)
+                got = try tryAdvisory(String(key))
             }
         }
         guard got else {
@@ -326,9 +323,19 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
             state.withLock { _ = heldTargets.insert(lock.target) }
             return outcome
         } catch {
-            _ = try? connection.query("SELECT pg_advisory_unlock($1)", [key])
+            _ = try? connection.query("SELECT pg_advisory_unlock($1)", [String(key)])
             throw error
         }
+    }
+
+    /// Every session names its process (`application_name`: host, pid, start time). A session
+    /// holding `key` whose process is on this machine and provably gone — the server has not
+    /// noticed a cut yet — is ended, which frees what it held. True when one was.
+    private func endSessionOfGoneProcess(holding key: Int64) throws -> Bool {
+        guard let holder = try advisoryHolder(key), let name = holder.name, let process = ProcessName(name),
+              process.host == ProcessIdentity.hostName,
+              !ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start) else { return false }
+        return (try? connection.query("SELECT pg_terminate_backend($1) AS ended", [String(holder.backend)]).first?.bool("ended")) == true
     }
 
     private func tryAdvisory(_ key: String) throws -> Bool {
@@ -374,53 +381,64 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    /// On this machine the process itself answers; elsewhere, whether its session still
-    /// holds the advisory lock.
+    /// Alive while a session holds its advisory lock — the server's word, whichever machine
+    /// asks — unless that session belongs to a process of this machine that is provably gone.
     public func isAlive(_ lock: LockRecord) throws -> Bool {
-        if lock.host == ProcessIdentity.hostName { return ProcessIdentity.isAlive(host: lock.host, pid: lock.pid, start: lock.pidStart) }
-        return try advisoryHeld(key(target: lock.target))
+        try holderAlive(key(target: lock.target))
     }
 
     public func isAlive(_ run: RunRecord) throws -> Bool {
-        if run.host == ProcessIdentity.hostName { return ProcessIdentity.isAlive(host: run.host, pid: run.pid, start: run.pidStart) }
-        return try advisoryHeld(key(run: run.id))
+        try holderAlive(key(run: run.id))
     }
 
-    private func advisoryHeld(_ key: Int64) throws -> Bool {
+    private func holderAlive(_ key: Int64) throws -> Bool {
+        guard let holder = try advisoryHolder(key) else { return false }
+        guard let name = holder.name, let process = ProcessName(name), process.host == ProcessIdentity.hostName else { return true }
+        return ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start)
+    }
+
+    /// The session holding an advisory key: its server pid and the process it names.
+    private func advisoryHolder(_ key: Int64) throws -> (backend: Int, name: String?)? {
         let bits = UInt64(bitPattern: key)
         return try connection.query("""
-            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
-                           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                           AND classid = $1::bigint::oid AND objid = $2::bigint::oid) AS held
-            """, [String(bits >> 32), String(bits & 0xffff_ffff)]).first?.bool("held") ?? false
+            SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
+            """, [String(bits >> 32), String(bits & 0xffff_ffff)]).first.flatMap { row in
+                row.int("pid").map { (backend: $0, name: row["application_name"]) }
+            }
     }
 
     // MARK: - Heartbeat and fencing
 
     public func watch(onLost: @escaping @Sendable (String) -> Void) {
-        state.withLock {
-            self.onLost = onLost
-            lastBeat = Date()
-        }
+        state.withLock { self.onLost = onLost }
     }
 
-    /// Every 2 s: the lock rows' heartbeat (or a bare round trip), which also keeps the session
-    /// from the server's idle timeout. A watchdog apart from it, since a query into a network
-    /// cut may never return: no answer within the lease means the store is lost.
+    /// Every 2 s: the heartbeat of the locks this process holds (or a bare round trip), which
+    /// also keeps the session from the server's idle timeout. A watchdog apart from it, since a
+    /// statement sent into a network cut may never return: one in flight longer than the lease,
+    /// or a connection that broke, means the store is lost.
     private func startHeartbeat() {
         let beat = Thread { [weak self] in
             while true {
                 Thread.sleep(forTimeInterval: Self.heartbeatSeconds)
                 guard let store = self else { return }
                 if store.state.withLock({ store.lostReason != nil }) { return }
+                let targets = store.state.withLock { Array(store.heldTargets) }
                 do {
-                    try store.connection.query("UPDATE \(store.schema).locks SET heartbeat = extract(epoch FROM clock_timestamp()) WHERE backend_pid = pg_backend_pid()")
-                    store.state.withLock { store.lastBeat = Date() }
+                    if targets.isEmpty {
+                        try store.connection.query("SELECT 1")
+                    } else {
+                        try store.connection.query("""
+                            UPDATE \(store.schema).locks SET heartbeat = extract(epoch FROM clock_timestamp())
+                            WHERE backend_pid = pg_backend_pid() AND target = ANY($1::text[])
+                            """, [Self.arrayLiteral(targets)])
+                    }
                 } catch let error as PostgresError where error.isConnectionLoss {
                     store.lose("\(error)")
-                } catch {
-                    store.state.withLock { store.lastBeat = Date() }
-                }
+                } catch {}
             }
         }
         beat.start()
@@ -428,12 +446,19 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
             while true {
                 Thread.sleep(forTimeInterval: 1)
                 guard let store = self else { return }
-                let silent = store.state.withLock { Date().timeIntervalSince(store.lastBeat) }
-                if silent > Self.leaseSeconds { store.lose("no answer from the store for \(Int(silent)) s") }
+                if let waited = store.connection.inFlightSeconds, waited > Self.leaseSeconds {
+                    store.lose("no answer from the store for \(Int(waited)) s")
+                }
                 if store.state.withLock({ store.lostReason != nil }) { return }
             }
         }
         watchdog.start()
+    }
+
+    /// `{"a","b"}`: a text[] parameter.
+    static func arrayLiteral(_ items: [String]) -> String {
+        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+            .joined(separator: ",") + "}"
     }
 
     private func lose(_ why: String) {
@@ -483,11 +508,7 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
                 guard existing.sameRun(as: bundle.run) else { throw JournalError.conflictingRun(bundle.run.id, existing: existing) }
                 return .alreadyThere
             }
-            try tx.query("""
-                INSERT INTO \(schema).runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                            operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-                """, Self.values(bundle.run))
+            try tx.query(insertRun, Self.values(bundle.run))
             for step in bundle.steps {
                 let log = bundle.logs[step.id]
                 try tx.query("""
@@ -529,6 +550,15 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     private static func date(_ text: String?) -> Date? { text.flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) }
     private static func hex(_ data: Data) -> String { "\\x" + data.map { String(format: "%02x", $0) }.joined() }
 
+    private var insertRun: String {
+        """
+        INSERT INTO \(schema).runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
+                                    operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """
+    }
+
+    /// A run as `insertRun`'s parameters.
     private static func values(_ run: RunRecord) -> [String?] {
         [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject, run.descriptorBlob,
          JournalJSON.encode(run.inputs), run.operatorName, run.host, String(run.pid), String(Int64(bitPattern: run.pidStart)),
@@ -572,6 +602,34 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         InboundOwed(target: row["target"] ?? "", runID: row["run_id"] ?? "", since: date(row["since"]) ?? Date(timeIntervalSince1970: 0),
                     reason: row["reason"] ?? "")
     }
+}
+
+/// What a session tells the server about its process (`application_name`): enough for another
+/// deployctl on the same machine to prove the process gone. `deployctl/PID/START/HOST`, cut at
+/// 63 bytes by the server (a cut host name never matches, so such a holder counts as alive).
+struct ProcessName: Equatable {
+    let pid: Int32
+    let start: UInt64
+    let host: String
+
+    static var current: ProcessName {
+        let me = ProcessIdentity.current
+        return ProcessName(pid: me.pid, start: me.start, host: me.host)
+    }
+
+    init(pid: Int32, start: UInt64, host: String) {
+        self.pid = pid
+        self.start = start
+        self.host = host
+    }
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "deployctl", let pid = Int32(parts[1]), let start = UInt64(parts[2]) else { return nil }
+        self.init(pid: pid, start: start, host: String(parts[3]))
+    }
+
+    var text: String { "deployctl/\(pid)/\(start)/\(host)" }
 }
 
 extension PostgresError: StoreFailure {

@@ -96,16 +96,18 @@ public final class SQLiteStore: JournalStore {
     // MARK: - Runs
 
     public func createRun(_ run: RunRecord) throws {
-        try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
-                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
-                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
-                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
-        }
+        try database.write { db in try Self.insert(run, into: db) }
+    }
+
+    private static func insert(_ run: RunRecord, into db: GRDB.Database) throws {
+        try db.execute(sql: """
+            INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
+                              operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
+                             run.descriptorBlob, json(run.inputs), run.operatorName, run.host, run.pid,
+                             Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
+                             run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
     }
 
     public func finishRun(_ id: String, status: RunStatus, message: String?) throws {
@@ -371,15 +373,7 @@ public final class SQLiteStore: JournalStore {
                 guard existing.sameRun(as: bundle.run) else { throw JournalError.conflictingRun(bundle.run.id, existing: existing) }
                 return .alreadyThere
             }
-            let run = bundle.run
-            try db.execute(sql: """
-                INSERT INTO runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                  operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject,
-                                 run.descriptorBlob, Self.json(run.inputs), run.operatorName, run.host, run.pid,
-                                 Int64(bitPattern: run.pidStart), run.startedAt.timeIntervalSince1970,
-                                 run.endedAt?.timeIntervalSince1970, run.status.rawValue, run.message, run.relatedRun])
+            try Self.insert(bundle.run, into: db)
             for step in bundle.steps {
                 let log = bundle.logs[step.id]
                 try db.execute(sql: """

@@ -66,23 +66,32 @@ public struct PostgresURL: Sendable, Equatable {
     public private(set) var schema: String
     /// The URL itself carried a password (allowed on the command line, never in git).
     public private(set) var hadPassword: Bool
-    /// The password when deployctl holds it (URL or password_env), for masking outputs.
+    /// The password when deployctl holds it (URL or password_env).
     public private(set) var password: String?
+    /// The variable `password_env` names: steps never see it.
+    public private(set) var passwordVariable: String?
+    /// The URL as libpq takes it, password masked: what a person can paste into `psql`.
+    public var shownForPsql: String { Self.mask(conninfo) }
 
     public init(_ text: String, environment: [String: String]) throws {
         guard var parts = URLComponents(string: text), let scheme = parts.scheme, ["postgres", "postgresql"].contains(scheme) else {
             throw StoreConfigError("'\(Self.mask(text))' is not a PostgreSQL URL (postgres://USER@HOST:PORT/DB?sslmode=…)")
         }
-        hadPassword = parts.password != nil
-        password = parts.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
         var items = parts.queryItems ?? []
+        // libpq also takes the password as a query parameter: the same secret, kept as such.
+        let queryPassword = items.first { $0.name == "password" }?.value
+        hadPassword = parts.password != nil || queryPassword != nil
+        password = parts.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? queryPassword
         schema = items.first { $0.name == "schema" }?.value ?? "deployctl"
         let variable = items.first { $0.name == "password_env" }?.value
         items.removeAll { $0.name == "schema" || $0.name == "password_env" }
         guard Self.validSchema(schema) else { throw StoreConfigError("schema '\(schema)' is not a plain identifier (letters, digits, _)") }
         parts.queryItems = items.isEmpty ? nil : items
         conninfo = parts.string ?? text
-        shown = Self.mask(conninfo)
+        var visible = parts
+        let hidden = "deployctl-masked"
+        visible.queryItems = items.isEmpty ? nil : items.map { ["password", "sslpassword"].contains($0.name) ? URLQueryItem(name: $0.name, value: hidden) : $0 }
+        shown = Self.mask(visible.string ?? text).replacingOccurrences(of: hidden, with: "••••")
         if schema != "deployctl" { shown += (items.isEmpty ? "?" : "&") + "schema=\(schema)" }
         if let variable { self = try with(passwordFrom: variable, environment: environment) }
     }
@@ -101,23 +110,42 @@ public struct PostgresURL: Sendable, Equatable {
         }
         var copy = self
         copy.password = value
+        copy.passwordVariable = variable
         let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value
         copy.conninfo += (conninfo.contains("?") ? "&" : "?") + "password=" + encoded
         return copy
     }
 
-    /// The connection deployctl opens: the URL plus timeouts that let a lost store be noticed
-    /// (client keepalives) and let the server end a silent session, freeing its locks
-    /// (`idle_session_timeout`; the store's heartbeat keeps live sessions busy).
-    var connectionString: String {
-        let extra = ["connect_timeout": "5", "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3",
-                     "tcp_user_timeout": "10000", "application_name": "deployctl",
-                     "options": "-c idle_session_timeout=\(PostgresStore.serverIdleMs) -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 -c tcp_user_timeout=10000"]
-        var text = conninfo
-        for (key, value) in extra.sorted(by: { $0.key < $1.key }) where !text.contains("\(key)=") {
-            text += (text.contains("?") ? "&" : "?") + key + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)
+    /// The connection deployctl opens: the URL plus what lets a lost store be noticed (client
+    /// keepalives) and lets the server end a session it no longer hears from, freeing its locks
+    /// (idle timeout and server keepalives: `PostgresStore.serverSilenceSeconds`; the store's
+    /// heartbeat keeps live sessions busy), and the process's name for liveness (`ProcessName`).
+    /// The user's own `options=` are kept, ours added to them.
+    func connectionString(naming process: String) -> String {
+        let silence = PostgresStore.serverSilenceSeconds
+        let server = "-c idle_session_timeout=\(silence * 1000) -c tcp_keepalives_idle=\(silence / 3) -c tcp_keepalives_interval=\(silence / 9)"
+            + " -c tcp_keepalives_count=3 -c tcp_user_timeout=\(silence * 1000)"
+        guard var parts = URLComponents(string: conninfo) else { return conninfo }
+        var items = parts.queryItems ?? []
+        let defaults = ["connect_timeout": "5", "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3",
+                        "tcp_user_timeout": "10000"]
+        for (key, value) in defaults.sorted(by: { $0.key < $1.key }) where !items.contains(where: { $0.name == key }) {
+            items.append(URLQueryItem(name: key, value: value))
         }
-        return text
+        items.removeAll { $0.name == "application_name" }
+        items.append(URLQueryItem(name: "application_name", value: process))
+        if let index = items.firstIndex(where: { $0.name == "options" }) {
+            items[index].value = (items[index].value ?? "") + " " + server
+        } else {
+            items.append(URLQueryItem(name: "options", value: server))
+        }
+        // URLComponents leaves '+' and '=' alone in values; libpq decodes only %XX.
+        parts.percentEncodedQueryItems = items.map { URLQueryItem(name: $0.name, value: $0.value.map(Self.encode)) }
+        return parts.string ?? conninfo
+    }
+
+    private static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? value
     }
 
     static func validSchema(_ name: String) -> Bool {
@@ -126,9 +154,12 @@ public struct PostgresURL: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
-    /// `postgres://user:secret@host` → `postgres://user:••••@host`, for text that did not parse.
+    /// `postgres://user:secret@host` → `postgres://user:••••@host`. The user info ends at the
+    /// last `@` before the path, so a password holding `@` is masked whole.
     static func mask(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex),
+        guard let scheme = text.range(of: "://") else { return text }
+        let authorityEnd = text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" } ?? text.endIndex
+        guard let at = text.range(of: "@", options: .backwards, range: scheme.upperBound..<authorityEnd),
               let colon = text.range(of: ":", range: scheme.upperBound..<at.lowerBound) else { return text }
         return String(text[..<colon.upperBound]) + "••••" + String(text[at.lowerBound...])
     }
