@@ -112,6 +112,7 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
             started_at double precision NOT NULL, ended_at double precision, status text NOT NULL, message text, related_run text);
         CREATE INDEX runs_by_target ON \(s).runs (target, started_at DESC, id DESC);
         CREATE INDEX runs_by_start ON \(s).runs (started_at DESC, id DESC);
+        CREATE INDEX runs_by_target_kind ON \(s).runs (target, kind, started_at DESC, id DESC);
         CREATE INDEX runs_running ON \(s).runs (status) WHERE status = 'running';
         CREATE TABLE \(s).steps (
             id bigserial PRIMARY KEY, run_id text NOT NULL REFERENCES \(s).runs(id), phase text NOT NULL, name text NOT NULL,

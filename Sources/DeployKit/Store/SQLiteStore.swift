@@ -89,6 +89,8 @@ public final class SQLiteStore: JournalStore {
             try db.execute(sql: "CREATE INDEX runs_by_status ON runs(status)")
             try db.execute(sql: "CREATE INDEX runs_by_start ON runs(started_at, id)")
             try db.execute(sql: "CREATE INDEX runs_by_target_start ON runs(target, started_at, id)")
+            // status's last check (kind) without walking every deploy of the target.
+            try db.execute(sql: "CREATE INDEX runs_by_target_kind ON runs(target, kind, started_at, id)")
         }
         return migrator
     }

@@ -51,8 +51,9 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.line("  last check: never (deployctl check \(s.target) runs the verify phase again)")
         }
         if let lock = s.lock {
-            Terminal.line("  lock:       held by run \(lock.runId), \(lock.operator) on \(lock.host), pid \(lock.pid), since \(Timestamp.human(lock.since))"
-                          + (lock.stale ? " — STALE (that process is gone); the next up takes it over" : ""))
+            Terminal.line("  lock:       held by run \(lock.runId)\(lock.command.map { " (\($0))" } ?? ""), \(lock.operator) on \(lock.host), pid \(lock.pid), since \(Timestamp.human(lock.since))"
+                          + (lock.heartbeat.map { ", last heartbeat \(Timestamp.human($0))" } ?? "")
+                          + (lock.stale ? " — STALE (that process, or its connection to the store, is gone); the next up takes it over" : ""))
         } else {
             Terminal.line("  lock:       free")
         }
