@@ -23,13 +23,13 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     public var location: String { url.shown }
     /// False for a reviewer's read-only role: commands that would write refuse up front.
     public let canWrite: Bool
-    private let connection: Connection
-    private let schema: String
-    private let state = NSLock()
-    private var heldTargets: Set<String> = []
-    private var heldRuns: Set<String> = []
-    private var onLost: (@Sendable (String) -> Void)?
-    private var lostReason: String?
+    let connection: Connection
+    let schema: String
+    let state = NSLock()
+    var heldTargets: Set<String> = []
+    var heldRuns: Set<String> = []
+    var onLost: (@Sendable (String) -> Void)?
+    var lostReason: String?
 
     public init(url: PostgresURL) throws {
         self.url = url
@@ -38,99 +38,6 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         try Self.prepareSchema(connection, schema: schema, shown: url.shown)
         canWrite = try connection.query("SELECT has_table_privilege($1, 'INSERT') AS w", ["\(url.schema).runs"]).first?.bool("w") ?? false
         startHeartbeat()
-    }
-
-    // MARK: - Schema
-
-    public enum OpenError: Error, CustomStringConvertible {
-        case newerSchema(found: Int, shown: String, schema: String)
-        case cannotCreate(String, shown: String, schema: String)
-
-        public var description: String {
-            switch self {
-            case let .newerSchema(found, shown, schema):
-                return "the store \(shown) has schema \(schema) at version \(found); this deployctl knows versions up to \(PostgresStore.schemaVersion) and will not read or write a newer one"
-            case let .cannotCreate(why, shown, schema):
-                return "the store \(shown) has no deployctl schema \(schema) at version \(PostgresStore.schemaVersion), and this role cannot create it: \(why)"
-            }
-        }
-
-        var exitStatus: ExitStatus { .refused }
-
-        var next: [String] {
-            switch self {
-            case .newerSchema: return ["upgrade deployctl to the version that wrote it (deployctl --version)"]
-            case .cannotCreate: return ["run any deployctl command once with the writer role (README: \"A shared store (PostgreSQL)\", Roles)"]
-            }
-        }
-    }
-
-    private static func prepareSchema(_ connection: Connection, schema: String, shown: String) throws {
-        let found = try version(connection, schema: schema)
-        if found > schemaVersion { throw OpenError.newerSchema(found: found, shown: shown, schema: schema) }
-        if found == schemaVersion { return }
-        do {
-            try connection.transaction { tx in
-                // Two first commands at once: one creates, the other waits and finds it done.
-                try tx.query("SELECT pg_advisory_xact_lock($1)", [String(advisoryKey("\(schema)/migrate"))])
-                try tx.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
-                try tx.query("CREATE TABLE IF NOT EXISTS \(schema).meta (key text PRIMARY KEY, value text NOT NULL)")
-                let now = Int(try tx.query("SELECT value FROM \(schema).meta WHERE key = 'version'").first?["value"] ?? "0") ?? 0
-                if now > schemaVersion { throw OpenError.newerSchema(found: now, shown: shown, schema: schema) }
-                for (index, migration) in migrations(schema).enumerated() where index + 1 > now {
-                    // One statement per call (the extended protocol takes no more).
-                    for statement in migration.components(separatedBy: ";\n") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                        try tx.query(statement)
-                    }
-                }
-                try tx.query("INSERT INTO \(schema).meta (key, value) VALUES ('version', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
-                             [String(schemaVersion)])
-            }
-        } catch let error as PostgresError where error.sqlState == "42501" {
-            throw OpenError.cannotCreate(error.description, shown: shown, schema: schema)
-        }
-    }
-
-    private static func version(_ connection: Connection, schema: String) throws -> Int {
-        do {
-            let rows = try connection.query("SELECT value FROM \(schema).meta WHERE key = 'version'")
-            return Int(rows.first?["value"] ?? "0") ?? 0
-        } catch let error as PostgresError where error.sqlState == "42P01" || error.sqlState == "3F000" {
-            return 0
-        } catch let error as PostgresError where error.sqlState == "42501" {
-            throw OpenError.cannotCreate(error.description, shown: connection.shown, schema: schema)
-        }
-    }
-
-    /// One statement per version, applied in order; never edited once released.
-    private static func migrations(_ s: String) -> [String] {
-        ["""
-        CREATE TABLE \(s).runs (
-            id text PRIMARY KEY, kind text NOT NULL, stack text NOT NULL, environment text NOT NULL, target text NOT NULL,
-            revision text NOT NULL, revision_subject text NOT NULL, descriptor_blob text NOT NULL, inputs text NOT NULL,
-            operator text NOT NULL, host text NOT NULL, pid integer NOT NULL, pid_start bigint NOT NULL,
-            started_at double precision NOT NULL, ended_at double precision, status text NOT NULL, message text, related_run text);
-        CREATE INDEX runs_by_target ON \(s).runs (target, started_at DESC, id DESC);
-        CREATE INDEX runs_by_start ON \(s).runs (started_at DESC, id DESC);
-        CREATE INDEX runs_by_target_kind ON \(s).runs (target, kind, started_at DESC, id DESC);
-        CREATE INDEX runs_running ON \(s).runs (status) WHERE status = 'running';
-        CREATE TABLE \(s).steps (
-            id bigserial PRIMARY KEY, run_id text NOT NULL REFERENCES \(s).runs(id), phase text NOT NULL, name text NOT NULL,
-            attempt integer NOT NULL, argv text NOT NULL, started_at double precision NOT NULL, ended_at double precision,
-            exit_code integer, signal integer, status text NOT NULL, duration_ms integer, output_tail text, log_path text, message text,
-            pid integer, pid_start bigint, measurements text, log bytea, log_size integer, log_truncated boolean,
-            UNIQUE (run_id, phase, name, attempt));
-        CREATE TABLE \(s).events (
-            id bigserial PRIMARY KEY, run_id text, target text NOT NULL, at double precision NOT NULL, kind text NOT NULL, data text NOT NULL);
-        CREATE INDEX events_by_run ON \(s).events (run_id, id);
-        CREATE INDEX events_by_target ON \(s).events (target, kind, id);
-        CREATE TABLE \(s).locks (
-            target text PRIMARY KEY, run_id text NOT NULL, operator text NOT NULL, host text NOT NULL, pid integer NOT NULL,
-            pid_start bigint NOT NULL, since double precision NOT NULL, command text NOT NULL, heartbeat double precision,
-            backend_pid integer NOT NULL);
-        CREATE TABLE \(s).inbound_owed (
-            target text PRIMARY KEY, run_id text NOT NULL, since double precision NOT NULL, reason text NOT NULL);
-        """]
     }
 
     // MARK: - Runs
@@ -157,7 +64,7 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     }
 
     /// The run's advisory lock says to every machine that its process still runs.
-    private func holdRun(_ id: String) throws {
+    func holdRun(_ id: String) throws {
         guard !state.withLock({ heldRuns.contains(id) }) else { return }
         guard try tryAdvisory(String(key(run: id))) else { throw JournalError.runHeldElsewhere(id) }
         state.withLock { _ = heldRuns.insert(id) }
@@ -257,7 +164,7 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         try insertEvent(connection.query, kind, target: target, runID: runID, data: data)
     }
 
-    private func insertEvent(_ query: (String, [String?]) throws -> Rows, _ kind: EventKind, target: String, runID: String?, data: EventData) throws {
+    func insertEvent(_ query: (String, [String?]) throws -> Rows, _ kind: EventKind, target: String, runID: String?, data: EventData) throws {
         _ = try query("INSERT INTO \(schema).events (run_id, target, at, kind, data) VALUES ($1, $2, $3, $4, $5)",
                       [runID, target, Self.now(), kind.rawValue, JournalJSON.encode(data)])
     }
@@ -329,20 +236,6 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    /// Every session names its process (`application_name`: host, pid, start time). A session
-    /// holding `key` whose process is on this machine and provably gone — the server has not
-    /// noticed a cut yet — is ended, which frees what it held. True when one was.
-    private func endSessionOfGoneProcess(holding key: Int64) throws -> Bool {
-        guard let holder = try advisoryHolder(key), let name = holder.name, let process = ProcessName(name),
-              process.host == ProcessIdentity.hostName,
-              !ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start) else { return false }
-        return (try? connection.query("SELECT pg_terminate_backend($1) AS ended", [String(holder.backend)]).first?.bool("ended")) == true
-    }
-
-    private func tryAdvisory(_ key: String) throws -> Bool {
-        try connection.query("SELECT pg_try_advisory_lock($1) AS got", [key]).first?.bool("got") == true
-    }
-
     public func handOverLock(target: String, from: String, to: String) throws {
         try connection.transaction { tx in
             let changed = try tx.query("UPDATE \(schema).locks SET run_id = $1 WHERE target = $2 AND run_id = $3", [to, target, from]).affected
@@ -380,98 +273,6 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
                                    "holder_host": .string(current.host), "holder_pid": .int(Int(current.pid))])
             return current
         }
-    }
-
-    /// Alive while a session holds its advisory lock — the server's word, whichever machine
-    /// asks — unless that session belongs to a process of this machine that is provably gone.
-    public func isAlive(_ lock: LockRecord) throws -> Bool {
-        try holderAlive(key(target: lock.target))
-    }
-
-    public func isAlive(_ run: RunRecord) throws -> Bool {
-        try holderAlive(key(run: run.id))
-    }
-
-    private func holderAlive(_ key: Int64) throws -> Bool {
-        guard let holder = try advisoryHolder(key) else { return false }
-        guard let name = holder.name, let process = ProcessName(name), process.host == ProcessIdentity.hostName else { return true }
-        return ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start)
-    }
-
-    /// The session holding an advisory key: its server pid and the process it names.
-    private func advisoryHolder(_ key: Int64) throws -> (backend: Int, name: String?)? {
-        let bits = UInt64(bitPattern: key)
-        return try connection.query("""
-            SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
-            """, [String(bits >> 32), String(bits & 0xffff_ffff)]).first.flatMap { row in
-                row.int("pid").map { (backend: $0, name: row["application_name"]) }
-            }
-    }
-
-    // MARK: - Heartbeat and fencing
-
-    public func watch(onLost: @escaping @Sendable (String) -> Void) {
-        state.withLock { self.onLost = onLost }
-    }
-
-    /// Every 2 s: the heartbeat of the locks this process holds (or a bare round trip), which
-    /// also keeps the session from the server's idle timeout. A watchdog apart from it, since a
-    /// statement sent into a network cut may never return: one in flight longer than the lease,
-    /// or a connection that broke, means the store is lost.
-    private func startHeartbeat() {
-        let beat = Thread { [weak self] in
-            while true {
-                Thread.sleep(forTimeInterval: Self.heartbeatSeconds)
-                guard let store = self else { return }
-                if store.state.withLock({ store.lostReason != nil }) { return }
-                let targets = store.state.withLock { Array(store.heldTargets) }
-                do {
-                    if targets.isEmpty {
-                        try store.connection.query("SELECT 1")
-                    } else {
-                        try store.connection.query("""
-                            UPDATE \(store.schema).locks SET heartbeat = extract(epoch FROM clock_timestamp())
-                            WHERE backend_pid = pg_backend_pid() AND target = ANY($1::text[])
-                            """, [Self.arrayLiteral(targets)])
-                    }
-                } catch let error as PostgresError where error.isConnectionLoss {
-                    store.lose("\(error)")
-                } catch {}
-            }
-        }
-        beat.start()
-        let watchdog = Thread { [weak self] in
-            while true {
-                Thread.sleep(forTimeInterval: 1)
-                guard let store = self else { return }
-                if let waited = store.connection.inFlightSeconds, waited > Self.leaseSeconds {
-                    store.lose("no answer from the store for \(Int(waited)) s")
-                }
-                if store.state.withLock({ store.lostReason != nil }) { return }
-            }
-        }
-        watchdog.start()
-    }
-
-    /// `{"a","b"}`: a text[] parameter.
-    static func arrayLiteral(_ items: [String]) -> String {
-        "{" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
-    }
-
-    private func lose(_ why: String) {
-        let (first, handler): (Bool, (@Sendable (String) -> Void)?) = state.withLock {
-            guard lostReason == nil else { return (false, nil) }
-            lostReason = why
-            return (true, onLost)
-        }
-        guard first else { return }
-        // Whatever waits on the connection now fails at once instead of waiting on a cut.
-        connection.sever()
-        handler?(why)
     }
 
     // MARK: - Inbound mail owed
@@ -530,109 +331,5 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    // MARK: - Keys and rows
 
-    /// 64-bit advisory keys, per store (schema) and target or run: two stores on one server
-    /// never collide, and a lock is never mistaken for a run.
-    private func key(target: String) -> Int64 { Self.advisoryKey("\(schema)/lock/\(target)") }
-    private func key(run id: String) -> Int64 { Self.advisoryKey("\(schema)/run/\(id)") }
-
-    static func advisoryKey(_ name: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in ("deployctl:" + name).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int64(bitPattern: hash)
-    }
-
-    private static func now() -> String { text(Date()) }
-    private static func text(_ date: Date) -> String { String(date.timeIntervalSince1970) }
-    private static func date(_ text: String?) -> Date? { text.flatMap(Double.init).map(Date.init(timeIntervalSince1970:)) }
-    private static func hex(_ data: Data) -> String { "\\x" + data.map { String(format: "%02x", $0) }.joined() }
-
-    private var insertRun: String {
-        """
-        INSERT INTO \(schema).runs (id, kind, stack, environment, target, revision, revision_subject, descriptor_blob, inputs,
-                                    operator, host, pid, pid_start, started_at, ended_at, status, message, related_run)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-        """
-    }
-
-    /// A run as `insertRun`'s parameters.
-    private static func values(_ run: RunRecord) -> [String?] {
-        [run.id, run.kind.rawValue, run.stack, run.environment, run.target, run.revision, run.revisionSubject, run.descriptorBlob,
-         JournalJSON.encode(run.inputs), run.operatorName, run.host, String(run.pid), String(Int64(bitPattern: run.pidStart)),
-         text(run.startedAt), run.endedAt.map(text), run.status.rawValue, run.message, run.relatedRun]
-    }
-
-    private static func run(_ row: Rows.Row) -> RunRecord? {
-        guard let kind = row["kind"].flatMap(RunKind.init(rawValue:)), let id = row["id"] else { return nil }
-        return RunRecord(id: id, kind: kind, stack: row["stack"] ?? "", environment: row["environment"] ?? "", target: row["target"] ?? "",
-                         revision: row["revision"] ?? "", revisionSubject: row["revision_subject"] ?? "", descriptorBlob: row["descriptor_blob"] ?? "",
-                         inputs: JournalJSON.decode([String: String].self, row["inputs"]) ?? [:], operatorName: row["operator"] ?? "",
-                         host: row["host"] ?? "", pid: Int32(row.int("pid") ?? 0), pidStart: UInt64(bitPattern: row.int64("pid_start") ?? 0),
-                         startedAt: date(row["started_at"]) ?? Date(timeIntervalSince1970: 0), endedAt: date(row["ended_at"]),
-                         status: row["status"].flatMap(RunStatus.init(rawValue:)) ?? .failed, message: row["message"], relatedRun: row["related_run"])
-    }
-
-    private static func step(_ row: Rows.Row) -> StepRecord {
-        StepRecord(id: row.int64("id") ?? 0, runID: row["run_id"] ?? "", phase: row["phase"] ?? "", name: row["name"] ?? "",
-                   attempt: row.int("attempt") ?? 0, argv: JournalJSON.decode([String].self, row["argv"]) ?? [],
-                   startedAt: date(row["started_at"]) ?? Date(timeIntervalSince1970: 0), endedAt: date(row["ended_at"]),
-                   exitCode: row.int("exit_code").map(Int32.init), signal: row.int("signal").map(Int32.init),
-                   status: row["status"].flatMap(StepStatus.init(rawValue:)) ?? .failed, durationMs: row.int("duration_ms"),
-                   outputTail: row["output_tail"], logPath: row["log_path"], message: row["message"], pid: row.int("pid").map(Int32.init),
-                   measurements: JournalJSON.decode([ProbeMeasurement].self, row["measurements"]))
-    }
-
-    private static func event(_ row: Rows.Row) -> EventRecord? {
-        guard let kind = row["kind"].flatMap(EventKind.init(rawValue:)) else { return nil }
-        return EventRecord(id: row.int64("id") ?? 0, runID: row["run_id"], target: row["target"] ?? "",
-                           at: date(row["at"]) ?? Date(timeIntervalSince1970: 0), kind: kind,
-                           data: JournalJSON.decode(EventData.self, row["data"]) ?? [:])
-    }
-
-    private static func lock(_ row: Rows.Row) -> LockRecord {
-        LockRecord(target: row["target"] ?? "", runID: row["run_id"] ?? "", operatorName: row["operator"] ?? "", host: row["host"] ?? "",
-                   pid: Int32(row.int("pid") ?? 0), pidStart: UInt64(bitPattern: row.int64("pid_start") ?? 0),
-                   since: date(row["since"]) ?? Date(timeIntervalSince1970: 0), command: row["command"] ?? "", heartbeat: date(row["heartbeat"]))
-    }
-
-    private static func owed(_ row: Rows.Row) -> InboundOwed {
-        InboundOwed(target: row["target"] ?? "", runID: row["run_id"] ?? "", since: date(row["since"]) ?? Date(timeIntervalSince1970: 0),
-                    reason: row["reason"] ?? "")
-    }
-}
-
-/// What a session tells the server about its process (`application_name`): enough for another
-/// deployctl on the same machine to prove the process gone. `deployctl/PID/START/HOST`, cut at
-/// 63 bytes by the server (a cut host name never matches, so such a holder counts as alive).
-struct ProcessName: Equatable {
-    let pid: Int32
-    let start: UInt64
-    let host: String
-
-    static var current: ProcessName {
-        let me = ProcessIdentity.current
-        return ProcessName(pid: me.pid, start: me.start, host: me.host)
-    }
-
-    init(pid: Int32, start: UInt64, host: String) {
-        self.pid = pid
-        self.start = start
-        self.host = host
-    }
-
-    init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "deployctl", let pid = Int32(parts[1]), let start = UInt64(parts[2]) else { return nil }
-        self.init(pid: pid, start: start, host: String(parts[3]))
-    }
-
-    var text: String { "deployctl/\(pid)/\(start)/\(host)" }
-}
-
-extension PostgresError: StoreFailure {
-    public var isPermissionDenied: Bool { sqlState == "42501" }
 }
