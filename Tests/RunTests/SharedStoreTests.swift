@@ -283,6 +283,11 @@ final class Team {
             #expect(result.status == 0, "\(command): \(result.stderr)")
             outputs += result.stdout + result.stderr
         }
+        let doctor = try team.run(on: "machine-r", ["doctor", "prod"], reviewer)
+        #expect(doctor.status == 1 && doctor.stdout.contains("this role may only read"), "\(doctor.stdout)\(doctor.stderr)")
+        let writer = try team.run(on: "machine-a", ["doctor", "prod"], ["TEST_CANARY": "x"])
+        #expect(writer.status == 0 && writer.stdout.contains("(writer)"), "\(writer.stdout)\(writer.stderr)")
+        outputs += doctor.stdout + doctor.stderr
         let up = try team.run(on: "machine-r", ["up", "prod"], reviewer)
         #expect(up.status == 4, "\(up.stdout)\(up.stderr)")
         #expect(up.stderr.contains("read-only for this role") && up.stderr.contains("needs the writer role"), "\(up.stderr)")

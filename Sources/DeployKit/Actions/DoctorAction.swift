@@ -8,7 +8,7 @@ import Probes
 /// 0 all good, 1 problems found (each with its fix), 2 cannot diagnose.
 public struct DoctorAction {
     public struct Check: Codable, Sendable {
-        public enum Kind: String, Codable, Sendable { case cli, secret, env, dns, tls }
+        public enum Kind: String, Codable, Sendable { case cli, secret, env, dns, tls, store }
         public enum Status: String, Codable, Sendable { case ok, problem, unavailable }
         public var kind: Kind
         public var name: String
@@ -87,9 +87,31 @@ public struct DoctorAction {
             for await result in group { results.append(result) }
             checks += results.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        checks.append(storeCheck())
         let verdict: Result.Verdict = checks.contains { $0.status == .unavailable } ? .cannotDiagnose
             : checks.contains { $0.status == .problem } ? .problems : .ok
         return Result(target: plan.target, revision: plan.revision, uncommitted: plan.uncommitted, checks: checks, verdict: verdict)
+    }
+
+    /// Where runs will be recorded, and whether this role may record them (a shared store
+    /// reached, its schema known, the writer role); the embedded store is only named.
+    func storeCheck() -> Check {
+        guard case .postgres = workspace.store else {
+            return Check(kind: .store, name: "state store", status: .ok, detail: "embedded: \(workspace.store.shown)")
+        }
+        do {
+            let journal = try workspace.openJournal()
+            guard journal.store.canWrite else {
+                return Check(kind: .store, name: "state store", status: .problem,
+                             detail: "\(journal.path): this role may only read; up, rollback, resume and unlock will refuse",
+                             fix: "run deployctl as the writer role (README: \"A shared store (PostgreSQL)\", Roles)")
+            }
+            return Check(kind: .store, name: "state store", status: .ok, detail: "\(journal.path) (writer)")
+        } catch let error as DeployError {
+            return Check(kind: .store, name: "state store", status: .problem, detail: error.message, fix: error.next.first)
+        } catch {
+            return Check(kind: .store, name: "state store", status: .problem, detail: "\(error)")
+        }
     }
 
     /// A secret that is missing, unreadable, a known default or too short: up would refuse.
