@@ -87,30 +87,28 @@ public struct DoctorAction {
             for await result in group { results.append(result) }
             checks += results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        checks.append(storeCheck())
+        if let store = storeCheck() { checks.append(store) }
         let verdict: Result.Verdict = checks.contains { $0.status == .unavailable } ? .cannotDiagnose
             : checks.contains { $0.status == .problem } ? .problems : .ok
         return Result(target: plan.target, revision: plan.revision, uncommitted: plan.uncommitted, checks: checks, verdict: verdict)
     }
 
-    /// Where runs will be recorded, and whether this role may record them (a shared store
-    /// reached, its schema known, the writer role); the embedded store is only named.
-    func storeCheck() -> Check {
-        guard case .postgres = workspace.store else {
-            return Check(kind: .store, name: "state store", status: .ok, detail: "embedded: \(workspace.store.shown)")
-        }
+    /// A shared store: reached, its schema known, and this role allowed to record runs. The
+    /// embedded store has nothing to check (it is created on first use).
+    func storeCheck() -> Check? {
+        guard case .postgres(let url) = workspace.store else { return nil }
         do {
             let journal = try workspace.openJournal()
             guard journal.store.canWrite else {
-                return Check(kind: .store, name: "state store", status: .problem,
-                             detail: "\(journal.path): this role may only read; up, rollback, resume and unlock will refuse",
+                return Check(kind: .store, name: url.shown, status: .problem,
+                             detail: "reached, but this role may only read; up, rollback, resume and unlock will refuse",
                              fix: "run deployctl as the writer role (README: \"A shared store (PostgreSQL)\", Roles)")
             }
-            return Check(kind: .store, name: "state store", status: .ok, detail: "\(journal.path) (writer)")
+            return Check(kind: .store, name: url.shown, status: .ok, detail: "reached; this role may record runs (writer)")
         } catch let error as DeployError {
-            return Check(kind: .store, name: "state store", status: .problem, detail: error.message, fix: error.next.first)
+            return Check(kind: .store, name: url.shown, status: .problem, detail: error.message, fix: error.next.first)
         } catch {
-            return Check(kind: .store, name: "state store", status: .problem, detail: "\(error)")
+            return Check(kind: .store, name: url.shown, status: .problem, detail: "\(error)")
         }
     }
 
