@@ -27,8 +27,8 @@ public struct UnlockAction {
         let here = holder.host == ProcessIdentity.hostName
         let alive = try session.journal.isAlive(holder)
         var stopped: LockRecord? = nil
-        if alive, !here, session.journal.store is PostgresStore {
-            // The shared store knows the holder's connection is open: its process still runs there.
+        if alive, !here, session.journal.store.knowsOtherMachines {
+            // The store knows the holder's connection is open: its process still runs there.
             throw DeployError(.refused, "\(resolved) is locked by run \(holder.runID), which is still running on \(holder.host) (pid \(holder.pid), \(holder.operatorName)): its connection to the store is open; breaking its lock would let a second run start beside it; nothing was changed",
                               next: ["wait for it: deployctl logs \(holder.runID)",
                                      "or stop it on \(holder.host) (Ctrl-C there, or kill \(holder.pid)); its lock goes with it"])

@@ -56,7 +56,7 @@ struct RunSession {
     @discardableResult
     func sweepInterrupted(target: String?) throws -> [RunRecord] {
         var found: [RunRecord] = []
-        // A reader's role cannot record it; what it shows still says the run is not live.
+        // A reader's role cannot record it: such a run shows as running until a writer's command looks.
         guard journal.store.canWrite else { return [] }
         for run in try journal.runs(status: .running) where target == nil || run.target == target {
             if try !journal.isAlive(run) {

@@ -53,6 +53,9 @@ public protocol JournalStore: AnyObject, Sendable {
     func locks() throws -> [LockRecord]
     /// Deletes the lock (only if `runID` still holds it, when given), journaling who and why.
     func breakLock(target: String, runID: String?, by operatorName: String, reason: String) throws -> LockRecord?
+    /// True when `isAlive` knows about processes on other machines too (a server store); false
+    /// when it can only ask this machine and calls every other machine's process alive.
+    var knowsOtherMachines: Bool { get }
     /// Whether the process holding the lock still runs (as far as this store can tell).
     func isAlive(_ lock: LockRecord) throws -> Bool
     /// Whether a `running` run's process still runs.

@@ -324,6 +324,8 @@ public final class SQLiteStore: JournalStore {
         }
     }
 
+    public var knowsOtherMachines: Bool { false }
+
     /// Only this machine writes here: a holder is alive while its process is.
     public func isAlive(_ lock: LockRecord) throws -> Bool {
         ProcessIdentity.isAlive(host: lock.host, pid: lock.pid, start: lock.pidStart)

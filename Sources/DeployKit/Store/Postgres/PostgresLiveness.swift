@@ -19,6 +19,8 @@ extension PostgresStore {
         return Int64(bitPattern: hash)
     }
 
+    public var knowsOtherMachines: Bool { true }
+
     /// Alive while a session holds its advisory lock — the server's word, whichever machine
     /// asks — unless that session belongs to a process of this machine that is provably gone.
     public func isAlive(_ lock: LockRecord) throws -> Bool {
