@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A YAML tree that remembers where every node came from, including which file: descriptors
@@ -57,7 +58,20 @@ public indirect enum YAMLNode: Sendable {
 
 /// Parses YAML text into a located tree; syntax errors become diagnostics with line and column.
 public enum YAMLReader {
-    public static func parse(_ text: String, file: String) -> Result<YAMLNode?, Diagnostic> {
+    /// How much tree one file may become once its aliases are expanded. A descriptor is code
+    /// anyone can propose: nine aliases of nine aliases of … (the "billion laughs") must be
+    /// refused in milliseconds, not expanded into gigabytes. The largest seed stack is a few
+    /// thousand nodes; `DEPLOYCTL_YAML_MAX_NODES` raises the node limit for a legitimate giant.
+    public struct Limits: Sendable {
+        public var nodes: Int
+        public var scalarBytes: Int
+
+        public static let standard = Limits(
+            nodes: ProcessInfo.processInfo.environment["DEPLOYCTL_YAML_MAX_NODES"].flatMap(Int.init) ?? 100_000,
+            scalarBytes: 16 << 20)
+    }
+
+    public static func parse(_ text: String, file: String, limits: Limits = .standard) -> Result<YAMLNode?, Diagnostic> {
         let root: Node?
         do {
             // The basic resolver tags nothing: NodeReader types scalars itself (and the default
@@ -69,11 +83,35 @@ public enum YAMLReader {
             return .failure(.error("cannot parse YAML: \(error)", at: FileLocation(file: file, line: 1, column: 1)))
         }
         guard let root else { return .success(nil) }
-        return convert(root, file: file).map { Optional($0) }
+        var budget = Budget(limits: limits)
+        return convert(root, file: file, budget: &budget).map { Optional($0) }
     }
 
-    private static func convert(_ node: Node, file: String) -> Result<YAMLNode, Diagnostic> {
+    /// What is left of `Limits` while one file is converted.
+    private struct Budget {
+        let limits: Limits
+        var nodes = 0
+        var bytes = 0
+
+        init(limits: Limits) { self.limits = limits }
+
+        /// A refusal when `node` goes past a limit (counted as expanded: an alias counts again).
+        mutating func spend(_ node: Node, at location: FileLocation) -> Diagnostic? {
+            nodes += 1
+            if case .scalar(let scalar) = node { bytes += scalar.string.utf8.count }
+            if nodes > limits.nodes {
+                return .error("this file expands to more than \(limits.nodes) YAML nodes (YAML aliases repeat what they point to, so a few lines can stand for billions); reading stops here to stay bounded. Drop the aliases, or for a legitimately huge descriptor set DEPLOYCTL_YAML_MAX_NODES", at: location)
+            }
+            if bytes > limits.scalarBytes {
+                return .error("this file's values add up to more than \(limits.scalarBytes >> 20) MiB once YAML aliases are expanded; reading stops here to stay bounded", at: location)
+            }
+            return nil
+        }
+    }
+
+    private static func convert(_ node: Node, file: String, budget: inout Budget) -> Result<YAMLNode, Diagnostic> {
         let location = FileLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        if let refusal = budget.spend(node, at: location) { return .failure(refusal) }
         switch node {
         case .scalar(let scalar):
             return .success(.scalar(.init(value: scalar.string, plain: scalar.style == .plain, location: location)))
@@ -87,7 +125,7 @@ public enum YAMLReader {
                 if keyScalar.string == "<<" {
                     return .failure(.error("YAML merge keys ('<<') are not supported; use `extends:` to share a base descriptor", at: keyLocation))
                 }
-                switch convert(value, file: file) {
+                switch convert(value, file: file, budget: &budget) {
                 case .success(let converted): pairs.append(.init(key: keyScalar.string, keyLocation: keyLocation, value: converted))
                 case .failure(let error): return .failure(error)
                 }
@@ -96,7 +134,7 @@ public enum YAMLReader {
         case .sequence(let sequence):
             var items: [YAMLNode] = []
             for item in sequence {
-                switch convert(item, file: file) {
+                switch convert(item, file: file, budget: &budget) {
                 case .success(let converted): items.append(converted)
                 case .failure(let error): return .failure(error)
                 }

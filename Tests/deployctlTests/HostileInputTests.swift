@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A descriptor is code anyone can propose, and CI validates every proposal: whatever a file
+/// holds, validate ends with a verdict, and a refusal is a diagnostic with file:line:column.
+@Suite struct HostileInputTests {
+    static let head = "phases:\n  deploy:\n    - name: a\n      run: [echo, ok]\n"
+
+    /// Nine aliases of nine aliases of …: `levels` lines stand for 9^levels strings.
+    static func laughs(levels: Int) -> String {
+        var lines = [head + "lol:", #"  l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]"#]
+        for level in 1..<levels {
+            lines.append("  l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 9).joined(separator: ",") + "]")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Validates under a memory ceiling (as a guard: a regression fails instead of taking the
+    /// machine down) and returns the result with the peak RSS in KB.
+    static func validate(_ descriptor: String) throws -> (Shell.Result, Int) {
+        let fixture = try GitFixture()
+        try fixture.commit("hostile", files: ["stacks/x/prod.yaml": descriptor])
+        let result = try Shell.capture("/bin/bash", ["-c", "ulimit -v 4000000; exec /usr/bin/time -f maxrss_kb=%M timeout 60 \"$0\" validate", CLI.binary],
+                                       environment: ["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": ""], directory: fixture.path, closedStdin: true)
+        let line = result.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kb=") }
+        return (result, line.flatMap { Int($0.dropFirst("maxrss_kb=".count)) } ?? .max)
+    }
+
+    @Test(arguments: [8, 40]) func aliasesThatExpandToBillionsAreRefusedNotExpanded(levels: Int) throws {
+        let (result, kilobytes) = try Self.validate(Self.laughs(levels: levels))
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("stacks/x/prod.yaml:6:") && result.stderr.contains("expands to more than 100000 YAML nodes"), "\(result.stderr)")
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+    }
+
+    @Test func oneLongValueAliasedManyTimesIsRefused() throws {
+        let descriptor = Self.head + "big: &b " + String(repeating: "x", count: 1_000_000) + "\ncopies: [" + Array(repeating: "*b", count: 20).joined(separator: ",") + "]\n"
+        let (result, kilobytes) = try Self.validate(descriptor)
+        #expect(result.status == 2 && result.stderr.contains("more than 16 MiB once YAML aliases are expanded"), "\(result.stderr)")
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+    }
+
+    @Test func aFewAliasesStillWork() throws {
+        let descriptor = """
+            defaults:
+              env: &common {REGION: eu}
+            phases:
+              deploy:
+                - {name: a, run: [echo, ok], env: *common}
+            """
+        let (result, _) = try Self.validate(descriptor)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+}
