@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "deployctl",
-    platforms: [.macOS(.v13)],
+    // Linux only, as built and tested: process supervision reads /proc and uses pidfds
+    // (Sources/ProcessSupport refuses to compile elsewhere rather than misbehave).
     products: [
         .executable(name: "deployctl", targets: ["deployctl"]),
         .library(name: "DeployKit", targets: ["DeployKit"]),

@@ -3,6 +3,10 @@
 
 #include <sys/types.h>
 
+#ifndef __linux__
+#error "deployctl builds and is tested on Linux only: it supervises steps through /proc and pidfds"
+#endif
+
 /*
  * Starts `path` with `argv` and `envp` in a new process group of its own (so a timeout or a
  * Ctrl-C can signal the step and everything it started), with an empty signal mask and
