@@ -187,8 +187,9 @@ final class Team {
         _ = try team.clone("machine-a")
         _ = try team.clone("machine-b")
         for trial in 1...20 {
-            let a = try team.background(on: "machine-a", ["up", "prod"], ["SLEEP": "1.5", "TEST_CANARY": "x"])
-            let b = try team.background(on: "machine-b", ["up", "prod"], ["SLEEP": "1.5", "TEST_CANARY": "x"])
+            // The winner holds the lock 2.5 s: far longer than the loser takes to start and ask.
+            let a = try team.background(on: "machine-a", ["up", "prod"], ["SLEEP": "2.5", "TEST_CANARY": "x"])
+            let b = try team.background(on: "machine-b", ["up", "prod"], ["SLEEP": "2.5", "TEST_CANARY": "x"])
             let statuses = [a.wait(), b.wait()]
             #expect(statuses.sorted() == [0, 3], "trial \(trial): \(statuses) \(a.stderr) \(b.stderr)")
             guard let loser = statuses[0] == 3 ? a : statuses[1] == 3 ? b : nil else { continue }

@@ -198,6 +198,11 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
                 got = try tryAdvisory(String(key))
             }
         }
+        // A holder killed a moment ago: the server lets its session go within milliseconds.
+        for _ in 0..<5 where !got {
+            usleep(100_000)
+            got = try tryAdvisory(String(key))
+        }
         guard got else {
             // Its holder took the advisory lock a moment ago and is writing its row: wait for it.
             for _ in 0..<30 {
