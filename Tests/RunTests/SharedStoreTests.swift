@@ -57,6 +57,15 @@ final class Team {
         try BackgroundCLI(arguments, in: try clone(name), environment: environment(name, extra: extra))
     }
 
+    /// An `up` on `name` whose release step sleeps `seconds`, once that step has started.
+    func upMidStep(on name: String, seconds: Int, _ extra: [String: String] = [:]) throws -> BackgroundCLI {
+        let up = try background(on: name, ["up", "prod"], ["SLEEP": "\(seconds)", "TEST_CANARY": "x"].merging(extra) { _, new in new })
+        guard up.waitFor("▶ deploy/release") else {
+            throw Shell.Failure(command: "up prod", status: up.wait(), stdout: up.stdout, stderr: up.stderr)
+        }
+        return up
+    }
+
     func json(on name: String, _ arguments: [String]) throws -> [String: Any] {
         let result = try run(on: name, arguments + ["--format", "json"])
         guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
@@ -204,8 +213,7 @@ final class Team {
         let server = try PostgresFixture.shared.get()
         let marker = "killed-\(UUID().uuidString.prefix(8))"
         let team = try Team(server: server, stack: Self.stack("v1", marker: marker))
-        let a = try team.background(on: "machine-a", ["up", "prod"], ["SLEEP": "60", "TEST_CANARY": "x"])
-        #expect(a.waitFor("▶ deploy/release"))
+        let a = try team.upMidStep(on: "machine-a", seconds: 60)
         kill(a.pid, SIGKILL)
         a.wait()
         defer { for pid in (try? processesMatching(marker)) ?? [] { kill(Int32(pid) ?? 0, SIGKILL) } }
@@ -217,12 +225,28 @@ final class Team {
         #expect(try team.sql("SELECT count(*) FROM STORE.events WHERE kind = 'lock_stale_taken_over'") == "1")
     }
 
+    @Test func aLiveHolderOnAnotherMachineIsShownAndNotBroken() throws {
+        let server = try PostgresFixture.shared.get()
+        let marker = "live-\(UUID().uuidString.prefix(8))"
+        let team = try Team(server: server, stack: Self.stack("v1", marker: marker))
+        let a = try team.upMidStep(on: "machine-a", seconds: 30)
+        let shown = try team.json(on: "machine-b", ["status", "prod"])
+        let lock = try #require(shown["lock"] as? [String: Any])
+        #expect(lock["host"] as? String == "machine-a" && lock["command"] as? String == "up" && lock["stale"] as? Bool == false, "\(lock)")
+        #expect(lock["heartbeat"] is String)
+        let unlock = try team.run(on: "machine-b", ["unlock", "prod", "--force", "--reason", "looks stuck"])
+        #expect(unlock.status == 4 && unlock.stderr.contains("still running on machine-a"), "\(unlock.stderr)")
+        kill(a.pid, SIGTERM)
+        #expect(a.wait() == 143)
+        #expect(try processesMatching(marker).isEmpty)
+        #expect(try team.json(on: "machine-b", ["status", "prod"])["lock"] is NSNull, "it let go of its lock on the way out")
+    }
+
     @Test func aStoreThatStopsMidRunStopsTheRunAndResumeFinishesIt() throws {
         let server = try PostgresFixture()
         let marker = "fenced-\(UUID().uuidString.prefix(8))"
         let team = try Team(server: server, stack: Self.stack("v1", marker: marker))
-        let a = try team.background(on: "machine-a", ["up", "prod"], ["SLEEP": "30", "TEST_CANARY": "x"])
-        #expect(a.waitFor("▶ deploy/release"))
+        let a = try team.upMidStep(on: "machine-a", seconds: 30)
         try server.stop()
         let status = a.wait()
         #expect(status == 1, "\(a.stdout)\(a.stderr)")
@@ -249,8 +273,7 @@ final class Team {
         let proxy = try ServerProcess(["python3", Self.script("tcp-proxy.py"), "\(port)", "\(server.port)", control.path], name: "tcp-proxy")
         try proxy.wait { (try? Shell.capture("bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]))?.status == 0 }
         let through = ["DEPLOYCTL_STATE": "postgres://postgres@127.0.0.1:\(port)/postgres?schema=\(team.schema)&password_env=TEST_STORE_PASSWORD", "TEST_CANARY": "x"]
-        let a = try team.background(on: "machine-a", ["up", "prod"], through.merging(["SLEEP": "60"]) { _, new in new })
-        #expect(a.waitFor("▶ deploy/release"))
+        let a = try team.upMidStep(on: "machine-a", seconds: 60, through)
         try "cut".write(to: control, atomically: true, encoding: .utf8)
         let status = a.wait()
         #expect(status == 1, "\(a.stdout)\(a.stderr)")
