@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every benchmark in one table (summary.py): per-step overhead, descriptor reads
-# against the git CLI on a 10,000-commit repository, peak RSS, parallel steps, and Ansible when
+# against the git CLI on a 10,000-commit repository, peak RSS, parallel steps, the PostgreSQL store beside SQLite, and Ansible when
 # it is installed. Medians of whole processes, measured by hyperfine. Not a test: it prints
 # figures and never fails on them.
 set -euo pipefail
