@@ -45,8 +45,6 @@ public final class Connection: @unchecked Sendable {
         if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
     }
 
-    public var isOK: Bool { lock.withLock { pqs_status(handle) == CONNECTION_OK } }
-
     /// Runs one statement with `$1…` parameters (nil is SQL NULL).
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> Rows {
@@ -118,7 +116,6 @@ public struct Rows: Sendable, RandomAccessCollection {
         public subscript(_ name: String) -> String? { columns[name].flatMap { values[$0] } }
         public func int(_ name: String) -> Int? { self[name].flatMap { Int($0) } }
         public func int64(_ name: String) -> Int64? { self[name].flatMap { Int64($0) } }
-        public func double(_ name: String) -> Double? { self[name].flatMap { Double($0) } }
         public func bool(_ name: String) -> Bool? { self[name].map { $0 == "t" } }
         /// A bytea column (hex text) as bytes.
         public func bytes(_ name: String) -> [UInt8]? {

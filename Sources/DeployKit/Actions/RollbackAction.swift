@@ -100,10 +100,18 @@ public struct RollbackAction {
             return observer.confirm("Restore the database from \(path) (taken by run \(current.id)\(when), before its migrations)? Writes since then are lost. Answer no to keep the database as it is.",
                                     step: StepRef(phase: StepRef.Section.rollback, name: "backup.restore"))
         }
-        let fetched = try await fetchBackupIfAway(prepared, restoring: decision?.restore == true, current: current, entry: entry,
-                                                  runID: runID, request: request, session: session, observer: observer, cancellation: cancellation)
-        let problems = RollbackPreflight.problems(plan, restoring: decision?.restore == true, environment: workspace.environment,
-                                                  backupPath: prepared.backupPath, takenOn: current.host)
+        let restoring = decision?.restore == true
+        var backupProblems = RollbackPreflight.backupProblems(plan, restoring: restoring, backupPath: prepared.backupPath, takenOn: current.host)
+        // A backup kept in shared storage comes here first, and is looked at again.
+        var fetched = false
+        if !backupProblems.isEmpty {
+            fetched = try await fetchBackup(prepared, current: current, entry: entry, runID: runID, request: request, session: session,
+                                            observer: observer, cancellation: cancellation)
+        }
+        if fetched {
+            backupProblems = RollbackPreflight.backupProblems(plan, restoring: restoring, backupPath: prepared.backupPath, takenOn: current.host)
+        }
+        let problems = backupProblems + RollbackPreflight.programProblems(plan, environment: workspace.environment)
         guard problems.isEmpty else {
             throw DeployError(.refused, "the rollback of \(entry.target) to \(toRevision.short) could not finish, so it did not start; nothing was changed and inbound mail was not touched:\n  - "
                               + problems.joined(separator: "\n  - "),
@@ -227,14 +235,13 @@ public struct RollbackAction {
         let sourceSteps: RunnableSteps
     }
 
-    /// A backup kept in shared storage (`backup.fetch`) comes to this machine before the
-    /// preflight looks for it, so nothing has changed yet if it cannot. Not a step of the run,
-    /// which does not exist yet: journaled as `backup_fetched` once it does.
-    private func fetchBackupIfAway(_ prepared: Prepared, restoring: Bool, current: RunRecord, entry: StackCatalog.Entry, runID: String,
-                                   request: Request, session: RunSession, observer: RunObserver, cancellation: Cancellation) async throws -> Bool {
-        guard restoring, let taken = prepared.plan.backup, let path = prepared.backupPath,
-              let fetch = prepared.sourceSteps.backup(.fetch, phase: StepRef.Section.rollback),
-              !RollbackPreflight.backupProblems(taken, realPath: path, takenOn: current.host).isEmpty else { return false }
+    /// A backup that is not here (or not the same bytes) comes from shared storage when the
+    /// undone revision declares `backup.fetch`, before anything has changed. Not a step of the
+    /// run, which does not exist yet: journaled as `backup_fetched` once it does. False when
+    /// there is no `fetch` or it failed.
+    private func fetchBackup(_ prepared: Prepared, current: RunRecord, entry: StackCatalog.Entry, runID: String,
+                             request: Request, session: RunSession, observer: RunObserver, cancellation: Cancellation) async throws -> Bool {
+        guard let path = prepared.backupPath, let fetch = prepared.sourceSteps.backup(.fetch, phase: StepRef.Section.rollback) else { return false }
         observer.note("the backup of run \(current.id) is not on this machine: fetching it from shared storage (backup.fetch) before anything changes")
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let record = RunRecord.starting(id: runID, kind: .rollback, entry: entry, revision: try workspace.stacks.pin(current.revision),

@@ -116,17 +116,18 @@ public struct Workspace {
     }
 }
 
-/// Holds the workspace's journal after the first open.
+/// Holds the outcome of the workspace's first open: the journal, or why it cannot be opened
+/// (a store that does not answer is waited for once per command, not by every part that asks).
 private final class OpenedJournal: @unchecked Sendable {
     private let lock = NSLock()
-    private var journal: Journal?
+    private var opened: Result<Journal, Error>?
 
     func get(_ open: () throws -> Journal) throws -> Journal {
         try lock.withLock {
-            if let journal { return journal }
-            let fresh = try open()
-            journal = fresh
-            return fresh
+            if let opened { return try opened.get() }
+            let fresh = Result { try open() }
+            opened = fresh
+            return try fresh.get()
         }
     }
 }

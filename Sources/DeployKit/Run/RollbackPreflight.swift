@@ -7,10 +7,18 @@ enum RollbackPreflight {
     /// Each problem as a sentence naming the thing and where it was looked for; empty when none.
     static func problems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String],
                          backupPath: String?, takenOn: String) -> [String] {
+        backupProblems(plan, restoring: restoring, backupPath: backupPath, takenOn: takenOn) + programProblems(plan, environment: environment)
+    }
+
+    /// The backup the rollback will restore, when it restores one (hashing it: asked once).
+    static func backupProblems(_ plan: RollbackPlan, restoring: Bool, backupPath: String?, takenOn: String) -> [String] {
+        guard restoring, let taken = plan.backup else { return [] }
+        return backupProblems(taken, realPath: backupPath, takenOn: takenOn)
+    }
+
+    /// Every program the sequence will start.
+    static func programProblems(_ plan: RollbackPlan, environment: [String: String]) -> [String] {
         var problems: [String] = []
-        if restoring, let taken = plan.backup {
-            problems += backupProblems(taken, realPath: backupPath, takenOn: takenOn)
-        }
         var seen = Set<String>()
         for command in plan.commands where command.probe == nil {
             // Named as shown (secrets masked); a shell script's own programs count too.
