@@ -14,10 +14,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
-        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
@@ -35,20 +31,12 @@ let package = Package(
         .target(name: "ProcessSupport"),
         // glibc's libresolv (res_nquery against a chosen server): the DNS lookups probes make.
         .target(name: "ResolverSupport", linkerSettings: [.linkedLibrary("resolv")]),
+        // libcurl (Debian's OpenSSL flavour) and OpenSSL's certificate reading, through dlopen with
+        // the types from libcurl4-openssl-dev and libssl-dev: only a command that sends a request
+        // loads them; linking libcurl would cost every command ~10 ms before main.
+        .target(name: "CurlSupport"),
         // Network probes (HTTP, rate limits, DNS, TCP, TLS) over resolved values; knows no descriptor.
-        .target(
-            name: "Probes",
-            dependencies: [
-                "ResolverSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-            ]
-        ),
+        .target(name: "Probes", dependencies: ["ResolverSupport", "CurlSupport"]),
         // libpq through dlopen (types from Debian's libpq-dev): only a command on a PostgreSQL
         // store loads it; linking it would cost every command ~5 ms before main.
         .target(name: "LibPQSupport"),

@@ -11,8 +11,8 @@
  * in the process ever did try TLS through libgit2, it would fail closed (no trusted CA),
  * never open.
  *
- * libgit2 is the only library in this process that links libmbedx509 (NIO/BoringSSL and
- * Foundation use their own TLS stacks), so nothing else is affected.
+ * libgit2 is the only library in this process that links libmbedx509 (libcurl, loaded by the
+ * probes, uses OpenSSL; Foundation its own), so nothing else is affected.
  */
 
 #include "GitKitSupport.h"

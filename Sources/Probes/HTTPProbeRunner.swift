@@ -1,8 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOSSL
 
 /// One answer: what the checks look at.
 public struct HTTPAnswer: Sendable {
@@ -10,84 +6,29 @@ public struct HTTPAnswer: Sendable {
     public var headers: [(String, String)]
     public var body: Data
     public var latencyMs: Double
+    public var timing: HTTPTiming?
 
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }
 
-/// HTTP requests through AsyncHTTPClient, one client per probe so TLS and redirect settings
-/// never leak between probes.
-enum HTTPRequester {
-    static func withClient<T>(tls: TLSOptions, followRedirects: Bool, timeoutMs: Int,
-                              _ body: (HTTPClient) async throws -> T) async throws -> T {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = followRedirects ? .follow(max: 10, allowCycles: false) : .disallow
-        var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-        if !tls.verify {
-            tlsConfiguration.certificateVerification = .none
-        } else if let caFile = tls.caFile {
-            tlsConfiguration.additionalTrustRoots = [.file(caFile)]
-        }
-        configuration.tlsConfiguration = tlsConfiguration
-        configuration.timeout = .init(connect: .milliseconds(Int64(timeoutMs)), read: .milliseconds(Int64(timeoutMs)))
-        configuration.decompression = .enabled(limit: .ratio(20))
-        // A refused connection or a bad certificate is the answer, not a reason to retry
-        // until the deadline (AHC's default).
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-    }
-
-    static func send(_ client: HTTPClient, method: String, url: String, headers: [String: String], body: String?,
-                     timeoutMs: Int) async throws -> HTTPAnswer {
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method.uppercased())
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let clock = ContinuousClock(), start = clock.now
-        let response = try await client.execute(request, timeout: .milliseconds(Int64(timeoutMs)))
-        let buffer = try await response.body.collect(upTo: 8 << 20)
-        let latency = (clock.now - start).milliseconds
-        return HTTPAnswer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                          body: Data(buffer.readableBytesView), latencyMs: latency)
-    }
-}
-
 extension HTTPProbe {
+    var request: CurlRequest {
+        CurlRequest(url: url, method: method, headers: headers, body: body.map { Data($0.utf8) },
+                    followRedirects: followRedirects, timeoutMs: timeoutMs, tls: tls)
+    }
+
     /// The first answer's body comes back too, for checks the caller adds (JSON paths).
     func run() async -> (ProbeResult, HTTPAnswer?) {
         do {
-            return try await HTTPRequester.withClient(tls: tls, followRedirects: followRedirects, timeoutMs: timeoutMs) { client in
-                let answers = try await collect(client)
-                return (ProbeResult(measurements: judge(answers)), answers.first)
+            var answers: [HTTPAnswer] = []
+            for result in try await Curl.many(request, samples: samples, concurrency: concurrency) {
+                answers.append(try result.get())
             }
+            return (ProbeResult(measurements: judge(answers)), answers.first)
         } catch {
-            return (ProbeResult(unavailable: "\(method) \(url): \(Self.describe(error))"), nil)
-        }
-    }
-
-    /// `samples` requests, at most `concurrency` at once.
-    private func collect(_ client: HTTPClient) async throws -> [HTTPAnswer] {
-        try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-            var answers: [HTTPAnswer] = [], started = 0
-            func startOne() {
-                group.addTask { try await HTTPRequester.send(client, method: method, url: url, headers: headers, body: body, timeoutMs: timeoutMs) }
-                started += 1
-            }
-            while started < min(concurrency, samples) { startOne() }
-            while let answer = try await group.next() {
-                answers.append(answer)
-                if started < samples, !Task.isCancelled { startOne() }
-            }
-            return answers
+            return (ProbeResult(unavailable: "\(method) \(url): \(error)"), nil)
         }
     }
 
@@ -128,44 +69,47 @@ extension HTTPProbe {
                                       unit: "ms", ok: limit.map { value <= $0 } ?? true))
         }
         if samples > 1 { result.append(ProbeMeasurement("samples", "\(answers.count) at concurrency \(min(concurrency, samples))")) }
+        if let timing = Self.timing(answers) { result.append(timing) }
         return result
     }
 
-    static func describe(_ error: Error) -> String {
-        if let e = error as? HTTPClientError {
-            switch e {
-            case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"
-            default: break
-            }
+    /// Where the time went (the median of each phase over the samples): a slow answer reads as
+    /// a slow resolver, connect, handshake or server.
+    static func timing(_ answers: [HTTPAnswer]) -> ProbeMeasurement? {
+        let timings = answers.compactMap(\.timing)
+        guard !timings.isEmpty else { return nil }
+        func median(_ phase: KeyPath<HTTPTiming, Double>) -> String {
+            Percentiles.format(Percentiles.value(50, of: timings.map { $0[keyPath: phase] }) ?? 0)
         }
-        if let e = error as? NIOSSLError { return "TLS: \(e)" }
-        if let e = error as? BoringSSLError { return "TLS: \(e)" }
-        return ProbeError.describe(error)
+        let text = "dns \(median(\.dns)) · connect \(median(\.connect)) · tls \(median(\.tls)) · first byte \(median(\.firstByte))"
+        return ProbeMeasurement(timings.count > 1 ? "time p50" : "time", text, unit: "ms")
     }
 }
 
 extension RateLimitProbe {
     func run() async -> ProbeResult {
+        let request = CurlRequest(url: url, method: method, headers: headers, timeoutMs: timeoutMs, tls: tls)
         do {
-            return try await HTTPRequester.withClient(tls: tls, followRedirects: false, timeoutMs: timeoutMs) { client in
+            let session = try Curl.Session(request)
+            let statuses = try await Curl.offPool { () throws -> [Int] in
                 var statuses: [Int] = []
                 for _ in 0..<requests {
-                    if Task.isCancelled { break }
-                    let answer = try await HTTPRequester.send(client, method: method, url: url, headers: headers, body: nil, timeoutMs: timeoutMs)
+                    let answer = try session.perform()
                     statuses.append(answer.status)
                     if answer.status == expectStatus { break }
                 }
-                let limited = statuses.firstIndex(of: expectStatus)
-                let through = limited ?? statuses.count
-                let shown = statuses.map(String.init).joined(separator: " ")
-                return ProbeResult(measurements: [
-                    ProbeMeasurement("requests before \(expectStatus)", limited == nil ? "no \(expectStatus) in \(statuses.count)" : "\(through)",
-                                expected: "≤ \(allowed)", ok: limited != nil && through <= allowed),
-                    ProbeMeasurement("statuses", shown),
-                ])
+                return statuses
             }
+            let limited = statuses.firstIndex(of: expectStatus)
+            let through = limited ?? statuses.count
+            let shown = statuses.map(String.init).joined(separator: " ")
+            return ProbeResult(measurements: [
+                ProbeMeasurement("requests before \(expectStatus)", limited == nil ? "no \(expectStatus) in \(statuses.count)" : "\(through)",
+                            expected: "≤ \(allowed)", ok: limited != nil && through <= allowed),
+                ProbeMeasurement("statuses", shown),
+            ])
         } catch {
-            return ProbeResult(unavailable: "\(method) \(url): \(HTTPProbe.describe(error))")
+            return ProbeResult(unavailable: "\(method) \(url): \(error)")
         }
     }
 }

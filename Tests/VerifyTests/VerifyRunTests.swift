@@ -178,4 +178,53 @@ final class VerifyRunTests: PeersTestCase {
         XCTAssertEqual(try stack.stateFiles(containing: receiver.url), [])
         XCTAssertFalse(up.stdout.contains(receiver.url) || up.stderr.contains(receiver.url))
     }
+
+    /// libcurl's proxy settings, as production networks use them: HTTPS_PROXY tunnels the HTTPS
+    /// probe, http_proxy carries the plain one, NO_PROXY bypasses both. Each sample says where
+    /// its time went (DNS, connect, TLS, first byte), in the terminal and the report.
+    func testProbesGoThroughTheProxyTheEnvironmentNamesAndSayWhereTheTimeWent() throws {
+        let n = Self.nginx!
+        let stack = try fixture("""
+        version: 1
+        stack: web
+        environment: prod
+        phases:
+          verify:
+            - name: redirect
+              http: { url: "http://127.0.0.1:\(n.httpPort)/", redirects_to_https: true }
+            - name: health
+              http: { url: "https://127.0.0.1:\(n.httpsPort)/health", tls: { ca_file: cert.pem }, samples: 3 }
+        """)
+        let port = ServerProcess.freePort()
+        let log = stack.state.path + "/proxy.log"
+        let proxy = try ServerProcess(["python3", Self.script("http-proxy.py"), "\(port)", log], name: "http-proxy")
+        try proxy.wait { ServerProcess.listening(port) }
+        let viaProxy = ["HTTPS_PROXY": "http://127.0.0.1:\(port)", "http_proxy": "http://127.0.0.1:\(port)", "NO_PROXY": ""]
+
+        let through = try stack.run(["up", "prod", "--yes"], environment: viaProxy)
+        XCTAssertEqual(through.status, 0, through.stdout + through.stderr)
+        let seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertTrue(seen.contains("CONNECT 127.0.0.1:\(n.httpsPort)"), seen)
+        XCTAssertTrue(seen.contains("GET http://127.0.0.1:\(n.httpPort)/"), seen)
+        let time = try XCTUnwrap(through.stdout.split(separator: "\n").first { $0.contains("time p50 = dns") }, through.stdout)
+        XCTAssertTrue(time.contains("· connect ") && time.contains("· tls ") && time.contains("· first byte ") && time.hasSuffix(" ms"), String(time))
+        let id = try stack.requireLastRunID()
+        let md = try String(contentsOfFile: "\(stack.state.path)/reports/\(id)/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("| time p50 | dns "), md)
+
+        try FileManager.default.removeItem(atPath: log)
+        let bypass = try stack.run(["up", "prod", "--yes"], environment: viaProxy.merging(["NO_PROXY": "127.0.0.1"]) { $1 })
+        XCTAssertEqual(bypass.status, 0, bypass.stdout + bypass.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: log), "NO_PROXY bypassed the proxy")
+
+        // A proxy that is down is named, not mistaken for the service being down.
+        let down = try stack.run(["up", "prod", "--yes", "--no-rollback"],
+                                 environment: ["HTTPS_PROXY": "http://127.0.0.1:\(ServerProcess.freePort())", "NO_PROXY": ""])
+        XCTAssertEqual(down.status, 1, down.stdout + down.stderr)
+        XCTAssertTrue(down.stdout.contains("proxy"), down.stdout)
+    }
+
+    static func script(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/\(name)").path
+    }
 }

@@ -2,7 +2,7 @@
 # Installs what building deployctl needs on a fresh Debian machine, skipping what is there.
 # Usage: setup.sh [extra apt packages...]
 set -euo pipefail
-wanted=(libgit2-dev libsqlite3-dev libpq-dev zlib1g-dev pkg-config git python3 "$@")
+wanted=(libgit2-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config git python3 "$@")
 missing=()
 for package in "${wanted[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
