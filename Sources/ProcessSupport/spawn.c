@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -120,4 +121,18 @@ int ps_group_alive(pid_t pgrp) {
 
 int ps_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int ps_memory_file(const char *data, size_t size) {
+    int fd = memfd_create("deployctl-stdin", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t written = 0;
+    while (written < size) {
+        ssize_t n = write(fd, data + written, size - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { int saved = errno; close(fd); errno = saved; return -1; }
+        written += (size_t)n;
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) { int saved = errno; close(fd); errno = saved; return -1; }
+    return fd;
 }

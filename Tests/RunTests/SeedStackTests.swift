@@ -79,7 +79,8 @@ import TestSupport
 
     @Test func everySeedStackValidates() throws {
         let stack = try Self.stack("demo", target: "local", extra: try RepositoryFiles.files(under: "stacks"))
-        let validate = try stack.run(["validate"])
+        // --strict: no seed stack passes a secret in an argv (or earns any other warning).
+        let validate = try stack.run(["validate", "--strict"])
         #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
         let targets = ["demo/local", "dialectic/prod", "dotmac/prod", "dotmac/staging", "mail-service/prod",
                        "mail-service/staging", "mailflow/prod", "mailglass/prod"]
@@ -185,6 +186,8 @@ import TestSupport
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
                                 "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups"])
         let first = try stack.git.git(["rev-parse", "HEAD"])
+        // Every process's argv, as any user of the machine sees it, through both runs.
+        let processList = ProcessListSampler()
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
@@ -282,6 +285,11 @@ import TestSupport
         let state = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         #expect(state["deployed_revision"] as? String == first, "\(status.stdout)")
         #expect(try stack.stateFiles(containing: pg.password).isEmpty, "the database password leaked into the state directory")
+        // pg_dump, psql and the restore ran, and the password stood in none of their argvs.
+        let seen = processList.stop()
+        #expect(seen.contains { $0.contains("pg_dump -Fc --file") }, "the sampler saw pg_dump (\(processList.sweeps) sweeps)")
+        #expect(seen.contains { $0.contains("psql -X -q -v ON_ERROR_STOP=1 --single-transaction") }, "the sampler saw the restore's psql")
+        #expect(!seen.contains { $0.contains(pg.password) }, "the database password stood in a process list: \(seen.filter { $0.contains(pg.password) })")
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks

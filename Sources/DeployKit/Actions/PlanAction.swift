@@ -50,6 +50,7 @@ public struct PlanAction {
             throw DeployError(.usage, "cannot plan \(entry.target) at \(source.label): \(errors.errors.count) problem(s) with the inputs; nothing was run",
                               diagnostics: errors, next: ["deployctl plan \(entry.target) --input NAME=VALUE …"])
         }
+        plan.warnings += descriptor.warnings.map { ($0.location.map { "\($0): " } ?? "") + $0.message }
         // A plan is a preview: secrets that `up` would refuse are warnings here.
         plan.warnings += secretProblems.map { "\($0.message) (up will refuse to start)" }
         return plan

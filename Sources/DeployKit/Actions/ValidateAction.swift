@@ -22,8 +22,10 @@ public struct ValidateAction {
 
     /// Static checks, and the inputs from every place validate can see (defaults, the
     /// environment, `--input`, `--input-file`): a required input with no value there is a note
-    /// (CI may give it at deploy time), or an error with `requireInputs`.
-    public func run(targets: [String], source: DescriptorSource, supply: InputSupply, requireInputs: Bool = false) throws -> Report {
+    /// (CI may give it at deploy time), or an error with `requireInputs`. `strict`: every
+    /// warning is an error (a CI gate).
+    public func run(targets: [String], source: DescriptorSource, supply: InputSupply, requireInputs: Bool = false,
+                    strict: Bool = false) throws -> Report {
         let catalog = try workspace.stacks.catalog(at: source)
         let entries: [StackCatalog.Entry]
         if targets.isEmpty {
@@ -48,6 +50,9 @@ public struct ValidateAction {
                                       "required input '\(spec.name)' has no value here (no default, not in the environment, not given): \(requireInputs ? "give" : "up will need") \(where_)",
                                       at: spec.location)
                 }
+            }
+            if strict {
+                diagnostics = diagnostics.map { $0.severity == .warning ? Diagnostic(.error, $0.message + " [--strict]", at: $0.location) : $0 }
             }
             return TargetResult(target: entry.target, files: result.descriptor?.files ?? [entry.path],
                                 diagnostics: diagnostics, stepCount: result.descriptor?.allSteps.count ?? 0)

@@ -8,9 +8,10 @@ struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
                                "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks", "paths"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
-                           "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent"] + probeKeys
+                           "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
+                           "stdin", "secret_in_argv"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
-    static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect"]
+    static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect", "secret_in_argv"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
 
     let reader: NodeReader
@@ -296,6 +297,8 @@ struct DescriptorDecoder {
             description: reader.string(m["description"], "'description' of \(what)"),
             command: command, probe: probe,
             env: env(m["env"], "'env' of \(what)"),
+            stdin: stdin(m, what, hasCommand: command != nil),
+            secretInArgv: reason(m["secret_in_argv"], "'secret_in_argv' of \(what)"),
             dir: reader.template(m["dir"], "'dir' of \(what)"),
             timeoutMs: reader.duration(m["timeout"], "'timeout' of \(what)"),
             retries: reader.int(m["retries"], "'retries' of \(what)", range: 0...100),
@@ -359,7 +362,7 @@ struct DescriptorDecoder {
     private func commandBlock(_ node: YAMLNode, _ what: String, extraKeys: [String] = []) -> CommandBlock? {
         if case .sequence = node {
             guard let command = argv(node, what) else { return nil }
-            return CommandBlock(command: command, env: [], dir: nil, timeoutMs: nil, expect: Expectation(), location: node.location)
+            return CommandBlock(command: command, env: [], dir: nil, timeoutMs: nil, expect: Expectation(), secretInArgv: nil, location: node.location)
         }
         guard let m = reader.mapping(node, what, allowed: Self.commandKeys + extraKeys) else { return nil }
         guard let command = command(m, what, required: true) else { return nil }
@@ -369,7 +372,29 @@ struct DescriptorDecoder {
             dir: reader.template(m["dir"], "'dir' of \(what)"),
             timeoutMs: reader.duration(m["timeout"], "'timeout' of \(what)"),
             expect: expectation(m["expect"], "'expect' of \(what)"),
+            secretInArgv: reason(m["secret_in_argv"], "'secret_in_argv' of \(what)"),
             location: m.location)
+    }
+
+    /// `stdin:` — only where a process reads it.
+    private func stdin(_ m: NodeReader.Mapping, _ what: String, hasCommand: Bool) -> Template? {
+        guard let node = m["stdin"], !node.isNull else { return nil }
+        if !hasCommand, let at = m.keyLocation("stdin") {
+            reader.error("'stdin' of \(what) feeds a command; a probe reads no input", at: at)
+            return nil
+        }
+        return reader.template(node, "'stdin' of \(what)")
+    }
+
+    /// A reason a reviewer reads: a non-empty sentence, not `true`.
+    private func reason(_ node: YAMLNode?, _ what: String) -> String? {
+        guard let node, !node.isNull else { return nil }
+        guard let text = reader.string(node, what) else { return nil }
+        if text.trimmingCharacters(in: .whitespaces).isEmpty || ["true", "yes"].contains(text.lowercased()) {
+            reader.error("\(what) must say why (it is shown in the plan and the report), e.g. secret_in_argv: \"the vendor CLI reads the token only from --token\"", at: node.location)
+            return nil
+        }
+        return text
     }
 
     private func expectation(_ node: YAMLNode?, _ what: String) -> Expectation {

@@ -34,7 +34,9 @@ public struct DescriptorLoader {
             diagnostics += DescriptorValidator(descriptor: decoded).check()
         }
         let sorted = diagnostics.sortedByLocation()
-        return Result(descriptor: sorted.hasErrors ? nil : decoded, diagnostics: sorted)
+        guard !sorted.hasErrors, var descriptor = decoded else { return Result(descriptor: nil, diagnostics: sorted) }
+        descriptor.warnings = sorted.filter { $0.severity == .warning }
+        return Result(descriptor: descriptor, diagnostics: sorted)
     }
 
     /// The file at `path` merged over everything it extends, and the files involved.

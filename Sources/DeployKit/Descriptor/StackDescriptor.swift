@@ -33,6 +33,8 @@ public struct StackDescriptor: Sendable {
     /// What else of the repository the steps use (migrations, scripts, site files): `revisions`
     /// and `plan --against` look at these besides the descriptor files.
     public var paths: [PathPattern] = []
+    /// What validation warned about (a secret in an argv, …): `plan` shows them.
+    public var warnings: [Diagnostic] = []
 
     public var file: String { files[0] }
     public var target: String { "\(stack)/\(environment)" }
@@ -54,6 +56,7 @@ public struct StackDescriptor: Sendable {
         if let dir = defaults.dir { body(dir, true) }
         for step in allSteps + runbooks.flatMap(\.steps) {
             if let spec = step.command { command(spec, env: step.env, dir: step.dir) }
+            if let stdin = step.stdin { body(stdin, true) }
             step.probe?.templates.values.forEach { body($0, false) }
             if let rollback = step.rollback { block(rollback) }
         }
@@ -142,6 +145,8 @@ public struct CommandBlock: Sendable, Hashable {
     public var dir: Template?
     public var timeoutMs: Int?
     public var expect: Expectation
+    /// Why a secret may stand in this command's argv after all (`secret_in_argv:`).
+    public var secretInArgv: String?
     public var location: FileLocation
 }
 
@@ -173,6 +178,11 @@ public struct Step: Sendable, Hashable {
     public var command: CommandSpec?
     public var probe: ProbeSpec?
     public var env: [EnvEntry]
+    /// What the process reads on standard input (otherwise /dev/null): how a secret reaches a
+    /// program without standing in its argv.
+    public var stdin: Template?
+    /// Why a secret may stand in this step's argv after all (`secret_in_argv:`).
+    public var secretInArgv: String?
     public var dir: Template?
     public var timeoutMs: Int?
     public var retries: Int?

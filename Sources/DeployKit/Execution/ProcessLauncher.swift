@@ -42,8 +42,12 @@ public struct LaunchRequest: Sendable {
     public var timeoutMs: Int?
     /// Between SIGTERM to the group and SIGKILL, on a timeout or a cancellation.
     public var graceMs: Int
+    /// What the process reads on standard input; nil: /dev/null.
+    public var stdin: String?
 
-    public init(argv: [String], environment: [String: String], directory: String? = nil, timeoutMs: Int? = nil, graceMs: Int = 10_000) {
+    public init(argv: [String], environment: [String: String], directory: String? = nil, timeoutMs: Int? = nil, graceMs: Int = 10_000,
+                stdin: String? = nil) {
+        self.stdin = stdin
         self.argv = argv
         self.environment = environment
         self.directory = directory
@@ -94,14 +98,19 @@ public enum ProcessLauncher {
             close(outPipe[0]); close(outPipe[1])
             throw LaunchError.spawnFailed(program, errno: errno)
         }
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let input = request.stdin.map { text in text.utf8CString.withUnsafeBufferPointer { ps_memory_file($0.baseAddress, $0.count - 1) } }
+            ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            close(outPipe[0]); close(outPipe[1]); close(errPipe[0]); close(errPipe[1])
+            throw LaunchError.spawnFailed(program, errno: errno)
+        }
         var pid: pid_t = 0
         let spawnResult = withCStrings(request.argv) { argv in
             withCStrings(request.environment.map { "\($0.key)=\($0.value)" }) { envp in
-                ps_spawn(program, argv, envp, request.directory, devNull, outPipe[1], errPipe[1], &pid)
+                ps_spawn(program, argv, envp, request.directory, input, outPipe[1], errPipe[1], &pid)
             }
         }
-        close(devNull); close(outPipe[1]); close(errPipe[1])
+        close(input); close(outPipe[1]); close(errPipe[1])
         guard spawnResult == 0 else {
             close(outPipe[0]); close(errPipe[0])
             throw LaunchError.spawnFailed(request.argv[0], errno: spawnResult)

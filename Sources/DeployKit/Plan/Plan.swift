@@ -36,6 +36,21 @@ public struct Plan: Codable, Sendable {
     public func phase(_ phase: Phase) -> PlanPhase {
         phases.first { $0.name == phase.rawValue } ?? PlanPhase(name: phase.rawValue, backup: nil, steps: [])
     }
+
+    /// The `secret_in_argv:` reason of whatever ran as `ref` (a step, a backup or inbound
+    /// command, a rollback step), for reports.
+    public func secretInArgv(_ ref: StepRef) -> String? {
+        let backup = phase(.migrate).backup
+        let blocks: [String: PlanCommand?] = [
+            "backup.take": backup?.take, "backup.verify": backup?.verify, "backup.restore": backup?.restore,
+            "backup.check": backup?.check, "backup.push": backup?.push, "backup.fetch": backup?.fetch,
+            "inbound.disable": inbound?.disable, "inbound.enable": inbound?.enable, "inbound.status": inbound?.status, "inbound.drain": inbound?.drain,
+        ]
+        if let block = blocks[ref.name] { return block?.secretInArgv }
+        let steps = Phase(rawValue: ref.phase).map { phase($0).steps }
+            ?? (ref.phase == StepRef.Section.runbook ? runbooks.flatMap(\.steps) : rollback)
+        return steps.first { $0.name == ref.name }?.secretInArgv
+    }
 }
 
 public struct PlanInput: Codable, Sendable, Hashable {
@@ -73,6 +88,10 @@ public struct PlanStep: Codable, Sendable, Hashable {
     /// A built-in check (`http`, `dns`, …) instead of a command; `argv` is then empty.
     public var probe: ProbeRequest?
     public var env: [String: String]
+    /// What the process reads on standard input (secrets masked in a shown plan).
+    public var stdin: String?
+    /// Why a secret stands in the argv after all; shown wherever the step is.
+    public var secretInArgv: String?
     public var dir: String?
     public var timeoutMs: Int
     public var retries: Int
@@ -102,6 +121,8 @@ public struct PlanCommand: Codable, Sendable, Hashable {
     public var env: [String: String]
     public var dir: String?
     public var timeoutMs: Int?
+    /// Why a secret stands in the argv after all.
+    public var secretInArgv: String?
 }
 
 public struct PlanBackup: Codable, Sendable, Hashable {

@@ -38,12 +38,12 @@ public enum PlanRenderer {
             out.append("")
             out.append(phase.steps.isEmpty ? "\(phase.name): no steps" : "\(phase.name)")
             if let backup = phase.backup {
-                out.append("      backup take    \(ShellQuote.join(backup.take.argv))")
-                out.append("      backup verify  \(ShellQuote.join(backup.verify.argv))")
-                if let check = backup.check { out.append("      backup check   \(ShellQuote.join(check.argv))   (again after any restore: must print the same)") }
-                if let push = backup.push { out.append("      backup push    \(ShellQuote.join(push.argv))   (to shared storage)") }
-                if let fetch = backup.fetch { out.append("      backup fetch   \(ShellQuote.join(fetch.argv))   (a rollback on a machine without it)") }
-                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); on rollback: \(RestoreDecision.describe(declared: backup.onRollback, flag: nil)); restore command: \(ShellQuote.join(backup.restore.argv)))")
+                out.append("      backup take    \(ShellQuote.join(backup.take.argv))\(allowance(backup.take))")
+                out.append("      backup verify  \(ShellQuote.join(backup.verify.argv))\(allowance(backup.verify))")
+                if let check = backup.check { out.append("      backup check   \(ShellQuote.join(check.argv))\(allowance(check))   (again after any restore: must print the same)") }
+                if let push = backup.push { out.append("      backup push    \(ShellQuote.join(push.argv))\(allowance(push))   (to shared storage)") }
+                if let fetch = backup.fetch { out.append("      backup fetch   \(ShellQuote.join(fetch.argv))\(allowance(fetch))   (a rollback on a machine without it)") }
+                out.append("      (restore if a migration fails: \(backup.onFailure == "restore" ? "yes" : "no, stop"); on rollback: \(RestoreDecision.describe(declared: backup.onRollback, flag: nil)); restore command: \(ShellQuote.join(backup.restore.argv))\(allowance(backup.restore)))")
             }
             let parallelWaves = Dictionary(grouping: phase.steps.filter { !$0.skipped }, by: \.wave).filter { $0.value.count > 1 }
             for step in phase.steps {
@@ -59,10 +59,10 @@ public enum PlanRenderer {
         if let inbound = plan.inbound {
             out.append("")
             out.append("inbound mail guard (around every rollback)")
-            out.append("  disable  \(ShellQuote.join(inbound.disable.argv))")
-            out.append("  status   \(ShellQuote.join(inbound.status.argv))")
-            if let drain = inbound.drain { out.append("  drain    \(ShellQuote.join(drain.argv))") }
-            out.append("  enable   \(ShellQuote.join(inbound.enable.argv))")
+            out.append("  disable  \(ShellQuote.join(inbound.disable.argv))\(allowance(inbound.disable))")
+            out.append("  status   \(ShellQuote.join(inbound.status.argv))\(allowance(inbound.status))")
+            if let drain = inbound.drain { out.append("  drain    \(ShellQuote.join(drain.argv))\(allowance(drain))") }
+            out.append("  enable   \(ShellQuote.join(inbound.enable.argv))\(allowance(inbound.enable))")
         }
         if !plan.manual.isEmpty {
             out.append("")
@@ -84,6 +84,11 @@ public enum PlanRenderer {
             out.append("warning: \(warning)")
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// A block's `secret_in_argv:` reason, after its command.
+    private static func allowance(_ command: PlanCommand) -> String {
+        command.secretInArgv.map { "   (secret in argv, allowed: \($0))" } ?? ""
     }
 
     /// A step in three to six lines: what runs, then only what differs from `defaults`.
@@ -108,6 +113,11 @@ public enum PlanRenderer {
         if !ownEnv.isEmpty {
             lines.append(indent + "env " + ownEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\(ShellQuote.quote($0.value))" }.joined(separator: " "))
         }
+        if let stdin = step.stdin {
+            let quoted = ShellQuote.quote(stdin)
+            lines.append(indent + "stdin: " + (quoted.count > 80 ? quoted.prefix(79) + "…" : quoted))
+        }
+        if let reason = step.secretInArgv { lines.append(indent + "secret in argv, allowed: \(reason)") }
         if let confirm = step.confirm { lines.append(indent + "asks: \(confirm)") }
         if let rollback = step.rollbackArgv { lines.append(indent + "undo: \(ShellQuote.join(rollback))") }
         return lines

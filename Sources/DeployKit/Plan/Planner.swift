@@ -105,7 +105,8 @@ public enum Planner {
         var env: [String: String] = [:]
         for entry in block.env { env[entry.name] = interpolator.render(entry.value) }
         return PlanCommand(argv: interpolator.render(block.command), env: env,
-                           dir: block.dir.map { interpolator.render($0) }, timeoutMs: block.timeoutMs)
+                           dir: block.dir.map { interpolator.render($0) }, timeoutMs: block.timeoutMs,
+                           secretInArgv: block.secretInArgv)
     }
 
     private static func plannedSteps(_ steps: [Step], _ d: StackDescriptor, _ interpolator: inout Interpolator,
@@ -123,6 +124,8 @@ public enum Planner {
                 shell: { if case .shell? = step.command { return true } else { return false } }(),
                 probe: probe,
                 env: env,
+                stdin: step.stdin.map { interpolator.render($0) },
+                secretInArgv: step.secretInArgv,
                 dir: (step.dir ?? d.defaults.dir).map { interpolator.render($0) },
                 timeoutMs: step.timeoutMs ?? d.defaults.timeoutMs,
                 retries: step.retries ?? d.defaults.retries,

@@ -72,6 +72,8 @@ public struct Report: Codable, Sendable {
         public var command: [String]
         public var exitCode: Int32?
         public var message: String?
+        /// Why a secret stood in this step's argv (`secret_in_argv:`), for the reviewer.
+        public var secretInArgv: String?
     }
 
     public struct VerifyResult: Codable, Sendable {

@@ -52,7 +52,8 @@ public enum ReportBuilder {
         let steps = order.map { ref -> Report.StepSummary in
             let record = last[ref]!
             return Report.StepSummary(phase: ref.phase, name: ref.name, status: record.status.rawValue, attempts: attempts[ref] ?? 0,
-                                      durationMs: total[ref] ?? 0, command: record.argv, exitCode: record.exitCode, message: record.message)
+                                      durationMs: total[ref] ?? 0, command: record.argv, exitCode: record.exitCode, message: record.message,
+                                      secretInArgv: input.plan?.secretInArgv(ref))
         }
         let header = Report.Header(
             runId: run.id, kind: run.kind.rawValue, target: run.target, stack: run.stack, environment: run.environment,

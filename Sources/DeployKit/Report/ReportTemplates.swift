@@ -51,7 +51,7 @@ What to do next:
 | Step | Result | Attempts | Time | Command |
 |---|---|---|---|---|
 {{#steps}}
-| {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{{commandCode}}}` |
+| {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{{commandCode}}}`{{#secretInArgv}} (secret in argv, allowed: {{secretInArgv}}){{/secretInArgv}} |
 {{/steps}}
 
 ## Validation results
@@ -254,7 +254,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{#phases}}<tr><td>{{name}}</td><td class="{{class}}">{{mark}} {{status}}</td><td>{{counts}}</td><td>{{duration}}</td></tr>
 {{/phases}}</table>
 <table id="steps"><tr><th>Step</th><th>Result</th><th>Attempts</th><th>Time</th><th>Command</th></tr>
-{{#steps}}<tr><td>{{ref}}</td><td class="{{class}}">{{mark}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}}</td><td>{{attempts}}</td><td>{{duration}}</td><td><code>{{command}}</code></td></tr>
+{{#steps}}<tr><td>{{ref}}</td><td class="{{class}}">{{mark}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}}</td><td>{{attempts}}</td><td>{{duration}}</td><td><code>{{command}}</code>{{#secretInArgv}} <span class="note">(secret in argv, allowed: {{secretInArgv}})</span>{{/secretInArgv}}</td></tr>
 {{/steps}}</table>
 
 <h2>Validation results</h2>

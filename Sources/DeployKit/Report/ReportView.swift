@@ -32,7 +32,9 @@ enum ReportView {
         c["steps"] = r.steps.map { s -> [String: Any] in
             ["ref": "\(s.phase)/\(s.name)", "phase": s.phase, "name": s.name, "icon": icon(s.status), "mark": mark(s.status), "status": s.status.replacingOccurrences(of: "_", with: " "),
              "class": cssClass(s.status), "attempts": "\(s.attempts)", "duration": duration(s.durationMs),
-             "command": ShellQuote.join(s.command), "commandCode": code(ShellQuote.join(s.command))].merging(s.message.map { ["stepMessage": $0] } ?? [:]) { a, _ in a }
+             "command": ShellQuote.join(s.command), "commandCode": code(ShellQuote.join(s.command))]
+                .merging(s.message.map { ["stepMessage": $0] } ?? [:]) { a, _ in a }
+                .merging(s.secretInArgv.map { ["secretInArgv": $0] } ?? [:]) { a, _ in a }
         }
         c["verify"] = r.verify.map { v -> [String: Any] in
             var item: [String: Any] = ["ref": "\(v.phase)/\(v.step)", "icon": icon(v.status), "mark": mark(v.status), "status": v.status, "class": cssClass(v.status),

@@ -231,7 +231,8 @@ final class RunEngine: @unchecked Sendable {
         let capture = OutputCapture(secrets: secretValues, logPath: logPath, observer: StepLines(step: command.ref, observer: observer),
                                     contains: [.stdout: command.expect.stdoutContains, .stderr: command.expect.stderrContains])
         let request = LaunchRequest(argv: command.argv, environment: baseEnvironment.merging(command.env) { _, own in own },
-                                    directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs)
+                                    directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs,
+                                    stdin: command.stdin)
         let result: LaunchResult
         do {
             let journal = journaled ? self.journal : nil

@@ -21,6 +21,8 @@ struct RunnableCommand: Sendable {
     /// A built-in check to run instead of a process (secrets filled in), and its JSON checks.
     var probe: ProbeRequest? = nil
     var probeJSON: [JSONCheck] = []
+    /// Standard input (secrets filled in); nil: /dev/null.
+    var stdin: String? = nil
 }
 
 /// Builds runnable commands from the masked and the revealed plan of the same descriptor.
@@ -40,7 +42,7 @@ struct RunnableSteps {
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
                 confirm: real.confirm, idempotent: real.idempotent, continueOnError: real.continueOnError,
-                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
+                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [], stdin: real.stdin)
         }
     }
 
@@ -57,7 +59,7 @@ struct RunnableSteps {
                 backoffMs: real.backoffMs, expect: step?.expect ?? Expectation(), after: real.after,
                 skipped: real.skipped, skipReason: real.when.map { "when \($0) is false" },
                 confirm: nil, idempotent: true, continueOnError: true,
-                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
+                probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [], stdin: real.stdin)
         }
     }
 
@@ -116,7 +118,7 @@ struct RunnableSteps {
                 directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
                 expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
                 skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,
-                continueOnError: real.continueOnError, probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [])
+                continueOnError: real.continueOnError, probe: real.probe?.anchored(in: tree), probeJSON: step?.probe?.json ?? [], stdin: real.stdin)
         }
     }
 

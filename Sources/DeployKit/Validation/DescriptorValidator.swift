@@ -20,11 +20,48 @@ struct DescriptorValidator {
         copy.checkBackup()
         copy.checkReferences()
         copy.checkRunbooks()
+        copy.checkSecretsInArgv()
         return copy.diagnostics
     }
 
     private mutating func error(_ message: String, at location: FileLocation) {
         diagnostics.append(.error(message, at: location))
+    }
+
+    private mutating func warning(_ message: String, at location: FileLocation) {
+        diagnostics.append(.warning(message, at: location))
+    }
+
+    /// A secret in an argv (a `shell:` script is an argument of sh) is readable by every user of
+    /// the machine while the process runs (`ps`, /proc/PID/cmdline). A warning, an error under
+    /// `validate --strict`, unless the command says why it must (`secret_in_argv:`).
+    private mutating func checkSecretsInArgv() {
+        func check(_ command: CommandSpec, allowed: String?, what: String, stdin: Bool) {
+            guard allowed == nil else { return }
+            for template in command.templates {
+                let secrets = template.references.filter { $0.namespace == "secrets" }.map(\.name)
+                guard let first = secrets.first else { continue }
+                let place: String
+                if case .shell = command { place = "the 'shell:' script of \(what), which is an argument of sh," } else { place = "the argv of \(what)" }
+                let ways = stdin ? "'env:' (e.g. PGPASSWORD: \"${secrets.\(first)}\") or 'stdin:'" : "'env:' (e.g. PGPASSWORD: \"${secrets.\(first)}\")"
+                warning("secret '\(first)' in \(place) is readable by every user of this machine (ps, /proc/PID/cmdline) while it runs; "
+                        + "pass it in \(ways) for the program to read, or allow it with secret_in_argv: \"why\"", at: template.location)
+            }
+        }
+        for step in descriptor.allSteps + descriptor.runbooks.flatMap(\.steps) {
+            if let command = step.command { check(command, allowed: step.secretInArgv, what: "step '\(step.name)'", stdin: true) }
+            if let undo = step.rollback { check(undo.command, allowed: undo.secretInArgv, what: "the 'rollback' of step '\(step.name)'", stdin: false) }
+        }
+        if let backup = descriptor.backup {
+            let blocks: [(String, CommandBlock?)] = [("take", backup.take), ("verify", backup.verify), ("restore", backup.restore),
+                                                     ("check", backup.check), ("push", backup.push), ("fetch", backup.fetch)]
+            for case let (name, block?) in blocks { check(block.command, allowed: block.secretInArgv, what: "backup.\(name)", stdin: false) }
+        }
+        if let inbound = descriptor.inbound {
+            let blocks: [(String, CommandBlock?)] = [("disable", inbound.disable), ("enable", inbound.enable),
+                                                     ("status", inbound.status.block), ("drain", inbound.drain?.block)]
+            for case let (name, block?) in blocks { check(block.command, allowed: block.secretInArgv, what: "inbound.\(name)", stdin: false) }
+        }
     }
 
     private mutating func checkUniqueNames() {

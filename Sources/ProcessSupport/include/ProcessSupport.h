@@ -36,4 +36,9 @@ int ps_group_alive(pid_t pgrp);
 /* pipe2(fds, O_CLOEXEC), which needs _GNU_SOURCE. */
 int ps_pipe_cloexec(int fds[2]);
 
+/* A close-on-exec anonymous file in memory (memfd) holding `data`, read from its start: a
+ * step's standard input. Nothing touches a disk and nothing is left behind when every process
+ * holding it is gone, however it ends. -1 with errno on failure. */
+int ps_memory_file(const char *data, size_t size);
+
 #endif

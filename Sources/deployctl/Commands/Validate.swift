@@ -6,13 +6,15 @@ struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check descriptors at a revision (all stacks when no target is given).",
-        discussion: "Every problem is listed as FILE:LINE:COL: error: …; exit code 2 when any is found.")
+        discussion: "Every problem is listed as FILE:LINE:COL: error: …; exit code 2 when any is found (with --strict, when any warning is).")
 
     @OptionGroup var workspace: WorkspaceOptions
     @OptionGroup var source: SourceOptions
     @OptionGroup var inputs: InputOptions
     @Flag(name: .customLong("require-inputs"), help: "A required input with no value from defaults, the environment, --input or --input-file is an error, not a note.")
     var requireInputs = false
+    @Flag(help: "Every warning is an error (exit 2): a gate for CI.")
+    var strict = false
     @Option(help: "text or json") var format: OutputFormat = .text
     @Argument(help: "Targets: ENV or STACK/ENV.", completion: .custom(Completions.targets)) var targets: [String] = []
 
@@ -20,7 +22,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let ws = try workspace.open()
         let source = try self.source.source(ws, labelling: format == .text)
         let report = try ValidateAction(workspace: ws).run(targets: targets, source: source, supply: try inputs.supply(environment: ws.environment),
-                                                           requireInputs: requireInputs)
+                                                           requireInputs: requireInputs, strict: strict)
         switch format {
         case .json: Terminal.out(try JSONOutput.encode(ValidateJSON(report)))
         case .text: printText(report)
