@@ -52,4 +52,47 @@ import TestSupport
         let (result, _) = try Self.validate(descriptor)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
+
+    @Test func tooManyStepsAreRefusedAtTheFirstOneOverTheLimitWhichCanBeRaised() throws {
+        let steps = (1...5_001).map { "    - {name: s\($0), run: [echo, \($0)]}" }.joined(separator: "\n")
+        let descriptor = "phases:\n  deploy:\n" + steps + "\n"
+        let (result, kilobytes) = try Self.validate(descriptor)
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stderr.contains("stacks/x/prod.yaml:5003:") && result.stderr.contains("5001 steps, more than the 5000")
+                && result.stderr.contains("DEPLOYCTL_MAX_STEPS"), "\(result.stderr)")
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+
+        let fixture = try GitFixture()
+        try fixture.commit("big", files: ["stacks/x/prod.yaml": descriptor])
+        let raised = try CLI.run(["validate"], in: fixture.path, environment: ["DEPLOYCTL_MAX_STEPS": "6000", "DEPLOYCTL_STATE": ""])
+        #expect(raised.status == 0, "\(raised.stderr)")
+    }
+
+    @Test func valuesThatCouldNeverBeAnArgumentAreRefusedWhereTheyStand() throws {
+        let long = String(repeating: "x", count: 200_000)
+        let many = Array(repeating: "a", count: 5_000).joined(separator: ", ")
+        let name = String(repeating: "n", count: 300)
+        let descriptor = """
+            phases:
+              deploy:
+                - name: long
+                  run: [echo, "\(long)"]
+                - name: many
+                  run: [echo, \(many)]
+                - name: \(name)
+                  run: [echo, ok]
+                - name: script
+                  shell: "\(long)"
+            """
+        let (result, kilobytes) = try Self.validate(descriptor)
+        #expect(result.status == 2, "\(result.stdout)")
+        let errors = result.stderr.split(separator: "\n").filter { $0.contains(": error: ") }
+        #expect(errors.count == 4, "\(errors.map { $0.prefix(160) })")
+        #expect(result.stderr.contains("stacks/x/prod.yaml:4:19: error: each argument of 'run' of step 'long' is 200000 bytes, over 128 KiB"), "\(result.stderr.prefix(600))")
+        #expect(result.stderr.contains("MAX_ARG_STRLEN"))
+        #expect(result.stderr.contains("'run' of step 'many' has 5001 arguments, more than 4096"))
+        #expect(result.stderr.contains("stacks/x/prod.yaml:7:13: error: step name 'nnnn"), "\(result.stderr.prefix(900))")
+        #expect(result.stderr.contains("'shell' of step 'script' is 200000 bytes"))
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+    }
 }

@@ -45,7 +45,19 @@ struct DescriptorDecoder {
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
         descriptor.paths = paths(top["paths"])
+        checkStepCount(descriptor)
         return descriptor
+    }
+
+    /// Every step is planned, journaled and shown: a descriptor of a million one-line steps
+    /// must be refused, not planned. The largest seed stack has 42; the bench runs 1,000.
+    static var maxSteps: Int { ProcessInfo.processInfo.environment["DEPLOYCTL_MAX_STEPS"].flatMap(Int.init) ?? 5_000 }
+
+    private func checkStepCount(_ descriptor: StackDescriptor) {
+        let steps = descriptor.allSteps + descriptor.runbooks.flatMap(\.steps)
+        guard steps.count > Self.maxSteps else { return }
+        reader.error("this descriptor has \(steps.count) steps, more than the \(Self.maxSteps) deployctl plans and journals per stack; split the stack, or for a legitimately huge one set DEPLOYCTL_MAX_STEPS",
+                     at: steps[Self.maxSteps].location)
     }
 
     /// `paths: [db/migrations, "scripts/*.sh", "site/**"]`: repository paths or globs.
@@ -255,6 +267,9 @@ struct DescriptorDecoder {
             reader.error("\(what) has no 'name'", at: m.location)
         } else if let name, !isStepName(name), let at = nameNode?.location {
             reader.error("step name '\(name)' may use only letters, digits, '-', '_' and '.'", at: at)
+        } else if let name, name.utf8.count > Self.maxStepName, let at = nameNode?.location {
+            // It names the step's log files (phase.name.attempt.log; a file name ends at 255 bytes).
+            reader.error("step name '\(name.prefix(40))…' is \(name.utf8.count) characters; at most \(Self.maxStepName) (it names the step's log files)", at: at)
         }
         let probeKeys = Self.probeKeys.filter { m[$0] != nil }
         var command: CommandSpec? = nil, probe: ProbeSpec? = nil
@@ -313,6 +328,10 @@ struct DescriptorDecoder {
             location: nameNode?.location ?? m.location)
     }
 
+    static let maxStepName = 100
+    /// More arguments than this cannot be a command anyone reviews (and Linux caps argv + env at 2 MiB).
+    static let maxArguments = 4_096
+
     private func isStepName(_ name: String) -> Bool {
         !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
     }
@@ -343,6 +362,10 @@ struct DescriptorDecoder {
         case .sequence(let items, _):
             guard !items.isEmpty else {
                 reader.error("\(what) is an empty list; give the program and its arguments", at: node.location)
+                return nil
+            }
+            guard items.count <= Self.maxArguments else {
+                reader.error("\(what) has \(items.count) arguments, more than \(Self.maxArguments); pass long lists through a file", at: items[Self.maxArguments].location)
                 return nil
             }
             let templates = items.compactMap { reader.template($0, "each argument of \(what)") }

@@ -96,8 +96,16 @@ final class NodeReader {
         }
     }
 
+    /// The longest argument Linux passes to a program (MAX_ARG_STRLEN): a template is an
+    /// argument, an environment value or a path, so a longer one could never run anyway.
+    static let maxTemplateBytes = 128 << 10
+
     func template(_ node: YAMLNode?, _ what: String) -> Template? {
         guard let text = string(node, what), let node else { return nil }
+        if text.utf8.count > Self.maxTemplateBytes {
+            error("\(what) is \(text.utf8.count) bytes, over 128 KiB, the longest argument or environment value Linux passes to a program (MAX_ARG_STRLEN); keep the text in a file in the repository and pass its path", at: node.location)
+            return nil
+        }
         switch Template.parse(text, at: node.location) {
         case .success(let template): return template
         case .failure(let failure): error(failure.message, at: node.location); return nil
