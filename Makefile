@@ -9,7 +9,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 # chromium (opens the HTML report headless); plus alembic, moto and the aws CLI in .build/venv.
 TEST_PACKAGES = postgresql-15 sqlite3 time procps nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server
 
-.PHONY: setup build test demo install bench release clean
+.PHONY: setup build test demo install bench release fuzz clean
 
 setup:
 	Tests/scripts/setup.sh
@@ -39,5 +39,14 @@ bench:
 	$(SWIFT) build $(RELEASE_FLAGS)
 	Tests/bench/bench.sh
 
+# libFuzzer over the descriptor parsers for FUZZ_SECONDS (default 300), in its own build tree:
+# every Swift module and C file (libyaml too) instrumented; linked with lld (gold cannot).
+FUZZ_FLAGS = -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link \
+	-Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+fuzz:
+	Tests/scripts/setup.sh
+	$(SWIFT) build --product deployctl-fuzz --scratch-path .build-fuzz $(FUZZ_FLAGS)
+	Tests/scripts/fuzz.sh
+
 clean:
-	rm -rf .build .build-release bench-out
+	rm -rf .build .build-release .build-fuzz bench-out

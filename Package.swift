@@ -68,5 +68,8 @@ let package = Package(
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VerifyTests", dependencies: ["Probes", "DeployKit", "TestSupport"]),
+        // The parsers under libFuzzer (`make fuzz`); a plain build replays inputs (regressions).
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
+        .executableTarget(name: "deployctl-fuzz", dependencies: ["DeployKit", "FuzzSupport"], path: "Tests/Fuzz", exclude: ["Regressions"]),
     ]
 )

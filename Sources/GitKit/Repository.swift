@@ -165,6 +165,28 @@ public final class Repository {
         }
     }
 
+    /// The entries of the tree `id` (a directory's `TreeEntry.id`): listing many directories
+    /// under one parent without walking from the root each time.
+    public func listTree(_ id: ObjectID) throws -> [TreeEntry] {
+        var oid = id.gitOID
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, handle, &oid), "git_tree_lookup")
+        defer { git_tree_free(tree) }
+        return Self.entries(of: tree!)
+    }
+
+    /// The bytes of the blob `id` (a file's `TreeEntry.id`).
+    public func readBlob(_ id: ObjectID) throws -> Blob {
+        var oid = id.gitOID
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "git_blob_lookup")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0 else { return Blob(id: id, bytes: []) }
+        let raw = git_blob_rawcontent(blob)!.assumingMemoryBound(to: UInt8.self)
+        return Blob(id: id, bytes: Array(UnsafeBufferPointer(start: raw, count: size)))
+    }
+
     private static func entries(of tree: OpaquePointer) -> [TreeEntry] {
         let count = git_tree_entrycount(tree)
         var result: [TreeEntry] = []

@@ -5,6 +5,8 @@ import Foundation
 /// The root command. Argument parsing and terminal output live in this target; every verb's
 /// work is an action in DeployKit.
 struct DeployCtl: AsyncParsableCommand {
+    static let version = "0.2.0"
+
     // One paragraph per line: ArgumentParser wraps them to the terminal's width.
     static let configuration = CommandConfiguration(
         commandName: "deployctl",
@@ -18,7 +20,7 @@ struct DeployCtl: AsyncParsableCommand {
 
             Shell completion (targets and run ids included): deployctl completion bash|zsh|fish.
             """,
-        version: "0.2.0",
+        version: DeployCtl.version,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
             StatusCommand.self, CheckCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
@@ -83,6 +85,12 @@ enum Main {
             _ = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
         }
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // Asked by scripts and version checks many times over: answered before the parser
+        // builds its command tree (a few milliseconds of type lookups).
+        if arguments == ["--version"] {
+            print(DeployCtl.version)
+            exit(0)
+        }
         do {
             var command = try DeployCtl.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

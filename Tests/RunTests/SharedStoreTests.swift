@@ -293,7 +293,7 @@ final class Team {
         #expect(try team.run(on: "machine-a", ["up", "prod"], ["TEST_CANARY": "x"]).status == 0)
         let role = "reviewer_" + team.schema
         let password = "pw-\(UUID().uuidString.prefix(8))"
-        try team.sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT USAGE ON SCHEMA \(team.schema) TO \(role); GRANT SELECT ON ALL TABLES IN SCHEMA \(team.schema) TO \(role)")
+        _ = try team.sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT USAGE ON SCHEMA \(team.schema) TO \(role); GRANT SELECT ON ALL TABLES IN SCHEMA \(team.schema) TO \(role)")
         let reviewer = ["DEPLOYCTL_STATE": "postgres://\(role):\(password)@127.0.0.1:\(server.port)/postgres?schema=\(team.schema)", "TEST_CANARY": "x"]
         var outputs = ""
         for command in [["status", "prod"], ["runs"], ["state", "show"]] {

@@ -28,6 +28,26 @@ echo "bench: reading and planning a descriptor at a revision"
 hf --export-json "$out/plan-vs-git-show.json" \
   "$bin plan local --rev $rev" "git show $rev:stacks/demo/local.yaml"
 
+echo "bench: start-up: --version, status and plan as whole processes, beside git show"
+"$bin" up local --yes >/dev/null 2>&1 || true
+for command in "--version" "status local" "plan local"; do
+  name=$(echo "$command" | tr -d -- '-' | cut -d' ' -f1)
+  hf --export-json "$out/startup-$name-vs-git-show.json" "$bin $command" "git show HEAD:stacks/demo/local.yaml"
+done
+
+echo "bench: a stacks repository of 500 stacks x 3 environments, beside one of 1 stack"
+for n in 1 500; do
+  python3 "$here/make-many-stacks.py" "$work/many-$n" "$n"
+  "$bin" stacks --repo "$work/many-$n" --state "$work/many-$n-state" >/dev/null   # fills the stacks cache
+done
+many() { echo "$bin $1 --repo $work/many-$2 --state $work/many-$2-state"; }
+for command in "plan svc1/prod" "status svc1/prod"; do
+  name=$(echo "$command" | cut -d' ' -f1)
+  hf --export-json "$out/many-$name-500-vs-1.json" "$(many "$command" 500)" "$(many "$command" 1)"
+done
+hf --export-json "$out/many-stacks-500-vs-git-ls-tree.json" "$(many stacks 500)" "git -C $work/many-500 ls-tree -r HEAD"
+hf --runs 10 --export-json "$out/many-validate-500-vs-git-ls-tree.json" "$(many validate 500)" "git -C $work/many-500 ls-tree -r HEAD"
+
 echo "bench: listing a stack's revisions (cache warm: the usual case after the first call)"
 "$bin" revisions local >/dev/null
 hf --export-json "$out/revisions-warm-vs-git-log.json" \

@@ -114,6 +114,47 @@ import TestSupport
         #expect(stacks.stdout.contains("y/prod  y"))
     }
 
+    /// `stacks` keeps what it showed by the blob ids of every file each target was read from:
+    /// a repository of hundreds of stacks is listed without parsing what did not change.
+    @Test func stacksReadsAgainOnlyWhatChangedSinceTheLastListing() throws {
+        let base = "description: one\nphases:\n  deploy:\n    - {name: a, run: [echo, ok]}\n"
+        let fixture = try repo(["stacks/x/prod.yaml": "extends: _base.yaml\n", "stacks/x/_base.yaml": base, "stacks/y/prod.yaml": "description: y\n"])
+        let first = try CLI.run(["stacks"], in: fixture.path)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("  x/prod  one") && first.stdout.contains("  y/prod  y"), "\(first.stdout)")
+        let cacheFile = fixture.path + "/.deployctl/cache/stacks.json"
+        let cached = try String(contentsOfFile: cacheFile, encoding: .utf8)
+        #expect(cached.contains("_base.yaml"), "x/prod's record names the file it extends: \(cached)")
+
+        // A hit really is a hit: a record whose files are unchanged is shown as recorded.
+        try cached.replacingOccurrences(of: "\"description\":\"y\"", with: "\"description\":\"from the cache\"")
+            .write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  y/prod  from the cache"))
+
+        // Only the shared part changes (and breaks): x/prod is read again, y/prod is not.
+        try fixture.commit("Break the base", files: ["stacks/x/_base.yaml": "description: two\nphases: [broken\n"])
+        let second = try CLI.run(["stacks"], in: fixture.path)
+        #expect(second.stdout.contains("✗ x/prod") && second.stdout.contains("(invalid: deployctl validate x/prod)"), "\(second.stdout)")
+        #expect(second.stdout.contains("  y/prod  from the cache"), "\(second.stdout)")
+
+        // A cache that cannot be read is only a miss.
+        try "not json".write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        let third = try CLI.run(["stacks"], in: fixture.path)
+        #expect(third.status == 0 && third.stdout.contains("✗ x/prod") && third.stdout.contains("  y/prod  y"), "\(third.stdout)")
+    }
+
+    /// `status` of every target asks the journal only about targets it has records of; the
+    /// others read exactly as `status TARGET` says of them.
+    @Test func statusOfATargetNeverDeployedIsTheSameAloneAndInTheList() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": Self.valid, "stacks/y/prod.yaml": "description: y\nphases:\n  deploy:\n    - {name: a, run: [echo, ok]}\n"])
+        #expect(try CLI.run(["up", "y/prod"], in: fixture.path).status == 0)
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["status", "--format", "json"], in: fixture.path).stdout.utf8)) as? [[String: Any]])
+        let alone = try #require(try JSONSerialization.jsonObject(with: Data(try CLI.run(["status", "x/prod", "--format", "json"], in: fixture.path).stdout.utf8)) as? [String: Any])
+        let listed = try #require(all.first { $0["target"] as? String == "x/prod" })
+        #expect(NSDictionary(dictionary: listed) == NSDictionary(dictionary: alone), "\(listed) vs \(alone)")
+        #expect(all.first { $0["target"] as? String == "y/prod" }?["state"] as? String == "deployed")
+    }
+
     @Test func revisionsMatchGitLogAndFollowTheExtendsChain() throws {
         let fixture = try repo(["stacks/x/prod.yaml": "extends: _base.yaml\n", "stacks/x/_base.yaml": "description: one\n"])
         try fixture.commit("Unrelated", files: ["README": "r\n"])

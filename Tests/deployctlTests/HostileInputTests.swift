@@ -53,6 +53,16 @@ import TestSupport
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     }
 
+    /// Found by `make fuzz`: a duration past Int.max trapped (arithmetic overflow) instead of
+    /// being refused.
+    @Test func aDurationTooLargeToCountIsRefusedNotATrap() throws {
+        let descriptor = Self.head + "      timeout: 8888888888888888888\n    - name: b\n      run: [echo, ok]\n      timeout: 9999999999999999d\n"
+        let (result, _) = try Self.validate(descriptor)
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("stacks/x/prod.yaml:5:16: error: 'timeout' of step 'a' is not a duration: \"8888888888888888888\""), "\(result.stderr)")
+        #expect(result.stderr.contains("stacks/x/prod.yaml:8:16: error: 'timeout' of step 'b' is not a duration"), "\(result.stderr)")
+    }
+
     @Test func tooManyStepsAreRefusedAtTheFirstOneOverTheLimitWhichCanBeRaised() throws {
         let steps = (1...5_001).map { "    - {name: s\($0), run: [echo, \($0)]}" }.joined(separator: "\n")
         let descriptor = "phases:\n  deploy:\n" + steps + "\n"
@@ -94,5 +104,24 @@ import TestSupport
         #expect(result.stderr.contains("stacks/x/prod.yaml:7:13: error: step name 'nnnn"), "\(result.stderr.prefix(900))")
         #expect(result.stderr.contains("'shell' of step 'script' is 200000 bytes"))
         #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+    }
+}
+
+/// What `make fuzz` found stays found: every input in Tests/Fuzz/Regressions, and every seed
+/// stack as a descriptor, replayed through the fuzz target's parsers (a crash fails the test).
+@Suite struct FuzzRegressionTests {
+    @Test func everyRegressionAndSeedStackReplaysWithoutACrash() throws {
+        let replay = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("deployctl-fuzz").path
+        let inputs = try TemporaryDirectory.make(prefix: "fuzz-inputs")
+        defer { try? FileManager.default.removeItem(at: inputs) }
+        let stacks = try RepositoryFiles.files(under: "stacks")
+        for (index, (_, text)) in stacks.sorted(by: { $0.key < $1.key }).enumerated() {
+            try (Data([0]) + Data(text.utf8)).write(to: inputs.appendingPathComponent("stack-\(index)"))
+        }
+        let regressions = RepositoryFiles.root.appendingPathComponent("Tests/Fuzz/Regressions").path
+        let result = try Shell.capture(replay, [inputs.path, regressions], closedStdin: true)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let regressionCount = (try? FileManager.default.contentsOfDirectory(atPath: regressions).count) ?? 0
+        #expect(result.stdout.contains("replayed \(stacks.count + regressionCount) input(s)"), "\(result.stdout)")
     }
 }

@@ -15,13 +15,35 @@ public struct StacksAction {
         self.workspace = workspace
     }
 
+    /// Targets whose files are unchanged since the last listing come from the cache; the others
+    /// are loaded in parallel and cached.
     public func run(revision: String) throws -> (revision: PinnedRevision, stacks: [Summary]) {
         let pinned = try workspace.stacks.pin(revision)
-        let loader = workspace.stacks.loader(at: pinned)
-        let summaries = try workspace.stacks.catalog(at: pinned).entries.map { entry in
-            let result = loader.load(stack: entry.stack, environment: entry.environment)
+        let catalog = try workspace.stacks.catalog(at: pinned)
+        let cache = StackSummaryCache(state: workspace.state)
+        let cached = cache.load()
+        let files = SourceFiles(stacks: workspace.stacks, source: .commit(pinned))
+        // A file outside the stack directories (an `extends:` elsewhere) is looked up by path;
+        // "-" stands for a file that was not there (creating it changes the verdict too).
+        func blob(_ path: String) -> String { catalog.blobs[path] ?? files.blob(path) ?? "-" }
+        var records: [String: StackSummaryCache.Record] = [:]
+        var misses: [StackCatalog.Entry] = []
+        for entry in catalog.entries {
+            if let record = cached[entry.path], record.files.allSatisfy({ blob($0.key) == $0.value }) {
+                records[entry.path] = record
+            } else {
+                misses.append(entry)
+            }
+        }
+        for (entry, loaded) in zip(misses, files.load(misses)) {
+            let read = Dictionary(loaded.read.map { ($0, blob($0)) }) { first, _ in first }
+            records[entry.path] = .init(files: read, description: loaded.result.descriptor?.description, valid: loaded.result.isValid)
+        }
+        if !misses.isEmpty || records.count != cached.count { cache.save(records) }
+        let summaries = catalog.entries.map { entry in
+            let record = records[entry.path]
             return Summary(target: entry.target, stack: entry.stack, environment: entry.environment, path: entry.path,
-                           description: result.descriptor?.description, valid: result.isValid)
+                           description: record?.description, valid: record?.valid ?? false)
         }
         return (pinned, summaries)
     }

@@ -102,18 +102,29 @@ public struct StatusAction {
         let session = try RunSession(workspace: workspace)
         try session.sweepInterrupted(target: nil)
         let journal = session.journal
-        var targets: [String]
         if let target {
-            targets = [try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target]
-        } else {
-            var known = Set(try journal.targets())
-            known.formUnion(try journal.locks().map(\.target))
-            if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.stacks.catalog(at: pinned) {
-                known.formUnion(catalog.entries.map(\.target))
-            }
-            targets = known.sorted()
+            return [try status(of: try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target, journal: journal)]
         }
-        return try targets.map { try status(of: $0, journal: journal) }
+        // What the journal knows is read per target; a stack it has never heard of is "never
+        // deployed" without asking it six questions (the cost follows the journal, not the repository).
+        var recorded = Set(try journal.targets())
+        recorded.formUnion(try journal.locks().map(\.target))
+        recorded.formUnion(try journal.inboundOwed().map(\.target))
+        var all = recorded
+        if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.stacks.catalog(at: pinned) {
+            all.formUnion(catalog.entries.map(\.target))
+        }
+        return try all.sorted().map { recorded.contains($0) ? try status(of: $0, journal: journal) : Self.neverDeployed($0) }
+    }
+
+    /// What `status(of:)` says of a target with no runs, lock or owed re-enable.
+    static func neverDeployed(_ target: String) -> Status {
+        let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
+        return Status(
+            target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
+            state: .none, deployedRevision: nil, deployedRun: nil, degraded: nil, lastGood: nil, inProgress: nil,
+            lastRun: nil, lastCheck: nil, lock: nil, interruptedRuns: [], inbound: "enabled", inboundOwedBy: nil,
+            inboundOwedSince: nil, next: [])
     }
 
     private func status(of target: String, journal: Journal) throws -> Status {

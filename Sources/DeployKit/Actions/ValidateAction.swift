@@ -37,9 +37,11 @@ public struct ValidateAction {
         } else {
             entries = try targets.map { try workspace.stacks.entry(for: $0, at: source) }
         }
-        let loader = workspace.stacks.loader(at: source)
-        let results = entries.map { entry -> TargetResult in
-            let result = loader.load(stack: entry.stack, environment: entry.environment)
+        // Every target on every core, each shared file read once (a repository of hundreds of
+        // stacks validates in CI on every proposal).
+        let loaded = SourceFiles(stacks: workspace.stacks, source: source).load(entries)
+        let results = zip(entries, loaded).map { entry, loaded -> TargetResult in
+            let result = loaded.result
             var diagnostics = result.diagnostics
             if let descriptor = result.descriptor {
                 let resolved = InputResolver(descriptor: descriptor).resolveLeavingMissing(supply)

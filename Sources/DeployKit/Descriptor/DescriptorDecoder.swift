@@ -51,7 +51,7 @@ struct DescriptorDecoder {
 
     /// Every step is planned, journaled and shown: a descriptor of a million one-line steps
     /// must be refused, not planned. The largest seed stack has 42; the bench runs 1,000.
-    static var maxSteps: Int { ProcessInfo.processInfo.environment["DEPLOYCTL_MAX_STEPS"].flatMap(Int.init) ?? 5_000 }
+    static let maxSteps: Int = ProcessInfo.processInfo.environment["DEPLOYCTL_MAX_STEPS"].flatMap(Int.init) ?? 5_000
 
     private func checkStepCount(_ descriptor: StackDescriptor) {
         let steps = descriptor.allSteps + descriptor.runbooks.flatMap(\.steps)

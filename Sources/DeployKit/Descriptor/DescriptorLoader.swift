@@ -11,7 +11,7 @@ public struct DescriptorLoader {
         self.read = read
     }
 
-    public struct Result {
+    public struct Result: Sendable {
         public let descriptor: StackDescriptor?
         public let diagnostics: [Diagnostic]
         public var isValid: Bool { descriptor != nil && !diagnostics.hasErrors }

@@ -5,7 +5,11 @@ import Foundation
 public enum DurationValue {
     public static func parse(_ text: String) -> Int? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int(trimmed), seconds >= 0 { return seconds * 1000 }
+        // Overflow is not a duration (make fuzz found `timeout: 8888888888888888888` trapping).
+        if let seconds = Int(trimmed), seconds >= 0 {
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : milliseconds
+        }
         var total = 0
         var digits = ""
         var unit = ""
@@ -21,7 +25,10 @@ public enum DurationValue {
             case "d": factor = 86_400_000
             default: return false
             }
-            total += number * factor
+            let (part, overflow) = number.multipliedReportingOverflow(by: factor)
+            let (sum, overflowSum) = total.addingReportingOverflow(part)
+            guard !overflow, !overflowSum else { return false }
+            total = sum
             digits = ""
             unit = ""
             sawPart = true

@@ -16,9 +16,13 @@ public struct StackCatalog: Sendable {
     }
 
     public let entries: [Entry]
+    /// The blob id of every file directly under a stack's directory (environments and shared
+    /// parts), when read from a commit: what a cache keyed by content compares.
+    public let blobs: [String: String]
 
-    public init(entries: [Entry]) {
+    public init(entries: [Entry], blobs: [String: String] = [:]) {
         self.entries = entries.sorted()
+        self.blobs = blobs
     }
 
     public static let directory = "stacks"
@@ -29,12 +33,10 @@ public struct StackCatalog: Sendable {
 
     /// The environment a file name stands for, or nil when it is not one.
     public static func environment(fromFileName name: String) -> String? {
-        guard !name.hasPrefix("_"), !name.hasPrefix(".") else { return nil }
-        for suffix in [".yaml", ".yml"] where name.hasSuffix(suffix) {
-            let base = String(name.dropLast(suffix.count))
-            return base.isEmpty ? nil : base
-        }
-        return nil
+        // `.yaml` only: every path deployctl derives from a target ends in `.yaml`.
+        guard !name.hasPrefix("_"), !name.hasPrefix("."), name.hasSuffix(".yaml") else { return nil }
+        let base = String(name.dropLast(".yaml".count))
+        return base.isEmpty ? nil : base
     }
 
     public enum ResolveError: Error, Equatable, CustomStringConvertible {

@@ -89,14 +89,17 @@ public final class StackRepository {
             return StackCatalog(entries: [])
         }
         var entries: [StackCatalog.Entry] = []
+        var blobs: [String: String] = [:]
         for stack in stacks where stack.kind == .directory {
-            for file in try repository.listDirectory("\(StackCatalog.directory)/\(stack.name)", at: revision.id) where file.kind == .file {
+            // By the tree's id: no walk from the root for each of hundreds of stacks.
+            for file in try repository.listTree(stack.id) where file.kind == .file {
+                blobs["\(StackCatalog.directory)/\(stack.name)/\(file.name)"] = file.id.hex
                 if let environment = StackCatalog.environment(fromFileName: file.name) {
                     entries.append(.init(stack: stack.name, environment: environment))
                 }
             }
         }
-        return StackCatalog(entries: entries)
+        return StackCatalog(entries: entries, blobs: blobs)
     }
 
     /// Resolves a target against the catalog at `revision`, as a usage error when it fails.
@@ -105,10 +108,29 @@ public final class StackRepository {
     }
 
     public func entry(for target: String, at source: DescriptorSource) throws -> StackCatalog.Entry {
+        // STACK/ENV names one file: look it up rather than list every stack (the whole catalog
+        // is only needed to resolve a bare ENV, or to suggest a name after a miss).
+        if let entry = directEntry(target), exists(entry.path, in: source) { return entry }
         switch try catalog(at: source).resolve(target) {
         case .success(let entry): return entry
         case .failure(let error):
             throw DeployError(.usage, "\(error)", next: [source.isWorktree ? "deployctl stacks" : "deployctl stacks --rev \(source.revision?.requested ?? "HEAD")"])
+        }
+    }
+
+    private func directEntry(_ target: String) -> StackCatalog.Entry? {
+        let parts = target.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." }),
+              StackCatalog.environment(fromFileName: parts[1] + ".yaml") != nil else { return nil }
+        return StackCatalog.Entry(stack: parts[0], environment: parts[1])
+    }
+
+    private func exists(_ path: String, in source: DescriptorSource) -> Bool {
+        switch source {
+        case .commit(let revision): return (try? repository.exists(path, at: revision.id)) == true
+        case .worktree(let directory, _):
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
     }
 

@@ -9,7 +9,7 @@ struct InboundCommand: AsyncParsableCommand {
         subcommands: [Status.self, Enable.self, Disable.self])
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Ask the real system whether inbound processing is on.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Ask the real system whether inbound processing is on.")
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "text or json") var format: OutputFormat = .text
         @Argument(help: "ENV or STACK/ENV.") var target: String
@@ -24,14 +24,14 @@ struct InboundCommand: AsyncParsableCommand {
     }
 
     struct Enable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable inbound processing and confirm it; clears what deployctl owes.")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable inbound processing and confirm it; clears what deployctl owes.")
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: "ENV or STACK/ENV.") var target: String
         func run() async throws { try await InboundCommand.set(enabled: true, target: target, workspace: workspace) }
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable inbound processing and confirm it; every command then reminds you.")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable inbound processing and confirm it; every command then reminds you.")
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: "ENV or STACK/ENV.") var target: String
         func run() async throws { try await InboundCommand.set(enabled: false, target: target, workspace: workspace) }

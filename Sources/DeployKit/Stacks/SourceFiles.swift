@@ -1,0 +1,83 @@
+import Dispatch
+import Foundation
+import GitKit
+
+/// The files of one source (a commit, or the disk), each read once, from any thread: loading
+/// many targets shares their `_base.yaml` reads, and the one repository handle sits behind a
+/// lock (libgit2 objects are not for concurrent use).
+final class SourceFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var read: [String: (text: String, blob: String)?] = [:]
+    private let stacks: StackRepository
+    private let source: DescriptorSource
+
+    init(stacks: StackRepository, source: DescriptorSource) {
+        self.stacks = stacks
+        self.source = source
+    }
+
+    func text(_ path: String) -> String? { file(path)?.text }
+
+    /// The blob id of what `text` returned (on disk: the id it would have once committed).
+    func blob(_ path: String) -> String? { file(path)?.blob }
+
+    private func file(_ path: String) -> (text: String, blob: String)? {
+        lock.withLock {
+            if let known = read[path] { return known }
+            let loaded: (text: String, blob: String)?
+            switch source {
+            case .commit(let revision):
+                loaded = (try? stacks.repository.readFile(path, at: revision.id)).map { (String(decoding: $0.bytes, as: UTF8.self), $0.id.hex) }
+            case .worktree(let directory, _):
+                loaded = FileManager.default.contents(atPath: directory + "/" + path).map {
+                    (String(decoding: $0, as: UTF8.self), ObjectID.blob(of: [UInt8]($0)).hex)
+                }
+            }
+            read[path] = loaded
+            return loaded
+        }
+    }
+
+    /// A loader over these files.
+    var loader: DescriptorLoader { DescriptorLoader { [self] path in text(path) } }
+
+    /// Every entry loaded (read, parsed, decoded, validated) on every core, with the paths each
+    /// one asked for (found or not: what its verdict depends on); results in entry order.
+    func load(_ entries: [StackCatalog.Entry]) -> [(result: DescriptorLoader.Result, read: [String])] {
+        Parallel.map(entries) { entry in
+            var read: [String] = []
+            let result = DescriptorLoader { [self] path in
+                read.append(path)
+                return text(path)
+            }.load(stack: entry.stack, environment: entry.environment)
+            return (result, read)
+        }
+    }
+}
+
+enum Parallel {
+    /// `transform` over `items` on every core (each worker takes every n-th item, so uneven
+    /// items still spread), results in the items' order.
+    static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) -> [R] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, items.count)
+        guard workers > 1 else { return items.map(transform) }
+        let results = Slots<R>(count: items.count)
+        // Each slot is written by one worker; concurrentPerform returns after all of them.
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var index = worker
+            while index < items.count {
+                results.set(index, transform(items[index]))
+                index += workers
+            }
+        }
+        return results.values
+    }
+
+    /// Result slots written from several threads, one writer per slot, read after all are done.
+    private final class Slots<R>: @unchecked Sendable {
+        private var slots: [R?]
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ value: R) { slots.withUnsafeMutableBufferPointer { $0[index] = value } }
+        var values: [R] { slots.map { $0! } }
+    }
+}
