@@ -140,7 +140,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *user) {
     return buffer_append(b, data, n) ? n : 0;
 }
 
-static int configure(cs_session *s, const cs_request *r, char *error, int error_size) {
+static void configure(cs_session *s, const cs_request *r) {
     CURL *e = s->easy;
     cu.easy_setopt(e, CURLOPT_URL, r->url);
     cu.easy_setopt(e, CURLOPT_ERRORBUFFER, s->error);
@@ -166,7 +166,7 @@ static int configure(cs_session *s, const cs_request *r, char *error, int error_
         cu.easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
         /* The chain as PEM, kept after the handshake (CURLINFO_TLS_SSL_PTR is gone by then). */
         cu.easy_setopt(e, CURLOPT_CERTINFO, 1L);
-        return 0;
+        return;
     }
     /* Every encoding libcurl decodes; the body limit applies to the decoded bytes. */
     cu.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -191,8 +191,6 @@ static int configure(cs_session *s, const cs_request *r, char *error, int error_
     cu.easy_setopt(e, CURLOPT_WRITEDATA, &s->body);
     cu.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     cu.easy_setopt(e, CURLOPT_HEADERDATA, &s->head);
-    (void)error; (void)error_size;
-    return 0;
 }
 
 static void session_destroy(cs_session *s) {
@@ -215,7 +213,7 @@ cs_session *cs_session_new(const cs_request *request, char *error, int error_siz
     }
     s->body.keep = 1;
     s->head.keep = 1;
-    configure(s, request, error, error_size);
+    configure(s, request);
     return s;
 }
 
@@ -344,6 +342,7 @@ done:
 }
 
 void cs_cancel(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
+int cs_cancelled(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
 
 /* ---- the leaf certificate, from the PEM libcurl kept, read with its OpenSSL ---- */
 

@@ -13,7 +13,7 @@ public struct HTTPTiming: Sendable, Hashable {
 
 /// Why a request got no answer.
 struct HTTPFailure: Error, CustomStringConvertible {
-    enum Kind { case timeout, tls, connect, tooLarge, cancelled, other }
+    enum Kind { case timeout, tls, connect, tooLarge, other }
     var kind: Kind
     var detail: String
     /// The proxy the environment names for this URL, when one does: a proxy that is down must
@@ -26,7 +26,7 @@ struct HTTPFailure: Error, CustomStringConvertible {
         case .timeout: return "timed out" + via
         case .tls: return "TLS: \(detail)" + via
         case .connect: return detail + via
-        case .tooLarge, .cancelled, .other: return detail
+        case .tooLarge, .other: return detail
         }
     }
 }
@@ -181,7 +181,6 @@ enum Curl {
         case Int(CS_TLS.rawValue): throw HTTPFailure(kind: .tls, detail: detail, proxy: ProxyEnvironment.proxy(for: url))
         case Int(CS_CONNECT.rawValue): throw HTTPFailure(kind: .connect, detail: detail, proxy: ProxyEnvironment.proxy(for: url))
         case Int(CS_TOO_LARGE.rawValue): throw HTTPFailure(kind: .tooLarge, detail: detail)
-        case Int(CS_CANCELLED.rawValue): throw HTTPFailure(kind: .cancelled, detail: "cancelled")
         default: throw HTTPFailure(kind: .other, detail: detail)
         }
         let headerText = raw.headers.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: raw.headers_size), as: UTF8.self) } ?? ""
@@ -207,7 +206,7 @@ enum Curl {
 }
 
 /// A flag C reads atomically while Swift's cancellation handler sets it.
-private final class CancelFlag: @unchecked Sendable {
+final class CancelFlag: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Int32>
     init() {
         pointer = .allocate(capacity: 1)
@@ -215,4 +214,5 @@ private final class CancelFlag: @unchecked Sendable {
     }
     deinit { pointer.deallocate() }
     func set() { cs_cancel(pointer) }
+    var isSet: Bool { cs_cancelled(pointer) != 0 }
 }

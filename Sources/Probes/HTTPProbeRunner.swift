@@ -91,14 +91,20 @@ extension RateLimitProbe {
         let request = CurlRequest(url: url, method: method, headers: headers, timeoutMs: timeoutMs, tls: tls)
         do {
             let session = try Curl.Session(request)
-            let statuses = try await Curl.offPool { () throws -> [Int] in
-                var statuses: [Int] = []
-                for _ in 0..<requests {
-                    let answer = try session.perform()
-                    statuses.append(answer.status)
-                    if answer.status == expectStatus { break }
+            // Ctrl-C between two requests stops the series (each request is bounded by its timeout).
+            let stop = CancelFlag()
+            let statuses = try await withTaskCancellationHandler {
+                try await Curl.offPool { () throws -> [Int] in
+                    var statuses: [Int] = []
+                    for _ in 0..<requests where !stop.isSet {
+                        let answer = try session.perform()
+                        statuses.append(answer.status)
+                        if answer.status == expectStatus { break }
+                    }
+                    return statuses
                 }
-                return statuses
+            } onCancel: {
+                stop.set()
             }
             let limited = statuses.firstIndex(of: expectStatus)
             let through = limited ?? statuses.count

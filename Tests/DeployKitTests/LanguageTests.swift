@@ -111,3 +111,12 @@ extension Result {
         #expect(Timestamp.gitAuthorTime(seconds, offsetMinutes: offset) == expected)
     }
 }
+
+@Suite struct StackSummaryCacheTests {
+    @Test func fieldsWithTabsLineBreaksAndEqualsSignsSurviveTheRoundTrip() {
+        for text in ["plain", "a\tb", "two\nlines\r", "back\\slash", "k=v", "\\t literally", ""] {
+            #expect(StackSummaryCache.unescape(Substring(StackSummaryCache.escape(text))) == text, "\(text)")
+            #expect(!StackSummaryCache.escape(text).contains(where: { "\t\n\r=".contains($0) }))
+        }
+    }
+}

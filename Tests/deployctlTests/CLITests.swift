@@ -122,12 +122,13 @@ import TestSupport
         let first = try CLI.run(["stacks"], in: fixture.path)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("  x/prod  one") && first.stdout.contains("  y/prod  y"), "\(first.stdout)")
-        let cacheFile = fixture.path + "/.deployctl/cache/stacks.json"
+        let cacheFile = fixture.path + "/.deployctl/cache/stacks.tsv"
         let cached = try String(contentsOfFile: cacheFile, encoding: .utf8)
         #expect(cached.contains("_base.yaml"), "x/prod's record names the file it extends: \(cached)")
 
         // A hit really is a hit: a record whose files are unchanged is shown as recorded.
-        try cached.replacingOccurrences(of: "\"description\":\"y\"", with: "\"description\":\"from the cache\"")
+        #expect(cached.contains("stacks/y/prod.yaml\t1\ty\t"), "\(cached)")
+        try cached.replacingOccurrences(of: "stacks/y/prod.yaml\t1\ty\t", with: "stacks/y/prod.yaml\t1\tfrom the cache\t")
             .write(toFile: cacheFile, atomically: true, encoding: .utf8)
         #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  y/prod  from the cache"))
 
@@ -138,7 +139,7 @@ import TestSupport
         #expect(second.stdout.contains("  y/prod  from the cache"), "\(second.stdout)")
 
         // A cache that cannot be read is only a miss.
-        try "not json".write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        try "not a cache".write(toFile: cacheFile, atomically: true, encoding: .utf8)
         let third = try CLI.run(["stacks"], in: fixture.path)
         #expect(third.status == 0 && third.stdout.contains("✗ x/prod") && third.stdout.contains("  y/prod  y"), "\(third.stdout)")
     }

@@ -37,7 +37,6 @@ enum cs_failure {
     CS_CONNECT = 3,      /* resolve or connect */
     CS_TOO_LARGE = 4,    /* the answer body passed body_limit */
     CS_OTHER = 5,
-    CS_CANCELLED = 6,
 };
 
 /* What one request got. Times are the phases of this request in milliseconds (0 for a phase a
@@ -70,6 +69,8 @@ int cs_perform_many(const cs_request *request, int samples, int concurrency, cs_
 
 /* Sets *flag from any thread: a cs_perform_many reading it starts nothing more and returns. */
 void cs_cancel(int *flag);
+/* Reads such a flag atomically. */
+int cs_cancelled(const int *flag);
 
 /* The leaf certificate of a session's TLS connection (after a connect_only perform). */
 typedef struct cs_certificate {

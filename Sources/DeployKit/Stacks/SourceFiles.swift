@@ -38,9 +38,6 @@ final class SourceFiles: @unchecked Sendable {
         }
     }
 
-    /// A loader over these files.
-    var loader: DescriptorLoader { DescriptorLoader { [self] path in text(path) } }
-
     /// Every entry loaded (read, parsed, decoded, validated) on every core, with the paths each
     /// one asked for (found or not: what its verdict depends on); results in entry order.
     func load(_ entries: [StackCatalog.Entry]) -> [(result: DescriptorLoader.Result, read: [String])] {

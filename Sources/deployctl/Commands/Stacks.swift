@@ -18,12 +18,13 @@ struct StacksCommand: AsyncParsableCommand {
                 Terminal.line("no stacks at \(pinned.short): add stacks/<stack>/<environment>.yaml and commit it")
                 return
             }
+            // One write for the whole list (hundreds of stacks).
             let width = stacks.map(\.target.count).max() ?? 0
-            for stack in stacks {
-                let status = stack.valid ? " " : "✗"
-                Terminal.line("\(status) \(stack.target.padding(toLength: width, withPad: " ", startingAt: 0))  \(stack.description ?? "")"
-                              + (stack.valid ? "" : "  (invalid: deployctl validate \(stack.target))"))
-            }
+            Terminal.out(stacks.map { stack in
+                let padded = stack.target + String(repeating: " ", count: width - stack.target.count)
+                return "\(stack.valid ? " " : "✗") \(padded)  \(stack.description ?? "")"
+                    + (stack.valid ? "" : "  (invalid: deployctl validate \(stack.target))") + "\n"
+            }.joined())
         }
     }
 }
