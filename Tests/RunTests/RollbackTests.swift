@@ -105,6 +105,56 @@ import TestSupport
         #expect(try String(contentsOfFile: stack.state.path + "/db", encoding: .utf8) == "db-v2\n")
     }
 
+    /// A failed postdeploy check rolls back only where the descriptor says so (a step's
+    /// `rolls_back: true`, or `auto_rollback:` listing postdeploy); otherwise the run fails and
+    /// says why nothing was rolled back.
+    @Test func aFailedPostdeployCheckRollsBackOnlyWhereTheDescriptorSaysSo() throws {
+        func withPostdeploy(_ version: String, header: String = "", step: String = "") -> String {
+            header + Self.descriptor(version: version, verifyExpects: version).replacingOccurrences(of: "\nrollback:\n", with: """
+
+              postdeploy:
+                - name: latency
+                  run: [sh, -c, "echo p95 900ms; exit 1"]
+            \(step)
+            rollback:
+
+            """)
+        }
+        let stack = try StackFixture(Self.descriptor(version: "v1", verifyExpects: "v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": withPostdeploy("v2")])
+        let kept = try stack.run(["up", "prod"])
+        #expect(kept.status == 1, "\(kept.stdout)")
+        #expect(kept.stdout.contains("not rolling back automatically (auto_rollback: [deploy, verify] and the step has no rolls_back: true)"), "\(kept.stdout)")
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v2\n", "v2 stays live")
+
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": withPostdeploy("v3", step: "      rolls_back: true")])
+        let plan = try stack.run(["plan", "prod"])
+        #expect(plan.stdout.contains("a failure rolls back by itself in: deploy, verify (--no-rollback stops it for one run)"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("a failure rolls back (rolls_back: true)"))
+        let rolled = try stack.run(["up", "prod"])
+        #expect(rolled.status == 1)
+        #expect(rolled.stdout.contains("postdeploy/latency failed: rolling back automatically"), "\(rolled.stdout)")
+        #expect(rolled.stdout.contains("✓ rollback x/prod at"), "\(rolled.stdout)")
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v1\n")
+
+        // The same for the whole phase.
+        try stack.git.commit("v4", files: ["stacks/x/prod.yaml": withPostdeploy("v4", header: "auto_rollback: [deploy, verify, postdeploy]\n")])
+        #expect(try stack.run(["plan", "prod"]).stdout.contains("a failure rolls back by itself in: deploy, verify, postdeploy"))
+        let phase = try stack.run(["up", "prod"])
+        #expect(phase.stdout.contains("postdeploy/latency failed: rolling back automatically"), "\(phase.stdout)")
+        #expect(try String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8) == "v1\n")
+
+        // Where a rollback undoes nothing (preflight) or a migration restores instead: refused.
+        try stack.git.commit("wrong places", files: ["stacks/x/prod.yaml": "auto_rollback: [preflight, deploy]\n"
+            + Self.descriptor(version: "v5", verifyExpects: "v5").replacingOccurrences(of: "expect: {stdout_contains: \"v5\"}", with: "expect: {stdout_contains: \"v5\"}\n      rolls_back: true")])
+        let invalid = try stack.run(["validate"])
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("error: 'auto_rollback' lists 'preflight'; a failure rolls back only from deploy, verify, postdeploy"), "\(invalid.stderr)")
+        #expect(invalid.stderr.contains("error: 'rolls_back' of step 'check' is for postdeploy steps"), "\(invalid.stderr)")
+    }
+
     @Test func noRollbackStopsAndTheDryRunShowsTheSequence() throws {
         let stack = try StackFixture(Self.descriptor(version: "v1", verifyExpects: "v1"))
         #expect(try stack.run(["up", "prod"]).status == 0)

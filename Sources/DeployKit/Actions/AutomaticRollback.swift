@@ -1,7 +1,8 @@
-/// What follows a failed `up` or `resume`: when deploy or verify failed, the rollback runs by
-/// itself (the failed run's lock passes straight to it), unless the descriptor says
-/// `auto_rollback: false` or the person said `--no-rollback`. One place, so a resumed run
-/// follows exactly the rules of the run it continues.
+/// What follows a failed `up` or `resume`: when a step whose failure rolls back failed (deploy
+/// and verify by default, the phases `auto_rollback:` lists, a postdeploy step with
+/// `rolls_back: true`), the rollback runs by itself (the failed run's lock passes straight to
+/// it), unless the person said `--no-rollback`. One place, so a resumed run follows exactly
+/// the rules of the run it continues.
 struct AutomaticRollback {
     let workspace: Workspace
     /// False with `--no-rollback`.
@@ -14,10 +15,13 @@ struct AutomaticRollback {
     func follow(_ failed: FinishedRun, descriptor: StackDescriptor, observer: RunObserver,
                 cancellation: Cancellation) async -> [FinishedRun] {
         let outcome = failed.outcome
-        let phase = outcome.failedStep.flatMap { Phase(rawValue: $0.phase) }
-        guard outcome.status == .failed, phase == .deploy || phase == .verify else { return [failed] }
-        guard descriptor.autoRollback else {
-            observer.note("\(outcome.message): not rolling back automatically (the descriptor says auto_rollback: false)")
+        guard outcome.status == .failed, let step = outcome.failedStep, let phase = Phase(rawValue: step.phase),
+              DescriptorDecoder.rollbackPhases.contains(phase) else { return [failed] }
+        guard descriptor.failureRollsBack(step) else {
+            let rule = descriptor.autoRollback.isEmpty ? "the descriptor says auto_rollback: false"
+                : "auto_rollback: [\(DescriptorDecoder.rollbackPhases.filter(descriptor.autoRollback.contains).map(\.rawValue).joined(separator: ", "))]"
+                  + (phase == .postdeploy ? " and the step has no rolls_back: true" : "")
+            observer.note("\(outcome.message): not rolling back automatically (\(rule))")
             return [failed]
         }
         guard enabled else { return [failed] }

@@ -9,7 +9,7 @@ struct DescriptorDecoder {
                                "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks", "paths"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
-                           "stdin", "secret_in_argv"] + probeKeys
+                           "stdin", "secret_in_argv", "rolls_back"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect", "secret_in_argv"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
@@ -29,7 +29,7 @@ struct DescriptorDecoder {
             stack: stack, environment: environment,
             description: reader.string(top["description"], "'description'"),
             files: files, inputs: [], secrets: [], defaults: StepDefaults(), phases: [:],
-            backup: nil, inbound: nil, rollback: [], autoRollback: true, manual: [], signoff: [], readiness: nil)
+            backup: nil, inbound: nil, rollback: [], autoRollback: Self.defaultAutoRollback, manual: [], signoff: [], readiness: nil)
 
         descriptor.inputs = inputs(top["inputs"])
         descriptor.secrets = secrets(top["secrets"])
@@ -38,7 +38,7 @@ struct DescriptorDecoder {
         if let node = top["backup"], !node.isNull { descriptor.backup = backup(node) }
         if let node = top["inbound"], !node.isNull { descriptor.inbound = inbound(node) }
         if let node = top["rollback"] { descriptor.rollback = steps(node, phase: nil, "'rollback'") }
-        descriptor.autoRollback = reader.bool(top["auto_rollback"], "'auto_rollback'") ?? true
+        descriptor.autoRollback = autoRollback(top["auto_rollback"])
         descriptor.manual = manual(top["manual"])
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
@@ -325,6 +325,7 @@ struct DescriptorDecoder {
             confirm: confirm, rollback: rollback,
             continueOnError: reader.bool(m["continue_on_error"], "'continue_on_error' of \(what)") ?? false,
             idempotent: reader.bool(m["idempotent"], "'idempotent' of \(what)") ?? false,
+            rollsBack: rollsBack(m, what, phase: phase),
             location: nameNode?.location ?? m.location)
     }
 
@@ -397,6 +398,43 @@ struct DescriptorDecoder {
             expect: expectation(m["expect"], "'expect' of \(what)"),
             secretInArgv: reason(m["secret_in_argv"], "'secret_in_argv' of \(what)"),
             location: m.location)
+    }
+
+    static let defaultAutoRollback: Set<Phase> = [.deploy, .verify]
+    /// What a failure there leaves behind can be undone by rolling back; preflight changed
+    /// nothing and a failed migration restores its backup.
+    static let rollbackPhases: [Phase] = [.deploy, .verify, .postdeploy]
+
+    /// `auto_rollback: true|false`, or the list of phases whose failure rolls back.
+    private func autoRollback(_ node: YAMLNode?) -> Set<Phase> {
+        guard let node, !node.isNull else { return Self.defaultAutoRollback }
+        if case .scalar(let s) = node, s.plain, s.value == "true" || s.value == "false" {
+            return s.value == "true" ? Self.defaultAutoRollback : []
+        }
+        guard case .sequence(let items, _) = node else {
+            reader.error("'auto_rollback' is true, false, or the phases whose failure rolls back (e.g. [deploy, verify, postdeploy]), not \(node.kindName)", at: node.location)
+            return Self.defaultAutoRollback
+        }
+        var phases: Set<Phase> = []
+        for item in items {
+            guard let name = reader.string(item, "each phase of 'auto_rollback'") else { continue }
+            guard let phase = Phase(rawValue: name), Self.rollbackPhases.contains(phase) else {
+                reader.error("'auto_rollback' lists '\(name)'; a failure rolls back only from \(Self.rollbackPhases.map(\.rawValue).joined(separator: ", ")) (preflight changes nothing; a failed migration restores its backup)", at: item.location)
+                continue
+            }
+            phases.insert(phase)
+        }
+        return phases
+    }
+
+    /// `rolls_back: true` — a postdeploy step opting in (deploy and verify follow `auto_rollback`).
+    private func rollsBack(_ m: NodeReader.Mapping, _ what: String, phase: Phase?) -> Bool {
+        guard let value = reader.bool(m["rolls_back"], "'rolls_back' of \(what)"), value else { return false }
+        if phase != .postdeploy, let at = m.keyLocation("rolls_back") {
+            reader.error("'rolls_back' of \(what) is for postdeploy steps; whether a \(phase?.rawValue ?? "rollback or runbook") failure rolls back is the descriptor's 'auto_rollback'", at: at)
+            return false
+        }
+        return true
     }
 
     /// `stdin:` — only where a process reads it.

@@ -21,8 +21,9 @@ public struct StackDescriptor: Sendable {
     public var inbound: InboundSpec?
     /// Stack-level rollback steps, run after the per-step rollbacks.
     public var rollback: [Step]
-    /// Whether a failed deploy or verify in `up` rolls back by itself (`auto_rollback: false` stops).
-    public var autoRollback: Bool
+    /// The phases whose failure in `up` rolls back by itself: deploy and verify unless
+    /// `auto_rollback:` says otherwise (`false`: none; a list: those, postdeploy allowed).
+    public var autoRollback: Set<Phase>
     public var manual: [ManualItem]
     public var signoff: [String]
     public var readiness: Readiness?
@@ -40,6 +41,12 @@ public struct StackDescriptor: Sendable {
     public var target: String { "\(stack)/\(environment)" }
 
     public func steps(in phase: Phase) -> [Step] { phases[phase] ?? [] }
+
+    /// Whether a failure of this step in `up` rolls back by itself.
+    public func failureRollsBack(_ step: StepRef) -> Bool {
+        guard let phase = Phase(rawValue: step.phase) else { return false }
+        return autoRollback.contains(phase) || steps(in: phase).contains { $0.name == step.name && $0.rollsBack }
+    }
 
     /// Every step of every phase in run order, then the rollback steps.
     public var allSteps: [Step] { Phase.allCases.flatMap { steps(in: $0) } + rollback }
@@ -197,6 +204,8 @@ public struct Step: Sendable, Hashable {
     public var continueOnError: Bool
     /// Safe to run again if a crash left it unclear whether it ran.
     public var idempotent: Bool
+    /// A postdeploy step whose failure rolls back like a failed verify (`rolls_back: true`).
+    public var rollsBack: Bool = false
     public var location: FileLocation
 }
 

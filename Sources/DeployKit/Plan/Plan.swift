@@ -19,6 +19,8 @@ public struct Plan: Codable, Sendable {
     /// What every step gets unless it says otherwise (`defaults:`).
     public var defaults: PlanDefaults
     public var phases: [PlanPhase]
+    /// The phases whose failure rolls back by itself (`auto_rollback:`), in run order.
+    public var autoRollback: [String] = []
     public var rollback: [PlanStep]
     public var inbound: PlanInbound?
     public var manual: [PlanManualItem]
@@ -92,6 +94,8 @@ public struct PlanStep: Codable, Sendable, Hashable {
     public var stdin: String?
     /// Why a secret stands in the argv after all; shown wherever the step is.
     public var secretInArgv: String?
+    /// A postdeploy step whose failure rolls back (`rolls_back: true`); absent otherwise.
+    public var rollsBack: Bool?
     public var dir: String?
     public var timeoutMs: Int
     public var retries: Int

@@ -30,6 +30,8 @@ public enum PlanRenderer {
         if d.retries > 0 { every.append("retries \(d.retries) (backoff \(DurationValue.format(milliseconds: d.backoffMs)))") }
         if let dir = d.dir { every.append("in \(dir)") }
         out.append("every step: " + every.joined(separator: "; "))
+        out.append("a failure rolls back by itself in: " + (plan.autoRollback.isEmpty ? "no phase (auto_rollback: false)" : plan.autoRollback.joined(separator: ", "))
+                   + " (--no-rollback stops it for one run)")
         if !d.env.isEmpty {
             out.append("every step's env: " + d.env.sorted { $0.key < $1.key }.map { "\($0.key)=\(ShellQuote.quote($0.value))" }.joined(separator: " "))
         }
@@ -118,6 +120,7 @@ public enum PlanRenderer {
             lines.append(indent + "stdin: " + (quoted.count > 80 ? quoted.prefix(79) + "…" : quoted))
         }
         if let reason = step.secretInArgv { lines.append(indent + "secret in argv, allowed: \(reason)") }
+        if step.rollsBack == true { lines.append(indent + "a failure rolls back (rolls_back: true)") }
         if let confirm = step.confirm { lines.append(indent + "asks: \(confirm)") }
         if let rollback = step.rollbackArgv { lines.append(indent + "undo: \(ShellQuote.join(rollback))") }
         return lines
