@@ -20,11 +20,27 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         self.init(pointer.pointee)
     }
 
-    /// Parses exactly 40 hex digits.
+    /// Parses exactly 40 hex digits. In Swift, not git_oid_fromstrn: on bad input that sets a
+    /// libgit2 error, which crashes a thread that runs before git_libgit2_init (seen in tests).
     public init?(hex: String) {
-        guard hex.utf8.count == 40 else { return nil }
+        let digits = Array(hex.utf8)
+        guard digits.count == 40 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
         var oid = git_oid()
-        let ok = hex.withCString { git_oid_fromstrn(&oid, $0, 40) == 0 }
+        let ok = withUnsafeMutableBytes(of: &oid.id) { raw -> Bool in
+            for index in 0..<20 {
+                guard let high = value(digits[2 * index]), let low = value(digits[2 * index + 1]) else { return false }
+                raw[index] = high << 4 | low
+            }
+            return true
+        }
         guard ok else { return nil }
         self.init(oid)
     }

@@ -5,8 +5,6 @@ import GitKitSupport
 enum Runtime {
     private static let initialised: Bool = {
         git_libgit2_init()
-        // stacks/ with hundreds of stacks is one tree every lookup passes through.
-        _ = gitkit_cache_trees_up_to(1 << 20)
         return true
     }()
 

@@ -37,8 +37,10 @@ extension HTTPProbe {
         var result: [ProbeMeasurement] = []
         let statuses = Dictionary(grouping: answers.map(\.status), by: { $0 }).mapValues(\.count)
         let statusText = statuses.keys.sorted().map { samples > 1 ? "\($0) ×\(statuses[$0]!)" : "\($0)" }.joined(separator: ", ")
-        let expectedStatus = redirectsToHTTPS ? "301, 302, 307 or 308" : status.map(String.init).joined(separator: " or ")
-        let allowed = redirectsToHTTPS ? [301, 302, 307, 308] : status
+        // A redirect check takes the 3xx statuses it is given (`status: 301`), else any redirect.
+        let allowed = redirectsToHTTPS && !status.allSatisfy((300..<400).contains) ? [301, 302, 307, 308] : status
+        let expectedStatus = allowed.count > 2 ? allowed.dropLast().map(String.init).joined(separator: ", ") + " or \(allowed.last!)"
+            : allowed.map(String.init).joined(separator: " or ")
         result.append(ProbeMeasurement("status", statusText, expected: expectedStatus, ok: statuses.keys.allSatisfy(allowed.contains)))
         if redirectsToHTTPS {
             let location = first.header("Location") ?? ""
@@ -88,7 +90,7 @@ extension HTTPProbe {
 
 extension RateLimitProbe {
     func run() async -> ProbeResult {
-        let request = CurlRequest(url: url, method: method, headers: headers, timeoutMs: timeoutMs, tls: tls)
+        let request = CurlRequest(url: url, method: method, headers: headers, body: body.map { Data($0.utf8) }, timeoutMs: timeoutMs, tls: tls)
         do {
             let session = try Curl.Session(request)
             // Ctrl-C between two requests stops the series (each request is bounded by its timeout).

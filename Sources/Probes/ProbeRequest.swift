@@ -93,6 +93,8 @@ public struct RateLimitProbe: Codable, Sendable, Hashable {
     public var method: String = "GET"
     public var url: String
     public var headers: [String: String] = [:]
+    /// Sent with every request (a login attempt's JSON, as the seed's curl loop sends it).
+    public var body: String?
     public var requests: Int = 10
     public var allowed: Int
     public var expectStatus: Int = 429

@@ -35,7 +35,7 @@ public final class SeedWebServer {
         while redirect && other == port { other = ServerProcess.freePort() }
         redirectPort = other
         var config: [String: Any] = [
-            "port": port, "headers": headers, "limits": limits, "log": "\(d)/requests.log",
+            "port": port, "headers": headers, "limits": limits, "log": "\(d)/requests.log", "bodies": "\(d)/bodies.log",
             "routes": routes.mapValues { ["status": $0.status, "headers": $0.headers, "body": $0.body] as [String: Any] },
         ]
         if redirect { config["redirect_port"] = redirectPort }
@@ -60,6 +60,12 @@ public final class SeedWebServer {
     /// "METHOD /path?query STATUS" for every request so far, oldest first.
     public var requests: [String] {
         let text = (try? String(contentsOfFile: directory.path + "/requests.log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// "METHOD /path BODY" for every request that sent a body, oldest first.
+    public var bodies: [String] {
+        let text = (try? String(contentsOfFile: directory.path + "/bodies.log", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
     }
 

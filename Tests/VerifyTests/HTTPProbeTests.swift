@@ -42,6 +42,12 @@ final class HTTPProbeTests: XCTestCase {
         XCTAssertEqual(value(result, "status")?.value, "301")
         XCTAssertEqual(value(result, "redirect location")?.value, "https://127.0.0.1:\(Self.nginx.httpsPort)/login")
 
+        // The seed's exact status: a 301 where 302 was asked for fails.
+        var temporary = probe
+        temporary.status = [302]
+        let wrongKind = await run(.http(temporary))
+        XCTAssertEqual(wrongKind.failures, ["status = 301 (expected 302)"])
+
         // The HTTPS endpoint itself does not redirect: the same check fails there, saying why.
         var direct = self.probe("/")
         direct.redirectsToHTTPS = true

@@ -13,6 +13,7 @@ CONFIG holds:
                 else is 404
   limits        "METHOD /path" -> N: the first N requests get the route, later ones 429
   log           file: one line "METHOD /path?query STATUS" per request of the main listener
+  bodies        file: one line "METHOD /path BODY" per request that sent a body (what a probe posts)
 """
 import http.server
 import json
@@ -26,6 +27,7 @@ def main(path):
     counts = {}
     lock = threading.Lock()
     log_path = config.get("log")
+    bodies_path = config.get("bodies")
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -38,9 +40,12 @@ def main(path):
 
         def answer(self):
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
             key = f"{self.command} {self.path.split('?', 1)[0]}"
+            if length:
+                sent = self.rfile.read(length)
+                if bodies_path:
+                    with lock, open(bodies_path, "a") as f:
+                        f.write(f"{key} {sent.decode(errors='replace')}\n")
             route = config.get("routes", {}).get(key)
             status, headers, body = 404, {}, "not found\n"
             if route is not None:

@@ -16,10 +16,10 @@ struct AutomaticRollback {
                 cancellation: Cancellation) async -> [FinishedRun] {
         let outcome = failed.outcome
         guard outcome.status == .failed, let step = outcome.failedStep, let phase = Phase(rawValue: step.phase),
-              DescriptorDecoder.rollbackPhases.contains(phase) else { return [failed] }
+              StackDescriptor.rollbackPhases.contains(phase) else { return [failed] }
         guard descriptor.failureRollsBack(step) else {
             let rule = descriptor.autoRollback.isEmpty ? "the descriptor says auto_rollback: false"
-                : "auto_rollback: [\(DescriptorDecoder.rollbackPhases.filter(descriptor.autoRollback.contains).map(\.rawValue).joined(separator: ", "))]"
+                : "auto_rollback: [\(StackDescriptor.rollbackPhases.filter(descriptor.autoRollback.contains).map(\.rawValue).joined(separator: ", "))]"
                   + (phase == .postdeploy ? " and the step has no rolls_back: true" : "")
             observer.note("\(outcome.message): not rolling back automatically (\(rule))")
             return [failed]

@@ -22,7 +22,7 @@ public struct StacksAction {
         let catalog = try workspace.stacks.catalog(at: pinned)
         let cache = StackSummaryCache(state: workspace.state)
         let cached = cache.load()
-        let files = SourceFiles(stacks: workspace.stacks, source: .commit(pinned))
+        let files = SourceFiles(stacks: workspace.stacks, source: .commit(pinned), catalog: catalog)
         // A file outside the stack directories (an `extends:` elsewhere) is looked up by path;
         // "-" stands for a file that was not there (creating it changes the verdict too).
         func blob(_ path: String) -> String { catalog.blobs[path] ?? files.blob(path) ?? "-" }

@@ -39,7 +39,7 @@ public struct ValidateAction {
         }
         // Every target on every core, each shared file read once (a repository of hundreds of
         // stacks validates in CI on every proposal).
-        let loaded = SourceFiles(stacks: workspace.stacks, source: source).load(entries)
+        let loaded = SourceFiles(stacks: workspace.stacks, source: source, catalog: catalog).load(entries)
         let results = zip(entries, loaded).map { entry, loaded -> TargetResult in
             let result = loaded.result
             var diagnostics = result.diagnostics

@@ -29,7 +29,7 @@ struct DescriptorDecoder {
             stack: stack, environment: environment,
             description: reader.string(top["description"], "'description'"),
             files: files, inputs: [], secrets: [], defaults: StepDefaults(), phases: [:],
-            backup: nil, inbound: nil, rollback: [], autoRollback: Self.defaultAutoRollback, manual: [], signoff: [], readiness: nil)
+            backup: nil, inbound: nil, rollback: [], autoRollback: StackDescriptor.defaultAutoRollback, manual: [], signoff: [], readiness: nil)
 
         descriptor.inputs = inputs(top["inputs"])
         descriptor.secrets = secrets(top["secrets"])
@@ -400,26 +400,21 @@ struct DescriptorDecoder {
             location: m.location)
     }
 
-    static let defaultAutoRollback: Set<Phase> = [.deploy, .verify]
-    /// What a failure there leaves behind can be undone by rolling back; preflight changed
-    /// nothing and a failed migration restores its backup.
-    static let rollbackPhases: [Phase] = [.deploy, .verify, .postdeploy]
-
     /// `auto_rollback: true|false`, or the list of phases whose failure rolls back.
     private func autoRollback(_ node: YAMLNode?) -> Set<Phase> {
-        guard let node, !node.isNull else { return Self.defaultAutoRollback }
+        guard let node, !node.isNull else { return StackDescriptor.defaultAutoRollback }
         if case .scalar(let s) = node, s.plain, s.value == "true" || s.value == "false" {
-            return s.value == "true" ? Self.defaultAutoRollback : []
+            return s.value == "true" ? StackDescriptor.defaultAutoRollback : []
         }
         guard case .sequence(let items, _) = node else {
             reader.error("'auto_rollback' is true, false, or the phases whose failure rolls back (e.g. [deploy, verify, postdeploy]), not \(node.kindName)", at: node.location)
-            return Self.defaultAutoRollback
+            return StackDescriptor.defaultAutoRollback
         }
         var phases: Set<Phase> = []
         for item in items {
             guard let name = reader.string(item, "each phase of 'auto_rollback'") else { continue }
-            guard let phase = Phase(rawValue: name), Self.rollbackPhases.contains(phase) else {
-                reader.error("'auto_rollback' lists '\(name)'; a failure rolls back only from \(Self.rollbackPhases.map(\.rawValue).joined(separator: ", ")) (preflight changes nothing; a failed migration restores its backup)", at: item.location)
+            guard let phase = Phase(rawValue: name), StackDescriptor.rollbackPhases.contains(phase) else {
+                reader.error("'auto_rollback' lists '\(name)'; a failure rolls back only from \(StackDescriptor.rollbackPhases.map(\.rawValue).joined(separator: ", ")) (preflight changes nothing; a failed migration restores its backup)", at: item.location)
                 continue
             }
             phases.insert(phase)

@@ -5,7 +5,7 @@ import Probes
 extension DescriptorDecoder {
     static let httpKeys = ["url", "method", "headers", "body", "status", "follow_redirects", "redirects_to_https",
                            "require_headers", "body_contains", "json", "samples", "concurrency", "latency_ms", "tls", "timeout"]
-    static let rateLimitKeys = ["url", "method", "headers", "requests", "allowed", "status", "tls", "timeout"]
+    static let rateLimitKeys = ["url", "method", "headers", "body", "requests", "allowed", "status", "tls", "timeout"]
     static let dnsKeys = ["name", "domain", "type", "server", "contains", "spf", "dkim", "dmarc", "timeout"]
     static let tcpKeys = ["host", "port", "timeout"]
     static let tlsKeys = ["host", "port", "server_name", "min_days", "verify", "ca_file", "timeout"]
@@ -33,6 +33,9 @@ extension DescriptorDecoder {
         if let statuses = statuses(m["status"], "'status' of \(what)") { probe.status = statuses }
         probe.followRedirects = reader.bool(m["follow_redirects"], "'follow_redirects' of \(what)") ?? false
         probe.redirectsToHTTPS = reader.bool(m["redirects_to_https"], "'redirects_to_https' of \(what)") ?? false
+        if probe.redirectsToHTTPS, m["status"] != nil, !probe.status.allSatisfy((300..<400).contains), let at = m.keyLocation("status") {
+            reader.error("'status' of \(what) must be redirects (3xx) with 'redirects_to_https', e.g. status: 301 (any of 301, 302, 307, 308 when not given)", at: at)
+        }
         if probe.redirectsToHTTPS, probe.followRedirects, let at = m.keyLocation("follow_redirects") {
             reader.error("\(what) sets both 'redirects_to_https' and 'follow_redirects: true'; a redirect can only be checked if it is not followed", at: at)
         }
@@ -58,6 +61,7 @@ extension DescriptorDecoder {
         var probe = RateLimitProbe(url: "", allowed: allowed)
         probe.method = method(m, what) ?? "GET"
         probe.headers = headers(m["headers"], "'headers' of \(what)", into: &templates)
+        if let body = reader.template(m["body"], "'body' of \(what)") { templates[.body] = body; probe.body = "" }
         probe.requests = reader.int(m["requests"], "'requests' of \(what)", range: 1...100_000) ?? max(10, allowed * 2)
         probe.expectStatus = reader.int(m["status"], "'status' of \(what)", range: 100...599) ?? 429
         if probe.requests <= allowed, let at = m.keyLocation("requests") {

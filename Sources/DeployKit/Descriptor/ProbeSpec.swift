@@ -45,7 +45,9 @@ public enum ProbeField: Hashable, Sendable {
         case .url:
             request.http?.url = value
             request.rateLimit?.url = value
-        case .body: request.http?.body = value
+        case .body:
+            request.http?.body = value
+            request.rateLimit?.body = value
         case .host:
             request.tcp?.host = value
             request.tls?.host = value

@@ -42,6 +42,12 @@ public struct StackDescriptor: Sendable {
 
     public func steps(in phase: Phase) -> [Step] { phases[phase] ?? [] }
 
+    /// Where a failure can be undone by rolling back: preflight changed nothing and a failed
+    /// migration restores its backup instead.
+    public static let rollbackPhases: [Phase] = [.deploy, .verify, .postdeploy]
+    /// `auto_rollback:` when the descriptor does not say (or says `true`).
+    public static let defaultAutoRollback: Set<Phase> = [.deploy, .verify]
+
     /// Whether a failure of this step in `up` rolls back by itself.
     public func failureRollsBack(_ step: StepRef) -> Bool {
         guard let phase = Phase(rawValue: step.phase) else { return false }

@@ -4,16 +4,20 @@ import GitKit
 
 /// The files of one source (a commit, or the disk), each read once, from any thread: loading
 /// many targets shares their `_base.yaml` reads, and the one repository handle sits behind a
-/// lock (libgit2 objects are not for concurrent use).
+/// lock (libgit2 objects are not for concurrent use). A file the catalog lists is read by its
+/// blob id: a path lookup would inflate `stacks/` again each time (libgit2 caches no tree over
+/// 4 KiB).
 final class SourceFiles: @unchecked Sendable {
     private let lock = NSLock()
     private var read: [String: (text: String, blob: String)?] = [:]
     private let stacks: StackRepository
     private let source: DescriptorSource
+    private let blobs: [String: String]
 
-    init(stacks: StackRepository, source: DescriptorSource) {
+    init(stacks: StackRepository, source: DescriptorSource, catalog: StackCatalog? = nil) {
         self.stacks = stacks
         self.source = source
+        blobs = catalog?.blobs ?? [:]
     }
 
     func text(_ path: String) -> String? { file(path)?.text }
@@ -27,7 +31,9 @@ final class SourceFiles: @unchecked Sendable {
             let loaded: (text: String, blob: String)?
             switch source {
             case .commit(let revision):
-                loaded = (try? stacks.repository.readFile(path, at: revision.id)).map { (String(decoding: $0.bytes, as: UTF8.self), $0.id.hex) }
+                let blob = blobs[path].flatMap { ObjectID(hex: $0) }.flatMap { try? stacks.repository.readBlob($0) }
+                    ?? (try? stacks.repository.readFile(path, at: revision.id))
+                loaded = blob.map { (String(decoding: $0.bytes, as: UTF8.self), $0.id.hex) }
             case .worktree(let directory, _):
                 loaded = FileManager.default.contents(atPath: directory + "/" + path).map {
                     (String(decoding: $0, as: UTF8.self), ObjectID.blob(of: [UInt8]($0)).hex)
