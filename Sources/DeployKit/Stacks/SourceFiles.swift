@@ -77,10 +77,19 @@ enum Parallel {
     }
 
     /// Result slots written from several threads, one writer per slot, read after all are done.
+    /// Raw memory, not an Array: a mutating access to a shared array from two threads at once
+    /// is a race even on different elements.
     private final class Slots<R>: @unchecked Sendable {
-        private var slots: [R?]
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-        func set(_ index: Int, _ value: R) { slots.withUnsafeMutableBufferPointer { $0[index] = value } }
+        private let slots: UnsafeMutableBufferPointer<R?>
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
+        }
+        deinit {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
+        func set(_ index: Int, _ value: R) { slots[index] = value }
         var values: [R] { slots.map { $0! } }
     }
 }
