@@ -2,13 +2,12 @@ import CurlSupport
 import Foundation
 
 /// Where one request's time went, in milliseconds (libcurl's phases; 0 for a phase a reused
-/// connection skipped).
+/// connection skipped). The whole is `HTTPAnswer.latencyMs`.
 public struct HTTPTiming: Sendable, Hashable {
     public var dns: Double
     public var connect: Double
     public var tls: Double
     public var firstByte: Double
-    public var total: Double
 }
 
 /// Why a request got no answer.
@@ -187,7 +186,7 @@ enum Curl {
         let body = raw.body.map { Data(bytes: $0, count: raw.body_size) } ?? Data()
         return HTTPAnswer(status: raw.status, headers: parseHeaders(headerText), body: body, latencyMs: raw.total_ms,
                           timing: HTTPTiming(dns: raw.dns_ms, connect: raw.connect_ms, tls: raw.tls_ms,
-                                             firstByte: raw.first_byte_ms, total: raw.total_ms))
+                                             firstByte: raw.first_byte_ms))
     }
 
     /// "Name: value" lines after the status line (obsolete folded lines are joined).

@@ -43,30 +43,27 @@ import TestSupport
         #expect(plan.stdout.contains("warning: stacks/x/prod.yaml:6:38: secret 'TOKEN' in the argv of step 'leaky'"), "\(plan.stdout)")
     }
 
+    /// One step that passes the secret in its argv, allowed with `allowance`.
+    static func vendor(allowance: String) -> String {
+        """
+        secrets:
+          TOKEN: {env: X_TOKEN}
+        phases:
+          deploy:
+            - name: vendor
+              run: [sh, -c, "exit 0", sh, "${secrets.TOKEN}"]
+              secret_in_argv: \(allowance)
+        """
+    }
+
     @Test func anAllowanceNeedsAReasonAndIsShownInThePlanAndTheReport() throws {
-        let bare = try StackFixture("""
-            secrets:
-              TOKEN: {env: X_TOKEN}
-            phases:
-              deploy:
-                - name: vendor
-                  run: [sh, -c, "exit 0", sh, "${secrets.TOKEN}"]
-                  secret_in_argv: true
-            """)
+        let bare = try StackFixture(Self.vendor(allowance: "true"))
         let refused = try bare.run(["validate"])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("stacks/x/prod.yaml:7:23: error: 'secret_in_argv' of step 'vendor' must say why"), "\(refused.stderr)")
 
         let reason = "the vendor CLI reads the token only from its argv"
-        let stack = try StackFixture("""
-            secrets:
-              TOKEN: {env: X_TOKEN}
-            phases:
-              deploy:
-                - name: vendor
-                  run: [sh, -c, "exit 0", sh, "${secrets.TOKEN}"]
-                  secret_in_argv: \(reason)
-            """)
+        let stack = try StackFixture(Self.vendor(allowance: reason))
         stack.environment["X_TOKEN"] = "t0ken-\(UUID().uuidString.prefix(8))"
         let strict = try stack.run(["validate", "--strict"])
         #expect(strict.status == 0, "\(strict.stdout)\(strict.stderr)")
