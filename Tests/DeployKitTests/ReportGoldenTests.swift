@@ -97,8 +97,16 @@ import Testing
             EventRecord(id: 5, runID: rollback.id, target: run.target, at: at(398.5), kind: .inboundEnabled,
                         data: ["by": "ada@deploy-1", "confirmed": true, "disabled_seconds": 67]),
         ]
-        return ReportInput(run: run, steps: steps, events: events, rolledBackBy: rollback, relatedEvents: relatedEvents,
-                           previous: previous, revisionAuthor: "Ada Lovelace", plan: withDiff)
+        var input = ReportInput(run: run, steps: steps, events: events, rolledBackBy: rollback, relatedEvents: relatedEvents,
+                                previous: previous, revisionAuthor: "Ada Lovelace", plan: withDiff)
+        let reviewed = Date(timeIntervalSince1970: 1_763_459_000)
+        input.reviews = [
+            ReviewRecord(id: 1, runID: run.id, target: run.target, kind: .tick, subject: "Test email delivered | end to end <both ways>",
+                         reviewer: "rita@laptop", host: "laptop", at: reviewed),
+            ReviewRecord(id: 2, runID: run.id, target: run.target, kind: .note, text: "Rolled back within the hour; <b>no</b> data lost",
+                         reviewer: "rita@laptop", host: "laptop", at: reviewed.addingTimeInterval(60)),
+        ]
+        return input
     }
 
     @Test(arguments: ReportRenderer.Format.allCases)
@@ -124,13 +132,16 @@ import Testing
         #expect(report.issues.map(\.attempt) == [1, 2])
         #expect(report.diff?.changes.map(\.name) == ["release"])
         #expect(report.performance.slowest.first?.step == "deploy/release")
-        #expect(report.readiness?.maximum == 25)
+        #expect(report.review?.readiness?.maximum == 25)
+        #expect(report.review?.accepted == false && report.review?.missing.first == "the run did not succeed (rolled_back)")
+        #expect(report.review?.manual.first { $0.tickedBy != nil }?.tickedBy == "rita@laptop")
     }
 
     @Test func markdownCellsCannotBreakTheTableOrInjectHTML() throws {
         let md = ReportRenderer.render(ReportBuilder.build(try Self.input()), as: .md)
         #expect(md.contains("Ship 1.5.0 &lt;with> \\| pipes"))
-        #expect(md.contains("- [ ] Test email delivered \\| end to end &lt;both ways>"))
+        #expect(md.contains("- [x] Test email delivered \\| end to end &lt;both ways> — rita@laptop, 2025-11-18T09:43:20.000Z"))
+        #expect(md.contains("&lt;b>no&lt;/b> data lost"))
         // Code spans keep `&&` and `<` as they are (entities are not decoded there); only `|` is escaped.
         #expect(md.contains("\\| grep -qx 1 && echo ok"))
         let html = ReportRenderer.render(ReportBuilder.build(try Self.input()), as: .html)

@@ -398,3 +398,79 @@ import TestSupport
         #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE kind = 'inbound_kept_disabled'"]) == "1")
     }
 }
+
+/// `rollback_prepare:` runs before the inbound guard: slow work that needs no guard happens
+/// while mail still flows, and a failure there leaves inbound untouched.
+@Suite struct RollbackPrepareTests {
+    /// The target revision's prepare reads the real SES rule (moto) twice, a second apart.
+    static func descriptor(_ version: String, prepare: String) -> String {
+        """
+        \(MotoFixture.inboundYAML())
+        phases:
+          deploy:
+            - name: release
+              run: [sh, -c, "echo \(version) > $WORLD/app"]
+              rollback: [sh, -c, "echo undone-\(version) >> $WORLD/undo-log"]
+        rollback_prepare:
+          - name: build-artifacts
+            run: [sh, -c, "\(prepare)"]
+            timeout: 30s
+        """
+    }
+
+    static let slowPrepare = "for i in 1 2; do aws ses describe-receipt-rule --rule-set-name mail-rules --rule-name inbound --query Rule.Enabled --output text >> $WORLD/during-prepare; sleep 1; done"
+
+    @Test func aSlowPrepareRunsWhileInboundIsStillOn() throws {
+        let moto = try MotoFixture()
+        let world = try TemporaryDirectory.make(prefix: "world")
+        defer { try? FileManager.default.removeItem(at: world) }
+        let stack = try StackFixture(Self.descriptor("v1", prepare: Self.slowPrepare))
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["WORLD"] = world.path
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor("v2", prepare: "exit 9")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+
+        let preview = try stack.run(["rollback", "prod", "--dry-run"])
+        let lines = preview.stdout.components(separatedBy: "\n")
+        let prepareLine = try #require(lines.firstIndex { $0.contains("prepare/build-artifacts") }, "\(preview.stdout)")
+        let disableLine = try #require(lines.firstIndex { $0.contains("inbound.disable") }, "\(preview.stdout)")
+        #expect(prepareLine < disableLine, "the dry run walks the same order: \(preview.stdout)")
+
+        let rollback = try stack.run(["rollback", "prod"])
+        #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
+        let during = try String(contentsOf: world.appendingPathComponent("during-prepare"), encoding: .utf8)
+        #expect(during == "True\nTrue\n", "the SES rule read back while preparing: \(during)")
+        #expect(try moto.ruleEnabled() == "True")
+        let run = try stack.requireLastRunID()
+        let prepared = try Shell.run("sqlite3", [stack.journal, "SELECT ended_at FROM steps WHERE run_id = '\(run)' AND phase = 'prepare' AND name = 'build-artifacts'"])
+        let disabled = try Shell.run("sqlite3", [stack.journal, "SELECT at FROM events WHERE run_id = '\(run)' AND kind = 'inbound_disabled'"])
+        let (end, off) = (try #require(Double(prepared)), try #require(Double(disabled)))
+        #expect(end <= off, "inbound went off only after the prepare step ended (\(end) vs \(off))")
+        let report = try String(contentsOfFile: "\(stack.state.path)/reports/\(run)/report.md", encoding: .utf8)
+        #expect(report.contains("## Inbound mail") && report.contains("prepare"), "\(report)")
+    }
+
+    @Test func aFailedPrepareStopsTheRollbackBeforeInboundIsTouched() throws {
+        let moto = try MotoFixture()
+        let world = try TemporaryDirectory.make(prefix: "world")
+        defer { try? FileManager.default.removeItem(at: world) }
+        let stack = try StackFixture(Self.descriptor("v1", prepare: "echo cannot build; exit 7"))
+        stack.environment.merge(moto.environment) { _, new in new }
+        stack.environment["WORLD"] = world.path
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor("v2", prepare: "true")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+
+        let rollback = try stack.run(["rollback", "prod"])
+        #expect(rollback.status == 1, "\(rollback.stdout)\(rollback.stderr)")
+        #expect(rollback.stdout.contains("while preparing, before inbound mail was touched") && rollback.stdout.contains("inbound mail was not touched"), "\(rollback.stdout)")
+        let run = try stack.requireLastRunID()
+        #expect(try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM events WHERE run_id = '\(run)' AND kind LIKE 'inbound%'"]) == "0")
+        #expect(try moto.ruleEnabled() == "True")
+        #expect(!FileManager.default.fileExists(atPath: world.appendingPathComponent("undo-log").path), "nothing was undone")
+        #expect(try String(contentsOf: world.appendingPathComponent("app"), encoding: .utf8) == "v2\n")
+        let status = try stack.run(["status", "prod"])
+        #expect(status.stdout.contains("deployed"), "\(status.stdout)")
+    }
+}

@@ -321,6 +321,34 @@ final class Team {
         #expect(try team.sql("SELECT count(*) FROM STORE.runs") == "1", "nothing was written")
     }
 
+    /// A reviewer on another machine, with a role that may add reviews and nothing else: what
+    /// they record is what every machine's status and reports say.
+    @Test func reviewsFromASecondMachineCountEverywhere() throws {
+        let server = try PostgresFixture.shared.get()
+        let team = try Team(server: server, stack: Self.stack("v1") + "\nmanual: [smoke tested by hand]\nsignoff: [QA, Ops]\n")
+        #expect(try team.run(on: "machine-a", ["up", "prod"], ["TEST_CANARY": "x"]).status == 0)
+        let runID = try #require(try team.json(on: "machine-a", ["status", "prod"])["deployed_run"] as? String)
+        let role = "reviewer_" + team.schema
+        let password = "pw-\(UUID().uuidString.prefix(8))"
+        _ = try team.sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT USAGE ON SCHEMA \(team.schema) TO \(role); GRANT SELECT ON ALL TABLES IN SCHEMA \(team.schema) TO \(role)")
+        let reviewer = ["DEPLOYCTL_STATE": "postgres://\(role):\(password)@127.0.0.1:\(server.port)/postgres?schema=\(team.schema)", "TEST_CANARY": "x"]
+
+        let readOnly = try team.run(on: "machine-r", ["review", "tick", runID, "1"], reviewer)
+        #expect(readOnly.status == 4 && readOnly.stderr.contains("may not add reviews") && readOnly.stderr.contains("GRANT INSERT ON"), "\(readOnly.stderr)")
+        _ = try team.sql("GRANT INSERT ON STORE.reviews TO \(role); GRANT USAGE ON SEQUENCE STORE.reviews_id_seq TO \(role)")
+        #expect(try team.run(on: "machine-r", ["review", "tick", "prod", "smoke tested by hand"], reviewer.merging(["USER": "rita"]) { _, b in b }).status == 0)
+        #expect(try team.run(on: "machine-r", ["review", "sign", runID, "QA"], reviewer.merging(["USER": "rita"]) { _, b in b }).status == 0)
+        var review = try #require(try team.json(on: "machine-a", ["status", "prod"])["review"] as? [String: Any])
+        #expect(review["accepted"] as? Bool == false && (review["missing"] as? [String]) == ["not signed by: Ops"], "\(review)")
+        let signed = try team.run(on: "machine-b", ["review", "sign", runID, "Ops"], ["USER": "otto"])
+        #expect(signed.status == 0 && signed.stdout.contains("ACCEPTED"), "\(signed.stdout)\(signed.stderr)")
+        review = try #require(try team.json(on: "machine-r", ["status", "prod"])["review"] as? [String: Any])
+        #expect(review["accepted"] as? Bool == true)
+        let signoff = try #require(review["signoff"] as? [[String: Any]])
+        #expect(signoff.compactMap { $0["signed_by"] as? String } == ["rita@machine-r", "otto@machine-b"], "who and from where: \(signoff)")
+        #expect(try team.sql("SELECT count(*) FROM STORE.reviews") == "3")
+    }
+
     @Test func aLocalJournalMovesInOnceAndConflictsAreRefused() throws {
         let server = try PostgresFixture.shared.get()
         let team = try Team(server: server, stack: Self.stack("v1"))

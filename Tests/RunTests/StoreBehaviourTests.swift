@@ -128,6 +128,25 @@ import TestSupport
         #expect(try store.environmentEvents().map(\.kind) == [.inboundSettled])
     }
 
+    @Test(arguments: Kind.allCases) func reviewsRoundTripInOrder(kind: Kind) throws {
+        let place = try Self.place(kind)
+        let store = try place.open()
+        let run = Self.run("20231121-000000-0002", at: 0)
+        try store.createRun(run)
+        let at = Date(timeIntervalSince1970: 1_700_000_100.25)
+        let tick = try store.addReview(ReviewRecord(runID: run.id, target: run.target, kind: .tick, subject: "CORS ✓ 'quoted'",
+                                                    reviewer: "ada@a", host: "a", at: at))
+        let score = try store.addReview(ReviewRecord(runID: run.id, target: run.target, kind: .score, subject: "Security", score: 4,
+                                                     reviewer: "bob@b", host: "b", at: at.addingTimeInterval(1)))
+        _ = try store.addReview(ReviewRecord(runID: run.id, target: run.target, kind: .note, text: "line one\nline two", reviewer: "ada@a", host: "a", at: at.addingTimeInterval(2)))
+        #expect(tick.id > 0 && score.id > tick.id)
+        let back = try place.open().reviews(runID: run.id)
+        try #require(back.map(\.kind) == [.tick, .score, .note])
+        #expect(back[0] == tick && back[1] == score, "every field comes back as written")
+        #expect(back[2].text == "line one\nline two" && back[2].score == nil && back[2].subject == nil)
+        #expect(try store.reviews(runID: "20231121-000000-9999").isEmpty)
+    }
+
     @Test(arguments: Kind.allCases) func oneLockHolderAtATimeAndAGoneHolderIsTakenOver(kind: Kind) throws {
         let place = try Self.place(kind)
         var holderStore: (any JournalStore)? = try place.open()
@@ -207,6 +226,13 @@ import TestSupport
         #expect(try store.steps(runID: run.id).count == 1 && store.events(runID: run.id).count == 1)
         let copied = try #require(try store.steps(runID: run.id).first)
         #expect(try store.log(stepID: copied.id)?.text == Data("ok\n".utf8))
+        // Reviews recorded elsewhere after the first import come along with the next one, once.
+        let review = ReviewRecord(id: 3, runID: run.id, target: run.target, kind: .sign, subject: "QA", reviewer: "rita@r", host: "r", at: run.startedAt)
+        var reviewed = bundle
+        reviewed.reviews = [review]
+        #expect(try store.importRun(reviewed) == .alreadyThere)
+        #expect(try store.importRun(reviewed) == .alreadyThere)
+        #expect(try store.reviews(runID: run.id).map(\.subject) == ["QA"])
         var other = run
         other.revision = String(repeating: "c", count: 40)
         #expect(throws: JournalError.self) { try store.importRun(RunBundle(run: other, steps: [], events: [], logs: [:])) }

@@ -74,6 +74,9 @@ import TestSupport
         outputs.add("events", try stack.run(["runbook", "prod", "port", "--format", "json"]))
         outputs.add("runbooks", try stack.run(["runbook", "prod", "--format", "json"]))
         outputs.add("events", try stack.run(["up", "prod", "--format", "json"]))  // a bad revision? no: v3 again, deployed again
+        #expect(try stack.run(["review", "tick", "prod", "1"]).status == 0)
+        #expect(try stack.run(["review", "note", "prod", "a note"]).status == 0)
+        outputs.add("review", try stack.run(["review", "show", "prod", "--format", "json"]))
         outputs.add("status", try stack.run(["status", "prod", "--format", "json"]))
         outputs.add("status", try stack.run(["status", "--format", "json"]))
         outputs.add("inbound-status", try stack.run(["inbound", "status", "prod", "--format", "json"]))

@@ -68,7 +68,7 @@ public struct DoctorAction {
             throw DeployError(.usage, "cannot diagnose \(target): \(error.message)", diagnostics: error.diagnostics, next: error.next)
         }
         checks = commandChecks(plan, source: source) + checks
-        let probes = (plan.phases.flatMap(\.steps) + plan.rollback).filter { $0.probe?.kind == .dns || $0.probe?.kind == .tls }
+        let probes = (plan.phases.flatMap(\.steps) + plan.rollback + plan.rollbackPrepare).filter { $0.probe?.kind == .dns || $0.probe?.kind == .tls }
         // A CA file named relative to the repository comes from the commit, as in a run.
         var tree: String? = nil
         if probes.contains(where: { $0.probe?.usesRelativeFiles == true }) {
@@ -152,6 +152,7 @@ public struct DoctorAction {
             }
         }
         for step in plan.rollback where step.probe == nil { note(step.argv, "rollback/\(step.name)", shell: step.shell) }
+        for step in plan.rollbackPrepare where step.probe == nil { note(step.argv, "prepare/\(step.name)", shell: step.shell) }
         if let inbound = plan.inbound {
             for (command, place) in [(inbound.disable, "inbound.disable"), (inbound.status, "inbound.status"), (inbound.enable, "inbound.enable")]
                 + (inbound.drain.map { [($0, "inbound.drain")] } ?? []) {

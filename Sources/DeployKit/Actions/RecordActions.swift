@@ -86,6 +86,8 @@ public struct RecordActions {
         public let inboundDisabledSeconds: Int?
         public let steps: [Step]
         public let events: [Event]
+        /// An up's review against its checklist (`deployctl review`), when the descriptor asks for one.
+        public let review: RunReview?
     }
 
     public func show(runID: String) throws -> RunDetail {
@@ -118,7 +120,8 @@ public struct RecordActions {
             message: run.message, inputs: run.inputs,
             rollbackOf: run.kind == .rollback ? run.relatedRun : nil, rolledBackBy: rolledBackBy,
             inboundDisabledSeconds: events.last { $0.kind == .inboundEnabled }?.data["disabled_seconds"]?.int,
-            steps: steps, events: events.map { RunDetail.Event(at: $0.at, kind: $0.kind, data: $0.data) })
+            steps: steps, events: events.map { RunDetail.Event(at: $0.at, kind: $0.kind, data: $0.data) },
+            review: try ReviewAction.state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) })
     }
 
     /// Where an attempt's output is: its log file on the machine that ran it (followed while

@@ -66,6 +66,7 @@ public struct ReportAction {
         } catch {
             input.notes.append("the stacks repository could not be read at \(String(run.revision.prefix(12))) (\(error)): no manual items, sign-off or descriptor diff")
         }
+        input.reviews = try journal.reviews(runID: run.id)
         input.runbookName = input.events.first { $0.kind == .runbookStarted }?.data["runbook"]?.string
         if run.status == .running { input.notes.append("the run is still running; this report shows it so far") }
         return input

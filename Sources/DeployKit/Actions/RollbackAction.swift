@@ -278,7 +278,7 @@ public struct RollbackAction {
         let restoredBefore = try history
             .filter { $0.kind == .rollback && $0.relatedRun == current.id }
             .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
-        let plan = RollbackPlan(inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
+        let plan = RollbackPlan(prepare: destinationSteps.rollbackPrepare(), inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
                                 guardBorrowed: borrowed, stages: stages, backup: taken,
                                 declaredRestore: source.descriptor.backup?.onRollback ?? .ask, requestedRestore: request.restore,
                                 restoredBefore: restoredBefore, keepInboundDisabled: request.keepInboundDisabled)

@@ -69,7 +69,7 @@ public struct StateTransferAction {
             let steps = try source.steps(runID: run.id)
             var logs: [Int64: StoredLog] = [:]
             for step in steps { logs[step.id] = try source.log(stepID: step.id) }
-            let bundle = RunBundle(run: run, steps: steps, events: try source.events(runID: run.id), logs: logs)
+            let bundle = RunBundle(run: run, steps: steps, events: try source.events(runID: run.id), logs: logs, reviews: try source.store.reviews(runID: run.id))
             switch try destination.store.importRun(bundle) {
             case .imported: summary.copied += 1
             case .alreadyThere: summary.alreadyThere += 1

@@ -60,12 +60,14 @@ public struct StatusAction {
         public let inbound: String
         public let inboundOwedBy: String?
         public let inboundOwedSince: Date?
+        /// The deployed run's review (when it is an up whose descriptor asks for one): accepted, or what is pending.
+        public let review: RunReview?
         /// The exact commands that get this environment back to good, when it is not.
         public let next: [String]
 
         enum CodingKeys: String, CodingKey {
             case target, stack, environment, state, deployedRevision, deployedRun, degraded, lastGood, inProgress, lastRun, lastCheck
-            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, next
+            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, review, next
         }
 
         /// Absent values are written as null: `"lock": null` says "free", it is not missing.
@@ -87,6 +89,7 @@ public struct StatusAction {
             try c.encode(inbound, forKey: .inbound)
             try c.encode(inboundOwedBy, forKey: .inboundOwedBy)
             try c.encode(inboundOwedSince, forKey: .inboundOwedSince)
+            try c.encode(review, forKey: .review)
             try c.encode(next, forKey: .next)
         }
     }
@@ -124,7 +127,7 @@ public struct StatusAction {
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
             state: .none, deployedRevision: nil, deployedRun: nil, degraded: nil, lastGood: nil, inProgress: nil,
             lastRun: nil, lastCheck: nil, lock: nil, interruptedRuns: [], inbound: "enabled", inboundOwedBy: nil,
-            inboundOwedSince: nil, next: [])
+            inboundOwedSince: nil, review: nil, next: [])
     }
 
     private func status(of target: String, journal: Journal) throws -> Status {
@@ -136,6 +139,13 @@ public struct StatusAction {
         let lockAlive = try lock.map { try journal.isAlive($0) } ?? false
         let check = try journal.runs(RunQuery(target: target, kinds: [.check], limit: 8)).first { $0.status != .running }
         let interrupted = try journal.runs(RunQuery(target: target, status: .interrupted, limit: 20))
+        // The deployed up's review, read against the descriptor at its revision; none to show
+        // when that descriptor asks for nothing (or cannot be read here).
+        var deployedUp: RunRecord? = nil
+        if let live = state.deployed, live.kind == .up { deployedUp = try runs.first { $0.id == live.run } ?? journal.run(live.run) }
+        let review = try deployedUp.flatMap { run in
+            try ReviewAction.state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
+        }
         return Status(
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
             state: state.condition, deployedRevision: state.deployed?.revision, deployedRun: state.deployed?.run,
@@ -153,6 +163,7 @@ public struct StatusAction {
                                        : "deployctl show \(run.id)")
             },
             inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
+            review: review,
             next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(target, runs: runs, state: state, journal: journal)))
     }
 

@@ -68,6 +68,9 @@ public struct UpAction {
             throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
                               next: ["deploy a fixed revision, or if you are sure: deployctl up \(entry.target) --rev \(pinned.short) --allow-bad-revision"])
         }
+        if let promotion = prepared.descriptor.promotion {
+            try PromotionGate(workspace: workspace, journal: session.journal).check(promotion, deploying: pinned, to: entry.target)
+        }
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }

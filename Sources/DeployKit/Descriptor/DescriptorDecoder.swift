@@ -6,7 +6,7 @@ import GitKit
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "auto_rollback", "manual", "signoff", "readiness", "notify", "runbooks", "paths"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "notify", "runbooks", "paths"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
                            "stdin", "secret_in_argv", "rolls_back"] + probeKeys
@@ -38,15 +38,32 @@ struct DescriptorDecoder {
         if let node = top["backup"], !node.isNull { descriptor.backup = backup(node) }
         if let node = top["inbound"], !node.isNull { descriptor.inbound = inbound(node) }
         if let node = top["rollback"] { descriptor.rollback = steps(node, phase: nil, "'rollback'") }
+        if let node = top["rollback_prepare"] { descriptor.rollbackPrepare = steps(node, phase: nil, "'rollback_prepare'") }
         descriptor.autoRollback = autoRollback(top["auto_rollback"])
         descriptor.manual = manual(top["manual"])
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
+        if let node = top["promotion"], !node.isNull { descriptor.promotion = promotion(node, stack: stack, environment: environment) }
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
         descriptor.paths = paths(top["paths"])
         checkStepCount(descriptor)
         return descriptor
+    }
+
+    /// `promotion: {from: staging, same_revision: true}`: `up` needs that environment's last up accepted.
+    private func promotion(_ node: YAMLNode, stack: String, environment: String) -> Promotion? {
+        guard let m = reader.mapping(node, "'promotion'", allowed: ["from", "same_revision"]) else { return nil }
+        guard let fromNode = m["from"], let from = reader.string(fromNode, "'promotion.from'") else {
+            if m["from"] == nil { reader.error("'promotion' needs 'from' (the environment whose accepted run this one follows, e.g. staging)", at: m.location) }
+            return nil
+        }
+        let target = from.contains("/") ? from : "\(stack)/\(from)"
+        guard target != "\(stack)/\(environment)" else {
+            reader.error("'promotion.from' names this environment itself; it names the one before it (e.g. staging)", at: fromNode.location)
+            return nil
+        }
+        return Promotion(from: target, sameRevision: reader.bool(m["same_revision"], "'promotion.same_revision'") ?? true, location: fromNode.location)
     }
 
     /// Every step is planned, journaled and shown: a descriptor of a million one-line steps

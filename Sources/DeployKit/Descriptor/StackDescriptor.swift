@@ -21,12 +21,17 @@ public struct StackDescriptor: Sendable {
     public var inbound: InboundSpec?
     /// Stack-level rollback steps, run after the per-step rollbacks.
     public var rollback: [Step]
+    /// `rollback_prepare:` what a rollback *to* this revision runs before inbound mail goes off
+    /// (building artifacts, fetching, previews): slow work outside the window the guard keeps short.
+    public var rollbackPrepare: [Step] = []
     /// The phases whose failure in `up` rolls back by itself: deploy and verify unless
     /// `auto_rollback:` says otherwise (`false`: none; a list: those, postdeploy allowed).
     public var autoRollback: Set<Phase>
     public var manual: [ManualItem]
     public var signoff: [String]
     public var readiness: Readiness?
+    /// `up` needs another environment's last up accepted first (staging → prod).
+    public var promotion: Promotion? = nil
     /// Webhooks told how each run ended (Slack-compatible JSON).
     public var notify: [NotifySpec] = []
     /// Named read-only procedures (`deployctl runbook TARGET NAME`), in declared order.
@@ -55,7 +60,7 @@ public struct StackDescriptor: Sendable {
     }
 
     /// Every step of every phase in run order, then the rollback steps.
-    public var allSteps: [Step] { Phase.allCases.flatMap { steps(in: $0) } + rollback }
+    public var allSteps: [Step] { Phase.allCases.flatMap { steps(in: $0) } + rollback + rollbackPrepare }
 
     /// Every `${…}` template the descriptor holds, with whether `${backup.path}` may appear in it.
     public func forEachTemplate(_ body: (Template, _ allowBackup: Bool) -> Void) {
@@ -293,6 +298,15 @@ public struct Readiness: Sendable, Hashable {
     public var categories: [String]
     public var scale: Int
     public var pass: Int
+}
+
+/// `promotion:` the environment whose last `up` must be accepted (`deployctl review`) before
+/// this one deploys, and whether it must have deployed the very revision this one deploys.
+public struct Promotion: Sendable, Hashable {
+    /// STACK/ENV.
+    public var from: String
+    public var sameRevision: Bool
+    public var location: FileLocation
 }
 
 /// `notify:` a webhook URL (often a secret: `${secrets.slack_webhook}`) and which endings it hears.

@@ -71,6 +71,12 @@ public final class Journal: Sendable {
                                     steps: { try steps(runID: $0) }, events: { try events(runID: $0) })
     }
 
+    // MARK: - Reviews
+
+    public func addReview(_ review: ReviewRecord) throws -> ReviewRecord { try store.addReview(review) }
+
+    public func reviews(runID: String) throws -> [ReviewRecord] { try store.reviews(runID: runID) }
+
     /// Run ids are `YYYYMMDD-HHMMSS-xxxx` (UTC): sortable, and short enough to type.
     public static func newRunID(at date: Date = Date()) -> String {
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)

@@ -22,10 +22,14 @@ public struct Plan: Codable, Sendable {
     /// The phases whose failure rolls back by itself (`auto_rollback:`), in run order.
     public var autoRollback: [String] = []
     public var rollback: [PlanStep]
+    /// `rollback_prepare:` run by a rollback to this revision before inbound mail goes off.
+    public var rollbackPrepare: [PlanStep] = []
     public var inbound: PlanInbound?
     public var manual: [PlanManualItem]
     public var signoff: [String]
     public var readiness: PlanReadiness?
+    /// `promotion:` whose accepted run this environment needs before `up` (STACK/ENV).
+    public var promotion: PlanPromotion? = nil
     /// Webhooks told how the run ended (masked like every other secret in a plan).
     public var notify: [PlanNotify]
     public var runbooks: [PlanRunbook]
@@ -33,6 +37,12 @@ public struct Plan: Codable, Sendable {
     public var diff: PlanDiff?
 
     public var target: String { "\(stack)/\(environment)" }
+
+    /// What people confirm about a run of this plan (`deployctl review`).
+    public var checklist: Checklist {
+        Checklist(manual: manual.map { ManualItem(text: $0.item, section: $0.section) }, signoff: signoff,
+                  readiness: readiness.map { Readiness(categories: $0.categories, scale: $0.scale, pass: $0.pass) })
+    }
 
     /// A phase by name: plans always hold the five, in order.
     public func phase(_ phase: Phase) -> PlanPhase {
@@ -158,6 +168,11 @@ public struct PlanReadiness: Codable, Sendable, Hashable {
     public var scale: Int
     public var pass: Int
     public var maximum: Int
+}
+
+public struct PlanPromotion: Codable, Sendable, Hashable {
+    public var from: String
+    public var sameRevision: Bool
 }
 
 public struct PlanNotify: Codable, Sendable, Hashable {

@@ -13,7 +13,7 @@ public struct PlanDiff: Codable, Sendable {
 
     public static func between(old: Plan, new: Plan) -> PlanDiff {
         var changes: [PlanChange] = []
-        let sections = zip(old.phases, new.phases).map { ($1.name, $0.steps, $1.steps) } + [("rollback", old.rollback, new.rollback)]
+        let sections = zip(old.phases, new.phases).map { ($1.name, $0.steps, $1.steps) } + [("rollback", old.rollback, new.rollback), ("rollback_prepare", old.rollbackPrepare, new.rollbackPrepare)]
         for (section, before, after) in sections {
             let beforeNames = Set(before.map(\.name)), afterNames = Set(after.map(\.name))
             for step in after where !beforeNames.contains(step.name) {

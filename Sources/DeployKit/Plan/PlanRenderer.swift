@@ -58,6 +58,11 @@ public enum PlanRenderer {
             out.append("rollback (stack-level, after each step's own rollback)")
             for step in plan.rollback { out += stepLines(step, defaults: d, number: nil, parallel: false) }
         }
+        if !plan.rollbackPrepare.isEmpty {
+            out.append("")
+            out.append("rollback prepare (a rollback to this revision runs these first, before inbound mail goes off)")
+            for step in plan.rollbackPrepare { out += stepLines(step, defaults: d, number: nil, parallel: false) }
+        }
         if let inbound = plan.inbound {
             out.append("")
             out.append("inbound mail guard (around every rollback)")
@@ -74,6 +79,9 @@ public enum PlanRenderer {
         if !plan.signoff.isEmpty {
             out.append("")
             out.append("sign-off: \(plan.signoff.joined(separator: ", "))")
+        }
+        if let promotion = plan.promotion {
+            out.append("promotion: up needs the last up of \(promotion.from) accepted (deployctl review)\(promotion.sameRevision ? ", at the same revision" : "")")
         }
         if let readiness = plan.readiness {
             out.append("readiness: \(readiness.categories.joined(separator: ", ")), each 1–\(readiness.scale); passes at \(readiness.pass)/\(readiness.maximum)")

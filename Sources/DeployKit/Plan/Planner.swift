@@ -81,7 +81,7 @@ public enum Planner {
         for entry in d.defaults.env { defaultEnv[entry.name] = interpolator.render(entry.value) }
         let defaults = PlanDefaults(timeoutMs: d.defaults.timeoutMs, retries: d.defaults.retries, backoffMs: d.defaults.backoffMs,
                                     env: defaultEnv, dir: d.defaults.dir.map { interpolator.render($0) })
-        let plan = Plan(
+        var plan = Plan(
             stack: d.stack, environment: d.environment, revision: context.revision,
             revisionSubject: context.revisionSubject, revisionAuthor: context.revisionAuthor,
             descriptorFiles: d.files, descriptorBlob: context.descriptorBlob, paths: d.paths.map(\.raw),
@@ -91,13 +91,15 @@ public enum Planner {
             phases: phases, autoRollback: Phase.allCases.filter(d.autoRollback.contains).map(\.rawValue), rollback: rollback, inbound: inbound,
             manual: d.manual.map { PlanManualItem(item: $0.text, section: $0.section) },
             signoff: d.signoff,
-            readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.categories.count * $0.scale) },
+            readiness: d.readiness.map { PlanReadiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.maximum) },
+            promotion: d.promotion.map { PlanPromotion(from: $0.from, sameRevision: $0.sameRevision) },
             notify: d.notify.map { PlanNotify(url: interpolator.render($0.url), on: $0.on.map(\.rawValue).sorted()) },
             runbooks: d.runbooks.map { book in
                 PlanRunbook(name: book.name, description: book.description,
                             steps: plannedSteps(book.steps, d, &interpolator, lookup), next: book.next)
             },
             warnings: [], diff: nil)
+        plan.rollbackPrepare = plannedSteps(d.rollbackPrepare, d, &interpolator, lookup)
         return (plan, interpolator.problems)
     }
 

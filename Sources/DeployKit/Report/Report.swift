@@ -6,7 +6,8 @@ import Probes
 /// read the journal. The JSON form is this structure with snake_case keys (schema in README).
 public struct Report: Codable, Sendable {
     /// v2: times are RFC 3339 with milliseconds, `backup.size` and probe latencies are numbers.
-    public static let schema = "deployctl.report/v2"
+    /// v3: `manual`, `signoff` and `readiness` became `review` (who ticked, scored and signed).
+    public static let schema = "deployctl.report/v3"
 
     public var schema: String = Report.schema
     public var header: Header
@@ -20,9 +21,9 @@ public struct Report: Codable, Sendable {
     /// Failed attempts, with their redacted output tails.
     public var issues: [Issue]
     public var diff: PlanDiff?
-    public var manual: [ManualCheck]
-    public var signoff: [String]
-    public var readiness: Readiness?
+    /// The checklist of the descriptor at the run's revision and what reviewers recorded
+    /// against it (an `up` whose descriptor asks for manual items, readiness or sign-off).
+    public var review: RunReview?
     public var notifications: [Notification]
     /// For a runbook run: which procedure, and what to do about its findings.
     public var runbook: RunbookInfo?
@@ -138,19 +139,6 @@ public struct Report: Codable, Sendable {
         public var status: String
         public var message: String?
         public var outputTail: String?
-    }
-
-    public struct ManualCheck: Codable, Sendable {
-        public var item: String
-        public var section: String?
-        public var checked: Bool
-    }
-
-    public struct Readiness: Codable, Sendable {
-        public var categories: [String]
-        public var scale: Int
-        public var pass: Int
-        public var maximum: Int
     }
 
     public struct RunbookInfo: Codable, Sendable {

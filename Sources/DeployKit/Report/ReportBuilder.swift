@@ -19,6 +19,8 @@ public struct ReportInput: Sendable {
     public var plan: Plan?
     /// For a runbook run, the runbook's name.
     public var runbookName: String?
+    /// What reviewers recorded on the run (`deployctl review`).
+    public var reviews: [ReviewRecord] = []
     public var notes: [String]
 
     public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], rolledBackBy: RunRecord? = nil,
@@ -81,21 +83,27 @@ public enum ReportBuilder {
             Report.Issue(step: "\($0.phase)/\($0.name)", attempt: $0.attempt, status: $0.status.rawValue, message: $0.message,
                          outputTail: $0.outputTail.map(lastLines))
         }
-        var manual = input.plan?.manual.map { Report.ManualCheck(item: $0.item, section: $0.section, checked: false) } ?? []
-        manual.sort { ($0.section ?? "") < ($1.section ?? "") }
         return Report(
             header: header, phases: phases(run: run, steps: steps), steps: steps, verify: verify,
             performance: Report.Performance(totalMs: header.durationMs, slowest: Array(slowest), probeLatencies: latencies),
             backup: backup(input), inbound: inbound(input), issues: issues,
             diff: input.plan?.diff.flatMap { $0.changes.isEmpty ? nil : $0 },
-            manual: manual, signoff: input.plan?.signoff ?? [],
-            readiness: input.plan?.readiness.map { Report.Readiness(categories: $0.categories, scale: $0.scale, pass: $0.pass, maximum: $0.maximum) },
+            review: review(input),
             notifications: notifications(input.events),
             runbook: input.runbookName.map { name in
                 let book = input.plan?.runbooks.first { $0.name == name }
                 return Report.RunbookInfo(name: name, description: book?.description, next: book?.next ?? [])
             },
             notes: input.notes)
+    }
+
+    /// The run's review against the plan's checklist; none for a run that is not an `up` or
+    /// whose descriptor asks for nothing.
+    static func review(_ input: ReportInput) -> RunReview? {
+        guard input.run.kind == .up, let plan = input.plan else { return nil }
+        let checklist = plan.checklist
+        guard !checklist.isEmpty else { return nil }
+        return RunReview(run: input.run, state: ReviewState(checklist: checklist, runStatus: input.run.status, reviews: input.reviews))
     }
 
     /// Phases in order: an `up` has the five; a rollback its own sections, in order of appearance.

@@ -148,35 +148,53 @@ None.
 {{/fields}}
 {{/changes}}
 {{/diff}}
+{{#review}}
+
+## Review: {{verdict}}
+{{#hasMissing}}
+
+{{/hasMissing}}
+{{#missing}}
+- missing: {{what}}
+{{/missing}}
 {{#hasManual}}
 
-## Manual checks (a person ticks these)
+### Manual checks
 
 {{/hasManual}}
 {{#manual}}
-- [ ] {{#section}}**{{section}}:** {{/section}}{{item}}
+- [{{mark}}] {{#section}}**{{section}}:** {{/section}}{{item}}{{#by}} — {{by}}, {{at}}{{/by}}
 {{/manual}}
 {{#readiness}}
 
-## Readiness score
+### Readiness score
 
-| Category | Score (1–{{scale}}) |
-|---|---|
+| Category | Score (1–{{scale}}) | By | When |
+|---|---|---|---|
 {{#categories}}
-| {{name}} | ___ |
+| {{name}} | {{score}} | {{by}} | {{at}} |
 {{/categories}}
-| **Total** | ___ / {{maximum}} (pass at {{pass}}) |
+| **Total** | **{{total}} / {{maximum}}** (pass at {{pass}}) | | |
 {{/readiness}}
 {{#hasSignoff}}
 
-## Sign-off
+### Sign-off
 
-| Role | Name | Date | Signature |
-|---|---|---|---|
+| Role | Signed by | When |
+|---|---|---|
 {{/hasSignoff}}
 {{#signoff}}
-| {{role}} | | | |
+| {{role}} | {{by}} | {{at}} |
 {{/signoff}}
+{{#hasReviewNotes}}
+
+### Review notes
+
+{{/hasReviewNotes}}
+{{#notes}}
+- {{text}} — {{by}}, {{at}}
+{{/notes}}
+{{/review}}
 {{#hasNotifications}}
 
 ## Notifications
@@ -304,19 +322,25 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{/fields}}{{^fields}}<tr><td>{{change}}</td><td>{{where}}</td><td></td><td></td><td></td></tr>
 {{/fields}}{{/changes}}</table>{{/diff}}
 
-{{#hasManual}}<h2>Manual checks</h2><ul class="checks">{{/hasManual}}
-{{#manual}}<li><label><input type="checkbox"> {{#section}}<strong>{{section}}:</strong> {{/section}}{{item}}</label></li>
+{{#review}}<h2>Review: <span class="{{acceptedClass}}">{{verdict}}</span></h2>
+{{#missing}}<p class="note">missing: {{what}}</p>
+{{/missing}}
+{{#hasManual}}<h3>Manual checks</h3><ul class="checks">{{/hasManual}}
+{{#manual}}<li><label><input type="checkbox" disabled{{#checked}} checked{{/checked}}> {{#section}}<strong>{{section}}:</strong> {{/section}}{{item}}</label>{{#by}} <span class="note">— {{by}}, {{at}}</span>{{/by}}</li>
 {{/manual}}{{#hasManual}}</ul>{{/hasManual}}
 
-{{#readiness}}<h2>Readiness score</h2>
-<table><tr><th>Category</th><th>Score (1–{{scale}})</th></tr>
-{{#categories}}<tr><td>{{name}}</td><td></td></tr>
-{{/categories}}<tr><th>Total</th><th>___ / {{maximum}} (pass at {{pass}})</th></tr></table>{{/readiness}}
+{{#readiness}}<h3>Readiness score</h3>
+<table><tr><th>Category</th><th>Score (1–{{scale}})</th><th>By</th><th>When</th></tr>
+{{#categories}}<tr><td>{{name}}</td><td>{{score}}</td><td>{{by}}</td><td>{{at}}</td></tr>
+{{/categories}}<tr><th>Total</th><th>{{total}} / {{maximum}} (pass at {{pass}})</th><th></th><th></th></tr></table>{{/readiness}}
 
-{{#hasSignoff}}<h2>Sign-off</h2>
-<table><tr><th>Role</th><th>Name</th><th>Date</th><th>Signature</th></tr>{{/hasSignoff}}
-{{#signoff}}<tr><td>{{role}}</td><td></td><td></td><td></td></tr>
+{{#hasSignoff}}<h3>Sign-off</h3>
+<table><tr><th>Role</th><th>Signed by</th><th>When</th></tr>{{/hasSignoff}}
+{{#signoff}}<tr><td>{{role}}</td><td>{{by}}</td><td>{{at}}</td></tr>
 {{/signoff}}{{#hasSignoff}}</table>{{/hasSignoff}}
+{{#hasReviewNotes}}<h3>Review notes</h3><ul>{{/hasReviewNotes}}
+{{#notes}}<li>{{text}} <span class="note">— {{by}}, {{at}}</span></li>
+{{/notes}}{{#hasReviewNotes}}</ul>{{/hasReviewNotes}}{{/review}}
 
 {{#hasNotifications}}<h2>Notifications</h2><ul>{{/hasNotifications}}
 {{#notifications}}<li>{{status}}: {{url}} {{detail}}</li>
@@ -340,7 +364,8 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <property name="run" value="{{runId}}"/>
 <property name="revision" value="{{revision}}"/>
 <property name="status" value="{{status}}"/>
-</properties>
+{{#review}}<property name="review" value="{{summary}}"/>
+{{/review}}</properties>
 {{#verify}}
 <testcase classname="{{target}}" name="{{ref}}" time="{{seconds}}">
 {{#junitFailure}}<failure message="{{junitFailure}}" type="{{status}}">{{junitOutput}}</failure>

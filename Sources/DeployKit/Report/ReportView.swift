@@ -79,18 +79,7 @@ enum ReportView {
                               "fields": ch.fields.map { ["field": $0.field, "before": $0.before ?? "—", "after": $0.after ?? "—"] }]
                          }]
         }
-        c["manual"] = r.manual.map { item -> [String: Any] in
-            var entry: [String: Any] = ["item": item.item]
-            if let section = item.section { entry["section"] = section }
-            return entry
-        }
-        c["hasManual"] = !r.manual.isEmpty
-        c["signoff"] = r.signoff.map { ["role": $0] }
-        c["hasSignoff"] = !r.signoff.isEmpty
-        if let rd = r.readiness {
-            c["readiness"] = ["categories": rd.categories.map { ["name": $0, "scale": "\(rd.scale)"] },
-                              "scale": "\(rd.scale)", "pass": "\(rd.pass)", "maximum": "\(rd.maximum)"]
-        }
+        if let review = r.review { c["review"] = Self.review(review) }
         c["notifications"] = r.notifications.map { ["url": $0.url, "status": $0.status, "detail": $0.detail ?? ""] }
         c["hasNotifications"] = !r.notifications.isEmpty
         if let book = r.runbook {
@@ -102,6 +91,35 @@ enum ReportView {
         }
         c["notes"] = r.notes.map { ["note": $0] }
         c["hasNotes"] = !r.notes.isEmpty
+        return c
+    }
+
+    /// Who ticked, scored and signed what, and whether the run is accepted.
+    static func review(_ review: RunReview) -> [String: Any] {
+        func when(_ date: Date?) -> String { date.map(Timestamp.rfc3339) ?? "" }
+        var c: [String: Any] = [
+            "verdict": review.accepted ? "ACCEPTED" + (review.acceptedAt.map { " " + Timestamp.rfc3339($0) } ?? "") : "NOT ACCEPTED",
+            "acceptedClass": review.accepted ? "ok" : "bad",
+            "missing": review.missing.map { ["what": $0] },
+            "hasMissing": !review.missing.isEmpty,
+            "manual": review.manual.map { item -> [String: Any] in
+                var entry: [String: Any] = ["item": item.item, "mark": item.tickedBy == nil ? " " : "x", "checked": item.tickedBy != nil]
+                if let section = item.section { entry["section"] = section }
+                if let by = item.tickedBy { entry["by"] = by; entry["at"] = when(item.tickedAt) }
+                return entry
+            },
+            "hasManual": !review.manual.isEmpty,
+            "signoff": review.signoff.map { ["role": $0.role, "by": $0.signedBy ?? "", "at": when($0.signedAt)] },
+            "hasSignoff": !review.signoff.isEmpty,
+            "notes": review.notes.map { ["text": $0.text, "by": $0.by, "at": when($0.at)] },
+            "hasReviewNotes": !review.notes.isEmpty,
+            "summary": review.accepted ? "accepted " + when(review.acceptedAt) : review.summary,
+        ]
+        if let readiness = review.readiness {
+            c["readiness"] = ["categories": readiness.scores.map { ["name": $0.category, "score": $0.score.map(String.init) ?? "—",
+                                                                   "by": $0.scoredBy ?? "", "at": when($0.scoredAt)] },
+                              "scale": "\(readiness.scale)", "pass": "\(readiness.pass)", "maximum": "\(readiness.maximum)", "total": "\(readiness.total)"]
+        }
         return c
     }
 

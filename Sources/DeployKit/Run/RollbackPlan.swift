@@ -20,6 +20,9 @@ struct RollbackPlan {
         var note: String?
     }
 
+    /// The target revision's `rollback_prepare:` steps: run first, while inbound mail is still
+    /// on; if one fails, nothing else runs and inbound is never touched.
+    let prepare: [RunnableCommand]
     /// Whose `inbound:` guard runs around the stages, if any: off (owed, confirmed, drained)
     /// before the first, on (confirmed) after the last, whatever happens in between.
     let inbound: RunnableSteps?
@@ -44,7 +47,8 @@ struct RollbackPlan {
 
     /// The lines `--dry-run` prints, in order: the stages, between inbound off and on.
     func lines() -> [Line] {
-        var lines: [Line] = []
+        var lines = prepare.map { Line(step: "prepare/\($0.ref.name)", command: ShellQuote.join($0.shownArgv),
+                                       note: $0.skipped ? $0.skipReason : "before inbound mail goes off") }
         let guardNote = guardBorrowed ? "the guard of the revision being undone: the target revision declares no inbound:" : nil
         if let inbound {
             lines.append(Line(step: "record", command: nil, note: "inbound re-enable owed by this rollback"))
@@ -80,7 +84,7 @@ struct RollbackPlan {
 
     /// Every command the rollback may start, for the preflight: they must all be runnable.
     var commands: [RunnableCommand] {
-        var all: [RunnableCommand] = []
+        var all = prepare.filter { !$0.skipped }
         if let inbound { all += [.disable, .status, .drain, .enable].compactMap { inbound.inbound($0) } }
         for stage in stages {
             switch stage {

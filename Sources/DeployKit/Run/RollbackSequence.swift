@@ -28,6 +28,19 @@ struct RollbackSequence {
         var progress = Progress()
         let inbound = plan.inbound.flatMap { InboundSwitch(engine: engine, steps: $0) }
         var disabledAt: Date? = nil
+        // Slow work that needs no guard runs before it: inbound goes off only once it is done.
+        if !plan.prepare.isEmpty {
+            do {
+                if let stop = try await engine.runPhase(plan.prepare) {
+                    progress.fail("\(stop.message) (while preparing, before inbound mail was touched)", at: stop.failedStep)
+                } else {
+                    progress.done.append("prepared")
+                }
+            } catch {
+                progress.fail("deployctl itself failed while preparing: \(error)", at: progress.failedStep)
+            }
+            if progress.failure != nil { return stopped(progress, inboundNote: "; inbound mail was not touched", rolledBack: false) }
+        }
         do {
             if let inbound {
                 try journal.oweInbound(target: run.target, runID: run.id, reason: "rollback of run \(from.id)")
@@ -73,16 +86,19 @@ struct RollbackSequence {
                 if progress.failure == nil { progress.failure = "inbound mail processing could not be re-enabled" }
             }
         }
+        if progress.failure != nil { return stopped(progress, inboundNote: inboundNote, rolledBack: rolledBack) }
         let summary = progress.done.isEmpty ? "nothing was done" : "done: " + progress.done.joined(separator: ", ")
-        if let failure = progress.failure {
-            var outcome = RunOutcome(status: engine.cancellation.isRequested ? .cancelled : .failed,
-                                     message: "rollback stopped: \(failure); \(summary)\(inboundNote)", failedStep: progress.failedStep)
-            outcome.signal = engine.cancellation.signal
-            outcome.rolledBack = rolledBack
-            return outcome
-        }
         var outcome = RunOutcome(status: .succeeded, message: "rolled back to \(run.revision.prefix(10)); \(summary)\(inboundNote)")
         outcome.rolledBack = true
+        return outcome
+    }
+
+    private func stopped(_ progress: Progress, inboundNote: String, rolledBack: Bool) -> RunOutcome {
+        let summary = progress.done.isEmpty ? "nothing was done" : "done: " + progress.done.joined(separator: ", ")
+        var outcome = RunOutcome(status: engine.cancellation.isRequested ? .cancelled : .failed,
+                                 message: "rollback stopped: \(progress.failure ?? "?"); \(summary)\(inboundNote)", failedStep: progress.failedStep)
+        outcome.signal = engine.cancellation.signal
+        outcome.rolledBack = rolledBack
         return outcome
     }
 

@@ -15,6 +15,8 @@ extension StepRef {
     /// The parts of a run that are not one of the five phases (`StepRef.phase` holds either).
     public enum Section {
         public static let rollback = "rollback"
+        /// `rollback_prepare:` steps, run before the inbound guard.
+        public static let prepare = "prepare"
         public static let inbound = "inbound"
         public static let runbook = "runbook"
     }

@@ -111,10 +111,19 @@ struct RunnableSteps {
 
     /// The descriptor's stack-level `rollback:` steps.
     func stackRollback() -> [RunnableCommand] {
-        zip(masked.rollback, revealed.rollback).map { shown, real in
-            let step = descriptor.rollback.first { $0.name == shown.name }
+        listed(masked.rollback, revealed.rollback, declared: descriptor.rollback, section: StepRef.Section.rollback)
+    }
+
+    /// The descriptor's `rollback_prepare:` steps, run before the inbound guard.
+    func rollbackPrepare() -> [RunnableCommand] {
+        listed(masked.rollbackPrepare, revealed.rollbackPrepare, declared: descriptor.rollbackPrepare, section: StepRef.Section.prepare)
+    }
+
+    private func listed(_ masked: [PlanStep], _ revealed: [PlanStep], declared: [Step], section: String) -> [RunnableCommand] {
+        zip(masked, revealed).map { shown, real in
+            let step = declared.first { $0.name == shown.name }
             return RunnableCommand(
-                ref: StepRef(phase: StepRef.Section.rollback, name: shown.name), shownArgv: shown.shownCommand, argv: real.argv, env: real.env,
+                ref: StepRef(phase: section, name: shown.name), shownArgv: shown.shownCommand, argv: real.argv, env: real.env,
                 directory: directory(real.dir), timeoutMs: real.timeoutMs, retries: real.retries, backoffMs: real.backoffMs,
                 expect: step?.expect ?? Expectation(), after: real.after, skipped: real.skipped,
                 skipReason: real.when.map { "when \($0) is false" }, confirm: real.confirm, idempotent: real.idempotent,

@@ -71,9 +71,16 @@ public protocol JournalStore: AnyObject, Sendable {
     func inboundOwed(target: String) throws -> InboundOwed?
     func inboundOwed() throws -> [InboundOwed]
 
+    // MARK: Reviews
+    /// Records a reviewer's tick, score, signature or note on a run; returns it with its id. The
+    /// one write a reviewer's role may be granted (its own table: README, Reviews).
+    func addReview(_ review: ReviewRecord) throws -> ReviewRecord
+    /// A run's reviews, in the order they were recorded.
+    func reviews(runID: String) throws -> [ReviewRecord]
+
     // MARK: Moving between stores
     /// Adds a run with everything recorded about it, as another store had it. Idempotent: the
-    /// same run again changes nothing; a different run under an existing id is refused.
+    /// same run again adds only the reviews it lacks; a different run under an existing id is refused.
     func importRun(_ bundle: RunBundle) throws -> ImportOutcome
     /// Events that belong to no run (inbound settled by hand, a lock broken), oldest first.
     func environmentEvents() throws -> [EventRecord]
@@ -156,12 +163,19 @@ public struct RunBundle: Sendable, Codable {
     public var steps: [StepRecord]
     public var events: [EventRecord]
     public var logs: [Int64: StoredLog]
+    public var reviews: [ReviewRecord]
 
-    public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], logs: [Int64: StoredLog]) {
+    public init(run: RunRecord, steps: [StepRecord], events: [EventRecord], logs: [Int64: StoredLog], reviews: [ReviewRecord] = []) {
         self.run = run
         self.steps = steps
         self.events = events
         self.logs = logs
+        self.reviews = reviews
+    }
+
+    /// The reviews of this bundle a store holding `existing` lacks.
+    func reviews(missingFrom existing: [ReviewRecord]) -> [ReviewRecord] {
+        reviews.filter { review in !existing.contains { $0.sameReview(as: review) } }
     }
 }
 

@@ -92,6 +92,14 @@ public final class SQLiteStore: JournalStore {
             // status's last check (kind) without walking every deploy of the target.
             try db.execute(sql: "CREATE INDEX runs_by_target_kind ON runs(target, kind, started_at, id)")
         }
+        migrator.registerMigration("v6: reviews") { db in
+            try db.execute(sql: """
+                CREATE TABLE reviews (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL REFERENCES runs(id), target TEXT NOT NULL,
+                    kind TEXT NOT NULL, subject TEXT, score INTEGER, text TEXT, reviewer TEXT NOT NULL, host TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX reviews_by_run ON reviews(run_id, id);
+                """)
+        }
         return migrator
     }
 
@@ -257,6 +265,34 @@ public final class SQLiteStore: JournalStore {
         }
     }
 
+    // MARK: - Reviews
+
+    public func addReview(_ review: ReviewRecord) throws -> ReviewRecord {
+        try database.write { db in try Self.insert(review, into: db) }
+    }
+
+    @discardableResult
+    private static func insert(_ review: ReviewRecord, into db: GRDB.Database) throws -> ReviewRecord {
+        try db.execute(sql: "INSERT INTO reviews (run_id, target, kind, subject, score, text, reviewer, host, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [review.runID, review.target, review.kind.rawValue, review.subject, review.score, review.text,
+                                   review.reviewer, review.host, review.at.timeIntervalSince1970])
+        var stored = review
+        stored.id = db.lastInsertedRowID
+        return stored
+    }
+
+    public func reviews(runID: String) throws -> [ReviewRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM reviews WHERE run_id = ? ORDER BY id", arguments: [runID]).compactMap(Self.review)
+        }
+    }
+
+    private static func review(_ row: Row) -> ReviewRecord? {
+        guard let kind = ReviewKind(rawValue: row["kind"]) else { return nil }
+        return ReviewRecord(id: row["id"], runID: row["run_id"], target: row["target"], kind: kind, subject: row["subject"], score: row["score"],
+                            text: row["text"], reviewer: row["reviewer"], host: row["host"], at: date(row["at"])!)
+    }
+
     // MARK: - Locks
 
     /// One immediate transaction: two `up`s started together cannot both get the lock.
@@ -375,6 +411,8 @@ public final class SQLiteStore: JournalStore {
         try database.write { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [bundle.run.id]).flatMap(Self.run) {
                 guard existing.sameRun(as: bundle.run) else { throw JournalError.conflictingRun(bundle.run.id, existing: existing) }
+                let had = try Row.fetchAll(db, sql: "SELECT * FROM reviews WHERE run_id = ?", arguments: [bundle.run.id]).compactMap(Self.review)
+                for review in bundle.reviews(missingFrom: had) { try Self.insert(review, into: db) }
                 return .alreadyThere
             }
             try Self.insert(bundle.run, into: db)
@@ -393,6 +431,7 @@ public final class SQLiteStore: JournalStore {
                 try db.execute(sql: "INSERT INTO events (run_id, target, at, kind, data) VALUES (?, ?, ?, ?, ?)",
                                arguments: [event.runID, event.target, event.at.timeIntervalSince1970, event.kind.rawValue, Self.json(event.data)])
             }
+            for review in bundle.reviews { try Self.insert(review, into: db) }
             return .imported
         }
     }

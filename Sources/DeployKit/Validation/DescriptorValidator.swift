@@ -17,6 +17,7 @@ struct DescriptorValidator {
         copy.checkUniqueNames()
         for phase in Phase.allCases { copy.checkNeeds(descriptor.steps(in: phase), phase: phase) }
         copy.checkNeeds(descriptor.rollback, phase: nil)
+        copy.checkNeeds(descriptor.rollbackPrepare, phase: nil)
         copy.checkBackup()
         copy.checkReferences()
         copy.checkRunbooks()
@@ -65,7 +66,7 @@ struct DescriptorValidator {
     }
 
     private mutating func checkUniqueNames() {
-        for group in [Phase.allCases.flatMap { descriptor.steps(in: $0) }, descriptor.rollback] + descriptor.runbooks.map(\.steps) {
+        for group in [Phase.allCases.flatMap { descriptor.steps(in: $0) }, descriptor.rollback, descriptor.rollbackPrepare] + descriptor.runbooks.map(\.steps) {
             var first: [String: Step] = [:]
             for step in group {
                 if let earlier = first[step.name] {

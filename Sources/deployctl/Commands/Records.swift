@@ -58,6 +58,10 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.line("  lock:       free")
         }
         Terminal.line("  inbound:    " + (s.inboundOwedBy.map { "DISABLED, owed by run \($0) since \(s.inboundOwedSince.map { Timestamp.human($0) } ?? "?")" } ?? "enabled (as far as deployctl knows)"))
+        if let review = s.review {
+            Terminal.line("  review:     " + (review.accepted ? "accepted" + (review.acceptedAt.map { " " + Timestamp.human($0) } ?? "")
+                                                                : "PENDING — \(review.missing.joined(separator: "; ")) (deployctl review show \(review.runId))"))
+        }
         for run in s.interruptedRuns {
             Terminal.line("  INTERRUPTED \(run.kind.rawValue) run \(run.id) by \(run.operator), started \(Timestamp.human(run.startedAt)): deployctl show \(run.id); \(run.next)")
         }
@@ -105,6 +109,9 @@ struct ShowCommand: AsyncParsableCommand {
             let code = step.exitCode.map { "exit \($0)" } ?? step.signal.map { "signal \($0)" } ?? ""
             Terminal.line("  \(step.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(step.phase)/\(step.name)  \(code)  \(step.attempts) attempt(s)  \(TerminalRunDisplay.seconds(step.durationMs ?? 0))"
                           + (step.message.map { "  \($0)" } ?? ""))
+        }
+        if let review = run.review {
+            Terminal.line("  review: " + (review.accepted ? "ACCEPTED" : "not accepted — \(review.missing.joined(separator: "; "))") + " (deployctl review show \(run.id))")
         }
         for event in run.events {
             Terminal.line("  event \(event.kind.rawValue) \(Timestamp.human(event.at)) " + event.data.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

@@ -52,6 +52,13 @@ extension PostgresStore {
                            data: JournalJSON.decode(EventData.self, row["data"]) ?? [:])
     }
 
+    static func review(_ row: Rows.Row) -> ReviewRecord? {
+        guard let kind = row["kind"].flatMap(ReviewKind.init(rawValue:)) else { return nil }
+        return ReviewRecord(id: row.int64("id") ?? 0, runID: row["run_id"] ?? "", target: row["target"] ?? "", kind: kind,
+                            subject: row["subject"], score: row.int("score"), text: row["text"], reviewer: row["reviewer"] ?? "",
+                            host: row["host"] ?? "", at: date(row["at"]) ?? Date(timeIntervalSince1970: 0))
+    }
+
     static func lock(_ row: Rows.Row) -> LockRecord {
         LockRecord(target: row["target"] ?? "", runID: row["run_id"] ?? "", operatorName: row["operator"] ?? "", host: row["host"] ?? "",
                    pid: Int32(row.int("pid") ?? 0), pidStart: UInt64(bitPattern: row.int64("pid_start") ?? 0),

@@ -92,6 +92,13 @@ extension PostgresStore {
             backend_pid integer NOT NULL);
         CREATE TABLE \(s).inbound_owed (
             target text PRIMARY KEY, run_id text NOT NULL, since double precision NOT NULL, reason text NOT NULL);
+        """,
+        // 2: reviews, in a table of their own so a reviewer's role can be granted INSERT on it alone.
+        """
+        CREATE TABLE \(s).reviews (
+            id bigserial PRIMARY KEY, run_id text NOT NULL REFERENCES \(s).runs(id), target text NOT NULL, kind text NOT NULL,
+            subject text, score integer, text text, reviewer text NOT NULL, host text NOT NULL, at double precision NOT NULL);
+        CREATE INDEX reviews_by_run ON \(s).reviews (run_id, id);
         """]
     }
 

@@ -9,7 +9,7 @@ import Probes
 /// A heartbeat keeps the session busy and notices a lost store; the run then stops itself.
 public final class PostgresStore: JournalStore, @unchecked Sendable {
     /// The schema version this deployctl writes; a newer one is refused (it may mean anything).
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// Without an answer for this long (a statement in flight, a heartbeat unanswered), the run
     /// holding a lock stops itself.
     static let leaseSeconds: Double = 10
@@ -181,6 +181,27 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         return try connection.query("SELECT * FROM \(schema).events WHERE target = $1 ORDER BY id", [target]).compactMap(Self.event)
     }
 
+    // MARK: - Reviews
+
+    public func addReview(_ review: ReviewRecord) throws -> ReviewRecord {
+        try insertReview(connection.query, review)
+    }
+
+    func insertReview(_ query: (String, [String?]) throws -> Rows, _ review: ReviewRecord) throws -> ReviewRecord {
+        let rows = try query("""
+            INSERT INTO \(schema).reviews (run_id, target, kind, subject, score, text, reviewer, host, at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+            """, [review.runID, review.target, review.kind.rawValue, review.subject, review.score.map { String($0) }, review.text,
+                  review.reviewer, review.host, Self.text(review.at)])
+        var stored = review
+        stored.id = rows.first?.int64("id") ?? 0
+        return stored
+    }
+
+    public func reviews(runID: String) throws -> [ReviewRecord] {
+        try connection.query("SELECT * FROM \(schema).reviews WHERE run_id = $1 ORDER BY id", [runID]).compactMap(Self.review)
+    }
+
     public func environmentEvents() throws -> [EventRecord] {
         try connection.query("SELECT * FROM \(schema).events WHERE run_id IS NULL ORDER BY id").compactMap(Self.event)
     }
@@ -313,6 +334,8 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         try connection.transaction { tx in
             if let existing = try tx.query("SELECT * FROM \(schema).runs WHERE id = $1 FOR UPDATE", [bundle.run.id]).first.flatMap(Self.run) {
                 guard existing.sameRun(as: bundle.run) else { throw JournalError.conflictingRun(bundle.run.id, existing: existing) }
+                let had = try tx.query("SELECT * FROM \(schema).reviews WHERE run_id = $1", [bundle.run.id]).compactMap(Self.review)
+                for review in bundle.reviews(missingFrom: had) { _ = try insertReview(tx.query, review) }
                 return .alreadyThere
             }
             try tx.query(insertRun, Self.values(bundle.run))
@@ -332,6 +355,7 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
                 try tx.query("INSERT INTO \(schema).events (run_id, target, at, kind, data) VALUES ($1, $2, $3, $4, $5)",
                              [event.runID, event.target, Self.text(event.at), event.kind.rawValue, JournalJSON.encode(event.data)])
             }
+            for review in bundle.reviews { _ = try insertReview(tx.query, review) }
             return .imported
         }
     }
