@@ -36,6 +36,22 @@ public final class StackFixture {
         return object
     }
 
+    /// A command's `--format json` object, parsed (throws with its output when it is not one).
+    public static func json(_ result: Shell.Result) throws -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw Shell.Failure(command: "json", status: result.status, stdout: result.stdout, stderr: result.stderr)
+        }
+        return object
+    }
+
+    /// A command's `--format json` list, parsed.
+    public static func jsonList(_ result: Shell.Result) throws -> [[String: Any]] {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] else {
+            throw Shell.Failure(command: "json", status: result.status, stdout: result.stdout, stderr: result.stderr)
+        }
+        return list
+    }
+
     /// The newest run's id from `deployctl runs --format json`.
     public func lastRunID() throws -> String? {
         let result = try run(["runs", "--format", "json"])

@@ -15,7 +15,7 @@ struct AutomaticRollback {
     func follow(_ failed: FinishedRun, descriptor: StackDescriptor, observer: RunObserver,
                 cancellation: Cancellation) async -> [FinishedRun] {
         let outcome = failed.outcome
-        guard outcome.status == .failed, let step = outcome.failedStep, let phase = Phase(rawValue: step.phase),
+        guard outcome.status == .failed, let step = outcome.failedStep, let phase = StackDescriptor.governingPhase(step),
               StackDescriptor.rollbackPhases.contains(phase) else { return [failed] }
         guard descriptor.failureRollsBack(step) else {
             let rule = descriptor.autoRollback.isEmpty ? "the descriptor says auto_rollback: false"

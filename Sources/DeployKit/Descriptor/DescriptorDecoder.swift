@@ -6,7 +6,7 @@ import GitKit
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "notify", "runbooks", "paths"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "bake", "notify", "runbooks", "paths"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
                            "stdin", "secret_in_argv", "rolls_back"] + probeKeys
@@ -43,12 +43,42 @@ struct DescriptorDecoder {
         descriptor.manual = manual(top["manual"])
         descriptor.signoff = reader.strings(top["signoff"], "'signoff'")
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
+        if let node = top["bake"], !node.isNull { descriptor.bake = bake(node) }
         if let node = top["promotion"], !node.isNull { descriptor.promotion = promotion(node, stack: stack, environment: environment) }
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
         descriptor.paths = paths(top["paths"])
         checkStepCount(descriptor)
         return descriptor
+    }
+
+    /// `bake: {duration: 1h, interval: 5m, checks: [health]}`.
+    private func bake(_ node: YAMLNode) -> BakeSpec? {
+        guard let m = reader.mapping(node, "'bake'", allowed: ["duration", "interval", "checks"]) else { return nil }
+        let duration = reader.duration(m["duration"], "'bake.duration'")
+        let interval = reader.duration(m["interval"], "'bake.interval'")
+        var checks: [String] = [], locations: [FileLocation] = []
+        if case .sequence(let items, _)? = m["checks"] {
+            for item in items { if let name = reader.string(item, "each of 'bake.checks'") { checks.append(name); locations.append(item.location) } }
+        } else if let node = m["checks"] {
+            reader.error("'bake.checks' is a list of verify or postdeploy step names, not \(node.kindName)", at: node.location)
+        }
+        guard let duration, let interval, !checks.isEmpty else {
+            for (key, what) in [("duration", "how long to watch, e.g. 1h"), ("interval", "how often, e.g. 5m"), ("checks", "the step names to repeat")] where m[key] == nil {
+                reader.error("'bake' needs '\(key)' (\(what))", at: m.location)
+            }
+            if m["checks"] != nil, checks.isEmpty { reader.error("'bake.checks' names no step", at: m.location) }
+            return nil
+        }
+        guard interval >= 1_000, interval <= duration else {
+            reader.error("'bake.interval' must be at least 1s and at most 'bake.duration' (\(DurationValue.format(milliseconds: duration)))", at: m["interval"]!.location)
+            return nil
+        }
+        guard duration / interval <= 1_000 else {
+            reader.error("'bake' would run \(duration / interval) rounds; at most 1000 (a longer interval, or a shorter duration)", at: m["interval"]!.location)
+            return nil
+        }
+        return BakeSpec(durationMs: duration, intervalMs: interval, checks: checks, checkLocations: locations, location: m.location)
     }
 
     /// `promotion: {from: staging, same_revision: true}`: `up` needs that environment's last up accepted.

@@ -30,6 +30,8 @@ public struct StackDescriptor: Sendable {
     public var manual: [ManualItem]
     public var signoff: [String]
     public var readiness: Readiness?
+    /// `bake:` after postdeploy, some checks repeated for a while before the run counts as done.
+    public var bake: BakeSpec? = nil
     /// `up` needs another environment's last up accepted first (staging → prod).
     public var promotion: Promotion? = nil
     /// Webhooks told how each run ended (Slack-compatible JSON).
@@ -53,10 +55,16 @@ public struct StackDescriptor: Sendable {
     /// `auto_rollback:` when the descriptor does not say (or says `true`).
     public static let defaultAutoRollback: Set<Phase> = [.deploy, .verify]
 
+    /// The phase whose `auto_rollback` rule a failed step follows: its own, or verify for a
+    /// bake round (a failed verify that came late).
+    public static func governingPhase(_ step: StepRef) -> Phase? {
+        step.phase == StepRef.Section.bake ? .verify : Phase(rawValue: step.phase)
+    }
+
     /// Whether a failure of this step in `up` rolls back by itself.
     public func failureRollsBack(_ step: StepRef) -> Bool {
-        guard let phase = Phase(rawValue: step.phase) else { return false }
-        return autoRollback.contains(phase) || steps(in: phase).contains { $0.name == step.name && $0.rollsBack }
+        guard let phase = Self.governingPhase(step) else { return false }
+        return autoRollback.contains(phase) || steps(in: phase).contains { $0.name == step.name && $0.rollsBack && phase.rawValue == step.phase }
     }
 
     /// Every step of every phase in run order, then the rollback steps.
@@ -298,6 +306,20 @@ public struct Readiness: Sendable, Hashable {
     public var categories: [String]
     public var scale: Int
     public var pass: Int
+}
+
+/// `bake: {duration: 1h, interval: 5m, checks: [health, error-rate]}`: after postdeploy, the
+/// named verify/postdeploy steps run again every `interval` until `duration` has passed (seed
+/// 001's "monitor for the first hour"); a failed round fails the run like a failed verify.
+public struct BakeSpec: Sendable, Hashable {
+    public var durationMs: Int
+    public var intervalMs: Int
+    public var checks: [String]
+    public var checkLocations: [FileLocation]
+    public var location: FileLocation
+
+    /// Rounds at interval, 2×interval, … up to the duration (at least one).
+    public var rounds: Int { max(1, durationMs / max(intervalMs, 1)) }
 }
 
 /// `promotion:` the environment whose last `up` must be accepted (`deployctl review`) before

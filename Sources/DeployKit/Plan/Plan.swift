@@ -28,6 +28,8 @@ public struct Plan: Codable, Sendable {
     public var manual: [PlanManualItem]
     public var signoff: [String]
     public var readiness: PlanReadiness?
+    /// `bake:` the checks repeated after postdeploy.
+    public var bake: PlanBake? = nil
     /// `promotion:` whose accepted run this environment needs before `up` (STACK/ENV).
     public var promotion: PlanPromotion? = nil
     /// Webhooks told how the run ended (masked like every other secret in a plan).
@@ -168,6 +170,13 @@ public struct PlanReadiness: Codable, Sendable, Hashable {
     public var scale: Int
     public var pass: Int
     public var maximum: Int
+}
+
+public struct PlanBake: Codable, Sendable, Hashable {
+    public var durationMs: Int
+    public var intervalMs: Int
+    public var rounds: Int
+    public var checks: [String]
 }
 
 public struct PlanPromotion: Codable, Sendable, Hashable {

@@ -53,6 +53,10 @@ public enum PlanRenderer {
                 out += stepLines(step, defaults: d, number: number, parallel: parallelWaves[step.wave] != nil && !step.skipped)
             }
         }
+        if let bake = plan.bake {
+            out.append("")
+            out.append("bake: \(bake.checks.joined(separator: ", ")) again every \(DurationValue.format(milliseconds: bake.intervalMs)) for \(DurationValue.format(milliseconds: bake.durationMs)) (\(bake.rounds) round\(bake.rounds == 1 ? "" : "s")); a failed round \(plan.autoRollback.contains(Phase.verify.rawValue) ? "rolls back like a failed verify" : "fails the run (auto_rollback leaves verify out)")")
+        }
         if !plan.rollback.isEmpty {
             out.append("")
             out.append("rollback (stack-level, after each step's own rollback)")

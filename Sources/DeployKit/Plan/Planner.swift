@@ -100,6 +100,7 @@ public enum Planner {
             },
             warnings: [], diff: nil)
         plan.rollbackPrepare = plannedSteps(d.rollbackPrepare, d, &interpolator, lookup)
+        plan.bake = d.bake.map { PlanBake(durationMs: $0.durationMs, intervalMs: $0.intervalMs, rounds: $0.rounds, checks: $0.checks) }
         return (plan, interpolator.problems)
     }
 

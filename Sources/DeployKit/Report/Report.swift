@@ -16,6 +16,8 @@ public struct Report: Codable, Sendable {
     /// Probe steps and verify-phase commands: what was measured against what it had to be.
     public var verify: [VerifyResult]
     public var performance: Performance
+    /// The bake window's rounds (`bake:`): seed 001's first-hour performance metrics.
+    public var bake: Bake?
     public var backup: Backup?
     public var inbound: Inbound?
     /// Failed attempts, with their redacted output tails.
@@ -104,6 +106,23 @@ public struct Report: Codable, Sendable {
         public var valueMs: Double
         /// The threshold as written (`< 250`).
         public var expected: String?
+    }
+
+    public struct Bake: Codable, Sendable {
+        public var checks: [String]
+        public var intervalMs: Int?
+        /// Planned rounds (fewer ran when one failed or the run stopped).
+        public var plannedRounds: Int?
+        public var rounds: [BakeRound]
+    }
+
+    public struct BakeRound: Codable, Sendable {
+        public var round: Int
+        public var at: String
+        /// Seconds after postdeploy ended (the release live and checked).
+        public var afterSeconds: Int?
+        public var status: String
+        public var checks: [VerifyResult]
     }
 
     public struct Backup: Codable, Sendable {

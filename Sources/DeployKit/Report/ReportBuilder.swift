@@ -68,7 +68,8 @@ public enum ReportBuilder {
             let record = last[ref]!
             // A runbook's every check is a finding; in a deploy, probes and verify commands are.
             let isCheck = run.kind == .runbook || record.measurements != nil || ref.phase == Phase.verify.rawValue
-            guard isCheck, record.status != .skipped || record.measurements != nil else { return nil }
+            // Bake rounds have their own section (and JUnit cases): one entry per round would bury the verify results.
+            guard isCheck, ref.phase != StepRef.Section.bake, record.status != .skipped || record.measurements != nil else { return nil }
             return Report.VerifyResult(phase: ref.phase, step: ref.name, status: record.status.rawValue, durationMs: record.durationMs ?? 0,
                                        command: record.argv, measurements: record.measurements ?? [], message: record.message)
         }
@@ -86,6 +87,7 @@ public enum ReportBuilder {
         return Report(
             header: header, phases: phases(run: run, steps: steps), steps: steps, verify: verify,
             performance: Report.Performance(totalMs: header.durationMs, slowest: Array(slowest), probeLatencies: latencies),
+            bake: bake(input),
             backup: backup(input), inbound: inbound(input), issues: issues,
             diff: input.plan?.diff.flatMap { $0.changes.isEmpty ? nil : $0 },
             review: review(input),
@@ -95,6 +97,30 @@ public enum ReportBuilder {
                 return Report.RunbookInfo(name: name, description: book?.description, next: book?.next ?? [])
             },
             notes: input.notes)
+    }
+
+    /// Each bake round (`bake/CHECK#N` steps): when it ran, how long after postdeploy, what each check measured.
+    static func bake(_ input: ReportInput) -> Report.Bake? {
+        let attempts = input.steps.filter { $0.phase == StepRef.Section.bake }
+        guard !attempts.isEmpty || input.plan?.bake != nil else { return nil }
+        let live = input.steps.filter { $0.phase != StepRef.Section.bake }.compactMap(\.endedAt).max()
+        var byRound: [Int: [StepRecord]] = [:]
+        for record in StepRecord.lastAttempts(attempts) {
+            guard let hash = record.name.lastIndex(of: "#"), let round = Int(record.name[record.name.index(after: hash)...]) else { continue }
+            byRound[round, default: []].append(record)
+        }
+        let rounds = byRound.keys.sorted().map { round -> Report.BakeRound in
+            let records = byRound[round]!
+            let start = records.map(\.startedAt).min()!
+            let checks = records.map { record in
+                Report.VerifyResult(phase: record.phase, step: String(record.name[..<record.name.lastIndex(of: "#")!]), status: record.status.rawValue,
+                                    durationMs: record.durationMs ?? 0, command: record.argv, measurements: record.measurements ?? [], message: record.message)
+            }
+            return Report.BakeRound(round: round, at: Timestamp.rfc3339(start), afterSeconds: live.map { Int(start.timeIntervalSince($0).rounded()) },
+                                    status: checks.allSatisfy { $0.status == StepStatus.succeeded.rawValue } ? "succeeded" : "failed", checks: checks)
+        }
+        return Report.Bake(checks: input.plan?.bake?.checks ?? Array(Set(rounds.flatMap { $0.checks.map(\.step) })).sorted(),
+                           intervalMs: input.plan?.bake?.intervalMs, plannedRounds: input.plan?.bake?.rounds, rounds: rounds)
     }
 
     /// The run's review against the plan's checklist; none for a run that is not an `up` or

@@ -78,6 +78,18 @@ No verify steps or probes ran.
 {{/measurements}}
 {{/verify}}
 
+{{#bake}}
+## First hour (bake window)
+
+{{summary}}
+
+| Round | At | After postdeploy |{{#header}} {{check}} |{{/header}}
+|---|---|---|{{#header}}---|{{/header}}
+{{#rounds}}
+| {{round}} | {{at}} | {{after}} |{{#cells}} {{cell}} |{{/cells}}
+{{/rounds}}
+
+{{/bake}}
 ## Performance
 
 | Slowest steps | Time |
@@ -285,7 +297,12 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{/measurements}}{{#hasMeasurements}}</table>{{/hasMeasurements}}
 {{/verify}}
 
-<h2>Performance</h2>
+{{#bake}}<h2>First hour (bake window)</h2>
+<p>{{summary}}</p>
+<table id="bake"><tr><th>Round</th><th>At</th><th>After postdeploy</th>{{#header}}<th>{{check}}</th>{{/header}}</tr>
+{{#rounds}}<tr class="{{class}}"><td>{{round}}</td><td>{{at}}</td><td>{{after}}</td>{{#cells}}<td>{{cell}}</td>{{/cells}}</tr>
+{{/rounds}}</table>
+{{/bake}}<h2>Performance</h2>
 <table><tr><th>Slowest steps</th><th>Time</th></tr>
 {{#slowest}}<tr><td>{{step}}</td><td>{{duration}}</td></tr>
 {{/slowest}}</table>
@@ -372,7 +389,11 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{/junitFailure}}<system-out>{{junitOutput}}</system-out>
 </testcase>
 {{/verify}}
-</testsuite>
+{{#bake}}{{#cases}}<testcase classname="{{target}}" name="{{ref}}" time="{{seconds}}">
+{{#junitFailure}}<failure message="{{junitFailure}}" type="{{status}}">{{junitOutput}}</failure>
+{{/junitFailure}}<system-out>{{junitOutput}}</system-out>
+</testcase>
+{{/cases}}{{/bake}}</testsuite>
 </testsuites>
 """#
 }

@@ -48,9 +48,12 @@ enum ReportView {
             item["junitOutput"] = xmlSafe(v.measurements.map { "\($0.ok ? "ok  " : "FAIL") \($0.sentence)" }.joined(separator: "\n"))
             return item
         }
-        c["verifyCount"] = "\(r.verify.count)"
-        c["verifyFailures"] = "\(r.verify.filter { $0.status != "succeeded" }.count)"
-        c["verifySeconds"] = String(format: "%.3f", Double(r.verify.reduce(0) { $0 + $1.durationMs }) / 1000)
+        // JUnit counts every check: the verify results and each bake round's.
+        let cases = r.verify + (r.bake?.rounds.flatMap(\.checks) ?? [])
+        c["verifyCount"] = "\(cases.count)"
+        c["verifyFailures"] = "\(cases.filter { $0.status != "succeeded" }.count)"
+        c["verifySeconds"] = String(format: "%.3f", Double(cases.reduce(0) { $0 + $1.durationMs }) / 1000)
+        if let bake = r.bake { c["bake"] = Self.bake(bake, target: h.target) }
         c["slowest"] = r.performance.slowest.map { ["step": $0.step, "duration": duration($0.durationMs)] }
         c["hasLatencies"] = !r.performance.probeLatencies.isEmpty
         c["latencies"] = r.performance.probeLatencies.map { l -> [String: Any] in
@@ -92,6 +95,34 @@ enum ReportView {
         c["notes"] = r.notes.map { ["note": $0] }
         c["hasNotes"] = !r.notes.isEmpty
         return c
+    }
+
+    /// One row per bake round, one cell per check: its mark and what it measured.
+    static func bake(_ bake: Report.Bake, target: String) -> [String: Any] {
+        func cell(_ check: Report.VerifyResult) -> String {
+            let measured = check.measurements.filter { $0.expected != nil || $0.unit == "ms" }.prefix(3)
+                .map { "\($0.name) \($0.value)\($0.unit.map { " \($0)" } ?? "")" }
+            return (check.status == StepStatus.succeeded.rawValue ? "✓" : "✗ \(check.status.replacingOccurrences(of: "_", with: " "))")
+                + (measured.isEmpty ? "" : " " + measured.joined(separator: ", "))
+        }
+        let every = bake.intervalMs.map { " every \(DurationValue.format(milliseconds: $0))" } ?? ""
+        let ran = "\(bake.rounds.count)\(bake.plannedRounds.map { " of \($0)" } ?? "") round\(bake.rounds.count == 1 ? "" : "s")"
+        return [
+            "summary": "\(bake.checks.joined(separator: ", "))\(every): \(ran)"
+                + (bake.rounds.contains { $0.status != "succeeded" } ? ", the last FAILED" : bake.rounds.isEmpty ? " (none ran)" : ", all passed"),
+            "header": bake.checks.map { ["check": $0] },
+            "rounds": bake.rounds.map { round -> [String: Any] in
+                ["round": "\(round.round)", "at": round.at, "after": round.afterSeconds.map { "+\(DurationValue.format(milliseconds: $0 * 1000))" } ?? "",
+                 "class": round.status == "succeeded" ? "ok" : "bad",
+                 "cells": bake.checks.map { name in ["cell": round.checks.first { $0.step == name }.map(cell) ?? "—"] }]
+            },
+            "cases": bake.rounds.flatMap { round in round.checks.map { check -> [String: Any] in
+                var item: [String: Any] = ["ref": "bake/\(check.step)#\(round.round)", "seconds": String(format: "%.3f", Double(check.durationMs) / 1000),
+                                           "target": target, "junitOutput": xmlSafe(check.measurements.map { "\($0.ok ? "ok  " : "FAIL") \($0.sentence)" }.joined(separator: "\n"))]
+                if check.status != StepStatus.succeeded.rawValue { item["junitFailure"] = xmlSafe(check.message ?? check.status); item["status"] = check.status }
+                return item
+            } },
+        ]
     }
 
     /// Who ticked, scored and signed what, and whether the run is accepted.

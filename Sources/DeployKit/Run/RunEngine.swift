@@ -93,7 +93,8 @@ final class RunEngine: @unchecked Sendable {
                 return failure
             }
         }
-        return RunOutcome(status: .succeeded, message: "all phases succeeded")
+        if let bake = steps.descriptor.bake, let failure = try await BakeWindow(engine: self, spec: bake).run() { return failure }
+        return RunOutcome(status: .succeeded, message: steps.descriptor.bake == nil ? "all phases succeeded" : "all phases and every bake round succeeded")
     }
 
     /// The outcome of a run stopped by a signal, or nil while nobody asked it to stop.
@@ -283,7 +284,7 @@ final class RunEngine: @unchecked Sendable {
     }
 
     /// Sleeps unless the run is cancelled first; false when cancelled.
-    private func sleep(milliseconds: Int) async -> Bool {
+    func sleep(milliseconds: Int) async -> Bool {
         var left = milliseconds
         while left > 0 {
             if cancellation.isRequested || Task.isCancelled { return false }

@@ -15,6 +15,8 @@ extension StepRef {
     /// The parts of a run that are not one of the five phases (`StepRef.phase` holds either).
     public enum Section {
         public static let rollback = "rollback"
+        /// Rounds of the bake window after postdeploy (`bake:`), named `CHECK#ROUND`.
+        public static let bake = "bake"
         /// `rollback_prepare:` steps, run before the inbound guard.
         public static let prepare = "prepare"
         public static let inbound = "inbound"

@@ -12,12 +12,12 @@ struct RunnableCommand: Sendable {
     let retries: Int
     let backoffMs: Int
     let expect: Expectation
-    let after: [String]
+    var after: [String]
     let skipped: Bool
     let skipReason: String?
     let confirm: String?
     let idempotent: Bool
-    let continueOnError: Bool
+    var continueOnError: Bool
     /// A built-in check to run instead of a process (secrets filled in), and its JSON checks.
     var probe: ProbeRequest? = nil
     var probeJSON: [JSONCheck] = []

@@ -17,7 +17,8 @@ struct DescriptorValidator {
         copy.checkUniqueNames()
         for phase in Phase.allCases { copy.checkNeeds(descriptor.steps(in: phase), phase: phase) }
         copy.checkNeeds(descriptor.rollback, phase: nil)
-        copy.checkNeeds(descriptor.rollbackPrepare, phase: nil)
+        copy.checkNeeds(descriptor.rollbackPrepare, phase: nil, container: "'rollback_prepare'")
+        copy.checkBake()
         copy.checkBackup()
         copy.checkReferences()
         copy.checkRunbooks()
@@ -78,9 +79,21 @@ struct DescriptorValidator {
         }
     }
 
-    private mutating func checkNeeds(_ steps: [Step], phase: Phase?) {
+    /// `bake.checks` name verify or postdeploy steps: the checks the window repeats.
+    private mutating func checkBake() {
+        guard let bake = descriptor.bake else { return }
+        let checks = (descriptor.steps(in: .verify) + descriptor.steps(in: .postdeploy))
+        for (name, location) in zip(bake.checks, bake.checkLocations) where !checks.contains(where: { $0.name == name }) {
+            error("'bake.checks' names '\(name)', which is not a verify or postdeploy step\(Suggestion.hint(for: name, in: checks.map(\.name)))", at: location)
+        }
+        for step in checks where bake.checks.contains(step.name) && step.confirm != nil {
+            error("'bake.checks' repeats '\(step.name)', which has a confirm: gate; a bake round runs unattended", at: step.location)
+        }
+    }
+
+    private mutating func checkNeeds(_ steps: [Step], phase: Phase?, container named: String? = nil) {
         let names = steps.map(\.name)
-        let container = phase.map { "phase '\($0.rawValue)'" } ?? "'rollback'"
+        let container = named ?? phase.map { "phase '\($0.rawValue)'" } ?? "'rollback'"
         for step in steps {
             let at = step.needsLocation ?? step.location
             for need in step.needs {
