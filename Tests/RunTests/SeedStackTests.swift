@@ -119,7 +119,7 @@ import TestSupport
             ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
                                                              "smtp_username": "mailer"]), "smtp.example"),
             ("mail-service/staging", mailService, "streams.internal"),
-            ("mailflow/prod", Self.inputs(["api_url": "https://api.mailflow.example", "dashboard_url": "https://dash.mailflow.example",
+            ("mailflow/prod", Self.inputs(["api_url": "https://api.mailflow.example", "dashboard_url": "https://dash.mailflow.example", "dashboard_http_url": "http://dash.mailflow.example",
                                            "mail_domain": "mailflow.example", "test_from": "verified@mailflow.example"]), "https://api.mailflow.example/api"),
             ("mailglass/prod", Self.inputs(["domain": "mail.example", "webhook_url": "https://app.example/webhooks/postmark"]), "mail.example"),
         ]
@@ -430,7 +430,9 @@ import TestSupport
     @Test func mailglassGateChecksDNSAndTheWebhookWiring() throws {
         var dns: DNSFixture? = try DNSFixture()
         let server = try #require(dns?.server)
-        let web = try SeedWebServer(tls: false, routes: ["POST /webhooks/postmark": .init(401, body: "unsigned webhook\n")])
+        let secret = Self.secret("whsec", length: 32)
+        let credential = "Basic " + Data("mailglass:\(secret)".utf8).base64EncodedString()
+        let web = try SeedWebServer(tls: false, routes: ["POST /webhooks/postmark": .init(200, body: "ok\n", authorization: credential)])
         let stack = try Self.stack("mailglass", target: "prod", extra: [
             "mix.exs": "defmodule Hostapp.MixProject do\n  use Mix.Project\n  def project, do: [app: :hostapp, version: \"0.1.0\"]\nend\n",
             "lib/hostapp_web/endpoint.ex": """
@@ -445,7 +447,6 @@ import TestSupport
             "config/prod.exs": "import Config\nconfig :hostapp, HostappWeb.Endpoint, url: [host: \"example.test\"]\n",
             "config/runtime.exs": "import Config\nconfig :mailglass, webhook_secret: System.fetch_env!(\"POSTMARK_WEBHOOK_PASSWORD\")\n",
         ])
-        let secret = Self.secret("whsec", length: 32)
         stack.environment["MAILGLASS_WEBHOOK_SECRET"] = secret
         let inputs = Self.inputs(["domain": "example.test", "dns_server": server, "dkim_selector": "s1",
                                   "webhook_url": "http://\(web.authority)/webhooks/postmark"])
@@ -453,11 +454,12 @@ import TestSupport
         let wired = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
         #expect(wired.status == 0, "\(wired.stdout)\(wired.stderr)")
         for step in ["preflight/spf", "preflight/dkim", "preflight/dmarc", "preflight/wiring-doctor",
-                     "preflight/webhook-secret-not-in-config", "verify/webhook-rejects-unsigned"] {
+                     "preflight/webhook-secret-not-in-config", "verify/webhook-rejects-unsigned", "verify/webhook-accepts-signed"] {
             #expect(wired.stdout.contains("✓ \(step) "), "\(step): \(wired.stdout)")
         }
         #expect(wired.stdout.contains("wiring-doctor │ [pass] Webhook body reader is wired"))
-        #expect(web.requests == ["POST /webhooks/postmark 401"])
+        #expect(web.requests == ["POST /webhooks/postmark 401", "POST /webhooks/postmark 200"], "unsigned refused, signed accepted")
+        #expect(wired.stdout.contains("a postmark-signed webhook POST to http://\(web.authority)/webhooks/postmark: 200 (accepted)"), "\(wired.stdout)")
         let wiredRun = try stack.show(try stack.requireLastRunID())
         #expect(wiredRun["status"] as? String == "succeeded")
         #expect(Self.steps(wiredRun)["preflight/dkim"]?["status"] as? String == "succeeded")
@@ -468,12 +470,22 @@ import TestSupport
         #expect(absent.status == 1, "\(absent.stdout)\(absent.stderr)")
         #expect(absent.stdout.contains("✗ preflight/wiring-doctor"), "\(absent.stdout)")
         #expect(absent.stdout.contains("Run `mix mailglass.install`"), "\(absent.stdout)")
-        #expect(web.requests.count == 1, "verify did not run")
+        #expect(web.requests.count == 2, "verify did not run")
         let absentID = try stack.requireLastRunID()
         let absentRun = try stack.show(absentID)
         #expect(absentRun["status"] as? String == "failed")
         #expect(Self.steps(absentRun)["preflight/wiring-doctor"]?["exit_code"] as? Int == 1)
         #expect(try Self.report(stack, absentID).contains("mix mailglass.install"))
+
+        // The app holds another credential than the one provisioned (a rotation half done): the
+        // unsigned request is still refused, but the signed one is too, and that fails the gate.
+        let stale = Self.secret("rotated", length: 32)
+        let rotated = try stack.run(["up", "mailglass/prod", "--yes"] + inputs, environment: ["MAILGLASS_WEBHOOK_SECRET": stale])
+        #expect(rotated.status == 1, "\(rotated.stdout)\(rotated.stderr)")
+        #expect(rotated.stdout.contains("✓ verify/webhook-rejects-unsigned") && rotated.stdout.contains("✗ verify/webhook-accepts-signed"), "\(rotated.stdout)")
+        #expect(rotated.stdout.contains("the secret it holds differs from the one provisioned here"), "\(rotated.stdout)")
+        let rotatedLogs = try stack.run(["logs", try stack.requireLastRunID()])
+        #expect(!rotated.stdout.contains(stale) && !rotatedLogs.stdout.contains(stale), "the credential is shown nowhere")
 
         // A wrong DKIM selector is a failed check, named.
         let selector = try stack.run(["up", "mailglass/prod", "--yes"] + inputs + Self.inputs(["dkim_selector": "pm"]))
@@ -498,17 +510,23 @@ import TestSupport
     // MARK: - 5. mailflow/prod: a failed release rolls back with inbound mail paused
 
     @Test func mailflowRollbackDisablesInboundFirstAndEnablesItLast() throws {
-        let moto = try MotoFixture()
-        let dns = try DNSFixture()
         let region = "eu-central-2"  // awscli v1 sends SQS calls for us-east-1 to queue.amazonaws.com
+        // moto, plus SES inbound -> worker -> queue, which moto does not run, stood in for (while the rule is on).
+        let pause = try TemporaryDirectory.file(prefix: "pipeline-down")
+        try FileManager.default.removeItem(at: pause)
+        let router = RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-router.py").path
+        let moto = try MotoFixture { [TestVenv.bin + "/python3", router, "\($0)", region, "prod", "example.test", pause.path] }
+        let dns = try DNSFixture()
         let endpoint = "http://127.0.0.1:\(moto.port)"
         try Shell.run(TestVenv.bin + "/python3", [RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-moto.py").path,
                                                   endpoint, region, "prod", "example.test", "verified@example.test"])
-        let web = try SeedWebServer(tls: false, routes: [
+        // The API and the CloudFront dashboard over HTTPS (a 90-day certificate), HTTP redirecting to it.
+        let routes: [String: SeedWebServer.Route] = [
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"status":"healthy","checks":{"dynamodb":"ok"}}"#),
             "GET /api/config": .init(401, headers: ["Content-Type": "application/json"], body: #"{"error":"invalid token"}"#),
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
-        ])
+        ]
+        let web = try SeedWebServer(tls: true, redirect: true, routes: routes, certificateDays: 90)
         let stack = try Self.stack("mailflow", target: "prod", extra: [
             "infra/Pulumi.yaml": "name: mailflow\nruntime: nodejs\n",
             "infra/index.ts": "export * from './src/stack';\n",
@@ -523,7 +541,8 @@ import TestSupport
             try aws(["ses", "describe-receipt-rule", "--rule-set-name", "mailflow-rules-prod", "--rule-name", "mailflow-inbound-prod",
                      "--query", "Rule.Enabled", "--output", "text"])
         }
-        let inputs = Self.inputs(["api_url": "http://\(web.authority)", "dashboard_url": "http://\(web.authority)",
+        let inputs = Self.inputs(["api_url": "https://\(web.authority)", "dashboard_url": "https://\(web.authority)",
+                                  "dashboard_http_url": "http://127.0.0.1:\(web.redirectPort)", "ca_file": web.certificate,
                                   "mail_domain": "example.test", "test_from": "verified@example.test", "dns_server": dns.server])
         let first = try stack.git.git(["rev-parse", "HEAD"])
 
@@ -531,9 +550,13 @@ import TestSupport
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/ses-domain-verified", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "postdeploy/e2e-test-email-queued",
-                     "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms"] {
+                     "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
+                     "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+        let upID = try stack.requireLastRunID()
+        #expect(up.stdout.contains("e2e-test-email-queued │ queued after"), "timed from the send: \(up.stdout)")
+        #expect(up.stdout.contains("Production Test \(upID)"), "this run's own subject: \(up.stdout)")
         #expect(try aws(["s3", "ls", "s3://mailflow-dashboard-prod/"]).contains("index.html"), "the dashboard was synced")
         #expect(try ruleEnabled() == "True")
 
@@ -545,7 +568,7 @@ import TestSupport
         #expect(failed.stdout.contains("✓ rollback mailflow/prod at \(first.prefix(10))"), "\(failed.stdout)")
         // In this order: the rule switched off and read back False (from moto), then the first
         // rollback step, the previous program applied, verify, and the rule on again, read back True.
-        let order = ["inbound.disable │ receipt rule mailflow-rules-prod/mailflow-inbound-prod: Enabled True -> False",
+        let order = ["✓ prepare/rebuild-lambdas", "✓ prepare/rebuild-dashboard", "inbound.disable │ receipt rule mailflow-rules-prod/mailflow-inbound-prod: Enabled True -> False",
                      "inbound.status │ False", "▶ rollback/", "✓ rollback/pulumi-up-previous", "✓ verify/api-health",
                      "inbound.enable │ receipt rule mailflow-rules-prod/mailflow-inbound-prod: Enabled False -> True",
                      "inbound.status │ True", "inbound re-enabled (confirmed) after"]
@@ -572,6 +595,25 @@ import TestSupport
         #expect(object["deployed_revision"] as? String == first)
         #expect(object["inbound"] as? String == "enabled")
         #expect(object["inbound_owed_by"] is NSNull, "\(status.stdout)")
+
+        // The strengthened checks fail when what they check is false: the pipeline stopped (the
+        // earlier run's leftover test message must not count), a certificate about to expire, a
+        // plain-HTTP dashboard. --parallel 8 starts the independent postdeploy checks together.
+        try "down\n".write(to: pause, atomically: true, encoding: .utf8)
+        let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
+        let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
+        // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
+        let bundle = stack.state.path + "/both-cas.pem"
+        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: shortLived.certificate, encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        let broken = Self.inputs(["dashboard_url": "https://\(shortLived.authority)", "dashboard_http_url": "http://\(plain.authority)",
+                                  "ca_file": bundle])
+        let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "8"] + inputs + broken)
+        #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
+        for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect"] {
+            #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
+        }
+        #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
     }
 
     // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3

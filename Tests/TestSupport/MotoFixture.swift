@@ -7,14 +7,15 @@ public final class MotoFixture {
     private var server: ServerProcess!
     private let config: URL
 
-    public init() throws {
+    /// `command`: another server for the port (one that also stands in for what moto does not run).
+    public init(command: ((Int) throws -> [String])? = nil) throws {
         let binary = try TestVenv.tool("moto_server")
         config = try TemporaryDirectory.make(prefix: "aws")
         try "[default]\nregion = us-east-1\n".write(to: config.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try "[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
             .write(to: config.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
         port = ServerProcess.freePort()
-        server = try ServerProcess([binary, "-H", "127.0.0.1", "-p", "\(port)"], name: "moto_server")
+        server = try ServerProcess(try command?(port) ?? [binary, "-H", "127.0.0.1", "-p", "\(port)"], name: "moto_server")
         let port = self.port
         try server.wait {
             (try? Shell.capture("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/moto-api/"]))?.status == 0

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Tests/scripts/seed-web.py on 127.0.0.1: answers fixed routes over HTTPS (a self-signed
-/// certificate for localhost and 127.0.0.1, valid 2 days) or plain HTTP, optionally with a
+/// certificate for localhost and 127.0.0.1, valid `certificateDays`, 2 by default) or plain HTTP, optionally with a
 /// plain-HTTP listener that redirects to it (301) and per-route limits after which it answers
 /// 429. Every request of the main listener is logged, so tests can see what a stack asked.
 public final class SeedWebServer {
@@ -9,10 +9,13 @@ public final class SeedWebServer {
         public var status: Int
         public var headers: [String: String]
         public var body: String
-        public init(_ status: Int = 200, headers: [String: String] = [:], body: String = "") {
+        /// The exact Authorization header the route needs; without it, 401.
+        public var authorization: String?
+        public init(_ status: Int = 200, headers: [String: String] = [:], body: String = "", authorization: String? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.authorization = authorization
         }
     }
 
@@ -27,7 +30,7 @@ public final class SeedWebServer {
     /// `routes` keys are "METHOD /path"; `limits` likewise, to the number of requests answered
     /// before 429; `headers` go with every answer.
     public init(tls: Bool = true, redirect: Bool = false, headers: [String: String] = [:],
-                routes: [String: Route], limits: [String: Int] = [:]) throws {
+                routes: [String: Route], limits: [String: Int] = [:], certificateDays: Int = 2) throws {
         directory = try TemporaryDirectory.make(prefix: "web")
         let d = directory.path
         port = ServerProcess.freePort()
@@ -36,12 +39,16 @@ public final class SeedWebServer {
         redirectPort = other
         var config: [String: Any] = [
             "port": port, "headers": headers, "limits": limits, "log": "\(d)/requests.log", "bodies": "\(d)/bodies.log",
-            "routes": routes.mapValues { ["status": $0.status, "headers": $0.headers, "body": $0.body] as [String: Any] },
+            "routes": routes.mapValues { route -> [String: Any] in
+                var entry: [String: Any] = ["status": route.status, "headers": route.headers, "body": route.body]
+                if let authorization = route.authorization { entry["authorization"] = authorization }
+                return entry
+            },
         ]
         if redirect { config["redirect_port"] = redirectPort }
         if tls {
             certificate = "\(d)/cert.pem"
-            try Shell.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            try Shell.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "\(certificateDays)", "-subj", "/CN=localhost",
                                       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
                                       "-keyout", "\(d)/key.pem", "-out", certificate])
             config["cert"] = certificate

@@ -9,7 +9,8 @@ SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never 
 Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
 point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
 infra/src/monitoring.ts. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
-"Production Test" (moto runs no receipt rules, so nothing would route the test email there).
+left by an earlier test run ("Production Test" with another run id), which the stack's end-to-end
+check must not take for its own (Tests/scripts/mailflow-router.py routes the real one).
 One process with boto3 instead of ~25 aws CLI calls.
 """
 import io
@@ -69,7 +70,7 @@ def main(endpoint, region, env, domain, sender):
     sqs = client("sqs")
     sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
     queue = sqs.create_queue(QueueName=f"mailflow-app1-{env}")["QueueUrl"]
-    sqs.send_message(QueueUrl=queue, MessageBody='{"subject":"Production Test","from":"%s"}' % sender)
+    sqs.send_message(QueueUrl=queue, MessageBody='{"subject":"Production Test 20260101-000000-0000","from":"%s"}' % sender)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ CONFIG holds:
   redirect_port optional: a plain-HTTP listener answering every request with 301 to
                 https://127.0.0.1:PORT/same-path (a web front forcing HTTPS)
   headers       sent with every answer of the main listener
-  routes        "METHOD /path" (query string ignored) -> {"status", "headers", "body"}; anything
+  routes        "METHOD /path" (query string ignored) -> {"status", "headers", "body", and
+                optionally "authorization": the exact Authorization header the route needs, else
+                it answers 401, as a webhook endpoint verifying its provider does}; anything
                 else is 404
   limits        "METHOD /path" -> N: the first N requests get the route, later ones 429
   log           file: one line "METHOD /path?query STATUS" per request of the main listener
@@ -50,6 +52,8 @@ def main(path):
             status, headers, body = 404, {}, "not found\n"
             if route is not None:
                 status, headers, body = route.get("status", 200), route.get("headers", {}), route.get("body", "")
+                if route.get("authorization") is not None and self.headers.get("Authorization") != route["authorization"]:
+                    status, headers, body = 401, {}, "unsigned or wrongly signed\n"
                 limit = config.get("limits", {}).get(key)
                 if limit is not None:
                     with lock:

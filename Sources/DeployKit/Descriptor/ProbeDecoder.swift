@@ -8,7 +8,7 @@ extension DescriptorDecoder {
     static let rateLimitKeys = ["url", "method", "headers", "body", "requests", "allowed", "status", "tls", "timeout"]
     static let dnsKeys = ["name", "domain", "type", "server", "contains", "spf", "dkim", "dmarc", "timeout"]
     static let tcpKeys = ["host", "port", "timeout"]
-    static let tlsKeys = ["host", "port", "server_name", "min_days", "verify", "ca_file", "timeout"]
+    static let tlsKeys = ["url", "host", "port", "server_name", "min_days", "verify", "ca_file", "timeout"]
 
     func probe(_ key: String, _ node: YAMLNode, _ what: String) -> ProbeSpec? {
         let context = "'\(key)' of \(what)"
@@ -150,9 +150,17 @@ extension DescriptorDecoder {
     private func tls(_ node: YAMLNode, _ what: String) -> ProbeSpec? {
         guard let m = reader.mapping(node, what, allowed: Self.tlsKeys) else { return nil }
         var templates: [ProbeField: Template] = [:]
-        guard required(m, "host", what, into: &templates, as: .host) != nil else { return nil }
         var probe = TLSProbe(host: "")
-        probe.port = port(m, what, default: 443, into: &templates) ?? 443
+        // `url: https://host:port/…` names the endpoint an http probe checks: host, port and name from it.
+        if m["url"] != nil {
+            for key in ["host", "port", "server_name"] where m[key] != nil {
+                reader.error("'\(key)' of \(what) comes from its 'url'; give one or the other", at: m[key]!.location)
+            }
+            guard required(m, "url", what, into: &templates, as: .url) != nil else { return nil }
+        } else {
+            guard required(m, "host", what, into: &templates, as: .host) != nil else { return nil }
+            probe.port = port(m, what, default: 443, into: &templates) ?? 443
+        }
         if let serverName = reader.template(m["server_name"], "'server_name' of \(what)") { templates[.serverName] = serverName; probe.serverName = "" }
         probe.minDays = reader.int(m["min_days"], "'min_days' of \(what)", range: 0...3650)
         probe.tls.verify = reader.bool(m["verify"], "'verify' of \(what)") ?? true

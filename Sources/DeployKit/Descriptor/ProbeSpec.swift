@@ -1,3 +1,4 @@
+import Foundation
 import Probes
 
 /// A built-in check (`http`, `rate_limit`, `dns`, `tcp`, `tls`) in place of a command. The
@@ -45,6 +46,12 @@ public enum ProbeField: Hashable, Sendable {
         case .url:
             request.http?.url = value
             request.rateLimit?.url = value
+            if request.tls != nil {
+                // An https URL's host and port (443 unless it says); a value that is no URL stays the host, and fails naming it.
+                let parts = URLComponents(string: value)
+                request.tls?.host = parts?.host ?? value
+                request.tls?.port = parts?.port ?? 443
+            }
         case .body:
             request.http?.body = value
             request.rateLimit?.body = value

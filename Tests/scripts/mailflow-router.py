@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""A moto server that also stands in for Mailflow's inbound path (SES receipt rule -> S3 ->
+worker Lambda -> the app's SQS queue), which moto does not run. Every email moto's SES accepts
+for _APP@DOMAIN while the receipt rule mailflow-inbound-ENV is enabled becomes a message in
+mailflow-APP-ENV, as the worker would enqueue it. While the file PAUSE exists the pipeline is
+"down": what arrives then is dropped, as a broken worker would lose it to its DLQ.
+
+  mailflow-router.py PORT REGION ENV DOMAIN PAUSE
+
+In one process with the server because moto keeps sent mail only in memory (its data.json dump
+fails once Lambda functions exist).
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.ses.models import ses_backends
+
+
+def main(port, region, env, domain, pause):
+    ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False).start()
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def client(name):
+        return boto3.client(name, endpoint_url=endpoint, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    ses, sqs = client("ses"), client("sqs")
+    routed = 0
+    while True:
+        time.sleep(0.1)
+        sent = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
+        if routed >= len(sent):
+            continue
+        fresh, routed = sent[routed:], len(sent)
+        if os.path.exists(pause):
+            sys.stderr.write(f"pipeline down: dropped {len(fresh)} email(s)\n")
+            continue
+        try:
+            rule = ses.describe_receipt_rule(RuleSetName=f"mailflow-rules-{env}", RuleName=f"mailflow-inbound-{env}")["Rule"]
+        except Exception as error:  # no rule set yet: nothing is received
+            sys.stderr.write(f"not received ({error})\n")
+            continue
+        for message in fresh:
+            for to in getattr(message, "destinations", {}).get("ToAddresses", []):
+                app, _, at = to.partition("@")
+                if at != domain or not app.startswith("_") or not rule.get("Enabled"):
+                    continue
+                queue = sqs.get_queue_url(QueueName=f"mailflow-{app[1:]}-{env}")["QueueUrl"]
+                sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"subject": message.subject, "from": message.source}))
+                sys.stderr.write(f"routed '{message.subject}' to mailflow-{app[1:]}-{env}\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 6:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    main(*sys.argv[1:])
