@@ -102,8 +102,8 @@ final class VerifyRunTests: PeersTestCase {
         let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
         XCTAssertTrue(md.contains("| requests before 429 | 5 | ≤ 5 | ✅ |"), md)
         XCTAssertTrue(md.contains("- [ ] **Monitoring:** Error rate dashboard watched for 30 minutes"), md)
-        XCTAssertTrue(md.contains("| **Total** | ___ / 25 (pass at 20) |"), md)
-        XCTAssertTrue(md.contains("| Reviewer | | | |"), md)
+        XCTAssertTrue(md.contains("| **Total** | **0 / 25** (pass at 20) | | |"), md)
+        XCTAssertTrue(md.contains("| Reviewer |  |  |"), md)
 
         let junit = try String(contentsOfFile: "\(dir)/report.junit.xml", encoding: .utf8)
         XCTAssertTrue(junit.contains("tests=\"9\" failures=\"0\""), junit)

@@ -4,6 +4,11 @@
   supervise.py restart   SIGTERM the running process, wait for it and its shutdown logs (bounded
                          by MAIL_SHUTDOWN_TIMEOUT), start the binary again with the same Redis and
                          template configuration, and wait for its startup logs and its listener
+  supervise.py canary    before a restart: start the binary a second time beside the running one,
+                         on a free loopback port and in the Redis database MAIL_CANARY_REDIS_DB
+                         (nothing else may use it: the canary's consumer group lands there), wait
+                         for its startup logs and listener (its Redis PINGs and full template
+                         catalog parse), then SIGTERM it. The running process is not touched.
   supervise.py status    the process is alive and logged every startup line since it started
   supervise.py stop      SIGTERM and bounded wait only
 
@@ -138,12 +143,34 @@ def stop(c):
     return 0
 
 
-def start(c):
+def canary(c):
+    database = os.environ.get("MAIL_CANARY_REDIS_DB", "")
+    if not database.isdigit() or database == os.environ.get("MAIL_REDIS_DB", "0"):
+        print("MAIL_CANARY_REDIS_DB must name a Redis database other than MAIL_REDIS_DB", file=sys.stderr)
+        return 2
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    trial = dict(c, pidfile=c["pidfile"] + ".canary", log=c["log"] + ".canary", addr=f"127.0.0.1:{port}", shutdown=min(c["shutdown"], 10.0))
+    print(f"canary: {c['bin']} with the template catalog {os.environ.get('MAIL_TEMPLATE_DIR', '?')}, "
+          f"Redis database {database}, listener 127.0.0.1:{port}; the running process is left as it is")
+    code = start(trial, {"MAIL_INTERNAL_HTTP_ADDR": trial["addr"], "MAIL_REDIS_DB": database})
+    stopped = stop(trial) if running_pid(trial) is not None else 0
+    if code != 0:
+        print("the new binary or template catalog did not start: nothing was restarted", file=sys.stderr)
+        return 1
+    print("the new binary and template catalog start" + ("" if stopped == 0 else "; the canary did not stop in time"))
+    return stopped
+
+
+def start(c, overrides=None):
     os.makedirs(os.path.dirname(os.path.abspath(c["pidfile"])), exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(c["log"])), exist_ok=True)
     offset = log_size(c)
     extra = set(filter(None, os.environ.get("MAIL_SERVICE_ENV_PASS", "").split(",")))
     env = {k: v for k, v in os.environ.items() if k.startswith(("MAIL_", "OTEL_")) or k in KEEP or k in extra}
+    env.update(overrides or {})
     read_end, write_end = os.pipe()
     child = os.fork()
     if child == 0:
@@ -231,10 +258,12 @@ def status(c):
 
 
 def main(argv):
-    if len(argv) != 1 or argv[0] not in ("restart", "status", "stop"):
+    if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary"):
         print(__doc__, file=sys.stderr)
         return 2
     c = config()
+    if argv[0] == "canary":
+        return canary(c)
     if argv[0] == "status":
         return status(c)
     if argv[0] == "stop":
