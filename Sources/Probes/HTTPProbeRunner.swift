@@ -111,9 +111,12 @@ extension RateLimitProbe {
             let limited = statuses.firstIndex(of: expectStatus)
             let through = limited ?? statuses.count
             let shown = statuses.map(String.init).joined(separator: " ")
+            // A limit on the very first request proves nothing: a limiter still engaged from an
+            // earlier run, a firewall refusing this host, an endpoint refusing everyone.
+            let value = limited == nil ? "no \(expectStatus) in \(statuses.count)"
+                : through == 0 ? "0 (the first request got \(expectStatus): still limited from an earlier run, or refused whatever is sent)" : "\(through)"
             return ProbeResult(measurements: [
-                ProbeMeasurement("requests before \(expectStatus)", limited == nil ? "no \(expectStatus) in \(statuses.count)" : "\(through)",
-                            expected: "≤ \(allowed)", ok: limited != nil && through <= allowed),
+                ProbeMeasurement("requests before \(expectStatus)", value, expected: "1…\(allowed)", ok: limited != nil && through >= 1 && through <= allowed),
                 ProbeMeasurement("statuses", shown),
             ])
         } catch {

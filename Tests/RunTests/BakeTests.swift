@@ -55,7 +55,14 @@ import TestSupport
         #expect(markdown.contains("| 3 | 20") && markdown.contains("| ✗ failed |"), "\(markdown)")
         let junit = try String(contentsOfFile: "\(stack.state.path)/reports/\(upID)/report.junit.xml", encoding: .utf8)
         #expect(junit.contains("name=\"bake/health#3\"") && junit.contains("tests=\"4\" failures=\"1\""), "\(junit)")
-        let report = try StackFixture.json(try stack.run(["report", upID, "--format", "json"]))
+        let reportJSON = try stack.run(["report", upID, "--format", "json"])
+        // Held to the report's JSON Schema (Tests/scripts/check-json.py), bake section included.
+        let file = stack.state.path + "/report.json"
+        try reportJSON.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let checker = RepositoryFiles.root.appendingPathComponent("Tests/scripts/check-json.py").path
+        let check = try Shell.capture(TestVenv.bin + "/python", [checker, "report", file])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let report = try StackFixture.json(reportJSON)
         let bake = try #require(report["bake"] as? [String: Any])
         #expect((bake["rounds"] as? [[String: Any]])?.map { $0["status"] as? String } == ["succeeded", "succeeded", "failed"])
         #expect((bake["rounds"] as? [[String: Any]])?.allSatisfy { ($0["after_seconds"] as? Int).map { $0 >= 1 } == true } == true)

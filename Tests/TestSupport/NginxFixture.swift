@@ -45,7 +45,7 @@ public final class NginxFixture {
             uwsgi_temp_path \(p)/temp/uwsgi;
             scgi_temp_path \(p)/temp/scgi;
             default_type text/html;
-            limit_req_zone $binary_remote_addr zone=login:1m rate=1r/m;
+            limit_req_zone $binary_remote_addr$http_x_test_client zone=login:1m rate=1r/m;
             limit_req_status 429;
             server {
                 listen 127.0.0.1:\(httpPort);

@@ -30,7 +30,7 @@ public final class SeedWebServer {
     /// `routes` keys are "METHOD /path"; `limits` likewise, to the number of requests answered
     /// before 429; `headers` go with every answer.
     public init(tls: Bool = true, redirect: Bool = false, headers: [String: String] = [:],
-                routes: [String: Route], limits: [String: Int] = [:], certificateDays: Int = 2) throws {
+                routes: [String: Route], limits: [String: Int] = [:], limitWindow: Double? = nil, certificateDays: Int = 2) throws {
         directory = try TemporaryDirectory.make(prefix: "web")
         let d = directory.path
         port = ServerProcess.freePort()
@@ -46,6 +46,7 @@ public final class SeedWebServer {
             },
         ]
         if redirect { config["redirect_port"] = redirectPort }
+        if let limitWindow { config["limit_window"] = limitWindow }
         if tls {
             certificate = "\(d)/cert.pem"
             try Shell.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "\(certificateDays)", "-subj", "/CN=localhost",

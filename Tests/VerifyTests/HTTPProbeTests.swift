@@ -120,13 +120,18 @@ final class HTTPProbeTests: XCTestCase {
         XCTAssertTrue(result.ok, "\(result.failures)")
         XCTAssertEqual(value(result, "requests before 429")?.value, "5")
         XCTAssertEqual(value(result, "statuses")?.value, "200 200 200 200 200 429")
+        // Right away again (1 request a minute refills it): 429 first, which proves no limit works.
+        let again = await run(.rateLimit(limit))
+        XCTAssertFalse(again.ok)
+        XCTAssertEqual(value(again, "statuses")?.value, "429")
+        XCTAssertTrue(again.failures.first?.hasPrefix("requests before 429 = 0 (the first request got 429") == true, "\(again.failures)")
 
         // A stricter expectation on the same endpoint fails with what was measured.
         var strict = RateLimitProbe(url: https + "/", allowed: 3)
         strict.tls = limit.tls
         strict.requests = 6
         let unlimited = await run(.rateLimit(strict))
-        XCTAssertEqual(unlimited.failures, ["requests before 429 = no 429 in 6 (expected ≤ 3)"])
+        XCTAssertEqual(unlimited.failures, ["requests before 429 = no 429 in 6 (expected 1…3)"])
     }
 
     func testTCPConnectsOrSaysRefused() async {

@@ -48,7 +48,7 @@ final class VerifyRunTests: PeersTestCase {
             - name: metrics-restricted
               http: { url: "https://${inputs.host}/metrics", status: 403, tls: { ca_file: cert.pem } }
             - name: login-rate-limit
-              rate_limit: { url: "https://${inputs.host}/login", requests: 8, allowed: 5, tls: { ca_file: cert.pem } }
+              rate_limit: { url: "https://${inputs.host}/login", requests: 8, allowed: 5, headers: { X-Test-Client: "${run.id}" }, tls: { ca_file: cert.pem } }
             - name: spf
               dns: { domain: example.test, server: "\(d.server)", spf: { includes: [amazonses.com], all: "~all" } }
             - name: dkim
@@ -78,7 +78,7 @@ final class VerifyRunTests: PeersTestCase {
         let stack = try fixture(descriptor())
         let up = try stack.run(["up", "prod", "--yes"])
         XCTAssertEqual(up.status, 0, up.stdout + up.stderr)
-        XCTAssertTrue(up.stdout.contains("✓ requests before 429 = 5 (expected ≤ 5)"), up.stdout)
+        XCTAssertTrue(up.stdout.contains("✓ requests before 429 = 5 (expected 1…5)"), up.stdout)
         XCTAssertTrue(up.stdout.contains("report: \(stack.state.path)/reports/"), up.stdout)
         let id = try stack.requireLastRunID()
         if ProcessInfo.processInfo.environment["SHOW_OUTPUT"] != nil { print(up.stdout, up.stderr) }
@@ -89,7 +89,7 @@ final class VerifyRunTests: PeersTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), file)
         }
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/report.json"))) as! [String: Any]
-        XCTAssertEqual(json["schema"] as? String, "deployctl.report/v2")
+        XCTAssertEqual(json["schema"] as? String, "deployctl.report/v3")
         let verify = json["verify"] as! [[String: Any]]
         XCTAssertEqual(verify.map { $0["step"] as! String },
                        ["https-redirect", "security-headers", "health", "metrics-restricted", "login-rate-limit", "spf", "dkim", "dmarc", "certificate"])
@@ -100,7 +100,7 @@ final class VerifyRunTests: PeersTestCase {
         XCTAssertEqual(phases.map { $0["status"] as! String }, ["not_run", "not_run", "succeeded", "succeeded", "not_run"])
 
         let md = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
-        XCTAssertTrue(md.contains("| requests before 429 | 5 | ≤ 5 | ✅ |"), md)
+        XCTAssertTrue(md.contains("| requests before 429 | 5 | 1…5 | ✅ |"), md)
         XCTAssertTrue(md.contains("- [ ] **Monitoring:** Error rate dashboard watched for 30 minutes"), md)
         XCTAssertTrue(md.contains("| **Total** | **0 / 25** (pass at 20) | | |"), md)
         XCTAssertTrue(md.contains("| Reviewer |  |  |"), md)

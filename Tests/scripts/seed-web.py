@@ -14,6 +14,7 @@ CONFIG holds:
                 it answers 401, as a webhook endpoint verifying its provider does}; anything
                 else is 404
   limits        "METHOD /path" -> N: the first N requests get the route, later ones 429
+  limit_window  optional seconds: the counts start again that long after a window's first request
   log           file: one line "METHOD /path?query STATUS" per request of the main listener
   bodies        file: one line "METHOD /path BODY" per request that sent a body (what a probe posts)
 """
@@ -22,11 +23,12 @@ import json
 import ssl
 import sys
 import threading
+import time
 
 
 def main(path):
     config = json.load(open(path))
-    counts = {}
+    counts, starts = {}, {}
     lock = threading.Lock()
     log_path = config.get("log")
     bodies_path = config.get("bodies")
@@ -57,6 +59,9 @@ def main(path):
                 limit = config.get("limits", {}).get(key)
                 if limit is not None:
                     with lock:
+                        window = config.get("limit_window")
+                        if window is not None and time.monotonic() - starts.get(key, 0) > window:
+                            starts[key], counts[key] = time.monotonic(), 0
                         counts[key] = counts.get(key, 0) + 1
                         if counts[key] > limit:
                             status, headers, body = 429, {}, "too many requests\n"

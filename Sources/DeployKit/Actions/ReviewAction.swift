@@ -125,7 +125,12 @@ public struct ReviewAction {
 
     /// A run id (or prefix), else a target: the run deployed there, else its newest `up`.
     func resolve(_ runOrTarget: String, journal: Journal) throws -> RunRecord {
-        if let run = try? journal.resolveRun(runOrTarget) { return run }
+        do {
+            return try journal.resolveRun(runOrTarget)
+        } catch let error as JournalError {
+            // Several runs start so: say which, rather than trying it as a target.
+            if case .ambiguousRun = error { throw DeployError(.usage, "\(error)", next: ["deployctl runs"]) }
+        }
         let target: String
         do {
             target = try workspace.stacks.entry(for: runOrTarget, at: workspace.stacks.pin("HEAD")).target
