@@ -99,7 +99,7 @@ import TestSupport
         let canary = Self.secret("canary", length: 72)
         var secrets: [String: String] = ["DEMO_API_TOKEN": canary, "DIALECTIC_DATABASE_URL": "postgresql://app:\(canary)@db.internal:5432/app",
                                          "DIALECTIC_SECRET_KEY_BASE": canary, "MAILGLASS_WEBHOOK_SECRET": canary,
-                                         "MAIL_REDIS_PASSWORD": canary, "MAIL_SMTP_PASSWORD": canary]
+                                         "MAIL_REDIS_PASSWORD": canary, "MAIL_SMTP_PASSWORD": canary, "MAILFLOW_SMOKE_JWT": canary]
         for name in ["SECRET_KEY", "AUTH__JWT_SECRET_KEY", "NEXTAUTH_SECRET", "DB_PASSWORD", "REDIS_PASSWORD",
                      "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "VAULT_TOKEN"] { secrets["DOTMAC_\(name)"] = canary }
         let dotmac = Self.inputs(["tenant": "acme", "api_domain": "api.acme.example", "admin_domain": "app.acme.example",
@@ -403,6 +403,13 @@ import TestSupport
         #expect(!broken.stdout.contains("▶ deploy/restart-service"), "\(broken.stdout)")
         #expect(kill(pid, 0) == 0 && ServerProcess.listening(httpPort), "the old process still serves")
         #expect(try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "\(pid)")
+
+        // A schedule past its bound fails postdeploy with the number (it does not roll back: a
+        // backlog is not the release's doing by itself).
+        try state.cli(["-a", password, "--no-auth-warning", "ZADD", "mail:attempt_schedule", "1", "a", "2", "b", "3", "c"])
+        let backlog = try stack.run(["up", "mail-service/staging", "--yes"] + inputs + Self.inputs(["max_schedule_depth": "2"]))
+        #expect(backlog.status == 1 && backlog.stdout.contains("✗ postdeploy/schedule-depth"), "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("scheduled attempts: 3 (bound 2)"), "\(backlog.stdout)")
     }
 
     // MARK: - 4. mailglass/prod: the go-live gate
@@ -548,9 +555,11 @@ import TestSupport
         try Shell.run(TestVenv.bin + "/python3", [RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-moto.py").path,
                                                   endpoint, region, "prod", "example.test", "verified@example.test"])
         // The API and the CloudFront dashboard over HTTPS (a 90-day certificate), HTTP redirecting to it.
+        let jwt = "eyJhbGciOiJSUzI1NiJ9." + Self.secret("claims", length: 40) + ".sig"
         let routes: [String: SeedWebServer.Route] = [
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"status":"healthy","checks":{"dynamodb":"ok"}}"#),
-            "GET /api/config": .init(401, headers: ["Content-Type": "application/json"], body: #"{"error":"invalid token"}"#),
+            "GET /api/config": .init(200, headers: ["Content-Type": "application/json"], body: #"{"domains":["example.test"]}"#,
+                                     authorization: "Bearer \(jwt)"),
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
         ]
         let web = try SeedWebServer(tls: true, redirect: true, routes: routes, certificateDays: 90)
@@ -560,6 +569,7 @@ import TestSupport
         ])
         stack.environment.merge(moto.environment) { _, new in new }
         stack.environment["AWS_DEFAULT_REGION"] = region
+        stack.environment["MAILFLOW_SMOKE_JWT"] = jwt
         stack.environment["PATH"] = [RepositoryFiles.standIns, TestVenv.bin, ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
         let aws = { (arguments: [String]) throws -> String in
             try Shell.run(TestVenv.bin + "/aws", arguments, environment: stack.environment)
@@ -575,8 +585,8 @@ import TestSupport
 
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/ses-domain-verified", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
-                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "postdeploy/e2e-test-email-queued",
+        for step in ["preflight/ses-domain-verified", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
+                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
@@ -641,6 +651,16 @@ import TestSupport
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
+
+        // An API that refuses every token (another issuer's): `check` runs verify, read-only, and names it.
+        let refusing = try stack.run(["check", "mailflow/prod"], environment: ["MAILFLOW_SMOKE_JWT": "eyJhbGciOiJSUzI1NiJ9.another-issuer.sig"])
+        #expect(refusing.status == 1 && refusing.stdout.contains("✗ verify/api-accepts-valid-jwt"), "\(refusing.stdout)\(refusing.stderr)")
+        #expect(refusing.stdout.contains("✓ verify/api-rejects-invalid-jwt"), "the 401 alone passes: \(refusing.stdout)")
+        // A domain SES never verified: no DKIM either, refused in preflight.
+        let unverified = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs
+                                       + Self.inputs(["mail_domain": "unverified.example"]))
+        #expect(unverified.status == 1 && unverified.stdout.contains("✗ preflight/ses-dkim"), "\(unverified.stdout)")
+        #expect(unverified.stdout.contains("NotStarted"), "what SES said: \(unverified.stdout)")
     }
 
     // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3
