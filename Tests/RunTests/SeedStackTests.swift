@@ -183,6 +183,7 @@ import TestSupport
         ])
         stack.environment["DIALECTIC_DATABASE_URL"] = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/app"
         stack.environment["DIALECTIC_SECRET_KEY_BASE"] = Self.secret("skb", length: 72)
+        stack.environment["STANDIN_FLY_MACHINES"] = "2"
         for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
                                 "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups"])
@@ -257,10 +258,12 @@ import TestSupport
         let before = try pg.snapshot()
         let callsBefore = Self.calls(stack).count
         let failed = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
-                                   environment: ["STANDIN_FAIL": "fly-status"])
+                                   environment: ["STANDIN_FAIL": "fly-status-last"])
         #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
         #expect(failed.stdout.contains("✗ deploy/fly-status"), "\(failed.stdout)")
-        #expect(failed.stdout.contains("failed: $.Machines[0].state is stopped, expected started"))
+        // The first machine runs; the second crash-loops (what a check of Machines[0] alone missed).
+        #expect(failed.stdout.contains("fly-status │ BAD ") && failed.stdout.contains("state=stopped checks=0/1 passing (servicecheck-00-http-8080=critical), 3 exit(s) recorded"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("fly-status │ 1 of 2 machine(s) started with every check passing"), "\(failed.stdout)")
         #expect(failed.stdout.contains("deploy/fly-status failed: rolling back automatically"), "\(failed.stdout)")
         #expect(failed.stdout.contains("undo.fly-deploy │ rolling dialectic-test back from v3 "), "\(failed.stdout)")
         #expect(failed.stdout.contains("to the image of v2: registry.fly.io/dialectic-test:\(label)"))
@@ -403,6 +406,13 @@ import TestSupport
         #expect(!broken.stdout.contains("▶ deploy/restart-service"), "\(broken.stdout)")
         #expect(kill(pid, 0) == 0 && ServerProcess.listening(httpPort), "the old process still serves")
         #expect(try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "\(pid)")
+
+        // A component that logs its own failure ("scheduler failed to start") is not started: the
+        // canary's startup check says which line is missing, and the running process stays.
+        let schedulerDown = try stack.run(["up", "mail-service/staging", "--yes", "--no-rollback"] + inputs,
+                                          environment: ["STANDIN_FAIL": "mail-service-scheduler", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL", "MAIL_STARTUP_TIMEOUT": "3s"])
+        #expect(schedulerDown.status == 1 && schedulerDown.stdout.contains("no startup log line mentioning 'scheduler'"), "\(schedulerDown.stdout)")
+        #expect(kill(pid, 0) == 0, "the old process still serves")
 
         // A schedule past its bound fails postdeploy with the number (it does not roll back: a
         // backlog is not the release's doing by itself).
