@@ -690,7 +690,8 @@ import TestSupport
             "GET /health": .init(200, headers: hsts.merging(["Content-Type": "application/json"]) { a, _ in a }, body: #"{"status":"healthy"}"#),
             "GET /metrics": .init(403, body: "forbidden\n"),
             "GET /": .init(200, headers: hsts.merging(["Content-Security-Policy": "default-src 'self'"]) { a, _ in a }, body: "<h1>Admin</h1>\n"),
-            "GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"], body: #"{"data":{"policies":["dotmac-acme"]}}"#),
+            "GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"],
+                                                    body: #"{"data":{"policies":["default","dotmac-acme"],"ttl":2764800,"creation_time":\#(Int(Date().timeIntervalSince1970) - 86_400)}}"#),
             "GET /-/ready": .init(200, body: "Ready.\n"),
             "GET /api/v1/query": .init(200, headers: ["Content-Type": "application/json"],
                                        body: #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"platform-backend"},"value":[1700000000,"1"]}]}}"#),
@@ -729,6 +730,19 @@ import TestSupport
         #expect(web.requests.isEmpty)
         #expect(try pg.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'", database: "dotmac_acme") == "0")
 
+        // A root token that never expires: accepted by Vault, refused by the least-privilege check.
+        let rootVault = try SeedWebServer(routes: ["GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"],
+                                                   body: #"{"data":{"policies":["root"],"ttl":0,"creation_time":1500000000}}"#)])
+        var rootInputs = inputs + Self.inputs(["vault_url": "https://\(rootVault.authority)"])
+        let bundle = stack.state.path + "/vault-cas.pem"
+        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: rootVault.certificate, encoding: .utf8))
+            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        rootInputs += Self.inputs(["ca_file": bundle])
+        let root = try stack.run(["up", "dotmac/staging", "--yes"] + rootInputs)
+        #expect(root.status == 1 && root.stdout.contains("✗ preflight/vault-token-valid"), "\(root.stdout)")
+        #expect(root.stdout.contains("problem: it is a root token") && root.stdout.contains("problem: it never expires"), "\(root.stdout)")
+        #expect(try pg.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'", database: "dotmac_acme") == "0", "nothing migrated")
+
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/redis-reachable", "preflight/object-storage-bucket",
@@ -739,6 +753,7 @@ import TestSupport
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("– preflight/helm-namespace-given skipped"), "the helm path is skipped: \(up.stdout)")
+        #expect(up.stdout.contains("vault-token-valid │ policies: default, dotmac-acme; ttl: 2764800 s; created: 1.0 days ago"), "\(up.stdout)")
         // The migration really ran against the tenant's database, as the tenant's user.
         #expect(try pg.psql("SELECT version_num FROM alembic_version", database: "dotmac_acme") == "0001")
         #expect(try pg.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'", database: "dotmac_acme") == "dotmac_acme")
