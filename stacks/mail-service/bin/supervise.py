@@ -103,7 +103,7 @@ def log_since(c, offset):
 def missing(patterns, text):
     # A line reporting a failure ("scheduler failed to start") is not the component starting.
     good = [line.lower() for line in text.splitlines()
-            if not re.search(r"level=(error|fatal|warn)|\bfail|\berror", line, re.IGNORECASE)]
+            if not re.search(r"level=(error|fatal|warn)|\bfail(ed|ure|s)?\b|\berror:", line, re.IGNORECASE)]
     return [p for p in patterns if not any(p.lower() in line for line in good)]
 
 
