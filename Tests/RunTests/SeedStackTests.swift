@@ -420,6 +420,17 @@ import TestSupport
         let backlog = try stack.run(["up", "mail-service/staging", "--yes"] + inputs + Self.inputs(["max_schedule_depth": "2"]))
         #expect(backlog.status == 1 && backlog.stdout.contains("✗ postdeploy/schedule-depth"), "\(backlog.stdout)")
         #expect(backlog.stdout.contains("scheduled attempts: 3 (bound 2)"), "\(backlog.stdout)")
+
+        // The same entries are long overdue (their due times are 1970): the backlog runbook finds
+        // that, and — reading a log whose last scheduler line is an hour old — a silent scheduler
+        // (and no startup lines in it for workers-running), and nothing else.
+        let stale = run + "/stale.log"
+        let hourAgo = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+        try "time=\(hourAgo) level=INFO msg=\"scheduler tick\" due=0 depth=0\n".write(toFile: stale, atomically: true, encoding: .utf8)
+        let overdue = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["log_file": stale]))
+        #expect(overdue.status == 1, "\(overdue.stdout)\(overdue.stderr)")
+        #expect(overdue.stdout.contains("3 of 8 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running"), "\(overdue.stdout)")
+        #expect(overdue.stdout.contains("oldest scheduled attempt: a, due "), "\(overdue.stdout)")
     }
 
     // MARK: - 4. mailglass/prod: the go-live gate

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""The attempt schedule and the scheduler, measured against bounds (seed 003, "Attempt Schedule
+Backlog Grows" and the steady-state signals), for postdeploy and the schedule-backlog runbook.
+
+  schedule.py depth MAX              ZCARD of the schedule <= MAX (mail.attempt_schedule.depth)
+  schedule.py oldest MAX_AGE         the earliest entry's due time (its score, epoch ms) is at most
+                                     MAX_AGE in the past (mail.attempt_schedule.oldest_age_ms),
+                                     e.g. 30m: an entry overdue longer is not being worked
+  schedule.py scheduler LOG SECONDS  the scheduler logged activity (a line mentioning it, not a
+                                     failure) with a time= within the last SECONDS
+
+Redis from the environment (the descriptor's defaults set it): SCHEDULE_REDIS_HOST, _PORT, _DB,
+_USER, SCHEDULE_KEY (the sorted set), REDISCLI_AUTH (the password). Exit 0 within bounds,
+1 not (the finding is printed), 2 usage or Redis unreachable.
+"""
+import datetime
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+def redis(*args):
+    env = os.environ
+    command = ["redis-cli", "-h", env["SCHEDULE_REDIS_HOST"], "-p", env["SCHEDULE_REDIS_PORT"], "-n", env.get("SCHEDULE_REDIS_DB", "0"),
+               "--no-auth-warning"]
+    if env.get("SCHEDULE_REDIS_USER"):
+        command += ["--user", env["SCHEDULE_REDIS_USER"]]
+    result = subprocess.run(command + list(args), capture_output=True, text=True, timeout=10)
+    if result.returncode != 0 or result.stdout.startswith(("ERR", "NOAUTH", "WRONGPASS", "Could not connect")):
+        sys.stderr.write(result.stderr or result.stdout)
+        raise SystemExit(2)
+    return result.stdout.strip()
+
+
+def seconds(text):
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"([0-9.]+)(ms|s|m|h)", text)
+    if not parts:
+        raise SystemExit(f"not a duration: {text} (e.g. 30m)")
+    return sum(float(value) * units[unit] for value, unit in parts)
+
+
+def depth(bound):
+    count = int(redis("ZCARD", os.environ["SCHEDULE_KEY"]) or 0)
+    print(f"scheduled attempts: {count} (bound {bound})")
+    return 0 if count <= int(bound) else 1
+
+
+def oldest(max_age):
+    lines = redis("ZRANGE", os.environ["SCHEDULE_KEY"], "0", "0", "WITHSCORES").splitlines()
+    if len(lines) < 2:
+        print("no scheduled attempts")
+        return 0
+    overdue = time.time() - float(lines[1]) / 1000
+    print(f"oldest scheduled attempt: {lines[0]}, due {overdue:.0f} s ago (bound {seconds(max_age):.0f} s)")
+    return 0 if overdue <= seconds(max_age) else 1
+
+
+def scheduler(log, within):
+    try:
+        tail = open(log, errors="replace").readlines()[-5000:]
+    except OSError as error:
+        print(f"cannot read {log}: {error}")
+        return 1
+    failing = re.compile(r"level=(error|fatal|warn)|\bfail(ed|ure|s)?\b|\berror:", re.IGNORECASE)
+    for line in reversed(tail):
+        if "scheduler" in line.lower() and not failing.search(line):
+            stamp = re.search(r"time=(\S+)", line)
+            if not stamp:
+                continue
+            at = datetime.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00")).timestamp()
+            age = time.time() - at
+            print(f"last scheduler activity {age:.0f} s ago (bound {within} s): {line.strip()}")
+            return 0 if age <= float(within) else 1
+    print(f"no scheduler activity in the last {len(tail)} lines of {log}")
+    return 1
+
+
+def main(argv):
+    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2)}
+    if not argv or argv[0] not in commands or len(argv) != commands[argv[0]][1] + 1:
+        sys.stderr.write(__doc__)
+        return 2
+    function, _ = commands[argv[0]]
+    return function(*argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
