@@ -54,6 +54,11 @@ extension HTTPProbe {
             var ok = value != nil, expected = "present"
             if let equals = requirement.equals { ok = value == equals; expected = equals }
             if let contains = requirement.contains { ok = ok && (value?.contains(contains) ?? false); expected = "contains \(contains)" }
+            if let excludes = requirement.excludes, !excludes.isEmpty {
+                ok = ok && !excludes.contains { value?.contains($0) ?? false }
+                let without = "without " + excludes.joined(separator: ", ")
+                expected = expected == "present" ? without : expected + ", " + without
+            }
             result.append(ProbeMeasurement("header \(requirement.name)", value ?? "absent", expected: expected, ok: ok))
         }
         let text = String(decoding: first.body, as: UTF8.self)

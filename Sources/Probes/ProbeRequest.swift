@@ -45,11 +45,14 @@ public struct HeaderRequirement: Codable, Sendable, Hashable {
     public var name: String
     public var equals: String?
     public var contains: String?
+    /// Texts the value must not hold (a CSP without 'unsafe-inline').
+    public var excludes: [String]?
 
-    public init(name: String, equals: String? = nil, contains: String? = nil) {
+    public init(name: String, equals: String? = nil, contains: String? = nil, excludes: [String]? = nil) {
         self.name = name
         self.equals = equals
         self.contains = contains
+        self.excludes = excludes
     }
 }
 

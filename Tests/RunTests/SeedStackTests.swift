@@ -760,7 +760,8 @@ import TestSupport
                      "preflight/vault-token-valid", "preflight/grafana-healthy", "migrate/alembic-upgrade", "migrate/alembic-at-head",
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
-                     "postdeploy/api-certificate", "postdeploy/admin-certificate", "postdeploy/api-https-redirect", "postdeploy/login-rate-limit"] {
+                     "postdeploy/api-certificate", "postdeploy/admin-certificate", "postdeploy/api-https-redirect", "postdeploy/login-rate-limit",
+                     "postdeploy/admin-csp-strict"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("– preflight/helm-namespace-given skipped"), "the helm path is skipped: \(up.stdout)")

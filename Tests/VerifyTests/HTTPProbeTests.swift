@@ -71,6 +71,15 @@ final class HTTPProbeTests: XCTestCase {
         XCTAssertEqual(result.failures, ["header Permissions-Policy = absent (expected present)"])
         XCTAssertEqual(value(result, "header X-Frame-Options")?.value, "DENY")
         XCTAssertEqual(value(result, "header strict-transport-security")?.ok, true)
+
+        // nginx's CSP is "default-src 'self'": without 'unsafe-inline' it passes; a policy that
+        // must not allow 'self' fails, naming what it holds.
+        let strict = await run(.http(probe("/") {
+            $0.requireHeaders = [HeaderRequirement(name: "Content-Security-Policy", excludes: ["'unsafe-inline'", "'unsafe-eval'"])]
+        }))
+        XCTAssertTrue(strict.ok, "\(strict.failures)")
+        let unsafe = await run(.http(probe("/") { $0.requireHeaders = [HeaderRequirement(name: "Content-Security-Policy", excludes: ["'self'"])] }))
+        XCTAssertEqual(unsafe.failures, ["header Content-Security-Policy = default-src 'self' (expected without 'self')"])
     }
 
     func testHeadersStayOnForbiddenAnswers() async {

@@ -239,8 +239,10 @@ extension DescriptorDecoder {
         case .mapping(let pairs, _):
             return pairs.compactMap { pair in
                 if case .mapping = pair.value {
-                    guard let h = reader.mapping(pair.value, "header '\(pair.key)' in \(what)", allowed: ["equals", "contains"]) else { return nil }
-                    return HeaderRequirement(name: pair.key, equals: reader.string(h["equals"], "'equals'"), contains: reader.string(h["contains"], "'contains'"))
+                    guard let h = reader.mapping(pair.value, "header '\(pair.key)' in \(what)", allowed: ["equals", "contains", "excludes"]) else { return nil }
+                    let excludes = reader.strings(h["excludes"], "'excludes' of header '\(pair.key)'")
+                    return HeaderRequirement(name: pair.key, equals: reader.string(h["equals"], "'equals'"), contains: reader.string(h["contains"], "'contains'"),
+                                             excludes: excludes.isEmpty ? nil : excludes)
                 }
                 if case .scalar(let s) = pair.value, s.plain, s.value == "true" || s.isNull { return HeaderRequirement(name: pair.key) }
                 return reader.string(pair.value, "header '\(pair.key)' in \(what)").map { HeaderRequirement(name: pair.key, equals: $0) }

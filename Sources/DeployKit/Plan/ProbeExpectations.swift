@@ -10,6 +10,7 @@ extension Planner {
             out.append(h.redirectsToHTTPS ? "redirects to https" : "status \(h.status.map(String.init).joined(separator: " or "))")
             out += h.requireHeaders.map { req in
                 "header \(req.name)" + (req.equals.map { " = \($0)" } ?? "") + (req.contains.map { " contains \($0)" } ?? "")
+                    + (req.excludes.map { " without " + $0.joined(separator: ", ") } ?? "")
             }
             out += h.bodyContains.map { "body contains \"\($0)\"" }
             out += json.map { "\($0.path) == \($0.equals)" }
