@@ -722,13 +722,21 @@ import TestSupport
         }
         stack.environment.merge(secrets) { _, new in new }
         let https = "https://\(web.authority)"
+        // Two listeners stand in for the OTEL collector's gRPC and HTTP ports (reachability only).
+        let (grpcPort, httpPort) = (ServerProcess.freePort(), ServerProcess.freePort())
+        var collector: [ServerProcess] = []
+        for port in [grpcPort, httpPort] {
+            let listener = try ServerProcess(["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port)"], name: "otel-collector")
+            try listener.wait { ServerProcess.listening(port) }
+            collector.append(listener)
+        }
         let inputs = Self.inputs(["tenant": "acme", "api_domain": web.authority, "admin_domain": "localhost:\(web.port)",
                                   "api_http_url": "http://127.0.0.1:\(web.redirectPort)",
                                   "tls_cert_api": "/etc/ssl/acme/api.pem", "tls_cert_admin": "/etc/ssl/acme/admin.pem",
                                   "db_host": "127.0.0.1", "db_port": "\(pg.port)", "db_name": "dotmac_acme", "db_user": "dotmac_acme",
                                   "redis_host": "127.0.0.1", "redis_port": "\(redis.port)",
                                   "storage_endpoint": "http://127.0.0.1:\(moto.port)", "storage_bucket": "dotmac-acme-staging",
-                                  "vault_url": https, "otel_grpc_endpoint": "http://127.0.0.1:4317", "otel_http_endpoint": "http://127.0.0.1:4318",
+                                  "vault_url": https, "otel_grpc_endpoint": "http://127.0.0.1:\(grpcPort)", "otel_http_endpoint": "http://127.0.0.1:\(httpPort)",
                                   "prometheus_url": https, "alertmanager_url": https, "grafana_url": https, "release": "acme-staging",
                                   "alembic_config": "db/alembic.ini", "ca_file": web.certificate])
 
@@ -761,7 +769,7 @@ import TestSupport
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
                      "postdeploy/api-certificate", "postdeploy/admin-certificate", "postdeploy/api-https-redirect", "postdeploy/login-rate-limit",
-                     "postdeploy/admin-csp-strict"] {
+                     "postdeploy/admin-csp-strict", "postdeploy/otel-grpc-reachable", "postdeploy/otel-http-reachable"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("– preflight/helm-namespace-given skipped"), "the helm path is skipped: \(up.stdout)")
@@ -817,5 +825,12 @@ import TestSupport
         // Rolled back to the installed revision, which is what status says is deployed.
         let status = try JSONSerialization.jsonObject(with: Data(try stack.run(["status", "dotmac/staging", "--format", "json"]).stdout.utf8)) as? [String: Any]
         #expect(installedRevision != nil && status?["deployed_revision"] as? String == installedRevision, "\(String(describing: status))")
+
+        // The collector's gRPC port gone: the deploy goes through, postdeploy names the endpoint.
+        collector.removeFirst()
+        let dark = try stack.run(["up", "dotmac/staging", "--yes", "--parallel", "16", "--rev", installedRevision ?? "HEAD~1"] + helmInputs)
+        #expect(dark.status == 1 && dark.stdout.contains("✗ postdeploy/otel-grpc-reachable"), "\(dark.stdout)")
+        #expect(dark.stdout.contains("✓ postdeploy/otel-http-reachable"), "\(dark.stdout)")
+        withExtendedLifetime(collector) {}
     }
 }

@@ -7,7 +7,7 @@ extension DescriptorDecoder {
                            "require_headers", "body_contains", "json", "samples", "concurrency", "latency_ms", "tls", "timeout"]
     static let rateLimitKeys = ["url", "method", "headers", "body", "requests", "allowed", "status", "tls", "timeout"]
     static let dnsKeys = ["name", "domain", "type", "server", "contains", "spf", "dkim", "dmarc", "timeout"]
-    static let tcpKeys = ["host", "port", "timeout"]
+    static let tcpKeys = ["url", "host", "port", "timeout"]
     static let tlsKeys = ["url", "host", "port", "server_name", "min_days", "verify", "ca_file", "timeout"]
 
     func probe(_ key: String, _ node: YAMLNode, _ what: String) -> ProbeSpec? {
@@ -139,10 +139,19 @@ extension DescriptorDecoder {
     private func tcp(_ node: YAMLNode, _ what: String) -> ProbeSpec? {
         guard let m = reader.mapping(node, what, allowed: Self.tcpKeys) else { return nil }
         var templates: [ProbeField: Template] = [:]
-        let host = required(m, "host", what, into: &templates, as: .host)
-        let port = port(m, what, default: nil, into: &templates)
-        guard host != nil, let port else { return nil }
-        var probe = TCPProbe(host: "", port: port)
+        var probe = TCPProbe(host: "", port: 0)
+        // `url: http://collector:4318`: host and port from an endpoint the descriptor already names.
+        if m["url"] != nil {
+            for key in ["host", "port"] where m[key] != nil {
+                reader.error("'\(key)' of \(what) comes from its 'url'; give one or the other", at: m[key]!.location)
+            }
+            guard required(m, "url", what, into: &templates, as: .url) != nil else { return nil }
+        } else {
+            let host = required(m, "host", what, into: &templates, as: .host)
+            let port = port(m, what, default: nil, into: &templates)
+            guard host != nil, let port else { return nil }
+            probe.port = port
+        }
         probe.timeoutMs = reader.duration(m["timeout"], "'timeout' of \(what)") ?? 5_000
         return ProbeSpec(request: .tcp(probe), templates: templates, json: [], location: m.location)
     }

@@ -46,11 +46,14 @@ public enum ProbeField: Hashable, Sendable {
         case .url:
             request.http?.url = value
             request.rateLimit?.url = value
-            if request.tls != nil {
-                // An https URL's host and port (443 unless it says); a value that is no URL stays the host, and fails naming it.
+            if request.tls != nil || request.tcp != nil {
+                // A URL's host and port (the scheme's unless it says); a value that is no URL stays the host, and fails naming it.
                 let parts = URLComponents(string: value)
+                let port = parts?.port ?? (parts?.scheme?.lowercased() == "http" ? 80 : 443)
                 request.tls?.host = parts?.host ?? value
-                request.tls?.port = parts?.port ?? 443
+                request.tls?.port = port
+                request.tcp?.host = parts?.host ?? value
+                request.tcp?.port = port
             }
         case .body:
             request.http?.body = value
