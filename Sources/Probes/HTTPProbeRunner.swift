@@ -55,7 +55,8 @@ extension HTTPProbe {
             if let equals = requirement.equals { ok = value == equals; expected = equals }
             if let contains = requirement.contains { ok = ok && (value?.contains(contains) ?? false); expected = "contains \(contains)" }
             if let excludes = requirement.excludes, !excludes.isEmpty {
-                ok = ok && !excludes.contains { value?.contains($0) ?? false }
+                // Header keywords (CSP's 'unsafe-inline') are case-insensitive.
+                ok = ok && !excludes.contains { value?.lowercased().contains($0.lowercased()) ?? false }
                 let without = "without " + excludes.joined(separator: ", ")
                 expected = expected == "present" ? without : expected + ", " + without
             }

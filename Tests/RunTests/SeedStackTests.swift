@@ -417,8 +417,9 @@ import TestSupport
         // A schedule past its bound fails postdeploy with the number (it does not roll back: a
         // backlog is not the release's doing by itself).
         try state.cli(["-a", password, "--no-auth-warning", "ZADD", "mail:attempt_schedule", "1", "a", "2", "b", "3", "c"])
-        let backlog = try stack.run(["up", "mail-service/staging", "--yes"] + inputs + Self.inputs(["max_schedule_depth": "2"]))
+        let backlog = try stack.run(["up", "mail-service/staging", "--yes", "--parallel", "8"] + inputs + Self.inputs(["max_schedule_depth": "2"]))
         #expect(backlog.status == 1 && backlog.stdout.contains("✗ postdeploy/schedule-depth"), "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("✗ postdeploy/schedule-overdue"), "the entries are due in 1970: \(backlog.stdout)")
         #expect(backlog.stdout.contains("scheduled attempts: 3 (bound 2)"), "\(backlog.stdout)")
 
         // The same entries are long overdue (their due times are 1970): the backlog runbook finds

@@ -78,8 +78,8 @@ final class HTTPProbeTests: XCTestCase {
             $0.requireHeaders = [HeaderRequirement(name: "Content-Security-Policy", excludes: ["'unsafe-inline'", "'unsafe-eval'"])]
         }))
         XCTAssertTrue(strict.ok, "\(strict.failures)")
-        let unsafe = await run(.http(probe("/") { $0.requireHeaders = [HeaderRequirement(name: "Content-Security-Policy", excludes: ["'self'"])] }))
-        XCTAssertEqual(unsafe.failures, ["header Content-Security-Policy = default-src 'self' (expected without 'self')"])
+        let unsafe = await run(.http(probe("/") { $0.requireHeaders = [HeaderRequirement(name: "Content-Security-Policy", excludes: ["'SELF'"])] }))
+        XCTAssertEqual(unsafe.failures, ["header Content-Security-Policy = default-src 'self' (expected without 'SELF')"])
     }
 
     func testHeadersStayOnForbiddenAnswers() async {

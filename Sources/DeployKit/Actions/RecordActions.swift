@@ -121,7 +121,7 @@ public struct RecordActions {
             rollbackOf: run.kind == .rollback ? run.relatedRun : nil, rolledBackBy: rolledBackBy,
             inboundDisabledSeconds: events.last { $0.kind == .inboundEnabled }?.data["disabled_seconds"]?.int,
             steps: steps, events: events.map { RunDetail.Event(at: $0.at, kind: $0.kind, data: $0.data) },
-            review: try ReviewAction.state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) })
+            review: try ReviewAction.review(of: run, workspace: workspace, journal: journal))
     }
 
     /// Where an attempt's output is: its log file on the machine that ran it (followed while

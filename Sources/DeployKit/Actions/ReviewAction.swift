@@ -102,6 +102,12 @@ public struct ReviewAction {
         return ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
     }
 
+    /// The review as `show` and `status` print it: nil when the run has nothing to review (not
+    /// an up, a descriptor that asks for nothing, or one this clone cannot read).
+    static func review(of run: RunRecord, workspace: Workspace, journal: Journal) throws -> RunReview? {
+        try state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
+    }
+
     private func state(of run: RunRecord, journal: Journal) throws -> ReviewState {
         ReviewState(checklist: try Self.checklist(of: run, workspace: workspace), runStatus: run.status, reviews: try journal.reviews(runID: run.id))
     }

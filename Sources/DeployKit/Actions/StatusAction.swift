@@ -143,9 +143,7 @@ public struct StatusAction {
         // when that descriptor asks for nothing (or cannot be read here).
         var deployedUp: RunRecord? = nil
         if let live = state.deployed, live.kind == .up { deployedUp = try runs.first { $0.id == live.run } ?? journal.run(live.run) }
-        let review = try deployedUp.flatMap { run in
-            try ReviewAction.state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
-        }
+        let review = try deployedUp.flatMap { try ReviewAction.review(of: $0, workspace: workspace, journal: journal) }
         return Status(
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
             state: state.condition, deployedRevision: state.deployed?.revision, deployedRun: state.deployed?.run,
