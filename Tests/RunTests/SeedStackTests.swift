@@ -610,7 +610,8 @@ import TestSupport
         for step in ["preflight/ses-domain-verified", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
-                     "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate"] {
+                     "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         let upID = try stack.requireLastRunID()
@@ -659,6 +660,11 @@ import TestSupport
         // earlier run's leftover test message must not count), a certificate about to expire, a
         // plain-HTTP dashboard. --parallel 8 starts the independent postdeploy checks together.
         try "down\n".write(to: pause, atomically: true, encoding: .utf8)
+        // An alarm that notifies nobody, and SES's bounce rate at 8 %.
+        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-orphan-prod", "--metric-name", "Errors", "--namespace", "AWS/Lambda",
+                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
+                     "--comparison-operator", "GreaterThanOrEqualToThreshold"])
+        _ = try aws(["cloudwatch", "put-metric-data", "--namespace", "AWS/SES", "--metric-name", "Reputation.BounceRate", "--value", "0.08"])
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
@@ -667,11 +673,14 @@ import TestSupport
             .write(toFile: bundle, atomically: true, encoding: .utf8)
         let broken = Self.inputs(["dashboard_url": "https://\(shortLived.authority)", "dashboard_http_url": "http://\(plain.authority)",
                                   "ca_file": bundle])
-        let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "8"] + inputs + broken)
+        let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
         #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
-        for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect"] {
+        for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect",
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate"] {
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
+        #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod"), "the alarm without an action is named: \(weak.stdout)")
+        #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
 
         // An API that refuses every token (another issuer's): `check` runs verify, read-only, and names it.

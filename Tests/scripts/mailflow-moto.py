@@ -8,7 +8,8 @@ SES: rule set mailflow-rules-ENV (active) with the enabled rule mailflow-inbound
 SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never runs them).
 Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
 point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
-infra/src/monitoring.ts. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
+infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV; SES's Reputation.BounceRate
+at 1 %. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
 left by an earlier test run ("Production Test" with another run id), which the stack's end-to-end
 check must not take for its own (Tests/scripts/mailflow-router.py routes the real one).
 One process with boto3 instead of ~25 aws CLI calls.
@@ -60,12 +61,16 @@ def main(endpoint, region, env, domain, sender):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
+    topic = client("sns").create_topic(Name=f"mailflow-alerts-{env}")["TopicArn"]
     cloudwatch = client("cloudwatch")
+    # SES's own reputation metric, as it publishes it: 1 % bounces in the last hour.
+    cloudwatch.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": "Reputation.BounceRate", "Value": 0.01}])
     for name, metric, namespace in ((f"mailflow-lambda-errors-{env}", "Errors", "AWS/Lambda"),
                                     (f"mailflow-lambda-duration-{env}", "Duration", "AWS/Lambda"),
                                     (f"mailflow-dlq-messages-{env}", "ApproximateNumberOfMessagesVisible", "AWS/SQS")):
         cloudwatch.put_metric_alarm(AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Sum",
-                                    Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
+                                    Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                                    AlarmActions=[topic])
 
     sqs = client("sqs")
     sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
