@@ -611,7 +611,7 @@ import TestSupport
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         let upID = try stack.requireLastRunID()
@@ -665,6 +665,11 @@ import TestSupport
                      "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
                      "--comparison-operator", "GreaterThanOrEqualToThreshold"])
         _ = try aws(["cloudwatch", "put-metric-data", "--namespace", "AWS/SES", "--metric-name", "Reputation.BounceRate", "--value", "0.08"])
+        // And the worker Lambda logging an error, stamped a minute ahead so it falls after the run
+        // below starts (errors from before a run are the previous release's).
+        _ = try aws(["logs", "create-log-stream", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker"])
+        _ = try aws(["logs", "put-log-events", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker",
+                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=ERROR mailflow_worker: DynamoDB write failed"])
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
@@ -676,9 +681,10 @@ import TestSupport
         let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
         #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
         for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors"] {
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
+        #expect(weak.stdout.contains("ERROR mailflow_worker: DynamoDB write failed"), "\(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod"), "the alarm without an action is named: \(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Seed 001 success criterion "No errors in CloudWatch logs": the Lambdas' log groups hold no
+ERROR event since the run started (the run id is its UTC start: YYYYMMDD-HHMMSS-xxxx).
+
+  log-errors.py --since-run RUN_ID LOG_GROUP...
+
+Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, pattern ERROR);
+region, credentials and endpoint come from the environment. Exit 0 none, 1 some (or the aws CLI
+failed), 2 usage.
+"""
+import datetime
+import json
+import subprocess
+import sys
+
+
+def main(argv):
+    if len(argv) < 3 or argv[0] != "--since-run":
+        sys.stderr.write(__doc__)
+        return 2
+    try:
+        started = datetime.datetime.strptime(argv[1][:15], "%Y%m%d-%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        sys.stderr.write(f"{argv[1]} is not a run id (YYYYMMDD-HHMMSS-xxxx)\n")
+        return 2
+    since = int(started.timestamp() * 1000)
+    found = 0
+    for group in argv[2:]:
+        result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
+                                 "--filter-pattern", "ERROR", "--output", "json"], capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr or result.stdout)
+            return 1
+        events = json.loads(result.stdout).get("events", [])
+        found += len(events)
+        print(f"{group}: {len(events)} ERROR event(s) since {started:%Y-%m-%d %H:%M:%S} UTC")
+        for event in events[:5]:
+            print("  " + event.get("message", "").strip()[:300])
+    return 0 if found == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
