@@ -725,7 +725,7 @@ import TestSupport
             "POST /api/v2/alerts": .init(200, body: ""),
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"database":"ok","version":"11.0.0"}"#),
             "POST /api/v1/auth/login": .init(401, headers: ["Content-Type": "application/json"], body: #"{"detail":"invalid credentials"}"#),
-        ], limits: ["POST /api/v1/auth/login": 5], limitWindow: 3, certificateDays: 90)
+        ], limits: ["POST /api/v1/auth/login": 5], limitWindow: 1, certificateDays: 90)
         var extra = try AlembicFiles.files(["0001_accounts.py"])
         extra["db/alembic.ini"] = "[alembic]\nscript_location = %(here)s\n"
         let stack = try Self.stack("dotmac", target: "staging", extra: extra)

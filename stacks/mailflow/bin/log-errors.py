@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Seed 001 success criterion "No errors in CloudWatch logs": the Lambdas' log groups hold no
-ERROR event since the run started (the run id is its UTC start: YYYYMMDD-HHMMSS-xxxx).
+error event since the run started (the run id is its UTC start: YYYYMMDD-HHMMSS-xxxx): ERROR or
+Error lines, Lambda's "Task timed out", a Rust panic.
 
   log-errors.py --since-run RUN_ID LOG_GROUP...
 
-Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, pattern ERROR);
+Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, one pattern of
+alternatives);
 region, credentials and endpoint come from the environment. Exit 0 none, 1 some (or the aws CLI
 failed), 2 usage.
 """
@@ -12,6 +14,10 @@ import datetime
 import json
 import subprocess
 import sys
+
+
+# CloudWatch Logs filter syntax: `?term` alternatives, quoted phrases; terms are case-sensitive.
+PATTERN = '?ERROR ?Error ?"Task timed out" ?panicked'
 
 
 def main(argv):
@@ -27,13 +33,13 @@ def main(argv):
     found = 0
     for group in argv[2:]:
         result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
-                                 "--filter-pattern", "ERROR", "--output", "json"], capture_output=True, text=True)
+                                 "--filter-pattern", PATTERN, "--output", "json"], capture_output=True, text=True)
         if result.returncode != 0:
             sys.stderr.write(result.stderr or result.stdout)
             return 1
         events = json.loads(result.stdout).get("events", [])
         found += len(events)
-        print(f"{group}: {len(events)} ERROR event(s) since {started:%Y-%m-%d %H:%M:%S} UTC")
+        print(f"{group}: {len(events)} error event(s) since {started:%Y-%m-%d %H:%M:%S} UTC")
         for event in events[:5]:
             print("  " + event.get("message", "").strip()[:300])
     return 0 if found == 0 else 1
