@@ -571,7 +571,9 @@ import TestSupport
         let pause = try TemporaryDirectory.file(prefix: "pipeline-down")
         try FileManager.default.removeItem(at: pause)
         let router = RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-router.py").path
-        let moto = try MotoFixture { [TestVenv.bin + "/python3", router, "\($0)", region, "prod", "example.test", pause.path] }
+        let quota = pause.deletingLastPathComponent().appendingPathComponent("ses-quota-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: quota) }
+        let moto = try MotoFixture { [TestVenv.bin + "/python3", router, "\($0)", region, "prod", "example.test", pause.path, quota.path] }
         let dns = try DNSFixture()
         let endpoint = "http://127.0.0.1:\(moto.port)"
         try Shell.run(TestVenv.bin + "/python3", [RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-moto.py").path,
@@ -607,7 +609,7 @@ import TestSupport
 
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/ses-domain-verified", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
+        for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
@@ -693,10 +695,12 @@ import TestSupport
         let refusing = try stack.run(["check", "mailflow/prod"], environment: ["MAILFLOW_SMOKE_JWT": "eyJhbGciOiJSUzI1NiJ9.another-issuer.sig"])
         #expect(refusing.status == 1 && refusing.stdout.contains("✗ verify/api-accepts-valid-jwt"), "\(refusing.stdout)\(refusing.stderr)")
         #expect(refusing.stdout.contains("✓ verify/api-rejects-invalid-jwt"), "the 401 alone passes: \(refusing.stdout)")
-        // A domain SES never verified: no DKIM either, refused in preflight.
+        // A domain SES never verified (no DKIM either), in an account back in the sandbox: refused in preflight.
+        try "200\n".write(to: quota, atomically: true, encoding: .utf8)
         let unverified = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs
                                        + Self.inputs(["mail_domain": "unverified.example"]))
         #expect(unverified.status == 1 && unverified.stdout.contains("✗ preflight/ses-dkim"), "\(unverified.stdout)")
+        #expect(unverified.stdout.contains("✗ preflight/ses-production-access") && unverified.stdout.contains("SES sending quota: 200.0 messages"), "\(unverified.stdout)")
         #expect(unverified.stdout.contains("NotStarted"), "what SES said: \(unverified.stdout)")
     }
 

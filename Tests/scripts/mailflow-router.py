@@ -3,9 +3,11 @@
 worker Lambda -> the app's SQS queue), which moto does not run. Every email moto's SES accepts
 for _APP@DOMAIN while the receipt rule mailflow-inbound-ENV is enabled becomes a message in
 mailflow-APP-ENV, as the worker would enqueue it. While the file PAUSE exists the pipeline is
-"down": what arrives then is dropped, as a broken worker would lose it to its DLQ.
+"down": what arrives then is dropped, as a broken worker would lose it to its DLQ. The account is
+out of the SES sandbox (a 50,000-a-day quota) unless the file QUOTA holds another number (moto
+always answers the sandbox's 200).
 
-  mailflow-router.py PORT REGION ENV DOMAIN PAUSE
+  mailflow-router.py PORT REGION ENV DOMAIN PAUSE QUOTA
 
 In one process with the server because moto keeps sent mail only in memory (its data.json dump
 fails once Lambda functions exist).
@@ -18,10 +20,22 @@ import time
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.ses import models as ses_models
 from moto.ses.models import ses_backends
 
 
-def main(port, region, env, domain, pause):
+def main(port, region, env, domain, pause, quota):
+    quota_init = ses_models.SESQuota.__init__
+
+    def account_quota(self, sent):
+        quota_init(self, sent)
+        try:
+            self.max24_hour_send = float(open(quota).read().strip())
+        except (OSError, ValueError):
+            self.max24_hour_send = 50000.0
+        self.max_send_rate = 14 if self.max24_hour_send > 200 else 1
+
+    ses_models.SESQuota.__init__ = account_quota
     ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False).start()
     endpoint = f"http://127.0.0.1:{port}"
 
@@ -56,7 +70,7 @@ def main(port, region, env, domain, pause):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 7:
         sys.stderr.write(__doc__)
         sys.exit(2)
     main(*sys.argv[1:])
