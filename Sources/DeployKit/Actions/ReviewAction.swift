@@ -22,7 +22,7 @@ public struct ReviewAction {
     public func show(_ runOrTarget: String) throws -> RunReview {
         let journal = try workspace.openJournal()
         let run = try resolve(runOrTarget, journal: journal)
-        return RunReview(run: run, state: try state(of: run, journal: journal))
+        return RunReview(run: run, state: try Self.state(of: run, checklist: try Self.checklist(of: run, workspace: workspace), journal: journal))
     }
 
     /// Records `change`; returns the review after it and what was said (already ticked, …).
@@ -30,7 +30,7 @@ public struct ReviewAction {
         let journal = try workspace.openJournal()
         let run = try resolve(runOrTarget, journal: journal)
         let checklist = try Self.checklist(of: run, workspace: workspace)
-        let before = ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
+        let before = try Self.state(of: run, checklist: checklist, journal: journal)
         var notes: [String] = []
         var records: [ReviewRecord] = []
         func record(_ kind: ReviewKind, subject: String? = nil, score: Int? = nil, text: String? = nil) {
@@ -87,7 +87,7 @@ public struct ReviewAction {
             throw DeployError(.refused, "the store refused the review: this role may not add reviews (\(failure)); nothing was recorded",
                               next: ["ask the store's owner for: GRANT INSERT ON <schema>.reviews, USAGE ON SEQUENCE <schema>.reviews_id_seq TO <role>   (README: Reviews)"])
         }
-        let after = ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
+        let after = try Self.state(of: run, checklist: checklist, journal: journal)
         // The reports in this machine's state directory say what the journal now says.
         if !records.isEmpty, let paths = try? ReportAction(workspace: workspace).writeAll(runID: run.id, journal: journal), let html = paths[.html] {
             notes.append("reports regenerated: \(html)")
@@ -99,7 +99,7 @@ public struct ReviewAction {
     /// cannot be read here (the repository lacks the commit).
     static func state(of run: RunRecord, workspace: Workspace, journal: Journal) throws -> ReviewState? {
         guard run.kind == .up, let checklist = try? checklist(of: run, workspace: workspace) else { return nil }
-        return ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
+        return try state(of: run, checklist: checklist, journal: journal)
     }
 
     /// The review as `show` and `status` print it: nil when the run has nothing to review (not
@@ -108,8 +108,9 @@ public struct ReviewAction {
         try state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
     }
 
-    private func state(of run: RunRecord, journal: Journal) throws -> ReviewState {
-        ReviewState(checklist: try Self.checklist(of: run, workspace: workspace), runStatus: run.status, reviews: try journal.reviews(runID: run.id))
+    /// The checklist against what the journal holds of the run's reviews.
+    private static func state(of run: RunRecord, checklist: Checklist, journal: Journal) throws -> ReviewState {
+        ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
     }
 
     /// What the descriptor at the run's revision asks people to confirm.
