@@ -6,8 +6,11 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 # What the tests drive for real besides git: PostgreSQL 15, sqlite3 (to read the journal),
 # GNU time (peak RSS), procps (pgrep), nginx and dnsmasq (the probes' peers), dig (DNS
 # fixture readiness), openssl (test certificates and DKIM keys), redis-server (mail-service),
-# chromium (opens the HTML report headless); plus alembic, moto and the aws CLI in .build/venv.
-TEST_PACKAGES = postgresql-15 sqlite3 time procps nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server
+# chromium (opens the HTML report headless), openssh-server/-client (a remote reached over ssh,
+# ssh-keygen -Y for signed commits), gpg and gpgv (OpenPGP-signed commits); plus alembic, moto
+# and the aws CLI in .build/venv.
+TEST_PACKAGES = postgresql-15 sqlite3 time procps nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
+	openssh-client openssh-server gpg gpgv
 
 .PHONY: setup build test demo install bench release fuzz clean
 

@@ -25,7 +25,8 @@ struct DeployCtl: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, UpCommand.self, ResumeCommand.self, RollbackCommand.self,
             StatusCommand.self, CheckCommand.self, RunsCommand.self, ShowCommand.self, LogsCommand.self,
             ReportCommand.self, DoctorCommand.self, RunbookCommand.self,
-            ReviewCommand.self, UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self, StateCommand.self, CompletionCommand.self,
+            ReviewCommand.self, UnlockCommand.self, InboundCommand.self, StacksCommand.self, RevisionsCommand.self, SyncCommand.self, ReleaseCommand.self,
+            StateCommand.self, CompletionCommand.self,
         ]
     )
 }

@@ -22,8 +22,17 @@ struct WorkspaceOptions: ParsableArguments {
 }
 
 struct RevisionOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The revision to read descriptors at: branch, tag, SHA, HEAD~N, …", valueName: "rev"))
-    var rev: String = "HEAD"
+    @Option(name: .customLong("rev"), help: ArgumentHelp("The revision to read descriptors at: branch, tag, SHA, HEAD~N, … (default: HEAD; for up, plan and revisions in a repository with a remote, the head of the branch the target tracks).", valueName: "rev"))
+    var given: String?
+
+    var rev: String { given ?? "HEAD" }
+}
+
+/// `--offline` for the commands that fetch the stacks repository's remote first.
+struct FetchOptions: ParsableArguments {
+    @Flag(help: "Do not fetch the remote: use what the last fetch left, and say how old it is.") var offline = false
+
+    var mode: FetchMode { offline ? .offline : .fetch }
 }
 
 /// `--rev REV`, or `--worktree` for the commands that may read what is not committed yet
@@ -34,14 +43,14 @@ struct SourceOptions: ParsableArguments {
     var worktree = false
 
     func validate() throws {
-        if worktree, revision.rev != "HEAD" {
+        if worktree, revision.given != nil {
             throw ValidationError("--worktree reads the files on disk and --rev \(revision.rev) a commit: give one of them")
         }
     }
 
     /// The source, and for text output the label every line gets when it is the work tree.
-    func source(_ workspace: Workspace, labelling: Bool) throws -> DescriptorSource {
-        let source = try workspace.stacks.source(revision: revision.rev, worktree: worktree)
+    func source(_ workspace: Workspace, labelling: Bool, revision rev: String? = nil) throws -> DescriptorSource {
+        let source = try workspace.stacks.source(revision: rev ?? revision.rev, worktree: worktree)
         if source.isWorktree, labelling { Terminal.label = "uncommitted" }
         return source
     }

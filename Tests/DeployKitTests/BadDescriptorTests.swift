@@ -12,6 +12,43 @@ import Testing
         #expect(Fixtures.load(yaml).descriptor == nil, "an invalid descriptor must not load", sourceLocation: sourceLocation)
     }
 
+    // MARK: GitOps
+
+    @Test func aTrackedBranchMustBeABranchName() {
+        expectProblems("""
+            track: ../main
+            phases:
+              deploy: []
+            """, ["\(f):1:8: error: 'track' must be a branch name such as main or release/prod (letters, digits, - _ . /; no '..', no refs/ prefix)"])
+        expectProblems("""
+            track: {brnch: main}
+            """, ["\(f):1:8: error: 'track' needs 'branch' (the remote branch this environment follows, e.g. main)",
+                  "\(f):1:9: error: unknown key 'brnch' in 'track' (did you mean 'branch'?)"])
+    }
+
+    @Test func aSignatureTrustRootIsAnAbsolutePathOutsideTheRepository() {
+        expectProblems("""
+            signatures:
+              allowed_signers: keys/allowed_signers
+            """, ["\(f):2:20: error: 'signatures.allowed_signers' must be an absolute path outside the repository (the trust root cannot come from the commit it judges)"])
+        expectProblems("""
+            signatures:
+              every_commit: true
+            """, ["\(f):2:3: error: 'signatures' needs 'allowed_signers' (an OpenSSH allowed-signers file) or 'gpg_keyring' (an OpenPGP keyring), as an absolute path"])
+    }
+
+    @Test func aValidTrackAndSignaturePolicyLoad() throws {
+        let loaded = Fixtures.load("""
+            track: release/prod
+            signatures: {allowed_signers: /etc/deployctl/allowed_signers, every_commit: true}
+            phases:
+              deploy: []
+            """)
+        let descriptor = try #require(loaded.descriptor)
+        #expect(descriptor.track?.branch == "release/prod")
+        #expect(descriptor.signatures?.allowedSigners == "/etc/deployctl/allowed_signers" && descriptor.signatures?.everyCommit == true)
+    }
+
     // MARK: Unknown keys and wrong types
 
     @Test func unknownTopLevelKeySuggestsTheRightOne() {

@@ -13,7 +13,7 @@ public struct RevisionsAction {
         public let authorTime: String
         public let subject: String
         /// `deployed` (a deploy or rollback to it succeeded), `live` (what is deployed now),
-        /// `bad` (rolled back from).
+        /// `bad` (rolled back from), `tracked` (the head of the branch the target tracks).
         public let marks: [String]
     }
 
@@ -23,19 +23,19 @@ public struct RevisionsAction {
         self.workspace = workspace
     }
 
-    public func run(target: String, revision: String, limit: Int?) throws -> (paths: [String], entries: [Entry]) {
-        let pinned = try workspace.stacks.pin(revision)
+    /// `revision` nil: the tracked head (fetched first unless `fetch` is offline), else HEAD.
+    public func run(target: String, revision: String?, fetch: FetchMode = .offline, limit: Int?) throws -> (paths: [String], entries: [Entry]) {
+        let (rev, tracked) = try workspace.trackedRevision(target: target, requested: revision, fetch: fetch)
+        let pinned = try workspace.stacks.pin(rev)
         let entry = try workspace.stacks.entry(for: target, at: pinned)
-        // The extends chain and `paths:` at the tip decide which files count; a broken
-        // descriptor still has a history, so fall back to its own file.
-        let loaded = workspace.stacks.loader(at: pinned).load(stack: entry.stack, environment: entry.environment)
-        let patterns = (loaded.descriptor?.files ?? [entry.path]).compactMap(PathPattern.init) + (loaded.descriptor?.paths ?? [])
+        // The extends chain and `paths:` at the tip decide which files count.
+        let patterns = workspace.stacks.patterns(of: entry, at: pinned)
         let paths = patterns.map(\.raw)
         let cacheFile = workspace.state.historyCacheFile(for: paths)
         let commits = try workspace.stacks.history(of: patterns, from: pinned, limit: limit, cacheFile: cacheFile)
         var bad: Set<String> = [], deployed: Set<String> = [], live: String? = nil
         if let journal = workspace.existingJournal() {
-            bad = Set(try journal.events(target: entry.target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+            bad = try journal.badRevisions(target: entry.target)
             deployed = Set(try journal.runs(target: entry.target, limit: 10_000).filter { $0.kind.deploys && $0.status == .succeeded }.map(\.revision))
             live = try journal.environmentState(target: entry.target).deployed?.revision
         }
@@ -45,7 +45,8 @@ public struct RevisionsAction {
                          time: Date(timeIntervalSince1970: TimeInterval(commit.authorTime)),
                          authorTime: Timestamp.gitAuthorTime(commit.authorTime, offsetMinutes: commit.authorOffsetMinutes),
                          subject: commit.subject,
-                         marks: (deployed.contains(sha) ? ["deployed"] : []) + (sha == live ? ["live"] : []) + (bad.contains(sha) ? ["bad"] : []))
+                         marks: (deployed.contains(sha) ? ["deployed"] : []) + (sha == live ? ["live"] : []) + (bad.contains(sha) ? ["bad"] : [])
+                             + (sha == tracked?.head ? ["tracked"] : []))
         })
     }
 }

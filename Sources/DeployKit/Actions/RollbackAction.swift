@@ -210,7 +210,7 @@ public struct RollbackAction {
     /// What to undo and where to go back to (see `RollbackChoice`), as the errors a person reads.
     private func choose(history: [RunRecord], target: String, handedOver: String?, journal: Journal) throws -> RollbackChoice {
         let state = try journal.environmentState(runs: history)
-        let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+        let bad = try journal.badRevisions(target: target)
         switch RollbackChoice.make(history: history, state: state, bad: bad, handedOver: handedOver) {
         case .success(let choice):
             return choice

@@ -63,11 +63,15 @@ public struct StatusAction {
         /// The deployed run's review (when it is an up whose descriptor asks for one): accepted, or what is pending.
         public let review: RunReview?
         /// The exact commands that get this environment back to good, when it is not.
-        public let next: [String]
+        public var next: [String]
+        /// Against the branch it tracks (null when the stacks repository has no remote).
+        public var tracking: Drift? = nil
+        /// Why `tracking` could not be worked out, when it could not.
+        public var trackingProblem: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case target, stack, environment, state, deployedRevision, deployedRun, degraded, lastGood, inProgress, lastRun, lastCheck
-            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, review, next
+            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, review, next, tracking, trackingProblem
         }
 
         /// Absent values are written as null: `"lock": null` says "free", it is not missing.
@@ -91,6 +95,8 @@ public struct StatusAction {
             try c.encode(inboundOwedSince, forKey: .inboundOwedSince)
             try c.encode(review, forKey: .review)
             try c.encode(next, forKey: .next)
+            try c.encode(tracking, forKey: .tracking)
+            try c.encode(trackingProblem, forKey: .trackingProblem)
         }
     }
 
@@ -100,8 +106,29 @@ public struct StatusAction {
         self.workspace = workspace
     }
 
-    /// One target, or every target the journal knows (and every stack at HEAD) when nil.
-    public func status(target: String?) throws -> [Status] {
+    /// One target, or every target the journal knows (and every stack at HEAD) when nil; each
+    /// against its tracked branch as last fetched (`fetch`: fetch first).
+    public func status(target: String?, fetch: FetchMode = .offline) throws -> [Status] {
+        let statuses = try journalStatus(target: target)
+        let tracker = Tracker(workspace: workspace, mode: fetch)
+        guard try tracker.remoteName() != nil else { return statuses }
+        let reader = DriftReader(workspace: workspace, journal: try? workspace.openJournal())
+        return statuses.map { status in
+            var status = status
+            do {
+                if let tracked = try tracker.tracked(target: status.target) {
+                    status.tracking = try reader.drift(target: status.target, tracked: tracked, deployed: status.deployedRevision)
+                }
+            } catch let error as DeployError {
+                status.trackingProblem = error.message
+            } catch {
+                status.trackingProblem = "\(error)"
+            }
+            return status
+        }
+    }
+
+    private func journalStatus(target: String?) throws -> [Status] {
         let session = try RunSession(workspace: workspace)
         try session.sweepInterrupted(target: nil)
         let journal = session.journal
@@ -111,7 +138,7 @@ public struct StatusAction {
         // What the journal knows is read per target; a stack it has never heard of is "never
         // deployed" without asking it six questions (the cost follows the journal, not the repository).
         var recorded = Set(try journal.targets())
-        recorded.formUnion(try journal.locks().map(\.target))
+        recorded.formUnion(try journal.locks().map(\.target).filter { $0.contains("/") })  // not the sync loop's
         recorded.formUnion(try journal.inboundOwed().map(\.target))
         var all = recorded
         if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.stacks.catalog(at: pinned) {
@@ -167,7 +194,7 @@ public struct StatusAction {
 
     /// Where `deployctl rollback TARGET` would go back to now, if anywhere.
     static func rollbackTarget(_ target: String, runs: [RunRecord], state: EnvironmentState, journal: Journal) throws -> RunRecord? {
-        let bad = Set(try journal.events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+        let bad = try journal.badRevisions(target: target)
         return try? RollbackChoice.make(history: runs, state: state, bad: bad).get().target
     }
 

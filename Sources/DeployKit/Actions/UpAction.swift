@@ -6,7 +6,8 @@ import Foundation
 public struct UpAction {
     public struct Request: Sendable {
         public var target: String
-        public var revision: String
+        /// Nil: the tracked branch's head (or HEAD when the repository has no remote).
+        public var revision: String?
         public var supply: InputSupply
         public var options: RunOptions
         public var dryRun: Bool
@@ -18,8 +19,12 @@ public struct UpAction {
         public var allowBadRevision: Bool
         /// When inbound mail is still owed from an earlier rollback, re-enable it first.
         public var reenableInbound: Bool = false
+        /// Fetch the remote first, or `--offline`.
+        public var fetch: FetchMode = .fetch
+        /// Deploy a commit the tracked branch does not contain (journaled, reported).
+        public var allowUntrackedRevision = false
 
-        public init(target: String, revision: String, supply: InputSupply, options: RunOptions, dryRun: Bool,
+        public init(target: String, revision: String?, supply: InputSupply, options: RunOptions, dryRun: Bool,
                     autoRollback: Bool = true, restore: RestorePolicy? = nil, allowBadRevision: Bool = false) {
             self.target = target
             self.revision = revision
@@ -48,12 +53,22 @@ public struct UpAction {
     }
 
     public func run(_ request: Request, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
-        let prepared = try PreparedRun(workspace: workspace, target: request.target, revision: request.revision,
+        let gate = TrackingGate(workspace: workspace, mode: request.fetch)
+        let (revision, tracked) = try gate.revision(for: request.target, requested: request.revision)
+        let prepared = try PreparedRun(workspace: workspace, target: request.target, revision: revision,
                                        supply: request.supply, kind: "up")
         let (pinned, entry, runID) = (prepared.pinned, prepared.entry, prepared.runID)
-        if request.dryRun { return Result(plan: prepared.masked, runs: [], next: ["deployctl up \(entry.target) --rev \(pinned.short)"]) }
+        let offBranch = try gate.admit(pinned, tracked: tracked, target: entry.target, allow: request.allowUntrackedRevision)
+        if let tracked { observer.note("\(entry.target) tracks \(tracked.name) (\(Tracker.freshness(tracked))): deploying \(pinned.short)\(offBranch ? ", which is NOT on it (--allow-untracked-revision)" : "")") }
+        if request.dryRun {
+            _ = try SignatureGate(workspace: workspace, journal: workspace.existingJournal(), record: false)
+                .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor)
+            return Result(plan: prepared.masked, runs: [], next: ["deployctl up \(entry.target) --rev \(pinned.short)" + (offBranch ? " --allow-untracked-revision" : "")])
+        }
 
         let session = try RunSession(workspace: workspace)
+        let signatures = try SignatureGate(workspace: workspace, journal: session.journal)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor)
         if request.reenableInbound, try session.journal.inboundOwed(target: entry.target) != nil {
             observer.note("inbound mail processing for \(entry.target) is owed: re-enabling it first (--reenable-inbound)")
             let (_, confirmed) = try await InboundAction(workspace: workspace).set(enabled: true, target: entry.target, observer: observer, cancellation: cancellation)
@@ -78,6 +93,12 @@ public struct UpAction {
         let run = prepared.record(kind: .up, workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         try session.journal.createRun(run)
+        if offBranch, let tracked {
+            try session.journal.event(.untrackedRevisionAllowed, target: entry.target, runID: runID, data: TrackingGate.untrackedData(pinned, tracked: tracked))
+        }
+        for verdict in signatures ?? [] {
+            try session.journal.event(.signatureVerified, target: entry.target, runID: runID, data: SignatureGate.data(verdict))
+        }
         observer.runStarted(run)
         let outcome = try await Self.execute(session: session, run: run, resolved: prepared.resolved, options: request.options,
                                              observer: observer, cancellation: cancellation)

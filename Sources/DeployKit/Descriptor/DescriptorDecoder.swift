@@ -6,7 +6,8 @@ import GitKit
 /// `DescriptorValidator`.
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
-                               "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "bake", "notify", "runbooks", "paths"]
+                               "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "bake", "notify", "runbooks", "paths",
+                               "track", "signatures"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
                            "stdin", "secret_in_argv", "rolls_back"] + probeKeys
@@ -45,6 +46,8 @@ struct DescriptorDecoder {
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
         if let node = top["bake"], !node.isNull { descriptor.bake = bake(node) }
         if let node = top["promotion"], !node.isNull { descriptor.promotion = promotion(node, stack: stack, environment: environment) }
+        if let node = top["track"], !node.isNull { descriptor.track = track(node) }
+        if let node = top["signatures"], !node.isNull { descriptor.signatures = signatures(node) }
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
         descriptor.paths = paths(top["paths"])
@@ -79,6 +82,51 @@ struct DescriptorDecoder {
             return nil
         }
         return BakeSpec(durationMs: duration, intervalMs: interval, checks: checks, checkLocations: locations, location: m.location)
+    }
+
+    /// `track: release/prod` or `track: {branch: release/prod}`.
+    private func track(_ node: YAMLNode) -> TrackSpec? {
+        var branchNode = node
+        if case .mapping = node {
+            guard let m = reader.mapping(node, "'track'", allowed: ["branch"]), let b = m["branch"] else {
+                if case .mapping(let pairs, _) = node, !pairs.contains(where: { $0.key == "branch" }) {
+                    reader.error("'track' needs 'branch' (the remote branch this environment follows, e.g. main)", at: node.location)
+                }
+                return nil
+            }
+            branchNode = b
+        }
+        guard let branch = reader.string(branchNode, "'track'") else { return nil }
+        // A branch name git accepts, and nothing an argv or a ref path could misread.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+        guard !branch.isEmpty, branch.count <= 200, branch.allSatisfy(allowed.contains), !branch.hasPrefix("-"), !branch.hasPrefix("/"),
+              !branch.hasSuffix("/"), !branch.contains(".."), !branch.contains("//"), !branch.hasPrefix("refs/") else {
+            reader.error("'track' must be a branch name such as main or release/prod (letters, digits, - _ . /; no '..', no refs/ prefix)", at: branchNode.location)
+            return nil
+        }
+        return TrackSpec(branch: branch, location: branchNode.location)
+    }
+
+    /// `signatures: {allowed_signers: /etc/…, gpg_keyring: /etc/…, every_commit: false}`.
+    private func signatures(_ node: YAMLNode) -> SignaturePolicy? {
+        guard let m = reader.mapping(node, "'signatures'", allowed: ["allowed_signers", "gpg_keyring", "every_commit"]) else { return nil }
+        var paths: [String: String] = [:]
+        for key in ["allowed_signers", "gpg_keyring"] {
+            guard let value = m[key], let path = reader.string(value, "'signatures.\(key)'") else { continue }
+            guard path.hasPrefix("/"), path.count <= 1024, !path.split(separator: "/").contains("..") else {
+                reader.error("'signatures.\(key)' must be an absolute path outside the repository (the trust root cannot come from the commit it judges)", at: value.location)
+                continue
+            }
+            paths[key] = path
+        }
+        guard !paths.isEmpty else {
+            if m["allowed_signers"] == nil, m["gpg_keyring"] == nil {
+                reader.error("'signatures' needs 'allowed_signers' (an OpenSSH allowed-signers file) or 'gpg_keyring' (an OpenPGP keyring), as an absolute path", at: m.location)
+            }
+            return nil
+        }
+        return SignaturePolicy(allowedSigners: paths["allowed_signers"], gpgKeyring: paths["gpg_keyring"],
+                               everyCommit: reader.bool(m["every_commit"], "'signatures.every_commit'") ?? false, location: m.location)
     }
 
     /// `promotion: {from: staging, same_revision: true}`: `up` needs that environment's last up accepted.

@@ -34,6 +34,10 @@ public struct StackDescriptor: Sendable {
     public var bake: BakeSpec? = nil
     /// `up` needs another environment's last up accepted first (staging → prod).
     public var promotion: Promotion? = nil
+    /// `track:` the remote branch this environment follows (else the remote's default branch).
+    public var track: TrackSpec? = nil
+    /// `signatures:` deployed commits must be signed by a key this trust root names.
+    public var signatures: SignaturePolicy? = nil
     /// Webhooks told how each run ended (Slack-compatible JSON).
     public var notify: [NotifySpec] = []
     /// Named read-only procedures (`deployctl runbook TARGET NAME`), in declared order.

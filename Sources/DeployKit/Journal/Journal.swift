@@ -125,6 +125,11 @@ public final class Journal: Sendable {
 
     public func events(target: String, kind: EventKind? = nil) throws -> [EventRecord] { try store.events(target: target, kind: kind) }
 
+    /// The revisions a rollback went back from (`revision_marked_bad`): never deployed again unasked.
+    public func badRevisions(target: String) throws -> Set<String> {
+        Set(try events(target: target, kind: .revisionMarkedBad).compactMap { $0.data["revision"]?.string })
+    }
+
     // MARK: - Locks
 
     public func acquireLock(_ lock: LockRecord) throws -> LockOutcome { try store.acquireLock(lock) }

@@ -50,4 +50,13 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case checkStarted = "check_started"
     case notifySent = "notify_sent"
     case notifyFailed = "notify_failed"
+    // GitOps: what was deployed against what the team pushed and signed.
+    /// `up --rev` of a commit the tracked branch does not contain (`--allow-untracked-revision`).
+    case untrackedRevisionAllowed = "untracked_revision_allowed"
+    /// Who signed the deployed commit (and each commit since the last deploy, when asked).
+    case signatureVerified = "signature_verified"
+    /// An unsigned, badly signed or untrusted commit was refused (no run: the event names the target).
+    case signatureRefused = "signature_refused"
+    /// `deployctl release TARGET`: `sync` may deploy it again after a rollback held it.
+    case holdReleased = "hold_released"
 }

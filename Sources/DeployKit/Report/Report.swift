@@ -31,6 +31,8 @@ public struct Report: Codable, Sendable {
     public var runbook: RunbookInfo?
     /// Things the report could not include, and why.
     public var notes: [String]
+    /// Who signed what was deployed, and whether it was off the tracked branch (GitOps).
+    public var provenance: Provenance? = nil
 
     public struct Header: Codable, Sendable {
         public var runId: String
@@ -164,6 +166,23 @@ public struct Report: Codable, Sendable {
         public var name: String
         public var description: String?
         public var next: [String]
+    }
+
+    public struct Provenance: Codable, Sendable {
+        public struct Untracked: Codable, Sendable {
+            /// `origin/main`, and where it was when the run started.
+            public var branch: String
+            public var head: String
+        }
+        public struct Signature: Codable, Sendable {
+            public var commit: String
+            public var format: String
+            public var signer: String?
+            public var key: String?
+        }
+        /// Set when the run deployed a commit the tracked branch lacked (`--allow-untracked-revision`).
+        public var untracked: Untracked?
+        public var signatures: [Signature]
     }
 
     public struct Notification: Codable, Sendable {

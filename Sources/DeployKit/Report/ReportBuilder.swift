@@ -96,7 +96,21 @@ public enum ReportBuilder {
                 let book = input.plan?.runbooks.first { $0.name == name }
                 return Report.RunbookInfo(name: name, description: book?.description, next: book?.next ?? [])
             },
-            notes: input.notes)
+            notes: input.notes,
+            provenance: provenance(input.events))
+    }
+
+    /// From the run's `untracked_revision_allowed` and `signature_verified` events.
+    static func provenance(_ events: [EventRecord]) -> Report.Provenance? {
+        let untracked = events.last { $0.kind == .untrackedRevisionAllowed }.map {
+            Report.Provenance.Untracked(branch: $0.data["branch"]?.string ?? "?", head: $0.data["head"]?.string ?? "?")
+        }
+        let signatures = events.filter { $0.kind == .signatureVerified }.map {
+            Report.Provenance.Signature(commit: $0.data["commit"]?.string ?? "?", format: $0.data["format"]?.string ?? "?",
+                                        signer: $0.data["signer"]?.string, key: $0.data["key"]?.string)
+        }
+        if untracked == nil, signatures.isEmpty { return nil }
+        return Report.Provenance(untracked: untracked, signatures: signatures)
     }
 
     /// Each bake round (`bake/CHECK#N` steps): when it ran, how long after postdeploy, what each check measured.

@@ -207,6 +207,17 @@ None.
 - {{text}} — {{by}}, {{at}}
 {{/notes}}
 {{/review}}
+{{#provenance}}
+
+## Provenance
+
+{{#untracked}}
+- **Not on the tracked branch:** deployed with `--allow-untracked-revision`; {{branch}} was at {{head}}
+{{/untracked}}
+{{#signatures}}
+- {{commit}} signed ({{format}}) by {{signer}} {{key}}
+{{/signatures}}
+{{/provenance}}
 {{#hasNotifications}}
 
 ## Notifications
@@ -359,7 +370,11 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{#notes}}<li>{{text}} <span class="note">— {{by}}, {{at}}</span></li>
 {{/notes}}{{#hasReviewNotes}}</ul>{{/hasReviewNotes}}{{/review}}
 
-{{#hasNotifications}}<h2>Notifications</h2><ul>{{/hasNotifications}}
+{{#provenance}}<h2>Provenance</h2><ul>
+{{#untracked}}<li><strong>Not on the tracked branch:</strong> deployed with --allow-untracked-revision; {{branch}} was at {{head}}</li>
+{{/untracked}}{{#signatures}}<li>{{commit}} signed ({{format}}) by {{signer}} {{key}}</li>
+{{/signatures}}</ul>
+{{/provenance}}{{#hasNotifications}}<h2>Notifications</h2><ul>{{/hasNotifications}}
 {{#notifications}}<li>{{status}}: {{url}} {{detail}}</li>
 {{/notifications}}{{#hasNotifications}}</ul>{{/hasNotifications}}
 
@@ -381,7 +396,9 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 <property name="run" value="{{runId}}"/>
 <property name="revision" value="{{revision}}"/>
 <property name="status" value="{{status}}"/>
-{{#review}}<property name="review" value="{{summary}}"/>
+{{#provenance}}{{#signatures}}<property name="signed" value="{{commit}} {{format}} {{signer}}"/>
+{{/signatures}}{{#untracked}}<property name="untracked" value="{{branch}} at {{head}}"/>
+{{/untracked}}{{/provenance}}{{#review}}<property name="review" value="{{summary}}"/>
 {{/review}}</properties>
 {{#verify}}
 <testcase classname="{{target}}" name="{{ref}}" time="{{seconds}}">

@@ -83,6 +83,12 @@ enum ReportView {
                          }]
         }
         if let review = r.review { c["review"] = Self.review(review) }
+        if let p = r.provenance {
+            var entry: [String: Any] = ["signatures": p.signatures.map { ["commit": short($0.commit), "format": $0.format == "ssh" ? "SSH" : "OpenPGP",
+                                                                          "signer": $0.signer ?? "an allowed key", "key": $0.key ?? ""] }]
+            if let u = p.untracked { entry["untracked"] = ["branch": u.branch, "head": short(u.head)] }
+            c["provenance"] = entry
+        }
         c["notifications"] = r.notifications.map { ["url": $0.url, "status": $0.status, "detail": $0.detail ?? ""] }
         c["hasNotifications"] = !r.notifications.isEmpty
         if let book = r.runbook {

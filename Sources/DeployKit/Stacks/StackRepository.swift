@@ -183,6 +183,25 @@ public final class StackRepository {
 
     /// Commits that changed any of the files, newest first (`git log -- FILES`), remembering
     /// what it read in `cacheFile` when one is given.
+    /// What belongs to a target at a revision: its descriptor files (with what it extends) and
+    /// its `paths:`. A broken descriptor still has its own file.
+    public func patterns(of entry: StackCatalog.Entry, at revision: PinnedRevision) -> [PathPattern] {
+        let loaded = loader(at: revision).load(stack: entry.stack, environment: entry.environment)
+        return (loaded.descriptor?.files ?? [entry.path]).compactMap(PathPattern.init) + (loaded.descriptor?.paths ?? [])
+    }
+
+    /// The commits reachable from `tip` but not from `since` that change anything `patterns`
+    /// match (against their first parent), newest first, at most `limit` looked at.
+    public func commitsTouching(_ patterns: [PathPattern], from tip: ObjectID, since: ObjectID?, limit: Int = 2_000) throws -> (looked: Int, touching: [CommitInfo]) {
+        let ids = try repository.commits(from: tip, hiding: since, limit: limit)
+        var touching: [CommitInfo] = []
+        for id in ids {
+            let info = try repository.commit(id)
+            if !(try repository.changedFiles(from: info.parents.first, to: id, matching: patterns)).isEmpty { touching.append(info) }
+        }
+        return (ids.count, touching)
+    }
+
     public func history(of patterns: [PathPattern], from revision: PinnedRevision, limit: Int?, cacheFile: String? = nil) throws -> [CommitInfo] {
         try repository.history(of: patterns, from: revision.id, limit: limit,
                                cache: cacheFile.map { HistoryCache(file: $0, paths: patterns.map(\.raw)) })

@@ -7,4 +7,10 @@
  */
 int gitkit_ca_bundle_skipped(void);
 
+/* From now on the interposer hands CA parsing to the real mbedTLS (an HTTPS fetch needs it). */
+void gitkit_ca_bundle_enable(void);
+
+/* git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL): variadic, so not callable from Swift. */
+int gitkit_set_ca_file(const char *file);
+
 #endif

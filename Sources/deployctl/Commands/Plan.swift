@@ -12,11 +12,21 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "text or json") var format: OutputFormat = .text
     @Option(help: ArgumentHelp("Also list the step changes since this revision, and the files under the descriptor and its paths: that changed.", valueName: "rev"))
     var against: String?
+    @OptionGroup var fetch: FetchOptions
     @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
 
     func run() async throws {
         let ws = try workspace.open()
-        let plan = try PlanAction(workspace: ws).run(target: target, source: try source.source(ws, labelling: format == .text),
+        // Without --rev (and not --worktree): the head `up` would deploy.
+        var revision: String? = nil
+        if !source.worktree {
+            let (rev, tracked) = try ws.trackedRevision(target: target, requested: source.revision.given, fetch: fetch.mode)
+            revision = rev
+            if let tracked, source.revision.given == nil, format == .text {
+                Terminal.error("\(target) tracks \(tracked.name) (\(Tracker.freshness(tracked))): planning its head \(tracked.head.prefix(10))")
+            }
+        }
+        let plan = try PlanAction(workspace: ws).run(target: target, source: try source.source(ws, labelling: format == .text, revision: revision),
                                                      supply: try inputs.supply(environment: ws.environment), against: against)
         switch format {
         case .json: Terminal.out(try PlanRenderer.json(plan))

@@ -9,10 +9,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOptions
     @Option(help: "text or json") var format: OutputFormat = .text
+    @Flag(help: "Fetch the stacks repository's remote first (else drift is as of the last fetch, and says how old).") var fetch = false
     @Argument(help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)) var target: String?
 
     func run() async throws {
-        let statuses = try StatusAction(workspace: try workspace.open()).status(target: target)
+        let statuses = try StatusAction(workspace: try workspace.open()).status(target: target, fetch: fetch ? .fetch : .offline)
         if format == .json {
             if target != nil, let one = statuses.first { Terminal.out(try JSONOutput.encode(one)) } else { Terminal.out(try JSONOutput.encode(statuses)) }
             return
@@ -62,10 +63,32 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.line("  review:     " + (review.accepted ? "accepted" + (review.acceptedAt.map { " " + Timestamp.human($0) } ?? "")
                                                                 : "PENDING — \(review.missing.joined(separator: "; ")) (deployctl review show \(review.runId))"))
         }
+        if let drift = s.tracking { printDrift(drift, target: s.target) }
+        if let problem = s.trackingProblem { Terminal.line("  tracking:   UNKNOWN — \(problem)") }
         for run in s.interruptedRuns {
             Terminal.line("  INTERRUPTED \(run.kind.rawValue) run \(run.id) by \(run.operator), started \(Timestamp.human(run.startedAt)): deployctl show \(run.id); \(run.next)")
         }
         for next in s.next { Terminal.line("  next: \(next)") }
+    }
+}
+
+extension StatusCommand {
+    static func printDrift(_ drift: Drift, target: String) {
+        let tracked = drift.tracked
+        let head = "\(tracked.name) at \(tracked.head.prefix(10)) (\(Tracker.freshness(tracked)))"
+        if drift.upToDate {
+            Terminal.line("  tracking:   \(head): up to date")
+        } else {
+            let touching = drift.touching.count
+            Terminal.line("  tracking:   \(head): \(drift.deployed == nil ? "not deployed from it" : "\(drift.behind) commit\(drift.behind == 1 ? "" : "s") behind")"
+                          + ", \(touching) touch\(touching == 1 ? "es" : "") the stack" + (drift.deployedOffBranch ? "; the deployed revision is NOT on the branch" : ""))
+            for commit in drift.touching.prefix(5) { Terminal.line("              \(commit.commit.prefix(10))  \(commit.subject)") }
+            if drift.touching.count > 5 { Terminal.line("              … \(drift.touching.count - 5) more: deployctl revisions \(target)") }
+        }
+        if drift.headMarkedBad { Terminal.line("              the head is marked BAD (rolled back from): sync will not deploy it") }
+        if let hold = drift.hold {
+            Terminal.line("  sync:       HELD — \(hold.reason); it deploys again once a newer commit touches the stack, or after: deployctl release \(target)")
+        }
     }
 }
 

@@ -10,11 +10,12 @@ struct RevisionsCommand: AsyncParsableCommand {
     @OptionGroup var revision: RevisionOption
     @Option(help: "text or json") var format: OutputFormat = .text
     @Option(help: "At most this many commits.") var limit: Int?
+    @OptionGroup var fetch: FetchOptions
     @Argument(help: "ENV or STACK/ENV.") var target: String
 
     func run() async throws {
         let (paths, entries) = try RevisionsAction(workspace: try workspace.open())
-            .run(target: target, revision: revision.rev, limit: limit)
+            .run(target: target, revision: revision.given, fetch: fetch.mode, limit: limit)
         switch format {
         case .json:
             Terminal.out(try JSONOutput.encode(entries))

@@ -62,6 +62,9 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Print the plan and stop: nothing runs, nothing is locked.") var dryRun = false
     @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
     @Flag(name: .customLong("allow-bad-revision"), help: "Deploy a revision an earlier rollback marked bad.") var allowBadRevision = false
+    @Flag(name: .customLong("allow-untracked-revision"), help: "Deploy a --rev the tracked branch does not contain (journaled, and shown in the report).")
+    var allowUntrackedRevision = false
+    @OptionGroup var fetch: FetchOptions
     @Flag(name: .customLong("reenable-inbound"), help: "If inbound mail is still off after an earlier rollback, re-enable it (confirmed) first.")
     var reenableInbound = false
     @Flag(help: .hidden) var worktree = false
@@ -76,10 +79,12 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
-        var request = UpAction.Request(target: target, revision: revision.rev, supply: try inputs.supply(environment: ws.environment),
+        var request = UpAction.Request(target: target, revision: revision.given, supply: try inputs.supply(environment: ws.environment),
                                        options: options, dryRun: dryRun, autoRollback: !noRollback, restore: restore.restore,
                                        allowBadRevision: allowBadRevision)
         request.reenableInbound = reenableInbound
+        request.allowUntrackedRevision = allowUntrackedRevision
+        request.fetch = fetch.mode
         let result = try await UpAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if dryRun {

@@ -1,0 +1,30 @@
+import Foundation
+
+/// A short helper program deployctl itself asks something (ssh-keygen, gpgv, git credential):
+/// argv, bounded in time and output, never a terminal to prompt on.
+struct ToolCommand {
+    struct Output {
+        let exitCode: Int32?
+        let stdout: String
+        let stderr: String
+        let timedOut: Bool
+        var succeeded: Bool { exitCode == 0 && !timedOut }
+    }
+
+    let argv: [String]
+    var stdin: String? = nil
+    var environment: [String: String] = ProcessInfo.processInfo.environment
+    var timeoutMs = 10_000
+
+    /// Nil when the program cannot be started at all.
+    func run() -> Output? {
+        let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
+        var environment = environment
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        let request = LaunchRequest(argv: argv, environment: environment, timeoutMs: timeoutMs, graceMs: 500, stdin: stdin)
+        guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else { return nil }
+        capture.finish()
+        return Output(exitCode: result.termination.exitCode, stdout: capture.tail(of: .stdout), stderr: capture.tail(of: .stderr),
+                      timedOut: result.timedOut)
+    }
+}

@@ -1,0 +1,367 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Deploying what the team pushed: a real bare "origin" (on disk, and over a real sshd),
+/// fetched through libgit2; drift, sync and holds; commits signed with real ssh-keygen and gpg.
+@Suite struct GitOpsTests {
+    /// A stack whose deploy writes its version to a file, and fails when `fail` is set.
+    static func stack(_ version: String, fail: Bool = false, extra: String = "") -> String {
+        """
+        phases:
+          deploy:
+            - name: release
+              run: [sh, -c, "\(fail ? "exit 3" : "echo \(version) > $DEPLOYCTL_STATE/app")"]
+        rollback:
+          - name: release-previous
+            run: [sh, -c, "echo rolled-back >> $DEPLOYCTL_STATE/undo"]
+        \(extra)
+        """
+    }
+
+    /// The stack fixture with a bare origin it has pushed to (the origin lives, and goes, with
+    /// the fixture's state directory).
+    static func pushed(_ descriptor: String = stack("v1"), extra: [String: String] = [:]) throws -> (StackFixture, String) {
+        let stack = try StackFixture(descriptor, files: extra)
+        let origin = try bareOrigin(stack)
+        try stack.git.git(["remote", "add", "origin", origin])
+        try stack.git.git(["push", "-q", "origin", "main"])
+        return (stack, origin)
+    }
+
+    static func bareOrigin(_ stack: StackFixture) throws -> String {
+        let origin = stack.state.path + "/origin.git"
+        try Shell.run("git", ["init", "-q", "--bare", "-b", "main", origin])
+        return origin
+    }
+
+    static func push(_ stack: StackFixture) throws { try stack.git.git(["push", "-q", "origin", "main"]) }
+
+    static func runs(_ stack: StackFixture) throws -> [[String: Any]] {
+        try StackFixture.jsonList(try stack.run(["runs", "--format", "json"]))
+    }
+
+    static func status(_ stack: StackFixture) throws -> [String: Any] {
+        try StackFixture.json(try stack.run(["status", "prod", "--format", "json"]))
+    }
+
+    static func events(_ stack: StackFixture, _ kind: String) throws -> [String] {
+        try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE kind = '\(kind)' ORDER BY id"])
+            .split(separator: "\n").map(String.init)
+    }
+
+    @Test func anUnpushedCommitIsRefusedAndWhatWasPushedDeploys() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let pushed = try stack.git.git(["rev-parse", "HEAD"])
+        let local = try stack.git.commit("v2, not pushed", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+
+        let refused = try stack.run(["up", "prod", "--rev", "HEAD"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("is not on origin/main"))
+        #expect(refused.stderr.contains("git push origin"))
+        #expect(try Self.runs(stack).count == 1, "a refused up journals no run")
+
+        // Without --rev: the tracked head, not the local HEAD.
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 0)
+        #expect(try Self.runs(stack).first?["revision"] as? String == pushed)
+
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        #expect(try Self.runs(stack).first?["revision"] as? String == local)
+        #expect(try String(contentsOfFile: stack.state.path + "/app", encoding: .utf8).contains("v2"))
+
+        // Off the branch on purpose: journaled and in the report.
+        let hotfix = try stack.git.commit("v3 hotfix, local", files: ["stacks/x/prod.yaml": Self.stack("v3")])
+        let allowed = try stack.run(["up", "prod", "--rev", "HEAD", "--allow-untracked-revision"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let untracked = try Self.events(stack, "untracked_revision_allowed")
+        let data = try #require(untracked.count == 1 ? try JSONSerialization.jsonObject(with: Data(untracked[0].utf8)) as? [String: Any] : nil)
+        #expect(data["revision"] as? String == hotfix && data["branch"] as? String == "origin/main" && data["head"] as? String == local)
+        let runID = try stack.requireLastRunID()
+        let report = try String(contentsOfFile: stack.state.path + "/reports/\(runID)/report.json", encoding: .utf8)
+        let provenance = try #require((try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])?["provenance"] as? [String: Any])
+        #expect((provenance["untracked"] as? [String: Any])?["head"] as? String == local)
+        let status = try Self.status(stack)
+        #expect((status["tracking"] as? [String: Any])?["deployed_off_branch"] as? Bool == true)
+    }
+
+    @Test func aRepositoryWithoutARemoteDeploysHEADAsBefore() throws {
+        let stack = try StackFixture(Self.stack("v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let status = try Self.status(stack)
+        #expect(status["tracking"] is NSNull)
+        #expect(try stack.run(["sync", "--once"]).status == 2)
+    }
+
+    @Test func statusShowsDriftAndSyncDeploysThenHoldsAfterARollbackUntilAFixOrARelease() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["sync", "--once"]).status == 0)
+        #expect(try Self.runs(stack).count == 1, "sync deploys a target never deployed")
+        #expect(try stack.run(["sync", "--once"]).stdout.contains("up to date"))
+        #expect(try Self.runs(stack).count == 1)
+
+        // Two pushes, one of them touching the stack.
+        let touching = try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        try stack.git.commit("docs", files: ["README.md": "hello\n"])
+        try Self.push(stack)
+        let drift = try #require(try StackFixture.json(try stack.run(["status", "prod", "--format", "json", "--fetch"]))["tracking"] as? [String: Any])
+        #expect(drift["behind"] as? Int == 2)
+        let touched = try #require(drift["touching"] as? [[String: Any]])
+        #expect(touched.map { $0["commit"] as? String } == [touching])
+        #expect(try stack.run(["status", "prod"]).stdout.contains("2 commits behind, 1 touches the stack"))
+
+        #expect(try stack.run(["sync", "--once"]).status == 0)
+        #expect(try Self.runs(stack).count == 2)
+        #expect(try String(contentsOfFile: stack.state.path + "/app", encoding: .utf8).contains("v2"))
+
+        // A docs-only push: behind, but nothing to deploy.
+        try stack.git.commit("more docs", files: ["README.md": "hello again\n"])
+        try Self.push(stack)
+        #expect(try stack.run(["sync", "--once"]).stdout.contains("none touches the stack"))
+        #expect(try Self.runs(stack).count == 2)
+
+        // A failing head: sync's up rolls back by itself, then sync leaves it alone.
+        let broken = try stack.git.commit("v3 breaks", files: ["stacks/x/prod.yaml": Self.stack("v3", fail: true)])
+        try Self.push(stack)
+        #expect(try stack.run(["sync", "--once"]).status == 1)
+        let afterRollback = try Self.runs(stack).count
+        #expect(try Self.runs(stack).first?["kind"] as? String == "rollback")
+        let again = try stack.run(["sync", "--once"])
+        #expect(again.status == 0 && again.stdout.contains("marked bad"), "\(again.stdout)")
+        #expect(try Self.runs(stack).count == afterRollback)
+
+        // A push that does not touch the stack does not lift the hold.
+        try stack.git.commit("docs 3", files: ["README.md": "third\n"])
+        try Self.push(stack)
+        let held = try stack.run(["sync", "--once"])
+        #expect(held.stdout.contains("held"), "\(held.stdout)")
+        #expect(try Self.runs(stack).count == afterRollback)
+        let hold = try #require((try Self.status(stack)["tracking"] as? [String: Any])?["hold"] as? [String: Any])
+        #expect(hold["from"] as? String == broken)
+
+        // A fix touching the stack lifts it.
+        let fix = try stack.git.commit("v4 fixes it", files: ["stacks/x/prod.yaml": Self.stack("v4")])
+        try Self.push(stack)
+        #expect(try stack.run(["sync", "--once"]).status == 0)
+        #expect(try Self.runs(stack).first?["revision"] as? String == fix)
+        #expect(try String(contentsOfFile: stack.state.path + "/app", encoding: .utf8).contains("v4"))
+    }
+
+    @Test func aManualRollbackHoldsSyncUntilReleaseLiftsItOnTheRecord() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        #expect(try stack.run(["rollback", "prod"]).status == 0)
+        let count = try Self.runs(stack).count
+
+        let held = try stack.run(["sync", "--once"])
+        #expect(held.status == 0)
+        #expect(held.stdout.contains("marked bad") || held.stdout.contains("held"), "\(held.stdout)")
+        #expect(try Self.runs(stack).count == count, "sync does not fight the rollback")
+        #expect(try stack.run(["status", "prod"]).stdout.contains("HELD"))
+
+        let release = try stack.run(["release", "prod", "--reason", "the database is fixed"])
+        #expect(release.status == 0 && release.stdout.contains("released"))
+        let released = try Self.events(stack, "hold_released")
+        #expect(released.count == 1 && released[0].contains("the database is fixed"))
+        #expect((try Self.status(stack)["tracking"] as? [String: Any])?["hold"] == nil)
+        #expect(try stack.run(["release", "prod"]).stdout.contains("not held"))
+
+        // Released, but the head is still marked bad: sync says so and still deploys nothing.
+        #expect(try stack.run(["sync", "--once"]).stdout.contains("marked bad"))
+        try stack.git.commit("docs", files: ["README.md": "x\n"])
+        try Self.push(stack)
+        // A new head (not bad) and no hold: sync deploys it.
+        #expect(try stack.run(["sync", "--once"]).status == 0)
+        #expect(try Self.runs(stack).count == count + 1)
+    }
+
+    @Test func aSyncLoopStopsOnSIGTERMAndIsAloneOnItsStore() throws {
+        let (stack, _) = try Self.pushed()
+        let loop = try BackgroundCLI(["sync", "--interval", "1s"], in: stack.git.path, environment: stack.environment)
+        #expect(loop.waitFor("sync round"))
+        let second = try stack.run(["sync", "--once"])
+        #expect(second.status == 3)
+        #expect(second.stderr.contains("a sync loop already runs"))
+        kill(loop.pid, SIGTERM)
+        #expect(loop.wait() == 143)
+        #expect(try stack.run(["sync", "--once"]).status == 0, "the loop's lock went with it")
+    }
+
+    @Test func fetchOverSSHWithTheAgentAndKnownHostsOnly() throws {
+        let sshd = try SSHDFixture()
+        let stack = try StackFixture(Self.stack("v1"))
+        let origin = try Self.bareOrigin(stack)
+        try stack.git.git(["push", "-q", origin, "main"])
+        try stack.git.git(["remote", "add", "origin", sshd.url(origin)])
+        var env = ["SSH_AUTH_SOCK": sshd.agentSocket, "DEPLOYCTL_KNOWN_HOSTS": sshd.knownHosts]
+        let up = try stack.run(["up", "prod"], environment: env)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("tracks origin/main (fetched just now)"))
+
+        // A different host key for that address: refused, as ssh would.
+        env["DEPLOYCTL_KNOWN_HOSTS"] = sshd.wrongKnownHosts
+        let mismatch = try stack.run(["plan", "prod"], environment: env)
+        #expect(mismatch.status == 1)
+        #expect(mismatch.stderr.contains("does not match"))
+        // No known key at all: no trust on first use.
+        env["DEPLOYCTL_KNOWN_HOSTS"] = sshd.directory.path + "/none"
+        let unknown = try stack.run(["plan", "prod"], environment: env)
+        #expect(unknown.status == 1 && unknown.stderr.contains("in no known_hosts file"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("--offline"))
+        // The agent gone: authentication fails, clearly.
+        let noAgent = try stack.run(["plan", "prod"], environment: ["SSH_AUTH_SOCK": sshd.directory.path + "/no-agent", "DEPLOYCTL_KNOWN_HOSTS": sshd.knownHosts])
+        #expect(noAgent.status == 1 && noAgent.stderr.contains("cannot fetch origin"))
+        // Offline: what the last fetch left, and how old.
+        let offline = try stack.run(["plan", "prod", "--offline"], environment: env)
+        #expect(offline.status == 0 && offline.stderr.contains("as of the last fetch"), "\(offline.stderr)")
+    }
+}
+
+/// Commits signed with real ssh-keygen and gpg keys, verified against trust roots outside
+/// the repository.
+@Suite struct SignedCommitTests {
+    let keys: URL
+    let allowed: String
+
+    init() throws {
+        keys = try TemporaryDirectory.make(prefix: "keys")
+        for name in ["dev", "stranger"] {
+            try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys.path + "/" + name])
+        }
+        allowed = keys.path + "/allowed_signers"
+        let pub = try String(contentsOfFile: keys.path + "/dev.pub", encoding: .utf8).split(separator: " ")
+        try "dev@example.test \(pub[0]) \(pub[1])\n".write(toFile: allowed, atomically: true, encoding: .utf8)
+    }
+
+    func descriptor(_ version: String, allowedSigners: String? = nil, keyring: String? = nil, everyCommit: Bool = false) -> String {
+        var lines = ["signatures:"]
+        if let allowedSigners { lines.append("  allowed_signers: \(allowedSigners)") }
+        if let keyring { lines.append("  gpg_keyring: \(keyring)") }
+        if everyCommit { lines.append("  every_commit: true") }
+        return GitOpsTests.stack(version, extra: lines.joined(separator: "\n"))
+    }
+
+    /// Commits `files` signed with the SSH key `key` (nil: unsigned).
+    @discardableResult
+    func commit(_ stack: StackFixture, _ message: String, key: String?, files: [String: String]) throws -> String {
+        for (file, contents) in files { try stack.git.write(file, contents) }
+        try stack.git.git(["add", "-A"])
+        var args = ["-c", "gpg.format=ssh"]
+        if let key { args += ["-c", "user.signingkey=\(keys.path)/\(key)", "commit", "-q", "-S", "-m", message] } else { args += ["commit", "-q", "-m", message] }
+        try stack.git.git(args, advanceClock: true)
+        return try stack.git.git(["rev-parse", "HEAD"])
+    }
+
+    @Test func onlyCommitsSignedByAnAllowedSSHKeyDeploy() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        let signed = try stack.run(["up", "prod"])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let runID = try stack.requireLastRunID()
+        let verified = try GitOpsTests.events(stack, "signature_verified")
+        #expect(verified.count == 1 && verified[0].contains("dev@example.test"))
+        let report = try String(contentsOfFile: stack.state.path + "/reports/\(runID)/report.md", encoding: .utf8)
+        #expect(report.contains("signed (SSH) by dev@example.test"))
+
+        let unsigned = try commit(stack, "v2 unsigned", key: nil, files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains(String(unsigned.prefix(7))) && refused.stderr.contains("it is not signed"))
+        #expect(try GitOpsTests.events(stack, "signature_refused").count == 1)
+
+        try stack.git.git(["reset", "-q", "--hard", "HEAD~1"])
+        let stranger = try commit(stack, "v2 by a stranger", key: "stranger", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed)])
+        try stack.git.git(["push", "-q", "-f", "origin", "main"])
+        let unknown = try stack.run(["up", "prod"])
+        #expect(unknown.status == 4)
+        #expect(unknown.stderr.contains(String(stranger.prefix(7))) && unknown.stderr.contains("does not allow"), "\(unknown.stderr)")
+        #expect(try GitOpsTests.runs(stack).count == 1, "refusals journal no run")
+    }
+
+    @Test func aCommitCannotTrustItsOwnKey() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+
+        // The stranger adds their key to a file in the repository and points the descriptor at it.
+        let pub = try String(contentsOfFile: keys.path + "/stranger.pub", encoding: .utf8).split(separator: " ")
+        let inside = stack.git.path + "/trust/allowed_signers"
+        try commit(stack, "trust me", key: "stranger", files: [
+            "trust/allowed_signers": "stranger@example.test \(pub[0]) \(pub[1])\n",
+            "stacks/x/prod.yaml": descriptor("v2", allowedSigners: inside),
+        ])
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4, "the deployed revision's trust root governs: \(refused.stderr)")
+        #expect(refused.stderr.contains("does not allow"))
+
+        // A first adoption whose trust root lies inside the repository is refused too.
+        let (fresh, _) = try GitOpsTests.pushed()
+        let freshInside = fresh.git.path + "/trust/allowed_signers"
+        try commit(fresh, "trust me", key: "stranger", files: [
+            "trust/allowed_signers": "stranger@example.test \(pub[0]) \(pub[1])\n",
+            "stacks/x/prod.yaml": descriptor("v1", allowedSigners: freshInside),
+        ])
+        try GitOpsTests.push(fresh)
+        let inRepo = try fresh.run(["up", "prod"])
+        #expect(inRepo.status == 4 && inRepo.stderr.contains("inside the stacks repository"), "\(inRepo.stderr)")
+    }
+
+    @Test func everyCommitSinceTheDeployedOneMustBeSigned() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed, everyCommit: true)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let middle = try commit(stack, "unsigned in the middle", key: nil, files: ["README.md": "x\n"])
+        try commit(stack, "signed head", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed, everyCommit: true)])
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains(String(middle.prefix(10))) && refused.stderr.contains("between the deployed"), "\(refused.stderr)")
+    }
+
+    @Test func anOpenPGPSignatureIsCheckedAgainstTheKeyring() throws {
+        let home = keys.path + "/gnupg"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let gpg = ["--homedir", home, "--batch", "--passphrase", "", "--pinentry-mode", "loopback"]
+        try Shell.run("gpg", gpg + ["--quick-gen-key", "Dev <dev@example.test>", "ed25519", "sign", "never"])
+        let fingerprint = try Shell.run("gpg", ["--homedir", home, "--with-colons", "--list-secret-keys"])
+            .split(separator: "\n").first { $0.hasPrefix("fpr:") }.map { String($0.split(separator: ":", omittingEmptySubsequences: false)[9]) }
+        let keyring = keys.path + "/trusted.gpg"
+        try Shell.run("gpg", ["--homedir", home, "--output", keyring, "--export", try #require(fingerprint)])
+        let wrapper = keys.path + "/gpg-wrapper"
+        try "#!/bin/sh\nexec gpg --homedir \(home) --batch --pinentry-mode loopback --passphrase '' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+
+        let (stack, _) = try GitOpsTests.pushed()
+        try stack.git.write("stacks/x/prod.yaml", descriptor("v1", keyring: keyring))
+        try stack.git.git(["add", "-A"])
+        try stack.git.git(["-c", "gpg.format=openpgp", "-c", "gpg.program=\(wrapper)", "-c", "user.signingkey=\(fingerprint!)",
+                           "commit", "-q", "-S", "-m", "OpenPGP-signed"], advanceClock: true)
+        try GitOpsTests.push(stack)
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 0, "\(up.stderr)")
+        let verified = try GitOpsTests.events(stack, "signature_verified")
+        #expect(verified.count == 1 && verified[0].contains("openpgp") && verified[0].contains("Dev <dev@example.test>"), "\(verified)")
+
+        // Signed, but with a key the keyring does not hold.
+        try Shell.run("gpg", gpg + ["--quick-gen-key", "Other <other@example.test>", "ed25519", "sign", "never"])
+        let other = try Shell.run("gpg", ["--homedir", home, "--with-colons", "--list-secret-keys", "other@example.test"])
+            .split(separator: "\n").first { $0.hasPrefix("fpr:") }.map { String($0.split(separator: ":", omittingEmptySubsequences: false)[9]) }
+        try stack.git.write("stacks/x/prod.yaml", descriptor("v2", keyring: keyring))
+        try stack.git.git(["add", "-A"])
+        try stack.git.git(["-c", "gpg.format=openpgp", "-c", "gpg.program=\(wrapper)", "-c", "user.signingkey=\(try #require(other))",
+                           "commit", "-q", "-S", "-m", "signed by another key"], advanceClock: true)
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4 && refused.stderr.contains("does not hold"), "\(refused.stderr)")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A real OpenSSH server on 127.0.0.1 (testbed.md), key-only, for the user running the tests;
+/// an ssh-agent holding the client key; and known_hosts files made from the server's key.
+public final class SSHDFixture {
+    public let port: Int
+    public let directory: URL
+    public let user: String
+    /// `SSH_AUTH_SOCK` for the agent that holds the client key.
+    public let agentSocket: String
+    /// `[127.0.0.1]:PORT ssh-ed25519 …`: the server's real key.
+    public let knownHosts: String
+    /// The same host with another key: what a man in the middle would present.
+    public let wrongKnownHosts: String
+    private var server: ServerProcess!
+    private var agent: ServerProcess!
+
+    public init() throws {
+        directory = try TemporaryDirectory.make(prefix: "sshd")
+        let dir = directory.path
+        port = ServerProcess.freePort()
+        user = try Shell.run("id", ["-un"])
+        try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_key"])
+        try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/other_host_key"])
+        try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/client_key"])
+        try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
+        let config = """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(dir)/host_key
+            PidFile \(dir)/sshd.pid
+            AuthorizedKeysFile \(dir)/authorized_keys
+            StrictModes no
+            PubkeyAuthentication yes
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            PermitRootLogin prohibit-password
+            """
+        try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        server = try ServerProcess(["/usr/sbin/sshd", "-D", "-e", "-f", dir + "/sshd_config"], name: "sshd", log: dir + "/sshd.log")
+        let port = self.port
+        try server.wait { (try? Shell.capture("ssh-keyscan", ["-p", "\(port)", "-t", "ed25519", "127.0.0.1"]))?.stdout.contains("ssh-ed25519") == true }
+        func line(_ key: String) throws -> String {
+            let pub = try String(contentsOfFile: key, encoding: .utf8).split(separator: " ")
+            return "[127.0.0.1]:\(port) \(pub[0]) \(pub[1])\n"
+        }
+        knownHosts = dir + "/known_hosts"
+        wrongKnownHosts = dir + "/wrong_known_hosts"
+        try line(dir + "/host_key.pub").write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        try line(dir + "/other_host_key.pub").write(toFile: wrongKnownHosts, atomically: true, encoding: .utf8)
+        agentSocket = dir + "/agent.sock"
+        agent = try ServerProcess(["ssh-agent", "-D", "-a", agentSocket], name: "ssh-agent")
+        let socket = agentSocket
+        try agent.wait { FileManager.default.fileExists(atPath: socket) }
+        try Shell.run("ssh-add", ["-q", dir + "/client_key"], environment: ["SSH_AUTH_SOCK": agentSocket])
+    }
+
+    /// `ssh://USER@127.0.0.1:PORT/PATH`.
+    public func url(_ path: String) -> String { "ssh://\(user)@127.0.0.1:\(port)\(path)" }
+
+    deinit {
+        agent = nil
+        server = nil
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
