@@ -285,32 +285,31 @@ import TestSupport
         #expect(try GitOpsTests.runs(stack).count == 1, "refusals journal no run")
     }
 
+    /// The stranger adds their key to a file in the repository, points the descriptor at it,
+    /// signs with that key and pushes.
+    func pushSelfTrustingCommit(_ stack: StackFixture, _ version: String) throws {
+        let pub = try String(contentsOfFile: keys.path + "/stranger.pub", encoding: .utf8).split(separator: " ")
+        try commit(stack, "trust me", key: "stranger", files: [
+            "trust/allowed_signers": "stranger@example.test \(pub[0]) \(pub[1])\n",
+            "stacks/x/prod.yaml": descriptor(version, allowedSigners: stack.git.path + "/trust/allowed_signers"),
+        ])
+        try GitOpsTests.push(stack)
+    }
+
     @Test func aCommitCannotTrustItsOwnKey() throws {
         let (stack, _) = try GitOpsTests.pushed()
         try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
         try GitOpsTests.push(stack)
         #expect(try stack.run(["up", "prod"]).status == 0)
 
-        // The stranger adds their key to a file in the repository and points the descriptor at it.
-        let pub = try String(contentsOfFile: keys.path + "/stranger.pub", encoding: .utf8).split(separator: " ")
-        let inside = stack.git.path + "/trust/allowed_signers"
-        try commit(stack, "trust me", key: "stranger", files: [
-            "trust/allowed_signers": "stranger@example.test \(pub[0]) \(pub[1])\n",
-            "stacks/x/prod.yaml": descriptor("v2", allowedSigners: inside),
-        ])
-        try GitOpsTests.push(stack)
+        try pushSelfTrustingCommit(stack, "v2")
         let refused = try stack.run(["up", "prod"])
         #expect(refused.status == 4, "the deployed revision's trust root governs: \(refused.stderr)")
         #expect(refused.stderr.contains("does not allow"))
 
         // A first adoption whose trust root lies inside the repository is refused too.
         let (fresh, _) = try GitOpsTests.pushed()
-        let freshInside = fresh.git.path + "/trust/allowed_signers"
-        try commit(fresh, "trust me", key: "stranger", files: [
-            "trust/allowed_signers": "stranger@example.test \(pub[0]) \(pub[1])\n",
-            "stacks/x/prod.yaml": descriptor("v1", allowedSigners: freshInside),
-        ])
-        try GitOpsTests.push(fresh)
+        try pushSelfTrustingCommit(fresh, "v1")
         let inRepo = try fresh.run(["up", "prod"])
         #expect(inRepo.status == 4 && inRepo.stderr.contains("inside the stacks repository"), "\(inRepo.stderr)")
     }
