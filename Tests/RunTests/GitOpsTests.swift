@@ -327,39 +327,44 @@ import TestSupport
         #expect(refused.stderr.contains(String(middle.prefix(10))) && refused.stderr.contains("between the deployed"), "\(refused.stderr)")
     }
 
+    /// A new OpenPGP key in `home` for `uid`; its fingerprint.
+    func gpgKey(_ home: String, _ uid: String) throws -> String {
+        try Shell.run("gpg", ["--homedir", home, "--batch", "--passphrase", "", "--pinentry-mode", "loopback",
+                              "--quick-gen-key", uid, "ed25519", "sign", "never"])
+        let line = try Shell.run("gpg", ["--homedir", home, "--with-colons", "--list-secret-keys", uid])
+            .split(separator: "\n").first { $0.hasPrefix("fpr:") }
+        return String(try #require(line).split(separator: ":", omittingEmptySubsequences: false)[9])
+    }
+
+    /// Commits the descriptor signed with the OpenPGP key `fingerprint` (through `wrapper`) and pushes.
+    func gpgCommit(_ stack: StackFixture, _ descriptor: String, key fingerprint: String, wrapper: String) throws {
+        try stack.git.write("stacks/x/prod.yaml", descriptor)
+        try stack.git.git(["add", "-A"])
+        try stack.git.git(["-c", "gpg.format=openpgp", "-c", "gpg.program=\(wrapper)", "-c", "user.signingkey=\(fingerprint)",
+                           "commit", "-q", "-S", "-m", "OpenPGP-signed"], advanceClock: true)
+        try GitOpsTests.push(stack)
+    }
+
     @Test func anOpenPGPSignatureIsCheckedAgainstTheKeyring() throws {
         let home = keys.path + "/gnupg"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let gpg = ["--homedir", home, "--batch", "--passphrase", "", "--pinentry-mode", "loopback"]
-        try Shell.run("gpg", gpg + ["--quick-gen-key", "Dev <dev@example.test>", "ed25519", "sign", "never"])
-        let fingerprint = try Shell.run("gpg", ["--homedir", home, "--with-colons", "--list-secret-keys"])
-            .split(separator: "\n").first { $0.hasPrefix("fpr:") }.map { String($0.split(separator: ":", omittingEmptySubsequences: false)[9]) }
+        let dev = try gpgKey(home, "Dev <dev@example.test>")
         let keyring = keys.path + "/trusted.gpg"
-        try Shell.run("gpg", ["--homedir", home, "--output", keyring, "--export", try #require(fingerprint)])
+        try Shell.run("gpg", ["--homedir", home, "--output", keyring, "--export", dev])
         let wrapper = keys.path + "/gpg-wrapper"
         try "#!/bin/sh\nexec gpg --homedir \(home) --batch --pinentry-mode loopback --passphrase '' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
 
         let (stack, _) = try GitOpsTests.pushed()
-        try stack.git.write("stacks/x/prod.yaml", descriptor("v1", keyring: keyring))
-        try stack.git.git(["add", "-A"])
-        try stack.git.git(["-c", "gpg.format=openpgp", "-c", "gpg.program=\(wrapper)", "-c", "user.signingkey=\(fingerprint!)",
-                           "commit", "-q", "-S", "-m", "OpenPGP-signed"], advanceClock: true)
-        try GitOpsTests.push(stack)
+        try gpgCommit(stack, descriptor("v1", keyring: keyring), key: dev, wrapper: wrapper)
         let up = try stack.run(["up", "prod"])
         #expect(up.status == 0, "\(up.stderr)")
         let verified = try GitOpsTests.events(stack, "signature_verified")
         #expect(verified.count == 1 && verified[0].contains("openpgp") && verified[0].contains("Dev <dev@example.test>"), "\(verified)")
 
         // Signed, but with a key the keyring does not hold.
-        try Shell.run("gpg", gpg + ["--quick-gen-key", "Other <other@example.test>", "ed25519", "sign", "never"])
-        let other = try Shell.run("gpg", ["--homedir", home, "--with-colons", "--list-secret-keys", "other@example.test"])
-            .split(separator: "\n").first { $0.hasPrefix("fpr:") }.map { String($0.split(separator: ":", omittingEmptySubsequences: false)[9]) }
-        try stack.git.write("stacks/x/prod.yaml", descriptor("v2", keyring: keyring))
-        try stack.git.git(["add", "-A"])
-        try stack.git.git(["-c", "gpg.format=openpgp", "-c", "gpg.program=\(wrapper)", "-c", "user.signingkey=\(try #require(other))",
-                           "commit", "-q", "-S", "-m", "signed by another key"], advanceClock: true)
-        try GitOpsTests.push(stack)
+        let other = try gpgKey(home, "Other <other@example.test>")
+        try gpgCommit(stack, descriptor("v2", keyring: keyring), key: other, wrapper: wrapper)
         let refused = try stack.run(["up", "prod"])
         #expect(refused.status == 4 && refused.stderr.contains("does not hold"), "\(refused.stderr)")
     }

@@ -63,7 +63,7 @@ public struct StatusAction {
         /// The deployed run's review (when it is an up whose descriptor asks for one): accepted, or what is pending.
         public let review: RunReview?
         /// The exact commands that get this environment back to good, when it is not.
-        public var next: [String]
+        public let next: [String]
         /// Against the branch it tracks (null when the stacks repository has no remote).
         public var tracking: Drift? = nil
         /// Why `tracking` could not be worked out, when it could not.
