@@ -14,12 +14,6 @@ public protocol FetchAuthority: AnyObject {
     func refuseHostKey(host: String, keyType: String, keyBase64: String) -> String?
 }
 
-/// One fetch's outcome.
-public struct FetchResult: Sendable {
-    /// The remote's default branch (`main`), as its HEAD said.
-    public let defaultBranch: String?
-}
-
 extension Repository {
     /// The names of the configured remotes.
     public func remotes() -> [String] {
@@ -38,8 +32,8 @@ extension Repository {
     }
 
     /// Fetches every branch of `remote` into `refs/remotes/REMOTE/*` (pruning deleted ones)
-    /// and records the remote's default branch as `refs/remotes/REMOTE/HEAD`.
-    public func fetch(remote name: String, authority: FetchAuthority) throws -> FetchResult {
+    /// and records the remote's default branch as `refs/remotes/REMOTE/HEAD` (`remoteDefaultBranch`).
+    public func fetch(remote name: String, authority: FetchAuthority) throws {
         var remote: OpaquePointer?
         try check(git_remote_lookup(&remote, handle, name), "git_remote_lookup")
         defer { git_remote_free(remote) }
@@ -79,9 +73,7 @@ extension Repository {
                                              "deployctl: remote HEAD") == 0 {
                 git_reference_free(reference)
             }
-            return FetchResult(defaultBranch: branch)
         }
-        return FetchResult(defaultBranch: nil)
     }
 
     /// The branch `refs/remotes/REMOTE/HEAD` points to (as the last fetch recorded), or nil.

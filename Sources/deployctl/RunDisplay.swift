@@ -21,6 +21,11 @@ final class TerminalRunDisplay: RunObserver, Sendable {
 
     func stop() {
         ticking.store(false, ordering: .relaxed)
+        clear()
+    }
+
+    /// Clears the status line for other output; the ticker goes on (a sync loop's next round).
+    func clear() {
         state.withLock { clearStatus(&$0) }
     }
 

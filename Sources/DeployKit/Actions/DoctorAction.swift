@@ -215,17 +215,14 @@ public struct DoctorAction {
     static func version(of program: String) -> Swift.Result<String, VersionFailure> {
         let arguments = versionArguments[String(program.split(separator: "/").last ?? "")] ?? ["--version"]
         let shown = ([program] + arguments).joined(separator: " ")
-        let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
-        let request = LaunchRequest(argv: [program] + arguments, environment: ProcessInfo.processInfo.environment, timeoutMs: 5_000, graceMs: 500)
-        guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else {
+        guard let result = ToolCommand(argv: [program] + arguments, timeoutMs: 5_000).run() else {
             return .failure(VersionFailure(description: "`\(shown)` cannot be started"))
         }
-        capture.finish()
-        let line = (capture.tail(of: .stdout) + "\n" + capture.tail(of: .stderr)).split(separator: "\n")
+        let line = (result.stdout + "\n" + result.stderr).split(separator: "\n")
             .map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
         if result.timedOut { return .failure(VersionFailure(description: "`\(shown)` did not answer in 5 s")) }
         // Exit 0 is the test; some print nothing (`test --version` is just a true test).
-        if result.termination.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }
+        if result.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }
         return .failure(VersionFailure(description: "`\(shown)` \(result.termination)" + (line.isEmpty ? "" : ": \(line.prefix(120))")))
     }
 

@@ -24,7 +24,7 @@ public struct SyncAction {
 
     /// What one round decided for one target.
     public struct Decision: Sendable {
-        public enum Kind: String, Sendable { case upToDate = "up_to_date", noStackChange = "no_stack_change", held, headBad = "head_bad", busy, deployed, failed }
+        public enum Kind: String, Sendable { case upToDate = "up_to_date", noStackChange = "no_stack_change", held, headBad = "head_bad", busy, degraded, deployed, failed }
         public let target: String
         public let kind: Kind
         public let detail: String
@@ -115,7 +115,7 @@ public struct SyncAction {
                 return Decision(target: entry.target, kind: .busy, detail: "\(running.kind.rawValue) run \(running.run) is in progress; next round")
             }
             if let degraded = state.degraded {
-                return Decision(target: entry.target, kind: .busy, detail: "DEGRADED by run \(degraded.run): a person decides first (deployctl status \(entry.target))", exitStatus: .refused)
+                return Decision(target: entry.target, kind: .degraded, detail: "DEGRADED by run \(degraded.run): a person decides first (deployctl status \(entry.target))", exitStatus: .refused)
             }
             let drift = try reader.drift(target: entry.target, tracked: tracked, deployed: state.deployed?.revision)
             let head = String(tracked.head.prefix(10))

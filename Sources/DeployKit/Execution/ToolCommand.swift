@@ -1,10 +1,12 @@
 import Foundation
 
-/// A short helper program deployctl itself asks something (ssh-keygen, gpgv, git credential):
+/// A short helper program deployctl itself asks something (ssh-keygen, gpgv, git credential, a
+/// `--version` for doctor):
 /// argv, bounded in time and output, never a terminal to prompt on.
 struct ToolCommand {
     struct Output {
-        let exitCode: Int32?
+        let termination: Termination
+        var exitCode: Int32? { termination.exitCode }
         let stdout: String
         let stderr: String
         let timedOut: Bool
@@ -24,7 +26,7 @@ struct ToolCommand {
         let request = LaunchRequest(argv: argv, environment: environment, timeoutMs: timeoutMs, graceMs: 500, stdin: stdin)
         guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else { return nil }
         capture.finish()
-        return Output(exitCode: result.termination.exitCode, stdout: capture.tail(of: .stdout), stderr: capture.tail(of: .stderr),
+        return Output(termination: result.termination, stdout: capture.tail(of: .stdout), stderr: capture.tail(of: .stderr),
                       timedOut: result.timedOut)
     }
 }

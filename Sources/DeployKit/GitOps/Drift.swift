@@ -43,7 +43,7 @@ struct DriftReader {
     let workspace: Workspace
     let journal: Journal?
 
-    /// `state` is the target's derived state (for what is deployed).
+    /// `deployed`: what the journal says is live (nil: never deployed, or degraded).
     func drift(target: String, tracked: TrackedBranch, deployed: String?) throws -> Drift {
         let stacks = workspace.stacks
         guard let head = ObjectID(hex: tracked.head) else { throw DeployError(.failed, "bad tracked head \(tracked.head)") }

@@ -34,7 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
         let request = SyncAction.Request(targets: targets.isEmpty ? nil : targets, options: options,
                                          supply: try inputs.supply(environment: ws.environment), intervalMs: intervalMs)
         let status = try await SyncAction(workspace: ws).run(request, observer: display, cancellation: cancellation) { decisions in
-            (display as? TerminalRunDisplay)?.stop()
+            (display as? TerminalRunDisplay)?.clear()
             if let json = display as? JSONRunDisplay {
                 for d in decisions {
                     json.emit(["event": "sync_decision", "target": d.target, "decision": d.kind.rawValue, "detail": d.detail,
