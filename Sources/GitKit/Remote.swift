@@ -12,6 +12,8 @@ public protocol FetchAuthority: AnyObject {
     /// Whether to trust the SSH host key `keyBase64` (of `keyType`, e.g. ssh-ed25519) for
     /// `host`, when libgit2's own known_hosts lookup did not. Nil trusts; a string refuses, saying why.
     func refuseHostKey(host: String, keyType: String, keyBase64: String) -> String?
+    /// A CA bundle to trust for HTTPS instead of the system's (git's `GIT_SSL_CAINFO`), or nil.
+    var certificateAuthorities: String? { get }
 }
 
 extension Repository {
@@ -38,7 +40,7 @@ extension Repository {
         try check(git_remote_lookup(&remote, handle, name), "git_remote_lookup")
         defer { git_remote_free(remote) }
         if let url = git_remote_url(remote).map({ String(cString: $0) }), url.hasPrefix("https://") {
-            Self.enableCertificates()
+            try Self.enableCertificates(authority.certificateAuthorities)
         }
         let session = FetchSession(authority: authority)
         let payload = Unmanaged.passUnretained(session).toOpaque()
@@ -98,13 +100,16 @@ extension Repository {
         (try? FileManager.default.attributesOfItem(atPath: gitDirectory + "FETCH_HEAD"))?[.modificationDate] as? Date
     }
 
-    /// HTTPS through libgit2 needs the system CA bundle, which start-up skips (see GitKitSupport).
-    private static func enableCertificates() {
+    /// HTTPS through libgit2 needs a CA bundle, which start-up skips (see GitKitSupport): the
+    /// one named, else the system's.
+    private static func enableCertificates(_ named: String?) throws {
         gitkit_ca_bundle_enable()
-        for file in ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"] where FileManager.default.fileExists(atPath: file) {
-            _ = gitkit_set_ca_file(file)
+        let candidates = named.map { [$0] } ?? ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+        for file in candidates where FileManager.default.fileExists(atPath: file) {
+            try check(gitkit_set_ca_file(file), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)")
             return
         }
+        if let named { throw GitError.libgit2(function: "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)", code: -1, message: "the CA bundle \(named) does not exist") }
     }
 }
 
@@ -140,9 +145,12 @@ private let fetchCredentials: git_credential_acquire_cb = { out, url, userFromUR
         session.triedPassword = true
         return git_credential_userpass_plaintext_new(out, pair.user, pair.password)
     }
+    let ssh = allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0
+    let source = ssh ? "the key in ssh-agent" : "the password from the git credential helper"
     git_error_set_str(Int32(GIT_ERROR_NET.rawValue), session.triedAgent || session.triedPassword
-                      ? "authentication to \(url) failed with every credential offered (ssh-agent, the git credential helper)"
-                      : "no credentials for \(url): start ssh-agent with the key added (ssh-add), or configure a git credential helper")
+                      ? "authentication to \(url) failed with \(source)"
+                      : "no credentials for \(url): " + (ssh ? "start ssh-agent with the key added (ssh-add)"
+                                                           : "configure a git credential helper (git config credential.helper …)"))
     return GIT_EAUTH.rawValue
 }
 

@@ -220,6 +220,56 @@ import TestSupport
         let offline = try stack.run(["plan", "prod", "--offline"], environment: env)
         #expect(offline.status == 0 && offline.stderr.contains("as of the last fetch"), "\(offline.stderr)")
     }
+
+    @Test func fetchOverHTTPSWithTheCredentialHelperAPrivateCAAndProxies() throws {
+        let stack = try StackFixture(Self.stack("v1"))
+        let origin = try Self.bareOrigin(stack)
+        try stack.git.git(["push", "-q", origin, "main"])
+        // A CA of the test's own and a certificate for localhost it signs.
+        let tls = try TemporaryDirectory.make(prefix: "tls")
+        defer { try? FileManager.default.removeItem(at: tls) }
+        let d = tls.path
+        try Shell.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days", "2", "-subj", "/CN=Test CA"])
+        try Shell.run("openssl", ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost\n".write(toFile: d + "/ext", atomically: true, encoding: .utf8)
+        try Shell.run("openssl", ["x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key", "-CAcreateserial",
+                                  "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/ext"])
+        let port = ServerProcess.freePort()
+        let script = RepositoryFiles.root.appendingPathComponent("Tests/scripts/git-https-server.py").path
+        let server = try ServerProcess(["python3", script, "\(port)", d + "/server.pem", d + "/server.key", stack.state.path, "alice", "s3cret"],
+                                       name: "git-https-server", log: d + "/server.log")
+        try server.wait { (try? Shell.capture("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://localhost:\(port)/"]))?.stdout == "401" }
+        try stack.git.git(["remote", "add", "origin", "https://localhost:\(port)/origin.git"])
+        let credentials = d + "/credentials"
+        try "https://alice:s3cret@localhost:\(port)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try stack.git.git(["config", "credential.helper", "store --file=\(credentials)"])
+
+        var env = ["GIT_SSL_CAINFO": d + "/ca.pem"]
+        let up = try stack.run(["up", "prod"], environment: env)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stdout.contains("tracks origin/main (fetched just now)"))
+
+        // The system's CAs do not know the test's CA.
+        let untrusted = try stack.run(["plan", "prod"], environment: ["GIT_SSL_CAINFO": "", "SSL_CERT_FILE": ""])
+        #expect(untrusted.status == 1 && untrusted.stderr.contains("not trusted"), "\(untrusted.stderr)")
+        // A wrong password from the helper, then no helper at all: clear, and nothing waits for a prompt.
+        try "https://alice:wrong@localhost:\(port)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        let wrong = try stack.run(["plan", "prod"], environment: env)
+        #expect(wrong.status == 1 && wrong.stderr.contains("authentication to https://localhost:\(port)/origin.git failed"), "\(wrong.stderr)")
+        try stack.git.git(["config", "--unset", "credential.helper"])
+        let none = try stack.run(["plan", "prod"], environment: env)
+        #expect(none.status == 1 && none.stderr.contains("configure a git credential helper"), "\(none.stderr)")
+        try "https://alice:s3cret@localhost:\(port)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try stack.git.git(["config", "credential.helper", "store --file=\(credentials)"])
+
+        // HTTPS_PROXY is honoured (a proxy that is not there fails), and so is NO_PROXY.
+        env["HTTPS_PROXY"] = "http://127.0.0.1:\(ServerProcess.freePort())"
+        let proxied = try stack.run(["plan", "prod"], environment: env)
+        #expect(proxied.status == 1 && proxied.stderr.contains("cannot fetch origin"), "\(proxied.stderr)")
+        env["NO_PROXY"] = "localhost"
+        #expect(try stack.run(["plan", "prod"], environment: env).status == 0)
+        _ = server
+    }
 }
 
 /// Commits signed with real ssh-keygen and gpg keys, verified against trust roots outside

@@ -3,14 +3,23 @@ import GitKit
 
 /// How deployctl reaches the stacks repository's remote: SSH keys from ssh-agent, HTTPS
 /// passwords from the git credential helper (never a prompt), SSH host keys checked against
-/// known_hosts files (no trust on first use).
+/// known_hosts files (no trust on first use), HTTPS certificates against the system's CAs or
+/// `GIT_SSL_CAINFO`.
 final class RemoteAccess: FetchAuthority {
     let url: String
     let environment: [String: String]
+    /// The stacks repository: its own git config names credential helpers too.
+    let repositoryRoot: String
 
-    init(url: String, environment: [String: String]) {
+    init(url: String, environment: [String: String], repositoryRoot: String) {
         self.url = url
         self.environment = environment
+        self.repositoryRoot = repositoryRoot
+    }
+
+    /// git's own variable for a private CA (`GIT_SSL_CAINFO`), else OpenSSL's `SSL_CERT_FILE`.
+    var certificateAuthorities: String? {
+        [environment["GIT_SSL_CAINFO"], environment["SSL_CERT_FILE"]].compactMap { $0 }.first { !$0.isEmpty }
     }
 
     /// `DEPLOYCTL_KNOWN_HOSTS` (colon-separated), else `~/.ssh/known_hosts` and the system's.
@@ -28,7 +37,7 @@ final class RemoteAccess: FetchAuthority {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.host else { return nil }
         var query = "protocol=\(scheme)\nhost=\(host)\(parts.port.map { ":\($0)" } ?? "")\npath=\(parts.path.drop { $0 == "/" })\n"
         if let userFromURL { query += "username=\(userFromURL)\n" }
-        guard let output = ToolCommand(argv: ["git", "credential", "fill"], stdin: query + "\n", environment: environment).run(),
+        guard let output = ToolCommand(argv: ["git", "-C", repositoryRoot, "credential", "fill"], stdin: query + "\n", environment: environment).run(),
               output.succeeded else { return nil }
         var fields: [String: String] = [:]
         for line in output.stdout.split(separator: "\n") {

@@ -99,7 +99,7 @@ public final class Tracker {
         }
         let url = repository.remoteURL(remote) ?? remote
         do {
-            try repository.fetch(remote: remote, authority: RemoteAccess(url: url, environment: workspace.environment))
+            try repository.fetch(remote: remote, authority: RemoteAccess(url: url, environment: workspace.environment, repositoryRoot: workspace.stacks.root))
             fetched = true
         } catch let error as GitError {
             let age = repository.lastFetch.map { " (last fetched \(Timestamp.human($0)))" } ?? ""
