@@ -190,6 +190,15 @@ import TestSupport
         kill(loop.pid, SIGTERM)
         #expect(loop.wait() == 143)
         #expect(try stack.run(["sync", "--once"]).status == 0, "the loop's lock went with it")
+
+        // SIGTERM while the loop's up runs a step: the step is stopped as in up, the run recorded.
+        try stack.git.commit("v2 is slow", files: ["stacks/x/prod.yaml": Self.stack("v2").replacingOccurrences(of: "echo v2", with: "sleep 30; echo v2")])
+        try Self.push(stack)
+        let busy = try BackgroundCLI(["sync", "--interval", "1s"], in: stack.git.path, environment: stack.environment)
+        #expect(busy.waitFor("▶ deploy/release"))
+        kill(busy.pid, SIGTERM)
+        #expect(busy.wait() == 143)
+        #expect(try Self.runs(stack).first?["status"] as? String == "cancelled")
     }
 
     @Test func fetchOverSSHWithTheAgentAndKnownHostsOnly() throws {
@@ -333,6 +342,17 @@ import TestSupport
         #expect(unknown.status == 4)
         #expect(unknown.stderr.contains(String(stranger.prefix(7))) && unknown.stderr.contains("does not allow"), "\(unknown.stderr)")
         #expect(try GitOpsTests.runs(stack).count == 1, "refusals journal no run")
+
+        // Signed by the allowed key, then changed after signing (the signature header kept).
+        try stack.git.git(["reset", "-q", "--hard", "HEAD~1"])
+        try commit(stack, "v2 by dev", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed)])
+        let object = try stack.git.git(["cat-file", "commit", "HEAD"]).replacingOccurrences(of: "v2 by dev", with: "v2 by dev, edited")
+        let tampered = try stack.git.git(["hash-object", "-t", "commit", "-w", "--stdin"], input: object + "\n")
+        try stack.git.git(["update-ref", "refs/heads/main", tampered])
+        try stack.git.git(["push", "-q", "-f", "origin", "main"])
+        let bad = try stack.run(["up", "prod"])
+        #expect(bad.status == 4)
+        #expect(bad.stderr.contains(String(tampered.prefix(7))) && bad.stderr.contains("does not verify for dev@example.test"), "\(bad.stderr)")
     }
 
     /// The stranger adds their key to a file in the repository, points the descriptor at it,
