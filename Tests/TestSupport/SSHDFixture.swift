@@ -12,18 +12,36 @@ public final class SSHDFixture {
     public let knownHosts: String
     /// The same host with another key: what a man in the middle would present.
     public let wrongKnownHosts: String
+    /// The host key line alone (`ssh-ed25519 AAAA…`), for a known_hosts file a stack commits.
+    public let hostKey: String
+    /// The client key the agent holds.
+    public let clientPublicKey: String
     private var server: ServerProcess!
-    private var agent: ServerProcess!
+    private var agent: ServerProcess?
 
-    public init() throws {
+    /// Another server that admits the same client key, through the same agent (several hosts).
+    public convenience init(sharing other: SSHDFixture) throws {
+        try self.init(client: (other.clientPublicKey, other.agentSocket))
+    }
+
+    public convenience init() throws {
+        try self.init(client: nil)
+    }
+
+    private init(client: (publicKey: String, agent: String)?) throws {
         directory = try TemporaryDirectory.make(prefix: "sshd")
         let dir = directory.path
         port = ServerProcess.freePort()
         user = try Shell.run("id", ["-un"])
         try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_key"])
         try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/other_host_key"])
-        try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/client_key"])
-        try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
+        if let client {
+            clientPublicKey = client.publicKey
+        } else {
+            try Shell.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/client_key"])
+            clientPublicKey = try String(contentsOfFile: dir + "/client_key.pub", encoding: .utf8)
+        }
+        try clientPublicKey.write(toFile: dir + "/authorized_keys", atomically: true, encoding: .utf8)
         let config = """
             Port \(port)
             ListenAddress 127.0.0.1
@@ -50,8 +68,14 @@ public final class SSHDFixture {
         wrongKnownHosts = dir + "/wrong_known_hosts"
         try line(dir + "/host_key.pub").write(toFile: knownHosts, atomically: true, encoding: .utf8)
         try line(dir + "/other_host_key.pub").write(toFile: wrongKnownHosts, atomically: true, encoding: .utf8)
+        hostKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        if let client {
+            agentSocket = client.agent
+            return
+        }
         agentSocket = dir + "/agent.sock"
-        agent = try ServerProcess(["ssh-agent", "-D", "-a", agentSocket], name: "ssh-agent")
+        let agent = try ServerProcess(["ssh-agent", "-D", "-a", agentSocket], name: "ssh-agent")
+        self.agent = agent
         let socket = agentSocket
         try agent.wait { FileManager.default.fileExists(atPath: socket) }
         try Shell.run("ssh-add", ["-q", dir + "/client_key"], environment: ["SSH_AUTH_SOCK": agentSocket])

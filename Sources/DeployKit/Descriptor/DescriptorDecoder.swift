@@ -7,10 +7,10 @@ import GitKit
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
                                "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "bake", "notify", "runbooks", "paths",
-                               "track", "signatures"]
+                               "track", "signatures", "hosts", "ssh"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
-                           "stdin", "secret_in_argv", "rolls_back"] + probeKeys
+                           "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect", "secret_in_argv"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
@@ -46,13 +46,79 @@ struct DescriptorDecoder {
         if let node = top["readiness"], !node.isNull { descriptor.readiness = readiness(node) }
         if let node = top["bake"], !node.isNull { descriptor.bake = bake(node) }
         if let node = top["promotion"], !node.isNull { descriptor.promotion = promotion(node, stack: stack, environment: environment) }
+        if let node = top["hosts"], !node.isNull { descriptor.hosts = hosts(node) }
+        if let node = top["ssh"], !node.isNull { descriptor.ssh = ssh(node) }
         if let node = top["track"], !node.isNull { descriptor.track = track(node) }
         if let node = top["signatures"], !node.isNull { descriptor.signatures = signatures(node) }
         descriptor.notify = notify(top["notify"])
         descriptor.runbooks = runbooks(top["runbooks"])
         descriptor.paths = paths(top["paths"])
         checkStepCount(descriptor)
+        checkPlacements(descriptor)
         return descriptor
+    }
+
+    /// `hosts: {web1: {address: 10.0.0.5, port: 22, user: deploy, roles: [web]}, …}`.
+    private func hosts(_ node: YAMLNode) -> [HostSpec] {
+        guard case .mapping(let pairs, _) = node else {
+            reader.error("'hosts' is a mapping of host names to {address, port, user, roles}, not \(node.kindName)", at: node.location)
+            return []
+        }
+        return pairs.compactMap { pair in
+            let what = "host '\(pair.key)'"
+            guard isStepName(pair.key), pair.key.count <= 64 else {
+                reader.error("host name '\(pair.key.prefix(40))' may use only letters, digits, '-', '_' and '.' (at most 64)", at: pair.keyLocation)
+                return nil
+            }
+            guard let m = reader.mapping(pair.value, what, allowed: ["address", "port", "user", "roles"]) else { return nil }
+            guard let address = reader.string(m["address"], "'address' of \(what)") else {
+                if m["address"] == nil { reader.error("\(what) needs 'address' (a host name or IP address)", at: m.location) }
+                return nil
+            }
+            let user = reader.string(m["user"], "'user' of \(what)")
+            for (value, label) in [(address, "address"), (user ?? "", "user")] where value.hasPrefix("-") || value.contains(where: { $0 == " " || $0 == "@" }) {
+                reader.error("'\(label)' of \(what) cannot start with '-' or hold spaces or '@' (it goes to ssh)", at: m[label]!.location)
+                return nil
+            }
+            return HostSpec(name: pair.key, address: address, port: reader.int(m["port"], "'port' of \(what)", range: 1...65535) ?? 22,
+                            user: user, roles: reader.strings(m["roles"], "'roles' of \(what)"), location: pair.keyLocation)
+        }
+    }
+
+    /// `ssh: {known_hosts: ssh/known_hosts, user: deploy, identity_file: /etc/deployctl/id_ed25519}`.
+    private func ssh(_ node: YAMLNode) -> SSHSpec? {
+        guard let m = reader.mapping(node, "'ssh'", allowed: ["known_hosts", "user", "identity_file"]) else { return nil }
+        guard let knownHosts = reader.string(m["known_hosts"], "'ssh.known_hosts'"), !knownHosts.isEmpty else {
+            if m["known_hosts"] == nil {
+                reader.error("'ssh' needs 'known_hosts' (the hosts' keys: deployctl checks them strictly and never trusts on first use)", at: m.location)
+            }
+            return nil
+        }
+        return SSHSpec(knownHosts: knownHosts, user: reader.string(m["user"], "'ssh.user'"),
+                       identityFile: reader.string(m["identity_file"], "'ssh.identity_file'"), location: m.location)
+    }
+
+    /// `on:` needs hosts that match it and an `ssh:` to reach them; it runs commands, not probes.
+    private func checkPlacements(_ descriptor: StackDescriptor) {
+        let steps = Phase.allCases.flatMap { descriptor.steps(in: $0) } + descriptor.rollback
+        for step in steps {
+            guard let on = step.on else { continue }
+            let chosen = on.selector.select(descriptor.hosts)
+            if descriptor.hosts.isEmpty {
+                reader.error("step '\(step.name)' runs 'on: \(on.selector)', but the descriptor declares no 'hosts:'", at: on.location)
+            } else if chosen.isEmpty {
+                let roles = Array(Set(descriptor.hosts.flatMap(\.roles))).sorted()
+                reader.error("step '\(step.name)' runs 'on: \(on.selector)', which names no host (roles: \(roles.isEmpty ? "none" : roles.joined(separator: ", ")); or 'all')", at: on.location)
+            }
+            if descriptor.ssh == nil, !descriptor.hosts.isEmpty {
+                reader.error("step '\(step.name)' runs on hosts, but the descriptor has no 'ssh: {known_hosts: …}' to check their keys", at: on.location)
+            }
+            if step.probe != nil { reader.error("step '\(step.name)' is a probe: probes run from here, so 'on:' does not apply", at: on.location) }
+            if step.stdin != nil { reader.error("step '\(step.name)' runs on hosts, where standard input carries the step's environment; drop 'stdin:'", at: on.location) }
+            if on.canary > 0, on.canary >= chosen.count, !chosen.isEmpty {
+                reader.error("'canary: \(on.canary)' of step '\(step.name)' leaves no host after the canaries (it runs on \(chosen.count))", at: on.location)
+            }
+        }
     }
 
     /// `bake: {duration: 1h, interval: 5m, checks: [health]}`.
@@ -421,7 +487,24 @@ struct DescriptorDecoder {
             continueOnError: reader.bool(m["continue_on_error"], "'continue_on_error' of \(what)") ?? false,
             idempotent: reader.bool(m["idempotent"], "'idempotent' of \(what)") ?? false,
             rollsBack: rollsBack(m, what, phase: phase),
+            on: placement(m, what),
             location: nameNode?.location ?? m.location)
+    }
+
+    /// `on: web` with `max_parallel: 2` and `canary: 1`.
+    private func placement(_ m: NodeReader.Mapping, _ what: String) -> HostPlacement? {
+        guard let node = m["on"], let text = reader.string(node, "'on' of \(what)") else {
+            for key in ["max_parallel", "canary"] where m[key] != nil {
+                reader.error("'\(key)' of \(what) applies to a step that runs 'on:' hosts", at: m.keyLocation(key)!)
+            }
+            return nil
+        }
+        guard let selector = HostSelector.parse(text) else {
+            reader.error("'on' of \(what) is a role, 'all' or 'first of ROLE', not '\(text)'", at: node.location)
+            return nil
+        }
+        return HostPlacement(selector: selector, maxParallel: reader.int(m["max_parallel"], "'max_parallel' of \(what)", range: 1...1000),
+                             canary: reader.int(m["canary"], "'canary' of \(what)", range: 0...1000) ?? 0, location: node.location)
     }
 
     static let maxStepName = 100

@@ -34,6 +34,9 @@ public struct StackDescriptor: Sendable {
     public var bake: BakeSpec? = nil
     /// `up` needs another environment's last up accepted first (staging → prod).
     public var promotion: Promotion? = nil
+    /// `hosts:` the environment's servers, and `ssh:` how to reach them.
+    public var hosts: [HostSpec] = []
+    public var ssh: SSHSpec? = nil
     /// `track:` the remote branch this environment follows (else the remote's default branch).
     public var track: TrackSpec? = nil
     /// `signatures:` deployed commits must be signed by a key this trust root names.
@@ -229,6 +232,8 @@ public struct Step: Sendable, Hashable {
     public var idempotent: Bool
     /// A postdeploy step whose failure rolls back like a failed verify (`rolls_back: true`).
     public var rollsBack: Bool = false
+    /// `on:` the hosts it runs on over ssh, and how it rolls out (`max_parallel:`, `canary:`).
+    public var on: HostPlacement? = nil
     public var location: FileLocation
 }
 

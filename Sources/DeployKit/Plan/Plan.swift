@@ -108,6 +108,8 @@ public struct PlanStep: Codable, Sendable, Hashable {
     public var secretInArgv: String?
     /// A postdeploy step whose failure rolls back (`rolls_back: true`); absent otherwise.
     public var rollsBack: Bool?
+    /// For a step `on:` hosts, its rollout in words (`on web: web1 (canary), then web2`).
+    public var rollout: String? = nil
     public var dir: String?
     public var timeoutMs: Int
     public var retries: Int

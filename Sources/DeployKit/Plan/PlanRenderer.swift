@@ -133,6 +133,7 @@ public enum PlanRenderer {
         }
         if let reason = step.secretInArgv { lines.append(indent + "secret in argv, allowed: \(reason)") }
         if step.rollsBack == true { lines.append(indent + "a failure rolls back (rolls_back: true)") }
+        if let rollout = step.rollout { lines.append(indent + rollout) }
         if let confirm = step.confirm { lines.append(indent + "asks: \(confirm)") }
         if let rollback = step.rollbackArgv { lines.append(indent + "undo: \(ShellQuote.join(rollback))") }
         return lines

@@ -130,6 +130,7 @@ public enum Planner {
                 stdin: step.stdin.map { interpolator.render($0) },
                 secretInArgv: step.secretInArgv,
                 rollsBack: step.rollsBack ? true : nil,
+                rollout: step.on.map { HostRollout.describe($0, hosts: d.hosts) },
                 dir: (step.dir ?? d.defaults.dir).map { interpolator.render($0) },
                 timeoutMs: step.timeoutMs ?? d.defaults.timeoutMs,
                 retries: step.retries ?? d.defaults.retries,

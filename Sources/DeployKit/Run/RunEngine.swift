@@ -114,15 +114,18 @@ final class RunEngine: @unchecked Sendable {
         var pending = commands.filter { finished[$0.ref.name] == nil }
         var failure: RunOutcome? = nil
         var running = 0
+        // `--parallel` bounds what runs here; commands on hosts are bounded by their waves.
+        var runningHere = 0
 
         return try await withThrowingTaskGroup(of: (RunnableCommand, StepStatus).self) { group in
             while true {
                 var started = false
                 if failure == nil, cancellation.signal == nil {
                     var index = 0
-                    while index < pending.count, running < options.parallel {
+                    while index < pending.count {
                         let command = pending[index]
-                        guard command.after.allSatisfy({ finished[$0] == true }) else { index += 1; continue }
+                        guard command.after.allSatisfy({ finished[$0] == true }),
+                              command.host != nil || runningHere < options.parallel else { index += 1; continue }
                         // A gate waits until nothing else runs: its question must not be lost
                         // in other steps' output, and they must not wait on a person.
                         if command.confirm != nil, running > 0 { index += 1; continue }
@@ -141,6 +144,7 @@ final class RunEngine: @unchecked Sendable {
                         }
                         group.addTask { (command, try await self.attemptAll(command)) }
                         running += 1
+                        if command.host == nil { runningHere += 1 }
                         started = true
                     }
                 }
@@ -156,6 +160,7 @@ final class RunEngine: @unchecked Sendable {
                 }
                 guard let (command, status) = try await group.next() else { continue }
                 running -= 1
+                if command.host == nil { runningHere -= 1 }
                 switch status {
                 case .succeeded:
                     finished[command.ref.name] = true

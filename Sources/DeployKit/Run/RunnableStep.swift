@@ -4,10 +4,10 @@ import Probes
 /// (secrets filled in), with everything `defaults:` contributes already applied.
 struct RunnableCommand: Sendable {
     var ref: StepRef
-    let shownArgv: [String]
-    let argv: [String]
-    let env: [String: String]
-    let directory: String?
+    var shownArgv: [String]
+    var argv: [String]
+    var env: [String: String]
+    var directory: String?
     let timeoutMs: Int
     let retries: Int
     let backoffMs: Int
@@ -23,6 +23,9 @@ struct RunnableCommand: Sendable {
     var probeJSON: [JSONCheck] = []
     /// Standard input (secrets filled in); nil: /dev/null.
     var stdin: String? = nil
+    /// The host it runs on over ssh (`on:`); nil: here. Hosted commands wait on the network,
+    /// so the rollout's waves bound them, not `--parallel`.
+    var host: String? = nil
 }
 
 /// Builds runnable commands from the masked and the revealed plan of the same descriptor.
@@ -32,7 +35,21 @@ struct RunnableSteps {
     let revealed: Plan
     let tree: String
 
+    /// A phase's commands, those that run `on:` hosts expanded into one per host (see `HostRollout`).
     func phase(_ phase: Phase) -> [RunnableCommand] {
+        let commands = local(phase)
+        guard let remote, commands.contains(where: { name in descriptor.steps(in: phase).contains { $0.name == name.ref.name && $0.on != nil } }) else {
+            return commands
+        }
+        return HostRollout(descriptor: descriptor, remote: remote).expand(commands, phase: phase, verify: local(.verify))
+    }
+
+    /// How the hosts are reached, when the descriptor has any.
+    var remote: SSHRemote? {
+        descriptor.ssh.map { SSHRemote(spec: $0, tree: tree, revision: revealed.revision) }
+    }
+
+    private func local(_ phase: Phase) -> [RunnableCommand] {
         let shown = masked.phase(phase).steps, real = revealed.phase(phase).steps
         return zip(shown, real).map { shown, real in
             let step = descriptor.steps(in: phase).first { $0.name == shown.name }
@@ -94,8 +111,15 @@ struct RunnableSteps {
             confirm: nil, idempotent: which != .restore, continueOnError: false)
     }
 
-    /// The `rollback:` command of a step, as the step `undo.<name>` of a rollback run.
+    /// The `rollback:` command of a step, as the step `undo.<name>` of a rollback run; for a
+    /// step that ran on a host (`NAME@HOST`), on that host.
     func undo(_ phase: Phase, name: String) -> RunnableCommand? {
+        let parts = name.split(separator: "@", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            guard let remote, let host = descriptor.hosts.first(where: { $0.name == parts[1] }),
+                  let local = undo(phase, name: parts[0]) else { return nil }
+            return remote.wrap(local, on: host, name: "undo.\(name)")
+        }
         guard let shown = masked.phase(phase).steps.first(where: { $0.name == name }),
               let real = revealed.phase(phase).steps.first(where: { $0.name == name }),
               let shownArgv = shown.rollbackArgv, let argv = real.rollbackArgv else { return nil }

@@ -149,10 +149,17 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(help: "Keep printing while the run is still going.") var follow = false
     @Argument(help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)) var runID: String
     @Argument(help: "Only this step.") var step: String?
+    @Option(help: ArgumentHelp("Only this host's attempts of STEP (a step that runs on: hosts is journaled as STEP@HOST).", valueName: "name"))
+    var host: String?
+
+    func validate() throws {
+        if host != nil, step == nil { throw ValidationError("--host picks one host's run of a step: give the STEP too") }
+    }
 
     func run() async throws {
         let actions = RecordActions(workspace: try workspace.open())
         var offsets: [String: UInt64] = [:]
+        let step = host.map { "\(self.step!)@\($0)" } ?? self.step
         while true {
             let (run, logs) = try actions.logs(runID: runID, step: step)
             for (attempt, source) in logs {

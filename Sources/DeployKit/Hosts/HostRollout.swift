@@ -1,0 +1,83 @@
+/// Expands the steps of a phase that run `on:` hosts into one command per host (`NAME@HOST`),
+/// in waves: the canary hosts first, each followed by the verify steps that run on them, then
+/// the rest at most `max_parallel` at a time. Each wave needs the one before it, so a failed
+/// host stops the rollout where it is; each host is its own journaled step, so `resume` runs
+/// again only the hosts that did not succeed, and a rollback undoes them newest first.
+struct HostRollout {
+    let descriptor: StackDescriptor
+    let remote: SSHRemote
+
+    /// The hosts in waves: `canary` first, then chunks of `maxParallel` (all at once by default).
+    static func waves(_ hosts: [HostSpec], canary: Int, maxParallel: Int?) -> [[HostSpec]] {
+        var waves: [[HostSpec]] = []
+        var rest = hosts[...]
+        if canary > 0 {
+            waves.append(Array(rest.prefix(canary)))
+            rest = rest.dropFirst(canary)
+        }
+        let size = max(1, maxParallel ?? rest.count)
+        while !rest.isEmpty {
+            waves.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        return waves
+    }
+
+    /// `on web: web1 (canary), then web2, then web3`: what `plan` shows.
+    static func describe(_ on: HostPlacement, hosts: [HostSpec]) -> String {
+        let waves = waves(on.selector.select(hosts), canary: on.canary, maxParallel: on.maxParallel)
+        let parts = waves.enumerated().map { index, wave in
+            wave.map(\.name).joined(separator: " + ") + (index == 0 && on.canary > 0 ? " (canary)" : "")
+        }
+        return "on \(on.selector): " + parts.joined(separator: ", then ")
+    }
+
+    /// `verify`: the verify phase's commands as written (not expanded), for the canary gates.
+    func expand(_ commands: [RunnableCommand], phase: Phase, verify: [RunnableCommand]) -> [RunnableCommand] {
+        var out: [RunnableCommand] = []
+        var expanded: [String: [String]] = [:]
+        for command in commands {
+            guard let on = descriptor.steps(in: phase).first(where: { $0.name == command.ref.name })?.on else {
+                out.append(command)
+                continue
+            }
+            var previous: [String] = [], names: [String] = []
+            for (index, wave) in Self.waves(on.selector.select(descriptor.hosts), canary: on.canary, maxParallel: on.maxParallel).enumerated() {
+                let wrapped = wave.map { host -> RunnableCommand in
+                    var remote = remote.wrap(command, on: host)
+                    remote.after = command.after + previous
+                    return remote
+                }
+                out += wrapped
+                previous = wrapped.map(\.ref.name)
+                names += previous
+                if index == 0, on.canary > 0 {
+                    let gates = canaryGates(wave, after: previous, verify: verify, phase: phase)
+                    out += gates
+                    previous += gates.map(\.ref.name)
+                }
+            }
+            expanded[command.ref.name] = names
+        }
+        // A step that needs a hosted step needs it on every host.
+        return out.map { command in
+            var command = command
+            command.after = command.after.flatMap { expanded[$0] ?? [$0] }
+            return command
+        }
+    }
+
+    /// The verify steps that run on the canary hosts, run there right after them
+    /// (`canary.CHECK@HOST`): the rest of the hosts wait for them.
+    private func canaryGates(_ canaries: [HostSpec], after: [String], verify: [RunnableCommand], phase: Phase) -> [RunnableCommand] {
+        verify.flatMap { check -> [RunnableCommand] in
+            guard let on = descriptor.steps(in: .verify).first(where: { $0.name == check.ref.name })?.on else { return [] }
+            let covered = on.selector.select(descriptor.hosts)
+            return canaries.filter { covered.contains($0) }.map { host in
+                var gate = remote.wrap(check, on: host, name: "canary.\(check.ref.name)@\(host.name)", phase: phase.rawValue)
+                gate.after = after
+                return gate
+            }
+        }
+    }
+}

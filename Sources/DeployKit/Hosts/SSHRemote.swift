@@ -1,0 +1,64 @@
+import Foundation
+
+/// Turns a command into the same command on a host, through the system's OpenSSH client:
+/// strict host keys from the stack's known-hosts file, no prompt (`BatchMode`), one
+/// multiplexed connection per host reused across steps (`ControlMaster`). The remote argv is
+/// only `sh -s`: the command and its environment (secrets included) travel on standard input,
+/// so no process list on either side ever shows them.
+struct SSHRemote {
+    let spec: SSHSpec
+    /// The exported tree of the pinned commit: a relative `known_hosts` is read from it.
+    let tree: String
+    let revision: String
+
+    var knownHostsFile: String { spec.knownHosts.hasPrefix("/") ? spec.knownHosts : tree + "/" + spec.knownHosts }
+
+    /// Where the multiplexed connections live: short (a socket path is at most 107 bytes), private.
+    static let controlDirectory: String = {
+        let directory = "/tmp/deployctl-ssh-\(getuid())"
+        mkdir(directory, 0o700)
+        return directory
+    }()
+
+    /// The ssh argv that reaches `host` (ending in the remote command `sh -s`).
+    func sshArgv(_ host: HostSpec) -> [String] {
+        var argv = ["ssh", "-T",
+                    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                    "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
+                    "-o", "ControlMaster=auto", "-o", "ControlPath=\(Self.controlDirectory)/%C", "-o", "ControlPersist=60",
+                    "-o", "ConnectTimeout=10", "-p", "\(host.port)"]
+        if let identity = spec.identityFile { argv += ["-o", "IdentitiesOnly=yes", "-i", identity] }
+        let user = host.user ?? spec.user
+        argv.append(user.map { "\($0)@\(host.address)" } ?? host.address)
+        argv += ["--", "sh -s"]
+        return argv
+    }
+
+    /// The script `sh -s` reads: the environment exported, then the command exec'd.
+    func script(_ command: RunnableCommand, host: HostSpec) -> String {
+        var env = command.env
+        env["DEPLOYCTL_HOST"] = host.name
+        env["DEPLOYCTL_REVISION"] = revision
+        let exports = env.sorted { $0.key < $1.key }
+            .filter { $0.key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !$0.key.isEmpty }
+            .map { "export \($0.key)=\(ShellQuote.quote($0.value))" }
+        var lines = ["set -e"] + exports
+        if let dir = command.directory, dir.hasPrefix("/"), !dir.hasPrefix(tree) { lines.append("cd \(ShellQuote.quote(dir))") }
+        lines.append("exec " + command.argv.map(ShellQuote.quote).joined(separator: " "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `command` on `host`, journaled as `NAME@HOST` (or `name`), shown as `ssh HOST -- …`.
+    func wrap(_ command: RunnableCommand, on host: HostSpec, name: String? = nil, phase: String? = nil) -> RunnableCommand {
+        var remote = command
+        remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? "\(command.ref.name)@\(host.name)")
+        remote.shownArgv = ["ssh", host.name, "--"] + command.shownArgv
+        remote.argv = sshArgv(host)
+        remote.stdin = script(command, host: host)
+        // The step's environment goes to the host on stdin; ssh itself needs none of it.
+        remote.env = [:]
+        remote.directory = tree
+        remote.host = host.name
+        return remote
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Steps on servers over ssh: three real sshd instances on loopback (one per host), keys and
+/// known_hosts made here, one ssh-agent. Every host writes into `out/`, named by its host.
+@Suite(.serialized) struct HostsTests {
+    let hosts: [SSHDFixture]
+    let out: URL
+
+    init() throws {
+        let first = try SSHDFixture()
+        hosts = [first, try SSHDFixture(sharing: first), try SSHDFixture(sharing: first)]
+        out = try TemporaryDirectory.make(prefix: "hosts-out")
+    }
+
+    var knownHosts: String {
+        hosts.map { "[127.0.0.1]:\($0.port) \($0.hostKey)\n" }.joined()
+    }
+
+    /// web1..web3 on the three servers; `release` rolls out with a canary and one host at a
+    /// time, failing on a host while `out/fail-HOST` exists; `health` verifies each host.
+    func descriptor(_ version: String, previous: String = "none", canary: Int = 1, maxParallel: Int = 1, slow: Bool = false) -> String {
+        let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
+        return """
+        secrets:
+          TOKEN: {env: X_TOKEN}
+        hosts:
+        \(inventory.joined(separator: "\n"))
+        ssh:
+          known_hosts: ssh/known_hosts
+        phases:
+          deploy:
+            - name: release
+              on: web
+              canary: \(canary)
+              max_parallel: \(maxParallel)
+              env: {OUT: "\(out.path)", TOKEN: "${secrets.TOKEN}"}
+              run: [sh, -c, '\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline"']
+              rollback: [sh, -c, 'echo \(previous) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/undo"']
+          verify:
+            - name: health
+              on: web
+              env: {OUT: "\(out.path)"}
+              run: [sh, -c, 'grep -q \(version) "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/checked" && echo "health $DEPLOYCTL_HOST" >> "$OUT/timeline"']
+        """
+    }
+
+    func stack(_ version: String = "v1", knownHosts: String? = nil, slow: Bool = false) throws -> StackFixture {
+        let stack = try StackFixture(descriptor(version, slow: slow), files: ["ssh/known_hosts": knownHosts ?? self.knownHosts])
+        stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        stack.environment["X_TOKEN"] = "hostcanary-\(UUID().uuidString.prefix(8))"
+        return stack
+    }
+
+    func lines(_ file: String) -> [String] {
+        ((try? String(contentsOfFile: out.path + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func steps(_ stack: StackFixture, _ runID: String) throws -> [String: [String: Any]] {
+        let steps = try #require(try stack.show(runID)["steps"] as? [[String: Any]])
+        return Dictionary(steps.map { ("\($0["phase"] ?? "")/\($0["name"] ?? "")", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test func aRollingDeployWithACanaryRunsHostByHostWithTheCanaryVerifiedFirst() throws {
+        let stack = try stack()
+        let sampler = ProcessListSampler()
+        let up = try stack.run(["up", "prod"])
+        let seen = sampler.stop()
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(lines("order") == ["web1", "web2", "web3"])
+        // The canary's health check ran before web2 was touched, then every host's in verify.
+        let timeline = lines("timeline")
+        #expect(Array(timeline.prefix(3)) == ["release web1", "health web1", "release web2"], "\(timeline)")
+        #expect(lines("checked").sorted() == ["web1", "web1", "web2", "web3"])
+        let id = try stack.requireLastRunID()
+        let recorded = try steps(stack, id)
+        for name in ["deploy/release@web1", "deploy/canary.health@web1", "deploy/release@web2", "deploy/release@web3",
+                     "verify/health@web1", "verify/health@web2", "verify/health@web3"] {
+            #expect(recorded[name]?["status"] as? String == "succeeded", "\(name): \(String(describing: recorded[name]))")
+        }
+        // The secret went on stdin: in no process list (ssh's, the remote sh's), not in the journal.
+        let secret = stack.environment["X_TOKEN"]!
+        #expect(!seen.contains { $0.contains(secret) }, "the secret stood in a process list")
+        #expect(sampler.sweeps > 5)
+        #expect(try stack.stateFiles(containing: secret).isEmpty)
+        // Per-host output: logs STEP --host H.
+        let logs = try stack.run(["logs", id, "release", "--host", "web2"])
+        #expect(logs.status == 0, "\(logs.stderr)")
+        #expect(try stack.run(["plan", "prod"]).stdout.contains("on web: web1 (canary), then web2, then web3"))
+    }
+
+    @Test func aFailedHostStopsTheRolloutAndResumeRunsOnlyTheHostsThatDidNotSucceed() throws {
+        let stack = try stack()
+        FileManager.default.createFile(atPath: out.path + "/fail-web2", contents: nil)
+        let up = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(up.status == 1)
+        #expect(up.stderr.contains("release@web2") || up.stdout.contains("release@web2"))
+        #expect(lines("order") == ["web1"], "web3 is untouched after web2 failed")
+        let id = try stack.requireLastRunID()
+        #expect(try steps(stack, id)["deploy/release@web3"]?["status"] as? String != "succeeded")
+
+        try FileManager.default.removeItem(atPath: out.path + "/fail-web2")
+        let resume = try stack.run(["resume", id])
+        #expect(resume.status == 0, "\(resume.stdout)\(resume.stderr)")
+        #expect(lines("order") == ["web1", "web2", "web3"], "web1 did not run again")
+        let status = try StackFixture.json(try stack.run(["status", "prod", "--format", "json"]))
+        #expect(status["state"] as? String == "deployed")
+    }
+
+    @Test func aRollbackUndoesOnEveryHostNewestFirst() throws {
+        let stack = try stack()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2", previous: "v1")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let back = try stack.run(["rollback", "prod"])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        #expect(lines("undo") == ["web3", "web2", "web1"])
+        for host in ["web1", "web2", "web3"] { #expect(lines(host) == ["v1"]) }
+    }
+
+    @Test func aHostWhoseKeyDoesNotMatchIsRefused() throws {
+        var known = knownHosts.split(separator: "\n").map(String.init)
+        let wrong = try String(contentsOfFile: hosts[1].wrongKnownHosts, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        known[1] = wrong
+        let stack = try stack(knownHosts: known.joined(separator: "\n") + "\n")
+        let up = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(up.status == 1)
+        #expect(lines("order") == ["web1"])
+        let id = try stack.requireLastRunID()
+        let logs = try stack.run(["logs", id, "release", "--host", "web2"])
+        #expect(logs.stdout.contains("Host key verification failed") || logs.stdout.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "\(logs.stdout)")
+    }
+
+    @Test func killedMidWaveThenResumedFinishesOnlyWhatWasLeft() throws {
+        let stack = try stack(slow: true)
+        let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        #expect(up.waitFor("▶ deploy/release@web2"))
+        kill(up.pid, SIGKILL)
+        up.wait()
+        sleep(2)  // web2's remote command finishes on its own
+        let id = try stack.requireLastRunID()
+        let resume = try stack.run(["resume", id, "--rerun-interrupted"])
+        #expect(resume.status == 0, "\(resume.stdout)\(resume.stderr)")
+        #expect(lines("order").first == "web1" && lines("order").filter { $0 == "web1" }.count == 1, "\(lines("order"))")
+        #expect(lines("order").last == "web3")
+    }
+}
