@@ -64,6 +64,8 @@ public struct StatusAction {
         public let review: RunReview?
         /// The exact commands that get this environment back to good, when it is not.
         public let next: [String]
+        /// For steps that run on hosts: which revision each host runs.
+        public var hosts: [HostRevision] = []
         /// Against the branch it tracks (null when the stacks repository has no remote).
         public var tracking: Drift? = nil
         /// Why `tracking` could not be worked out, when it could not.
@@ -71,7 +73,7 @@ public struct StatusAction {
 
         enum CodingKeys: String, CodingKey {
             case target, stack, environment, state, deployedRevision, deployedRun, degraded, lastGood, inProgress, lastRun, lastCheck
-            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, review, next, tracking, trackingProblem
+            case lock, interruptedRuns, inbound, inboundOwedBy, inboundOwedSince, review, next, hosts, tracking, trackingProblem
         }
 
         /// Absent values are written as null: `"lock": null` says "free", it is not missing.
@@ -95,6 +97,7 @@ public struct StatusAction {
             try c.encode(inboundOwedSince, forKey: .inboundOwedSince)
             try c.encode(review, forKey: .review)
             try c.encode(next, forKey: .next)
+            try c.encode(hosts, forKey: .hosts)
             try c.encode(tracking, forKey: .tracking)
             try c.encode(trackingProblem, forKey: .trackingProblem)
         }
@@ -171,7 +174,7 @@ public struct StatusAction {
         var deployedUp: RunRecord? = nil
         if let live = state.deployed, live.kind == .up { deployedUp = try runs.first { $0.id == live.run } ?? journal.run(live.run) }
         let review = try deployedUp.flatMap { try ReviewAction.review(of: $0, workspace: workspace, journal: journal) }
-        return Status(
+        var status = Status(
             target: target, stack: parts.first ?? target, environment: parts.count > 1 ? parts[1] : target,
             state: state.condition, deployedRevision: state.deployed?.revision, deployedRun: state.deployed?.run,
             degraded: state.degraded, lastGood: state.lastGood, inProgress: state.inProgress,
@@ -190,6 +193,8 @@ public struct StatusAction {
             inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
             review: review,
             next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(target, runs: runs, state: state, journal: journal)))
+        status.hosts = try HostRevisions.derive(runs: runs) { try journal.steps(runID: $0) }
+        return status
     }
 
     /// Where `deployctl rollback TARGET` would go back to now, if anywhere.

@@ -63,6 +63,11 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.line("  review:     " + (review.accepted ? "accepted" + (review.acceptedAt.map { " " + Timestamp.human($0) } ?? "")
                                                                 : "PENDING — \(review.missing.joined(separator: "; ")) (deployctl review show \(review.runId))"))
         }
+        if !s.hosts.isEmpty {
+            let revisions = Set(s.hosts.map(\.revision))
+            Terminal.line("  hosts:      " + s.hosts.map { "\($0.host) \($0.revision.prefix(10))" }.joined(separator: ", ")
+                          + (revisions.count > 1 ? " — MIXED: not every host runs the same revision" : ""))
+        }
         if let drift = s.tracking { printDrift(drift, target: s.target) }
         if let problem = s.trackingProblem { Terminal.line("  tracking:   UNKNOWN — \(problem)") }
         for run in s.interruptedRuns {

@@ -1,0 +1,25 @@
+/// Which revision each host runs, as the journal says: the newest deploy or rollback that
+/// changed it (a step `NAME@HOST` that succeeded in deploy, or an `undo.NAME@HOST`). After a
+/// deploy that failed part-way this shows the mixed versions as they are.
+public struct HostRevision: Sendable, Codable, Hashable {
+    public let host: String
+    public let revision: String
+    public let run: String
+    public let kind: RunKind
+}
+
+enum HostRevisions {
+    /// `runs` newest first; `steps` reads one run's steps. Looks at most `limit` deploying runs.
+    static func derive(runs: [RunRecord], steps: (String) throws -> [StepRecord], limit: Int = 20) rethrows -> [HostRevision] {
+        var found: [String: HostRevision] = [:]
+        for run in runs.lazy.filter({ $0.kind.deploys }).prefix(limit) {
+            for step in try steps(run.id) where step.status == .succeeded && step.attempt > 0 {
+                guard step.phase == Phase.deploy.rawValue || step.phase == StepRef.Section.rollback,
+                      let at = step.name.lastIndex(of: "@") else { continue }
+                let host = String(step.name[step.name.index(after: at)...])
+                if found[host] == nil { found[host] = HostRevision(host: host, revision: run.revision, run: run.id, kind: run.kind) }
+            }
+        }
+        return found.values.sorted { $0.host < $1.host }
+    }
+}
