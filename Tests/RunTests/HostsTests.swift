@@ -158,4 +158,78 @@ import TestSupport
         #expect(lines("order").first == "web1" && lines("order").filter { $0 == "web1" }.count == 1, "\(lines("order"))")
         #expect(lines("order").last == "web3")
     }
+
+    // MARK: Kept releases
+
+    /// `release:` on the three hosts (under each one's $HOSTROOT), keep 2; the upload writes
+    /// the version into the release, health reads it through `current`.
+    func releasing(_ version: String) -> String {
+        let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
+        return """
+        hosts:
+        \(inventory.joined(separator: "\n"))
+        ssh:
+          known_hosts: ssh/known_hosts
+        release: {path: $HOSTROOT/app, keep: 2, on: web, canary: 1, max_parallel: 1}
+        phases:
+          deploy:
+            - name: upload
+              on: web
+              run: [sh, -c, 'echo \(version) > "$DEPLOYCTL_RELEASE_DIR/version"']
+          verify:
+            - name: health
+              on: web
+              run: [sh, -c, 'grep -q \(version) "$HOSTROOT/app/current/version"']
+        """
+    }
+
+    func releaseStack() throws -> (StackFixture, [String]) {
+        let stack = try StackFixture(releasing("v1"), files: ["ssh/known_hosts": knownHosts])
+        stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        var revisions = [try stack.git.git(["rev-parse", "HEAD"])]
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        for version in ["v2", "v3"] {
+            revisions.append(try stack.git.commit(version, files: ["stacks/x/prod.yaml": releasing(version)]))
+            let up = try stack.run(["up", "prod"])
+            #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        }
+        return (stack, revisions)
+    }
+
+    func current(_ host: SSHDFixture) -> String? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: host.hostRoot + "/app/current"))?.split(separator: "/").last.map(String.init)
+    }
+
+    func releases(_ host: SSHDFixture) -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: host.hostRoot + "/app/releases")) ?? [])
+    }
+
+    @Test func keptReleasesArePrunedToKeepAndARollbackSwitchesCurrentBack() throws {
+        let (stack, revisions) = try releaseStack()
+        for host in hosts {
+            #expect(current(host) == revisions[2])
+            #expect(releases(host) == [revisions[1], revisions[2]], "keep: 2 pruned the oldest")
+        }
+        let back = try stack.run(["rollback", "prod"])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        for host in hosts { #expect(current(host) == revisions[1]) }
+        let id = try stack.requireLastRunID()
+        let recorded = try steps(stack, id)
+        #expect(recorded["prepare/release.check@web2"]?["status"] as? String == "succeeded")
+        #expect(recorded["rollback/release.switch@web3"]?["status"] as? String == "succeeded")
+    }
+
+    @Test func aRollbackWhoseTargetReleaseIsGoneOnAHostChangesNothingAndNamesTheHost() throws {
+        let (stack, revisions) = try releaseStack()
+        try FileManager.default.removeItem(atPath: hosts[1].hostRoot + "/app/releases/" + revisions[1])
+        let back = try stack.run(["rollback", "prod"])
+        #expect(back.status == 1)
+        #expect((back.stdout + back.stderr).contains("release.check@web2"), "\(back.stdout)\(back.stderr)")
+        let id = try stack.requireLastRunID()
+        let logs = try stack.run(["logs", id, "release.check", "--host", "web2"])
+        #expect(logs.stdout.contains("is gone on web2"))
+        for host in hosts { #expect(current(host) == revisions[2], "nothing changed") }
+        let recorded = try steps(stack, id)
+        #expect(!recorded.keys.contains { $0.hasPrefix("rollback/") }, "no rollback step ran: \(recorded.keys.sorted())")
+    }
 }

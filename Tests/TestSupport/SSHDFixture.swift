@@ -14,6 +14,9 @@ public final class SSHDFixture {
     public let wrongKnownHosts: String
     /// The host key line alone (`ssh-ed25519 AAAA…`), for a known_hosts file a stack commits.
     public let hostKey: String
+    /// `$HOSTROOT` in this server's sessions (sshd's SetEnv): a directory of its own, so hosts
+    /// that share one machine in a test still have separate file systems to deploy into.
+    public var hostRoot: String { directory.path + "/root" }
     /// The client key the agent holds.
     public let clientPublicKey: String
     private var server: ServerProcess!
@@ -54,8 +57,10 @@ public final class SSHDFixture {
             KbdInteractiveAuthentication no
             UsePAM no
             PermitRootLogin prohibit-password
+            SetEnv HOSTROOT=\(dir)/root
             """
         try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/root", withIntermediateDirectories: true)
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         server = try ServerProcess(["/usr/sbin/sshd", "-D", "-e", "-f", dir + "/sshd_config"], name: "sshd", log: dir + "/sshd.log")
         let port = self.port

@@ -7,7 +7,7 @@ import GitKit
 struct DescriptorDecoder {
     static let topLevelKeys = ["version", "stack", "environment", "description", "extends", "inputs", "secrets",
                                "defaults", "inbound", "backup", "phases", "rollback", "rollback_prepare", "auto_rollback", "manual", "signoff", "readiness", "promotion", "bake", "notify", "runbooks", "paths",
-                               "track", "signatures", "hosts", "ssh"]
+                               "track", "signatures", "hosts", "ssh", "release"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
                            "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary"] + probeKeys
@@ -48,6 +48,14 @@ struct DescriptorDecoder {
         if let node = top["promotion"], !node.isNull { descriptor.promotion = promotion(node, stack: stack, environment: environment) }
         if let node = top["hosts"], !node.isNull { descriptor.hosts = hosts(node) }
         if let node = top["ssh"], !node.isNull { descriptor.ssh = ssh(node) }
+        if let node = top["release"], !node.isNull, let spec = release(node) {
+            // Built-in steps: activation after the deploy steps, the check before a rollback
+            // changes anything, the switch back first among the rollback steps.
+            descriptor.release = spec
+            descriptor.phases[.deploy, default: []].append(ReleaseLayout.activateStep(spec, after: descriptor.steps(in: .deploy)))
+            descriptor.rollbackPrepare.append(ReleaseLayout.checkStep(spec))
+            descriptor.rollback.insert(ReleaseLayout.switchStep(spec), at: 0)
+        }
         if let node = top["track"], !node.isNull { descriptor.track = track(node) }
         if let node = top["signatures"], !node.isNull { descriptor.signatures = signatures(node) }
         descriptor.notify = notify(top["notify"])
@@ -85,6 +93,25 @@ struct DescriptorDecoder {
         }
     }
 
+    /// `release: {path: /srv/app, keep: 5, on: app, canary: 1, max_parallel: 2}`.
+    private func release(_ node: YAMLNode) -> ReleaseSpec? {
+        guard let m = reader.mapping(node, "'release'", allowed: ["path", "keep", "on", "canary", "max_parallel"]) else { return nil }
+        guard let pathNode = m["path"], let path = reader.string(pathNode, "'release.path'") else {
+            if m["path"] == nil { reader.error("'release' needs 'path' (the directory on each host that holds releases/ and current)", at: m.location) }
+            return nil
+        }
+        guard ReleaseLayout.isAcceptable(path) else {
+            reader.error("'release.path' must be absolute (or ~/… or $NAME/…, expanded on each host) of letters, digits, '/', '-', '_', '.' and $NAME", at: pathNode.location)
+            return nil
+        }
+        let keep = reader.int(m["keep"], "'release.keep'", range: 2...100) ?? 5
+        guard let placement = placement(m, "'release'") else {
+            if m["on"] == nil { reader.error("'release' needs 'on' (the hosts that get the layout: a role, or all)", at: m.location) }
+            return nil
+        }
+        return ReleaseSpec(path: path.hasSuffix("/") ? String(path.dropLast()) : path, keep: keep, placement: placement, location: m.location)
+    }
+
     /// `ssh: {known_hosts: ssh/known_hosts, user: deploy, identity_file: /etc/deployctl/id_ed25519}`.
     private func ssh(_ node: YAMLNode) -> SSHSpec? {
         guard let m = reader.mapping(node, "'ssh'", allowed: ["known_hosts", "user", "identity_file"]) else { return nil }
@@ -100,7 +127,7 @@ struct DescriptorDecoder {
 
     /// `on:` needs hosts that match it and an `ssh:` to reach them; it runs commands, not probes.
     private func checkPlacements(_ descriptor: StackDescriptor) {
-        let steps = Phase.allCases.flatMap { descriptor.steps(in: $0) } + descriptor.rollback
+        let steps = Phase.allCases.flatMap { descriptor.steps(in: $0) } + descriptor.rollback + descriptor.rollbackPrepare
         for step in steps {
             guard let on = step.on else { continue }
             let chosen = on.selector.select(descriptor.hosts)

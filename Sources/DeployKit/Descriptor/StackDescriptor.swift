@@ -37,6 +37,8 @@ public struct StackDescriptor: Sendable {
     /// `hosts:` the environment's servers, and `ssh:` how to reach them.
     public var hosts: [HostSpec] = []
     public var ssh: SSHSpec? = nil
+    /// `release:` the kept-releases layout on hosts (see `ReleaseLayout`).
+    public var release: ReleaseSpec? = nil
     /// `track:` the remote branch this environment follows (else the remote's default branch).
     public var track: TrackSpec? = nil
     /// `signatures:` deployed commits must be signed by a key this trust root names.

@@ -32,12 +32,13 @@ struct HostRollout {
         return "on \(on.selector): " + parts.joined(separator: ", then ")
     }
 
+    /// `declared`: the steps the commands were built from (a phase's, or the rollback lists');
     /// `verify`: the verify phase's commands as written (not expanded), for the canary gates.
-    func expand(_ commands: [RunnableCommand], phase: Phase, verify: [RunnableCommand]) -> [RunnableCommand] {
+    func expand(_ commands: [RunnableCommand], declared: [Step], verify: [RunnableCommand]) -> [RunnableCommand] {
         var out: [RunnableCommand] = []
         var expanded: [String: [String]] = [:]
         for command in commands {
-            guard let on = descriptor.steps(in: phase).first(where: { $0.name == command.ref.name })?.on else {
+            guard let on = declared.first(where: { $0.name == command.ref.name })?.on else {
                 out.append(command)
                 continue
             }
@@ -52,7 +53,7 @@ struct HostRollout {
                 previous = wrapped.map(\.ref.name)
                 names += previous
                 if index == 0, on.canary > 0 {
-                    let gates = canaryGates(wave, after: previous, verify: verify, phase: phase)
+                    let gates = canaryGates(wave, after: previous, verify: verify, section: command.ref.phase)
                     out += gates
                     previous += gates.map(\.ref.name)
                 }
@@ -69,12 +70,12 @@ struct HostRollout {
 
     /// The verify steps that run on the canary hosts, run there right after them
     /// (`canary.CHECK@HOST`): the rest of the hosts wait for them.
-    private func canaryGates(_ canaries: [HostSpec], after: [String], verify: [RunnableCommand], phase: Phase) -> [RunnableCommand] {
+    private func canaryGates(_ canaries: [HostSpec], after: [String], verify: [RunnableCommand], section: String) -> [RunnableCommand] {
         verify.flatMap { check -> [RunnableCommand] in
             guard let on = descriptor.steps(in: .verify).first(where: { $0.name == check.ref.name })?.on else { return [] }
             let covered = on.selector.select(descriptor.hosts)
             return canaries.filter { covered.contains($0) }.map { host in
-                var gate = remote.wrap(check, on: host, name: "canary.\(check.ref.name)@\(host.name)", phase: phase.rawValue)
+                var gate = remote.wrap(check, on: host, name: "canary.\(check.ref.name)@\(host.name)", phase: section)
                 gate.after = after
                 return gate
             }

@@ -10,6 +10,9 @@ struct SSHRemote {
     /// The exported tree of the pinned commit: a relative `known_hosts` is read from it.
     let tree: String
     let revision: String
+    /// `release:`: the hosts it covers get `$DEPLOYCTL_RELEASE_DIR`, made before the command runs.
+    var release: ReleaseSpec? = nil
+    var releaseHosts: Set<String> = []
 
     var knownHostsFile: String { spec.knownHosts.hasPrefix("/") ? spec.knownHosts : tree + "/" + spec.knownHosts }
 
@@ -43,6 +46,13 @@ struct SSHRemote {
             .filter { $0.key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !$0.key.isEmpty }
             .map { "export \($0.key)=\(ShellQuote.quote($0.value))" }
         var lines = ["set -e"] + exports
+        if let release, releaseHosts.contains(host.name) {
+            lines.append("export DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision))")
+            // Only a deploy's own steps make it: a rollback's check must see a release that is gone as gone.
+            if command.ref.phase == Phase.deploy.rawValue, !command.ref.name.hasPrefix(ReleaseLayout.activate) {
+                lines.append("mkdir -p \"$DEPLOYCTL_RELEASE_DIR\"")
+            }
+        }
         if let dir = command.directory, dir.hasPrefix("/"), !dir.hasPrefix(tree) { lines.append("cd \(ShellQuote.quote(dir))") }
         lines.append("exec " + command.argv.map(ShellQuote.quote).joined(separator: " "))
         return lines.joined(separator: "\n") + "\n"

@@ -37,16 +37,21 @@ struct RunnableSteps {
 
     /// A phase's commands, those that run `on:` hosts expanded into one per host (see `HostRollout`).
     func phase(_ phase: Phase) -> [RunnableCommand] {
-        let commands = local(phase)
-        guard let remote, commands.contains(where: { name in descriptor.steps(in: phase).contains { $0.name == name.ref.name && $0.on != nil } }) else {
-            return commands
-        }
-        return HostRollout(descriptor: descriptor, remote: remote).expand(commands, phase: phase, verify: local(.verify))
+        onHosts(local(phase), declared: descriptor.steps(in: phase))
+    }
+
+    /// Commands of steps that run `on:` hosts, expanded per host (see `HostRollout`).
+    private func onHosts(_ commands: [RunnableCommand], declared: [Step]) -> [RunnableCommand] {
+        guard let remote, declared.contains(where: { $0.on != nil }) else { return commands }
+        return HostRollout(descriptor: descriptor, remote: remote).expand(commands, declared: declared, verify: local(.verify))
     }
 
     /// How the hosts are reached, when the descriptor has any.
     var remote: SSHRemote? {
-        descriptor.ssh.map { SSHRemote(spec: $0, tree: tree, revision: revealed.revision) }
+        descriptor.ssh.map {
+            SSHRemote(spec: $0, tree: tree, revision: revealed.revision, release: descriptor.release,
+                      releaseHosts: Set(descriptor.release.map { $0.placement.selector.select(descriptor.hosts).map(\.name) } ?? []))
+        }
     }
 
     private func local(_ phase: Phase) -> [RunnableCommand] {
@@ -135,12 +140,14 @@ struct RunnableSteps {
 
     /// The descriptor's stack-level `rollback:` steps.
     func stackRollback() -> [RunnableCommand] {
-        listed(masked.rollback, revealed.rollback, declared: descriptor.rollback, section: StepRef.Section.rollback)
+        onHosts(listed(masked.rollback, revealed.rollback, declared: descriptor.rollback, section: StepRef.Section.rollback),
+                declared: descriptor.rollback)
     }
 
     /// The descriptor's `rollback_prepare:` steps, run before the inbound guard.
     func rollbackPrepare() -> [RunnableCommand] {
-        listed(masked.rollbackPrepare, revealed.rollbackPrepare, declared: descriptor.rollbackPrepare, section: StepRef.Section.prepare)
+        onHosts(listed(masked.rollbackPrepare, revealed.rollbackPrepare, declared: descriptor.rollbackPrepare, section: StepRef.Section.prepare),
+                declared: descriptor.rollbackPrepare)
     }
 
     private func listed(_ masked: [PlanStep], _ revealed: [PlanStep], declared: [Step], section: String) -> [RunnableCommand] {
