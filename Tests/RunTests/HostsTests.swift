@@ -161,8 +161,8 @@ import TestSupport
 
     // MARK: Kept releases
 
-    /// `release:` on the three hosts (under each one's $HOSTROOT), keep 2; the upload writes
-    /// the version into the release, health reads it through `current`.
+    /// `release:` on the three hosts (under each one's $HOSTROOT), keep 2; `upload:` copies the
+    /// committed VERSION file into the release, health reads it through `current`.
     func releasing(_ version: String) -> String {
         let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
         return """
@@ -175,21 +175,21 @@ import TestSupport
           deploy:
             - name: upload
               on: web
-              run: [sh, -c, 'echo \(version) > "$DEPLOYCTL_RELEASE_DIR/version"']
+              upload: {files: [VERSION]}
           verify:
             - name: health
               on: web
-              run: [sh, -c, 'grep -q \(version) "$HOSTROOT/app/current/version"']
+              run: [sh, -c, 'grep -q \(version) "$HOSTROOT/app/current/VERSION"']
         """
     }
 
     func releaseStack() throws -> (StackFixture, [String]) {
-        let stack = try StackFixture(releasing("v1"), files: ["ssh/known_hosts": knownHosts])
+        let stack = try StackFixture(releasing("v1"), files: ["ssh/known_hosts": knownHosts, "VERSION": "v1\n"])
         stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
         var revisions = [try stack.git.git(["rev-parse", "HEAD"])]
         #expect(try stack.run(["up", "prod"]).status == 0)
         for version in ["v2", "v3"] {
-            revisions.append(try stack.git.commit(version, files: ["stacks/x/prod.yaml": releasing(version)]))
+            revisions.append(try stack.git.commit(version, files: ["stacks/x/prod.yaml": releasing(version), "VERSION": "\(version)\n"]))
             let up = try stack.run(["up", "prod"])
             #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         }
@@ -209,6 +209,7 @@ import TestSupport
         for host in hosts {
             #expect(current(host) == revisions[2])
             #expect(releases(host) == [revisions[1], revisions[2]], "keep: 2 pruned the oldest")
+            #expect((try? String(contentsOfFile: host.hostRoot + "/app/current/VERSION", encoding: .utf8)) == "v3\n", "uploaded flat into the release")
         }
         let back = try stack.run(["rollback", "prod"])
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")

@@ -10,7 +10,7 @@ struct DescriptorDecoder {
                                "track", "signatures", "hosts", "ssh", "release"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
-                           "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary"] + probeKeys
+                           "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary", "upload"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect", "secret_in_argv"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
@@ -78,7 +78,7 @@ struct DescriptorDecoder {
                 reader.error("host name '\(pair.key.prefix(40))' may use only letters, digits, '-', '_' and '.' (at most 64)", at: pair.keyLocation)
                 return nil
             }
-            guard let m = reader.mapping(pair.value, what, allowed: ["address", "port", "user", "roles"]) else { return nil }
+            guard let m = reader.mapping(pair.value, what, allowed: ["address", "port", "user", "roles", "env"]) else { return nil }
             guard let address = reader.string(m["address"], "'address' of \(what)") else {
                 if m["address"] == nil { reader.error("\(what) needs 'address' (a host name or IP address)", at: m.location) }
                 return nil
@@ -88,8 +88,16 @@ struct DescriptorDecoder {
                 reader.error("'\(label)' of \(what) cannot start with '-' or hold spaces or '@' (it goes to ssh)", at: m[label]!.location)
                 return nil
             }
+            var env: [String: String] = [:]
+            for entry in self.env(m["env"], "'env' of \(what)") {
+                guard entry.value.references.isEmpty else {
+                    reader.error("'env' of \(what) '\(entry.name)' is taken as written (no ${…}): it belongs to the host, not to a run", at: entry.value.location)
+                    continue
+                }
+                env[entry.name] = entry.value.raw
+            }
             return HostSpec(name: pair.key, address: address, port: reader.int(m["port"], "'port' of \(what)", range: 1...65535) ?? 22,
-                            user: user, roles: reader.strings(m["roles"], "'roles' of \(what)"), location: pair.keyLocation)
+                            user: user, roles: reader.strings(m["roles"], "'roles' of \(what)"), env: env, location: pair.keyLocation)
         }
     }
 
@@ -129,7 +137,10 @@ struct DescriptorDecoder {
     private func checkPlacements(_ descriptor: StackDescriptor) {
         let steps = Phase.allCases.flatMap { descriptor.steps(in: $0) } + descriptor.rollback + descriptor.rollbackPrepare
         for step in steps {
-            guard let on = step.on else { continue }
+            guard let on = step.on else {
+                if step.upload != nil { reader.error("'upload' of step '\(step.name)' copies to hosts: give it 'on:'", at: step.location) }
+                continue
+            }
             let chosen = on.selector.select(descriptor.hosts)
             if descriptor.hosts.isEmpty {
                 reader.error("step '\(step.name)' runs 'on: \(on.selector)', but the descriptor declares no 'hosts:'", at: on.location)
@@ -142,6 +153,9 @@ struct DescriptorDecoder {
             }
             if step.probe != nil { reader.error("step '\(step.name)' is a probe: probes run from here, so 'on:' does not apply", at: on.location) }
             if step.stdin != nil { reader.error("step '\(step.name)' runs on hosts, where standard input carries the step's environment; drop 'stdin:'", at: on.location) }
+            if let upload = step.upload, upload.to == nil, descriptor.release == nil {
+                reader.error("'upload' of step '\(step.name)' has no 'to' and the descriptor no 'release:' to upload into", at: step.location)
+            }
             if on.canary > 0, on.canary >= chosen.count, !chosen.isEmpty {
                 reader.error("'canary: \(on.canary)' of step '\(step.name)' leaves no host after the canaries (it runs on \(chosen.count))", at: on.location)
             }
@@ -460,7 +474,7 @@ struct DescriptorDecoder {
             reader.error("step name '\(name.prefix(40))…' is \(name.utf8.count) characters; at most \(Self.maxStepName) (it names the step's log files)", at: at)
         }
         let probeKeys = Self.probeKeys.filter { m[$0] != nil }
-        var command: CommandSpec? = nil, probe: ProbeSpec? = nil
+        var command: CommandSpec? = nil, probe: ProbeSpec? = nil, upload: UploadSpec? = nil
         if let first = probeKeys.first {
             if probeKeys.count > 1, let at = m.keyLocation(probeKeys[1]) {
                 reader.error("\(what) has both '\(first)' and '\(probeKeys[1])'; a step is one probe", at: at)
@@ -471,6 +485,12 @@ struct DescriptorDecoder {
                 if m["expect"] != nil, let at = m.keyLocation("expect") {
                     reader.error("'expect' of \(what) checks a command's exit and output; a '\(first)' probe states its checks inside '\(first):'", at: at)
                 }
+            }
+        } else if let node = m["upload"] {
+            if m["run"] != nil || m["shell"] != nil, let at = m.keyLocation("upload") {
+                reader.error("\(what) has both a command ('\(m["run"] != nil ? "run" : "shell")') and 'upload'; give one", at: at)
+            } else {
+                (command, upload) = self.upload(node, what)
             }
         } else {
             command = self.command(m, what, required: true)
@@ -515,7 +535,30 @@ struct DescriptorDecoder {
             idempotent: reader.bool(m["idempotent"], "'idempotent' of \(what)") ?? false,
             rollsBack: rollsBack(m, what, phase: phase),
             on: placement(m, what),
+            upload: upload,
             location: nameNode?.location ?? m.location)
+    }
+
+    /// `upload: {files: [bin/app, "${inputs.artifact}"], to: "$DEPLOYCTL_RELEASE_DIR"}`: the
+    /// command is the local `tar` that packs the files flat; the host side unpacks them (`SSHRemote`).
+    private func upload(_ node: YAMLNode, _ what: String) -> (CommandSpec?, UploadSpec?) {
+        guard let m = reader.mapping(node, "'upload' of \(what)", allowed: ["files", "to"]) else { return (nil, nil) }
+        guard case .sequence(let items, _)? = m["files"], !items.isEmpty else {
+            reader.error("'upload' of \(what) needs 'files' (a list of paths in the repository, or absolute paths on this machine)", at: m.location)
+            return (nil, nil)
+        }
+        let files = items.compactMap { reader.template($0, "each of 'upload.files' of \(what)") }
+        var to: String? = nil
+        if let toNode = m["to"], let value = reader.string(toNode, "'upload.to' of \(what)") {
+            guard ReleaseLayout.isAcceptable(value) else {
+                reader.error("'upload.to' of \(what) must be absolute (or ~/… or $NAME/…, expanded on the host)", at: toNode.location)
+                return (nil, nil)
+            }
+            to = value
+        }
+        let at = m.location
+        let tar = ["tar", "-cf", "-", "--dereference", "--transform=s,.*/,,", "--"].map { Template(literal: $0, at: at) }
+        return (.argv(tar + files), UploadSpec(to: to))
     }
 
     /// `on: web` with `max_parallel: 2` and `canary: 1`.

@@ -6,7 +6,17 @@ public struct HostSpec: Sendable, Hashable {
     /// Else `ssh.user`, else the ssh client's default.
     public var user: String?
     public var roles: [String]
+    /// Variables this host's commands get on top of the step's (`env:`), as written.
+    public var env: [String: String] = [:]
     public var location: FileLocation
+}
+
+/// `upload: {files: [...], to: DIR}`: local files (paths in the commit's tree, or absolute ones
+/// on this machine such as a CI artifact) copied flat into `to` on each host (default: the
+/// release being deployed, `$DEPLOYCTL_RELEASE_DIR`).
+public struct UploadSpec: Sendable, Hashable {
+    /// Nil: `$DEPLOYCTL_RELEASE_DIR`. Else absolute, `~/…` or `$NAME/…` (expanded on the host).
+    public var to: String?
 }
 
 /// `ssh:` how deployctl reaches the hosts: the system's OpenSSH client, strict host-key checking

@@ -236,6 +236,8 @@ public struct Step: Sendable, Hashable {
     public var rollsBack: Bool = false
     /// `on:` the hosts it runs on over ssh, and how it rolls out (`max_parallel:`, `canary:`).
     public var on: HostPlacement? = nil
+    /// `upload:` the step copies files to its hosts (its command is the local `tar` that packs them).
+    public var upload: UploadSpec? = nil
     public var location: FileLocation
 }
 

@@ -38,16 +38,16 @@ struct HostRollout {
         var out: [RunnableCommand] = []
         var expanded: [String: [String]] = [:]
         for command in commands {
-            guard let on = declared.first(where: { $0.name == command.ref.name })?.on else {
+            guard let step = declared.first(where: { $0.name == command.ref.name }), let on = step.on else {
                 out.append(command)
                 continue
             }
             var previous: [String] = [], names: [String] = []
             for (index, wave) in Self.waves(on.selector.select(descriptor.hosts), canary: on.canary, maxParallel: on.maxParallel).enumerated() {
                 let wrapped = wave.map { host -> RunnableCommand in
-                    var remote = remote.wrap(command, on: host)
-                    remote.after = command.after + previous
-                    return remote
+                    var onHost = step.upload.map { remote.upload(command, to: $0.to, on: host) } ?? remote.wrap(command, on: host)
+                    onHost.after = command.after + previous
+                    return onHost
                 }
                 out += wrapped
                 previous = wrapped.map(\.ref.name)

@@ -23,8 +23,8 @@ struct SSHRemote {
         return directory
     }()
 
-    /// The ssh argv that reaches `host` (ending in the remote command `sh -s`).
-    func sshArgv(_ host: HostSpec) -> [String] {
+    /// The ssh argv that reaches `host` and runs `remote` there (`sh -s`: a script on stdin).
+    func sshArgv(_ host: HostSpec, remote: String = "sh -s") -> [String] {
         var argv = ["ssh", "-T",
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
@@ -33,7 +33,7 @@ struct SSHRemote {
         if let identity = spec.identityFile { argv += ["-o", "IdentitiesOnly=yes", "-i", identity] }
         let user = host.user ?? spec.user
         argv.append(user.map { "\($0)@\(host.address)" } ?? host.address)
-        argv += ["--", "sh -s"]
+        argv += ["--", remote]
         return argv
     }
 
@@ -42,6 +42,8 @@ struct SSHRemote {
         var env = command.env
         env["DEPLOYCTL_HOST"] = host.name
         env["DEPLOYCTL_REVISION"] = revision
+        // The host's own variables win over the step's (a port or a path only that host has).
+        for (name, value) in host.env { env[name] = value }
         let exports = env.sorted { $0.key < $1.key }
             .filter { $0.key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !$0.key.isEmpty }
             .map { "export \($0.key)=\(ShellQuote.quote($0.value))" }
@@ -56,6 +58,25 @@ struct SSHRemote {
         if let dir = command.directory, dir.hasPrefix("/"), !dir.hasPrefix(tree) { lines.append("cd \(ShellQuote.quote(dir))") }
         lines.append("exec " + command.argv.map(ShellQuote.quote).joined(separator: " "))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// An `upload:` step on `host`: its local `tar` piped into ssh, unpacked into `to` there
+    /// (the remote command holds only the destination: no secret travels this way).
+    func upload(_ command: RunnableCommand, to: String?, on host: HostSpec) -> RunnableCommand {
+        var remote = command
+        remote.ref = StepRef(phase: command.ref.phase, name: "\(command.ref.name)@\(host.name)")
+        let destination: String
+        if let to { destination = "\"\(ReleaseLayout.shellPath(to))\"" }
+        else if let release { destination = ReleaseLayout.directory(release, revision: revision) }
+        else { destination = "\"$HOME\"" }
+        var unpack = "set -e; "
+        if let release { unpack += "DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision)); " }
+        unpack += "d=\(destination); mkdir -p \"$d\"; tar -C \"$d\" -xf -"
+        remote.shownArgv = command.shownArgv + ["|", "ssh", host.name, "--", unpack]
+        remote.argv = ["sh", "-c", "\"$@\" | " + sshArgv(host, remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " "),
+                       "sh"] + command.argv
+        remote.host = host.name
+        return remote
     }
 
     /// `command` on `host`, journaled as `NAME@HOST` (or `name`), shown as `ssh HOST -- …`.
