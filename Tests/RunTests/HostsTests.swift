@@ -75,7 +75,7 @@ import TestSupport
         #expect(lines("checked").sorted() == ["web1", "web1", "web2", "web3"])
         let id = try stack.requireLastRunID()
         let recorded = try steps(stack, id)
-        for name in ["deploy/release@web1", "deploy/canary.health@web1", "deploy/release@web2", "deploy/release@web3",
+        for name in ["deploy/release@web1", "deploy/release.canary.health@web1", "deploy/release@web2", "deploy/release@web3",
                      "verify/health@web1", "verify/health@web2", "verify/health@web3"] {
             #expect(recorded[name]?["status"] as? String == "succeeded", "\(name): \(String(describing: recorded[name]))")
         }
@@ -196,8 +196,8 @@ import TestSupport
         return (stack, revisions)
     }
 
-    func current(_ host: SSHDFixture) -> String? {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: host.hostRoot + "/app/current"))?.split(separator: "/").last.map(String.init)
+    func current(_ host: SSHDFixture, root: String = "/app") -> String? {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: host.hostRoot + root + "/current"))?.split(separator: "/").last.map(String.init)
     }
 
     func releases(_ host: SSHDFixture) -> Set<String> {
@@ -232,5 +232,87 @@ import TestSupport
         for host in hosts { #expect(current(host) == revisions[2], "nothing changed") }
         let recorded = try steps(stack, id)
         #expect(!recorded.keys.contains { $0.hasPrefix("rollback/") }, "no rollback step ran: \(recorded.keys.sorted())")
+    }
+
+    // MARK: The mail-service seed stack on two hosts
+
+    /// stacks/mail-service/fleet.yaml as committed, pointed at two of the test's servers: their
+    /// addresses and ports, `/opt/mail-service` under each one's $HOSTROOT, and per-host paths
+    /// and listener ports (both "hosts" share this machine).
+    func fleet(_ httpPorts: [Int]) throws -> String {
+        var text = try String(contentsOfFile: RepositoryFiles.root.appendingPathComponent("stacks/mail-service/fleet.yaml").path, encoding: .utf8)
+        text = text.replacingOccurrences(of: "/opt/mail-service", with: "$HOSTROOT/opt/mail-service")
+        for (index, name) in ["app1", "app2"].enumerated() {
+            let root = hosts[index].hostRoot
+            let original = "  \(name): {address: \(name).mail.internal, user: deploy, roles: [app]}"
+            #expect(text.contains(original))
+            text = text.replacingOccurrences(of: original, with: """
+                  \(name): {address: 127.0.0.1, port: \(hosts[index].port), roles: [app],
+                         env: {MAIL_SERVICE_PIDFILE: \(root)/mail-service.pid, MAIL_SERVICE_LOG: \(root)/mail-service.log,
+                               MAIL_INTERNAL_HTTP_ADDR: "127.0.0.1:\(httpPorts[index])"}}
+                """)
+        }
+        return text
+    }
+
+    func servicePID(_ host: SSHDFixture) -> Int32? {
+        (try? String(contentsOfFile: host.hostRoot + "/mail-service.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    @Test func theMailServiceFleetRollsOutHostByHostAndRollsBackFromTheKeptRelease() throws {
+        let state = try RedisFixture(), streams = try RedisFixture()
+        let password = SeedStackTests.secret("redis", length: 24)
+        for redis in [state, streams] { try redis.cli(["CONFIG", "SET", "requirepass", password]) }
+        let httpPorts = [ServerProcess.freePort(), ServerProcess.freePort()]
+        let stack = try SeedStackTests.stack("mail-service", target: "fleet", extra: [
+            "stacks/mail-service/fleet.yaml": try fleet(httpPorts),
+            "stacks/mail-service/fleet_known_hosts": hosts.prefix(2).map { "[127.0.0.1]:\($0.port) \($0.hostKey)\n" }.joined(),
+        ])
+        defer { for host in hosts.prefix(2) { if let pid = servicePID(host) { kill(pid, SIGKILL) } } }
+        let run = try SeedStackTests.mailServiceDirectory(stack)
+        defer { SeedStackTests.stopMailService(run) }
+        stack.environment["MAIL_REDIS_PASSWORD"] = password
+        stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        let inputs = SeedStackTests.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
+                                            "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
+                                            "template_dir": run + "/templates", "shutdown_timeout": "5s"])
+        let sampler = ProcessListSampler()
+        let up = try stack.run(["up", "mail-service/fleet"] + inputs)
+        let seen = sampler.stop()
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let first = try stack.requireLastRunID()
+        let recorded = try steps(stack, first)
+        for name in ["deploy/upload-release@app1", "deploy/canary-start@app2", "deploy/release.activate@app2", "deploy/restart-service@app1",
+                     "deploy/restart-service.canary.smoke-request@app1", "deploy/restart-service.canary.http-logs-carry-trace-ids@app1", "deploy/restart-service@app2",
+                     "verify/smoke-request@app2", "verify/http-logs-carry-trace-ids@app2"] {
+            #expect(recorded[name]?["status"] as? String == "succeeded", "\(name): \(String(describing: recorded[name]))")
+        }
+        // app2 restarted only after app1's canary checks passed.
+        let gateAt = try #require(up.stdout.range(of: "✓ deploy/restart-service.canary.http-logs-carry-trace-ids@app1"))
+        let secondAt = try #require(up.stdout.range(of: "▶ deploy/restart-service@app2"))
+        #expect(gateAt.lowerBound < secondAt.lowerBound)
+        // Each host runs the uploaded binary from its current release, listening on its own port.
+        let revision1 = try stack.git.git(["rev-parse", "HEAD"])
+        for (index, host) in hosts.prefix(2).enumerated() {
+            let pid = try #require(servicePID(host))
+            #expect(kill(pid, 0) == 0)
+            #expect(ServerProcess.listening(httpPorts[index]))
+            #expect(current(host, root: "/opt/mail-service") == revision1)
+            #expect(FileManager.default.fileExists(atPath: host.hostRoot + "/opt/mail-service/current/mail-service"))
+        }
+        #expect(!seen.contains { $0.contains(password) }, "the Redis password stood in a process list")
+
+        // A second release, then a rollback: current back on both hosts, each restarted from it.
+        try stack.git.commit("fleet: a second release", files: ["stacks/mail-service/fleet.yaml": try fleet(httpPorts) + "\n# v2\n"])
+        let second = try stack.run(["up", "mail-service/fleet"] + inputs)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let before = hosts.prefix(2).map(servicePID)
+        let back = try stack.run(["rollback", "mail-service/fleet"])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        for (index, host) in hosts.prefix(2).enumerated() {
+            #expect(current(host, root: "/opt/mail-service") == revision1, "current is the first release again")
+            #expect(servicePID(host) != nil && servicePID(host) != before[index], "restarted from it")
+            #expect(ServerProcess.listening(httpPorts[index]))
+        }
     }
 }

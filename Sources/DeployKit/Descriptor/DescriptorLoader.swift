@@ -113,6 +113,11 @@ enum DescriptorMerge {
         case (.mapping(let basePairs, _), .mapping(let childPairs, let location)):
             var merged = basePairs
             for pair in childPairs {
+                // In a step, `key: null` removes the base's key (a probe step becoming a command on hosts).
+                if path.last == "step", pair.value.isNull, let index = merged.firstIndex(where: { $0.key == pair.key }) {
+                    merged.remove(at: index)
+                    continue
+                }
                 if let index = merged.firstIndex(where: { $0.key == pair.key }) {
                     merged[index] = .init(key: pair.key, keyLocation: pair.keyLocation,
                                           value: merge(base: merged[index].value, child: pair.value, path: path + [pair.key]))

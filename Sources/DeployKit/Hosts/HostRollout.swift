@@ -1,5 +1,6 @@
 /// Expands the steps of a phase that run `on:` hosts into one command per host (`NAME@HOST`),
-/// in waves: the canary hosts first, each followed by the verify steps that run on them, then
+/// in waves: the canary hosts first, followed by the verify steps that run on them
+/// (`STEP.canary.CHECK@HOST`), then
 /// the rest at most `max_parallel` at a time. Each wave needs the one before it, so a failed
 /// host stops the rollout where it is; each host is its own journaled step, so `resume` runs
 /// again only the hosts that did not succeed, and a rollback undoes them newest first.
@@ -53,7 +54,7 @@ struct HostRollout {
                 previous = wrapped.map(\.ref.name)
                 names += previous
                 if index == 0, on.canary > 0 {
-                    let gates = canaryGates(wave, after: previous, verify: verify, section: command.ref.phase)
+                    let gates = canaryGates(wave, of: command.ref.name, after: previous, verify: verify, section: command.ref.phase)
                     out += gates
                     previous += gates.map(\.ref.name)
                 }
@@ -70,15 +71,21 @@ struct HostRollout {
 
     /// The verify steps that run on the canary hosts, run there right after them
     /// (`canary.CHECK@HOST`): the rest of the hosts wait for them.
-    private func canaryGates(_ canaries: [HostSpec], after: [String], verify: [RunnableCommand], section: String) -> [RunnableCommand] {
-        verify.flatMap { check -> [RunnableCommand] in
-            guard let on = descriptor.steps(in: .verify).first(where: { $0.name == check.ref.name })?.on else { return [] }
-            let covered = on.selector.select(descriptor.hosts)
-            return canaries.filter { covered.contains($0) }.map { host in
-                var gate = remote.wrap(check, on: host, name: "canary.\(check.ref.name)@\(host.name)", phase: section)
-                gate.after = after
+    /// Among themselves they keep the verify phase's order (a log check after the request it reads).
+    private func canaryGates(_ canaries: [HostSpec], of step: String, after: [String], verify: [RunnableCommand], section: String) -> [RunnableCommand] {
+        func hosts(of name: String) -> [HostSpec] {
+            descriptor.steps(in: .verify).first { $0.name == name }?.on?.selector.select(descriptor.hosts) ?? []
+        }
+        return verify.flatMap { check -> [RunnableCommand] in
+            canaries.filter { hosts(of: check.ref.name).contains($0) }.map { host in
+                var gate = remote.wrap(check, on: host, name: Self.gateName(step, check.ref.name, host), phase: section)
+                let earlier = check.after.filter { hosts(of: $0).contains(host) }
+                gate.after = after + earlier.map { Self.gateName(step, $0, host) }
                 return gate
             }
         }
     }
+
+    /// `STEP.canary.CHECK@HOST`: one per rolled-out step (two steps with canaries each get theirs).
+    static func gateName(_ step: String, _ check: String, _ host: HostSpec) -> String { "\(step).canary.\(check)@\(host.name)" }
 }

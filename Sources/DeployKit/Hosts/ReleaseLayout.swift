@@ -37,9 +37,11 @@ enum ReleaseLayout {
         return !previousDollar
     }
 
-    /// `release.activate`, after every other deploy step.
+    /// `release.activate`, after every other deploy step (but those that need it: a restart
+    /// that must start from `current`).
     static func activateStep(_ spec: ReleaseSpec, after deploy: [Step]) -> Step {
-        step(activate, spec, script: """
+        let before = deploy.filter { !$0.needs.contains(activate) }
+        return step(activate, spec, script: """
             set -e
             cd "$root"
             test -d "releases/$DEPLOYCTL_REVISION" || { echo "releases/$DEPLOYCTL_REVISION is missing on $DEPLOYCTL_HOST: nothing was uploaded into it" >&2; exit 1; }
@@ -49,7 +51,7 @@ enum ReleaseLayout {
               [ "releases/$old" = "$previous" ] || [ "$old" = "$DEPLOYCTL_REVISION" ] || rm -rf "releases/$old"
             done
             echo "current -> releases/$DEPLOYCTL_REVISION on $DEPLOYCTL_HOST (was ${previous:-nothing}); kept: $(ls -1t releases | tr '\\n' ' ')"
-            """, phase: .deploy, needs: deploy.map(\.name))
+            """, phase: .deploy, needs: before.map(\.name))
     }
 
     /// `release.check`, a rollback's prepare step: the target's release is still on the host.
@@ -80,9 +82,10 @@ enum ReleaseLayout {
         let at = spec.location
         let script = "root=\"\(shellPath(spec.path))\"\n" + script
         let argv = ["sh", "-c", script, "sh", "\(spec.keep)"].map { Template(literal: $0, at: at) }
+        // needsLocation set: a built-in waits for exactly `needs`, never "every earlier step".
         return Step(name: name, phase: phase, description: "built in (release:)", command: .argv(argv), probe: nil, env: [], stdin: nil,
                     secretInArgv: nil, dir: nil, timeoutMs: 120_000, retries: nil, backoffMs: nil, expect: Expectation(), needs: needs,
-                    needsLocation: nil, when: nil, confirm: nil, rollback: nil, continueOnError: false, idempotent: true,
+                    needsLocation: at, when: nil, confirm: nil, rollback: nil, continueOnError: false, idempotent: true,
                     on: placement ?? spec.placement, location: at)
     }
 }

@@ -12,7 +12,7 @@
   supervise.py status    the process is alive and logged every startup line since it started
   supervise.py stop      SIGTERM and bounded wait only
 
-Configuration, from the environment (the descriptor sets it):
+Configuration, from the environment (the descriptor sets it; $VARS in the three paths expand):
   MAIL_SERVICE_BIN        the executable to start (its argv is just that path)
   MAIL_SERVICE_PIDFILE    pid file of the running process
   MAIL_SERVICE_LOG        file the process's stdout and stderr are appended to
@@ -55,9 +55,10 @@ def config():
     env = os.environ
     try:
         return {
-            "bin": env["MAIL_SERVICE_BIN"],
-            "pidfile": env["MAIL_SERVICE_PIDFILE"],
-            "log": env["MAIL_SERVICE_LOG"],
+            # $VARS in the paths are the host's (a release directory: $DEPLOYCTL_RELEASE_DIR).
+            "bin": os.path.expandvars(env["MAIL_SERVICE_BIN"]),
+            "pidfile": os.path.expandvars(env["MAIL_SERVICE_PIDFILE"]),
+            "log": os.path.expandvars(env["MAIL_SERVICE_LOG"]),
             "shutdown": duration(env.get("MAIL_SHUTDOWN_TIMEOUT"), 30.0),
             "startup": duration(env.get("MAIL_STARTUP_TIMEOUT"), 30.0),
             "addr": env["MAIL_INTERNAL_HTTP_ADDR"],
