@@ -82,7 +82,7 @@ import TestSupport
         // --strict: no seed stack passes a secret in an argv (or earns any other warning).
         let validate = try stack.run(["validate", "--strict"])
         #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
-        let targets = ["demo/local", "dialectic/prod", "dotmac/prod", "dotmac/staging", "mail-service/prod",
+        let targets = ["demo/local", "dialectic/prod", "dotmac/prod", "dotmac/staging", "mail-service/fleet", "mail-service/prod",
                        "mail-service/staging", "mailflow/prod", "mailglass/prod"]
         for target in targets {
             #expect(validate.stdout.contains("✓ \(target) "), "\(target) missing from: \(validate.stdout)")
@@ -120,6 +120,7 @@ import TestSupport
             ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
                                                              "smtp_username": "mailer"]), "smtp.example"),
             ("mail-service/staging", mailService, "streams.internal"),
+            ("mail-service/fleet", mailService + Self.inputs(["binary": "/build/out/mail-service"]), "on app: app1 (canary), then app2"),
             ("mailflow/prod", Self.inputs(["api_url": "https://api.mailflow.example", "dashboard_url": "https://dash.mailflow.example", "dashboard_http_url": "http://dash.mailflow.example",
                                            "mail_domain": "mailflow.example", "test_from": "verified@mailflow.example"]), "https://api.mailflow.example/api"),
             ("mailglass/prod", Self.inputs(["domain": "mail.example", "webhook_url": "https://app.example/webhooks/postmark"]), "mail.example"),
