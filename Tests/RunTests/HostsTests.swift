@@ -20,7 +20,8 @@ import TestSupport
 
     /// web1..web3 on the three servers; `release` rolls out with a canary and one host at a
     /// time, failing on a host while `out/fail-HOST` exists; `health` verifies each host.
-    func descriptor(_ version: String, previous: String = "none", canary: Int = 1, maxParallel: Int = 1, slow: Bool = false) -> String {
+    func descriptor(_ version: String, previous: String = "none", canary: Int = 1, maxParallel: Int = 1, slow: Bool = false,
+                    between: String? = nil) -> String {
         let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
         return """
         secrets:
@@ -34,7 +35,7 @@ import TestSupport
             - name: release
               on: web
               canary: \(canary)
-              max_parallel: \(maxParallel)
+              max_parallel: \(maxParallel)\(between.map { "\n      between_waves: \($0)" } ?? "")
               env: {OUT: "\(out.path)", TOKEN: "${secrets.TOKEN}"}
               run: [sh, -c, '\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline"']
               rollback: [sh, -c, 'echo \(previous) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/undo"']
@@ -119,6 +120,23 @@ import TestSupport
         let status = try StackFixture.json(try stack.run(["status", "prod", "--format", "json"]))
         #expect(status["state"] as? String == "deployed")
         #expect((status["hosts"] as? [[String: Any]])?.allSatisfy { $0["revision"] as? String == v2 } == true)
+    }
+
+    @Test func betweenWavesAConfirmNobodyCanAnswerStopsAfterTheCanaryAndYesGoesOnAfterThePause() throws {
+        let stack = try StackFixture(descriptor("v1", canary: 1, maxParallel: 2, between: "{confirm: \"Roll out to the other hosts?\", pause: 1s}"),
+                                     files: ["ssh/known_hosts": knownHosts])
+        stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        stack.environment["X_TOKEN"] = "hostcanary-\(UUID().uuidString.prefix(8))"
+        #expect(try stack.run(["plan", "prod"]).stdout.contains("on web: web1 (canary), then web2 + web3; between waves it asks \"Roll out to the other hosts?\" and waits 1s"))
+        let unattended = try stack.run(["up", "prod"])
+        #expect(unattended.status == 4, "no terminal to answer: \(unattended.stdout)\(unattended.stderr)")
+        #expect(lines("order") == ["web1"])
+        let id = try stack.requireLastRunID()
+        let resumed = try stack.run(["resume", id, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(lines("order").first == "web1" && lines("order").dropFirst().sorted() == ["web2", "web3"])
+        let gate = try steps(stack, id)["deploy/release.wave#2"]
+        #expect(gate?["status"] as? String == "succeeded" && (gate?["argv"] as? [String]) == ["sleep", "1"], "\(String(describing: gate))")
     }
 
     @Test func aRollbackUndoesOnEveryHostNewestFirst() throws {

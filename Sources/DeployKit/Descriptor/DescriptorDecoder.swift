@@ -10,7 +10,7 @@ struct DescriptorDecoder {
                                "track", "signatures", "hosts", "ssh", "release"]
     static let stepKeys = ["name", "description", "run", "shell", "env", "dir", "timeout", "retries", "backoff",
                            "expect", "needs", "when", "confirm", "rollback", "continue_on_error", "idempotent",
-                           "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary", "upload"] + probeKeys
+                           "stdin", "secret_in_argv", "rolls_back", "on", "max_parallel", "canary", "between_waves", "upload"] + probeKeys
     static let probeKeys = ["http", "rate_limit", "dns", "tcp", "tls"]
     static let commandKeys = ["run", "shell", "env", "dir", "timeout", "expect", "secret_in_argv"]
     static let expectKeys = ["exit", "stdout_contains", "stderr_contains", "stdout_matches", "stderr_matches", "json"]
@@ -103,7 +103,7 @@ struct DescriptorDecoder {
 
     /// `release: {path: /srv/app, keep: 5, on: app, canary: 1, max_parallel: 2}`.
     private func release(_ node: YAMLNode) -> ReleaseSpec? {
-        guard let m = reader.mapping(node, "'release'", allowed: ["path", "keep", "on", "canary", "max_parallel"]) else { return nil }
+        guard let m = reader.mapping(node, "'release'", allowed: ["path", "keep", "on", "canary", "max_parallel", "between_waves"]) else { return nil }
         guard let pathNode = m["path"], let path = reader.string(pathNode, "'release.path'") else {
             if m["path"] == nil { reader.error("'release' needs 'path' (the directory on each host that holds releases/ and current)", at: m.location) }
             return nil
@@ -564,7 +564,7 @@ struct DescriptorDecoder {
     /// `on: web` with `max_parallel: 2` and `canary: 1`.
     private func placement(_ m: NodeReader.Mapping, _ what: String) -> HostPlacement? {
         guard let node = m["on"], let text = reader.string(node, "'on' of \(what)") else {
-            for key in ["max_parallel", "canary"] where m[key] != nil {
+            for key in ["max_parallel", "canary", "between_waves"] where m[key] != nil {
                 reader.error("'\(key)' of \(what) applies to a step that runs 'on:' hosts", at: m.keyLocation(key)!)
             }
             return nil
@@ -573,8 +573,16 @@ struct DescriptorDecoder {
             reader.error("'on' of \(what) is a role, 'all' or 'first of ROLE', not '\(text)'", at: node.location)
             return nil
         }
-        return HostPlacement(selector: selector, maxParallel: reader.int(m["max_parallel"], "'max_parallel' of \(what)", range: 1...1000),
-                             canary: reader.int(m["canary"], "'canary' of \(what)", range: 0...1000) ?? 0, location: node.location)
+        var placement = HostPlacement(selector: selector, maxParallel: reader.int(m["max_parallel"], "'max_parallel' of \(what)", range: 1...1000),
+                                      canary: reader.int(m["canary"], "'canary' of \(what)", range: 0...1000) ?? 0, location: node.location)
+        if let between = m["between_waves"], let b = reader.mapping(between, "'between_waves' of \(what)", allowed: ["pause", "confirm"]) {
+            placement.pauseMs = reader.duration(b["pause"], "'between_waves.pause' of \(what)")
+            placement.confirm = reader.string(b["confirm"], "'between_waves.confirm' of \(what)")
+            if let pause = placement.pauseMs, pause > 3_600_000, let at = b["pause"]?.location {
+                reader.error("'between_waves.pause' of \(what) is at most 1h", at: at)
+            }
+        }
+        return placement
     }
 
     static let maxStepName = 100

@@ -69,5 +69,8 @@ public struct HostPlacement: Sendable, Hashable {
     public var selector: HostSelector
     public var maxParallel: Int?
     public var canary: Int
+    /// `between_waves: {pause: 30s, confirm: "…"}`: before each wave after the first.
+    public var pauseMs: Int? = nil
+    public var confirm: String? = nil
     public var location: FileLocation
 }

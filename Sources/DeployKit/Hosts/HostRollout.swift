@@ -30,7 +30,10 @@ struct HostRollout {
         let parts = waves.enumerated().map { index, wave in
             wave.map(\.name).joined(separator: " + ") + (index == 0 && on.canary > 0 ? " (canary)" : "")
         }
-        return "on \(on.selector): " + parts.joined(separator: ", then ")
+        var between: [String] = []
+        if let confirm = on.confirm { between.append("asks \"\(confirm)\"") }
+        if let pause = on.pauseMs { between.append("waits \(DurationValue.format(milliseconds: pause))") }
+        return "on \(on.selector): " + parts.joined(separator: ", then ") + (between.isEmpty || waves.count < 2 ? "" : "; between waves it " + between.joined(separator: " and "))
     }
 
     /// `declared`: the steps the commands were built from (a phase's, or the rollback lists');
@@ -45,6 +48,11 @@ struct HostRollout {
             }
             var previous: [String] = [], names: [String] = []
             for (index, wave) in Self.waves(on.selector.select(descriptor.hosts), canary: on.canary, maxParallel: on.maxParallel).enumerated() {
+                if index > 0, on.pauseMs != nil || on.confirm != nil {
+                    let gate = Self.betweenWaves(command, wave: index + 1, placement: on, after: previous)
+                    out.append(gate)
+                    previous = [gate.ref.name]
+                }
                 let wrapped = wave.map { host -> RunnableCommand in
                     var onHost = step.upload.map { remote.upload(command, to: $0.to, on: host) } ?? remote.wrap(command, on: host)
                     onHost.after = command.after + previous
@@ -71,6 +79,25 @@ struct HostRollout {
 
     /// The verify steps that run on the canary hosts, run there right after them
     /// (`canary.CHECK@HOST`): the rest of the hosts wait for them.
+    /// `between_waves:` a local step before wave `wave` (`STEP.wave#N`): the question, then the pause.
+    static func betweenWaves(_ step: RunnableCommand, wave: Int, placement: HostPlacement, after: [String]) -> RunnableCommand {
+        var gate = step
+        gate.ref = StepRef(phase: step.ref.phase, name: "\(step.ref.name).wave#\(wave)")
+        let seconds = (placement.pauseMs ?? 0) / 1000
+        gate.argv = placement.pauseMs == nil ? ["true"] : ["sleep", "\(seconds)"]
+        gate.shownArgv = gate.argv
+        gate.env = [:]
+        gate.stdin = nil
+        gate.probe = nil
+        gate.host = nil
+        gate.retries = 0
+        gate.expect = Expectation()
+        gate.timeoutMs = (placement.pauseMs ?? 0) + 60_000
+        gate.confirm = placement.confirm
+        gate.after = after
+        return gate
+    }
+
     /// Among themselves they keep the verify phase's order (a log check after the request it reads).
     private func canaryGates(_ canaries: [HostSpec], of step: String, after: [String], verify: [RunnableCommand], section: String) -> [RunnableCommand] {
         func hosts(of name: String) -> [HostSpec] {

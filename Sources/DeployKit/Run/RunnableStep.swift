@@ -8,15 +8,15 @@ struct RunnableCommand: Sendable {
     var argv: [String]
     var env: [String: String]
     var directory: String?
-    let timeoutMs: Int
-    let retries: Int
-    let backoffMs: Int
-    let expect: Expectation
+    var timeoutMs: Int
+    var retries: Int
+    var backoffMs: Int
+    var expect: Expectation
     var after: [String]
-    let skipped: Bool
-    let skipReason: String?
-    let confirm: String?
-    let idempotent: Bool
+    var skipped: Bool
+    var skipReason: String?
+    var confirm: String?
+    var idempotent: Bool
     var continueOnError: Bool
     /// A built-in check to run instead of a process (secrets filled in), and its JSON checks.
     var probe: ProbeRequest? = nil
