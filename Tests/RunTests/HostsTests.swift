@@ -89,6 +89,10 @@ import TestSupport
         let logs = try stack.run(["logs", id, "release", "--host", "web2"])
         #expect(logs.status == 0, "\(logs.stderr)")
         #expect(try stack.run(["plan", "prod"]).stdout.contains("on web: web1 (canary), then web2, then web3"))
+        // The report's hosts × steps table.
+        let report = try String(contentsOfFile: stack.state.path + "/reports/\(id)/report.md", encoding: .utf8)
+        #expect(report.contains("| Step | web1 | web2 | web3 |") && report.contains("| deploy/release | ✓ | ✓ | ✓ |")
+                && report.contains("| deploy/release.canary.health | ✓ | — | — |"), "\(report)")
         // One connection per host, reused: web1 ran release, the canary check and health over it.
         let sshdLog = try String(contentsOfFile: hosts[0].directory.path + "/sshd.log", encoding: .utf8)
         #expect(sshdLog.components(separatedBy: "Accepted publickey").count - 1 == 1, "\(sshdLog)")
@@ -107,6 +111,10 @@ import TestSupport
         #expect(lines("web1") == ["v2"] && lines("web3") == ["v1"])
         let id = try stack.requireLastRunID()
         #expect(try steps(stack, id)["deploy/release@web3"]?["status"] as? String != "succeeded")
+        let json = try String(contentsOfFile: stack.state.path + "/reports/\(id)/report.json", encoding: .utf8)
+        let table = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["hosts"] as? [String: Any])
+        #expect(table["hosts"] as? [String] == ["web1", "web2", "web3"])
+        #expect((table["statuses"] as? [[String]])?.first == ["succeeded", "failed", ""])
 
         // Which revision each host runs, as it is: mixed.
         let hosts = try #require(try StackFixture.json(try stack.run(["status", "prod", "--format", "json"]))["hosts"] as? [[String: Any]])

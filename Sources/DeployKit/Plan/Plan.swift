@@ -32,6 +32,8 @@ public struct Plan: Codable, Sendable {
     public var bake: PlanBake? = nil
     /// `promotion:` whose accepted run this environment needs before `up` (STACK/ENV).
     public var promotion: PlanPromotion? = nil
+    /// `hosts:` the inventory's host names, in order (empty: every step runs here).
+    public var hosts: [String] = []
     /// Webhooks told how the run ended (masked like every other secret in a plan).
     public var notify: [PlanNotify]
     public var runbooks: [PlanRunbook]

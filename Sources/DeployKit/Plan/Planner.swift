@@ -101,6 +101,7 @@ public enum Planner {
             warnings: [], diff: nil)
         plan.rollbackPrepare = plannedSteps(d.rollbackPrepare, d, &interpolator, lookup)
         plan.bake = d.bake.map { PlanBake(durationMs: $0.durationMs, intervalMs: $0.intervalMs, rounds: $0.rounds, checks: $0.checks) }
+        plan.hosts = d.hosts.map(\.name)
         return (plan, interpolator.problems)
     }
 

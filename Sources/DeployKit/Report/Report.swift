@@ -33,6 +33,8 @@ public struct Report: Codable, Sendable {
     public var notes: [String]
     /// Who signed what was deployed, and whether it was off the tracked branch (GitOps).
     public var provenance: Provenance? = nil
+    /// Steps that ran on hosts: each step's outcome per host (`on:`).
+    public var hosts: HostsTable? = nil
 
     public struct Header: Codable, Sendable {
         public var runId: String
@@ -166,6 +168,29 @@ public struct Report: Codable, Sendable {
         public var name: String
         public var description: String?
         public var next: [String]
+    }
+
+    /// Hosts × steps: `statuses[i][j]` is step `steps[i]` on host `hosts[j]` ("" where it was not to run).
+    public struct HostsTable: Codable, Sendable {
+        public var hosts: [String]
+        public var steps: [String]
+        public var statuses: [[String]]
+
+        /// From the run's steps named `NAME@HOST`, in the order they ran; `inventory` adds the
+        /// hosts nothing ran on (a rollout stopped before them), as columns of empty cells.
+        static func from(_ steps: [StepSummary], inventory: [String]) -> HostsTable? {
+            var hosts: [String] = [], names: [String] = [], status: [String: String] = [:]
+            for step in steps {
+                guard let at = step.name.lastIndex(of: "@") else { continue }
+                let host = String(step.name[step.name.index(after: at)...]), name = "\(step.phase)/\(step.name[..<at])"
+                if !hosts.contains(host) { hosts.append(host) }
+                if !names.contains(name) { names.append(name) }
+                status["\(name)@\(host)"] = step.status
+            }
+            guard !hosts.isEmpty else { return nil }
+            hosts = inventory.filter(hosts.contains) + inventory.filter { !hosts.contains($0) } + hosts.filter { !inventory.contains($0) }
+            return HostsTable(hosts: hosts, steps: names, statuses: names.map { name in hosts.map { status["\(name)@\($0)"] ?? "" } })
+        }
     }
 
     public struct Provenance: Codable, Sendable {

@@ -97,7 +97,8 @@ public enum ReportBuilder {
                 return Report.RunbookInfo(name: name, description: book?.description, next: book?.next ?? [])
             },
             notes: input.notes,
-            provenance: provenance(input.events))
+            provenance: provenance(input.events),
+            hosts: Report.HostsTable.from(steps, inventory: input.plan?.hosts ?? []))
     }
 
     /// From the run's `untracked_revision_allowed` and `signature_verified` events.

@@ -53,6 +53,18 @@ What to do next:
 {{#steps}}
 | {{ref}} | {{icon}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}} | {{attempts}} | {{duration}} | `{{{commandCode}}}`{{#secretInArgv}} (secret in argv, allowed: {{secretInArgv}}){{/secretInArgv}} |
 {{/steps}}
+{{#hostsTable}}
+
+### Hosts
+
+Each step that runs on hosts, per host (— : it did not run there, by design or because the rollout stopped before it).
+
+| Step |{{#header}} {{host}} |{{/header}}
+|---|{{#separator}}{{x}}|{{/separator}}
+{{#rows}}
+| {{step}} |{{#cells}} {{cell}} |{{/cells}}
+{{/rows}}
+{{/hostsTable}}
 
 ## Validation results
 {{^verify}}
@@ -296,7 +308,10 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 {{/phases}}</table>
 <table id="steps"><tr><th>Step</th><th>Result</th><th>Attempts</th><th>Time</th><th>Command</th></tr>
 {{#steps}}<tr><td>{{ref}}</td><td class="{{class}}">{{mark}} {{status}}{{#stepMessage}}: {{stepMessage}}{{/stepMessage}}</td><td>{{attempts}}</td><td>{{duration}}</td><td><code>{{command}}</code>{{#secretInArgv}} <span class="note">(secret in argv, allowed: {{secretInArgv}})</span>{{/secretInArgv}}</td></tr>
-{{/steps}}</table>
+{{/steps}}</table>{{#hostsTable}}
+<h3>Hosts</h3><p class="note">— : it did not run there, by design or because the rollout stopped before it.</p><table id="hosts"><tr><th>Step</th>{{#header}}<th>{{host}}</th>{{/header}}</tr>
+{{#rows}}<tr><td>{{step}}</td>{{#cells}}<td>{{cell}}</td>{{/cells}}</tr>
+{{/rows}}</table>{{/hostsTable}}
 
 <h2>Validation results</h2>
 {{^verify}}<p class="note">No verify steps or probes ran.</p>{{/verify}}

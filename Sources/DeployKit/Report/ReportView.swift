@@ -83,6 +83,11 @@ enum ReportView {
                          }]
         }
         if let review = r.review { c["review"] = Self.review(review) }
+        if let table = r.hosts {
+            let mark: (String) -> String = { $0.isEmpty ? "—" : $0 == "succeeded" ? "✓" : $0 == "skipped" ? "–" : "✗ " + $0.replacingOccurrences(of: "_", with: " ") }
+            c["hostsTable"] = ["header": table.hosts.map { ["host": $0] }, "separator": table.hosts.map { _ in ["x": "---"] },
+                               "rows": zip(table.steps, table.statuses).map { step, cells in ["step": step, "cells": cells.map { ["cell": mark($0)] }] }]
+        }
         if let p = r.provenance {
             var entry: [String: Any] = ["signatures": p.signatures.map { ["commit": short($0.commit), "format": $0.format == "ssh" ? "SSH" : "OpenPGP",
                                                                           "signer": $0.signer ?? "an allowed key", "key": $0.key ?? ""] }]
