@@ -38,7 +38,7 @@ install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
 
 bench:
-	Tests/scripts/setup.sh hyperfine postgresql-15 sqlite3
+	Tests/scripts/setup.sh hyperfine postgresql-15 sqlite3 openssh-client openssh-server
 	$(SWIFT) build $(RELEASE_FLAGS)
 	Tests/bench/bench.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: every benchmark in one table (summary.py): per-step overhead, descriptor reads
-# against the git CLI on a 10,000-commit repository, peak RSS, parallel steps, the PostgreSQL store beside SQLite, and Ansible when
+# against the git CLI on a 10,000-commit repository, peak RSS, parallel steps, the PostgreSQL store beside SQLite, 20 hosts over
+# ssh (hosts.sh), and Ansible when
 # it is installed. Medians of whole processes, measured by hyperfine. Not a test: it prints
 # figures and never fails on them.
 set -euo pipefail
@@ -177,6 +178,8 @@ if [ -n "$ansible" ]; then
     "$bin up local --repo $hundred --state $work/hundred-state --parallel 1" \
     "$ansible -i localhost, $work/playbook.yml"
 fi
+
+bash "$here/hosts.sh" "$bin" "$work" "$out"
 
 echo
 python3 "$here/summary.py" "$out" | tee "$out/summary.md"

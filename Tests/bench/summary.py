@@ -32,6 +32,10 @@ comparisons = [
     ("revisions-warm-vs-git-log-bloom", "`revisions`, cache warm", "`git log` with commit-graph + Bloom filters", 1.0),
     ("up-100-vs-ansible", "100 `/bin/true` steps through `up`", "the same 100 tasks, local `ansible-playbook`", None),
     ("up-1000-steps-postgres-vs-sqlite", "1,000 `/bin/true` steps through `up`, PostgreSQL store", "the same on the SQLite store", 1.5),
+    ("hosts-20-vs-1-warm", "a no-op step (x2) on 20 loopback hosts, `max_parallel: 20`", "the same on 1 host", 2.0),
+    ("hosts-20-vs-1-cold", "the same, cold (new ssh connections)", "the same on 1 host", None),
+    ("hosts-20-vs-bare-ssh", "a no-op step (x2) on 20 loopback hosts through `up`", "the same 40 commands as bare parallel `ssh`", None),
+    ("hosts-20-vs-ansible", "a no-op step on 20 loopback hosts through `up`", "`ansible -f 20` ad hoc", None),
 ]
 for name, what, baseline, goal in comparisons:
     medians = hyperfine(name)
@@ -66,6 +70,10 @@ for name, what, goal_ms in (("stacks", "`stacks` (cache warm)", 50), ("validate"
         continue
     rows.append((f"500 stacks: {what}", ms(medians[0]), f"{ms(medians[1])} (`git ls-tree -r HEAD`)", f"{medians[0] / medians[1]:.1f}×",
                  f"≤ {goal_ms} ms", "met" if medians[0] * 1000 <= goal_ms else "**missed**"))
+
+connections = os.path.join(out, "hosts-connections.txt")
+if os.path.exists(connections):
+    rows.append(("ssh connections for a 2-step run on 20 hosts", open(connections).read().split()[0], "—", "—", "one per host", ""))
 
 rss_path = os.path.join(out, "flood-rss-kb.txt")
 if os.path.exists(rss_path):

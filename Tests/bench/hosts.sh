@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# make bench, hosts: a no-op step on 1 host against the same on 20 hosts (`max_parallel: 20`),
+# each host a loopback sshd of its own; cold (no multiplexed connection yet) and warm (the
+# connections of the last run reused); how many ssh connections each host accepted for a
+# run of two steps; and `ansible -f 20` doing the same when Ansible is installed.
+# Usage: hosts.sh BIN WORK OUT (called by bench.sh).
+set -euo pipefail
+bin=$1 work=$2 out=$3
+n=20
+hosts=$work/hosts
+mkdir -p "$hosts" /run/sshd 2>/dev/null || mkdir -p "$hosts"
+ssh-keygen -q -t ed25519 -N '' -f "$hosts/client" -C bench
+eval "$(ssh-agent -a "$hosts/agent.sock")" >/dev/null
+ssh-add -q "$hosts/client"
+pids=()
+cleanup() { kill "${pids[@]}" "$SSH_AGENT_PID" 2>/dev/null || true; pkill -f "/tmp/deployctl-ss[h]-" 2>/dev/null || true; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+: > "$hosts/known_hosts"
+inventory=""
+for i in $(seq 1 $n); do
+  d=$hosts/h$i; mkdir -p "$d"
+  p=$(port)
+  ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+  cp "$hosts/client.pub" "$d/authorized_keys"
+  printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host_key\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\nMaxStartups 100\n' \
+    "$p" "$d" "$d" "$d" > "$d/sshd_config"
+  /usr/sbin/sshd -D -e -f "$d/sshd_config" 2> "$d/log" &
+  pids+=($!)
+  echo "[127.0.0.1]:$p $(cut -d' ' -f1,2 "$d/host_key.pub")" >> "$hosts/known_hosts"
+  inventory+="  h$i: {address: 127.0.0.1, port: $p, roles: [app]}"$'\n'
+  echo "h$i ansible_host=127.0.0.1 ansible_port=$p" >> "$hosts/ansible-inventory"
+done
+sleep 1
+repo=$work/hosts-repo
+mkdir -p "$repo/stacks/fleet"
+cp "$hosts/known_hosts" "$repo/known_hosts"
+for env in one twenty; do
+  if [ $env = one ]; then inv=$(echo "$inventory" | head -1); else inv=$inventory; fi
+  {
+    echo "hosts:"; echo "$inv"
+    echo "ssh: {known_hosts: known_hosts}"
+    echo "phases:"
+    echo "  deploy:"
+    echo "    - {name: noop, on: app, max_parallel: $n, run: [\"true\"]}"
+    echo "    - {name: noop-again, on: app, max_parallel: $n, run: [\"true\"]}"
+  } > "$repo/stacks/fleet/$env.yaml"
+done
+git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=bench -c user.email=bench@example.test commit -q -m hosts
+export SSH_AUTH_SOCK=$hosts/agent.sock
+# A master is titled "ssh: /tmp/deployctl-ssh-UID/… [mux]"; [h]: the pattern does not match the shell that runs it.
+cold="pkill -f /tmp/deployctl-ss[h]- || true; sleep 0.2"
+echo "bench: a no-op step (twice) on 1 host and on 20 hosts, cold (new ssh connections)"
+hyperfine --style basic --runs 5 -N --prepare "sh -c '$cold'" --export-json "$out/hosts-20-vs-1-cold.json" \
+  "$bin up fleet/twenty --repo $repo --state $work/hosts-state" "$bin up fleet/one --repo $repo --state $work/hosts-state"
+echo "bench: the same, warm (the multiplexed connections of the previous run reused)"
+hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-1-warm.json" \
+  "$bin up fleet/twenty --repo $repo --state $work/hosts-state" "$bin up fleet/one --repo $repo --state $work/hosts-state"
+# The floor: the same 40 remote commands as bare ssh calls, 20 at a time, over the same
+# multiplexed connections (on one machine, the 20 "hosts" share its cores).
+{
+  echo '#!/bin/sh'
+  echo 'for round in 1 2; do'
+  grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | while read -r p; do
+    echo "  echo 'exec true' | ssh -T -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$hosts/known_hosts -o ControlMaster=auto -o ControlPath=/tmp/deployctl-ssh-$(id -u)/%C -o ControlPersist=60 -p $p 127.0.0.1 -- 'sh -s' &"
+  done
+  echo '  wait'
+  echo 'done'
+} > "$hosts/bare-ssh.sh"
+echo "bench: 20 hosts through deployctl up, against the same commands as bare parallel ssh calls (warm)"
+hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-bare-ssh.json" \
+  "$bin up fleet/twenty --repo $repo --state $work/hosts-state" "sh $hosts/bare-ssh.sh"
+sh -c "$cold"
+before=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
+"$bin" up fleet/twenty --repo "$repo" --state "$work/hosts-state" > /dev/null
+after=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
+echo "$((after - before)) ssh connections for 40 remote commands on $n hosts (2 steps each), from no connection" | tee "$out/hosts-connections.txt"
+ansible=$(command -v ansible || true)
+if [ -n "$ansible" ]; then
+  echo "bench: the same no-op on 20 hosts with ansible -f 20"
+  hyperfine --style basic --runs 5 -N --export-json "$out/hosts-20-vs-ansible.json" \
+    "$bin up fleet/twenty --repo $repo --state $work/hosts-state" \
+    "$ansible all -i $hosts/ansible-inventory -f 20 -m command -a true -e ansible_ssh_common_args='-o UserKnownHostsFile=$hosts/known_hosts'"
+fi
