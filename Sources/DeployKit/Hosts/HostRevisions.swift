@@ -10,10 +10,18 @@ public struct HostRevision: Sendable, Codable, Hashable {
 
 enum HostRevisions {
     /// `runs` newest first; `steps` reads one run's steps. Looks at most `limit` deploying runs.
+    /// A target whose last 3 deploying runs ran nothing on hosts has none: no further reads.
     static func derive(runs: [RunRecord], steps: (String) throws -> [StepRecord], limit: Int = 20) rethrows -> [HostRevision] {
         var found: [String: HostRevision] = [:]
+        var withoutHosts = 0
         for run in runs.lazy.filter({ $0.kind.deploys }).prefix(limit) {
-            for step in try steps(run.id) where step.status == .succeeded && step.attempt > 0 {
+            let ran = try steps(run.id)
+            if !ran.contains(where: { $0.name.contains("@") }) {
+                withoutHosts += 1
+                if found.isEmpty, withoutHosts >= 3 { break }
+                continue
+            }
+            for step in ran where step.status == .succeeded && step.attempt > 0 {
                 guard step.phase == Phase.deploy.rawValue || step.phase == StepRef.Section.rollback,
                       let at = step.name.lastIndex(of: "@") else { continue }
                 let host = String(step.name[step.name.index(after: at)...])

@@ -16,10 +16,15 @@ struct SSHRemote {
 
     var knownHostsFile: String { spec.knownHosts.hasPrefix("/") ? spec.knownHosts : tree + "/" + spec.knownHosts }
 
-    /// Where the multiplexed connections live: short (a socket path is at most 107 bytes), private.
-    static let controlDirectory: String = {
+    /// Where the multiplexed connections live: short (a socket path is at most 107 bytes) and
+    /// private. Nil (no multiplexing) when that directory is not ours alone: a socket planted
+    /// there by another user would receive our commands.
+    static let controlDirectory: String? = {
         let directory = "/tmp/deployctl-ssh-\(getuid())"
         mkdir(directory, 0o700)
+        var info = stat()
+        guard lstat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid(),
+              info.st_mode & 0o077 == 0 else { return nil }
         return directory
     }()
 
@@ -28,8 +33,12 @@ struct SSHRemote {
         var argv = ["ssh", "-T",
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
-                    "-o", "ControlMaster=auto", "-o", "ControlPath=\(Self.controlDirectory)/%C", "-o", "ControlPersist=60",
                     "-o", "ConnectTimeout=10", "-p", "\(host.port)"]
+        if let control = Self.controlDirectory {
+            argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)/%C", "-o", "ControlPersist=60"]
+        } else {
+            argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
+        }
         if let identity = spec.identityFile { argv += ["-o", "IdentitiesOnly=yes", "-i", identity] }
         let user = host.user ?? spec.user
         argv.append(user.map { "\($0)@\(host.address)" } ?? host.address)
