@@ -668,6 +668,12 @@ import TestSupport
                      "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
                      "--comparison-operator", "GreaterThanOrEqualToThreshold"])
         _ = try aws(["cloudwatch", "put-metric-data", "--namespace", "AWS/SES", "--metric-name", "Reputation.BounceRate", "--value", "0.08"])
+        // And one that notifies a topic nobody subscribed to.
+        let silent = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-silent-prod"]).utf8))
+                                   as? [String: Any])?["TopicArn"] as? String)
+        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-silent-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
+                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
+                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", silent])
         // And the worker Lambda logging an error, stamped a minute ahead so it falls after the run
         // below starts (errors from before a run are the previous release's).
         _ = try aws(["logs", "create-log-stream", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker"])
@@ -688,7 +694,8 @@ import TestSupport
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
         #expect(weak.stdout.contains("ERROR mailflow_worker: DynamoDB write failed"), "\(weak.stdout)")
-        #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod"), "the alarm without an action is named: \(weak.stdout)")
+        #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod: no alarm action"), "the alarm without an action is named: \(weak.stdout)")
+        #expect(weak.stdout.contains("alarms-notify │ mailflow-silent-prod: its SNS topic has no confirmed subscription"), "\(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
 

@@ -8,7 +8,7 @@ SES: rule set mailflow-rules-ENV (active) with the enabled rule mailflow-inbound
 SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never runs them).
 Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
 point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
-infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV; SES's Reputation.BounceRate
+infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV (an SQS queue subscribed); SES's Reputation.BounceRate
 at 1 %. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
 left by an earlier test run ("Production Test" with another run id), which the stack's end-to-end
 check must not take for its own (Tests/scripts/mailflow-router.py routes the real one).
@@ -61,7 +61,8 @@ def main(endpoint, region, env, domain, sender):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
-    topic = client("sns").create_topic(Name=f"mailflow-alerts-{env}")["TopicArn"]
+    sns = client("sns")
+    topic = sns.create_topic(Name=f"mailflow-alerts-{env}")["TopicArn"]
     cloudwatch = client("cloudwatch")
     # SES's own reputation metric, as it publishes it: 1 % bounces in the last hour.
     cloudwatch.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": "Reputation.BounceRate", "Value": 0.01}])
@@ -73,6 +74,10 @@ def main(endpoint, region, env, domain, sender):
                                     AlarmActions=[topic])
 
     sqs = client("sqs")
+    # Someone hears the alerts (in production: PagerDuty or Slack behind an https subscription).
+    pager = sqs.create_queue(QueueName=f"mailflow-pager-{env}")["QueueUrl"]
+    pager_arn = sqs.get_queue_attributes(QueueUrl=pager, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=pager_arn)
     sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
     queue = sqs.create_queue(QueueName=f"mailflow-app1-{env}")["QueueUrl"]
     sqs.send_message(QueueUrl=queue, MessageBody='{"subject":"Production Test 20260101-000000-0000","from":"%s"}' % sender)

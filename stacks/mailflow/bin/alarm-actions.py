@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Seed 001 Monitoring Setup "Set up SNS topics for alerts": every CloudWatch alarm whose name
+starts with PREFIX has its actions enabled, at least one action, and each SNS action is a topic
+that exists with at least one confirmed subscription (an alarm that notifies an empty topic
+pages nobody). Whether PagerDuty or Slack sits behind the subscription stays a person's check.
+
+  alarm-actions.py PREFIX
+
+Prints one line per alarm with a problem ("NAME: why"), then a summary. Uses the real aws CLI;
+region, credentials and endpoint come from the environment. Exit 0 all notify, 1 a problem (or
+the aws CLI failed), 2 usage.
+"""
+import json
+import subprocess
+import sys
+
+
+def aws(*args):
+    result = subprocess.run(["aws", *args, "--output", "json"], capture_output=True, text=True)
+    return result.returncode, (json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else result.stderr.strip())
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        return 2
+    code, alarms = aws("cloudwatch", "describe-alarms", "--alarm-name-prefix", sys.argv[1])
+    if code != 0:
+        sys.stderr.write(f"describe-alarms failed: {alarms}\n")
+        return 1
+    problems, topics = [], {}
+    alarms = alarms.get("MetricAlarms", []) + alarms.get("CompositeAlarms", [])
+    for alarm in alarms:
+        name, actions = alarm["AlarmName"], alarm.get("AlarmActions", [])
+        if not alarm.get("ActionsEnabled", True):
+            problems.append(f"{name}: its actions are disabled")
+        if not actions:
+            problems.append(f"{name}: no alarm action")
+        for arn in actions:
+            if not arn.startswith("arn:aws:sns:"):
+                continue
+            if arn not in topics:
+                code, subscriptions = aws("sns", "list-subscriptions-by-topic", "--topic-arn", arn)
+                if code != 0:
+                    topics[arn] = "its SNS topic does not exist or cannot be read"
+                else:
+                    confirmed = [s for s in subscriptions.get("Subscriptions", [])
+                                 if s.get("SubscriptionArn", "").startswith("arn:")]
+                    topics[arn] = None if confirmed else "its SNS topic has no confirmed subscription"
+            if topics[arn]:
+                problems.append(f"{name}: {topics[arn]} ({arn})")
+    for line in problems:
+        print(line)
+    print(f"{len(alarms)} alarm(s) with prefix {sys.argv[1]}, {len(topics)} SNS topic(s): "
+          + ("every alarm notifies a subscribed topic" if not problems else f"{len(problems)} problem(s)"))
+    return 1 if problems or not alarms else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
