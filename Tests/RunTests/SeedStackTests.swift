@@ -797,9 +797,11 @@ import TestSupport
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
                      "postdeploy/api-certificate", "postdeploy/admin-certificate", "postdeploy/api-https-redirect", "postdeploy/login-rate-limit",
-                     "postdeploy/admin-csp-strict", "postdeploy/otel-grpc-reachable", "postdeploy/otel-http-reachable"] {
+                     "postdeploy/admin-csp-strict", "postdeploy/otel-grpc-reachable", "postdeploy/otel-http-reachable",
+                     "postdeploy/otel-reachable-from-backend"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+        #expect(up.stdout.contains("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT 127.0.0.1:") && up.stdout.contains("accepts connections from the backend"), "\(up.stdout)")
         #expect(up.stdout.contains("– preflight/helm-namespace-given skipped"), "the helm path is skipped: \(up.stdout)")
         #expect(up.stdout.contains("vault-token-valid │ policies: default, dotmac-acme; ttl: 2764800 s; created: 1.0 days ago"), "\(up.stdout)")
         // The migration really ran against the tenant's database, as the tenant's user.
@@ -859,6 +861,9 @@ import TestSupport
         let dark = try stack.run(["up", "dotmac/staging", "--yes", "--parallel", "16", "--rev", installedRevision ?? "HEAD~1"] + helmInputs)
         #expect(dark.status == 1 && dark.stdout.contains("✗ postdeploy/otel-grpc-reachable"), "\(dark.stdout)")
         #expect(dark.stdout.contains("✓ postdeploy/otel-http-reachable"), "\(dark.stdout)")
+        // And from inside the backend, which names the variable it was given.
+        #expect(dark.stdout.contains("✗ postdeploy/otel-reachable-from-backend-k8s"), "\(dark.stdout)")
+        #expect(dark.stdout.contains("OTEL_EXPORTER_OTLP_ENDPOINT 127.0.0.1:") && dark.stdout.contains("is NOT reachable from the backend"), "\(dark.stdout)")
         withExtendedLifetime(collector) {}
     }
 }
