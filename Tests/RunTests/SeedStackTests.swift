@@ -729,6 +729,8 @@ import TestSupport
             "GET /health": .init(200, headers: hsts.merging(["Content-Type": "application/json"]) { a, _ in a }, body: #"{"status":"healthy"}"#),
             "GET /metrics": .init(403, body: "forbidden\n"),
             "GET /": .init(200, headers: hsts.merging(["Content-Security-Policy": "default-src 'self'"]) { a, _ in a }, body: "<h1>Admin</h1>\n"),
+            "POST /v1/sys/capabilities-self": .init(200, headers: ["Content-Type": "application/json"],
+                                                   body: #"{"secret/data/deployctl-least-privilege-probe":["deny"],"sys/policies/acl/deployctl-least-privilege-probe":["deny"],"capabilities":["deny"]}"#),
             "GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"],
                                                     body: #"{"data":{"policies":["default","dotmac-acme"],"ttl":2764800,"creation_time":\#(Int(Date().timeIntervalSince1970) - 86_400)}}"#),
             "GET /-/ready": .init(200, body: "Ready.\n"),
@@ -779,7 +781,10 @@ import TestSupport
 
         // A root token that never expires: accepted by Vault, refused by the least-privilege check.
         let rootVault = try SeedWebServer(routes: ["GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"],
-                                                   body: #"{"data":{"policies":["root"],"ttl":0,"creation_time":1500000000}}"#)])
+                                                   body: #"{"data":{"policies":["root"],"ttl":0,"creation_time":1500000000}}"#),
+                                                   // And a policy that opens every secret.
+                                                   "POST /v1/sys/capabilities-self": .init(200, headers: ["Content-Type": "application/json"],
+                                                   body: #"{"secret/data/deployctl-least-privilege-probe":["read","list"],"sys/policies/acl/deployctl-least-privilege-probe":["deny"]}"#)])
         var rootInputs = inputs + Self.inputs(["vault_url": "https://\(rootVault.authority)"])
         let bundle = stack.state.path + "/vault-cas.pem"
         try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: rootVault.certificate, encoding: .utf8))
@@ -788,6 +793,7 @@ import TestSupport
         let root = try stack.run(["up", "dotmac/staging", "--yes"] + rootInputs)
         #expect(root.status == 1 && root.stdout.contains("✗ preflight/vault-token-valid"), "\(root.stdout)")
         #expect(root.stdout.contains("problem: it is a root token") && root.stdout.contains("problem: it never expires"), "\(root.stdout)")
+        #expect(root.stdout.contains("problem: it may read, list on secret/data/deployctl-least-privilege-probe, outside any tenant"), "\(root.stdout)")
         #expect(try pg.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'", database: "dotmac_acme") == "0", "nothing migrated")
 
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)

@@ -5,6 +5,8 @@ token itself (GET /v1/auth/token/lookup-self) and checks what it answers:
   vault-token-check.py VAULT_URL CA_FILE MAX_AGE_DAYS
 
 - accepted (200); not a root token (no "root" policy): least privilege starts there;
+- no capability outside the tenant (POST /v1/sys/capabilities-self): nothing but "deny" on a
+  secret path no tenant owns and on writing ACL policies (a broad policy fails here);
 - it expires (a TTL): a token that never expires is never rotated;
 - created at most MAX_AGE_DAYS ago: older means the rotation is overdue.
 The token comes from the environment (VAULT_TOKEN), never from argv. Exit 0 all hold, 1 not, 2 usage.
@@ -50,11 +52,35 @@ def main(argv):
         problems.append("the server did not say when it was created")
     elif age_days > max_days:
         problems.append(f"it was created {age_days:.0f} days ago, more than {max_days}: its rotation is overdue")
+    problems += outside_tenant(argv[0].rstrip("/"), ca_file, token)
     print(f"policies: {', '.join(policies) or 'none'}; ttl: {ttl} s; created: "
           + (f"{age_days:.1f} days ago" if age_days is not None else "unknown"))
     for problem in problems:
         print("problem: " + problem)
     return 1 if problems else 0
+
+
+# Paths no tenant's policy should open: another secret (none is called this) and the ACL
+# policies themselves (whoever can write them can grant itself anything).
+PROBES = ("secret/data/deployctl-least-privilege-probe", "sys/policies/acl/deployctl-least-privilege-probe")
+
+
+def outside_tenant(base, ca_file, token):
+    request = urllib.request.Request(base + "/v1/sys/capabilities-self", method="POST",
+                                     data=json.dumps({"paths": list(PROBES)}).encode(),
+                                     headers={"X-Vault-Token": token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=15, context=ssl.create_default_context(cafile=ca_file)) as answer:
+            data = json.load(answer)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return [f"the server did not say what the token may do outside the tenant (sys/capabilities-self: {error})"]
+    data = data.get("data") or data
+    found = []
+    for path in PROBES:
+        capabilities = data.get(path, ["?"])
+        if capabilities != ["deny"]:
+            found.append(f"it may {', '.join(capabilities)} on {path}, outside any tenant: least privilege means a policy for this tenant only")
+    return found
 
 
 if __name__ == "__main__":
