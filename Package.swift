@@ -17,14 +17,17 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
-        // The system libgit2 (Debian's libgit2-dev), seen through a shim header.
-        .systemLibrary(
-            name: "CGit2",
-            pkgConfig: "libgit2",
-            providers: [.apt(["libgit2-dev"])]
+        // The system libgit2's headers (Debian's libgit2-dev), seen through a shim header. Not
+        // linked (no pkgConfig: it would add -lgit2): GitKitSupport loads it on first use.
+        .systemLibrary(name: "CGit2", providers: [.apt(["libgit2-dev"])]),
+        // libgit2's loader, and C helpers GitKit needs that Swift cannot express
+        // (see include/GitKitSupport.h).
+        // mbedtls_x509_crt_parse_file is exported so that libgit2, loaded later, binds to it
+        // (no_ca_bundle.c); linking libgit2 used to export it implicitly.
+        .target(
+            name: "GitKitSupport", dependencies: ["CGit2"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file"])]
         ),
-        // C helpers GitKit needs that Swift cannot express (see include/GitKitSupport.h).
-        .target(name: "GitKitSupport", dependencies: ["CGit2"]),
         // A safe Swift API over libgit2; knows nothing of deployments.
         .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport"]),
         // posix_spawn into a new process group, and pidfd: what running steps needs from C.

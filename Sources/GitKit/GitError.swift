@@ -3,6 +3,8 @@ import CGit2
 /// Every failure GitKit reports. Each libgit2 failure keeps the function that failed and
 /// libgit2's own message, read right after the call (git_error_last() is thread-local).
 public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// libgit2 itself could not be loaded (not installed, or another version).
+    case libraryUnavailable(String)
     /// A libgit2 call failed.
     case libgit2(function: String, code: Int32, message: String)
     /// No repository at (or above) the path.
@@ -18,6 +20,8 @@ public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .libraryUnavailable(why):
+            return why
         case let .libgit2(function, code, message):
             return "\(function) failed (\(code)): \(message)"
         case let .notARepository(path, message):

@@ -4,7 +4,7 @@ extension ObjectID {
     /// The id git gives these bytes as a blob (`git hash-object`): what a file on disk would be
     /// once committed, so uncommitted descriptors still have a stable name.
     public static func blob(of bytes: [UInt8]) -> ObjectID {
-        Runtime.ensureInitialised()
+        Runtime.ensureInitialisedOrExit()
         var oid = git_oid()
         _ = bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, GIT_OBJECT_BLOB) }
         return ObjectID(oid)

@@ -34,7 +34,7 @@ public final class Repository {
     }
 
     private static func open(_ path: String, flags: UInt32) throws -> Repository {
-        Runtime.ensureInitialised()
+        try Runtime.ensureInitialised()
         var handle: OpaquePointer?
         let code = git_repository_open_ext(&handle, path, flags, nil)
         if code < 0 {

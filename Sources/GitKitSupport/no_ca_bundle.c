@@ -6,7 +6,8 @@
  *
  * Most commands read local repositories only, so the certificates are never used. Defining
  * mbedtls_x509_crt_parse_file in the executable interposes the definition libgit2 would take
- * from libmbedx509: the dynamic linker binds libgit2's call to this one. Until a fetch from
+ * from libmbedx509: the dynamic linker binds libgit2's call to this one (the executable exports
+ * it: see Package.swift; libgit2 is loaded later, RTLD_GLOBAL, by libgit2_loader.c). Until a fetch from
  * an HTTPS remote enables it (gitkit_ca_bundle_enable), it loads nothing and reports a file
  * error, so TLS through libgit2 fails closed (no trusted CA), never open; once enabled it
  * hands every call to the real function.
@@ -17,7 +18,6 @@
 
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <git2.h>
 #include "GitKitSupport.h"
 
 /* MBEDTLS_ERR_X509_FILE_IO_ERROR from <mbedtls/x509.h>, which the build does not need. */
@@ -41,10 +41,6 @@ int mbedtls_x509_crt_parse_file(struct mbedtls_x509_crt *chain, const char *path
 
 void gitkit_ca_bundle_enable(void) {
     enabled = 1;
-}
-
-int gitkit_set_ca_file(const char *file) {
-    return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL);
 }
 
 int gitkit_ca_bundle_skipped(void) {

@@ -156,6 +156,28 @@ import TestSupport
         #expect(all.first { $0["target"] as? String == "y/prod" }?["state"] as? String == "deployed")
     }
 
+    /// The heavy system libraries load on first use, as the dynamic loader itself reports
+    /// (LD_DEBUG): `--version` loads none, `status` on the SQLite store loads libgit2 but not
+    /// libcurl or libpq, and libgit2 still binds its CA-bundle read to deployctl's stand-in
+    /// (no_ca_bundle.c), so loading it later did not bring back the bundle parse.
+    @Test func libraryLoadsFollowWhatACommandNeeds() throws {
+        let fixture = try repo()
+        let loaded: ([String]) throws -> String = { arguments in
+            let result = try CLI.run(arguments, in: fixture.path, environment: ["LD_DEBUG": "files,bindings"])
+            #expect(result.status == 0, "\(arguments): \(result.stdout)")
+            return result.stderr
+        }
+        let version = try loaded(["--version"])
+        for library in ["libgit2.so", "libcurl.so", "libpq.so"] {
+            #expect(!version.contains("file=\(library)"), "--version loaded \(library)")
+        }
+        let status = try loaded(["status", "x/prod"])
+        #expect(status.contains("file=libgit2.so"))
+        #expect(!status.contains("file=libcurl.so") && !status.contains("file=libpq.so"))
+        let binding = status.split(separator: "\n").first { $0.contains("binding file") && $0.contains("libgit2.so") && $0.contains("`mbedtls_x509_crt_parse_file'") }
+        #expect(binding?.contains("to \(CLI.binary) [0]") == true, "\(binding ?? "libgit2 binds no mbedtls_x509_crt_parse_file")")
+    }
+
     @Test func revisionsMatchGitLogAndFollowTheExtendsChain() throws {
         let fixture = try repo(["stacks/x/prod.yaml": "extends: _base.yaml\n", "stacks/x/_base.yaml": "description: one\n"])
         try fixture.commit("Unrelated", files: ["README": "r\n"])
