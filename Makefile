@@ -25,7 +25,7 @@ test:
 	Tests/scripts/setup.sh $(TEST_PACKAGES)
 	Tests/scripts/test-venv.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	SWIFT=$(SWIFT) Tests/scripts/run-tests.sh
 
 demo: setup
 	Tests/scripts/demo.sh
