@@ -415,6 +415,13 @@ import TestSupport
         #expect(schedulerDown.status == 1 && schedulerDown.stdout.contains("no startup log line mentioning 'scheduler'"), "\(schedulerDown.stdout)")
         #expect(kill(pid, 0) == 0, "the old process still serves")
 
+        // A release whose request lines carry all-zero ids (no tracer provider) has the field
+        // names but no trace: verify says so.
+        let untraced = try stack.run(["up", "mail-service/staging", "--yes", "--no-rollback"] + inputs,
+                                     environment: ["STANDIN_FAIL": "mail-service-no-tracer", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL"])
+        #expect(untraced.status == 1 && untraced.stdout.contains("✗ verify/http-logs-carry-trace-ids"), "\(untraced.stdout)")
+        #expect(untraced.stdout.contains("otel_trace_id=00000000000000000000000000000000"), "the line is shown: \(untraced.stdout)")
+
         // A schedule past its bound fails postdeploy with the number (it does not roll back: a
         // backlog is not the release's doing by itself).
         try state.cli(["-a", password, "--no-auth-warning", "ZADD", "mail:attempt_schedule", "1", "a", "2", "b", "3", "c"])
