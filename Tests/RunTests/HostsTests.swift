@@ -332,6 +332,12 @@ import TestSupport
         try stack.git.commit("fleet: a second release", files: ["stacks/mail-service/fleet.yaml": try fleet(httpPorts) + "\n# v2\n"])
         let second = try stack.run(["up", "mail-service/fleet"] + inputs)
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        // Each host's stopped process shut down in the seed's order (on the first up there was none).
+        for host in ["app1", "app2"] {
+            #expect(second.stdout.contains("✓ postdeploy/orderly-shutdown@\(host)"), "\(second.stdout)")
+        }
+        #expect(second.stdout.contains("shutdown in order: internal http listener stopped, worker pool stopped > redis clients closed, opentelemetry providers flushed"),
+                "\(second.stdout)")
         let before = hosts.prefix(2).map(servicePID)
         let back = try stack.run(["rollback", "mail-service/fleet"])
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")

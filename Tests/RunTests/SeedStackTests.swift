@@ -331,9 +331,10 @@ import TestSupport
         #expect(up.stdout.contains("redis-ping-state-client │ PONG"))
         #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
         for step in ["deploy/canary-start", "deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
-                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count"] {
+                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+        #expect(up.stdout.contains("orderly-shutdown │ no process was stopped here yet"), "\(up.stdout)")
         #expect(up.stdout.contains("canary-start │ the new binary and template catalog start"), "\(up.stdout)")
         let canaryAt = try #require(up.stdout.range(of: "✓ deploy/canary-start"))
         let restartAt = try #require(up.stdout.range(of: "▶ deploy/restart-service"))
@@ -416,9 +417,10 @@ import TestSupport
         #expect(kill(pid, 0) == 0, "the old process still serves")
 
         // A release whose request lines carry all-zero ids (no tracer provider) has the field
-        // names but no trace: verify says so.
+        // names but no trace: verify says so. (This process will also close Redis before its
+        // listener stops: the next restart's postdeploy finds that.)
         let untraced = try stack.run(["up", "mail-service/staging", "--yes", "--no-rollback"] + inputs,
-                                     environment: ["STANDIN_FAIL": "mail-service-no-tracer", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL"])
+                                     environment: ["STANDIN_FAIL": "mail-service-no-tracer mail-service-shutdown-order", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL"])
         #expect(untraced.status == 1 && untraced.stdout.contains("✗ verify/http-logs-carry-trace-ids"), "\(untraced.stdout)")
         #expect(untraced.stdout.contains("otel_trace_id=00000000000000000000000000000000"), "the line is shown: \(untraced.stdout)")
 
@@ -429,6 +431,8 @@ import TestSupport
         #expect(backlog.status == 1 && backlog.stdout.contains("✗ postdeploy/schedule-depth"), "\(backlog.stdout)")
         #expect(backlog.stdout.contains("✗ postdeploy/schedule-overdue"), "the entries are due in 1970: \(backlog.stdout)")
         #expect(backlog.stdout.contains("scheduled attempts: 3 (bound 2)"), "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("✗ postdeploy/orderly-shutdown"), "the process it stopped closed Redis first: \(backlog.stdout)")
+        #expect(backlog.stdout.contains("'redis clients closed' was logged before 'internal http listener stopped'"), "\(backlog.stdout)")
 
         // The same entries are long overdue (their due times are 1970): the backlog runbook finds
         // that, and — reading a log whose last scheduler line is an hour old — a silent scheduler

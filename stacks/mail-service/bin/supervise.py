@@ -11,6 +11,9 @@
                          catalog parse), then SIGTERM it. The running process is not touched.
   supervise.py status    the process is alive and logged every startup line since it started
   supervise.py stop      SIGTERM and bounded wait only
+  supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
+                         MAIL_SHUTDOWN_LOGS logged, not as a failure, and in its order; exit 0
+                         when no process was stopped here yet
 
 Configuration, from the environment (the descriptor sets it; $VARS in the three paths expand):
   MAIL_SERVICE_BIN        the executable to start (its argv is just that path)
@@ -21,7 +24,11 @@ Configuration, from the environment (the descriptor sets it; $VARS in the three 
   MAIL_INTERNAL_HTTP_ADDR HOST:PORT the internal HTTP listener must accept connections on
   MAIL_STARTUP_LOGS       '|'-separated substrings (case-insensitive), one per startup log line:
                           default "internal http listener|command consumer|scheduler|worker pool"
-  MAIL_SHUTDOWN_LOGS      the same for the shutdown lines: default "listener|worker"
+  MAIL_SHUTDOWN_LOGS      the same for the shutdown lines, in groups separated by '>': every line
+                          of a group must come after every line of the groups before it. Default
+                          (seed 003, Shutdown): "internal http listener stopped|worker pool stopped
+                          > redis clients closed|opentelemetry providers flushed" (the listener
+                          and the workers stop before the process's resources are closed)
   MAIL_SERVICE_ENV_PASS   comma list of further variable names handed to the process
 The started process gets only MAIL_*, OTEL_*, PATH/HOME/LANG/TZ and MAIL_SERVICE_ENV_PASS's names,
 in its own session (a deploy step ending, or being killed, never takes it down).
@@ -63,7 +70,8 @@ def config():
             "startup": duration(env.get("MAIL_STARTUP_TIMEOUT"), 30.0),
             "addr": env["MAIL_INTERNAL_HTTP_ADDR"],
             "startup_logs": [p for p in env.get("MAIL_STARTUP_LOGS", "internal http listener|command consumer|scheduler|worker pool").split("|") if p],
-            "shutdown_logs": [p for p in env.get("MAIL_SHUTDOWN_LOGS", "listener|worker").split("|") if p],
+            "shutdown_groups": [[p.strip() for p in group.split("|") if p.strip()] for group in env.get(
+                "MAIL_SHUTDOWN_LOGS", "internal http listener stopped|worker pool stopped > redis clients closed|opentelemetry providers flushed").split(">")],
         }
     except KeyError as error:
         print(f"{error.args[0]} is not set", file=sys.stderr)
@@ -101,11 +109,50 @@ def log_since(c, offset):
         return ""
 
 
-def missing(patterns, text):
+def good_lines(text):
     # A line reporting a failure ("scheduler failed to start") is not the component starting.
-    good = [line.lower() for line in text.splitlines()
+    return [line.lower() for line in text.splitlines()
             if not re.search(r"level=(error|fatal|warn)|\bfail(ed|ure|s)?\b|\berror:", line, re.IGNORECASE)]
+
+
+def missing(patterns, text):
+    good = good_lines(text)
     return [p for p in patterns if not any(p.lower() in line for line in good)]
+
+
+def shutdown_record(c):
+    return c["pidfile"] + ".shutdown"
+
+
+def shutdown(c):
+    """Checks the last stop's shutdown lines against MAIL_SHUTDOWN_LOGS: present and in order."""
+    try:
+        with open(shutdown_record(c)) as f:
+            text = f.read()
+    except FileNotFoundError:
+        print("no process was stopped here yet: no shutdown to check")
+        return 0
+    good = good_lines(text)
+    at = {}
+    problems = []
+    for group in c["shutdown_groups"]:
+        for pattern in group:
+            index = next((i for i, line in enumerate(good) if pattern.lower() in line), None)
+            if index is None:
+                problems.append(f"no shutdown line mentioning {pattern!r}")
+            at[pattern] = index
+    for earlier, later in zip(c["shutdown_groups"], c["shutdown_groups"][1:]):
+        for before in earlier:
+            for after in later:
+                if at[before] is not None and at[after] is not None and at[after] < at[before]:
+                    problems.append(f"{after!r} was logged before {before!r}")
+    for line in text.splitlines()[-10:]:
+        print("  " + line)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("shutdown in order: " + " > ".join(", ".join(group) for group in c["shutdown_groups"]))
+    return 1 if problems else 0
 
 
 def tail(c, offset, lines=20):
@@ -118,6 +165,10 @@ def stop(c):
         print("mail service is not running")
         return 0
     offset = log_size(c)
+    try:
+        os.remove(shutdown_record(c))
+    except FileNotFoundError:
+        pass
     bound = c["shutdown"] + 5
     started = time.monotonic()
     os.kill(pid, signal.SIGTERM)
@@ -133,7 +184,9 @@ def stop(c):
         print(tail(c, offset), file=sys.stderr)
         return 1
     shutdown_text = log_since(c, offset)
-    absent = missing(c["shutdown_logs"], shutdown_text)
+    with open(shutdown_record(c), "w") as f:
+        f.write(shutdown_text)
+    absent = missing([p for group in c["shutdown_groups"] for p in group], shutdown_text)
     print(f"pid {pid} exited after {time.monotonic() - started:.1f}s")
     if absent:
         print("warning: no shutdown log line mentioning " + ", ".join(repr(p) for p in absent))
@@ -261,7 +314,7 @@ def status(c):
 
 
 def main(argv):
-    if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary"):
+    if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary", "shutdown"):
         print(__doc__, file=sys.stderr)
         return 2
     c = config()
@@ -269,6 +322,8 @@ def main(argv):
         return canary(c)
     if argv[0] == "status":
         return status(c)
+    if argv[0] == "shutdown":
+        return shutdown(c)
     if argv[0] == "stop":
         return stop(c)
     if stop(c) != 0:
