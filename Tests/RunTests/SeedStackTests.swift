@@ -331,7 +331,8 @@ import TestSupport
         #expect(up.stdout.contains("redis-ping-state-client │ PONG"))
         #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
         for step in ["deploy/canary-start", "deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
-                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown"] {
+                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
+                     "postdeploy/dead-letters-recent", "postdeploy/malformed-since-deploy"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("orderly-shutdown │ no process was stopped here yet"), "\(up.stdout)")
@@ -426,13 +427,27 @@ import TestSupport
 
         // A schedule past its bound fails postdeploy with the number (it does not roll back: a
         // backlog is not the release's doing by itself).
+        // Two dead letters in the last hour against a bound of one, and a release that stores a
+        // command as malformed once it runs: both postdeploy counts fail (the malformed record
+        // stored before this run, above, is not counted).
         try state.cli(["-a", password, "--no-auth-warning", "ZADD", "mail:attempt_schedule", "1", "a", "2", "b", "3", "c"])
-        let backlog = try stack.run(["up", "mail-service/staging", "--yes", "--parallel", "8"] + inputs + Self.inputs(["max_schedule_depth": "2"]))
+        for delivery in ["d-1", "d-2"] {
+            try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:dead_letters", "*", "delivery_id", delivery, "reason", "retry_ladder_exhausted"])
+        }
+        let backlog = try stack.run(["up", "mail-service/staging", "--yes", "--parallel", "8"] + inputs
+                                    + Self.inputs(["max_schedule_depth": "2", "max_recent_dead_letters": "1"]),
+                                    environment: ["STANDIN_FAIL": "mail-service-rejects-commands", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL"])
         #expect(backlog.status == 1 && backlog.stdout.contains("✗ postdeploy/schedule-depth"), "\(backlog.stdout)")
         #expect(backlog.stdout.contains("✗ postdeploy/schedule-overdue"), "the entries are due in 1970: \(backlog.stdout)")
         #expect(backlog.stdout.contains("scheduled attempts: 3 (bound 2)"), "\(backlog.stdout)")
         #expect(backlog.stdout.contains("✗ postdeploy/orderly-shutdown"), "the process it stopped closed Redis first: \(backlog.stdout)")
         #expect(backlog.stdout.contains("'redis clients closed' was logged before 'internal http listener stopped'"), "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("✗ postdeploy/dead-letters-recent") && backlog.stdout.contains("mail:dead_letters: more than 1 entries since the last 1h (bound 1)"),
+                "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("✗ postdeploy/malformed-since-deploy") && backlog.stdout.contains("mail:malformed_commands: more than 0 entries since run "),
+                "\(backlog.stdout)")
+        #expect(backlog.stdout.contains("failure_code=unsupported_locale") && !backlog.stdout.contains("failure_code=invalid_payload_mode"),
+                "only the record stored during the run: \(backlog.stdout)")
 
         // The same entries are long overdue (their due times are 1970): the backlog runbook finds
         // that, and — reading a log whose last scheduler line is an hour old — a silent scheduler

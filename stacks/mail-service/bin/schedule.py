@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The attempt schedule and the scheduler, measured against bounds (seed 003, "Attempt Schedule
-Backlog Grows" and the steady-state signals), for postdeploy and the schedule-backlog runbook.
+"""The attempt schedule, the scheduler and the delivery streams, measured against bounds (seed 003,
+"Attempt Schedule Backlog Grows" and the steady-state signals), for postdeploy and the runbooks.
 
   schedule.py depth MAX              ZCARD of the schedule <= MAX (mail.attempt_schedule.depth)
   schedule.py oldest MAX_AGE         the earliest entry's due time (its score, epoch ms) is at most
@@ -8,12 +8,19 @@ Backlog Grows" and the steady-state signals), for postdeploy and the schedule-ba
                                      e.g. 30m: an entry overdue longer is not being worked
   schedule.py scheduler LOG SECONDS  the scheduler logged activity (a line mentioning it, not a
                                      failure) with a time= within the last SECONDS
+  schedule.py recent STREAM SINCE MAX
+                                     at most MAX entries were added to the Redis stream STREAM
+                                     since SINCE: a duration (1h: that long ago) or a run id (its
+                                     start). Stream ids are their entries' times in epoch ms, so
+                                     XRANGE from that time counts them (mail.delivery.dead_letters,
+                                     mail.stream_commands.malformed)
 
 Redis from the environment (the descriptor's defaults set it): SCHEDULE_REDIS_HOST, _PORT, _DB,
 _USER, SCHEDULE_KEY (the sorted set), REDISCLI_AUTH (the password). Exit 0 within bounds,
 1 not (the finding is printed), 2 usage or Redis unreachable.
 """
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -78,8 +85,27 @@ def scheduler(log, within):
     return 1
 
 
+def since_ms(text):
+    run = re.match(r"(\d{8}-\d{6})", text)
+    if run:  # a run id: YYYYMMDD-HHMMSS-xxxx, its start in UTC
+        start = datetime.datetime.strptime(run.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=datetime.timezone.utc)
+        return int(start.timestamp() * 1000), f"run {text} started"
+    return int((time.time() - seconds(text)) * 1000), f"the last {text}"
+
+
+def recent(stream, since, bound):
+    start, what = since_ms(since)
+    # One more than the bound is enough to decide: a flooded stream is not read whole.
+    entries = json.loads(redis("--json", "XRANGE", stream, str(start), "+", "COUNT", str(int(bound) + 1)) or "[]")
+    count = f"more than {bound}" if len(entries) > int(bound) else str(len(entries))
+    print(f"{stream}: {count} entries since {what} (bound {bound})")
+    for entry_id, fields in entries[:3]:
+        print(f"  {entry_id} " + " ".join(f"{k}={v}" for k, v in zip(fields[::2], fields[1::2])))
+    return 0 if len(entries) <= int(bound) else 1
+
+
 def main(argv):
-    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2)}
+    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2), "recent": (recent, 3)}
     if not argv or argv[0] not in commands or len(argv) != commands[argv[0]][1] + 1:
         sys.stderr.write(__doc__)
         return 2
