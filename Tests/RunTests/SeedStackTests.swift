@@ -493,11 +493,26 @@ import TestSupport
         #expect(!denied.stdout.contains("▶ deploy/"), "nothing was deployed")
 
         stack.environment["MAIL_SMTP_PASSWORD"] = smtpPassword
+        // A sender identity the account may not use logs in fine and is refused at MAIL FROM.
+        let stranger = try stack.run(["up", "mail-service/prod", "--yes"] + inputs + Self.inputs(["smtp_from": "billing@example.test"]))
+        #expect(stranger.status == 1, "\(stranger.stdout)\(stranger.stderr)")
+        #expect(stranger.stdout.contains("✓ preflight/smtp-auth-accepted") && stranger.stdout.contains("✗ preflight/smtp-sender-accepted"), "\(stranger.stdout)")
+        #expect(stranger.stdout.contains("553 5.7.1 <billing@example.test>: sender address not allowed"), "the server's answer: \(stranger.stdout)")
+        #expect(!stranger.stdout.contains("▶ deploy/"), "nothing was deployed")
+
         let up = try stack.run(["up", "mail-service/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/smtp-starttls", "preflight/smtp-auth-accepted", "preflight/smtp-auth-mechanisms", "deploy/restart-service"] {
+        for step in ["preflight/smtp-starttls", "preflight/smtp-auth-accepted", "preflight/smtp-sender-accepted", "preflight/smtp-auth-mechanisms", "deploy/restart-service"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+
+        // The authentication runbook against the running process: clean, then the one finding a
+        // sender the account may not use gives.
+        let authClean = try stack.run(["runbook", "mail-service/prod", "smtp-auth-failures"] + inputs)
+        #expect(authClean.status == 0 && authClean.stdout.contains("  ✓ auth-mechanisms") && authClean.stdout.contains("  ✓ sender-allowed"),
+                "\(authClean.stdout)\(authClean.stderr)")
+        let authSender = try stack.run(["runbook", "mail-service/prod", "smtp-auth-failures"] + inputs + Self.inputs(["smtp_from": "billing@example.test"]))
+        #expect(authSender.status == 1 && authSender.stdout.contains("found something: sender-allowed"), "\(authSender.stdout)")
 
         // The SMTP runbook: clean while the server answers, a finding once it is gone.
         let clean = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)

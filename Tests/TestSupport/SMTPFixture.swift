@@ -1,7 +1,8 @@
 import Foundation
 
 /// A submission server on 127.0.0.1 (Tests/scripts/smtp-server.py, aiosmtpd from the test
-/// venv): STARTTLS with a self-signed certificate, AUTH for one account only after STARTTLS.
+/// venv): STARTTLS with a self-signed certificate, AUTH for one account only after STARTTLS, and
+/// MAIL FROM refused (553) for senders other than `senders`.
 /// Clients trust it through `certificate` (curl: CURL_CA_BUNDLE).
 public final class SMTPFixture {
     public let port: Int
@@ -12,7 +13,7 @@ public final class SMTPFixture {
     private let directory: URL
     private var process: ServerProcess?
 
-    public init(user: String = "mail-service", password: String) throws {
+    public init(user: String = "mail-service", password: String, senders: [String] = ["noreply@example.test"]) throws {
         self.user = user
         self.password = password
         directory = try TemporaryDirectory.make(prefix: "smtp")
@@ -23,7 +24,8 @@ public final class SMTPFixture {
                                   "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", d + "/key.pem", "-out", certificate])
         port = ServerProcess.freePort()
         let script = RepositoryFiles.root.appendingPathComponent("Tests/scripts/smtp-server.py").path
-        process = try ServerProcess([TestVenv.bin + "/python3", script, "\(port)", certificate, d + "/key.pem", user, password, mailbox],
+        process = try ServerProcess([TestVenv.bin + "/python3", script, "\(port)", certificate, d + "/key.pem", user, password, mailbox,
+                                     senders.joined(separator: ",")],
                                     name: "smtp-server", log: d + "/server.log")
         let port = self.port
         try process?.wait { ServerProcess.listening(port) }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A submission server for the mail-service tests: STARTTLS with the given certificate, AUTH
-(PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file.
-Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX   (aiosmtpd, from the test venv)"""
+(PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file; MAIL FROM is
+refused (553) for any sender but the account's allowed ones, as submission servers do.
+Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX SENDER[,SENDER...]
+(aiosmtpd, from the test venv)"""
 import ssl
 import sys
 import time
@@ -9,10 +11,18 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-port, cert, key, user, password, mailbox = sys.argv[1:7]
+port, cert, key, user, password, mailbox, senders = sys.argv[1:8]
+allowed = {sender.lower() for sender in senders.split(",")}
 
 
 class Handler:
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.lower() not in allowed:
+            return f"553 5.7.1 <{address}>: sender address not allowed for this account"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         with open(mailbox, "ab") as f:
             f.write(envelope.content + b"\n.\n")

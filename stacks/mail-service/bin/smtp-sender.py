@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""The submission account may send as the sender identity (seed 003: "the SMTP address, sender
+identity, and optional credentials are configured together"; SMTP Authentication Failures, check
+3: "verify the sender identity matches the allowed submission account").
+
+  smtp-sender.py HOST:PORT SENDER
+
+Connects, STARTTLS (trusting CURL_CA_BUNDLE or SSL_CERT_FILE when set, else the system's CAs),
+logs in with MAIL_SMTP_USERNAME and MAIL_SMTP_PASSWORD from the environment when both are set,
+and sends MAIL FROM:<SENDER>: the server's answer decides. No recipient and no message follow,
+so nothing is sent (RSET, QUIT). Exit 0 accepted, 1 refused or unreachable, 2 usage.
+"""
+import os
+import smtplib
+import ssl
+import sys
+
+
+def main(argv):
+    if len(argv) != 2 or ":" not in argv[0]:
+        sys.stderr.write(__doc__)
+        return 2
+    host, _, port = argv[0].rpartition(":")
+    sender = argv[1]
+    bundle = os.environ.get("CURL_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    context = ssl.create_default_context(cafile=bundle or None)
+    try:
+        with smtplib.SMTP(host, int(port), timeout=30) as smtp:
+            smtp.starttls(context=context)
+            user, password = os.environ.get("MAIL_SMTP_USERNAME"), os.environ.get("MAIL_SMTP_PASSWORD")
+            if user and password:
+                smtp.login(user, password)
+            code, message = smtp.mail(sender)
+            smtp.rset()
+    except (OSError, smtplib.SMTPException) as error:
+        print(f"{argv[0]}: {error}")
+        return 1
+    answer = message.decode(errors="replace")
+    print(f"MAIL FROM:<{sender}> as {os.environ.get('MAIL_SMTP_USERNAME', '(no login)')}: {code} {answer}")
+    return 0 if code == 250 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
