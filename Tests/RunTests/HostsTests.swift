@@ -299,9 +299,11 @@ import TestSupport
         defer { SeedStackTests.stopMailService(run) }
         stack.environment["MAIL_REDIS_PASSWORD"] = password
         stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        let (collector, otel) = try SeedStackTests.otelCollector()
+        defer { withExtendedLifetime(collector) {} }
         let inputs = SeedStackTests.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                             "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
-                                            "template_dir": run + "/templates", "shutdown_timeout": "5s"])
+                                            "template_dir": run + "/templates", "shutdown_timeout": "5s", "otel_endpoint": otel])
         let sampler = ProcessListSampler()
         let up = try stack.run(["up", "mail-service/fleet"] + inputs)
         let seen = sampler.stop()
@@ -310,7 +312,7 @@ import TestSupport
         let recorded = try steps(stack, first)
         for name in ["deploy/upload-release@app1", "deploy/canary-start@app2", "deploy/release.activate@app2", "deploy/restart-service@app1",
                      "deploy/restart-service.canary.smoke-request@app1", "deploy/restart-service.canary.http-logs-carry-trace-ids@app1", "deploy/restart-service@app2",
-                     "verify/smoke-request@app2", "verify/http-logs-carry-trace-ids@app2"] {
+                     "verify/smoke-request@app2", "verify/http-logs-carry-trace-ids@app2", "verify/otel-endpoint-in-process@app2"] {
             #expect(recorded[name]?["status"] as? String == "succeeded", "\(name): \(String(describing: recorded[name]))")
         }
         // app2 restarted only after app1's canary checks passed.

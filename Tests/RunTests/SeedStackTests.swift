@@ -69,6 +69,15 @@ import TestSupport
         try? FileManager.default.removeItem(atPath: run)
     }
 
+    /// A listener standing in for an OpenTelemetry collector (reachability only), and its
+    /// endpoint URL; it stops when the returned process goes.
+    static func otelCollector() throws -> (ServerProcess, String) {
+        let port = ServerProcess.freePort()
+        let listener = try ServerProcess(["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port)"], name: "otel-collector")
+        try listener.wait { ServerProcess.listening(port) }
+        return (listener, "http://127.0.0.1:\(port)")
+    }
+
     static func secret(_ prefix: String, length: Int = 40) -> String {
         var value = prefix + "-"
         while value.count < length { value += UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
@@ -321,17 +330,21 @@ import TestSupport
         defer { Self.stopMailService(run) }
         stack.environment["MAIL_REDIS_PASSWORD"] = password
         let httpPort = ServerProcess.freePort()
+        let (collector, otel) = try Self.otelCollector()
+        defer { withExtendedLifetime(collector) {} }
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
                                   "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
-                                  "template_dir": run + "/templates", "internal_http_port": "\(httpPort)", "shutdown_timeout": "5s"])
+                                  "template_dir": run + "/templates", "internal_http_port": "\(httpPort)", "shutdown_timeout": "5s",
+                                  "otel_endpoint": otel])
 
         let up = try stack.run(["up", "mail-service/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         #expect(up.stdout.contains("redis-ping-state-client │ PONG"))
         #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
         for step in ["deploy/canary-start", "deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
-                     "verify/http-logs-carry-trace-ids", "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
+                     "verify/http-logs-carry-trace-ids", "preflight/otel-collector-reachable", "verify/otel-endpoint-in-process",
+                     "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
                      "postdeploy/dead-letters-recent", "postdeploy/malformed-since-deploy"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
@@ -410,6 +423,11 @@ import TestSupport
         #expect(kill(pid, 0) == 0 && ServerProcess.listening(httpPort), "the old process still serves")
         #expect(try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "\(pid)")
 
+        // A collector that does not answer: preflight stops before anything is stopped.
+        let dark = try stack.run(["up", "mail-service/staging", "--yes"] + inputs + Self.inputs(["otel_endpoint": "http://127.0.0.1:\(ServerProcess.freePort())"]))
+        #expect(dark.status == 1 && dark.stdout.contains("✗ preflight/otel-collector-reachable"), "\(dark.stdout)")
+        #expect(!dark.stdout.contains("▶ deploy/") && kill(pid, 0) == 0, "nothing was restarted: \(dark.stdout)")
+
         // A component that logs its own failure ("scheduler failed to start") is not started: the
         // canary's startup check says which line is missing, and the running process stays.
         let schedulerDown = try stack.run(["up", "mail-service/staging", "--yes", "--no-rollback"] + inputs,
@@ -459,6 +477,20 @@ import TestSupport
         #expect(overdue.status == 1, "\(overdue.stdout)\(overdue.stderr)")
         #expect(overdue.stdout.contains("3 of 8 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running"), "\(overdue.stdout)")
         #expect(overdue.stdout.contains("oldest scheduled attempt: a, due "), "\(overdue.stdout)")
+
+        // Someone restarts the service by hand with its environment but another exporter endpoint:
+        // `check` (verify of what is deployed) finds the setting the process really runs with.
+        let running = try #require(Int32(try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var environment: [String: String] = [:]
+        for entry in try Data(contentsOf: URL(fileURLWithPath: "/proc/\(running)/environ")).split(separator: 0) {
+            let pair = String(decoding: entry, as: UTF8.self).split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 { environment[pair[0]] = pair[1] }
+        }
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+        try Shell.run("python3", [RepositoryFiles.root.appendingPathComponent("stacks/mail-service/bin/supervise.py").path, "restart"], environment: environment)
+        let drifted = try stack.run(["check", "mail-service/staging"])
+        #expect(drifted.status == 1 && drifted.stdout.contains("✗ verify/otel-endpoint-in-process"), "\(drifted.stdout)")
+        #expect(drifted.stdout.contains("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (intended \(otel))"), "\(drifted.stdout)")
     }
 
     // MARK: - 4. mailglass/prod: the go-live gate
@@ -470,6 +502,8 @@ import TestSupport
         for redis in [state, streams] { try redis.cli(["CONFIG", "SET", "requirepass", password]) }
         let smtpPassword = Self.secret("smtp", length: 24)
         let smtp = try SMTPFixture(password: smtpPassword)
+        let (collector, otel) = try Self.otelCollector()
+        defer { withExtendedLifetime(collector) {} }
         let stack = try Self.stack("mail-service", target: "prod")
         stack.environment["MAIL_REDIS_PASSWORD"] = password
         let run = try Self.mailServiceDirectory(stack)
@@ -482,7 +516,7 @@ import TestSupport
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
                                   "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
-                                  "smtp_from": "noreply@example.test", "smtp_username": smtp.user])
+                                  "smtp_from": "noreply@example.test", "smtp_username": smtp.user, "otel_endpoint": otel])
 
         // A wrong password is caught before anything is restarted.
         stack.environment["MAIL_SMTP_PASSWORD"] = Self.secret("wrong", length: 24)

@@ -11,6 +11,9 @@
                          catalog parse), then SIGTERM it. The running process is not touched.
   supervise.py status    the process is alive and logged every startup line since it started
   supervise.py stop      SIGTERM and bounded wait only
+  supervise.py setting NAME VALUE
+                         the running process was started with NAME=VALUE in its environment
+                         (what it runs with, whoever started it)
   supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
                          MAIL_SHUTDOWN_LOGS logged, not as a failure, and in its order; exit 0
                          when no process was stopped here yet
@@ -313,7 +316,21 @@ def status(c):
     return ready(c, pid, offset, 0)
 
 
+def setting(c, name, wanted):
+    pid = running_pid(c)
+    if pid is None:
+        print("mail service is not running", file=sys.stderr)
+        return 1
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        found = [entry.decode(errors="replace") for entry in f.read().split(b"\0") if entry.startswith(name.encode() + b"=")]
+    running = found[0].split("=", 1)[1] if found else None
+    print(f"pid {pid}: {name}=" + (running if running is not None else "(not set)") + f" (intended {wanted})")
+    return 0 if running == wanted else 1
+
+
 def main(argv):
+    if argv[:1] == ["setting"] and len(argv) == 3:
+        return setting(config(), argv[1], argv[2])
     if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary", "shutdown"):
         print(__doc__, file=sys.stderr)
         return 2
