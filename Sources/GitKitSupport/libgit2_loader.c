@@ -4,8 +4,9 @@
  * Why: Debian's libgit2 brings 13 libraries with it (Kerberos, libssh2, mbedTLS, OpenSSL's
  * libcrypto, PCRE, http_parser, …). Linked, they load before main in every process: measured
  * here, a Swift program that links libgit2 starts in ~8.5 ms against ~3.7 ms without it. A
- * command that reads no repository (--version, help, completion words, show, logs) should not
- * pay for that, so deployctl does not link libgit2: GitKit's first repository loads it.
+ * command that reads no repository (--version, help) should not pay for that, so deployctl
+ * does not link libgit2: GitKit's first repository loads it. (Most commands read one: the
+ * shared store's location may be committed.)
  *
  * GitKit keeps calling libgit2's own names. Each function it uses is defined here with the
  * prototype from <git2.h> (so the compiler checks every signature) and forwards to the
@@ -98,7 +99,6 @@
     F(size_t, git_tree_entrycount, (const git_tree *tree), (tree)) \
     V(void, git_tree_free, (git_tree *tree), (tree)) \
     F(int, git_tree_lookup, (git_tree **out, git_repository *repo, const git_oid *id), (out, repo, id))
-
 
 /* One pointer per function, typed from <git2.h>. */
 #define GITKIT_POINTER(ret, name, params, args) __typeof__(&name) name;
