@@ -313,6 +313,15 @@ import TestSupport
         #expect(seen.contains { $0.contains("pg_dump -Fc --file") }, "the sampler saw pg_dump (\(processList.sweeps) sweeps)")
         #expect(seen.contains { $0.contains("psql -X -q -v ON_ERROR_STOP=1 --single-transaction") }, "the sampler saw the restore's psql")
         #expect(!seen.contains { $0.contains(pg.password) }, "the database password stood in a process list: \(seen.filter { $0.contains(pg.password) })")
+
+        // A fly.toml with 1 GB machines and a /health check once a minute: refused in preflight.
+        let smaller = Self.flyToml.replacingOccurrences(of: "memory = '4gb'", with: "memory = '1gb'").replacingOccurrences(of: "interval = '30s'", with: "interval = '1m'")
+        try stack.git.commit("Smaller machines, fewer checks", files: ["fly.toml": smaller])
+        let undersized = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260201090000"]))
+        #expect(undersized.status == 1 && undersized.stdout.contains("✗ preflight/fly-toml"), "\(undersized.stdout)")
+        #expect(undersized.stdout.contains("FAIL VM memory: 1gb (at least 4096 MB"), "\(undersized.stdout)")
+        #expect(undersized.stdout.contains("FAIL health check on /health every 30 s or more often: '1m'"), "\(undersized.stdout)")
+        #expect(!undersized.stdout.contains("▶ migrate/"), "nothing migrated: \(undersized.stdout)")
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks

@@ -3,13 +3,16 @@
 "Environment Variables").
 
   check-fly-toml.py --app APP [--config fly.toml] [--llm-provider openai|google]
+                    [--min-memory-mb MB]
 
 Checks (FAIL exits 1):           app name; [http_service] internal_port 8080 (PORT), force_https,
-                                 min_machines_running >= 1; a health check on /health;
-                                 [env] PHX_SERVER = "true"; LLM_PROVIDER, when set in [env], is the
-                                 given one
-Reported only (warn/info):       VM memory below the recommended 4 GB; PHX_HOST, DATABASE_SSL and
-                                 LLM_PROVIDER when they are not in [env] (they may be Fly secrets)
+                                 min_machines_running >= 1; a health check on /health every 30 s
+                                 or more often (seed: "Frequency: Every 30 seconds"); [env]
+                                 PHX_SERVER = "true"; LLM_PROVIDER, when set in [env], is the given
+                                 one; every [[vm]] has at least --min-memory-mb (default 4096, the
+                                 seed's recommended 4 GB; no [[vm]] is Fly's 256 MB default)
+Reported only (info):            PHX_HOST, DATABASE_SSL and LLM_PROVIDER when they are not in [env]
+                                 (they may be Fly secrets)
 Exit 0 all checks pass, 1 a check failed, 2 usage or an unreadable file.
 """
 import re
@@ -27,9 +30,17 @@ def memory_mb(vm):
     return int(m.group(1)) * (1024 if m.group(2) == "gb" else 1)
 
 
+def seconds(text):
+    parts = re.findall(r"([0-9.]+)(ms|s|m|h)", str(text))
+    if not parts:
+        return None
+    return sum(float(value) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit] for value, unit in parts)
+
+
 def main(argv):
     args = dict(zip(argv[::2], argv[1::2]))
-    if len(argv) % 2 or "--app" not in args or set(args) - {"--app", "--config", "--llm-provider"}:
+    if len(argv) % 2 or "--app" not in args or set(args) - {"--app", "--config", "--llm-provider", "--min-memory-mb"} \
+            or not args.get("--min-memory-mb", "0").isdigit():
         print(__doc__, file=sys.stderr)
         return 2
     path = args.get("--config", "fly.toml")
@@ -57,16 +68,18 @@ def main(argv):
     checks = list(service.get("checks", [])) + [c for c in config.get("checks", {}).values() if isinstance(c, dict)]
     paths = [c.get("path") for c in checks if c.get("path")]
     check("/health" in paths, "health check on /health", ", ".join(paths) or "no HTTP checks")
+    intervals = [seconds(c.get("interval", "")) for c in checks if c.get("path") == "/health"]
+    check(any(i is not None and i <= 30 for i in intervals), "health check on /health every 30 s or more often",
+          ", ".join(repr(c.get("interval")) for c in checks if c.get("path") == "/health") or "no /health check")
     check(str(env.get("PHX_SERVER", "")).lower() == "true", "env.PHX_SERVER", repr(env.get("PHX_SERVER")))
     if "--llm-provider" in args and "LLM_PROVIDER" in env:
         check(env["LLM_PROVIDER"] == args["--llm-provider"], "env.LLM_PROVIDER", f"{env['LLM_PROVIDER']!r} (expected {args['--llm-provider']!r})")
 
+    least = int(args.get("--min-memory-mb", "4096"))
     for vm in config.get("vm", []) or [{}]:
         mb = memory_mb(vm)
-        if mb is None or mb < 4096:
-            print(f"warn VM memory: {vm.get('memory', vm.get('memory_mb', 'default'))} (4 GB recommended)")
-        else:
-            print(f"ok   VM memory: {mb} MB")
+        shown = vm.get("memory", vm.get("memory_mb", "Fly's default, 256 MB"))
+        check(mb is not None and mb >= least, "VM memory", f"{shown} (at least {least} MB; the seed recommends 4 GB)")
     for name in ("PHX_HOST", "DATABASE_SSL", "LLM_PROVIDER"):
         if name in env:
             print(f"info env.{name} = {env[name]!r}")
