@@ -194,6 +194,8 @@ import TestSupport
         stack.environment["DIALECTIC_DATABASE_URL"] = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/app"
         stack.environment["DIALECTIC_SECRET_KEY_BASE"] = Self.secret("skb", length: 72)
         stack.environment["STANDIN_FLY_MACHINES"] = "2"
+        // PHX_HOST and DATABASE_SSL are Fly secrets here (fly.toml's [env] has neither).
+        stack.environment["STANDIN_FLY_SECRETS"] = "DATABASE_URL,SECRET_KEY_BASE,PHX_HOST,DATABASE_SSL,GOOGLE_API_KEY"
         for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
                                 "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups"])
@@ -203,7 +205,7 @@ import TestSupport
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/mix-test", "preflight/fly-toml", "preflight/database-connection", "migrate/ecto-migrate",
+        for step in ["preflight/mix-test", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
                      "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
@@ -225,7 +227,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 27, "23 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 28, "24 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -314,13 +316,20 @@ import TestSupport
         #expect(seen.contains { $0.contains("psql -X -q -v ON_ERROR_STOP=1 --single-transaction") }, "the sampler saw the restore's psql")
         #expect(!seen.contains { $0.contains(pg.password) }, "the database password stood in a process list: \(seen.filter { $0.contains(pg.password) })")
 
-        // A fly.toml with 1 GB machines and a /health check once a minute: refused in preflight.
+        // A fly.toml with 1 GB machines, a /health check once a minute and DATABASE_SSL 'true'
+        // where this database has none: refused in preflight.
         let smaller = Self.flyToml.replacingOccurrences(of: "memory = '4gb'", with: "memory = '1gb'").replacingOccurrences(of: "interval = '30s'", with: "interval = '1m'")
+            .replacingOccurrences(of: "LLM_PROVIDER = 'google'", with: "LLM_PROVIDER = 'google'\n  DATABASE_SSL = 'true'")
         try stack.git.commit("Smaller machines, fewer checks", files: ["fly.toml": smaller])
-        let undersized = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260201090000"]))
+        // And PHX_HOST set nowhere (not in [env], no such Fly secret).
+        let undersized = try stack.run(["up", "dialectic/prod", "--yes", "--parallel", "16"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
+                                       environment: ["STANDIN_FLY_SECRETS": "DATABASE_URL,SECRET_KEY_BASE,GOOGLE_API_KEY"])
         #expect(undersized.status == 1 && undersized.stdout.contains("✗ preflight/fly-toml"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL VM memory: 1gb (at least 4096 MB"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL health check on /health every 30 s or more often: '1m'"), "\(undersized.stdout)")
+        #expect(undersized.stdout.contains("✗ preflight/fly-env-settings") && undersized.stdout.contains("FAIL PHX_HOST: neither in fly.toml [env] nor a Fly secret"),
+                "\(undersized.stdout)")
+        #expect(undersized.stdout.contains("FAIL DATABASE_SSL: [env] 'true' (expected 'false')"), "\(undersized.stdout)")
         #expect(!undersized.stdout.contains("▶ migrate/"), "nothing migrated: \(undersized.stdout)")
     }
 
