@@ -2,7 +2,7 @@ import Foundation
 
 /// A submission server on 127.0.0.1 (Tests/scripts/smtp-server.py, aiosmtpd from the test
 /// venv): STARTTLS with a self-signed certificate, AUTH for one account only after STARTTLS, and
-/// MAIL FROM refused (553) for senders other than `senders`.
+/// senders other than `senders` refused (553) at RCPT TO, as Postfix does.
 /// Clients trust it through `certificate` (curl: CURL_CA_BUNDLE).
 public final class SMTPFixture {
     public let port: Int

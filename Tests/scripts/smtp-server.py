@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A submission server for the mail-service tests: STARTTLS with the given certificate, AUTH
-(PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file; MAIL FROM is
-refused (553) for any sender but the account's allowed ones, as submission servers do.
+(PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file; a sender other
+than the account's allowed ones is refused (553) at RCPT TO, as Postfix's
+reject_sender_login_mismatch does (MAIL FROM itself is accepted).
 Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX SENDER[,SENDER...]
 (aiosmtpd, from the test venv)"""
 import ssl
@@ -16,11 +17,10 @@ allowed = {sender.lower() for sender in senders.split(",")}
 
 
 class Handler:
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if address.lower() not in allowed:
-            return f"553 5.7.1 <{address}>: sender address not allowed for this account"
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if (envelope.mail_from or "").lower() not in allowed:
+            return f"553 5.7.1 <{envelope.mail_from}>: sender address not allowed for this account"
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):

@@ -7,8 +7,10 @@ identity, and optional credentials are configured together"; SMTP Authentication
 
 Connects, STARTTLS (trusting CURL_CA_BUNDLE or SSL_CERT_FILE when set, else the system's CAs),
 logs in with MAIL_SMTP_USERNAME and MAIL_SMTP_PASSWORD from the environment when both are set,
-and sends MAIL FROM:<SENDER>: the server's answer decides. No recipient and no message follow,
-so nothing is sent (RSET, QUIT). Exit 0 accepted, 1 refused or unreachable, 2 usage.
+and sends MAIL FROM:<SENDER> then RCPT TO:<SENDER>: a refusal at either decides (Postfix accepts
+any MAIL FROM and refuses a sender the login may not use at RCPT TO). No DATA follows, so nothing
+is sent (RSET, QUIT). Servers that judge the sender only after DATA (SES, Microsoft 365) pass
+here. Exit 0 accepted, 1 refused or unreachable, 2 usage.
 """
 import os
 import smtplib
@@ -24,20 +26,23 @@ def main(argv):
     sender = argv[1]
     bundle = os.environ.get("CURL_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
     context = ssl.create_default_context(cafile=bundle or None)
+    user, password = os.environ.get("MAIL_SMTP_USERNAME"), os.environ.get("MAIL_SMTP_PASSWORD")
     try:
         with smtplib.SMTP(host, int(port), timeout=30) as smtp:
             smtp.starttls(context=context)
-            user, password = os.environ.get("MAIL_SMTP_USERNAME"), os.environ.get("MAIL_SMTP_PASSWORD")
             if user and password:
                 smtp.login(user, password)
-            code, message = smtp.mail(sender)
+            for command, send in (("MAIL FROM", smtp.mail), ("RCPT TO", smtp.rcpt)):
+                code, message = send(sender)
+                print(f"{command}:<{sender}> as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
+                if code not in (250, 251):
+                    smtp.rset()
+                    return 1
             smtp.rset()
     except (OSError, smtplib.SMTPException) as error:
         print(f"{argv[0]}: {error}")
         return 1
-    answer = message.decode(errors="replace")
-    print(f"MAIL FROM:<{sender}> as {os.environ.get('MAIL_SMTP_USERNAME', '(no login)')}: {code} {answer}")
-    return 0 if code == 250 else 1
+    return 0
 
 
 if __name__ == "__main__":

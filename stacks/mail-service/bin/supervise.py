@@ -133,7 +133,7 @@ def shutdown(c):
         with open(shutdown_record(c)) as f:
             text = f.read()
     except FileNotFoundError:
-        print("no process was stopped here yet: no shutdown to check")
+        print("no process was stopped by the last restart here: no shutdown to check")
         return 0
     good = good_lines(text)
     at = {}
@@ -163,15 +163,16 @@ def tail(c, offset, lines=20):
 
 
 def stop(c):
+    # The record describes this stop or none: an older restart's is never judged again.
+    try:
+        os.remove(shutdown_record(c))
+    except FileNotFoundError:
+        pass
     pid = running_pid(c)
     if pid is None:
         print("mail service is not running")
         return 0
     offset = log_size(c)
-    try:
-        os.remove(shutdown_record(c))
-    except FileNotFoundError:
-        pass
     bound = c["shutdown"] + 5
     started = time.monotonic()
     os.kill(pid, signal.SIGTERM)
