@@ -331,6 +331,16 @@ import TestSupport
                 "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL DATABASE_SSL: [env] 'true' (expected 'false')"), "\(undersized.stdout)")
         #expect(!undersized.stdout.contains("▶ migrate/"), "nothing migrated: \(undersized.stdout)")
+
+        // A machine caught started, its checks passing, between two restarts: its exits since the
+        // launch make it a crash loop (the deploy's fly-status step runs this script).
+        let healthy = RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/fly-healthy.py").path
+        var restarting = stack.environment
+        restarting["STANDIN_FAIL"] = "fly-status-restarting"
+        let looping = try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: restarting)
+        #expect(looping.status == 1 && looping.stdout.contains("state=started checks=1/1 passing, 2 exit(s) recorded, 2 of them since its last launch (a crash loop)"),
+                "\(looping.stdout)\(looping.stderr)")
+        #expect(try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: stack.environment).status == 0)
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks

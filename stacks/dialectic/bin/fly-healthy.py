@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Every machine of a Fly app started, every health check passing (seed 004: "Application
-started without errors", "No crash loops"). `fly status --json` names each machine's state and
-checks; the first machine alone says nothing of the others.
+"""Every machine of a Fly app started, every health check passing, and no exit since it was
+last launched or updated (seed 004: "Application started without errors", "No crash loops").
+`fly status --json` names each machine's state, checks and events; the first machine alone says
+nothing of the others, and a crash-looping machine can be caught started with its checks
+passing between two restarts: its exit events since the launch give it away.
 
   fly-healthy.py --app APP
 
@@ -26,12 +28,16 @@ def main(argv):
     for machine in machines:
         checks = machine.get("checks") or []
         failing = [c.get("name", "?") + "=" + c.get("status", "?") for c in checks if c.get("status") != "passing"]
-        ok = machine.get("state") == "started" and not failing
+        events = machine.get("events") or []
+        restarts = sum(1 for e in events if e.get("type") == "exit")
+        since = max((e.get("timestamp", 0) for e in events if e.get("type") in ("launch", "update")), default=None)
+        looping = 0 if since is None else sum(1 for e in events if e.get("type") == "exit" and e.get("timestamp", 0) > since)
+        ok = machine.get("state") == "started" and not failing and not looping
         bad += not ok
-        restarts = sum(1 for e in machine.get("events") or [] if e.get("type") == "exit")
         print(f"{'ok ' if ok else 'BAD'} {machine.get('id', '?')} {machine.get('region', '?')} state={machine.get('state')} "
               f"checks={len(checks) - len(failing)}/{len(checks)} passing" + (f" ({', '.join(failing)})" if failing else "")
-              + (f", {restarts} exit(s) recorded" if restarts else ""))
+              + (f", {restarts} exit(s) recorded" if restarts else "")
+              + (f", {looping} of them since its last launch (a crash loop)" if looping else ""))
     if not machines:
         print("the app runs no machine")
         return 1
