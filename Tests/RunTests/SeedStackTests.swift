@@ -205,7 +205,7 @@ import TestSupport
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/mix-test", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
+        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
                      "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
@@ -227,7 +227,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 28, "24 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 29, "25 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -254,6 +254,14 @@ import TestSupport
         #expect(report.contains("### Sign-off"))
         for role in ["Developer", "Tech Lead", "DevOps", "Security"] { #expect(report.contains("| \(role) |  |  |"), "sign-off \(role)") }
         #expect(report.contains("Rollback procedure tested"))
+
+        // Migrations whose down/0 raises: the rehearsal on the test database finds it in preflight,
+        // before production is backed up or migrated.
+        let irreversible = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]),
+                                         environment: ["STANDIN_FAIL": "mix-ecto-rollback"])
+        #expect(irreversible.status == 1 && irreversible.stdout.contains("✗ preflight/migrations-rehearsal"), "\(irreversible.stdout)")
+        #expect(irreversible.stdout.contains("cannot roll back: the down/0 of a data migration raises"), "\(irreversible.stdout)")
+        #expect(!irreversible.stdout.contains("▶ migrate/"), "nothing migrated: \(irreversible.stdout)")
 
         // database_ssl true against this database, which has no SSL: refused in preflight, named.
         let plaintext = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233", "database_ssl": "true"]))
@@ -288,7 +296,8 @@ import TestSupport
         let rollbackCalls = Array(Self.calls(stack).dropFirst(callsBefore))
         let redeploy = "fly deploy --app dialectic-test --image registry.fly.io/dialectic-test:\(label)"
         #expect(rollbackCalls.contains(redeploy), "previous image redeployed: \(rollbackCalls)")
-        let rollbackTo = try #require(rollbackCalls.firstIndex(of: "mix ecto.rollback --to 20260201090000"), "\(rollbackCalls)")
+        // The last one: preflight's rehearsal ran the same rollback on the test database first.
+        let rollbackTo = try #require(rollbackCalls.lastIndex(of: "mix ecto.rollback --to 20260201090000"), "\(rollbackCalls)")
         #expect(rollbackCalls.firstIndex(of: redeploy)! < rollbackTo)
         #expect(rollbackCalls.filter { $0.hasPrefix("fly status") }.count == 4, "fly status tried 4 times: \(rollbackCalls)")
 
