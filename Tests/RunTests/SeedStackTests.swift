@@ -205,7 +205,7 @@ import TestSupport
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
+        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
                      "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
@@ -227,7 +227,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 29, "25 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 30, "26 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -262,6 +262,13 @@ import TestSupport
         #expect(irreversible.status == 1 && irreversible.stdout.contains("✗ preflight/migrations-rehearsal"), "\(irreversible.stdout)")
         #expect(irreversible.stdout.contains("cannot roll back: the down/0 of a data migration raises"), "\(irreversible.stdout)")
         #expect(!irreversible.stdout.contains("▶ migrate/"), "nothing migrated: \(irreversible.stdout)")
+
+        // A dependency update its requirement allows, left undone: hex-outdated names it.
+        let outdated = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]),
+                                     environment: ["STANDIN_FAIL": "mix-hex-outdated"])
+        #expect(outdated.status == 1 && outdated.stdout.contains("✗ preflight/hex-outdated") && outdated.stdout.contains("1.7.18   1.7.20  Update possible"),
+                "\(outdated.stdout)")
+        #expect(!outdated.stdout.contains("▶ migrate/"), "nothing migrated: \(outdated.stdout)")
 
         // database_ssl true against this database, which has no SSL: refused in preflight, named.
         let plaintext = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233", "database_ssl": "true"]))
