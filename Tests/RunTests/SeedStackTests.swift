@@ -728,15 +728,21 @@ import TestSupport
                                   "mail_domain": "example.test", "test_from": "verified@example.test", "dns_server": dns.server])
         let first = try stack.git.git(["rev-parse", "HEAD"])
 
+        // The worker logs as it works: an ordinary line within the run is no error.
+        _ = try aws(["logs", "create-log-stream", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker"])
+        _ = try aws(["logs", "put-log-events", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker",
+                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 30_000),message=INFO mailflow_worker: routed 1 message to app1"])
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
+                     "postdeploy/raw-emails-lifecycle", "postdeploy/attachments-lifecycle"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+        #expect(up.stdout.contains("/aws/lambda/mailflow-prod: 0 error event(s) since"), "the INFO line is no error: \(up.stdout)")
         let upID = try stack.requireLastRunID()
         #expect(up.stdout.contains("e2e-test-email-queued │ queued after"), "timed from the send: \(up.stdout)")
         #expect(up.stdout.contains("Production Test \(upID)"), "this run's own subject: \(up.stdout)")
@@ -794,11 +800,12 @@ import TestSupport
         _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-silent-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
                      "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
                      "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", silent])
-        // And the worker Lambda logging an error, stamped a minute ahead so it falls after the run
-        // below starts (errors from before a run are the previous release's).
-        _ = try aws(["logs", "create-log-stream", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker"])
+        // And no lifecycle rule left on the raw-email bucket.
+        _ = try aws(["s3api", "delete-bucket-lifecycle", "--bucket", "mailflow-raw-emails-prod"])
+        // And the worker Lambda timing out, stamped a minute ahead so it falls after the run below
+        // starts (errors from before a run are the previous release's); no ERROR in the line.
         _ = try aws(["logs", "put-log-events", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker",
-                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=ERROR mailflow_worker: DynamoDB write failed"])
+                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=Task timed out after 60.00 seconds"])
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
@@ -810,10 +817,10 @@ import TestSupport
         let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
         #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
         for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors", "postdeploy/raw-emails-lifecycle"] {
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
-        #expect(weak.stdout.contains("ERROR mailflow_worker: DynamoDB write failed"), "\(weak.stdout)")
+        #expect(weak.stdout.contains("1 error event(s) since") && weak.stdout.contains("Task timed out after 60.00 seconds"), "\(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod: no alarm action"), "the alarm without an action is named: \(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-silent-prod: its SNS topic has no confirmed subscription"), "\(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")

@@ -54,12 +54,21 @@ def main(endpoint, region, env, domain, sender):
                                        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
 
     s3 = client("s3")
+
+    def make_bucket(bucket):
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
     bucket = f"mailflow-dashboard-{env}"
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket)
-    else:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    make_bucket(bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    # infra/src/storage.ts: raw emails expire after 7 days, attachments after 30.
+    for name, days in (("raw-emails", 7), ("attachments", 30)):
+        make_bucket(f"mailflow-{name}-{env}")
+        s3.put_bucket_lifecycle_configuration(Bucket=f"mailflow-{name}-{env}", LifecycleConfiguration={"Rules": [
+            {"ID": f"expire-{name}", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": days}}]})
 
     sns = client("sns")
     topic = sns.create_topic(Name=f"mailflow-alerts-{env}")["TopicArn"]

@@ -5,10 +5,10 @@ Error lines, Lambda's "Task timed out", a Rust panic.
 
   log-errors.py --since-run RUN_ID LOG_GROUP...
 
-Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, one pattern of
-alternatives);
-region, credentials and endpoint come from the environment. Exit 0 none, 1 some (or the aws CLI
-failed), 2 usage.
+Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, one call per
+term: a single pattern of ?-alternatives is CloudWatch syntax that moto reads as "match every
+event", which made the check fail on any log line there); region, credentials and endpoint come
+from the environment. Exit 0 none, 1 some (or the aws CLI failed), 2 usage.
 """
 import datetime
 import json
@@ -16,8 +16,8 @@ import subprocess
 import sys
 
 
-# CloudWatch Logs filter syntax: `?term` alternatives, quoted phrases; terms are case-sensitive.
-PATTERN = '?ERROR ?Error ?"Task timed out" ?panicked'
+# CloudWatch Logs filter terms (case-sensitive; a quoted phrase matches as a whole).
+TERMS = ["ERROR", "Error", '"Task timed out"', "panicked"]
 
 
 def main(argv):
@@ -32,12 +32,17 @@ def main(argv):
     since = int(started.timestamp() * 1000)
     found = 0
     for group in argv[2:]:
-        result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
-                                 "--filter-pattern", PATTERN, "--output", "json"], capture_output=True, text=True)
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr or result.stdout)
-            return 1
-        events = json.loads(result.stdout).get("events", [])
+        events = {}
+        for term in TERMS:
+            result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
+                                     "--filter-pattern", term, "--output", "json"], capture_output=True, text=True)
+            if result.returncode != 0:
+                sys.stderr.write(result.stderr or result.stdout)
+                return 1
+            # One event can hold two terms ("Error" in an ERROR line): count it once.
+            for event in json.loads(result.stdout).get("events", []):
+                events[event.get("eventId") or (event.get("timestamp"), event.get("message"))] = event
+        events = sorted(events.values(), key=lambda e: e.get("timestamp", 0))
         found += len(events)
         print(f"{group}: {len(events)} error event(s) since {started:%Y-%m-%d %H:%M:%S} UTC")
         for event in events[:5]:
