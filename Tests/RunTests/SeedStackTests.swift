@@ -108,7 +108,8 @@ import TestSupport
         let canary = Self.secret("canary", length: 72)
         var secrets: [String: String] = ["DEMO_API_TOKEN": canary, "DIALECTIC_DATABASE_URL": "postgresql://app:\(canary)@db.internal:5432/app",
                                          "DIALECTIC_SECRET_KEY_BASE": canary, "MAILGLASS_WEBHOOK_SECRET": canary,
-                                         "MAIL_REDIS_PASSWORD": canary, "MAIL_SMTP_PASSWORD": canary, "MAILFLOW_SMOKE_JWT": canary]
+                                         "MAIL_REDIS_PASSWORD": canary, "MAIL_SMTP_PASSWORD": canary, "MAILFLOW_SMOKE_JWT": canary,
+                                         "MAILFLOW_SMOKE_JWT_NO_TEAM": canary]
         for name in ["SECRET_KEY", "AUTH__JWT_SECRET_KEY", "NEXTAUTH_SECRET", "DB_PASSWORD", "REDIS_PASSWORD",
                      "STORAGE_ACCESS_KEY", "STORAGE_SECRET_KEY", "VAULT_TOKEN"] { secrets["DOTMAC_\(name)"] = canary }
         let dotmac = Self.inputs(["tenant": "acme", "api_domain": "api.acme.example", "admin_domain": "app.acme.example",
@@ -701,10 +702,11 @@ import TestSupport
                                                   endpoint, region, "prod", "example.test", "verified@example.test"])
         // The API and the CloudFront dashboard over HTTPS (a 90-day certificate), HTTP redirecting to it.
         let jwt = "eyJhbGciOiJSUzI1NiJ9." + Self.secret("claims", length: 40) + ".sig"
+        let noTeam = "eyJhbGciOiJSUzI1NiJ9." + Self.secret("noteam", length: 40) + ".sig"
         let routes: [String: SeedWebServer.Route] = [
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"status":"healthy","checks":{"dynamodb":"ok"}}"#),
             "GET /api/config": .init(200, headers: ["Content-Type": "application/json"], body: #"{"domains":["example.test"]}"#,
-                                     authorization: "Bearer \(jwt)"),
+                                     authorization: "Bearer \(jwt)", forbidden: ["Bearer \(noTeam)"]),
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
         ]
         let web = try SeedWebServer(tls: true, redirect: true, routes: routes, certificateDays: 90)
@@ -715,6 +717,7 @@ import TestSupport
         stack.environment.merge(moto.environment) { _, new in new }
         stack.environment["AWS_DEFAULT_REGION"] = region
         stack.environment["MAILFLOW_SMOKE_JWT"] = jwt
+        stack.environment["MAILFLOW_SMOKE_JWT_NO_TEAM"] = noTeam
         stack.environment["PATH"] = [RepositoryFiles.standIns, TestVenv.bin, ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"].joined(separator: ":")
         let aws = { (arguments: [String]) throws -> String in
             try Shell.run(TestVenv.bin + "/aws", arguments, environment: stack.environment)
@@ -735,7 +738,7 @@ import TestSupport
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
-                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "postdeploy/e2e-test-email-queued",
+                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "verify/api-refuses-user-without-team", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
                      "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
@@ -830,6 +833,9 @@ import TestSupport
         let refusing = try stack.run(["check", "mailflow/prod"], environment: ["MAILFLOW_SMOKE_JWT": "eyJhbGciOiJSUzI1NiJ9.another-issuer.sig"])
         #expect(refusing.status == 1 && refusing.stdout.contains("✗ verify/api-accepts-valid-jwt"), "\(refusing.stdout)\(refusing.stderr)")
         #expect(refusing.stdout.contains("✓ verify/api-rejects-invalid-jwt"), "the 401 alone passes: \(refusing.stdout)")
+        // An API that skips team validation: the teamless user's token gets what the member's gets.
+        let teamless = try stack.run(["check", "mailflow/prod"], environment: ["MAILFLOW_SMOKE_JWT_NO_TEAM": jwt])
+        #expect(teamless.status == 1 && teamless.stdout.contains("✗ verify/api-refuses-user-without-team"), "\(teamless.stdout)\(teamless.stderr)")
         // A domain SES never verified (no DKIM either), in an account back in the sandbox: refused in preflight.
         try "200\n".write(to: quota, atomically: true, encoding: .utf8)
         let unverified = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs

@@ -11,11 +11,14 @@ public final class SeedWebServer {
         public var body: String
         /// The exact Authorization header the route needs; without it, 401.
         public var authorization: String?
-        public init(_ status: Int = 200, headers: [String: String] = [:], body: String = "", authorization: String? = nil) {
+        /// Authorization headers that authenticate but may not use the route: 403.
+        public var forbidden: [String]
+        public init(_ status: Int = 200, headers: [String: String] = [:], body: String = "", authorization: String? = nil, forbidden: [String] = []) {
             self.status = status
             self.headers = headers
             self.body = body
             self.authorization = authorization
+            self.forbidden = forbidden
         }
     }
 
@@ -42,6 +45,7 @@ public final class SeedWebServer {
             "routes": routes.mapValues { route -> [String: Any] in
                 var entry: [String: Any] = ["status": route.status, "headers": route.headers, "body": route.body]
                 if let authorization = route.authorization { entry["authorization"] = authorization }
+                if !route.forbidden.isEmpty { entry["forbidden"] = route.forbidden }
                 return entry
             },
         ]

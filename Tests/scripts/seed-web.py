@@ -54,7 +54,9 @@ def main(path):
             status, headers, body = 404, {}, "not found\n"
             if route is not None:
                 status, headers, body = route.get("status", 200), route.get("headers", {}), route.get("body", "")
-                if route.get("authorization") is not None and self.headers.get("Authorization") != route["authorization"]:
+                if self.headers.get("Authorization") in route.get("forbidden", []):
+                    status, headers, body = 403, {}, "authenticated, but not allowed here\n"
+                elif route.get("authorization") is not None and self.headers.get("Authorization") != route["authorization"]:
                     status, headers, body = 401, {}, "unsigned or wrongly signed\n"
                 limit = config.get("limits", {}).get(key)
                 if limit is not None:
