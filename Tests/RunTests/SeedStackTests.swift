@@ -703,12 +703,16 @@ import TestSupport
         // The API and the CloudFront dashboard over HTTPS (a 90-day certificate), HTTP redirecting to it.
         let jwt = "eyJhbGciOiJSUzI1NiJ9." + Self.secret("claims", length: 40) + ".sig"
         let noTeam = "eyJhbGciOiJSUzI1NiJ9." + Self.secret("noteam", length: 40) + ".sig"
-        let routes: [String: SeedWebServer.Route] = [
+        // The API's other protected endpoints (crates/mailflow-api), each for the smoke user.
+        let endpoints = ["GET /api/metrics/summary", "GET /api/metrics/timeseries", "GET /api/queues", "GET /api/queues/mailflow-app1-prod/messages",
+                         "GET /api/storage/stats", "GET /api/storage/mailflow-raw-emails-prod/objects", "GET /api/test/history", "POST /api/logs/query"]
+        var routes: [String: SeedWebServer.Route] = [
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"status":"healthy","checks":{"dynamodb":"ok"}}"#),
             "GET /api/config": .init(200, headers: ["Content-Type": "application/json"], body: #"{"domains":["example.test"]}"#,
                                      authorization: "Bearer \(jwt)", forbidden: ["Bearer \(noTeam)"]),
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
         ]
+        for endpoint in endpoints { routes[endpoint] = .init(200, headers: ["Content-Type": "application/json"], body: "{}", authorization: "Bearer \(jwt)") }
         let web = try SeedWebServer(tls: true, redirect: true, routes: routes, certificateDays: 90)
         let stack = try Self.stack("mailflow", target: "prod", extra: [
             "infra/Pulumi.yaml": "name: mailflow\nruntime: nodejs\n",
@@ -738,7 +742,8 @@ import TestSupport
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
-                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "verify/api-refuses-user-without-team", "postdeploy/e2e-test-email-queued",
+                     "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "verify/api-refuses-user-without-team",
+                     "verify/api-metrics-summary", "verify/api-queue-messages", "verify/api-storage-objects", "verify/api-logs-query", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
                      "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
@@ -836,6 +841,16 @@ import TestSupport
         // An API that skips team validation: the teamless user's token gets what the member's gets.
         let teamless = try stack.run(["check", "mailflow/prod"], environment: ["MAILFLOW_SMOKE_JWT_NO_TEAM": jwt])
         #expect(teamless.status == 1 && teamless.stdout.contains("✗ verify/api-refuses-user-without-team"), "\(teamless.stdout)\(teamless.stderr)")
+        // An API whose metrics summary fails: verify names that endpoint (no rollback asked).
+        var failing = routes
+        failing["GET /api/metrics/summary"] = .init(500, body: "internal error\n", authorization: "Bearer \(jwt)")
+        let brokenAPI = try SeedWebServer(tls: true, routes: failing, certificateDays: 90)
+        let apiBundle = stack.state.path + "/api-cas.pem"
+        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: brokenAPI.certificate, encoding: .utf8))
+            .write(toFile: apiBundle, atomically: true, encoding: .utf8)
+        let partial = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--no-rollback"] + inputs
+                                    + Self.inputs(["api_url": "https://\(brokenAPI.authority)", "ca_file": apiBundle]))
+        #expect(partial.status == 1 && partial.stdout.contains("✗ verify/api-metrics-summary"), "\(partial.stdout)")
         // A domain SES never verified (no DKIM either), in an account back in the sandbox: refused in preflight.
         try "200\n".write(to: quota, atomically: true, encoding: .utf8)
         let unverified = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs
