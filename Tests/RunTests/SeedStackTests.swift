@@ -872,6 +872,9 @@ import TestSupport
         let redisPassword = Self.secret("redis", length: 24)
         try redis.cli(["CONFIG", "SET", "requirepass", redisPassword])
         try moto.aws(["s3api", "create-bucket", "--bucket", "dotmac-acme-staging"])
+        try moto.aws(["s3api", "put-bucket-versioning", "--bucket", "dotmac-acme-staging", "--versioning-configuration", "Status=Enabled"])
+        try moto.aws(["s3api", "put-bucket-lifecycle-configuration", "--bucket", "dotmac-acme-staging", "--lifecycle-configuration",
+                      #"{"Rules":[{"ID":"tmp","Status":"Enabled","Filter":{"Prefix":"tmp/"},"Expiration":{"Days":7}}]}"#])
         let hsts = ["Strict-Transport-Security": "max-age=63072000"]
         let web = try SeedWebServer(redirect: true, routes: [
             "GET /health": .init(200, headers: hsts.merging(["Content-Type": "application/json"]) { a, _ in a }, body: #"{"status":"healthy"}"#),
@@ -947,7 +950,7 @@ import TestSupport
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/redis-reachable", "preflight/object-storage-bucket",
-                     "preflight/vault-token-valid", "preflight/grafana-healthy", "migrate/alembic-upgrade", "migrate/alembic-at-head",
+                     "preflight/vault-token-valid", "preflight/grafana-healthy", "preflight/object-storage-lifecycle", "preflight/object-storage-versioning", "migrate/alembic-upgrade", "migrate/alembic-at-head",
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
                      "postdeploy/api-certificate", "postdeploy/admin-certificate", "postdeploy/api-https-redirect", "postdeploy/login-rate-limit",
@@ -979,11 +982,26 @@ import TestSupport
         #expect(web.requests.contains { $0.hasPrefix("GET /api/v1/query?query=up%7Bjob%3D%22platform-backend%22%7D ") })
         #expect(web.requests.contains("POST /api/v2/alerts 200"))
         let report = try Self.report(stack, runID)
-        #expect(report.contains("CORS origins match the Admin UI domain(s)"))
+        #expect(report.contains("Backups scheduled for the database"))
         // deployctl's own files (journal, logs, reports) never hold it; the env file must (0600), and
         // the docker stand-in keeps a copy under standins/ as a container's environment would.
         let leaks = try stack.stateFiles(containing: dbPassword).filter { $0 != envFile && !$0.hasPrefix(stack.state.path + "/standins/") }
         #expect(leaks.isEmpty, "\(leaks)")
+
+        // Someone opens the backend's CORS to any origin: `check` reads it inside the container.
+        let projects = stack.state.path + "/standins/docker/projects.json"
+        let saved = try Data(contentsOf: URL(fileURLWithPath: projects))
+        var state = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+        var project = try #require(state["acme-staging"] as? [String: Any])
+        var containerEnv = try #require(project["env"] as? [String: String])
+        containerEnv["CORS__ORIGINS"] = "*"
+        project["env"] = containerEnv
+        state["acme-staging"] = project
+        try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: projects))
+        let opened = try stack.run(["check", "dotmac/staging"])
+        #expect(opened.status == 1 && opened.stdout.contains("✗ verify/backend-runs-intended-config"), "\(opened.stdout)")
+        #expect(opened.stdout.contains("CORS__ORIGINS: DIFFERENT"), "\(opened.stdout)")
+        try saved.write(to: URL(fileURLWithPath: projects))
 
         // The Helm path: a second revision installs the release, a third upgrades it but its rollout
         // never completes, and the automatic rollback undoes the upgrade with `helm rollback`
@@ -1019,5 +1037,11 @@ import TestSupport
         #expect(dark.stdout.contains("✗ postdeploy/otel-reachable-from-backend-k8s"), "\(dark.stdout)")
         #expect(dark.stdout.contains("OTEL_EXPORTER_OTLP_ENDPOINT 127.0.0.1:") && dark.stdout.contains("is NOT reachable from the backend"), "\(dark.stdout)")
         withExtendedLifetime(collector) {}
+
+        // The bucket's lifecycle rule removed: preflight stops before anything is migrated.
+        try moto.aws(["s3api", "delete-bucket-lifecycle", "--bucket", "dotmac-acme-staging"])
+        let unmanaged = try stack.run(["up", "dotmac/staging", "--yes", "--rev", installedRevision ?? "HEAD~1"] + helmInputs)
+        #expect(unmanaged.status == 1 && unmanaged.stdout.contains("✗ preflight/object-storage-lifecycle"), "\(unmanaged.stdout)")
+        #expect(!unmanaged.stdout.contains("▶ migrate/"), "\(unmanaged.stdout)")
     }
 }

@@ -82,7 +82,9 @@ public final class SSHDFixture {
         let agent = try ServerProcess(["ssh-agent", "-D", "-a", agentSocket], name: "ssh-agent")
         self.agent = agent
         let socket = agentSocket
-        try agent.wait { FileManager.default.fileExists(atPath: socket) }
+        // The socket file exists from bind(), before listen(): wait until the agent answers
+        // (ssh-add -l exits 2 when it cannot connect, 1 for an agent with no keys yet).
+        try agent.wait { (try? Shell.capture("ssh-add", ["-l"], environment: ["SSH_AUTH_SOCK": socket]))?.status == 1 }
         try Shell.run("ssh-add", ["-q", dir + "/client_key"], environment: ["SSH_AUTH_SOCK": agentSocket])
     }
 
