@@ -20,14 +20,22 @@ import sys
 import tomllib
 
 
+# Fly's machine size presets and the memory each starts with (fly platform vm-sizes).
+SIZES = {"shared-cpu-1x": 256, "shared-cpu-2x": 512, "shared-cpu-4x": 1024, "shared-cpu-8x": 2048,
+         "performance-1x": 2048, "performance-2x": 4096, "performance-4x": 8192, "performance-8x": 16384,
+         "performance-16x": 32768}
+
+
 def memory_mb(vm):
     if "memory_mb" in vm:
         return int(vm["memory_mb"])
     text = str(vm.get("memory", "")).strip().lower()
-    m = re.fullmatch(r"([0-9]+)\s*(gb|mb)?", text)
+    if not text:
+        return SIZES.get(str(vm.get("size", "")).strip().lower())
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*(gb|mb)?", text)
     if not m:
         return None
-    return int(m.group(1)) * (1024 if m.group(2) == "gb" else 1)
+    return int(float(m.group(1)) * (1024 if m.group(2) == "gb" else 1))
 
 
 def seconds(text):
@@ -78,7 +86,7 @@ def main(argv):
     least = int(args.get("--min-memory-mb", "4096"))
     for vm in config.get("vm", []) or [{}]:
         mb = memory_mb(vm)
-        shown = vm.get("memory", vm.get("memory_mb", "Fly's default, 256 MB"))
+        shown = vm.get("memory", vm.get("memory_mb", vm.get("size", "Fly's default, 256 MB")))
         check(mb is not None and mb >= least, "VM memory", f"{shown} (at least {least} MB; the seed recommends 4 GB)")
     for name in ("PHX_HOST", "DATABASE_SSL", "LLM_PROVIDER"):
         if name in env:

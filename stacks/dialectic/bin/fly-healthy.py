@@ -3,7 +3,8 @@
 last launched or updated (seed 004: "Application started without errors", "No crash loops").
 `fly status --json` names each machine's state, checks and events; the first machine alone says
 nothing of the others, and a crash-looping machine can be caught started with its checks
-passing between two restarts: its exit events since the launch give it away.
+passing between two restarts: its exit events since the launch give it away (only exits nobody
+asked for: a stop, a restart or auto-stop is recorded with request.exit_event.requested_stop).
 
   fly-healthy.py --app APP
 
@@ -31,13 +32,15 @@ def main(argv):
         events = machine.get("events") or []
         restarts = sum(1 for e in events if e.get("type") == "exit")
         since = max((e.get("timestamp", 0) for e in events if e.get("type") in ("launch", "update")), default=None)
-        looping = 0 if since is None else sum(1 for e in events if e.get("type") == "exit" and e.get("timestamp", 0) > since)
+        crashed = [e for e in events if e.get("type") == "exit"
+                   and not ((e.get("request") or {}).get("exit_event") or {}).get("requested_stop")]
+        looping = 0 if since is None else sum(1 for e in crashed if e.get("timestamp", 0) > since)
         ok = machine.get("state") == "started" and not failing and not looping
         bad += not ok
         print(f"{'ok ' if ok else 'BAD'} {machine.get('id', '?')} {machine.get('region', '?')} state={machine.get('state')} "
               f"checks={len(checks) - len(failing)}/{len(checks)} passing" + (f" ({', '.join(failing)})" if failing else "")
               + (f", {restarts} exit(s) recorded" if restarts else "")
-              + (f", {looping} of them since its last launch (a crash loop)" if looping else ""))
+              + (f", {looping} unrequested since its last launch (a crash loop)" if looping else ""))
     if not machines:
         print("the app runs no machine")
         return 1

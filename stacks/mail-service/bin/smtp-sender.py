@@ -7,7 +7,8 @@ identity, and optional credentials are configured together"; SMTP Authentication
 
 Connects, STARTTLS (trusting CURL_CA_BUNDLE or SSL_CERT_FILE when set, else the system's CAs),
 logs in with MAIL_SMTP_USERNAME and MAIL_SMTP_PASSWORD from the environment when both are set,
-and sends MAIL FROM:<SENDER> then RCPT TO:<SENDER>: a refusal at either decides (Postfix accepts
+and sends MAIL FROM:<SENDER> then RCPT TO:<postmaster@SENDER'S DOMAIN> (RFC 5321: it always
+exists, so a refusal is not about the recipient): a refusal at either decides (Postfix accepts
 any MAIL FROM and refuses a sender the login may not use at RCPT TO). No DATA follows, so nothing
 is sent (RSET, QUIT). Servers that judge the sender only after DATA (SES, Microsoft 365) pass
 here. Exit 0 accepted, 1 refused or unreachable, 2 usage.
@@ -32,9 +33,10 @@ def main(argv):
             smtp.starttls(context=context)
             if user and password:
                 smtp.login(user, password)
-            for command, send in (("MAIL FROM", smtp.mail), ("RCPT TO", smtp.rcpt)):
-                code, message = send(sender)
-                print(f"{command}:<{sender}> as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
+            postmaster = "postmaster@" + sender.rpartition("@")[2]
+            for command, address, send in (("MAIL FROM", sender, smtp.mail), ("RCPT TO", postmaster, smtp.rcpt)):
+                code, message = send(address)
+                print(f"{command}:<{address}> as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
                 if code not in (250, 251):
                     smtp.rset()
                     return 1
