@@ -16,7 +16,7 @@
                          (what it runs with, whoever started it)
   supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
                          MAIL_SHUTDOWN_LOGS logged, not as a failure, and in its order; exit 0
-                         when no process was stopped here yet
+                         when the last restart here stopped no process
 
 Configuration, from the environment (the descriptor sets it; $VARS in the three paths expand):
   MAIL_SERVICE_BIN        the executable to start (its argv is just that path)
