@@ -5,8 +5,9 @@
 # PostgreSQL, deployctl itself), and Swift Testing runs them on the concurrency runtime's pool,
 # one thread per core. On a 2-core machine two waiting tests hold the whole pool: one process
 # measured 5 min 53 s at 54% CPU; the suites that run serialized (seed stacks, hosts) were the
-# long poles. Five processes have five pools: 3 min 56 s at 80% CPU, same machine. The partitions are complementary by construction
-# (filters by suite, the last one skips what the others take), so every test runs exactly once.
+# long poles. Five processes have five pools: 3 min 56 s at 80% CPU, same machine (six were
+# slower: by then the CPU is the limit). The partitions are complementary by construction (each
+# skips what another takes; the last, everything outside RunTests), so every test runs once.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 swift=${SWIFT:-swift}
