@@ -359,6 +359,11 @@ import TestSupport
         #expect(looping.status == 1 && looping.stdout.contains("state=started checks=1/1 passing, 3 exit(s) recorded, 2 unrequested since its last launch (a crash loop)"),
                 "\(looping.stdout)\(looping.stderr)")
         #expect(try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: stack.environment).status == 0)
+        // A loop so long that the launch is no longer among the events fly lists.
+        restarting["STANDIN_FAIL"] = "fly-status-long-loop"
+        let longLoop = try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: restarting)
+        #expect(longLoop.status == 1 && longLoop.stdout.contains("10 exit(s) recorded, 10 unrequested since its last launch (a crash loop)"),
+                "\(longLoop.stdout)\(longLoop.stderr)")
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks

@@ -34,7 +34,9 @@ def main(argv):
         since = max((e.get("timestamp", 0) for e in events if e.get("type") in ("launch", "update")), default=None)
         crashed = [e for e in events if e.get("type") == "exit"
                    and not ((e.get("request") or {}).get("exit_event") or {}).get("requested_stop")]
-        looping = 0 if since is None else sum(1 for e in crashed if e.get("timestamp", 0) > since)
+        # fly keeps a machine's recent events only: with no launch or update among them, every
+        # listed exit came after it (a loop long enough to push the launch out of the list).
+        looping = sum(1 for e in crashed if since is None or e.get("timestamp", 0) > since)
         ok = machine.get("state") == "started" and not failing and not looping
         bad += not ok
         print(f"{'ok ' if ok else 'BAD'} {machine.get('id', '?')} {machine.get('region', '?')} state={machine.get('state')} "
