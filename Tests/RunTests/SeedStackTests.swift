@@ -338,15 +338,16 @@ import TestSupport
         let smaller = Self.flyToml.replacingOccurrences(of: "memory = '4gb'", with: "memory = '1gb'").replacingOccurrences(of: "interval = '30s'", with: "interval = '1m'")
             .replacingOccurrences(of: "LLM_PROVIDER = 'google'", with: "LLM_PROVIDER = 'google'\n  DATABASE_SSL = 'true'")
         try stack.git.commit("Smaller machines, fewer checks", files: ["fly.toml": smaller])
-        // And PHX_HOST set nowhere (not in [env], no such Fly secret).
+        // And PHX_HOST set nowhere (not in [env], no such Fly secret), LLM_PROVIDER in both.
         let undersized = try stack.run(["up", "dialectic/prod", "--yes", "--parallel", "16"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
-                                       environment: ["STANDIN_FLY_SECRETS": "DATABASE_URL,SECRET_KEY_BASE,GOOGLE_API_KEY"])
+                                       environment: ["STANDIN_FLY_SECRETS": "DATABASE_URL,SECRET_KEY_BASE,GOOGLE_API_KEY,LLM_PROVIDER"])
         #expect(undersized.status == 1 && undersized.stdout.contains("✗ preflight/fly-toml"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL VM memory: 1gb (at least 4096 MB"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL health check on /health every 30 s or more often: '1m'"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("✗ preflight/fly-env-settings") && undersized.stdout.contains("FAIL PHX_HOST: neither in fly.toml [env] nor a Fly secret"),
                 "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL DATABASE_SSL: [env] 'true' (expected 'false')"), "\(undersized.stdout)")
+        #expect(undersized.stdout.contains("FAIL LLM_PROVIDER: in fly.toml [env] ('google') and a Fly secret: keep one"), "\(undersized.stdout)")
         #expect(!undersized.stdout.contains("▶ migrate/"), "nothing migrated: \(undersized.stdout)")
 
         // A machine caught started, its checks passing, between two restarts: its unrequested exits
