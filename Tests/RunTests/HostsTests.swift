@@ -310,7 +310,8 @@ import TestSupport
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         let first = try stack.requireLastRunID()
         let recorded = try steps(stack, first)
-        for name in ["preflight/otel-collector-reachable@app1", "preflight/otel-collector-reachable@app2", "deploy/upload-release@app1", "deploy/canary-start@app2", "deploy/release.activate@app2", "deploy/restart-service@app1",
+        for name in ["preflight/otel-collector-reachable@app1", "preflight/otel-collector-reachable@app2",
+                     "deploy/upload-release@app1", "deploy/canary-start@app2", "deploy/release.activate@app2", "deploy/restart-service@app1",
                      "deploy/restart-service.canary.smoke-request@app1", "deploy/restart-service.canary.http-logs-carry-trace-ids@app1", "deploy/restart-service@app2",
                      "verify/smoke-request@app2", "verify/http-logs-carry-trace-ids@app2", "verify/otel-endpoint-in-process@app2"] {
             #expect(recorded[name]?["status"] as? String == "succeeded", "\(name): \(String(describing: recorded[name]))")
