@@ -20,10 +20,9 @@ let package = Package(
         // The system libgit2's headers (Debian's libgit2-dev), seen through a shim header. Not
         // linked (no pkgConfig: it would add -lgit2): GitKitSupport loads it on first use.
         .systemLibrary(name: "CGit2", providers: [.apt(["libgit2-dev"])]),
-        // libgit2's loader, and C helpers GitKit needs that Swift cannot express
-        // (see include/GitKitSupport.h).
-        // mbedtls_x509_crt_parse_file is exported so that libgit2, loaded later, binds to it
-        // (no_ca_bundle.c); linking libgit2 used to export it implicitly.
+        // libgit2's loader, and C helpers GitKit needs that Swift cannot express (see
+        // include/GitKitSupport.h). mbedtls_x509_crt_parse_file is exported by name so that
+        // libgit2, loaded later, binds to it (no_ca_bundle.c); linking libgit2 used to do that.
         .target(
             name: "GitKitSupport", dependencies: ["CGit2"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file"])]
