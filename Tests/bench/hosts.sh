@@ -9,11 +9,28 @@ bin=$1 work=$2 out=$3
 n=20
 hosts=$work/hosts
 mkdir -p "$hosts" /run/sshd 2>/dev/null || mkdir -p "$hosts"
+# Every remote command runs through the login shell of the user ssh logs in as, and bash
+# reads ~/.bashrc when sshd starts it: root's here runs `pyenv init` (~150 ms of CPU a session,
+# 12 ms without). Measure deployctl and ssh, not this machine's start-up files: as root, the
+# hosts log in as a user made for the bench whose shell is /bin/sh (removed at the end).
+login=$(id -un) made_user=""
+if [ "$(id -u)" = 0 ]; then
+  login=deployctl-bench
+  if ! id "$login" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir / --shell /bin/sh "$login"
+    usermod -p '*' "$login"   # no password, not locked: sshd refuses a locked account's keys
+    made_user=$login
+  fi
+  chmod o+x "$work" "$hosts"   # sshd reads authorized_keys as that user
+fi
 ssh-keygen -q -t ed25519 -N '' -f "$hosts/client" -C bench
 eval "$(ssh-agent -a "$hosts/agent.sock")" >/dev/null
 ssh-add -q "$hosts/client"
 pids=()
-cleanup() { kill "${pids[@]}" "$SSH_AGENT_PID" 2>/dev/null || true; pkill -f "/tmp/deployctl-ss[h]-" 2>/dev/null || true; }
+cleanup() {
+  kill "${pids[@]}" "$SSH_AGENT_PID" 2>/dev/null || true; pkill -f "/tmp/deployctl-ss[h]-" 2>/dev/null || true
+  if [ -n "$made_user" ]; then userdel "$made_user" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 : > "$hosts/known_hosts"
@@ -22,14 +39,14 @@ for i in $(seq 1 $n); do
   d=$hosts/h$i; mkdir -p "$d"
   p=$(port)
   ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
-  cp "$hosts/client.pub" "$d/authorized_keys"
+  cp "$hosts/client.pub" "$d/authorized_keys" && chmod o+x "$d" && chmod 0644 "$d/authorized_keys"
   printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s/host_key\nPidFile %s/pid\nAuthorizedKeysFile %s/authorized_keys\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\nMaxStartups 100\n' \
     "$p" "$d" "$d" "$d" > "$d/sshd_config"
   /usr/sbin/sshd -D -e -f "$d/sshd_config" 2> "$d/log" &
   pids+=($!)
   echo "[127.0.0.1]:$p $(cut -d' ' -f1,2 "$d/host_key.pub")" >> "$hosts/known_hosts"
-  inventory+="  h$i: {address: 127.0.0.1, port: $p, roles: [app]}"$'\n'
-  echo "h$i ansible_host=127.0.0.1 ansible_port=$p" >> "$hosts/ansible-inventory"
+  inventory+="  h$i: {address: 127.0.0.1, port: $p, user: $login, roles: [app]}"$'\n'
+  echo "h$i ansible_host=127.0.0.1 ansible_port=$p ansible_user=$login" >> "$hosts/ansible-inventory"
 done
 sleep 1
 repo=$work/hosts-repo
@@ -62,7 +79,7 @@ hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-
   echo '#!/bin/sh'
   echo 'for round in 1 2; do'
   grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | while read -r p; do
-    echo "  echo 'exec true' | ssh -T -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$hosts/known_hosts -o ControlMaster=auto -o ControlPath=/tmp/deployctl-ssh-$(id -u)/%C -o ControlPersist=60 -p $p 127.0.0.1 -- 'sh -s' &"
+    echo "  echo 'exec true' | ssh -T -l $login -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$hosts/known_hosts -o ControlMaster=auto -o ControlPath=/tmp/deployctl-ssh-$(id -u)/%C -o ControlPersist=60 -p $p 127.0.0.1 -- 'sh -s' &"
   done
   echo '  wait'
   echo 'done'
