@@ -631,6 +631,9 @@ import TestSupport
                 """,
             "config/prod.exs": "import Config\nconfig :hostapp, HostappWeb.Endpoint, url: [host: \"example.test\"]\n",
             "config/runtime.exs": "import Config\nconfig :mailglass, webhook_secret: System.fetch_env!(\"POSTMARK_WEBHOOK_PASSWORD\")\n",
+            "config/config.exs": Self.obanConfig("queues: [default: 5, mailglass: 10]"),
+            "lib/hostapp/telemetry.ex": Self.telemetryModule(events: ["[:mailglass, :outbound, :dispatch, :exception]",
+                                                                      "[:mailglass, :webhook, :reconcile, :exception]"]),
         ])
         stack.environment["MAILGLASS_WEBHOOK_SECRET"] = secret
         let inputs = Self.inputs(["domain": "example.test", "dns_server": server, "dkim_selector": "s1",
@@ -639,7 +642,8 @@ import TestSupport
         let wired = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
         #expect(wired.status == 0, "\(wired.stdout)\(wired.stderr)")
         for step in ["preflight/spf", "preflight/dkim", "preflight/dmarc", "preflight/wiring-doctor",
-                     "preflight/webhook-secret-not-in-config", "verify/webhook-rejects-unsigned", "verify/webhook-accepts-signed"] {
+                     "preflight/webhook-secret-not-in-config", "preflight/oban-mailglass-queue", "preflight/telemetry-handlers",
+                     "verify/webhook-rejects-unsigned", "verify/webhook-accepts-signed"] {
             #expect(wired.stdout.contains("✓ \(step) "), "\(step): \(wired.stdout)")
         }
         #expect(wired.stdout.contains("wiring-doctor │ [pass] Webhook body reader is wired"))
@@ -678,6 +682,34 @@ import TestSupport
         #expect(selector.stdout.contains("✗ preflight/dkim"), "\(selector.stdout)")
         #expect(selector.stdout.contains("pm._domainkey.example.test"), "\(selector.stdout)")
 
+        // No handler on webhook reconcile (the one left is commented out): preflight names it and
+        // nothing is verified.
+        let bothEvents = ["[:mailglass, :outbound, :dispatch, :exception]", "[:mailglass, :webhook, :reconcile, :exception]"]
+        try stack.git.commit("Telemetry for dispatch only", files: [
+            "lib/hostapp/telemetry.ex": Self.telemetryModule(events: [bothEvents[0], "# " + bothEvents[1]]),
+        ])
+        let requestsBefore = web.requests.count
+        let unwatched = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
+        #expect(unwatched.status == 1 && unwatched.stdout.contains("✗ preflight/telemetry-handlers"), "\(unwatched.stdout)\(unwatched.stderr)")
+        #expect(unwatched.stdout.contains("[:mailglass, :webhook, :reconcile, :exception]: NO handler attached"), "\(unwatched.stdout)")
+        #expect(unwatched.stdout.contains("[:mailglass, :outbound, :dispatch, :exception]: handler attached in lib/hostapp/telemetry.ex"), "\(unwatched.stdout)")
+        #expect(web.requests.count == requestsBefore, "verify did not run")
+        // No :mailglass queue: deliver_later/2 jobs would never run.
+        try stack.git.commit("Oban without the mailglass queue", files: [
+            "lib/hostapp/telemetry.ex": Self.telemetryModule(events: bothEvents),
+            "config/config.exs": Self.obanConfig("queues: [default: 5]"),
+        ])
+        let unqueued = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
+        #expect(unqueued.status == 1 && unqueued.stdout.contains("✗ preflight/oban-mailglass-queue"), "\(unqueued.stdout)")
+        #expect(unqueued.stdout.contains("no Oban queue named :mailglass"), "\(unqueued.stdout)")
+        // An app that only calls deliver/2 has no queue to size: the check is skipped and the gate passes.
+        let synchronous = try stack.run(["up", "mailglass/prod", "--yes"] + inputs + Self.inputs(["delivery": "deliver"]))
+        #expect(synchronous.status == 0 && !synchronous.stdout.contains("✓ preflight/oban-mailglass-queue"), "\(synchronous.stdout)")
+        // A paused queue (concurrency 0) is no better than none.
+        try stack.git.commit("Paused queue", files: ["config/config.exs": Self.obanConfig("queues: [mailglass: [limit: 0]]")])
+        let paused = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
+        #expect(paused.stdout.contains("✗ preflight/oban-mailglass-queue") && paused.stdout.contains(":mailglass queue concurrency 0: paused"), "\(paused.stdout)")
+
         let doctor = try stack.run(["doctor", "mailglass/prod"] + inputs)
         #expect(doctor.status == 0, "\(doctor.stdout)\(doctor.stderr)")
         let doctorJSON = try stack.run(["doctor", "mailglass/prod", "--format", "json"] + inputs)
@@ -690,6 +722,24 @@ import TestSupport
         dns = nil
         let down = try stack.run(["doctor", "mailglass/prod"] + inputs)
         #expect(down.status == 2, "\(down.stdout)\(down.stderr)")
+    }
+
+    /// The host app's Oban configuration, with `queues` as given.
+    static func obanConfig(_ queues: String) -> String {
+        "import Config\nconfig :hostapp, Oban,\n  repo: Hostapp.Repo,\n  \(queues)\n"
+    }
+
+    /// A module attaching one handler to `events` (through a module attribute, as apps often do).
+    static func telemetryModule(events: [String]) -> String {
+        """
+        defmodule Hostapp.MailAlerts do
+          @events [
+            \(events.joined(separator: ",\n    "))
+          ]
+          def attach, do: :telemetry.attach_many("mailglass-alerts", @events, &__MODULE__.handle/4, nil)
+          def handle(_event, _measurements, metadata, _config), do: Hostapp.Pager.notify(metadata)
+        end
+        """
     }
 
     // MARK: - 5. mailflow/prod: a failed release rolls back with inbound mail paused
