@@ -804,7 +804,8 @@ import TestSupport
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
                      "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
-                     "postdeploy/raw-emails-lifecycle", "postdeploy/attachments-lifecycle"] {
+                     "postdeploy/raw-emails-lifecycle", "postdeploy/attachments-lifecycle", "postdeploy/cloudwatch-dashboard",
+                     "postdeploy/no-pii-in-logs"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("/aws/lambda/mailflow-prod: 0 error event(s) since"), "the INFO line is no error: \(up.stdout)")
@@ -865,12 +866,21 @@ import TestSupport
         _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-silent-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
                      "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
                      "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", silent])
-        // And no lifecycle rule left on the raw-email bucket.
+        // And one whose topic only emails someone (no PagerDuty/Slack behind it).
+        let mailed = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-mailed-prod"]).utf8))
+                                   as? [String: Any])?["TopicArn"] as? String)
+        _ = try aws(["sns", "subscribe", "--topic-arn", mailed, "--protocol", "email", "--notification-endpoint", "ops@example.test"])
+        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-mailed-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
+                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
+                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", mailed])
+        // And no dashboard, and no lifecycle rule left on the raw-email bucket.
+        _ = try aws(["cloudwatch", "delete-dashboards", "--dashboard-names", "mailflow-prod"])
         _ = try aws(["s3api", "delete-bucket-lifecycle", "--bucket", "mailflow-raw-emails-prod"])
         // And the worker Lambda timing out, stamped a minute ahead so it falls after the run below
         // starts (errors from before a run are the previous release's); no ERROR in the line.
         _ = try aws(["logs", "put-log-events", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker",
-                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=Task timed out after 60.00 seconds"])
+                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=Task timed out after 60.00 seconds",
+                     "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 61_000),message=INFO mailflow_worker: routing mail from verified@example.test"])
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
@@ -882,7 +892,7 @@ import TestSupport
         let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
         #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
         for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/raw-emails-lifecycle"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/raw-emails-lifecycle", "postdeploy/cloudwatch-dashboard"] {
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
         // The error-log check waits for the test email, which failed here: it did not run. Run as
@@ -894,8 +904,15 @@ import TestSupport
                                           environment: stack.environment)
         #expect(logErrors.status == 1 && logErrors.stdout.contains("1 error event(s) since") && logErrors.stdout.contains("Task timed out after 60.00 seconds"),
                 "\(logErrors.stdout)\(logErrors.stderr)")
+        // So does the PII check: the worker logged the test sender's address unredacted.
+        let pii = try Shell.capture("python3", [RepositoryFiles.root.appendingPathComponent("stacks/mailflow/bin/log-errors.py").path,
+                                                 "--since-run", weakID, "--term", "\"verified@example.test\"", "--term", "\"_app1@example.test\"",
+                                                 "/aws/lambda/mailflow-prod", "/aws/lambda/mailflow-api-prod"], environment: stack.environment)
+        #expect(pii.status == 1 && pii.stdout.contains("1 event(s) holding \"verified@example.test\" or \"_app1@example.test\" since")
+                && pii.stdout.contains("routing mail from verified@example.test") && !pii.stdout.contains("Task timed out"), "\(pii.stdout)\(pii.stderr)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod: no alarm action"), "the alarm without an action is named: \(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-silent-prod: its SNS topic has no confirmed subscription"), "\(weak.stdout)")
+        #expect(weak.stdout.contains("alarms-notify │ mailflow-mailed-prod: its SNS topic reaches no PagerDuty/Slack integration (only email;"), "\(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
 

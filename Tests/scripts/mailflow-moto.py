@@ -8,13 +8,15 @@ SES: rule set mailflow-rules-ENV (active) with the enabled rule mailflow-inbound
 SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never runs them).
 Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
 point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
-infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV (an SQS queue subscribed); SES's Reputation.BounceRate
+infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV (PagerDuty subscribed over
+https), and the dashboard mailflow-ENV with one widget; SES's Reputation.BounceRate
 at 1 %. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
 left by an earlier test run ("Production Test" with another run id), which the stack's end-to-end
 check must not take for its own (Tests/scripts/mailflow-router.py routes the real one).
 One process with boto3 instead of ~25 aws CLI calls.
 """
 import io
+import json
 import sys
 import zipfile
 
@@ -82,11 +84,14 @@ def main(endpoint, region, env, domain, sender):
                                     Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
                                     AlarmActions=[topic])
 
+    # Someone hears the alerts: PagerDuty's Events API behind an https subscription (moto confirms
+    # it at once and never calls it).
+    sns.subscribe(TopicArn=topic, Protocol="https", Endpoint="https://events.pagerduty.com/integration/0123456789abcdef/enqueue")
+    # The dashboard of infra/src/monitoring.ts, one widget.
+    cloudwatch.put_dashboard(DashboardName=f"mailflow-{env}", DashboardBody=json.dumps({"widgets": [
+        {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
+         "properties": {"metrics": [["AWS/Lambda", "Errors", "FunctionName", f"mailflow-{env}"]], "region": region, "title": "Worker errors"}}]}))
     sqs = client("sqs")
-    # Someone hears the alerts (in production: PagerDuty or Slack behind an https subscription).
-    pager = sqs.create_queue(QueueName=f"mailflow-pager-{env}")["QueueUrl"]
-    pager_arn = sqs.get_queue_attributes(QueueUrl=pager, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=pager_arn)
     sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
     queue = sqs.create_queue(QueueName=f"mailflow-app1-{env}")["QueueUrl"]
     sqs.send_message(QueueUrl=queue, MessageBody='{"subject":"Production Test 20260101-000000-0000","from":"%s"}' % sender)

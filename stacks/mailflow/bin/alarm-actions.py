@@ -2,15 +2,18 @@
 """Seed 001 Monitoring Setup "Set up SNS topics for alerts": every CloudWatch alarm whose name
 starts with PREFIX has its actions enabled, at least one action, and each SNS action is a topic
 that exists with at least one confirmed subscription (an alarm that notifies an empty topic
-pages nobody). Whether PagerDuty or Slack sits behind the subscription stays a person's check.
+pages nobody). With --integration REGEX ("Configure PagerDuty/Slack integration"), one of those
+confirmed subscriptions must be an https endpoint matching REGEX (PagerDuty's or Slack's URL,
+or AWS Chatbot's): an email or a queue nobody watches at 3 a.m. is not the integration.
 
-  alarm-actions.py PREFIX
+  alarm-actions.py PREFIX [--integration REGEX]
 
 Prints one line per alarm with a problem ("NAME: why"), then a summary. Uses the real aws CLI;
 region, credentials and endpoint come from the environment. Exit 0 all notify, 1 a problem (or
 the aws CLI failed), 2 usage.
 """
 import json
+import re
 import subprocess
 import sys
 
@@ -21,9 +24,10 @@ def aws(*args):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--integration"):
         sys.stderr.write(__doc__)
         return 2
+    integration = re.compile(sys.argv[3]) if len(sys.argv) == 4 else None
     code, alarms = aws("cloudwatch", "describe-alarms", "--alarm-name-prefix", sys.argv[1])
     if code != 0:
         sys.stderr.write(f"describe-alarms failed: {alarms}\n")
@@ -46,7 +50,15 @@ def main():
                 else:
                     confirmed = [s for s in subscriptions.get("Subscriptions", [])
                                  if s.get("SubscriptionArn", "").startswith("arn:")]
-                    topics[arn] = None if confirmed else "its SNS topic has no confirmed subscription"
+                    integrated = [s for s in confirmed if s.get("Protocol") == "https" and integration
+                                  and integration.search(s.get("Endpoint", ""))]
+                    if not confirmed:
+                        topics[arn] = "its SNS topic has no confirmed subscription"
+                    elif integration and not integrated:
+                        kinds = ", ".join(sorted({s.get("Protocol", "?") for s in confirmed}))
+                        topics[arn] = f"its SNS topic reaches no PagerDuty/Slack integration (only {kinds}; wanted https matching {integration.pattern})"
+                    else:
+                        topics[arn] = None
             if topics[arn]:
                 problems.append(f"{name}: {topics[arn]} ({arn})")
     for line in problems:

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Seed 001 success criterion "No errors in CloudWatch logs": the Lambdas' log groups hold no
 error event since the run started (the run id is its UTC start: YYYYMMDD-HHMMSS-xxxx): ERROR or
-Error lines, Lambda's "Task timed out", a Rust panic.
+Error lines, Lambda's "Task timed out", a Rust panic. With --term (repeatable) the events asked
+for are those terms instead: Security Validation "Verify PII redaction in logs" asks for the test
+email's own addresses, which a redacting worker never logs.
 
-  log-errors.py --since-run RUN_ID LOG_GROUP...
+  log-errors.py --since-run RUN_ID [--term TERM]... LOG_GROUP...
 
 Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, one call per
 term: a single pattern of ?-alternatives is CloudWatch syntax that moto reads as "match every
@@ -24,6 +26,16 @@ def main(argv):
     if len(argv) < 3 or argv[0] != "--since-run":
         sys.stderr.write(__doc__)
         return 2
+    terms, rest = [], argv[2:]
+    while len(rest) >= 2 and rest[0] == "--term":
+        terms.append(rest[1])
+        rest = rest[2:]
+    if not rest:
+        sys.stderr.write(__doc__)
+        return 2
+    argv = argv[:2] + rest
+    what = "event(s) holding " + " or ".join(terms) if terms else "error event(s)"
+    terms = terms or TERMS
     try:
         started = datetime.datetime.strptime(argv[1][:15], "%Y%m%d-%H%M%S").replace(tzinfo=datetime.timezone.utc)
     except ValueError:
@@ -33,7 +45,7 @@ def main(argv):
     found = 0
     for group in argv[2:]:
         events = {}
-        for term in TERMS:
+        for term in terms:
             result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
                                      "--filter-pattern", term, "--output", "json"], capture_output=True, text=True)
             if result.returncode != 0:
@@ -44,7 +56,7 @@ def main(argv):
                 events[event.get("eventId") or (event.get("timestamp"), event.get("message"))] = event
         events = sorted(events.values(), key=lambda e: e.get("timestamp", 0))
         found += len(events)
-        print(f"{group}: {len(events)} error event(s) since {started:%Y-%m-%d %H:%M:%S} UTC")
+        print(f"{group}: {len(events)} {what} since {started:%Y-%m-%d %H:%M:%S} UTC")
         for event in events[:5]:
             print("  " + event.get("message", "").strip()[:300])
     return 0 if found == 0 else 1
