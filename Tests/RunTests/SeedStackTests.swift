@@ -59,6 +59,9 @@ import TestSupport
         let run = stack.state.path + "-service"
         try FileManager.default.createDirectory(atPath: run + "/templates", withIntermediateDirectories: true)
         try "Subject: Your code\n\nYour login code is {{ .Code }}.\n".write(toFile: run + "/templates/auth-code.tmpl", atomically: true, encoding: .utf8)
+        // Deployed read-only, as an immutable catalog is (preflight/template-catalog-read-only).
+        chmod(run + "/templates/auth-code.tmpl", 0o444)
+        chmod(run + "/templates", 0o555)
         return run
     }
 
@@ -66,6 +69,8 @@ import TestSupport
     static func stopMailService(_ run: String) {
         if let pid = try? String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
            let number = Int32(pid) { kill(number, SIGKILL) }
+        // Read-only catalogs: a user other than root could not remove them.
+        for catalog in ["templates", "templates-broken"] { chmod(run + "/" + catalog, 0o755) }
         try? FileManager.default.removeItem(atPath: run)
     }
 
@@ -396,6 +401,7 @@ import TestSupport
         #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
         for step in ["deploy/canary-start", "deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
                      "verify/http-logs-carry-trace-ids", "preflight/otel-collector-reachable", "verify/otel-endpoint-in-process",
+                     "preflight/template-catalog-read-only", "verify/template-dir-in-process",
                      "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
                      "postdeploy/dead-letters-recent", "postdeploy/malformed-since-deploy"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
@@ -425,7 +431,7 @@ import TestSupport
         let upRun = try stack.show(upID)
         #expect(upRun["status"] as? String == "succeeded")
         #expect(Self.steps(upRun)["verify/internal-http-accepts-tcp"]?["status"] as? String == "succeeded")
-        #expect(try Self.report(stack, upID).contains("MAIL_TEMPLATE_DIR is the intended immutable catalog"))
+        #expect(try Self.report(stack, upID).contains("The Redis ACL, DB, TLS and timeout settings match the target environment"))
 
         // A clean runbook: exit 0, every check passed.
         let clean = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs)
@@ -467,6 +473,8 @@ import TestSupport
         // never stopped (same pid, still listening).
         try FileManager.default.createDirectory(atPath: run + "/templates-broken", withIntermediateDirectories: true)
         try "Subject: {{ .Code\n".write(toFile: run + "/templates-broken/auth-code.tmpl", atomically: true, encoding: .utf8)
+        chmod(run + "/templates-broken/auth-code.tmpl", 0o444)
+        chmod(run + "/templates-broken", 0o555)
         let broken = try stack.run(["up", "mail-service/staging", "--yes", "--no-rollback"] + inputs + Self.inputs(["template_dir": run + "/templates-broken"]))
         #expect(broken.status == 1, "\(broken.stdout)\(broken.stderr)")
         #expect(broken.stdout.contains("✗ deploy/canary-start") && broken.stdout.contains("nothing was restarted"), "\(broken.stdout)")
@@ -539,10 +547,28 @@ import TestSupport
             if pair.count == 2 { environment[pair[0]] = pair[1] }
         }
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
-        try Shell.run("python3", [RepositoryFiles.root.appendingPathComponent("stacks/mail-service/bin/supervise.py").path, "restart"], environment: environment)
+        let supervise = RepositoryFiles.root.appendingPathComponent("stacks/mail-service/bin/supervise.py").path
+        try Shell.run("python3", [supervise, "restart"], environment: environment)
         let drifted = try stack.run(["check", "mail-service/staging"])
         #expect(drifted.status == 1 && drifted.stdout.contains("✗ verify/otel-endpoint-in-process"), "\(drifted.stdout)")
         #expect(drifted.stdout.contains("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (intended \(otel))"), "\(drifted.stdout)")
+        // The same with the right endpoint but a copy of the catalog someone edited.
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otel
+        try FileManager.default.createDirectory(atPath: run + "/templates-edited", withIntermediateDirectories: true)
+        try "Subject: Your code!\n\n{{ .Code }}\n".write(toFile: run + "/templates-edited/auth-code.tmpl", atomically: true, encoding: .utf8)
+        environment["MAIL_TEMPLATE_DIR"] = run + "/templates-edited"
+        try Shell.run("python3", [supervise, "restart"], environment: environment)
+        let edited = try stack.run(["check", "mail-service/staging"])
+        #expect(edited.status == 1 && edited.stdout.contains("✓ verify/otel-endpoint-in-process") && edited.stdout.contains("✗ verify/template-dir-in-process"),
+                "\(edited.stdout)")
+        #expect(edited.stdout.contains("MAIL_TEMPLATE_DIR=\(run)/templates-edited (intended \(run)/templates)"), "\(edited.stdout)")
+
+        // A catalog that can be edited in place is refused before anything restarts.
+        chmod(run + "/templates/auth-code.tmpl", 0o644)
+        let writable = try stack.run(["up", "mail-service/staging", "--yes"] + inputs)
+        #expect(writable.status == 1 && writable.stdout.contains("✗ preflight/template-catalog-read-only"), "\(writable.stdout)")
+        #expect(writable.stdout.contains("writable (mode 644): \(run)/templates/auth-code.tmpl"), "\(writable.stdout)")
+        #expect(!writable.stdout.contains("▶ deploy/"), "nothing was restarted")
     }
 
     // MARK: - 4. mailglass/prod: the go-live gate
@@ -600,6 +626,11 @@ import TestSupport
                 "\(authClean.stdout)\(authClean.stderr)")
         let authSender = try stack.run(["runbook", "mail-service/prod", "smtp-auth-failures"] + inputs + Self.inputs(["smtp_from": "billing@example.test"]))
         #expect(authSender.status == 1 && authSender.stdout.contains("found something: sender-allowed"), "\(authSender.stdout)")
+        // A client configured for a mechanism the server does not offer after STARTTLS.
+        let cram = try stack.run(["runbook", "mail-service/prod", "smtp-auth-failures"] + inputs + Self.inputs(["smtp_auth_mechanisms": "CRAM-MD5"]))
+        #expect(cram.status == 1 && cram.stdout.contains("found something: auth-mechanisms"), "\(cram.stdout)")
+        #expect(cram.stdout.contains("advertises after STARTTLS: AUTH LOGIN PLAIN") && cram.stdout.contains("none of the expected mechanisms (CRAM-MD5)"),
+                "\(cram.stdout)")
 
         // The SMTP runbook: clean while the server answers, a finding once it is gone.
         let clean = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
