@@ -338,6 +338,15 @@ import TestSupport
         #expect(seen.contains { $0.contains("psql -X -q -v ON_ERROR_STOP=1 --single-transaction") }, "the sampler saw the restore's psql")
         #expect(!seen.contains { $0.contains(pg.password) }, "the database password stood in a process list: \(seen.filter { $0.contains(pg.password) })")
 
+        // Revision 2's migration again (the rollback walked it down; the revision is marked bad,
+        // so allowed by name): it exits 0 but logged an [error]. The migrate step fails on the log
+        // and nothing ships.
+        let logged = try stack.run(["up", "dialectic/prod", "--yes", "--no-rollback", "--allow-bad-revision"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
+                                   environment: ["STANDIN_FAIL": "mix-ecto-migrate-logs-error"])
+        #expect(logged.status == 1 && logged.stdout.contains("✗ migrate/ecto-migrate"), "\(logged.stdout)\(logged.stderr)")
+        #expect(logged.stdout.contains("[error] Postgrex.Protocol") && logged.stdout.contains("== Migrated 20260201090000"), "exit 0, an error logged: \(logged.stdout)")
+        #expect(!logged.stdout.contains("▶ deploy/"), "nothing deployed: \(logged.stdout)")
+
         // A fly.toml with 1 GB machines, a /health check once a minute and DATABASE_SSL 'true'
         // where this database has none: refused in preflight.
         let smaller = Self.flyToml.replacingOccurrences(of: "memory = '4gb'", with: "memory = '1gb'").replacingOccurrences(of: "interval = '30s'", with: "interval = '1m'")
