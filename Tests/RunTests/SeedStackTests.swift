@@ -810,6 +810,11 @@ import TestSupport
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<div id=root></div>\n"),
         ]
         for endpoint in endpoints { routes[endpoint] = .init(200, headers: ["Content-Type": "application/json"], body: "{}", authorization: "Bearer \(jwt)") }
+        // The two that send mail answer as crates/mailflow-api/src/api/test.rs does.
+        for endpoint in ["POST /api/test/inbound", "POST /api/test/outbound"] {
+            routes[endpoint] = .init(200, headers: ["Content-Type": "application/json"],
+                                     body: #"{"success":true,"messageId":"test-1","timestamp":"2026-11-30T00:00:00Z"}"#, authorization: "Bearer \(jwt)")
+        }
         let web = try SeedWebServer(tls: true, redirect: true, routes: routes, certificateDays: 90)
         let stack = try Self.stack("mailflow", target: "prod", extra: [
             "infra/Pulumi.yaml": "name: mailflow\nruntime: nodejs\n",
@@ -845,7 +850,7 @@ import TestSupport
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
                      "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
                      "postdeploy/raw-emails-lifecycle", "postdeploy/attachments-lifecycle", "postdeploy/cloudwatch-dashboard",
-                     "postdeploy/no-pii-in-logs"] {
+                     "postdeploy/no-pii-in-logs", "postdeploy/api-test-inbound", "postdeploy/api-test-outbound"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("/aws/lambda/mailflow-prod: 0 error event(s) since"), "the INFO line is no error: \(up.stdout)")
@@ -854,6 +859,22 @@ import TestSupport
         #expect(up.stdout.contains("Production Test \(upID)"), "this run's own subject: \(up.stdout)")
         #expect(try aws(["s3", "ls", "s3://mailflow-dashboard-prod/"]).contains("index.html"), "the dashboard was synced")
         #expect(try ruleEnabled() == "True")
+
+        // An API whose outbound test answers 200 but could not queue the message (success false,
+        // as the handler reports an SQS failure): postdeploy names it.
+        var unqueued = routes
+        unqueued["POST /api/test/outbound"] = .init(200, headers: ["Content-Type": "application/json"],
+                                                    body: #"{"success":false,"messageId":"","timestamp":"2026-11-30T00:00:00Z","error":"SQS send failed"}"#,
+                                                    authorization: "Bearer \(jwt)")
+        let unqueuedAPI = try SeedWebServer(tls: true, routes: unqueued, certificateDays: 90)
+        let unqueuedBundle = stack.state.path + "/unqueued-cas.pem"
+        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: unqueuedAPI.certificate, encoding: .utf8))
+            .write(toFile: unqueuedBundle, atomically: true, encoding: .utf8)
+        let outboundDown = try stack.run(["up", "mailflow/prod", "--yes", "--no-rollback"] + inputs
+                                         + Self.inputs(["api_url": "https://\(unqueuedAPI.authority)", "ca_file": unqueuedBundle]))
+        #expect(outboundDown.status == 1 && outboundDown.stdout.contains("✓ postdeploy/api-test-inbound")
+                && outboundDown.stdout.contains("✗ postdeploy/api-test-outbound"), "\(outboundDown.stdout)")
+        #expect(unqueuedAPI.requests.contains("POST /api/test/outbound 200"), "\(unqueuedAPI.requests)")
 
         try stack.git.commit("infra: a change the preview refuses", files: ["infra/index.ts": "export * from './src/stack2';\n"])
         let pulumiUps = Self.calls(stack).filter { $0.hasPrefix("pulumi up ") }.count
