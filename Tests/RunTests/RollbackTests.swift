@@ -310,7 +310,10 @@ import TestSupport
         #expect(try moto.ruleEnabled() == "True")
         let who = try Shell.run("sqlite3", [stack.journal, "SELECT data FROM events WHERE kind = 'inbound_settled' ORDER BY id DESC LIMIT 1"])
         #expect(who.contains("\"by\":\""))
-        _ = try? Shell.capture("pkill", ["-f", "sleep 30"])
+        // The orphaned settle step's sleep: by its journaled process group, not `pkill -f`, which
+        // would reach another test's `sleep 30` (make test runs five test processes at once).
+        let group = try Shell.run("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE name = 'settle' AND pid IS NOT NULL ORDER BY rowid DESC LIMIT 1"])
+        if let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 { kill(-pgid, SIGTERM) }
     }
 
     @Test func aRollbackWhoseVerifyFailsSaysWhatWasDoneAndStillReenablesInbound() throws {
