@@ -735,9 +735,11 @@ import TestSupport
         #expect(unwatched.stdout.contains("[:mailglass, :outbound, :dispatch, :exception]: handler attached in lib/hostapp/telemetry.ex"), "\(unwatched.stdout)")
         #expect(web.requests.count == requestsBefore, "verify did not run")
         // No :mailglass queue: deliver_later/2 jobs would never run.
+        // (Declared in dev.exs only, it never reaches production.)
         try stack.git.commit("Oban without the mailglass queue", files: [
             "lib/hostapp/telemetry.ex": Self.telemetryModule(events: bothEvents),
             "config/config.exs": Self.obanConfig("queues: [default: 5]"),
+            "config/dev.exs": Self.obanConfig("queues: [default: 5, mailglass: 10]"),
         ])
         let unqueued = try stack.run(["up", "mailglass/prod", "--yes"] + inputs)
         #expect(unqueued.status == 1 && unqueued.stdout.contains("✗ preflight/oban-mailglass-queue"), "\(unqueued.stdout)")
@@ -850,7 +852,8 @@ import TestSupport
                      "postdeploy/dashboard-https-redirect", "postdeploy/api-certificate", "postdeploy/dashboard-certificate",
                      "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/no-lambda-errors",
                      "postdeploy/raw-emails-lifecycle", "postdeploy/attachments-lifecycle", "postdeploy/cloudwatch-dashboard",
-                     "postdeploy/no-pii-in-logs", "postdeploy/api-test-inbound", "postdeploy/api-test-outbound"] {
+                     "postdeploy/no-pii-in-logs", "postdeploy/api-test-inbound", "postdeploy/api-test-outbound",
+                     "postdeploy/costs-within-budget"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("/aws/lambda/mailflow-prod: 0 error event(s) since"), "the INFO line is no error: \(up.stdout)")
@@ -860,12 +863,11 @@ import TestSupport
         #expect(try aws(["s3", "ls", "s3://mailflow-dashboard-prod/"]).contains("index.html"), "the dashboard was synced")
         #expect(try ruleEnabled() == "True")
 
-        // An API whose outbound test answers 200 but could not queue the message (success false,
-        // as the handler reports an SQS failure): postdeploy names it.
+        // An API whose outbound test cannot queue the message (OUTBOUND_QUEUE_URL unset or SQS
+        // refusing: the handler's error answer): postdeploy names it.
         var unqueued = routes
-        unqueued["POST /api/test/outbound"] = .init(200, headers: ["Content-Type": "application/json"],
-                                                    body: #"{"success":false,"messageId":"","timestamp":"2026-11-30T00:00:00Z","error":"SQS send failed"}"#,
-                                                    authorization: "Bearer \(jwt)")
+        unqueued["POST /api/test/outbound"] = .init(500, headers: ["Content-Type": "application/json"],
+                                                    body: #"{"error":"SQS send failed: AccessDenied"}"#, authorization: "Bearer \(jwt)")
         let unqueuedAPI = try SeedWebServer(tls: true, routes: unqueued, certificateDays: 90)
         let unqueuedBundle = stack.state.path + "/unqueued-cas.pem"
         try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: unqueuedAPI.certificate, encoding: .utf8))
@@ -874,7 +876,7 @@ import TestSupport
                                          + Self.inputs(["api_url": "https://\(unqueuedAPI.authority)", "ca_file": unqueuedBundle]))
         #expect(outboundDown.status == 1 && outboundDown.stdout.contains("✓ postdeploy/api-test-inbound")
                 && outboundDown.stdout.contains("✗ postdeploy/api-test-outbound"), "\(outboundDown.stdout)")
-        #expect(unqueuedAPI.requests.contains("POST /api/test/outbound 200"), "\(unqueuedAPI.requests)")
+        #expect(unqueuedAPI.requests.contains("POST /api/test/outbound 500"), "\(unqueuedAPI.requests)")
 
         try stack.git.commit("infra: a change the preview refuses", files: ["infra/index.ts": "export * from './src/stack2';\n"])
         let pulumiUps = Self.calls(stack).filter { $0.hasPrefix("pulumi up ") }.count
@@ -934,6 +936,17 @@ import TestSupport
         _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-mailed-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
                      "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
                      "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", mailed])
+        // And this month's spend past the budget.
+        let account = try aws(["sts", "get-caller-identity", "--query", "Account", "--output", "text"])
+        _ = try aws(["budgets", "delete-budget", "--account-id", account, "--budget-name", "mailflow-prod"])
+        _ = try aws(["budgets", "create-budget", "--account-id", account, "--budget",
+                     #"{"BudgetName":"mailflow-prod","BudgetType":"COST","TimeUnit":"MONTHLY","BudgetLimit":{"Amount":"100","Unit":"USD"},"CalculatedSpend":{"ActualSpend":{"Amount":"150","Unit":"USD"},"ForecastedSpend":{"Amount":"210","Unit":"USD"}}}"#])
+        // (An alarm whose PagerDuty topic is joined by an email-only one is heard: no problem.)
+        let alerts = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-alerts-prod"]).utf8))
+                                   as? [String: Any])?["TopicArn"] as? String)
+        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-both-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
+                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
+                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", alerts, mailed])
         // And no dashboard, and no lifecycle rule left on the raw-email bucket.
         _ = try aws(["cloudwatch", "delete-dashboards", "--dashboard-names", "mailflow-prod"])
         _ = try aws(["s3api", "delete-bucket-lifecycle", "--bucket", "mailflow-raw-emails-prod"])
@@ -953,7 +966,8 @@ import TestSupport
         let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
         #expect(weak.status == 1, "\(weak.stdout)\(weak.stderr)")
         for step in ["postdeploy/e2e-test-email-queued", "postdeploy/dashboard-certificate", "postdeploy/dashboard-https-redirect",
-                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/raw-emails-lifecycle", "postdeploy/cloudwatch-dashboard"] {
+                     "postdeploy/alarms-notify", "postdeploy/ses-bounce-rate", "postdeploy/raw-emails-lifecycle", "postdeploy/cloudwatch-dashboard",
+                     "postdeploy/costs-within-budget"] {
             #expect(weak.stdout.contains("✗ \(step) "), "\(step): \(weak.stdout)")
         }
         // The error-log check waits for the test email, which failed here: it did not run. Run as
@@ -974,7 +988,10 @@ import TestSupport
         #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod: no alarm action"), "the alarm without an action is named: \(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-silent-prod: its SNS topic has no confirmed subscription"), "\(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-mailed-prod: its SNS topic reaches no PagerDuty/Slack integration (only email;"), "\(weak.stdout)")
+        #expect(!weak.stdout.contains("alarms-notify │ mailflow-both-prod"), "\(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
+        #expect(weak.stdout.contains("costs-within-budget │ budget mailflow-prod: limit 100"), "\(weak.stdout)")
+        #expect(weak.stdout.contains("actual 150") && weak.stdout.contains("forecast 210"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
 
         // An API that refuses every token (another issuer's): `check` runs verify, read-only, and names it.
@@ -1001,6 +1018,11 @@ import TestSupport
         #expect(unverified.status == 1 && unverified.stdout.contains("✗ preflight/ses-dkim"), "\(unverified.stdout)")
         #expect(unverified.stdout.contains("✗ preflight/ses-production-access") && unverified.stdout.contains("SES sending quota: 200.0 messages"), "\(unverified.stdout)")
         #expect(unverified.stdout.contains("NotStarted"), "what SES said: \(unverified.stdout)")
+        // Out of the sandbox but with less quota than this load needs.
+        try "20000\n".write(to: quota, atomically: true, encoding: .utf8)
+        let small = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes"] + inputs)
+        #expect(small.status == 1 && small.stdout.contains("✗ preflight/ses-production-access"), "\(small.stdout)")
+        #expect(small.stdout.contains("SES sending quota: 20000.0 messages in 24 h") && small.stdout.contains("this load needs 50000 at 14"), "\(small.stdout)")
     }
 
     // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3

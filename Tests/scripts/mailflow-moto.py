@@ -9,7 +9,7 @@ SENDER verified. Lambda: mailflow-ENV and mailflow-api-ENV (any zip; moto never 
 Logs: both functions' log groups with 30 days retention. DynamoDB: mailflow-idempotency-ENV with
 point-in-time recovery. S3: mailflow-dashboard-ENV, versioned. CloudWatch: the three alarms of
 infra/src/monitoring.ts, each notifying the SNS topic mailflow-alerts-ENV (PagerDuty subscribed over
-https), and the dashboard mailflow-ENV with one widget; SES's Reputation.BounceRate
+https), and the dashboard mailflow-ENV with one widget; Budgets: mailflow-ENV, 40 of 100 USD spent; SES's Reputation.BounceRate
 at 1 %. SQS: mailflow-dlq-ENV (empty) and mailflow-app1-ENV holding one message
 left by an earlier test run ("Production Test" with another run id), which the stack's end-to-end
 check must not take for its own (Tests/scripts/mailflow-router.py routes the real one).
@@ -91,6 +91,12 @@ def main(endpoint, region, env, domain, sender):
     cloudwatch.put_dashboard(DashboardName=f"mailflow-{env}", DashboardBody=json.dumps({"widgets": [
         {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6,
          "properties": {"metrics": [["AWS/Lambda", "Errors", "FunctionName", f"mailflow-{env}"]], "region": region, "title": "Worker errors"}}]}))
+    # The budget of this account's Mailflow costs: 40 of 100 USD spent, 80 forecast.
+    account = client("sts").get_caller_identity()["Account"]
+    client("budgets").create_budget(AccountId=account, Budget={
+        "BudgetName": f"mailflow-{env}", "BudgetType": "COST", "TimeUnit": "MONTHLY",
+        "BudgetLimit": {"Amount": "100", "Unit": "USD"},
+        "CalculatedSpend": {"ActualSpend": {"Amount": "40", "Unit": "USD"}, "ForecastedSpend": {"Amount": "80", "Unit": "USD"}}})
     sqs = client("sqs")
     sqs.create_queue(QueueName=f"mailflow-dlq-{env}")
     queue = sqs.create_queue(QueueName=f"mailflow-app1-{env}")["QueueUrl"]

@@ -23,6 +23,20 @@ def aws(*args):
     return result.returncode, (json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else result.stderr.strip())
 
 
+def topic_problem(arn, integration):
+    """Why the topic pages nobody, or None when it reaches someone (the integration, if asked)."""
+    code, subscriptions = aws("sns", "list-subscriptions-by-topic", "--topic-arn", arn)
+    if code != 0:
+        return "its SNS topic does not exist or cannot be read"
+    confirmed = [s for s in subscriptions.get("Subscriptions", []) if s.get("SubscriptionArn", "").startswith("arn:")]
+    if not confirmed:
+        return "its SNS topic has no confirmed subscription"
+    if integration and not any(s.get("Protocol") == "https" and integration.search(s.get("Endpoint", "")) for s in confirmed):
+        kinds = ", ".join(sorted({s.get("Protocol", "?") for s in confirmed}))
+        return f"its SNS topic reaches no PagerDuty/Slack integration (only {kinds}; wanted https matching {integration.pattern})"
+    return None
+
+
 def main():
     if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--integration"):
         sys.stderr.write(__doc__)
@@ -40,31 +54,21 @@ def main():
             problems.append(f"{name}: its actions are disabled")
         if not actions:
             problems.append(f"{name}: no alarm action")
-        for arn in actions:
-            if not arn.startswith("arn:aws:sns:"):
-                continue
+            continue
+        # Any partition (aws, aws-cn, aws-us-gov). An alarm is heard when one of its topics
+        # reaches someone: a second topic that only emails does no harm.
+        sns = [arn for arn in actions if arn.split(":")[2:3] == ["sns"]]
+        for arn in sns:
             if arn not in topics:
-                code, subscriptions = aws("sns", "list-subscriptions-by-topic", "--topic-arn", arn)
-                if code != 0:
-                    topics[arn] = "its SNS topic does not exist or cannot be read"
-                else:
-                    confirmed = [s for s in subscriptions.get("Subscriptions", [])
-                                 if s.get("SubscriptionArn", "").startswith("arn:")]
-                    integrated = [s for s in confirmed if s.get("Protocol") == "https" and integration
-                                  and integration.search(s.get("Endpoint", ""))]
-                    if not confirmed:
-                        topics[arn] = "its SNS topic has no confirmed subscription"
-                    elif integration and not integrated:
-                        kinds = ", ".join(sorted({s.get("Protocol", "?") for s in confirmed}))
-                        topics[arn] = f"its SNS topic reaches no PagerDuty/Slack integration (only {kinds}; wanted https matching {integration.pattern})"
-                    else:
-                        topics[arn] = None
-            if topics[arn]:
-                problems.append(f"{name}: {topics[arn]} ({arn})")
+                topics[arn] = topic_problem(arn, integration)
+        if sns and all(topics[arn] for arn in sns):
+            problems.extend(f"{name}: {topics[arn]} ({arn})" for arn in sns)
+        elif not sns:
+            problems.append(f"{name}: no SNS action (its actions: {', '.join(actions)}); nothing here shows who hears it")
     for line in problems:
         print(line)
     print(f"{len(alarms)} alarm(s) with prefix {sys.argv[1]}, {len(topics)} SNS topic(s): "
-          + ("every alarm notifies a subscribed topic" if not problems else f"{len(problems)} problem(s)"))
+          + ("every alarm notifies a topic someone hears" if not problems else f"{len(problems)} problem(s)"))
     return 1 if problems or not alarms else 0
 
 

@@ -4,13 +4,13 @@ queue named :mailglass, whose throughput is its :concurrency. The queue must be 
 explicit concurrency of at least 1 (`queues: [mailglass: 10]` or `mailglass: [limit: 10]`);
 without it no delivery job ever runs.
 
-Reads config/*.exs of the pinned commit (OFFLINE). A concurrency computed at runtime
+Reads config/config.exs, prod.exs and runtime.exs of the pinned commit (OFFLINE; a queue only
+dev.exs or test.exs declares does not reach production). A concurrency computed at runtime
 (`String.to_integer(System.get_env(...))`) is explicit but unknown here: it passes and is shown.
 Exit 0 declared, 1 missing or zero, 2 no config to read.
 
 Usage: oban-queue.py [CONFIG_DIR]
 """
-import glob
 import os
 import re
 import sys
@@ -20,9 +20,10 @@ MAILGLASS = re.compile(r"\bmailglass\s*:\s*(?P<value>\[[^\]]*\]|[^,\]\n]+)")
 
 
 def main(directory):
-    files = sorted(glob.glob(os.path.join(directory, "*.exs")))
+    files = [os.path.join(directory, name) for name in ("config.exs", "prod.exs", "runtime.exs")
+             if os.path.isfile(os.path.join(directory, name))]
     if not files:
-        print(f"no config/*.exs in {directory}: is this the host app's repository root?")
+        print(f"no config.exs, prod.exs or runtime.exs in {directory}: is this the host app's repository root?")
         return 2
     found = []
     for path in files:
