@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Seed 001 Monitoring Setup "Set up SNS topics for alerts": every CloudWatch alarm whose name
-starts with PREFIX has its actions enabled, at least one action, and each SNS action is a topic
-that exists with at least one confirmed subscription (an alarm that notifies an empty topic
-pages nobody). With --integration REGEX ("Configure PagerDuty/Slack integration"), one of those
-confirmed subscriptions must be an https endpoint matching REGEX (PagerDuty's or Slack's URL,
-or AWS Chatbot's): an email or a queue nobody watches at 3 a.m. is not the integration.
+starts with PREFIX has its actions enabled and at least one SNS action whose topic exists with a
+confirmed subscription (an alarm that notifies an empty topic pages nobody). With --integration
+REGEX ("Configure PagerDuty/Slack integration"), that subscription must be an https endpoint
+matching REGEX (PagerDuty's Events API, AWS Chatbot's): an email or a queue nobody watches at
+3 a.m. is not the integration. One such topic per alarm is enough.
 
   alarm-actions.py PREFIX [--integration REGEX]
 
