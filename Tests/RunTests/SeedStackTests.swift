@@ -766,6 +766,13 @@ import TestSupport
         #expect(down.status == 2, "\(down.stdout)\(down.stderr)")
     }
 
+    /// One CA file trusting every server's self-signed certificate (an operator's bundle).
+    static func caBundle(_ servers: [SeedWebServer], at path: String) throws -> String {
+        try servers.map { try String(contentsOfFile: $0.certificate, encoding: .utf8) }.joined()
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// The host app's Oban configuration, with `queues` as given.
     static func obanConfig(_ queues: String) -> String {
         "import Config\nconfig :hostapp, Oban,\n  repo: Hostapp.Repo,\n  \(queues)\n"
@@ -869,9 +876,7 @@ import TestSupport
         unqueued["POST /api/test/outbound"] = .init(500, headers: ["Content-Type": "application/json"],
                                                     body: #"{"error":"SQS send failed: AccessDenied"}"#, authorization: "Bearer \(jwt)")
         let unqueuedAPI = try SeedWebServer(tls: true, routes: unqueued, certificateDays: 90)
-        let unqueuedBundle = stack.state.path + "/unqueued-cas.pem"
-        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: unqueuedAPI.certificate, encoding: .utf8))
-            .write(toFile: unqueuedBundle, atomically: true, encoding: .utf8)
+        let unqueuedBundle = try Self.caBundle([web, unqueuedAPI], at: stack.state.path + "/unqueued-cas.pem")
         let outboundDown = try stack.run(["up", "mailflow/prod", "--yes", "--no-rollback"] + inputs
                                          + Self.inputs(["api_url": "https://\(unqueuedAPI.authority)", "ca_file": unqueuedBundle]))
         #expect(outboundDown.status == 1 && outboundDown.stdout.contains("✓ postdeploy/api-test-inbound")
@@ -958,9 +963,7 @@ import TestSupport
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
-        let bundle = stack.state.path + "/both-cas.pem"
-        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: shortLived.certificate, encoding: .utf8))
-            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        let bundle = try Self.caBundle([web, shortLived], at: stack.state.path + "/both-cas.pem")
         let broken = Self.inputs(["dashboard_url": "https://\(shortLived.authority)", "dashboard_http_url": "http://\(plain.authority)",
                                   "ca_file": bundle])
         let weak = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs + broken)
@@ -1005,9 +1008,7 @@ import TestSupport
         var failing = routes
         failing["GET /api/metrics/summary"] = .init(500, body: "internal error\n", authorization: "Bearer \(jwt)")
         let brokenAPI = try SeedWebServer(tls: true, routes: failing, certificateDays: 90)
-        let apiBundle = stack.state.path + "/api-cas.pem"
-        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: brokenAPI.certificate, encoding: .utf8))
-            .write(toFile: apiBundle, atomically: true, encoding: .utf8)
+        let apiBundle = try Self.caBundle([web, brokenAPI], at: stack.state.path + "/api-cas.pem")
         let partial = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--no-rollback"] + inputs
                                     + Self.inputs(["api_url": "https://\(brokenAPI.authority)", "ca_file": apiBundle]))
         #expect(partial.status == 1 && partial.stdout.contains("✗ verify/api-metrics-summary"), "\(partial.stdout)")
@@ -1102,9 +1103,7 @@ import TestSupport
                                                    "POST /v1/sys/capabilities-self": .init(200, headers: ["Content-Type": "application/json"],
                                                    body: #"{"secret/data/deployctl-least-privilege-probe":["read","list"],"sys/policies/acl/deployctl-least-privilege-probe":["deny"]}"#)])
         var rootInputs = inputs + Self.inputs(["vault_url": "https://\(rootVault.authority)"])
-        let bundle = stack.state.path + "/vault-cas.pem"
-        try (String(contentsOfFile: web.certificate, encoding: .utf8) + String(contentsOfFile: rootVault.certificate, encoding: .utf8))
-            .write(toFile: bundle, atomically: true, encoding: .utf8)
+        let bundle = try Self.caBundle([web, rootVault], at: stack.state.path + "/vault-cas.pem")
         rootInputs += Self.inputs(["ca_file": bundle])
         let root = try stack.run(["up", "dotmac/staging", "--yes"] + rootInputs)
         #expect(root.status == 1 && root.stdout.contains("✗ preflight/vault-token-valid"), "\(root.stdout)")

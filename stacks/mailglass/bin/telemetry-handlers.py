@@ -31,7 +31,8 @@ def without_comments(text):
         i = 0
         while i < len(line):
             c = line[i]
-            if c == "\\" and in_string:
+            # An escape in a string, or a character literal (?" ?#) outside one.
+            if (c == "\\" and in_string) or (c == "?" and not in_string):
                 kept.append(line[i:i + 2]); i += 2; continue
             if c == '"':
                 in_string = not in_string
