@@ -171,6 +171,18 @@ import TestSupport
         #expect(logs.stdout.contains("Host key verification failed") || logs.stdout.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "\(logs.stdout)")
     }
 
+    /// `--state` given relative to where deployctl starts: ssh runs in the exported tree, so a
+    /// relative tree path made every new connection's known_hosts "not found" (seen in the bench).
+    @Test func aRelativeStateDirectoryStillFindsTheStacksKnownHosts() throws {
+        let stack = try stack()
+        var environment = stack.environment
+        environment["DEPLOYCTL_STATE"] = nil
+        let up = try CLI.run(["up", "prod", "--repo", stack.git.path, "--state", stack.state.lastPathComponent],
+                             in: stack.state.deletingLastPathComponent().path, environment: environment)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(lines("order") == ["web1", "web2", "web3"])
+    }
+
     @Test func killedMidWaveThenResumedFinishesOnlyWhatWasLeft() throws {
         let stack = try stack(slow: true)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)

@@ -38,8 +38,10 @@ public struct Workspace {
                 if StoreLocation.isPostgres(named) {
                     store = .postgres(try PostgresURL(named, environment: environment))
                 } else {
-                    stateDirectory = named
-                    store = .sqlite(directory: named)
+                    // Absolute: steps (and ssh, for a tree's known_hosts) run in other directories.
+                    stateDirectory = named.hasPrefix("/") ? named
+                        : URL(fileURLWithPath: named, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+                    store = .sqlite(directory: stateDirectory)
                 }
             } else if let text = stacks.committedFile(StoreLocation.fileName) {
                 store = .postgres(try StoreLocation.parseFile(text, environment: environment))
