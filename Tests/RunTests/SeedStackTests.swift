@@ -129,7 +129,8 @@ import TestSupport
         let plans: [(String, [String], String)] = [
             ("demo/local", [], "greeting"),
             ("dialectic/prod", Self.inputs(["fly_app": "dialectic-plan", "host": "dialectic.example", "http_host": "dialectic.example",
-                                            "db_rollback_to": "20260106112233", "backup_bucket": "dialectic-backups"]), "dialectic-plan"),
+                                            "db_rollback_to": "20260106112233", "backup_bucket": "dialectic-backups",
+                                            "monitoring_url": "https://prometheus.example", "alertmanager_url": "https://alertmanager.example"]), "dialectic-plan"),
             ("dotmac/prod", dotmac, "dotmac-acme"),
             ("dotmac/staging", dotmac + Self.inputs(["deploy_via": "helm", "namespace": "acme"]), "values-staging.yaml"),
             ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
@@ -154,6 +155,35 @@ import TestSupport
     }
 
     // MARK: - 2. dialectic/prod: up, then a crash-looping release rolled back by itself
+
+    /// A Prometheus-compatible rules and targets API and an Alertmanager status, as the dialectic
+    /// stack's monitoring-alerts step reads them: the seed's alerts, each as `rules` overrides.
+    static func monitoringRoutes(health: String, interval: String = "30s", rules overrides: [String: [String: String]] = [:],
+                                 receiver: String = "      email_configs:\n        - to: oncall@example.test\n") -> [String: SeedWebServer.Route] {
+        var rules: [String: [String: String]] = [
+            "DialecticHigh5xxRate": ["query": #"sum(rate(phoenix_http_requests_total{status=~"5.."}[5m])) / sum(rate(phoenix_http_requests_total[5m])) > 0.01"#],
+            "DialecticRateLimitViolations": ["query": #"sum(increase(phoenix_http_requests_total{status="429"}[1h])) > 100"#],
+            "DialecticDatabasePoolSaturated": ["query": "max(dialectic_repo_pool_busy / dialectic_repo_pool_size) > 0.8"],
+            "DialecticHealthCheckFailing": ["query": #"probe_success{instance="\#(health)"} == 0"#],
+        ]
+        for (name, fields) in overrides { rules[name] = fields.isEmpty ? nil : (rules[name] ?? [:]).merging(fields) { _, new in new } }
+        let listed = rules.sorted { $0.key < $1.key }.map { name, fields -> [String: Any] in
+            ["name": name, "type": "alerting", "query": fields["query"] ?? "", "duration": 60, "health": fields["health"] ?? "ok",
+             "lastError": fields["lastError"] ?? "", "labels": [:], "annotations": [:], "alerts": []]
+        }
+        let target: [String: Any] = [
+            "labels": ["instance": health, "job": "blackbox-health"], "scrapePool": "blackbox-health",
+            "scrapeUrl": "http://blackbox:9115/probe?module=http_2xx&target=" + (health.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? health),
+            "scrapeInterval": interval, "health": "up", "lastError": "", "lastScrape": "2026-11-30T22:00:00Z"]
+        func json(_ object: Any) -> String { String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) }
+        let config = "global:\n  resolve_timeout: 5m\nroute:\n  receiver: oncall\n  group_by: [alertname]\nreceivers:\n  - name: oncall\n\(receiver)"
+        let headers = ["Content-Type": "application/json"]
+        return [
+            "GET /api/v1/rules": .init(200, headers: headers, body: json(["status": "success", "data": ["groups": [["name": "dialectic", "file": "dialectic.yml", "rules": listed]]]])),
+            "GET /api/v1/targets": .init(200, headers: headers, body: json(["status": "success", "data": ["activeTargets": [target], "droppedTargets": []]])),
+            "GET /api/v2/status": .init(200, headers: headers, body: json(["config": ["original": config], "cluster": ["status": "ready"]])),
+        ]
+    }
 
     static let flyToml = """
         app = 'dialectic-test'
@@ -186,12 +216,14 @@ import TestSupport
         let security = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
                         "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff", "X-XSS-Protection": "1; mode=block"]
         let json = ["Content-Type": "application/json"]
-        let web = try SeedWebServer(redirect: true, headers: security, routes: [
+        // The monitoring APIs are served by the same server (any host: its address is an input).
+        let webPort = ServerProcess.freePort()
+        let web = try SeedWebServer(port: webPort, redirect: true, headers: security, routes: Self.monitoringRoutes(health: "https://127.0.0.1:\(webPort)/health").merging([
             "GET /health": .init(200, headers: json, body: #"{"status":"ok"}"#),
             "GET /health/deep": .init(200, headers: json, body: #"{"status":"ok","checks":{"database":"ok","oban":"ok","application":"ok"}}"#),
             "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<h1>Dialectic</h1>\n"),
             "POST /users/log_in": .init(200, headers: ["Content-Type": "text/html"], body: "log in\n"),
-        ], limits: ["POST /users/log_in": 5], certificateDays: 90)
+        ]) { _, new in new }, limits: ["POST /users/log_in": 5], certificateDays: 90)
         let stack = try Self.stack("dialectic", target: "prod", extra: [
             "fly.toml": Self.flyToml,
             "mix.exs": "defmodule Dialectic.MixProject do\n  use Mix.Project\n  def project, do: [app: :dialectic, version: \"1.0.0\"]\nend\n",
@@ -204,7 +236,8 @@ import TestSupport
         stack.environment["STANDIN_FLY_SECRETS"] = "DATABASE_URL,SECRET_KEY_BASE,PHX_HOST,DATABASE_SSL,GOOGLE_API_KEY"
         for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
-                                "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups"])
+                                "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups",
+                                "monitoring_url": "https://\(web.authority)", "alertmanager_url": "https://\(web.authority)"])
         let first = try stack.git.git(["rev-parse", "HEAD"])
         // Every process's argv, as any user of the machine sees it, through both runs.
         let processList = ProcessListSampler()
@@ -213,7 +246,7 @@ import TestSupport
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
-                     "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate"] {
+                     "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate", "postdeploy/monitoring-alerts"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
         }
         #expect(up.stdout.contains("database-connection │ app|ssl=false"), "psql connected without SSL: \(up.stdout)")
@@ -233,7 +266,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 30, "26 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 31, "27 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -379,6 +412,37 @@ import TestSupport
         let longLoop = try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: restarting)
         #expect(longLoop.status == 1 && longLoop.stdout.contains("10 exit(s) recorded, 10 unrequested since its last launch (a crash loop)"),
                 "\(longLoop.stdout)\(longLoop.stderr)")
+
+        // Monitoring Setup, read from the APIs (the step's arguments as prod.yaml gives them): an
+        // alert missing, at another threshold or window, failing to evaluate or watching another
+        // instance, a /health probe once a minute and a route that sends nowhere each fail it.
+        let monitoring = RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/monitoring.py").path
+        let healthURL = "https://\(web.authority)/health"
+        func monitored(_ routes: [String: SeedWebServer.Route]) throws -> Shell.Result {
+            let server = try SeedWebServer(routes: routes)
+            return try Shell.capture("python3", [monitoring, "--url", "https://\(server.authority)", "--ca-file", server.certificate,
+                                                 "--rule", #"DialecticHigh5xxRate>0.01@5m~5\.\.|5xx|5\[0-9\]"#, "--rule", "DialecticRateLimitViolations>100@1h~429",
+                                                 "--rule", "DialecticDatabasePoolSaturated>0.8~(?i)pool", "--health", healthURL, "--interval", "30",
+                                                 "--health-rule", "DialecticHealthCheckFailing", "--alertmanager", "https://\(server.authority)"])
+        }
+        let monitoredWell = try monitored(Self.monitoringRoutes(health: healthURL))
+        #expect(monitoredWell.status == 0 && monitoredWell.stdout.components(separatedBy: "OK   ").count == 7, "\(monitoredWell.stdout)\(monitoredWell.stderr)")
+        let drifted = try monitored(Self.monitoringRoutes(health: healthURL, interval: "1m", rules: [
+            "DialecticHigh5xxRate": [:],
+            "DialecticRateLimitViolations": ["query": #"sum(increase(phoenix_http_requests_total{status="429"}[5m])) > 500"#],
+            "DialecticDatabasePoolSaturated": ["health": "err", "lastError": "many-to-many matching not allowed"],
+            "DialecticHealthCheckFailing": ["query": #"probe_success{instance="https://other.example/health"} == 0"#],
+        ], receiver: "      webhook_configs: []\n"))
+        #expect(drifted.status == 1, "\(drifted.stdout)\(drifted.stderr)")
+        for line in ["FAIL alert DialecticHigh5xxRate: no alerting rule named 'DialecticHigh5xxRate'",
+                     "FAIL alert DialecticRateLimitViolations: no comparison > 100; no [1h] window in: ",
+                     "FAIL alert DialecticDatabasePoolSaturated: DialecticDatabasePoolSaturated does not evaluate (err: many-to-many matching not allowed)",
+                     "FAIL health monitoring: blackbox-health probing \(healthURL) every 1m (at most 30 s)",
+                     "FAIL health alert DialecticHealthCheckFailing: selects another instance than \(healthURL)",
+                     "FAIL alert channels: the route's receiver 'oncall' sends nowhere (no *_configs)"] {
+            #expect(drifted.stdout.contains(line), "missing: \(line)\n\(drifted.stdout)")
+        }
+        #expect(!drifted.stdout.contains("OK "), "\(drifted.stdout)")
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks

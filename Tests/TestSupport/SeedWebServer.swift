@@ -32,11 +32,12 @@ public final class SeedWebServer {
 
     /// `routes` keys are "METHOD /path"; `limits` likewise, to the number of requests answered
     /// before 429; `headers` go with every answer.
-    public init(tls: Bool = true, redirect: Bool = false, headers: [String: String] = [:],
+    /// `port`: a port chosen beforehand (free), for routes whose answers name the server's own address.
+    public init(port chosen: Int? = nil, tls: Bool = true, redirect: Bool = false, headers: [String: String] = [:],
                 routes: [String: Route], limits: [String: Int] = [:], limitWindow: Double? = nil, certificateDays: Int = 2) throws {
         directory = try TemporaryDirectory.make(prefix: "web")
         let d = directory.path
-        port = ServerProcess.freePort()
+        port = chosen ?? ServerProcess.freePort()
         var other = redirect ? ServerProcess.freePort() : 0
         while redirect && other == port { other = ServerProcess.freePort() }
         redirectPort = other
