@@ -234,6 +234,8 @@ import TestSupport
         stack.environment["STANDIN_FLY_MACHINES"] = "2"
         // PHX_HOST and DATABASE_SSL are Fly secrets here (fly.toml's [env] has neither).
         stack.environment["STANDIN_FLY_SECRETS"] = "DATABASE_URL,SECRET_KEY_BASE,PHX_HOST,DATABASE_SSL,GOOGLE_API_KEY"
+        // …whose values a running machine holds (read with `fly ssh console`, one name at a time).
+        stack.environment["STANDIN_FLY_MACHINE_ENV"] = #"{"PHX_HOST": "127.0.0.1", "DATABASE_SSL": "false"}"#
         for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
                                 "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups",
@@ -250,6 +252,8 @@ import TestSupport
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
         }
         #expect(up.stdout.contains("database-connection │ app|ssl=false"), "psql connected without SSL: \(up.stdout)")
+        #expect(up.stdout.contains("fly-env-settings │ ok   PHX_HOST: a Fly secret, '127.0.0.1' on a running machine (expected '127.0.0.1')"), "\(up.stdout)")
+        #expect(up.stdout.contains("fly-env-settings │ ok   DATABASE_SSL false: the database host 127.0.0.1 is local"), "\(up.stdout)")
         // What verify and postdeploy measured.
         for line in ["https-redirect │ ✓ status = 301 (expected 301)",
                      "https-redirect │ ✓ redirect location = https://\(web.authority)/",
@@ -309,8 +313,9 @@ import TestSupport
                 "\(outdated.stdout)")
         #expect(!outdated.stdout.contains("▶ migrate/"), "nothing migrated: \(outdated.stdout)")
 
-        // database_ssl true against this database, which has no SSL: refused in preflight, named.
-        let plaintext = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233", "database_ssl": "true"]))
+        // database_ssl true (the machines agree) against this database, which has no SSL: refused in preflight, named.
+        let plaintext = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233", "database_ssl": "true"]),
+                                      environment: ["STANDIN_FLY_MACHINE_ENV": #"{"PHX_HOST": "127.0.0.1", "DATABASE_SSL": "true"}"#])
         #expect(plaintext.status == 1 && plaintext.stdout.contains("✗ preflight/database-ssl-in-use"), "\(plaintext.stdout)")
         #expect(!plaintext.stdout.contains("▶ migrate/"), "nothing migrated: \(plaintext.stdout)")
 
@@ -412,6 +417,24 @@ import TestSupport
         let longLoop = try Shell.capture("python3", [healthy, "--app", "dialectic-test"], environment: restarting)
         #expect(longLoop.status == 1 && longLoop.stdout.contains("10 exit(s) recorded, 10 unrequested since its last launch (a crash loop)"),
                 "\(longLoop.stdout)\(longLoop.stderr)")
+
+        // Fly secrets whose values on the machines are not the intended ones, and SSL off for a
+        // database reached over the internet: refused (the script fly-env-settings runs).
+        let flyEnv = RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/check-fly-env.py").path
+        let flyTomlFile = stack.state.path + "/fly.toml"
+        try Self.flyToml.write(toFile: flyTomlFile, atomically: true, encoding: .utf8)
+        var wrongValues = stack.environment
+        wrongValues["STANDIN_FLY_MACHINE_ENV"] = #"{"PHX_HOST": "example.com"}"#
+        wrongValues["DATABASE_URL"] = "postgresql://app:\(pg.password)@db.example.com:5432/app"
+        let wrongEnv = try Shell.capture("python3", [flyEnv, "--app", "dialectic-test", "--config", flyTomlFile, "--host", web.authority,
+                                                     "--database-ssl", "false", "--llm-provider", "google"], environment: wrongValues)
+        #expect(wrongEnv.status == 1, "\(wrongEnv.stdout)\(wrongEnv.stderr)")
+        for line in ["FAIL PHX_HOST: a Fly secret, 'example.com' on a running machine (expected '127.0.0.1')",
+                     "FAIL DATABASE_SSL: a Fly secret, but a running machine does not have it (Error: ssh shell: Process exited with status 1)",
+                     "FAIL DATABASE_SSL false: the database host db.example.com is not local", "ok   LLM_PROVIDER: [env] 'google'"] {
+            #expect(wrongEnv.stdout.contains(line), "missing: \(line)\n\(wrongEnv.stdout)")
+        }
+        #expect(!wrongEnv.stdout.contains(pg.password) && !wrongEnv.stderr.contains(pg.password))
 
         // Monitoring Setup, read from the APIs (the step's arguments as prod.yaml gives them): an
         // alert missing, at another threshold or window, failing to evaluate or watching another
