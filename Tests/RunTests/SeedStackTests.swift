@@ -499,7 +499,7 @@ import TestSupport
                      "verify/http-logs-carry-trace-ids", "preflight/otel-collector-reachable", "verify/otel-endpoint-in-process",
                      "preflight/template-catalog-read-only", "verify/template-dir-in-process",
                      "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
-                     "postdeploy/dead-letters-recent", "postdeploy/malformed-since-deploy"] {
+                     "postdeploy/dead-letters-recent", "postdeploy/dead-letters-after-ladder", "postdeploy/malformed-since-deploy"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
         #expect(up.stdout.contains("orderly-shutdown │ no process was stopped by the last restart here"), "\(up.stdout)")
@@ -537,6 +537,19 @@ import TestSupport
         #expect(clean.stdout.contains("MAIL_ATTEMPT_WORKER_CONCURRENCY=8"), "the running process's setting: \(clean.stdout)")
         let cleanID = try stack.requireLastRunID()
         #expect(try stack.show(cleanID)["kind"] as? String == "runbook")
+
+        // The same runbook over a slow path to Redis (each chunk delayed 40 ms: a round trip of
+        // 80 ms against the bound of 50): the attempt-schedule keys' latency is the one finding.
+        let control = try TemporaryDirectory.file(prefix: "proxy")
+        try "delay 40".write(to: control, atomically: true, encoding: .utf8)
+        let slowPort = ServerProcess.freePort()
+        let proxy = try ServerProcess(["python3", RepositoryFiles.root.appendingPathComponent("Tests/scripts/tcp-proxy.py").path,
+                                       "\(slowPort)", "\(state.port)", control.path], name: "tcp-proxy")
+        try proxy.wait { ServerProcess.listening(slowPort) }
+        let slow = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["redis_port": "\(slowPort)"]))
+        #expect(slow.status == 1 && slow.stdout.contains("1 of 8 checks found something: schedule-key-latency"), "\(slow.stdout)\(slow.stderr)")
+        #expect(slow.stdout.contains("mail:attempt_schedule: ZCARD + ZRANGE round trip p50 "), "\(slow.stdout)")
+        withExtendedLifetime(proxy) {}
 
         // A malformed command stored by the service: the malformed-commands runbook finds it.
         try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:malformed_commands", "*", "failure_code", "invalid_payload_mode",
@@ -731,6 +744,12 @@ import TestSupport
         // The SMTP runbook: clean while the server answers, a finding once it is gone.
         let clean = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        // A delivery dead-lettered on its first transport failure, before the retry ladder ran out.
+        try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:dead_letters", "*", "delivery_id", "d-early", "reason", "transport_failed", "attempts", "1"])
+        let early = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
+        #expect(early.status == 1 && early.stdout.contains("found something: dead-letters-after-ladder"), "\(early.stdout)\(early.stderr)")
+        #expect(early.stdout.contains("mail:dead_letters: 1 entries since the last 1h, 1 without reason=retry_ladder_exhausted")
+                && early.stdout.contains("delivery_id=d-early reason=transport_failed attempts=1"), "\(early.stdout)")
         smtp.stop()
         let outage = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
         #expect(outage.status == 1, "\(outage.stdout)\(outage.stderr)")

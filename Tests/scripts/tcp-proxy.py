@@ -5,13 +5,15 @@ Usage: tcp-proxy.py LISTEN_PORT TARGET_PORT CONTROL_FILE
 Forwards 127.0.0.1:LISTEN_PORT to 127.0.0.1:TARGET_PORT. While CONTROL_FILE holds "cut", every
 connection (old and new) is a black hole: bytes are read and dropped, nothing is closed, as a
 network that silently stops delivering. Connections that were cut stay dead when the file says
-"open" again; new ones forward normally.
+"open" again; new ones forward normally. While it holds "delay MS", every chunk waits MS
+milliseconds before it is forwarded (a slow network path).
 """
 import os
 import select
 import socket
 import sys
 import threading
+import time
 
 listen_port, target_port, control = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -22,6 +24,15 @@ def cut():
             return f.read().strip() == "cut"
     except OSError:
         return False
+
+
+def delay():
+    try:
+        with open(control) as f:
+            words = f.read().split()
+        return float(words[1]) / 1000 if len(words) == 2 and words[0] == "delay" else 0
+    except (OSError, ValueError):
+        return 0
 
 
 def pump(client):
@@ -41,6 +52,7 @@ def pump(client):
                 client.close(); server.close()
                 return
             if not dead:
+                time.sleep(delay())
                 pair[sock].sendall(data)
 
 

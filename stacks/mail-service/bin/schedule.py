@@ -14,6 +14,13 @@
                                      start). Stream ids are their entries' times in epoch ms, so
                                      XRANGE from that time counts them (mail.delivery.dead_letters,
                                      mail.stream_commands.malformed)
+  schedule.py latency MAX_MS         20 timed round trips of the schedule's own reads (ZCARD and
+                                     ZRANGE 0 0 on SCHEDULE_KEY, over one connection): the p95
+                                     is at most MAX_MS (connectivity and latency for the
+                                     attempt-schedule keys; redis-cli's own start-up is not timed)
+  schedule.py reasons STREAM WINDOW FIELD EXPECTED
+                                     every entry of STREAM within WINDOW has FIELD=EXPECTED (a
+                                     dead letter only after the retry ladder is exhausted)
 
 Redis from the environment (the descriptor's defaults set it): SCHEDULE_REDIS_HOST, _PORT, _DB,
 _USER, SCHEDULE_KEY (the sorted set), REDISCLI_AUTH (the password). Exit 0 within bounds,
@@ -23,6 +30,7 @@ import datetime
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -104,8 +112,85 @@ def recent(stream, since, bound):
     return 0 if len(entries) <= int(bound) else 1
 
 
+class RESP:
+    """Just enough of the Redis protocol to time commands without a process per command."""
+
+    def __init__(self):
+        env = os.environ
+        self.sock = socket.create_connection((env["SCHEDULE_REDIS_HOST"], int(env["SCHEDULE_REDIS_PORT"])), timeout=10)
+        self.buffer = b""
+        if env.get("REDISCLI_AUTH"):
+            self.call(*(["AUTH"] + ([env["SCHEDULE_REDIS_USER"]] if env.get("SCHEDULE_REDIS_USER") else []) + [env["REDISCLI_AUTH"]]))
+        self.call("SELECT", env.get("SCHEDULE_REDIS_DB", "0"))
+
+    def line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("Redis closed the connection")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def reply(self):
+        line = self.line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"-":
+            raise OSError(rest.decode(errors="replace"))
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buffer) < size + 2:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise OSError("Redis closed the connection")
+                self.buffer += chunk
+            value, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+            return value
+        if kind == b"*":
+            return [self.reply() for _ in range(max(int(rest), 0))]
+        return rest
+
+    def call(self, *args):
+        words = [str(a).encode() for a in args]
+        self.sock.sendall(b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w) for w in words))
+        return self.reply()
+
+
+def latency(bound_ms):
+    key = os.environ["SCHEDULE_KEY"]
+    try:
+        redis_connection = RESP()
+        samples = []
+        for _ in range(20):
+            started = time.perf_counter()
+            redis_connection.call("ZCARD", key)
+            redis_connection.call("ZRANGE", key, "0", "0", "WITHSCORES")
+            samples.append((time.perf_counter() - started) * 1000)
+    except OSError as error:
+        print(f"Redis at {os.environ['SCHEDULE_REDIS_HOST']}:{os.environ['SCHEDULE_REDIS_PORT']}: {error}")
+        return 2
+    samples.sort()
+    p95 = samples[18]  # the 19th of 20
+    print(f"{key}: ZCARD + ZRANGE round trip p50 {samples[9]:.1f} ms, p95 {p95:.1f} ms, max {samples[-1]:.1f} ms (bound p95 {bound_ms} ms)")
+    return 0 if p95 <= float(bound_ms) else 1
+
+
+def reasons(stream, window, field, expected):
+    start, what = since_ms(window)
+    entries = json.loads(redis("--json", "XRANGE", stream, str(start), "+", "COUNT", "1000") or "[]")
+    early = [(entry_id, dict(zip(fields[::2], fields[1::2]))) for entry_id, fields in entries]
+    early = [(entry_id, fields) for entry_id, fields in early if fields.get(field) != expected]
+    print(f"{stream}: {len(entries)} entries since {what}, {len(early)} without {field}={expected}")
+    for entry_id, fields in early[:5]:
+        print(f"  {entry_id} " + " ".join(f"{k}={v}" for k, v in fields.items()))
+    return 0 if not early else 1
+
+
 def main(argv):
-    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2), "recent": (recent, 3)}
+    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2), "recent": (recent, 3), "latency": (latency, 1),
+                "reasons": (reasons, 4)}
     if not argv or argv[0] not in commands or len(argv) != commands[argv[0]][1] + 1:
         sys.stderr.write(__doc__)
         return 2
