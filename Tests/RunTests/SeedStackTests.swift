@@ -133,7 +133,7 @@ import TestSupport
                                             "monitoring_url": "https://prometheus.example", "alertmanager_url": "https://alertmanager.example"]), "dialectic-plan"),
             ("dotmac/prod", dotmac, "dotmac-acme"),
             ("dotmac/staging", dotmac + Self.inputs(["deploy_via": "helm", "namespace": "acme"]), "values-staging.yaml"),
-            ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test",
+            ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test", "smtp_probe_rcpt": "probe@example.test",
                                                              "smtp_username": "mailer"]), "smtp.example"),
             ("mail-service/staging", mailService, "streams.internal"),
             ("mail-service/fleet", mailService + Self.inputs(["binary": "/build/out/mail-service"]), "on app: app1 (canary), then app2"),
@@ -703,7 +703,8 @@ import TestSupport
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
                                   "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
-                                  "smtp_from": "noreply@example.test", "smtp_username": smtp.user, "otel_endpoint": otel])
+                                  "smtp_from": "noreply@example.test", "smtp_username": smtp.user, "otel_endpoint": otel,
+                                  "smtp_probe_rcpt": "deliverability@example.test"])
 
         // A wrong password is caught before anything is restarted.
         stack.environment["MAIL_SMTP_PASSWORD"] = Self.secret("wrong", length: 24)
@@ -718,7 +719,7 @@ import TestSupport
         let stranger = try stack.run(["up", "mail-service/prod", "--yes"] + inputs + Self.inputs(["smtp_from": "billing@example.test"]))
         #expect(stranger.status == 1, "\(stranger.stdout)\(stranger.stderr)")
         #expect(stranger.stdout.contains("✓ preflight/smtp-auth-accepted") && stranger.stdout.contains("✗ preflight/smtp-sender-accepted"), "\(stranger.stdout)")
-        #expect(stranger.stdout.contains("RCPT TO:<postmaster@example.test> as mail-service: 553 5.7.1 <billing@example.test>: sender address not allowed"),
+        #expect(stranger.stdout.contains("RCPT TO:<deliverability@example.test> as mail-service: 553 5.7.1 <billing@example.test>: sender address not allowed"),
                 "the server's answer: \(stranger.stdout)")
         #expect(!stranger.stdout.contains("▶ deploy/"), "nothing was deployed")
 
@@ -727,6 +728,25 @@ import TestSupport
         for step in ["preflight/smtp-starttls", "preflight/smtp-auth-accepted", "preflight/smtp-sender-accepted", "preflight/smtp-auth-mechanisms", "deploy/restart-service"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
         }
+        // The probe was really submitted: it is in the mailbox, named by the run.
+        let upID = try stack.requireLastRunID()
+        let mailbox = try String(contentsOfFile: smtp.mailbox, encoding: .utf8)
+        #expect(mailbox.contains("Subject: deployctl sender probe \(upID)") && mailbox.contains("To: <deliverability@example.test>"), "\(mailbox)")
+
+        // A provider that judges the sender only after DATA, as SES does: RCPT TO alone (what the
+        // step did before) passes a sender it refuses; the probe message finds it.
+        let judge = try SMTPFixture(password: smtpPassword, judgeAtData: true)
+        let sender = RepositoryFiles.root.appendingPathComponent("stacks/mail-service/bin/smtp-sender.py").path
+        let judged = ["MAIL_SMTP_USERNAME": judge.user, "MAIL_SMTP_PASSWORD": smtpPassword, "CURL_CA_BUNDLE": judge.certificate]
+        let rcptOnly = try Shell.capture("python3", [sender, "127.0.0.1:\(judge.port)", "billing@example.test"], environment: judged)
+        #expect(rcptOnly.status == 0, "RCPT TO cannot tell: \(rcptOnly.stdout)\(rcptOnly.stderr)")
+        let refused = try Shell.capture("python3", [sender, "--data", "deliverability@example.test", "127.0.0.1:\(judge.port)", "billing@example.test"],
+                                        environment: judged)
+        #expect(refused.status == 1 && refused.stdout.contains("DATA (probe to deliverability@example.test) as mail-service: 554 5.7.1 Email address is not verified"),
+                "\(refused.stdout)\(refused.stderr)")
+        let allowed = try Shell.capture("python3", [sender, "--data", "deliverability@example.test", "127.0.0.1:\(judge.port)", "noreply@example.test"],
+                                        environment: judged)
+        #expect(allowed.status == 0 && allowed.stdout.contains("DATA (probe to deliverability@example.test) as mail-service: 250"), "\(allowed.stdout)\(allowed.stderr)")
 
         // The authentication runbook against the running process: clean, then the one finding a
         // sender the account may not use gives.

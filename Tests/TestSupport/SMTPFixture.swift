@@ -13,7 +13,8 @@ public final class SMTPFixture {
     private let directory: URL
     private var process: ServerProcess?
 
-    public init(user: String = "mail-service", password: String, senders: [String] = ["noreply@example.test"]) throws {
+    /// `judgeAtData`: refuse a disallowed sender after DATA (as SES does) rather than at RCPT TO.
+    public init(user: String = "mail-service", password: String, senders: [String] = ["noreply@example.test"], judgeAtData: Bool = false) throws {
         self.user = user
         self.password = password
         directory = try TemporaryDirectory.make(prefix: "smtp")
@@ -26,7 +27,7 @@ public final class SMTPFixture {
         let script = RepositoryFiles.root.appendingPathComponent("Tests/scripts/smtp-server.py").path
         process = try ServerProcess([TestVenv.bin + "/python3", script, "\(port)", certificate, d + "/key.pem", user, password, mailbox,
                                      senders.joined(separator: ",")],
-                                    name: "smtp-server", log: d + "/server.log")
+                                    name: "smtp-server", log: d + "/server.log", environment: judgeAtData ? ["SMTP_JUDGE_AT": "data"] : [:])
         let port = self.port
         try process?.wait { ServerProcess.listening(port) }
     }

@@ -7,14 +7,15 @@ public final class ServerProcess {
     public let pid: pid_t
     public let name: String
 
-    public init(_ argv: [String], name: String, log: String? = nil) throws {
+    /// `environment`: added to (or replacing in) this process's own.
+    public init(_ argv: [String], name: String, log: String? = nil, environment: [String: String] = [:]) throws {
         self.name = name
         let output = log.map { open($0, O_WRONLY | O_CREAT | O_APPEND, 0o644) } ?? open("/dev/null", O_RDWR)
         let devNull = open("/dev/null", O_RDWR)
         defer { close(devNull); close(output) }
         let binary = argv[0].hasPrefix("/") ? argv[0] : (try Shell.run("sh", ["-c", "command -v \(argv[0])"]))
         let cArgs = argv.map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in cArgs + envp { free(pointer) } }
         var pid: pid_t = 0
         let spawned = ps_spawn(binary, cArgs, envp, nil, devNull, output, output, &pid)

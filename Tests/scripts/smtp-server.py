@@ -2,9 +2,12 @@
 """A submission server for the mail-service tests: STARTTLS with the given certificate, AUTH
 (PLAIN/LOGIN) for one account only after STARTTLS, messages appended to a file; a sender other
 than the account's allowed ones is refused (553) at RCPT TO, as Postfix's
-reject_sender_login_mismatch does (MAIL FROM itself is accepted).
+reject_sender_login_mismatch does (MAIL FROM itself is accepted). With SMTP_JUDGE_AT=data in its
+environment it accepts every RCPT TO and refuses the sender (554) after DATA instead, as SES and
+Microsoft 365 do.
 Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX SENDER[,SENDER...]
 (aiosmtpd, from the test venv)"""
+import os
 import ssl
 import sys
 import time
@@ -14,16 +17,19 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 port, cert, key, user, password, mailbox, senders = sys.argv[1:8]
 allowed = {sender.lower() for sender in senders.split(",")}
+at_data = os.environ.get("SMTP_JUDGE_AT") == "data"
 
 
 class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if (envelope.mail_from or "").lower() not in allowed:
+        if not at_data and (envelope.mail_from or "").lower() not in allowed:
             return f"553 5.7.1 <{envelope.mail_from}>: sender address not allowed for this account"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if at_data and (envelope.mail_from or "").lower() not in allowed:
+            return "554 5.7.1 Email address is not verified. The following identities failed the check: " + envelope.mail_from
         with open(mailbox, "ab") as f:
             f.write(envelope.content + b"\n.\n")
         return "250 OK"

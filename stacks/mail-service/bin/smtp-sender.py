@@ -4,6 +4,7 @@ identity, and optional credentials are configured together"; SMTP Authentication
 3: "verify the sender identity matches the allowed submission account").
 
   smtp-sender.py HOST:PORT SENDER
+  smtp-sender.py --data PROBE_RCPT HOST:PORT SENDER
   smtp-sender.py --mechanisms "PLAIN LOGIN" HOST:PORT
 
 With --mechanisms (SMTP Authentication Failures, check 4: "the server advertises the expected
@@ -17,12 +18,18 @@ and sends MAIL FROM:<SENDER> then RCPT TO:<postmaster@SENDER'S DOMAIN> (RFC 5321
 exists, so a refusal is not about the recipient): a refusal at either decides (Postfix accepts
 any MAIL FROM and refuses a sender the login may not use at RCPT TO). No DATA follows, so nothing
 is sent (RSET, QUIT). Servers that judge the sender only after DATA (SES, Microsoft 365) pass
-here. Exit 0 accepted (or advertised), 1 refused, not advertised or unreachable, 2 usage.
+here: so with --data (seed 003, Dead-Letter Spikes check 4: "accepting STARTTLS and mail
+submission"), RCPT TO is PROBE_RCPT (a mailbox the operator owns) and a three-line probe message
+follows (Subject: deployctl sender probe RUN), which must be answered 250 after its final dot:
+mail really submitted, as the service submits it. Exit 0 accepted (or advertised), 1 refused, not
+advertised or unreachable, 2 usage.
 """
+import email.utils
 import os
 import smtplib
 import ssl
 import sys
+import time
 
 
 def context():
@@ -48,9 +55,19 @@ def mechanisms(address, wanted):
     return 0
 
 
+def probe_message(sender, recipient):
+    run = os.environ.get("DEPLOYCTL_RUN_ID") or time.strftime("%Y%m%d-%H%M%S")
+    return (f"From: <{sender}>\r\nTo: <{recipient}>\r\nSubject: deployctl sender probe {run}\r\n"
+            f"Date: {email.utils.formatdate()}\r\nMessage-ID: {email.utils.make_msgid('deployctl-probe')}\r\n\r\n"
+            f"A submission check by deployctl (run {run}): this account may send as {sender}.\r\n")
+
+
 def main(argv):
     if len(argv) == 3 and argv[0] == "--mechanisms" and ":" in argv[2] and argv[1].split():
         return mechanisms(argv[2], argv[1].upper().split())
+    probe = None
+    if len(argv) == 4 and argv[0] == "--data" and "@" in argv[1]:
+        probe, argv = argv[1], argv[2:]
     if len(argv) != 2 or ":" not in argv[0]:
         sys.stderr.write(__doc__)
         return 2
@@ -62,14 +79,23 @@ def main(argv):
             smtp.starttls(context=context())
             if user and password:
                 smtp.login(user, password)
-            postmaster = "postmaster@" + sender.rpartition("@")[2]
-            for command, address, send in (("MAIL FROM", sender, smtp.mail), ("RCPT TO", postmaster, smtp.rcpt)):
+            recipient = probe or "postmaster@" + sender.rpartition("@")[2]
+            for command, address, send in (("MAIL FROM", sender, smtp.mail), ("RCPT TO", recipient, smtp.rcpt)):
                 code, message = send(address)
                 print(f"{command}:<{address}> as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
                 if code not in (250, 251):
                     smtp.rset()
                     return 1
-            smtp.rset()
+            if probe is None:
+                smtp.rset()
+                return 0
+            code, message = smtp.data(probe_message(sender, recipient).encode())
+            print(f"DATA (probe to {recipient}) as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
+            if code != 250:
+                return 1
+    except smtplib.SMTPDataError as error:
+        print(f"DATA (probe to {probe}) as {user or '(no login)'}: {error.smtp_code} {error.smtp_error.decode(errors='replace')}")
+        return 1
     except (OSError, smtplib.SMTPException) as error:
         print(f"{argv[0]}: {error}")
         return 1
