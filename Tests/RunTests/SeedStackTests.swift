@@ -704,7 +704,7 @@ import TestSupport
                                   "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
                                   "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
                                   "smtp_from": "noreply@example.test", "smtp_username": smtp.user, "otel_endpoint": otel,
-                                  "smtp_probe_rcpt": "deliverability@example.test"])
+                                  "smtp_probe_rcpt": "deliverability@example.test", "smtp_timeout": "3s"])
 
         // A wrong password is caught before anything is restarted.
         stack.environment["MAIL_SMTP_PASSWORD"] = Self.secret("wrong", length: 24)
@@ -764,6 +764,16 @@ import TestSupport
         // The SMTP runbook: clean while the server answers, a finding once it is gone.
         let clean = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        // The timeouts runbook times a probe submission against the process's MAIL_SMTP_TIMEOUT
+        // (3s): quick here; against a server that stalls 2 s before answering DATA, the phase is named.
+        let timings = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs)
+        #expect(timings.status == 0 && timings.stdout.contains("(MAIL_SMTP_TIMEOUT=3s of the running process)"), "\(timings.stdout)\(timings.stderr)")
+        let stalling = try SMTPFixture(password: smtpPassword, stallData: 2)
+        let stalled = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs + Self.inputs(["smtp_addr": "127.0.0.1:\(stalling.port)"]),
+                                    environment: ["CURL_CA_BUNDLE": stalling.certificate])
+        #expect(stalled.status == 1 && stalled.stdout.contains("1 of 5 checks found something: smtp-timing"), "\(stalled.stdout)\(stalled.stderr)")
+        #expect(stalled.stdout.contains("data took 2.0 s: more than 0.5 of MAIL_SMTP_TIMEOUT (3s), a stall"), "\(stalled.stdout)")
+
         // A delivery dead-lettered on its first transport failure, before the retry ladder ran out.
         try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:dead_letters", "*", "delivery_id", "d-early", "reason", "transport_failed", "attempts", "1"])
         let early = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)

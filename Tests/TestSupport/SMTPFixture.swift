@@ -14,7 +14,9 @@ public final class SMTPFixture {
     private var process: ServerProcess?
 
     /// `judgeAtData`: refuse a disallowed sender after DATA (as SES does) rather than at RCPT TO.
-    public init(user: String = "mail-service", password: String, senders: [String] = ["noreply@example.test"], judgeAtData: Bool = false) throws {
+    /// `stallData`: seconds the server waits before answering DATA.
+    public init(user: String = "mail-service", password: String, senders: [String] = ["noreply@example.test"], judgeAtData: Bool = false,
+                stallData: Double = 0) throws {
         self.user = user
         self.password = password
         directory = try TemporaryDirectory.make(prefix: "smtp")
@@ -27,7 +29,7 @@ public final class SMTPFixture {
         let script = RepositoryFiles.root.appendingPathComponent("Tests/scripts/smtp-server.py").path
         process = try ServerProcess([TestVenv.bin + "/python3", script, "\(port)", certificate, d + "/key.pem", user, password, mailbox,
                                      senders.joined(separator: ",")],
-                                    name: "smtp-server", log: d + "/server.log", environment: judgeAtData ? ["SMTP_JUDGE_AT": "data"] : [:])
+                                    name: "smtp-server", log: d + "/server.log", environment: ["SMTP_JUDGE_AT": judgeAtData ? "data" : "rcpt", "SMTP_STALL": "data:\(stallData)"])
         let port = self.port
         try process?.wait { ServerProcess.listening(port) }
     }

@@ -4,9 +4,11 @@
 than the account's allowed ones is refused (553) at RCPT TO, as Postfix's
 reject_sender_login_mismatch does (MAIL FROM itself is accepted). With SMTP_JUDGE_AT=data in its
 environment it accepts every RCPT TO and refuses the sender (554) after DATA instead, as SES and
-Microsoft 365 do.
+Microsoft 365 do. With SMTP_STALL=data:SECONDS it waits that long before answering DATA (a
+provider stalling the way the smtp-timeouts runbook looks for).
 Usage: smtp-server.py PORT CERT KEY USER PASSWORD MAILBOX SENDER[,SENDER...]
 (aiosmtpd, from the test venv)"""
+import asyncio
 import os
 import ssl
 import sys
@@ -18,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 port, cert, key, user, password, mailbox, senders = sys.argv[1:8]
 allowed = {sender.lower() for sender in senders.split(",")}
 at_data = os.environ.get("SMTP_JUDGE_AT") == "data"
+stall = float(os.environ["SMTP_STALL"].split(":", 1)[1]) if os.environ.get("SMTP_STALL", "").startswith("data:") else 0
 
 
 class Handler:
@@ -28,6 +31,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(stall)
         if at_data and (envelope.mail_from or "").lower() not in allowed:
             return "554 5.7.1 Email address is not verified. The following identities failed the check: " + envelope.mail_from
         with open(mailbox, "ab") as f:

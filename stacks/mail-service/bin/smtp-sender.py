@@ -5,6 +5,7 @@ identity, and optional credentials are configured together"; SMTP Authentication
 
   smtp-sender.py HOST:PORT SENDER
   smtp-sender.py --data PROBE_RCPT HOST:PORT SENDER
+  smtp-sender.py --data PROBE_RCPT --timings PID_FILE [--max-fraction F] HOST:PORT SENDER
   smtp-sender.py --mechanisms "PLAIN LOGIN" HOST:PORT
 
 With --mechanisms (SMTP Authentication Failures, check 4: "the server advertises the expected
@@ -21,9 +22,19 @@ is sent (RSET, QUIT). Servers that judge the sender only after DATA (SES, Micros
 here: so with --data (seed 003, Dead-Letter Spikes check 4: "accepting STARTTLS and mail
 submission"), RCPT TO is PROBE_RCPT (a mailbox the operator owns) and a three-line probe message
 follows (Subject: deployctl sender probe RUN), which must be answered 250 after its final dot:
-mail really submitted, as the service submits it. Exit 0 accepted (or advertised), 1 refused, not
-advertised or unreachable, 2 usage.
+mail really submitted, as the service submits it.
+
+With --timings (SMTP Timeouts, checks 2 and 3: "compare observed send duration with
+MAIL_SMTP_TIMEOUT", "the SMTP server is not stalling during STARTTLS, auth, or DATA"), each phase
+of that exchange is timed (connect and greeting, STARTTLS, AUTH, MAIL FROM and RCPT TO, DATA) and
+compared with the MAIL_SMTP_TIMEOUT the running process has (/proc/PID/environ of PID_FILE's pid):
+the whole exchange must fit in it, and no phase may take more than F of it (default 0.5): a
+phase that slow is a stall the service's sends will hit.
+
+Exit 0 accepted (or advertised), 1 refused, not advertised, unreachable or too slow, 2 usage.
 """
+import argparse
+import re
 import email.utils
 import os
 import smtplib
@@ -62,44 +73,102 @@ def probe_message(sender, recipient):
             f"A submission check by deployctl (run {run}): this account may send as {sender}.\r\n")
 
 
+def process_timeout(pid_file):
+    """MAIL_SMTP_TIMEOUT of the running process, in seconds."""
+    with open(pid_file) as f:
+        pid = f.read().strip()
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        environment = dict(entry.split(b"=", 1) for entry in f.read().split(b"\0") if b"=" in entry)
+    value = environment.get(b"MAIL_SMTP_TIMEOUT", b"").decode()
+    parts = re.fullmatch(r"([0-9.]+)(ms|s|m)", value)
+    if not parts:
+        raise ValueError(f"the process (pid {pid}) has no MAIL_SMTP_TIMEOUT like 15s: {value!r}")
+    return float(parts.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[parts.group(2)], value
+
+
+class Phases:
+    """How long each phase of one exchange took, in order."""
+
+    def __init__(self):
+        self.spent, self.mark = [], time.perf_counter()
+
+    def done(self, name):
+        now = time.perf_counter()
+        self.spent.append((name, now - self.mark))
+        self.mark = now
+
+
+def submit(address, sender, probe, phases):
+    """The exchange; 0 accepted, 1 refused (what the server said is printed)."""
+    host, _, port = address.rpartition(":")
+    user, password = os.environ.get("MAIL_SMTP_USERNAME"), os.environ.get("MAIL_SMTP_PASSWORD")
+    who = user or "(no login)"
+    with smtplib.SMTP(host, int(port), timeout=30) as smtp:
+        phases.done("connect")
+        smtp.starttls(context=context())
+        smtp.ehlo()
+        phases.done("starttls")
+        if user and password:
+            smtp.login(user, password)
+            phases.done("auth")
+        recipient = probe or "postmaster@" + sender.rpartition("@")[2]
+        for command, address_, send in (("MAIL FROM", sender, smtp.mail), ("RCPT TO", recipient, smtp.rcpt)):
+            code, message = send(address_)
+            print(f"{command}:<{address_}> as {who}: {code} {message.decode(errors='replace')}")
+            if code not in (250, 251):
+                smtp.rset()
+                return 1
+        phases.done("mail+rcpt")
+        if probe is None:
+            smtp.rset()
+            return 0
+        try:
+            code, message = smtp.data(probe_message(sender, recipient).encode())
+        except smtplib.SMTPDataError as error:
+            code, message = error.smtp_code, error.smtp_error
+        phases.done("data")
+        print(f"DATA (probe to {recipient}) as {who}: {code} {message.decode(errors='replace')}")
+        return 0 if code == 250 else 1
+
+
 def main(argv):
-    if len(argv) == 3 and argv[0] == "--mechanisms" and ":" in argv[2] and argv[1].split():
-        return mechanisms(argv[2], argv[1].upper().split())
-    probe = None
-    if len(argv) == 4 and argv[0] == "--data" and "@" in argv[1]:
-        probe, argv = argv[1], argv[2:]
-    if len(argv) != 2 or ":" not in argv[0]:
+    parser = argparse.ArgumentParser(usage=__doc__)
+    parser.add_argument("--mechanisms")
+    parser.add_argument("--data", metavar="PROBE_RCPT")
+    parser.add_argument("--timings", metavar="PID_FILE")
+    parser.add_argument("--max-fraction", type=float, default=0.5)
+    parser.add_argument("address")
+    parser.add_argument("sender", nargs="?")
+    args = parser.parse_args(argv)
+    if ":" not in args.address or (args.mechanisms is None) == (args.sender is None) or (args.data and "@" not in args.data):
         sys.stderr.write(__doc__)
         return 2
-    host, _, port = argv[0].rpartition(":")
-    sender = argv[1]
-    user, password = os.environ.get("MAIL_SMTP_USERNAME"), os.environ.get("MAIL_SMTP_PASSWORD")
+    if args.mechanisms is not None:
+        return mechanisms(args.address, args.mechanisms.upper().split()) if args.mechanisms.split() else 2
+    timeout = None
+    if args.timings:
+        try:
+            timeout, shown = process_timeout(args.timings)
+        except (OSError, ValueError) as error:
+            print(f"MAIL_SMTP_TIMEOUT of the running process: {error}")
+            return 1
+    phases = Phases()
     try:
-        with smtplib.SMTP(host, int(port), timeout=30) as smtp:
-            smtp.starttls(context=context())
-            if user and password:
-                smtp.login(user, password)
-            recipient = probe or "postmaster@" + sender.rpartition("@")[2]
-            for command, address, send in (("MAIL FROM", sender, smtp.mail), ("RCPT TO", recipient, smtp.rcpt)):
-                code, message = send(address)
-                print(f"{command}:<{address}> as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
-                if code not in (250, 251):
-                    smtp.rset()
-                    return 1
-            if probe is None:
-                smtp.rset()
-                return 0
-            code, message = smtp.data(probe_message(sender, recipient).encode())
-            print(f"DATA (probe to {recipient}) as {user or '(no login)'}: {code} {message.decode(errors='replace')}")
-            if code != 250:
-                return 1
-    except smtplib.SMTPDataError as error:
-        print(f"DATA (probe to {probe}) as {user or '(no login)'}: {error.smtp_code} {error.smtp_error.decode(errors='replace')}")
-        return 1
+        status = submit(args.address, args.sender, args.data, phases)
     except (OSError, smtplib.SMTPException) as error:
-        print(f"{argv[0]}: {error}")
-        return 1
-    return 0
+        print(f"{args.address}: {error}")
+        status = 1
+    if timeout is None:
+        return status
+    total = sum(spent for _, spent in phases.spent)
+    print("phases: " + " ".join(f"{name}={spent:.3f}s" for name, spent in phases.spent) + f" total={total:.3f}s "
+          f"(MAIL_SMTP_TIMEOUT={shown} of the running process)")
+    slow = [(name, spent) for name, spent in phases.spent if spent > args.max_fraction * timeout]
+    for name, spent in slow:
+        print(f"{name} took {spent:.1f} s: more than {args.max_fraction:g} of MAIL_SMTP_TIMEOUT ({shown}), a stall")
+    if total > timeout:
+        print(f"the exchange took {total:.1f} s: longer than MAIL_SMTP_TIMEOUT ({shown}), so the service's sends time out")
+    return 1 if slow or total > timeout else status
 
 
 if __name__ == "__main__":
