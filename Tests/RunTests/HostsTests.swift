@@ -315,7 +315,8 @@ import TestSupport
         defer { withExtendedLifetime(collector) {} }
         let inputs = SeedStackTests.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                             "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
-                                            "template_dir": run + "/templates", "shutdown_timeout": "5s", "otel_endpoint": otel])
+                                            "template_dir": run + "/templates", "shutdown_timeout": "5s", "otel_endpoint": otel,
+                                            "prometheus_url": "https://prometheus.example"])
         let sampler = ProcessListSampler()
         let up = try stack.run(["up", "mail-service/fleet"] + inputs)
         let seen = sampler.stop()

@@ -125,7 +125,8 @@ import TestSupport
                                   "otel_grpc_endpoint": "http://otel:4317", "otel_http_endpoint": "http://otel:4318",
                                   "prometheus_url": "https://prom.example", "alertmanager_url": "https://am.example",
                                   "grafana_url": "https://grafana.example", "release": "acme"])
-        let mailService = Self.inputs(["redis_host": "redis.internal", "stream_redis_host": "streams.internal", "template_dir": "/opt/mail/templates"])
+        let mailService = Self.inputs(["redis_host": "redis.internal", "stream_redis_host": "streams.internal", "template_dir": "/opt/mail/templates",
+                                       "prometheus_url": "https://prometheus.example"])
         let plans: [(String, [String], String)] = [
             ("demo/local", [], "greeting"),
             ("dialectic/prod", Self.inputs(["fly_app": "dialectic-plan", "host": "dialectic.example", "http_host": "dialectic.example",
@@ -183,6 +184,12 @@ import TestSupport
             "GET /api/v1/targets": .init(200, headers: headers, body: json(["status": "success", "data": ["activeTargets": [target], "droppedTargets": []]])),
             "GET /api/v2/status": .init(200, headers: headers, body: json(["config": ["original": config], "cluster": ["status": "ready"]])),
         ]
+    }
+
+    /// A Prometheus answering every instant query with one series of `value` (the send-duration p95).
+    static func prometheus(_ value: String) throws -> SeedWebServer {
+        let body = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1764540000,"\#(value)"]}]}}"#
+        return try SeedWebServer(tls: false, routes: ["GET /api/v1/query": .init(200, headers: ["Content-Type": "application/json"], body: body)])
     }
 
     static let flyToml = """
@@ -485,11 +492,13 @@ import TestSupport
         let httpPort = ServerProcess.freePort()
         let (collector, otel) = try Self.otelCollector()
         defer { withExtendedLifetime(collector) {} }
+        // mail.provider.send.duration_ms p95: 120 ms.
+        let prometheus = try Self.prometheus("120")
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
                                   "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(httpPort)", "shutdown_timeout": "5s",
-                                  "otel_endpoint": otel])
+                                  "otel_endpoint": otel, "prometheus_url": "http://\(prometheus.authority)"])
 
         let up = try stack.run(["up", "mail-service/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
@@ -532,7 +541,8 @@ import TestSupport
         // A clean runbook: exit 0, every check passed.
         let clean = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs)
         #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
-        #expect(clean.stdout.contains("all 8 checks passed"), "\(clean.stdout)")
+        #expect(clean.stdout.contains("all 9 checks passed"), "\(clean.stdout)")
+        #expect(clean.stdout.contains("send-duration-p95 │   (all): 120 (bound 7500)"), "\(clean.stdout)")
         #expect(clean.stdout.contains("(read-only, no lock taken)"))
         #expect(clean.stdout.contains("MAIL_ATTEMPT_WORKER_CONCURRENCY=8"), "the running process's setting: \(clean.stdout)")
         let cleanID = try stack.requireLastRunID()
@@ -547,9 +557,19 @@ import TestSupport
                                        "\(slowPort)", "\(state.port)", control.path], name: "tcp-proxy")
         try proxy.wait { ServerProcess.listening(slowPort) }
         let slow = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["redis_port": "\(slowPort)"]))
-        #expect(slow.status == 1 && slow.stdout.contains("1 of 8 checks found something: schedule-key-latency"), "\(slow.stdout)\(slow.stderr)")
+        #expect(slow.status == 1 && slow.stdout.contains("1 of 9 checks found something: schedule-key-latency"), "\(slow.stdout)\(slow.stderr)")
         #expect(slow.stdout.contains("mail:attempt_schedule: ZCARD + ZRANGE round trip p50 "), "\(slow.stdout)")
         withExtendedLifetime(proxy) {}
+
+        // Sends slower than the bound (a p95 of 9 s), then none at all (NaN): each is the finding.
+        let slowSends = try Self.prometheus("9000")
+        let elevated = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["prometheus_url": "http://\(slowSends.authority)"]))
+        #expect(elevated.status == 1 && elevated.stdout.contains("1 of 9 checks found something: send-duration-p95")
+                && elevated.stdout.contains("(all): 9000 (bound 7500)"), "\(elevated.stdout)\(elevated.stderr)")
+        let noSends = try Self.prometheus("NaN")
+        let query = RepositoryFiles.root.appendingPathComponent("stacks/mail-service/bin/prom-query.py").path
+        let unmeasured = try Shell.capture("python3", [query, "http://\(noSends.authority)", "histogram_quantile(0.95, x)", "7500"])
+        #expect(unmeasured.status == 1 && unmeasured.stdout.contains("(all): NaN: no samples in the window"), "\(unmeasured.stdout)\(unmeasured.stderr)")
 
         // A malformed command stored by the service: the malformed-commands runbook finds it.
         try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:malformed_commands", "*", "failure_code", "invalid_payload_mode",
@@ -644,7 +664,7 @@ import TestSupport
         try "time=\(hourAgo) level=INFO msg=\"scheduler tick\" due=0 depth=0\n".write(toFile: stale, atomically: true, encoding: .utf8)
         let overdue = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["log_file": stale]))
         #expect(overdue.status == 1, "\(overdue.stdout)\(overdue.stderr)")
-        #expect(overdue.stdout.contains("3 of 8 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running"), "\(overdue.stdout)")
+        #expect(overdue.stdout.contains("3 of 9 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running"), "\(overdue.stdout)")
         #expect(overdue.stdout.contains("oldest scheduled attempt: a, due "), "\(overdue.stdout)")
 
         // Someone restarts the service by hand with its environment but another exporter endpoint:
@@ -698,13 +718,15 @@ import TestSupport
         stack.environment["MAIL_SMTP_PASSWORD"] = smtpPassword
         // curl trusts the test server's self-signed certificate the way an operator's CA bundle would.
         stack.environment["CURL_CA_BUNDLE"] = smtp.certificate
+        let prometheus = try Self.prometheus("250")
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
                                   "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
                                   "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
                                   "smtp_from": "noreply@example.test", "smtp_username": smtp.user, "otel_endpoint": otel,
-                                  "smtp_probe_rcpt": "deliverability@example.test", "smtp_timeout": "3s"])
+                                  "smtp_probe_rcpt": "deliverability@example.test", "smtp_timeout": "3s",
+                                  "prometheus_url": "http://\(prometheus.authority)"])
 
         // A wrong password is caught before anything is restarted.
         stack.environment["MAIL_SMTP_PASSWORD"] = Self.secret("wrong", length: 24)
