@@ -1193,6 +1193,9 @@ import TestSupport
         let dbPassword = Self.secret("db", length: 24)
         try pg.psql("CREATE ROLE dotmac_acme LOGIN PASSWORD '\(dbPassword)'")
         try pg.psql("CREATE DATABASE dotmac_acme OWNER dotmac_acme")
+        // Another tenant's database on the same cluster, closed to other roles as it must be.
+        try pg.psql("CREATE DATABASE dotmac_other")
+        for database in ["dotmac_other", "app"] { try pg.psql("REVOKE CONNECT ON DATABASE \(database) FROM PUBLIC") }
         let redisPassword = Self.secret("redis", length: 24)
         try redis.cli(["CONFIG", "SET", "requirepass", redisPassword])
         try moto.aws(["s3api", "create-bucket", "--bucket", "dotmac-acme-staging"])
@@ -1271,7 +1274,7 @@ import TestSupport
 
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/redis-reachable", "preflight/object-storage-bucket",
+        for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/db-credentials-tenant-only", "preflight/redis-reachable", "preflight/object-storage-bucket",
                      "preflight/vault-token-valid", "preflight/grafana-healthy", "preflight/object-storage-lifecycle", "preflight/object-storage-versioning", "migrate/alembic-upgrade", "migrate/alembic-at-head",
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
@@ -1292,6 +1295,15 @@ import TestSupport
         #expect(Self.eventKinds(run).contains("backup_taken"))
         #expect(Self.steps(run)["deploy/k8s-namespace"]?["status"] as? String == "skipped")
         #expect(Self.steps(run)["deploy/helm-upgrade"]?["status"] as? String == "skipped")
+
+        // The other tenant's database opened to every role (PostgreSQL's default for a new one):
+        // this tenant's credentials now reach it, and preflight refuses before anything changes.
+        try pg.psql("GRANT CONNECT ON DATABASE dotmac_other TO PUBLIC")
+        let shared = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
+        #expect(shared.status == 1 && shared.stdout.contains("✗ preflight/db-credentials-tenant-only")
+                && shared.stdout.contains("db-credentials-tenant-only │ may connect to dotmac_other"), "\(shared.stdout)")
+        #expect(!shared.stdout.contains("▶ migrate/"), "nothing migrated: \(shared.stdout)")
+        try pg.psql("REVOKE CONNECT ON DATABASE dotmac_other FROM PUBLIC")
         // The env file the compose calls were given is the rendered one, 0600, and it holds the tenant's values.
         let envFile = "\(stack.state.path)/dotmac/acme-staging.env"
         #expect(Self.calls(stack).contains { $0.contains("docker compose --project-name acme-staging --env-file \(envFile)") },
