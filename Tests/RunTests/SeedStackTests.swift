@@ -506,7 +506,7 @@ import TestSupport
         #expect(up.stdout.contains("redis-ping-stream-client │ PONG"))
         for step in ["deploy/canary-start", "deploy/restart-service", "verify/startup-logs", "verify/internal-http-accepts-tcp", "verify/smoke-request",
                      "verify/http-logs-carry-trace-ids", "preflight/otel-collector-reachable", "verify/otel-endpoint-in-process",
-                     "preflight/template-catalog-read-only", "verify/template-dir-in-process",
+                     "preflight/template-catalog-read-only", "verify/template-dir-in-process", "verify/redis-settings-in-process",
                      "postdeploy/dead-letter-count", "postdeploy/orderly-shutdown",
                      "postdeploy/dead-letters-recent", "postdeploy/dead-letters-after-ladder", "postdeploy/malformed-since-deploy"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step): \(up.stdout)")
@@ -536,7 +536,7 @@ import TestSupport
         let upRun = try stack.show(upID)
         #expect(upRun["status"] as? String == "succeeded")
         #expect(Self.steps(upRun)["verify/internal-http-accepts-tcp"]?["status"] as? String == "succeeded")
-        #expect(try Self.report(stack, upID).contains("The Redis ACL, DB, TLS and timeout settings match the target environment"))
+        #expect(try Self.report(stack, upID).contains("The Redis TLS and timeout settings match the target environment"))
 
         // A clean runbook: exit 0, every check passed.
         let clean = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs)
@@ -691,6 +691,15 @@ import TestSupport
         #expect(edited.status == 1 && edited.stdout.contains("✓ verify/otel-endpoint-in-process") && edited.stdout.contains("✗ verify/template-dir-in-process"),
                 "\(edited.stdout)")
         #expect(edited.stdout.contains("MAIL_TEMPLATE_DIR=\(run)/templates-edited (intended \(run)/templates)"), "\(edited.stdout)")
+        // The intended catalog again, but the stream client pointed at the state Redis (it
+        // answers too: nothing else notices).
+        environment["MAIL_TEMPLATE_DIR"] = run + "/templates"
+        environment["MAIL_REDIS_STREAM_ADDR"] = "127.0.0.1:\(state.port)"
+        try Shell.run("python3", [supervise, "restart"], environment: environment)
+        let rewired = try stack.run(["check", "mail-service/staging"])
+        #expect(rewired.status == 1 && rewired.stdout.contains("✓ verify/template-dir-in-process") && rewired.stdout.contains("✗ verify/redis-settings-in-process")
+                && rewired.stdout.contains("MAIL_REDIS_STREAM_ADDR=127.0.0.1:\(state.port) (intended 127.0.0.1:\(streams.port))")
+                && rewired.stdout.contains("MAIL_REDIS_ADDR=127.0.0.1:\(state.port) (intended 127.0.0.1:\(state.port))"), "\(rewired.stdout)")
 
         // A catalog that can be edited in place is refused before anything restarts.
         chmod(run + "/templates/auth-code.tmpl", 0o644)

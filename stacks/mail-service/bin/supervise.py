@@ -11,7 +11,7 @@
                          catalog parse), then SIGTERM it. The running process is not touched.
   supervise.py status    the process is alive and logged every startup line since it started
   supervise.py stop      SIGTERM and bounded wait only
-  supervise.py setting NAME VALUE
+  supervise.py setting NAME VALUE [NAME VALUE ...]
                          the running process was started with NAME=VALUE in its environment
                          (what it runs with, whoever started it)
   supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
@@ -317,21 +317,25 @@ def status(c):
     return ready(c, pid, offset, 0)
 
 
-def setting(c, name, wanted):
+def setting(c, pairs):
+    """Each NAME as the running process has it against the intended VALUE; 1 when any differs."""
     pid = running_pid(c)
     if pid is None:
         print("mail service is not running", file=sys.stderr)
         return 1
     with open(f"/proc/{pid}/environ", "rb") as f:
-        found = [entry.decode(errors="replace") for entry in f.read().split(b"\0") if entry.startswith(name.encode() + b"=")]
-    running = found[0].split("=", 1)[1] if found else None
-    print(f"pid {pid}: {name}=" + (running if running is not None else "(not set)") + f" (intended {wanted})")
-    return 0 if running == wanted else 1
+        environment = dict(entry.decode(errors="replace").split("=", 1) for entry in f.read().split(b"\0") if b"=" in entry)
+    differ = 0
+    for name, wanted in pairs:
+        running = environment.get(name)
+        print(f"pid {pid}: {name}=" + (running if running is not None else "(not set)") + f" (intended {wanted})")
+        differ += running != wanted
+    return 1 if differ else 0
 
 
 def main(argv):
-    if argv[:1] == ["setting"] and len(argv) == 3:
-        return setting(config(), argv[1], argv[2])
+    if argv[:1] == ["setting"] and len(argv) >= 3 and len(argv) % 2 == 1:
+        return setting(config(), list(zip(argv[1::2], argv[2::2])))
     if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary", "shutdown"):
         print(__doc__, file=sys.stderr)
         return 2
