@@ -121,6 +121,7 @@ import TestSupport
                                   "api_http_url": "http://api.acme.example",
                                   "tls_cert_api": "/etc/ssl/acme/api.pem", "tls_cert_admin": "/etc/ssl/acme/admin.pem",
                                   "db_host": "db.internal", "db_name": "dotmac_acme", "db_user": "dotmac_acme", "redis_host": "redis.internal",
+                                  "api_dns_name": "api.acme.example", "admin_dns_name": "app.acme.example",
                                   "storage_endpoint": "https://s3.example", "storage_bucket": "dotmac-acme", "vault_url": "https://vault.example",
                                   "otel_grpc_endpoint": "http://otel:4317", "otel_http_endpoint": "http://otel:4318",
                                   "prometheus_url": "https://prom.example", "alertmanager_url": "https://am.example",
@@ -1199,6 +1200,8 @@ import TestSupport
         let pg = try PostgresFixture()
         let redis = try RedisFixture()
         let moto = try MotoFixture()
+        // The domains' records (dnsmasq: *.app.example.test is 127.0.0.1, the rest of example.test NXDOMAIN).
+        let dns = try DNSFixture()
         let dbPassword = Self.secret("db", length: 24)
         try pg.psql("CREATE ROLE dotmac_acme LOGIN PASSWORD '\(dbPassword)'")
         try pg.psql("CREATE DATABASE dotmac_acme OWNER dotmac_acme")
@@ -1255,7 +1258,8 @@ import TestSupport
                                   "storage_endpoint": "http://127.0.0.1:\(moto.port)", "storage_bucket": "dotmac-acme-staging",
                                   "vault_url": https, "otel_grpc_endpoint": "http://127.0.0.1:\(grpcPort)", "otel_http_endpoint": "http://127.0.0.1:\(httpPort)",
                                   "prometheus_url": https, "alertmanager_url": https, "grafana_url": https, "release": "acme-staging",
-                                  "alembic_config": "db/alembic.ini", "ca_file": web.certificate])
+                                  "alembic_config": "db/alembic.ini", "ca_file": web.certificate,
+                                  "api_dns_name": "api.app.example.test", "admin_dns_name": "admin.app.example.test", "dns_server": dns.server])
 
         // A known default secret: refused before anything runs, the secret named.
         let refused = try stack.run(["up", "dotmac/staging", "--yes"] + inputs, environment: ["DOTMAC_VAULT_TOKEN": "dev-root-token"])
@@ -1283,7 +1287,8 @@ import TestSupport
 
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/db-credentials-tenant-only", "preflight/redis-reachable", "preflight/object-storage-bucket",
+        for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/db-credentials-tenant-only", "preflight/dns-api", "preflight/dns-admin",
+                     "preflight/redis-reachable", "preflight/object-storage-bucket",
                      "preflight/vault-token-valid", "preflight/grafana-healthy", "preflight/object-storage-lifecycle", "preflight/object-storage-versioning", "migrate/alembic-upgrade", "migrate/alembic-at-head",
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
@@ -1313,6 +1318,11 @@ import TestSupport
                 && shared.stdout.contains("db-credentials-tenant-only │ may connect to dotmac_other"), "\(shared.stdout)")
         #expect(!shared.stdout.contains("▶ migrate/"), "nothing migrated: \(shared.stdout)")
         try pg.psql("REVOKE CONNECT ON DATABASE dotmac_other FROM PUBLIC")
+        // An Admin UI domain with no record yet: refused before anything changes.
+        let undelegated = try stack.run(["up", "dotmac/staging", "--yes"] + inputs + Self.inputs(["admin_dns_name": "admin.acme.example.test"]))
+        #expect(undelegated.status == 1 && undelegated.stdout.contains("✗ preflight/dns-admin") && undelegated.stdout.contains("✓ preflight/dns-api"),
+                "\(undelegated.stdout)")
+        #expect(!undelegated.stdout.contains("▶ migrate/"), "nothing migrated: \(undelegated.stdout)")
         // The env file the compose calls were given is the rendered one, 0600, and it holds the tenant's values.
         let envFile = "\(stack.state.path)/dotmac/acme-staging.env"
         #expect(Self.calls(stack).contains { $0.contains("docker compose --project-name acme-staging --env-file \(envFile)") },
