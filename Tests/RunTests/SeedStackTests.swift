@@ -218,7 +218,8 @@ import TestSupport
         """
 
     @Test func dialecticDeploysVerifiesAndRollsBackACrashLoopingRelease() throws {
-        let pg = try PostgresFixture()
+        let pg = try PostgresFixture(settings: ["shared_preload_libraries=pg_stat_statements"])
+        try pg.psql("CREATE EXTENSION pg_stat_statements", database: "app")
         let moto = try MotoFixture()
         try moto.aws(["s3", "mb", "s3://dialectic-backups"])
         let security = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
@@ -256,7 +257,7 @@ import TestSupport
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
-                     "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate", "postdeploy/monitoring-alerts"] {
+                     "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate", "postdeploy/monitoring-alerts", "postdeploy/db-queries-fast"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
         }
         #expect(up.stdout.contains("database-connection │ app|ssl=false"), "psql connected without SSL: \(up.stdout)")
@@ -278,7 +279,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 31, "27 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 32, "28 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -443,6 +444,17 @@ import TestSupport
             #expect(wrongEnv.stdout.contains(line), "missing: \(line)\n\(wrongEnv.stdout)")
         }
         #expect(!wrongEnv.stdout.contains(pg.password) && !wrongEnv.stderr.contains(pg.password))
+
+        // A statement of the app's that takes 150 ms, run five times: the query check names it.
+        for _ in 0..<5 { try pg.psql("SELECT pg_sleep(0.15)", database: "app") }
+        var database = stack.environment
+        database["DATABASE_URL"] = stack.environment["DIALECTIC_DATABASE_URL"]
+        let queries = try Shell.capture("python3", [RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/pg-env.py").path,
+                                                    "psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-v", "max_ms=100",
+                                                    "-f", RepositoryFiles.root.appendingPathComponent("stacks/dialectic/sql/queries-fast.sql").path],
+                                        environment: database)
+        #expect(queries.status == 0 && queries.stdout.hasPrefix("SLOW 15") && queries.stdout.contains("over 5 calls: SELECT pg_sleep($1)"),
+                "\(queries.stdout)\(queries.stderr)")
 
         // Monitoring Setup, read from the APIs (the step's arguments as prod.yaml gives them): an
         // alert missing, at another threshold or window, failing to evaluate or watching another

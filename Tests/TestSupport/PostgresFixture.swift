@@ -9,7 +9,8 @@ public final class PostgresFixture: @unchecked Sendable {
     public let password: String
     private let directory: URL
 
-    public init() throws {
+    /// `settings`: server settings given at start (`shared_preload_libraries=pg_stat_statements`).
+    public init(settings: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.bin + "/initdb") else {
             throw Shell.Failure(command: "initdb", status: 127, stdout: "",
                                 stderr: "PostgreSQL 15 is not installed (make test installs postgresql-15)")
@@ -26,7 +27,7 @@ public final class PostgresFixture: @unchecked Sendable {
         for _ in 0..<5 {
             let candidate = Int.random(in: 20_000...45_000)
             let result = try Shell.capture("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", data, "-w", "-l", directory.path + "/log",
-                                                       "-o", "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(directory.path)", "start"])
+                                                       "-o", (["-c listen_addresses=127.0.0.1 -p \(candidate) -k \(directory.path)"] + settings.map { "-c \($0)" }).joined(separator: " "), "start"])
             if result.status == 0 { started = candidate; break }
         }
         guard let started else { throw Shell.Failure(command: "pg_ctl start", status: 1, stdout: "", stderr: "no free port") }
