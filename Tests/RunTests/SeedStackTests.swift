@@ -1221,6 +1221,7 @@ import TestSupport
         try pg.psql("CREATE DATABASE dotmac_other")
         for database in ["dotmac_other", "app"] { try pg.psql("REVOKE CONNECT ON DATABASE \(database) FROM PUBLIC") }
         let redisPassword = Self.secret("redis", length: 24)
+        try redis.cli(["CONFIG", "SET", "appendonly", "yes"])   // the sessions survive a restart
         try redis.cli(["CONFIG", "SET", "requirepass", redisPassword])
         try moto.aws(["s3api", "create-bucket", "--bucket", "dotmac-acme-staging"])
         try moto.aws(["s3api", "put-bucket-versioning", "--bucket", "dotmac-acme-staging", "--versioning-configuration", "Status=Enabled"])
@@ -1236,6 +1237,9 @@ import TestSupport
             "GET /v1/auth/token/lookup-self": .init(200, headers: ["Content-Type": "application/json"],
                                                     body: #"{"data":{"policies":["default","dotmac-acme"],"ttl":2764800,"creation_time":\#(Int(Date().timeIntervalSince1970) - 86_400)}}"#),
             "GET /-/ready": .init(200, body: "Ready.\n"),
+            "GET /api/auth/csrf": .init(200, headers: ["Content-Type": "application/json",
+                                                     "Set-Cookie": "__Host-next-auth.csrf-token=abc%7Cdef; Path=/; HttpOnly; Secure; SameSite=Lax"],
+                                        body: #"{"csrfToken":"abc"}"#),
             "GET /api/v1/query": .init(200, headers: ["Content-Type": "application/json"],
                                        body: #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"platform-backend"},"value":[1700000000,"1"]}]}}"#),
             "POST /api/v2/alerts": .init(200, body: ""),
@@ -1300,7 +1304,7 @@ import TestSupport
         let up = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         for step in ["preflight/render-env", "preflight/database-url-resolves", "preflight/db-credentials-tenant-only", "preflight/dns-api", "preflight/dns-admin",
-                     "preflight/redis-reachable", "preflight/object-storage-bucket",
+                     "preflight/redis-reachable", "preflight/redis-sessions-persisted", "postdeploy/session-cookie-flags", "preflight/object-storage-bucket",
                      "preflight/vault-token-valid", "preflight/grafana-healthy", "preflight/object-storage-lifecycle", "preflight/object-storage-versioning", "migrate/alembic-upgrade", "migrate/alembic-at-head",
                      "migrate/smoke-queries", "deploy/compose-up", "deploy/worker-uses-tenant-config", "verify/metrics-not-public",
                      "verify/backend-runs-intended-config", "postdeploy/admin-security-headers", "postdeploy/metrics-in-prometheus",
@@ -1330,6 +1334,18 @@ import TestSupport
                 && shared.stdout.contains("db-credentials-tenant-only │ may connect to dotmac_other"), "\(shared.stdout)")
         #expect(!shared.stdout.contains("▶ migrate/"), "nothing migrated: \(shared.stdout)")
         try pg.psql("REVOKE CONNECT ON DATABASE dotmac_other FROM PUBLIC")
+        // Sessions in a Redis that keeps nothing on disk: refused before anything changes.
+        try redis.cli(["-a", redisPassword, "--no-auth-warning", "CONFIG", "SET", "appendonly", "no"])
+        let volatile = try stack.run(["up", "dotmac/staging", "--yes"] + inputs)
+        #expect(volatile.status == 1 && volatile.stdout.contains("✗ preflight/redis-sessions-persisted")
+                && volatile.stdout.contains("sessions are not persisted: AOF off and no RDB save policy"), "\(volatile.stdout)")
+        try redis.cli(["-a", redisPassword, "--no-auth-warning", "CONFIG", "SET", "appendonly", "yes"])
+        // A session cookie without HttpOnly and SameSite: named.
+        let cookies = try SeedWebServer(routes: ["GET /api/auth/csrf": .init(200, headers: ["Set-Cookie": "sid=1; Path=/; Secure"])])
+        let flags = try Shell.capture("python3", [RepositoryFiles.root.appendingPathComponent("stacks/dotmac/bin/cookie-flags.py").path,
+                                                  "https://\(cookies.authority)/api/auth/csrf", "--ca-file", cookies.certificate])
+        #expect(flags.status == 1 && flags.stdout.contains("FAIL cookie sid: without HttpOnly, SameSite Lax or Strict (has none)"), "\(flags.stdout)\(flags.stderr)")
+
         // An Admin UI domain with no record yet: refused before anything changes.
         let undelegated = try stack.run(["up", "dotmac/staging", "--yes"] + inputs + Self.inputs(["admin_dns_name": "admin.acme.example.test"]))
         #expect(undelegated.status == 1 && undelegated.stdout.contains("✗ preflight/dns-admin") && undelegated.stdout.contains("✓ preflight/dns-api"),
