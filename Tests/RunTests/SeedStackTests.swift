@@ -1033,7 +1033,7 @@ import TestSupport
                      "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 30_000),message=INFO mailflow_worker: routed 1 message to app1"])
         let up = try stack.run(["up", "mailflow/prod", "--yes"] + inputs)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
+        for step in ["preflight/ses-domain-verified", "preflight/ses-production-access", "preflight/lambda-concurrency-limit", "preflight/ses-dkim", "preflight/spf", "deploy/pulumi-up", "deploy/dashboard-deploy",
                      "verify/worker-lambda-active", "verify/api-rejects-invalid-jwt", "verify/api-accepts-valid-jwt", "verify/api-refuses-user-without-team",
                      "verify/api-metrics-summary", "verify/api-queue-messages", "verify/api-storage-objects", "verify/api-logs-query", "postdeploy/e2e-test-email-queued",
                      "postdeploy/dlq-empty", "postdeploy/log-retention-30-days", "postdeploy/cloudwatch-alarms",
@@ -1196,7 +1196,7 @@ import TestSupport
         // A domain SES never verified (no DKIM either), in an account back in the sandbox, and a
         // team that moved to another identity provider the stack's config does not name yet:
         // refused in preflight.
-        try "200\n".write(to: quota, atomically: true, encoding: .utf8)
+        try "ses_daily 200\nlambda_concurrency 10\n".write(to: quota, atomically: true, encoding: .utf8)
         let unverified = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs
                                        + Self.inputs(["mail_domain": "unverified.example", "jwt_issuer": "https://login.example.org"]))
         #expect(unverified.stdout.contains("✗ preflight/pulumi-config-jwt-issuer")
@@ -1204,11 +1204,19 @@ import TestSupport
         #expect(unverified.status == 1 && unverified.stdout.contains("✗ preflight/ses-dkim"), "\(unverified.stdout)")
         #expect(unverified.stdout.contains("✗ preflight/ses-production-access") && unverified.stdout.contains("SES sending quota: 200.0 messages"), "\(unverified.stdout)")
         #expect(unverified.stdout.contains("NotStarted"), "what SES said: \(unverified.stdout)")
-        // Out of the sandbox but with less quota than this load needs.
-        try "20000\n".write(to: quota, atomically: true, encoding: .utf8)
+        #expect(unverified.stdout.contains("✗ preflight/lambda-concurrency-limit")
+                && unverified.stdout.contains("Lambda concurrent executions allowed: 10 (this load needs 100)"), "\(unverified.stdout)")
+        // Out of the sandbox but with less quota than this load needs; then enough a day, but at
+        // a new account's 14 a second, under the seed's burst of 1000 a minute.
+        try "ses_daily 20000\n".write(to: quota, atomically: true, encoding: .utf8)
         let small = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes"] + inputs)
         #expect(small.status == 1 && small.stdout.contains("✗ preflight/ses-production-access"), "\(small.stdout)")
-        #expect(small.stdout.contains("SES sending quota: 20000.0 messages in 24 h") && small.stdout.contains("this load needs 50000 at 14"), "\(small.stdout)")
+        #expect(small.stdout.contains("SES sending quota: 20000.0 messages in 24 h") && small.stdout.contains("this load needs 50000 at 17"), "\(small.stdout)")
+        try "ses_daily 50000\nses_rate 14\n".write(to: quota, atomically: true, encoding: .utf8)
+        let slow = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes"] + inputs)
+        #expect(slow.status == 1 && slow.stdout.contains("✗ preflight/ses-production-access")
+                && slow.stdout.contains("SES sending quota: 50000.0 messages in 24 h at 14.0 a second"), "\(slow.stdout)")
+        #expect(slow.stdout.contains("✓ preflight/lambda-concurrency-limit"), "\(slow.stdout)")
     }
 
     // MARK: - 6. dotmac/staging: the compose path with PostgreSQL, alembic, Redis and S3

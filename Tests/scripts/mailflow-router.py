@@ -3,11 +3,14 @@
 worker Lambda -> the app's SQS queue), which moto does not run. Every email moto's SES accepts
 for _APP@DOMAIN while the receipt rule mailflow-inbound-ENV is enabled becomes a message in
 mailflow-APP-ENV, as the worker would enqueue it. While the file PAUSE exists the pipeline is
-"down": what arrives then is dropped, as a broken worker would lose it to its DLQ. The account is
-out of the SES sandbox (a 50,000-a-day quota) unless the file QUOTA holds another number (moto
-always answers the sandbox's 200).
+"down": what arrives then is dropped, as a broken worker would lose it to its DLQ.
 
-  mailflow-router.py PORT REGION ENV DOMAIN PAUSE QUOTA
+The account's limits come from the file LIMITS, read on each request, lines "NAME VALUE":
+ses_daily (default 50000: out of the SES sandbox, where moto always answers the sandbox's 200),
+ses_rate (default 20 a second; 1 in the sandbox) and lambda_concurrency (default 1000, what
+GetAccountSettings answers: moto does not implement it).
+
+  mailflow-router.py PORT REGION ENV DOMAIN PAUSE LIMITS
 
 In one process with the server because moto keeps sent mail only in memory (its data.json dump
 fails once Lambda functions exist).
@@ -20,22 +23,41 @@ import time
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.awslambda import urls as lambda_urls
 from moto.ses import models as ses_models
 from moto.ses.models import ses_backends
 
 
-def main(port, region, env, domain, pause, quota):
+def limits(path):
+    values = {"ses_daily": 50000.0, "ses_rate": 20.0, "lambda_concurrency": 1000.0}
+    try:
+        for line in open(path):
+            name, _, value = line.strip().partition(" ")
+            if name in values:
+                values[name] = float(value)
+    except (OSError, ValueError):
+        pass
+    return values
+
+
+def main(port, region, env, domain, pause, limits_file):
     quota_init = ses_models.SESQuota.__init__
 
     def account_quota(self, sent):
         quota_init(self, sent)
-        try:
-            self.max24_hour_send = float(open(quota).read().strip())
-        except (OSError, ValueError):
-            self.max24_hour_send = 50000.0
-        self.max_send_rate = 14 if self.max24_hour_send > 200 else 1
+        account = limits(limits_file)
+        self.max24_hour_send = account["ses_daily"]
+        self.max_send_rate = account["ses_rate"] if self.max24_hour_send > 200 else 1
+
+    def account_settings(request, full_url, headers):
+        concurrency = int(limits(limits_file)["lambda_concurrency"])
+        body = {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000, "CodeSizeZipped": 52428800,
+                                 "ConcurrentExecutions": concurrency, "UnreservedConcurrentExecutions": concurrency},
+                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 2}}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
     ses_models.SESQuota.__init__ = account_quota
+    lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = account_settings
     ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False).start()
     endpoint = f"http://127.0.0.1:{port}"
 
