@@ -817,6 +817,12 @@ import TestSupport
                                     environment: ["CURL_CA_BUNDLE": stalling.certificate])
         #expect(stalled.status == 1 && stalled.stdout.contains("1 of 5 checks found something: smtp-timing"), "\(stalled.stdout)\(stalled.stderr)")
         #expect(stalled.stdout.contains("data took 2.0 s: more than 0.5 of MAIL_SMTP_TIMEOUT (3s), a stall"), "\(stalled.stdout)")
+        // Sends observed at a p95 of 2.5 s, against half of the process's 3 s timeout.
+        let nearTimeout = try Self.prometheus("2500")
+        let slowSends = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs + Self.inputs(["prometheus_url": "http://\(nearTimeout.authority)"]))
+        #expect(slowSends.status == 1 && slowSends.stdout.contains("1 of 5 checks found something: send-duration-vs-timeout")
+                && slowSends.stdout.contains("bound: 0.5 of MAIL_SMTP_TIMEOUT=3s of the running process")
+                && slowSends.stdout.contains("(all): 2500 (bound 1500)"), "\(slowSends.stdout)\(slowSends.stderr)")
 
         // A delivery dead-lettered on its first transport failure, before the retry ladder ran out.
         try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:dead_letters", "*", "delivery_id", "d-early", "reason", "transport_failed", "attempts", "1"])
