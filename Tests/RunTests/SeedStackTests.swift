@@ -824,6 +824,25 @@ import TestSupport
                 && slowSends.stdout.contains("bound: 0.5 of MAIL_SMTP_TIMEOUT=3s of the running process")
                 && slowSends.stdout.contains("(all): 2500 (bound 1500)"), "\(slowSends.stdout)\(slowSends.stderr)")
 
+        // A release whose attempt worker never yields the CPU, pinned to one CPU with another busy
+        // process: the timeouts runbook finds it starved (idle above, it was not judged).
+        #expect(timings.stdout.contains("cpu-not-starved │ idle: runnable for under a tenth of the window"), "\(timings.stdout)")
+        let busy = try stack.run(["up", "mail-service/prod", "--yes"] + inputs,
+                                 environment: ["STANDIN_FAIL": "mail-service-busy", "MAIL_SERVICE_ENV_PASS": "STANDIN_FAIL"])
+        #expect(busy.status == 0, "\(busy.stdout)\(busy.stderr)")
+        let cpu = try Shell.run("python3", ["-c", "import os; print(min(os.sched_getaffinity(0)))"])
+        let servicePID = try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Shell.run("taskset", ["-a", "-p", "-c", cpu, servicePID])
+        // The service at the lowest priority (its threads, and its session's share where the kernel
+        // groups by session): the busy process gets the CPU whenever both want it.
+        try Shell.run("sh", ["-c", "for t in /proc/\(servicePID)/task/*; do renice -n 19 -p \"${t##*/}\" >/dev/null; done; "
+                                   + "if [ -w /proc/\(servicePID)/autogroup ]; then echo 19 > /proc/\(servicePID)/autogroup; fi"])
+        var hogs = [try ServerProcess(["taskset", "-c", cpu, "sh", "-c", "while :; do :; done"], name: "cpu-hog")]
+        let starved = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs)
+        hogs.removeAll()
+        #expect(starved.status == 1 && starved.stdout.contains("found something: cpu-not-starved") && starved.stdout.contains(": CPU-starved"),
+                "\(starved.stdout)\(starved.stderr)")
+
         // A delivery dead-lettered on its first transport failure, before the retry ladder ran out.
         try state.cli(["-a", password, "--no-auth-warning", "XADD", "mail:dead_letters", "*", "delivery_id", "d-early", "reason", "transport_failed", "attempts", "1"])
         let early = try stack.run(["runbook", "mail-service/prod", "dead-letter-spike"] + inputs)

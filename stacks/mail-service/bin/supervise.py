@@ -14,6 +14,12 @@
   supervise.py setting NAME VALUE [NAME VALUE ...]
                          the running process was started with NAME=VALUE in its environment
                          (what it runs with, whoever started it)
+  supervise.py starved SECONDS MAX_FRACTION
+                         the running process is not CPU-starved: over SECONDS, the share of its
+                         threads' runnable time spent waiting for a CPU (/proc/PID/task/*/schedstat)
+                         is at most MAX_FRACTION, and no thread is in uninterruptible sleep (D,
+                         blocked on I/O); a process runnable for under a tenth of the window is
+                         idle, not starved. The load per CPU is printed beside it.
   supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
                          MAIL_SHUTDOWN_LOGS logged, not as a failure, and in its order; exit 0
                          when the last restart here stopped no process
@@ -317,6 +323,45 @@ def status(c):
     return ready(c, pid, offset, 0)
 
 
+def schedstats(pid):
+    """Per thread: (ns on a CPU, ns runnable but waiting for one), and the threads' states."""
+    times, states = {}, []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                run, wait = (int(x) for x in f.read().split()[:2])
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        except (OSError, ValueError):
+            continue
+        times[task] = (run, wait)
+    return times, states
+
+
+def starved(c, seconds, max_fraction):
+    pid = running_pid(c)
+    if pid is None:
+        print("mail service is not running", file=sys.stderr)
+        return 1
+    before, _ = schedstats(pid)
+    time.sleep(seconds)
+    after, states = schedstats(pid)
+    run = sum(after[t][0] - before[t][0] for t in after if t in before)
+    wait = sum(after[t][1] - before[t][1] for t in after if t in before)
+    load = open("/proc/loadavg").read().split()[0]
+    print(f"pid {pid}, {len(after)} threads over {seconds:g} s: on a CPU {run / 1e6:.0f} ms, waiting for one {wait / 1e6:.0f} ms; "
+          f"load {load} on {os.cpu_count()} CPUs")
+    blocked = states.count("D")
+    if blocked:
+        print(f"{blocked} thread(s) in uninterruptible sleep (D): blocked on I/O")
+    if run + wait < 0.1 * seconds * 1e9:
+        print("idle: runnable for under a tenth of the window, so not starved")
+        return 1 if blocked else 0
+    share = wait / (run + wait)
+    print(f"waiting {share:.0%} of its runnable time (bound {max_fraction:.0%})" + (": CPU-starved" if share > max_fraction else ""))
+    return 1 if share > max_fraction or blocked else 0
+
+
 def setting(c, pairs):
     """Each NAME as the running process has it against the intended VALUE; 1 when any differs."""
     pid = running_pid(c)
@@ -334,6 +379,8 @@ def setting(c, pairs):
 
 
 def main(argv):
+    if argv[:1] == ["starved"] and len(argv) == 3:
+        return starved(config(), float(argv[1]), float(argv[2]))
     if argv[:1] == ["setting"] and len(argv) >= 3 and len(argv) % 2 == 1:
         return setting(config(), list(zip(argv[1::2], argv[2::2])))
     if len(argv) != 1 or argv[0] not in ("restart", "status", "stop", "canary", "shutdown"):
