@@ -132,7 +132,8 @@ import TestSupport
             ("demo/local", [], "greeting"),
             ("dialectic/prod", Self.inputs(["fly_app": "dialectic-plan", "host": "dialectic.example", "http_host": "dialectic.example",
                                             "db_rollback_to": "20260106112233", "backup_bucket": "dialectic-backups",
-                                            "monitoring_url": "https://prometheus.example", "alertmanager_url": "https://alertmanager.example"]), "dialectic-plan"),
+                                            "monitoring_url": "https://prometheus.example", "alertmanager_url": "https://alertmanager.example",
+                                            "db_fly_app": "dialectic-plan-db"]), "dialectic-plan"),
             ("dotmac/prod", dotmac, "dotmac-acme"),
             ("dotmac/staging", dotmac + Self.inputs(["deploy_via": "helm", "namespace": "acme"]), "values-staging.yaml"),
             ("mail-service/prod", mailService + Self.inputs(["smtp_addr": "smtp.example:587", "smtp_from": "noreply@example.test", "smtp_probe_rcpt": "probe@example.test",
@@ -248,14 +249,14 @@ import TestSupport
         for (key, value) in moto.environment where key != "PATH" { stack.environment[key] = value }
         let base = Self.inputs(["fly_app": "dialectic-test", "host": web.authority, "http_host": "127.0.0.1:\(web.redirectPort)",
                                 "database_ssl": "false", "ca_file": web.certificate, "backup_bucket": "dialectic-backups",
-                                "monitoring_url": "https://\(web.authority)", "alertmanager_url": "https://\(web.authority)"])
+                                "monitoring_url": "https://\(web.authority)", "alertmanager_url": "https://\(web.authority)", "db_fly_app": "dialectic-db"])
         let first = try stack.git.git(["rev-parse", "HEAD"])
         // Every process's argv, as any user of the machine sees it, through both runs.
         let processList = ProcessListSampler()
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "preflight/db-queries-snapshot", "migrate/ecto-migrate",
+        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "preflight/db-queries-snapshot", "preflight/db-snapshots", "migrate/ecto-migrate",
                      "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
                      "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate", "postdeploy/monitoring-alerts", "postdeploy/db-queries-fast"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
@@ -279,7 +280,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 33, "29 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 34, "30 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -401,7 +402,8 @@ import TestSupport
         try stack.git.commit("Smaller machines, fewer checks", files: ["fly.toml": smaller])
         // And PHX_HOST set nowhere (not in [env], no such Fly secret), LLM_PROVIDER in both.
         let undersized = try stack.run(["up", "dialectic/prod", "--yes", "--parallel", "16"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
-                                       environment: ["STANDIN_FLY_SECRETS": "DATABASE_URL,SECRET_KEY_BASE,GOOGLE_API_KEY,LLM_PROVIDER"])
+                                       environment: ["STANDIN_FLY_SECRETS": "DATABASE_URL,SECRET_KEY_BASE,GOOGLE_API_KEY,LLM_PROVIDER",
+                                                     "STANDIN_FLY_SNAPSHOT_AGE_HOURS": "50", "STANDIN_FLY_SNAPSHOT_RETENTION": "1"])
         #expect(undersized.status == 1 && undersized.stdout.contains("✗ preflight/fly-toml"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL VM memory: 1gb (at least 4096 MB"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL health check on /health every 30 s or more often: '1m'"), "\(undersized.stdout)")
@@ -409,6 +411,9 @@ import TestSupport
                 "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL DATABASE_SSL: [env] 'true' (expected 'false')"), "\(undersized.stdout)")
         #expect(undersized.stdout.contains("FAIL LLM_PROVIDER: in fly.toml [env] ('google') and a Fly secret: keep one"), "\(undersized.stdout)")
+        // And database snapshots that stopped two days ago, kept one day.
+        #expect(undersized.stdout.contains("✗ preflight/db-snapshots")
+                && undersized.stdout.contains("snapshots kept 1 days (at least 5); newest snapshot 50 h old (at most 26)"), "\(undersized.stdout)")
         #expect(!undersized.stdout.contains("▶ migrate/"), "nothing migrated: \(undersized.stdout)")
 
         // A machine caught started, its checks passing, between two restarts: its unrequested exits
