@@ -161,8 +161,9 @@ import TestSupport
 
     /// A Prometheus-compatible rules and targets API and an Alertmanager status, as the dialectic
     /// stack's monitoring-alerts step reads them: the seed's alerts, each as `rules` overrides.
+    /// `series`: whether the query API finds series of the rules' metrics.
     static func monitoringRoutes(health: String, interval: String = "30s", rules overrides: [String: [String: String]] = [:],
-                                 receiver: String = "      email_configs:\n        - to: oncall@example.test\n") -> [String: SeedWebServer.Route] {
+                                 receiver: String = "      email_configs:\n        - to: oncall@example.test\n", series: Bool = true) -> [String: SeedWebServer.Route] {
         var rules: [String: [String: String]] = [
             "DialecticHigh5xxRate": ["query": #"sum(rate(phoenix_http_requests_total{status=~"5.."}[5m])) / sum(rate(phoenix_http_requests_total[5m])) > 0.01"#],
             "DialecticRateLimitViolations": ["query": #"sum(increase(phoenix_http_requests_total{status="429"}[1h])) > 100"#],
@@ -185,7 +186,19 @@ import TestSupport
             "GET /api/v1/rules": .init(200, headers: headers, body: json(["status": "success", "data": ["groups": [["name": "dialectic", "file": "dialectic.yml", "rules": listed]]]])),
             "GET /api/v1/targets": .init(200, headers: headers, body: json(["status": "success", "data": ["activeTargets": [target], "droppedTargets": []]])),
             "GET /api/v2/status": .init(200, headers: headers, body: json(["config": ["original": config], "cluster": ["status": "ready"]])),
+            "GET /api/v1/query": .init(200, headers: headers, body: json(["status": "success", "data": ["resultType": "vector",
+                                                                         "result": series ? [["metric": [:], "value": [1764540000, "3"]]] : []]])),
         ]
+    }
+
+    /// The argv `plan --format json` renders for PHASE/NAME of TARGET with these inputs: a
+    /// failing case run by hand is then the step's own command, not a copy of it.
+    static func planArgv(_ stack: StackFixture, _ target: String, _ step: String, _ inputs: [String]) throws -> [String] {
+        let plan = try StackFixture.json(try stack.run(["plan", target, "--format", "json"] + inputs))
+        let (phase, name) = (String(step.split(separator: "/")[0]), String(step.split(separator: "/")[1]))
+        let phases = try #require(plan["phases"] as? [[String: Any]])
+        let steps = phases.first { $0["phase"] as? String == phase || $0["name"] as? String == phase }?["steps"] as? [[String: Any]] ?? []
+        return try #require(steps.first { $0["name"] as? String == name }?["argv"] as? [String], "no \(step) in the plan")
     }
 
     /// A Prometheus answering every instant query with one series of `value` (the send-duration p95).
@@ -432,23 +445,6 @@ import TestSupport
         #expect(longLoop.status == 1 && longLoop.stdout.contains("10 exit(s) recorded, 10 unrequested since its last launch (a crash loop)"),
                 "\(longLoop.stdout)\(longLoop.stderr)")
 
-        // Fly secrets whose values on the machines are not the intended ones, and SSL off for a
-        // database reached over the internet: refused (the script fly-env-settings runs).
-        let flyEnv = RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/check-fly-env.py").path
-        let flyTomlFile = stack.state.path + "/fly.toml"
-        try Self.flyToml.write(toFile: flyTomlFile, atomically: true, encoding: .utf8)
-        var wrongValues = stack.environment
-        wrongValues["STANDIN_FLY_MACHINE_ENV"] = #"{"PHX_HOST": "example.com"}"#
-        wrongValues["DATABASE_URL"] = "postgresql://app:\(pg.password)@db.example.com:5432/app"
-        let wrongEnv = try Shell.capture("python3", [flyEnv, "--app", "dialectic-test", "--config", flyTomlFile, "--host", web.authority,
-                                                     "--database-ssl", "false", "--llm-provider", "google"], environment: wrongValues)
-        #expect(wrongEnv.status == 1, "\(wrongEnv.stdout)\(wrongEnv.stderr)")
-        for line in ["FAIL PHX_HOST: a Fly secret, 'example.com' on a running machine (expected '127.0.0.1')",
-                     "FAIL DATABASE_SSL: a Fly secret, but a running machine does not have it (Error: ssh shell: Process exited with status 1)",
-                     "FAIL DATABASE_SSL false: the database host db.example.com is not local", "ok   LLM_PROVIDER: [env] 'google'"] {
-            #expect(wrongEnv.stdout.contains(line), "missing: \(line)\n\(wrongEnv.stdout)")
-        }
-        #expect(!wrongEnv.stdout.contains(pg.password) && !wrongEnv.stderr.contains(pg.password))
 
         // Back to the sized machines; the release's migration backfills with five 150 ms
         // statements: deployed, but postdeploy names the slow statement (only this deploy's:
@@ -461,19 +457,37 @@ import TestSupport
                 "\(backfill.stdout)\(backfill.stderr)")
         #expect(backfill.stdout.contains("db-queries-fast │ SLOW 15") && backfill.stdout.contains("ms mean over 5 calls: SELECT pg_sleep($1)"), "\(backfill.stdout)")
 
-        // Monitoring Setup, read from the APIs (the step's arguments as prod.yaml gives them): an
+        // Fly secrets whose values on the machines are not the intended ones, and SSL off for a
+        // database reached over the internet: refused (the step's own command, from the plan).
+        var wrongValues = stack.environment
+        wrongValues["STANDIN_FLY_MACHINE_ENV"] = #"{"PHX_HOST": "example.com"}"#
+        wrongValues["DATABASE_URL"] = "postgresql://app:\(pg.password)@db.example.com:5432/app"
+        let flyEnv = try Self.planArgv(stack, "dialectic/prod", "preflight/fly-env-settings", base + Self.inputs(["db_rollback_to": "20260201090000"]))
+        let wrongEnv = try Shell.capture(flyEnv[0], Array(flyEnv.dropFirst()), environment: wrongValues, directory: stack.git.path)
+        #expect(wrongEnv.status == 1, "\(wrongEnv.stdout)\(wrongEnv.stderr)")
+        for line in ["FAIL PHX_HOST: a Fly secret, 'example.com' on a running machine (expected '127.0.0.1')",
+                     "FAIL DATABASE_SSL: a Fly secret, but a running machine does not have it (Error: ssh shell: Process exited with status 1)",
+                     "FAIL DATABASE_SSL false: the database host db.example.com is not local", "ok   LLM_PROVIDER: [env] 'google'"] {
+            #expect(wrongEnv.stdout.contains(line), "missing: \(line)\n\(wrongEnv.stdout)")
+        }
+        #expect(!wrongEnv.stdout.contains(pg.password) && !wrongEnv.stderr.contains(pg.password))
+
+        // Monitoring Setup, read from the APIs by the step's own command (from the plan): an
         // alert missing, at another threshold or window, failing to evaluate or watching another
-        // instance, a /health probe once a minute and a route that sends nowhere each fail it.
-        let monitoring = RepositoryFiles.root.appendingPathComponent("stacks/dialectic/bin/monitoring.py").path
+        // instance, a /health probe once a minute and a route that sends nowhere each fail it;
+        // so do alerts that look right but mean something else, and alerts without data.
         let healthURL = "https://\(web.authority)/health"
         func monitored(_ routes: [String: SeedWebServer.Route]) throws -> Shell.Result {
             let server = try SeedWebServer(routes: routes)
-            return try Shell.capture("python3", [monitoring, "--url", "https://\(server.authority)", "--ca-file", server.certificate,
-                                                 "--rule", #"DialecticHigh5xxRate>0.01@5m~5\.\.|5xx|5\[0-9\]"#, "--rule", "DialecticRateLimitViolations>100@1h~429",
-                                                 "--rule", "DialecticDatabasePoolSaturated>0.8~(?i)pool", "--health", healthURL, "--interval", "30",
-                                                 "--health-rule", "DialecticHealthCheckFailing", "--alertmanager", "https://\(server.authority)"])
+            let bundle = try Self.caBundle([web, server], at: stack.state.path + "/monitoring-cas-\(server.port).pem")
+            let argv = try Self.planArgv(stack, "dialectic/prod", "postdeploy/monitoring-alerts",
+                                         base + Self.inputs(["db_rollback_to": "20260201090000", "monitoring_url": "https://\(server.authority)",
+                                                             "alertmanager_url": "https://\(server.authority)", "ca_file": bundle]))
+            return try Shell.capture(argv[0], Array(argv.dropFirst()), environment: stack.environment, directory: stack.git.path)
         }
-        let monitoredWell = try monitored(Self.monitoringRoutes(health: healthURL))
+        let monitoredWell = try monitored(Self.monitoringRoutes(health: healthURL, rules: [
+            // A percentage form of the pool alert means the same.
+            "DialecticDatabasePoolSaturated": ["query": "100 * max(dialectic_repo_pool_busy / dialectic_repo_pool_size) > 80"]]))
         #expect(monitoredWell.status == 0 && monitoredWell.stdout.components(separatedBy: "OK   ").count == 7, "\(monitoredWell.stdout)\(monitoredWell.stderr)")
         let drifted = try monitored(Self.monitoringRoutes(health: healthURL, interval: "1m", rules: [
             "DialecticHigh5xxRate": [:],
@@ -487,10 +501,24 @@ import TestSupport
                      "FAIL alert DialecticDatabasePoolSaturated: DialecticDatabasePoolSaturated does not evaluate (err: many-to-many matching not allowed)",
                      "FAIL health monitoring: blackbox-health probing \(healthURL) every 1m (at most 30 s)",
                      "FAIL health alert DialecticHealthCheckFailing: selects another instance than \(healthURL)",
-                     "FAIL alert channels: the route's receiver 'oncall' sends nowhere (no *_configs)"] {
+                     "FAIL alert channels: receiver 'oncall' of the route tree sends nowhere (no non-empty *_configs)"] {
             #expect(drifted.stdout.contains(line), "missing: \(line)\n\(drifted.stdout)")
         }
         #expect(!drifted.stdout.contains("OK "), "\(drifted.stdout)")
+        let misread = try monitored(Self.monitoringRoutes(health: healthURL, rules: [
+            "DialecticHigh5xxRate": ["query": #"sum(rate(phoenix_http_requests_total{status=~"5.."}[5m])) > 0.01"#],
+            "DialecticRateLimitViolations": ["query": #"sum(rate(phoenix_http_requests_total{status="429"}[1h])) > 100"#],
+            "DialecticHealthCheckFailing": ["query": #"probe_success{instance="\#(healthURL)"} == 1"#],
+        ], receiver: "      email_configs: []\n"))
+        for line in ["FAIL alert DialecticHigh5xxRate: is not a ratio (no /): a count is not a share",
+                     "FAIL alert DialecticRateLimitViolations: counts with neither increase() nor *_over_time() (rate() is per second, not per 1h)",
+                     "FAIL health alert DialecticHealthCheckFailing: does not fire on a failed probe",
+                     "FAIL alert channels: receiver 'oncall' of the route tree sends nowhere"] {
+            #expect(misread.status == 1 && misread.stdout.contains(line), "missing: \(line)\n\(misread.stdout)")
+        }
+        let unfed = try monitored(Self.monitoringRoutes(health: healthURL, series: false))
+        #expect(unfed.status == 1 && unfed.stdout.contains("FAIL alert DialecticHigh5xxRate: no series of phoenix_http_requests_total: it can never fire")
+                && unfed.stdout.contains("no series of dialectic_repo_pool_busy, dialectic_repo_pool_size"), "\(unfed.stdout)\(unfed.stderr)")
     }
 
     // MARK: - 3. mail-service/staging: up, and its triage runbooks
