@@ -1233,7 +1233,8 @@ import TestSupport
         #expect(!weak.stdout.contains("alarms-notify │ mailflow-both-prod"), "\(weak.stdout)")
         #expect(weak.stdout.contains("SES bounce rate, highest in the last 24 h: 8.00% (bound 5%"), "\(weak.stdout)")
         #expect(weak.stdout.contains("costs-within-budget │ budget mailflow-prod: limit 100"), "\(weak.stdout)")
-        #expect(weak.stdout.contains("actual 150") && weak.stdout.contains("forecast 210"), "\(weak.stdout)")
+        #expect(weak.stdout.contains("actual 150") && weak.stdout.contains("forecast 210")
+                && weak.stdout.contains("forecast over the limit by the end of the period"), "\(weak.stdout)")
         #expect(weak.stdout.contains("did not reach mailflow-app1-prod within 10 s (1 other message(s) seen: not this run's)"), "\(weak.stdout)")
 
         // An API that refuses every token (another issuer's): `check` runs verify, read-only, and names it.
