@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Seed 004 Performance Tests: "Database queries fast (check logs)", read from PostgreSQL's own
-record (pg_stat_statements) for what ran during this deploy only.
+record (pg_stat_statements) for what ran since the new release started.
 
-  queries-fast.py snapshot FILE       every statement's calls and total time now, into FILE
-  queries-fast.py check FILE MAX_MS   since that snapshot: no statement run 5 times or more
-                                      averages over MAX_MS (its time since, over its calls since)
+  queries-fast.py snapshot FILE               every statement's calls and total time now, into FILE
+  queries-fast.py check FILE MAX_MS [SOAK]    after SOAK seconds (default 0) of the new release's
+                                              traffic: no statement run 5 times or more since the
+                                              snapshot averages over MAX_MS (its time since, over
+                                              its calls since)
 
 Cumulative means would still hold last month's slow query, and hide a new one among months of
-fast calls; the difference between two snapshots is this deploy's (migrations, the new release's
-traffic, the checks). psql runs through pg-env.py ($DATABASE_URL split into libpq's variables).
+fast calls; the difference between two snapshots is what ran in between (taken just before the
+new release ships, after the migrations: the release's start and traffic, and the checks). A
+statement is one (role, queryid) pair, as pg_stat_statements keeps them. psql runs through
+pg-env.py ($DATABASE_URL split into libpq's variables).
 Needs the pg_stat_statements extension (CREATE EXTENSION pg_stat_statements; Fly Postgres and
 most managed PostgreSQL offer it). Exit 0 fast, 1 slow (named) or unreadable, 2 usage.
 """
@@ -17,8 +21,9 @@ import io
 import os
 import subprocess
 import sys
+import time
 
-STATEMENTS = """select queryid, calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+STATEMENTS = """select userid::text || ':' || queryid, calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
   from pg_stat_statements
  where dbid = (select oid from pg_database where datname = current_database()) and queryid is not null"""
 
@@ -42,7 +47,10 @@ def snapshot(path):
     return 0
 
 
-def check(path, bound):
+def check(path, bound, soak=0.0):
+    if soak > 0:
+        print(f"waiting {soak:g} s for the new release's traffic")
+        time.sleep(soak)
     try:
         with open(path, newline="") as f:
             before = {row[0]: (int(row[1]), float(row[2])) for row in csv.reader(f) if len(row) == 3}
@@ -71,8 +79,8 @@ def main(argv):
     try:
         if len(argv) == 2 and argv[0] == "snapshot":
             return snapshot(argv[1])
-        if len(argv) == 3 and argv[0] == "check":
-            return check(argv[1], float(argv[2]))
+        if len(argv) in (3, 4) and argv[0] == "check":
+            return check(argv[1], float(argv[2]), float(argv[3]) if len(argv) == 4 else 0.0)
     except OSError as error:
         print(f"cannot read pg_stat_statements: {error}")
         return 1
