@@ -1420,10 +1420,11 @@ import TestSupport
         #expect(volatile.status == 1 && volatile.stdout.contains("✗ preflight/redis-sessions-persisted")
                 && volatile.stdout.contains("sessions are not persisted: AOF off and no RDB save policy"), "\(volatile.stdout)")
         try redis.cli(["-a", redisPassword, "--no-auth-warning", "CONFIG", "SET", "appendonly", "yes"])
-        // A session cookie without HttpOnly and SameSite: named.
+        // An Admin UI whose cookie lacks HttpOnly and SameSite: named (the step's own command, from the plan).
         let cookies = try SeedWebServer(routes: ["GET /api/auth/csrf": .init(200, headers: ["Set-Cookie": "sid=1; Path=/; Secure"])])
-        let flags = try Shell.capture("python3", [RepositoryFiles.root.appendingPathComponent("stacks/dotmac/bin/cookie-flags.py").path,
-                                                  "https://\(cookies.authority)/api/auth/csrf", "--ca-file", cookies.certificate])
+        let cookieStep = try Self.planArgv(stack, "dotmac/staging", "postdeploy/session-cookie-flags",
+                                           inputs + Self.inputs(["admin_domain": "localhost:\(cookies.port)", "ca_file": cookies.certificate]))
+        let flags = try Shell.capture(cookieStep[0], Array(cookieStep.dropFirst()), environment: stack.environment, directory: stack.git.path)
         #expect(flags.status == 1 && flags.stdout.contains("FAIL cookie sid: without HttpOnly, SameSite Lax or Strict (has none)"), "\(flags.stdout)\(flags.stderr)")
 
         // An Admin UI domain with no record yet: refused before anything changes.
