@@ -163,7 +163,7 @@ import TestSupport
     /// stack's monitoring-alerts step reads them: the seed's alerts, each as `rules` overrides.
     /// `series`: whether the query API finds series of the rules' metrics.
     static func monitoringRoutes(health: String, interval: String = "30s", rules overrides: [String: [String: String]] = [:],
-                                 receiver: String = "      email_configs:\n        - to: oncall@example.test\n", series: Bool = true) -> [String: SeedWebServer.Route] {
+                                 receiver: String = "  email_configs:\n  - to: oncall@example.test\n", series: Bool = true) -> [String: SeedWebServer.Route] {
         var rules: [String: [String: String]] = [
             "DialecticHigh5xxRate": ["query": #"sum(rate(phoenix_http_requests_total{status=~"5.."}[5m])) / sum(rate(phoenix_http_requests_total[5m])) > 0.01"#],
             "DialecticRateLimitViolations": ["query": #"sum(increase(phoenix_http_requests_total{status="429"}[1h])) > 100"#],
@@ -180,7 +180,8 @@ import TestSupport
             "scrapeUrl": "http://blackbox:9115/probe?module=http_2xx&target=" + (health.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? health),
             "scrapeInterval": interval, "health": "up", "lastError": "", "lastScrape": "2026-11-30T22:00:00Z"]
         func json(_ object: Any) -> String { String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) }
-        let config = "global:\n  resolve_timeout: 5m\nroute:\n  receiver: oncall\n  group_by: [alertname]\nreceivers:\n  - name: oncall\n\(receiver)"
+        // As Alertmanager serves it: Go's YAML, a list at its key's own indentation.
+        let config = "global:\n  resolve_timeout: 5m\nroute:\n  receiver: oncall\n  group_by:\n  - alertname\nreceivers:\n- name: oncall\n\(receiver)templates: []\n"
         let headers = ["Content-Type": "application/json"]
         return [
             "GET /api/v1/rules": .init(200, headers: headers, body: json(["status": "success", "data": ["groups": [["name": "dialectic", "file": "dialectic.yml", "rules": listed]]]])),
@@ -255,6 +256,8 @@ import TestSupport
         stack.environment["DIALECTIC_DATABASE_URL"] = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/app"
         stack.environment["DIALECTIC_SECRET_KEY_BASE"] = Self.secret("skb", length: 72)
         stack.environment["STANDIN_FLY_MACHINES"] = "2"
+        // Each release the stand-in deploys serves a few statements of its own as it starts.
+        stack.environment["STANDIN_FLY_DATABASE_URL"] = stack.environment["DIALECTIC_DATABASE_URL"]
         // PHX_HOST and DATABASE_SSL are Fly secrets here (fly.toml's [env] has neither).
         stack.environment["STANDIN_FLY_SECRETS"] = "DATABASE_URL,SECRET_KEY_BASE,PHX_HOST,DATABASE_SSL,GOOGLE_API_KEY"
         // …whose values a running machine holds (read with `fly ssh console`, one name at a time).
@@ -270,7 +273,7 @@ import TestSupport
 
         let up = try stack.run(["up", "dialectic/prod", "--yes"] + base + Self.inputs(["db_rollback_to": "20260106112233"]))
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
-        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "preflight/db-snapshots", "migrate/ecto-migrate",
+        for step in ["preflight/mix-test", "preflight/migrations-rehearsal", "preflight/hex-outdated", "preflight/fly-toml", "preflight/fly-env-settings", "preflight/database-connection", "preflight/pg-stat-statements-readable", "preflight/db-snapshots", "migrate/ecto-migrate",
                      "deploy/db-queries-snapshot", "deploy/fly-deploy", "deploy/fly-status", "verify/health", "verify/deep-health", "verify/https-redirect",
                      "verify/security-headers", "postdeploy/login-rate-limit", "postdeploy/health-latency", "postdeploy/certificate", "postdeploy/monitoring-alerts", "postdeploy/db-queries-fast"] {
             #expect(up.stdout.contains("✓ \(step) "), "\(step) did not succeed: \(up.stdout)")
@@ -294,7 +297,7 @@ import TestSupport
         let shown = try stack.show(upID)
         #expect(shown["status"] as? String == "succeeded")
         let steps = Self.steps(shown)
-        #expect(steps.count == 34, "30 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
+        #expect(steps.count == 35, "31 steps and the backup's take, verify, check and push: \(steps.keys.sorted())")
         #expect(steps["migrate/backup.push"]?["status"] as? String == "succeeded")
         #expect(try moto.aws(["s3", "ls", "s3://dialectic-backups/dialectic/"]).contains("\(upID).dump"), "the dump is in the bucket")
         #expect(steps["preflight/fly-secret-openai-key"]?["status"] as? String == "skipped", "llm_provider is google")
@@ -453,8 +456,7 @@ import TestSupport
         try stack.git.commit("Back to the sized machines", files: ["fly.toml": Self.flyToml])
         for _ in 0..<5 { try pg.psql("SELECT pg_sleep(0.15)", database: "app") }   // before the run: not counted
         let slowRelease = try stack.run(["up", "dialectic/prod", "--yes", "--parallel", "16"] + base + Self.inputs(["db_rollback_to": "20260201090000"]),
-                                        environment: ["STANDIN_FAIL": "fly-deploy-slow-queries",
-                                                      "STANDIN_FLY_DATABASE_URL": stack.environment["DIALECTIC_DATABASE_URL"] ?? ""])
+                                        environment: ["STANDIN_FAIL": "fly-deploy-slow-queries"])
         #expect(slowRelease.status == 1 && slowRelease.stdout.contains("✓ deploy/db-queries-snapshot") && slowRelease.stdout.contains("✗ postdeploy/db-queries-fast"),
                 "\(slowRelease.stdout)\(slowRelease.stderr)")
         #expect(slowRelease.stdout.contains("db-queries-fast │ waiting 1 s for the new release's traffic")
@@ -502,7 +504,7 @@ import TestSupport
             "DialecticRateLimitViolations": ["query": #"sum(increase(phoenix_http_requests_total{status="429"}[5m])) > 500"#],
             "DialecticDatabasePoolSaturated": ["health": "err", "lastError": "many-to-many matching not allowed"],
             "DialecticHealthCheckFailing": ["query": #"probe_success{instance="https://other.example/health"} == 0"#],
-        ], receiver: "      webhook_configs: []\n"))
+        ], receiver: "  webhook_configs: []\n"))
         #expect(drifted.status == 1, "\(drifted.stdout)\(drifted.stderr)")
         for line in ["FAIL alert DialecticHigh5xxRate: no alerting rule named 'DialecticHigh5xxRate'",
                      "FAIL alert DialecticRateLimitViolations: no comparison > 100; no [1h] window in: ",
@@ -517,7 +519,7 @@ import TestSupport
             "DialecticHigh5xxRate": ["query": #"sum(rate(phoenix_http_requests_total{status=~"5.."}[5m])) > 0.01"#],
             "DialecticRateLimitViolations": ["query": #"sum(rate(phoenix_http_requests_total{status="429"}[1h])) > 100"#],
             "DialecticHealthCheckFailing": ["query": #"probe_success{instance="\#(healthURL)"} == 1"#],
-        ], receiver: "      email_configs: []\n"))
+        ], receiver: "  email_configs: []\n"))
         for line in ["FAIL alert DialecticHigh5xxRate: is not a ratio (no /): a count is not a share",
                      "FAIL alert DialecticRateLimitViolations: counts with neither increase() nor *_over_time() (rate() is per second, not per 1h)",
                      "FAIL health alert DialecticHealthCheckFailing: does not fire on a failed probe",
@@ -525,7 +527,7 @@ import TestSupport
             #expect(misread.status == 1 && misread.stdout.contains(line), "missing: \(line)\n\(misread.stdout)")
         }
         let unfed = try monitored(Self.monitoringRoutes(health: healthURL, series: false))
-        #expect(unfed.status == 1 && unfed.stdout.contains("FAIL alert DialecticHigh5xxRate: no series of phoenix_http_requests_total: it can never fire")
+        #expect(unfed.status == 1 && unfed.stdout.contains(#"FAIL alert DialecticHigh5xxRate: no series of phoenix_http_requests_total{status=~"5.."}: it can never fire"#)
                 && unfed.stdout.contains("no series of dialectic_repo_pool_busy, dialectic_repo_pool_size"), "\(unfed.stdout)\(unfed.stderr)")
     }
 
@@ -874,14 +876,14 @@ import TestSupport
         let cpu = try Shell.run("python3", ["-c", "import os; print(min(os.sched_getaffinity(0)))"])
         let servicePID = try String(contentsOfFile: run + "/mail-service.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try Shell.run("taskset", ["-a", "-p", "-c", cpu, servicePID])
-        // The service at the lowest priority (its threads, and its session's share where the kernel
-        // groups by session): the busy process gets the CPU whenever both want it.
-        try Shell.run("sh", ["-c", "for t in /proc/\(servicePID)/task/*; do renice -n 19 -p \"${t##*/}\" >/dev/null; done; "
-                                   + "if [ -w /proc/\(servicePID)/autogroup ]; then echo 19 > /proc/\(servicePID)/autogroup; fi"])
+        // The service at a lower priority (its threads, and its session's share where the kernel
+        // groups by session): the busy process gets most of the CPU when both want it.
+        try Shell.run("sh", ["-c", "for t in /proc/\(servicePID)/task/*; do renice -n 10 -p \"${t##*/}\" >/dev/null; done; "
+                                   + "if [ -w /proc/\(servicePID)/autogroup ]; then echo 10 > /proc/\(servicePID)/autogroup; fi"])
         var hogs = [try ServerProcess(["taskset", "-c", cpu, "sh", "-c", "while :; do :; done"], name: "cpu-hog")]
         let starved = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs)
         hogs.removeAll()
-        #expect(starved.status == 1 && starved.stdout.contains("found something: cpu-not-starved") && starved.stdout.contains(": CPU-starved"),
+        #expect(starved.status == 1 && starved.stdout.contains("found something: cpu-not-starved") && starved.stdout.contains("CPU-starved"),
                 "\(starved.stdout)\(starved.stderr)")
 
         // A delivery dead-lettered on its first transport failure, before the retry ladder ran out.

@@ -8,20 +8,21 @@ Reads a Prometheus-compatible HTTP API (Prometheus, Mimir, or Grafana's at
                                          means what the seed asks of KIND:
       error-rate  a ratio (/) of 5xx responses over WINDOW ([5m]) compared > THRESHOLD (0.01;
                   or 1 when the query multiplies by 100)
-      rate-limit  a count of 429 responses over WINDOW ([1h]), with increase() or *_over_time()
-                  (rate() is per second), compared > THRESHOLD (100)
-      pool        a utilization ratio (/) compared > THRESHOLD (0.8; or 80 with * 100)
+      rate-limit  a count of 429 responses summed over the app's series over WINDOW ([1h]), with
+                  increase(), *_over_time() or rate() * 3600, compared > THRESHOLD (100)
+      pool        a connection pool's utilization ratio (/) compared > THRESHOLD (0.8; or 80
+                  with * 100)
   --health URL --interval SECONDS --health-rule NAME
                                          a probe target for URL (a blackbox exporter's `target`
                                          or the target's instance label) scraped at least every
                                          SECONDS, and an alerting rule NAME that fires on a failed
-                                         probe (probe_success == 0 / < 1, or probe_http_status_code
-                                         != 200), for that instance or every instance
+                                         probe (probe_success == 0 or < 1, or probe_http_status_code
+                                         != 200 or >= 300), for that instance or every instance
   --alertmanager URL                     Alertmanager's /api/v2/status: every receiver the route
                                          tree names sends somewhere (a non-empty *_configs)
 
-Each rule's metrics must have series (`count(METRIC)`): an alert over a metric nobody exports
-evaluates fine and never fires. Every problem is printed as FAIL, and the exit status is 1 when
+Each rule's selectors must have series (`count(metric{labels})`): an alert over a metric nobody
+exports, or filtering on a label it does not have, evaluates fine and never fires. Every problem is printed as FAIL, and the exit status is 1 when
 there is any; OK lines say what was found. A token for the APIs comes from $MONITORING_TOKEN
 (sent as a Bearer token), never argv.
 """
@@ -38,7 +39,8 @@ COMPARISON = re.compile(r"(>=|>)\s*(?:bool\s+)?([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[
 PERCENT = re.compile(r"\*\s*100\b|\b100\s*\*")
 DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d)$")
 KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "inf", "nan"}
-SELECTS = {"error-rate": (r'5\.\.|5xx|5\[0-9\]|"5[0-9][0-9]"', "5xx responses"), "rate-limit": (r"\b429\b", "429 responses"), "pool": (None, None)}
+SELECTS = {"error-rate": (r'5\.\.|5xx|5\[0-9\]|"5[0-9][0-9]"|"\^?5\.\*|"\^?5\.\+', "5xx responses"), "rate-limit": (r"\b429\b", "429 responses"),
+           "pool": (r"(?i)pool|conn", "a connection pool")}
 
 
 def fetch(url, ca_file):
@@ -60,6 +62,14 @@ def seconds(text):
     if not m:
         return None
     return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def selectors(query):
+    """The series selectors a PromQL expression reads: `metric{labels}` as written, else the bare
+    metric name (not functions, label names, keywords or numbers)."""
+    written = re.findall(r'(?<![\w.])([a-zA-Z_:][a-zA-Z0-9_:]*\s*\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\})', query)
+    named = {re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", w).group(0) for w in written}
+    return sorted(set(w.replace(" ", "") for w in written) | {m for m in metrics(query) if m not in named})
 
 
 def metrics(query):
@@ -97,12 +107,13 @@ class Rules:
         return rule
 
     def without_data(self, query):
-        """The metrics of QUERY with no series at all."""
+        """The selectors of QUERY (labels included: a filter on a label the metric lacks matches
+        nothing) with no series at all."""
         empty = []
-        for name in metrics(query):
-            document = fetch(self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": f"count({name})"}), self.ca_file)
+        for selector in selectors(query):
+            document = fetch(self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": f"count({selector})"}), self.ca_file)
             if not document.get("data", {}).get("result"):
-                empty.append(name)
+                empty.append(selector)
         return empty
 
 
@@ -122,8 +133,11 @@ def check_rule(rules, kind, name, threshold, window, problems):
         wrong.append("is not a ratio (no /): a count is not a share")
     if window and not re.search(r"\[" + re.escape(window) + r"[\]:]", query):
         wrong.append(f"no [{window}] window")
-    if kind == "rate-limit" and not re.search(r"\b(increase|count_over_time|sum_over_time)\s*\(", query):
+    per_second_scaled = re.search(r"\brate\s*\(", query) and re.search(r"\*\s*3600\b|\b3600\s*\*", query)
+    if kind == "rate-limit" and not (re.search(r"\b(increase|count_over_time|sum_over_time)\s*\(", query) or per_second_scaled):
         wrong.append("counts with neither increase() nor *_over_time() (rate() is per second, not per " + (window or "window") + ")")
+    if kind == "rate-limit" and not re.search(r"\bsum\b", query):
+        wrong.append("does not sum over series (100 across the app, not on one series)")
     empty = rules.without_data(query)
     if empty:
         wrong.append(f"no series of {', '.join(empty)}: it can never fire")
@@ -143,9 +157,8 @@ def probe_target(target):
 def fires_on_failure(query):
     """The query alerts when the probe fails, not when it succeeds."""
     query = re.sub(r"\{[^}]*\}", "", query)
-    return bool(re.search(r"\bprobe_success\b[^=<>!]*(==\s*0\b|<\s*1\b|!=\s*1\b)", query)
-                or re.search(r"\bprobe_http_status_code\b[^=<>!]*(!=\s*200\b|>=?\s*[2-5][0-9][0-9]\b|<\s*200\b)", query)
-                or re.search(r"\babsent\s*\(\s*probe_success", query))
+    return bool(re.search(r"\bprobe_success\b[^=<>!]*(==\s*0\b|<\s*(0?\.[0-9]+|1)\b|!=\s*1\b)", query)
+                or re.search(r"\bprobe_http_status_code\b[^=<>!]*(!=\s*200\b|>=\s*[3-5][0-9][0-9]\b|>\s*(2|3|4)99\b|<\s*200\b)", query))
 
 
 def check_health(base, ca_file, url, interval, rules, rule_name, problems):
@@ -185,8 +198,9 @@ def alertmanager_routes(config):
     current, item_indent = None, None
     for index, (indent, text) in enumerate(lines):
         if indent == 0:
-            section, current = text.split(":", 1)[0].strip(), None
-            continue
+            if not text.startswith("-"):  # Go's YAML writes a list at its key's own indentation
+                section, current = text.split(":", 1)[0].strip(), None
+                continue
         if section == "route":
             m = re.match(r"^-?\s*receiver:\s*['\"]?([^'\"#]+?)['\"]?\s*(#.*)?$", text)
             if m:

@@ -2,11 +2,13 @@
 """Seed 004 Performance Tests: "Database queries fast (check logs)", read from PostgreSQL's own
 record (pg_stat_statements) for what ran since the new release started.
 
+  queries-fast.py ready                       pg_stat_statements can be read (preflight: before
+                                              anything changes, not after the migrations)
   queries-fast.py snapshot FILE               every statement's calls and total time now, into FILE
   queries-fast.py check FILE MAX_MS [SOAK]    after SOAK seconds (default 0) of the new release's
                                               traffic: no statement run 5 times or more since the
                                               snapshot averages over MAX_MS (its time since, over
-                                              its calls since)
+                                              its calls since), and at least one ran 5 times
 
 Cumulative means would still hold last month's slow query, and hide a new one among months of
 fast calls; the difference between two snapshots is what ran in between (taken just before the
@@ -55,7 +57,7 @@ def check(path, bound, soak=0.0):
         with open(path, newline="") as f:
             before = {row[0]: (int(row[1]), float(row[2])) for row in csv.reader(f) if len(row) == 3}
     except OSError as error:
-        print(f"no snapshot to compare with ({error}): the preflight step db-queries-snapshot records it")
+        print(f"no snapshot to compare with ({error}): the deploy step db-queries-snapshot records it")
         return 1
     slow = []
     ran = 0
@@ -70,6 +72,9 @@ def check(path, bound, soak=0.0):
                 slow.append((spent / count, count, text))
     for mean, count, text in sorted(slow, reverse=True)[:5]:
         print(f"SLOW {mean:.1f} ms mean over {count} calls: {text}")
+    if not ran:
+        print("nothing measured: no statement ran 5 times since the release shipped (did it serve traffic?)")
+        return 1
     if not slow:
         print(f"fast: none of the {ran} statements run 5 times or more since the snapshot averages over {bound:g} ms")
     return 1 if slow else 0
@@ -77,6 +82,9 @@ def check(path, bound, soak=0.0):
 
 def main(argv):
     try:
+        if argv == ["ready"]:
+            print(f"pg_stat_statements readable: {len(statements())} statements of this database")
+            return 0
         if len(argv) == 2 and argv[0] == "snapshot":
             return snapshot(argv[1])
         if len(argv) in (3, 4) and argv[0] == "check":

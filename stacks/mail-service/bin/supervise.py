@@ -19,7 +19,9 @@
                          threads' runnable time spent waiting for a CPU (/proc/PID/task/*/schedstat)
                          is at most MAX_FRACTION, and no thread is in uninterruptible sleep (D,
                          blocked on I/O); a process runnable for under a tenth of the window is
-                         idle, not starved. The load per CPU is printed beside it.
+                         idle, not starved, unless a thread was runnable in 9 of 10 samples with
+                         almost no CPU (its wait is counted only once it runs). The load per CPU
+                         is printed beside it.
   supervise.py shutdown  the last stop's shutdown lines (kept next to the pid file): every one of
                          MAIL_SHUTDOWN_LOGS logged, not as a failure, and in its order; exit 0
                          when the last restart here stopped no process
@@ -344,10 +346,18 @@ def starved(c, seconds, max_fraction):
         print("mail service is not running", file=sys.stderr)
         return 1
     before, _ = schedstats(pid)
-    time.sleep(seconds)
+    # A thread's wait is counted when it next gets a CPU: one that never gets one in the window
+    # shows neither run nor wait. So the threads' states are sampled too: runnable (R) nearly all
+    # the time with almost no CPU is starved as well.
+    samples, runnable_samples, end = 0, 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        samples += 1
+        runnable_samples += "R" in schedstats(pid)[1]
     after, states = schedstats(pid)
     run = sum(after[t][0] - before[t][0] for t in after if t in before)
     wait = sum(after[t][1] - before[t][1] for t in after if t in before)
+    runnable = samples > 0 and runnable_samples >= 0.9 * samples
     load = open("/proc/loadavg").read().split()[0]
     print(f"pid {pid}, {len(after)} threads over {seconds:g} s: on a CPU {run / 1e6:.0f} ms, waiting for one {wait / 1e6:.0f} ms; "
           f"load {load} on {os.cpu_count()} CPUs")
@@ -355,6 +365,9 @@ def starved(c, seconds, max_fraction):
     if blocked:
         print(f"{blocked} thread(s) in uninterruptible sleep (D): blocked on I/O")
     if run + wait < 0.1 * seconds * 1e9:
+        if runnable and run < 0.1 * seconds * 1e9:
+            print(f"runnable in {runnable_samples} of {samples} samples but on a CPU under a tenth of the window: CPU-starved")
+            return 1
         print("idle: runnable for under a tenth of the window, so not starved")
         return 1 if blocked else 0
     share = wait / (run + wait)
