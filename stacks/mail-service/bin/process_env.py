@@ -1,13 +1,17 @@
-"""What the running Mail Service process has (shared by smtp-sender.py and prom-query.py)."""
+"""What the running Mail Service process has (shared by smtp-sender.py, prom-query.py and supervise.py)."""
 import re
+
+
+def of_pid(pid):
+    """The environment process PID was started with."""
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return dict(entry.decode(errors="replace").split("=", 1) for entry in f.read().split(b"\0") if b"=" in entry)
 
 
 def environment(pid_file):
     """The environment the process named by PID_FILE was started with."""
     with open(pid_file) as f:
-        pid = f.read().strip()
-    with open(f"/proc/{pid}/environ", "rb") as f:
-        return dict(entry.decode(errors="replace").split("=", 1) for entry in f.read().split(b"\0") if b"=" in entry)
+        return of_pid(f.read().split()[0])
 
 
 def smtp_timeout(pid_file):

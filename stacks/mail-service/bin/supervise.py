@@ -54,6 +54,8 @@ import socket
 import sys
 import time
 
+import process_env
+
 KEEP = ("PATH", "HOME", "LANG", "TZ")
 
 
@@ -381,8 +383,7 @@ def setting(c, pairs):
     if pid is None:
         print("mail service is not running", file=sys.stderr)
         return 1
-    with open(f"/proc/{pid}/environ", "rb") as f:
-        environment = dict(entry.decode(errors="replace").split("=", 1) for entry in f.read().split(b"\0") if b"=" in entry)
+    environment = process_env.of_pid(pid)
     differ = 0
     for name, wanted in pairs:
         running = environment.get(name)
