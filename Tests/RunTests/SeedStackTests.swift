@@ -720,7 +720,20 @@ import TestSupport
         try "time=\(hourAgo) level=INFO msg=\"scheduler tick\" due=0 depth=0\n".write(toFile: stale, atomically: true, encoding: .utf8)
         let overdue = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["log_file": stale]))
         #expect(overdue.status == 1, "\(overdue.stdout)\(overdue.stderr)")
-        #expect(overdue.stdout.contains("3 of 9 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running"), "\(overdue.stdout)")
+        #expect(overdue.stdout.contains("4 of 9 checks found something: scheduler-logging, oldest-scheduled-attempt, workers-running, workers-not-blocked-on-smtp"),
+                "\(overdue.stdout)")
+        #expect(overdue.stdout.contains("no attempt worker pool activity in the last 1 lines"), "\(overdue.stdout)")
+        // A log whose worker pool is busy and whose attempts time out on SMTP now: blocked.
+        let blockedLog = run + "/blocked.log"
+        let now = ISO8601DateFormatter().string(from: Date())
+        try ("time=\(now) level=INFO msg=\"scheduler tick\" due=3 depth=3\n"
+             + "time=\(now) level=INFO msg=\"attempt worker pool\" busy=8 idle=0\n"
+             + "time=\(now) level=WARN msg=\"attempt failed\" status=timed_out error=\"smtp: i/o timeout\"\n")
+            .write(toFile: blockedLog, atomically: true, encoding: .utf8)
+        let blocked = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["log_file": blockedLog]))
+        #expect(blocked.status == 1 && blocked.stdout.contains("workers-not-blocked-on-smtp")
+                && blocked.stdout.contains("attempts timed out in the last 10 minutes: 1"), "\(blocked.stdout)")
+        #expect(!blocked.stdout.contains("✗ scheduler-logging"), "the scheduler is active in that log: \(blocked.stdout)")
         #expect(overdue.stdout.contains("oldest scheduled attempt: a, due "), "\(overdue.stdout)")
 
         // Someone restarts the service by hand with its environment but another exporter endpoint:

@@ -14,6 +14,10 @@
                                      start). Stream ids are their entries' times in epoch ms, so
                                      XRANGE from that time counts them (mail.delivery.dead_letters,
                                      mail.stream_commands.malformed)
+  schedule.py workers LOG SECONDS    the attempt worker pool logged activity (a line mentioning it,
+                                     not a failure) with a time= within the last SECONDS, and no
+                                     attempt timed out (timed_out, i/o timeout, deadline exceeded)
+                                     in the last 10 minutes: running, and not blocked on SMTP
   schedule.py latency MAX_MS         20 timed round trips of the schedule's own reads (ZCARD and
                                      ZRANGE 0 0 on SCHEDULE_KEY, over one connection): the p95
                                      is at most MAX_MS (connectivity and latency for the
@@ -73,24 +77,53 @@ def oldest(max_age):
     return 0 if overdue <= seconds(max_age) else 1
 
 
+FAILING = re.compile(r"level=(error|fatal|warn)|\bfail(ed|ure|s)?\b|\berror:", re.IGNORECASE)
+TIMED_OUT = re.compile(r"timed_out|i/o timeout|deadline exceeded", re.IGNORECASE)
+
+
+def log_tail(log):
+    """The last 5000 lines of LOG, newest first, each with its time= in epoch seconds (or None)."""
+    lines = open(log, errors="replace").readlines()[-5000:]
+    stamped = []
+    for line in reversed(lines):
+        stamp = re.search(r"time=(\S+)", line)
+        try:
+            at = datetime.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00")).timestamp() if stamp else None
+        except ValueError:
+            at = None
+        stamped.append((at, line.strip()))
+    return stamped
+
+
+def last_activity(tail, component, within):
+    """0 when COMPONENT logged a non-failure line within WITHIN seconds (said either way)."""
+    for at, line in tail:
+        if component in line.lower() and not FAILING.search(line) and at is not None:
+            age = time.time() - at
+            print(f"last {component} activity {age:.0f} s ago (bound {within} s): {line}")
+            return 0 if age <= float(within) else 1
+    print(f"no {component} activity in the last {len(tail)} lines")
+    return 1
+
+
 def scheduler(log, within):
     try:
-        tail = open(log, errors="replace").readlines()[-5000:]
+        return last_activity(log_tail(log), "scheduler", within)
     except OSError as error:
         print(f"cannot read {log}: {error}")
         return 1
-    failing = re.compile(r"level=(error|fatal|warn)|\bfail(ed|ure|s)?\b|\berror:", re.IGNORECASE)
-    for line in reversed(tail):
-        if "scheduler" in line.lower() and not failing.search(line):
-            stamp = re.search(r"time=(\S+)", line)
-            if not stamp:
-                continue
-            at = datetime.datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00")).timestamp()
-            age = time.time() - at
-            print(f"last scheduler activity {age:.0f} s ago (bound {within} s): {line.strip()}")
-            return 0 if age <= float(within) else 1
-    print(f"no scheduler activity in the last {len(tail)} lines of {log}")
-    return 1
+
+
+def workers(log, within):
+    try:
+        tail = log_tail(log)
+    except OSError as error:
+        print(f"cannot read {log}: {error}")
+        return 1
+    running = last_activity(tail, "attempt worker pool", within)
+    recent = [line for at, line in tail if at is not None and time.time() - at <= 600 and TIMED_OUT.search(line)]
+    print(f"attempts timed out in the last 10 minutes: {len(recent)}" + (f", the newest: {recent[0]}" if recent else ""))
+    return 1 if running or recent else 0
 
 
 def since_ms(text):
@@ -189,7 +222,7 @@ def reasons(stream, window, field, expected):
 
 
 def main(argv):
-    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2), "recent": (recent, 3), "latency": (latency, 1),
+    commands = {"depth": (depth, 1), "oldest": (oldest, 1), "scheduler": (scheduler, 2), "workers": (workers, 2), "recent": (recent, 3), "latency": (latency, 1),
                 "reasons": (reasons, 4)}
     if not argv or argv[0] not in commands or len(argv) != commands[argv[0]][1] + 1:
         sys.stderr.write(__doc__)
