@@ -1127,8 +1127,17 @@ import TestSupport
         }
         #expect(up.stdout.contains("/aws/lambda/mailflow-prod: 0 error event(s) since"), "the INFO line is no error: \(up.stdout)")
         let upID = try stack.requireLastRunID()
-        #expect(up.stdout.contains("e2e-test-email-queued │ queued after"), "timed from the send: \(up.stdout)")
+        #expect(up.stdout.contains("(1/5)': queued after"), "timed from the send: \(up.stdout)")
         #expect(up.stdout.contains("Production Test \(upID)"), "this run's own subject: \(up.stdout)")
+        #expect(up.stdout.contains("e2e-test-email-queued │ email processing p95 ") && up.stdout.contains(" over 5 (limit 5 s)"), "\(up.stdout)")
+        // A worker that takes 6 s an email: each arrives within 10 s, but the p95 is over 5 (the
+        // step's own command, from the plan).
+        try "processing_delay 6\n".write(to: quota, atomically: true, encoding: .utf8)
+        let e2e = try Self.planArgv(stack, "mailflow/prod", "postdeploy/e2e-test-email-queued", inputs)
+        let slowWorker = try Shell.capture(e2e[0], Array(e2e.dropFirst()), environment: stack.environment, directory: stack.git.path)
+        try "".write(to: quota, atomically: true, encoding: .utf8)
+        #expect(slowWorker.status == 1 && slowWorker.stdout.contains("email processing p95 6.") && slowWorker.stdout.contains("over 5 (limit 5 s)")
+                && !slowWorker.stdout.contains("did not reach"), "\(slowWorker.stdout)\(slowWorker.stderr)")
         #expect(try aws(["s3", "ls", "s3://mailflow-dashboard-prod/"]).contains("index.html"), "the dashboard was synced")
         #expect(try ruleEnabled() == "True")
 

@@ -7,8 +7,9 @@ mailflow-APP-ENV, as the worker would enqueue it. While the file PAUSE exists th
 
 The account's limits come from the file LIMITS, read on each request, lines "NAME VALUE":
 ses_daily (default 50000: out of the SES sandbox, where moto always answers the sandbox's 200),
-ses_rate (default 20 a second; 1 in the sandbox) and lambda_concurrency (default 1000, what
-GetAccountSettings answers: moto does not implement it).
+ses_rate (default 20 a second; 1 in the sandbox), lambda_concurrency (default 1000, what
+GetAccountSettings answers: moto does not implement it) and processing_delay (seconds each email
+waits before it is routed, default 0: a slow worker).
 
   mailflow-router.py PORT REGION ENV DOMAIN PAUSE LIMITS
 
@@ -29,7 +30,7 @@ from moto.ses.models import ses_backends
 
 
 def limits(path):
-    values = {"ses_daily": 50000.0, "ses_rate": 20.0, "lambda_concurrency": 1000.0}
+    values = {"ses_daily": 50000.0, "ses_rate": 20.0, "lambda_concurrency": 1000.0, "processing_delay": 0.0}
     try:
         for line in open(path):
             name, _, value = line.strip().partition(" ")
@@ -66,22 +67,27 @@ def main(port, region, env, domain, pause, limits_file):
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     ses, sqs = client("ses"), client("sqs")
-    routed = 0
+    routed, waiting = 0, []
     while True:
         time.sleep(0.1)
         sent = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
-        if routed >= len(sent):
-            continue
-        fresh, routed = sent[routed:], len(sent)
-        if os.path.exists(pause):
-            sys.stderr.write(f"pipeline down: dropped {len(fresh)} email(s)\n")
+        if routed < len(sent):
+            fresh, routed = sent[routed:], len(sent)
+            if os.path.exists(pause):
+                sys.stderr.write(f"pipeline down: dropped {len(fresh)} email(s)\n")
+            else:
+                due = time.monotonic() + limits(limits_file)["processing_delay"]
+                waiting += [(due, message) for message in fresh]
+        ready = [message for due, message in waiting if due <= time.monotonic()]
+        waiting = [(due, message) for due, message in waiting if due > time.monotonic()]
+        if not ready:
             continue
         try:
             rule = ses.describe_receipt_rule(RuleSetName=f"mailflow-rules-{env}", RuleName=f"mailflow-inbound-{env}")["Rule"]
         except Exception as error:  # no rule set yet: nothing is received
             sys.stderr.write(f"not received ({error})\n")
             continue
-        for message in fresh:
+        for message in ready:
             for to in getattr(message, "destinations", {}).get("ToAddresses", []):
                 app, _, at = to.partition("@")
                 if at != domain or not app.startswith("_") or not rule.get("Enabled"):
