@@ -184,8 +184,8 @@ def check_health(base, ca_file, url, interval, rules, rule_name, problems):
         problems.append(f"health alert {rule_name}: does not fire on a failed probe (probe_success == 0, or probe_http_status_code != 200): {query}")
     elif selected and url not in selected:
         problems.append(f"health alert {rule_name}: selects another instance than {url}: {query}")
-    elif rules.without_data(query):
-        problems.append(f"health alert {rule_name}: no series of {', '.join(rules.without_data(query))}: it can never fire")
+    elif empty := rules.without_data(query):
+        problems.append(f"health alert {rule_name}: no series of {', '.join(empty)}: it can never fire")
     else:
         print(f"OK   health alert {rule_name}: {query}")
 

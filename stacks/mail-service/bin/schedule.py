@@ -156,12 +156,16 @@ class RESP:
             self.call(*(["AUTH"] + ([env["SCHEDULE_REDIS_USER"]] if env.get("SCHEDULE_REDIS_USER") else []) + [env["REDISCLI_AUTH"]]))
         self.call("SELECT", env.get("SCHEDULE_REDIS_DB", "0"))
 
-    def line(self):
-        while b"\r\n" not in self.buffer:
+    def fill(self, enough):
+        """Reads until `enough(buffer)` holds."""
+        while not enough(self.buffer):
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise OSError("Redis closed the connection")
             self.buffer += chunk
+
+    def line(self):
+        self.fill(lambda buffer: b"\r\n" in buffer)
         line, self.buffer = self.buffer.split(b"\r\n", 1)
         return line
 
@@ -174,11 +178,7 @@ class RESP:
             size = int(rest)
             if size < 0:
                 return None
-            while len(self.buffer) < size + 2:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise OSError("Redis closed the connection")
-                self.buffer += chunk
+            self.fill(lambda buffer: len(buffer) >= size + 2)
             value, self.buffer = self.buffer[:size], self.buffer[size + 2:]
             return value
         if kind == b"*":
