@@ -37,7 +37,7 @@ import TestSupport
               canary: \(canary)
               max_parallel: \(maxParallel)\(between.map { "\n      between_waves: \($0)" } ?? "")
               env: {OUT: "\(out.path)", TOKEN: "${secrets.TOKEN}"}
-              run: [sh, -c, '\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline"']
+              run: [sh, -c, '\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline" && echo "released \(version) on $DEPLOYCTL_HOST"']
               rollback: [sh, -c, 'echo \(previous) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/undo"']
           verify:
             - name: health
@@ -181,6 +181,55 @@ import TestSupport
                              in: stack.state.deletingLastPathComponent().path, environment: environment)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         #expect(lines("order") == ["web1", "web2", "web3"])
+    }
+
+    /// The `ssh` client processes on this machine, by argv, that reach one of the test's hosts.
+    func sshClients() -> [String] {
+        let ports = Set(hosts.map { "\($0.port)" })
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
+        return pids.compactMap { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let argv = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard argv.first == "ssh", let p = argv.firstIndex(of: "-p"), p + 1 < argv.count, ports.contains(argv[p + 1]) else { return nil }
+            return argv.joined(separator: " ")
+        }
+    }
+
+    /// Once a host's master connection is up, a step's session opens through the master's
+    /// socket: no `ssh` client starts (each costs ~6 ms of CPU), no new connection either, and
+    /// output, exit statuses and the liveness `resume` reads still come through.
+    @Test func aWarmHostStepOpensItsSessionThroughTheMasterWithoutAnSSHClient() throws {
+        let stack = try stack()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        #expect(lines("order") == ["web1", "web2", "web3"])
+        let accepted = { self.hosts.map { (try? String(contentsOfFile: $0.directory.path + "/log", encoding: .utf8))?.components(separatedBy: "Accepted publickey").count ?? 0 } }
+        let connections = accepted()
+
+        _ = try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2", previous: "v1", slow: true)])
+        FileManager.default.createFile(atPath: out.path + "/fail-web3", contents: nil)
+        let up = try BackgroundCLI(["up", "prod", "--no-rollback"], in: stack.git.path, environment: stack.environment)
+        var clients: Set<String> = [], stepGroups: Set<String> = []
+        while up.isRunning {
+            clients.formUnion(sshClients())
+            // The step's process group, as the journal records it for `resume`, is alive while it runs.
+            let started = (try? Shell.run("sqlite3", [stack.journal, "SELECT name || ' ' || pid FROM steps WHERE status = 'started' AND pid IS NOT NULL"])) ?? ""
+            for line in started.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, let pid = pid_t(parts[1]), kill(-pid, 0) == 0 { stepGroups.insert(String(parts[0])) }
+            }
+            usleep(30_000)
+        }
+        #expect(up.wait() == 1)
+        #expect(clients.isEmpty, "ssh clients started for warm hosts: \(clients)")
+        #expect(accepted() == connections, "no new ssh connection")
+        #expect(!stepGroups.isEmpty, "a running step's process group is in the journal")
+        #expect(lines("order") == ["web1", "web2", "web3", "web1", "web2"])
+        let id = try stack.requireLastRunID()
+        let steps = try steps(stack, id)
+        #expect(steps["deploy/release@web3"]?["exit_code"] as? Int == 1, "the remote exit status: \(steps["deploy/release@web3"] ?? [:])")
+        #expect(steps["deploy/release@web1"]?["exit_code"] as? Int == 0)
+        let logs = try stack.run(["logs", id, "release", "--host", "web2"])
+        #expect(logs.stdout.contains("released v2 on web2"), "\(logs.stdout)")
     }
 
     @Test func killedMidWaveThenResumedFinishesOnlyWhatWasLeft() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 
 /// Turns a command into the same command on a host, through the system's OpenSSH client:
 /// strict host keys from the stack's known-hosts file, no prompt (`BatchMode`), one
@@ -28,14 +29,25 @@ struct SSHRemote {
         return directory
     }()
 
+    /// The socket of `host`'s master connection, named by everything the connection was
+    /// verified with (address, port, user, the known-hosts file's content, the identity): a
+    /// stack never rides a connection that another stack's trust roots let in. A path of our
+    /// own, not ssh's `%C`, so deployctl can open sessions on it without starting ssh.
+    func controlPath(_ host: HostSpec) -> String? {
+        guard let control = Self.controlDirectory else { return nil }
+        let knownHosts = FileManager.default.contents(atPath: knownHostsFile).map { [UInt8]($0) } ?? []
+        let key = [host.address, "\(host.port)", host.user ?? spec.user ?? "", spec.identityFile ?? ""].joined(separator: "\n")
+        return control + "/" + ObjectID.blob(of: Array(key.utf8) + [0] + knownHosts).description
+    }
+
     /// The ssh argv that reaches `host` and runs `remote` there (`sh -s`: a script on stdin).
     func sshArgv(_ host: HostSpec, remote: String = "sh -s") -> [String] {
         var argv = ["ssh", "-T",
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
                     "-o", "ConnectTimeout=10", "-p", "\(host.port)"]
-        if let control = Self.controlDirectory {
-            argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)/%C", "-o", "ControlPersist=60"]
+        if let control = controlPath(host) {
+            argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)", "-o", "ControlPersist=60"]
         } else {
             argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         }
@@ -94,6 +106,7 @@ struct SSHRemote {
         remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? "\(command.ref.name)@\(host.name)")
         remote.shownArgv = ["ssh", host.name, "--"] + command.shownArgv
         remote.argv = sshArgv(host)
+        remote.viaMaster = controlPath(host).map { MasterSession(controlPath: $0, remoteCommand: "sh -s") }
         remote.stdin = script(command, host: host)
         // The step's environment goes to the host on stdin; ssh itself needs none of it.
         remote.env = [:]

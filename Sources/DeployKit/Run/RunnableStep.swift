@@ -26,6 +26,8 @@ struct RunnableCommand: Sendable {
     /// The host it runs on over ssh (`on:`); nil: here. Hosted commands wait on the network,
     /// so the rollout's waves bound them, not `--parallel`.
     var host: String? = nil
+    /// The same remote command through the host's master connection, when one is up.
+    var viaMaster: MasterSession? = nil
 }
 
 /// Builds runnable commands from the masked and the revealed plan of the same descriptor.
