@@ -92,6 +92,12 @@ before=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
 "$bin" up fleet/twenty --repo "$repo" --state "$work/hosts-state" > /dev/null
 after=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
 echo "$((after - before)) ssh connections for 40 remote commands on $n hosts (2 steps each), from no connection" | tee "$out/hosts-connections.txt"
+# With the masters up, sessions open through their sockets: count the ssh clients a warm run starts.
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=execve -o "$work/execs.txt" "$bin" up fleet/twenty --repo "$repo" --state "$work/hosts-state" > /dev/null
+  clients=$(grep -c 'execve("[^"]*/ssh"' "$work/execs.txt" || true)
+  echo "$clients ssh client processes started by a warm run of 40 remote commands on $n hosts" | tee -a "$out/hosts-connections.txt"
+fi
 ansible=$(command -v ansible || true)
 if [ -n "$ansible" ]; then
   echo "bench: the same no-op on 20 hosts with ansible -f 20"
