@@ -2,14 +2,21 @@
 #include "ProcessSupport.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 /*
  * A session opened through an OpenSSH ControlMaster's socket without an `ssh` process: the
@@ -17,9 +24,33 @@
  * 4). An `ssh` client spends ~6 ms of CPU starting (configuration, OpenSSL, libraries) to do
  * the same; on 20 hosts that is most of a no-op step's cost.
  *
- * Everything the child does after fork() is a system call on memory prepared before it: the
- * parent is multi-threaded, so the child may not allocate or take a lock.
+ * The session is held by a child process, so that it has a pid and a process group like any
+ * step: timeouts and Ctrl-C signal it, and `resume` sees it still running after deployctl is
+ * killed. On x86_64 the child shares deployctl's memory (clone with CLONE_VM, as posix_spawn
+ * does, without its pause of the parent): a fork copies the page tables of a large process and
+ * makes every page the parent writes next fault, ~1.4 ms of CPU a session here. Sharing memory
+ * means the child makes raw system calls only: no libc call that could write errno (it lives
+ * in the parent thread's storage), allocate or lock. Elsewhere it is a plain fork.
  */
+#if defined(__x86_64__)
+#define MUX_SHARES_MEMORY 1
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long result;
+    __asm__ volatile("syscall" : "=a"(result) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+    return result;
+}
+#else
+#define MUX_SHARES_MEMORY 0
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+    long result = syscall(n, a, b, c, d, e, f);
+    return result < 0 ? -errno : result;
+}
+#endif
+/* Each returns the result, or -errno. */
+#define SYS(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
 enum {
     MUX_MSG_HELLO = 0x00000001,
@@ -41,11 +72,12 @@ static uint32_t get_u32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-static int write_all(int fd, const void *data, size_t size) {
+/* To the master's socket: never SIGPIPE (the child's dispositions are the defaults). */
+static int send_all(int sock, const void *data, size_t size) {
     const char *p = data;
     while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR) continue;
+        long n = sys6(SYS_sendto, sock, (long)p, (long)size, MSG_NOSIGNAL, 0, 0);
+        if (n == -EINTR) continue;
         if (n <= 0) return -1;
         p += n; size -= (size_t)n;
     }
@@ -55,8 +87,8 @@ static int write_all(int fd, const void *data, size_t size) {
 static int read_all(int fd, void *data, size_t size) {
     char *p = data;
     while (size > 0) {
-        ssize_t n = read(fd, p, size);
-        if (n < 0 && errno == EINTR) continue;
+        long n = SYS(SYS_read, fd, p, size);
+        if (n == -EINTR) continue;
         if (n <= 0) return -1;
         p += n; size -= (size_t)n;
     }
@@ -94,9 +126,9 @@ static int send_fd(int sock, int fd) {
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
     for (;;) {
-        ssize_t n = sendmsg(sock, &message, MSG_NOSIGNAL);
+        long n = SYS(SYS_sendmsg, sock, &message, MSG_NOSIGNAL);
         if (n == 1) return 0;
-        if (n < 0 && errno == EINTR) continue;
+        if (n == -EINTR) continue;
         return -1;
     }
 }
@@ -104,29 +136,29 @@ static int send_fd(int sock, int fd) {
 static void say(const char *text) {
     size_t n = 0;
     while (text[n] != '\0') n++;
-    (void)write_all(STDERR_FILENO, text, n);
+    (void)SYS(SYS_write, STDERR_FILENO, text, n);
 }
 
 /* Runs the prepared session request over the master at `address`, with this process's
  * descriptors 0-2 as the session's. Returns the remote command's exit status; -1 when no
  * session was opened (no master, or it refused): nothing ran, the caller may start `ssh`. */
 static int mux_session(const struct sockaddr_un *address, const unsigned char *request, size_t request_size) {
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int sock = (int)SYS(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return -1;
-    if (connect(sock, (const struct sockaddr *)address, sizeof *address) != 0) { close(sock); return -1; }
+    if (SYS(SYS_connect, sock, address, sizeof *address) != 0) { SYS(SYS_close, sock, 0, 0); return -1; }
     unsigned char hello[12], reply[512];
     put_u32(hello, 8); put_u32(hello + 4, MUX_MSG_HELLO); put_u32(hello + 8, MUX_VERSION);
     long n;
-    if (write_all(sock, hello, sizeof hello) != 0 || (n = read_packet(sock, reply, sizeof reply)) < 8
+    if (send_all(sock, hello, sizeof hello) != 0 || (n = read_packet(sock, reply, sizeof reply)) < 8
         || get_u32(reply) != MUX_MSG_HELLO || get_u32(reply + 4) != MUX_VERSION) {
-        close(sock);
+        SYS(SYS_close, sock, 0, 0);
         return -1;
     }
     /* Until the master has all three descriptors it opens nothing: a failure up to here
      * leaves no remote command started. */
-    if (write_all(sock, request, request_size) != 0
+    if (send_all(sock, request, request_size) != 0
         || send_fd(sock, STDIN_FILENO) != 0 || send_fd(sock, STDOUT_FILENO) != 0 || send_fd(sock, STDERR_FILENO) != 0) {
-        close(sock);
+        SYS(SYS_close, sock, 0, 0);
         return -1;
     }
     int opened = 0, exited = 0, status = 255;
@@ -143,41 +175,107 @@ static int mux_session(const struct sockaddr_un *address, const unsigned char *r
         }
         /* After the exit message the master closes the socket once the output is written. */
     }
-    close(sock);
+    SYS(SYS_close, sock, 0, 0);
     if (!opened) return -1;
     if (!exited) say("deployctl: the shared ssh connection closed before the remote command's exit status came\n");
     return status;
 }
 
-static void close_from(int lowest) {
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return;
-#endif
-    long limit = sysconf(_SC_OPEN_MAX);
-    for (long fd = lowest; fd < (limit > 0 ? limit : 4096); fd++) close((int)fd);
+/* What the child needs, in memory the parent keeps until the child is reaped (with CLONE_VM the
+ * child reads it from there; after a fork, from its own copy). */
+struct mux_child {
+    struct sockaddr_un address;
+    unsigned char *request;
+    size_t request_size;
+    const char *path, *cwd;
+    char **argv, **envp;
+    int stdin_fd, stdout_fd, stderr_fd;
+    size_t mapped;
+};
+
+static int mux_child_main(void *argument) {
+    const struct mux_child *c = argument;
+    /* As ps_spawn: default dispositions (no handler of the parent's may run here), no blocked
+     * signal, a process group of its own. */
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } defaults = {0};
+    for (long signal = 1; signal < 65; signal++) {
+        if (signal != SIGKILL && signal != SIGSTOP) sys6(SYS_rt_sigaction, signal, (long)&defaults, 0, 8, 0, 0);
+    }
+    unsigned long none = 0;
+    sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+    SYS(SYS_setpgid, 0, 0, 0);
+    if (c->stdin_fd >= 0) SYS(SYS_dup3, c->stdin_fd, STDIN_FILENO, 0); else SYS(SYS_close, STDIN_FILENO, 0, 0);
+    SYS(SYS_dup3, c->stdout_fd, STDOUT_FILENO, 0);
+    SYS(SYS_dup3, c->stderr_fd, STDERR_FILENO, 0);
+    /* Without an exec, close-on-exec closes nothing: other steps' pipes must not stay open here,
+     * or their readers would wait for this session to end. */
+    if (SYS(SYS_close_range, 3, ~0U, 0) != 0) {
+        for (long fd = 3; fd < 65536; fd++) SYS(SYS_close, fd, 0, 0);
+    }
+    if (c->cwd != NULL && SYS(SYS_chdir, c->cwd, 0, 0) != 0) SYS(SYS_exit_group, 127, 0, 0);
+    int status = mux_session(&c->address, c->request, c->request_size);
+    if (status < 0) SYS(SYS_execve, c->path, c->argv, c->envp);
+    SYS(SYS_exit_group, status < 0 ? 127 : status, 0, 0);
+    return 127;
 }
+
+/* Copies `strings` (NULL-terminated) into `*cursor`, advancing it; returns the copy. */
+static char **copy_strings(char *const strings[], char **cursor) {
+    size_t count = 0;
+    while (strings[count] != NULL) count++;
+    char **copy = (char **)*cursor;
+    *cursor += (count + 1) * sizeof(char *);
+    for (size_t i = 0; i < count; i++) {
+        size_t length = strlen(strings[i]) + 1;
+        memcpy(*cursor, strings[i], length);
+        copy[i] = *cursor;
+        *cursor += length;
+    }
+    copy[count] = NULL;
+    return copy;
+}
+
+static size_t strings_size(char *const strings[]) {
+    size_t size = sizeof(char *);
+    for (size_t i = 0; strings[i] != NULL; i++) size += sizeof(char *) + strlen(strings[i]) + 1;
+    return size;
+}
+
+enum { MUX_CHILD_STACK = 128 * 1024 };
 
 int ps_spawn_mux(const char *control_path, const char *remote_command,
                  const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid) {
+                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid, void **resources) {
+    *resources = NULL;
     if (stdout_fd < 0 || stderr_fd < 0) return EBADF;
-    struct sockaddr_un address;
-    memset(&address, 0, sizeof address);
-    address.sun_family = AF_UNIX;
     size_t path_length = strlen(control_path), command_length = strlen(remote_command);
-    if (path_length >= sizeof address.sun_path || command_length > 64 * 1024) {
+    if (path_length >= sizeof(((struct sockaddr_un *)0)->sun_path) || command_length > 64 * 1024) {
         return ps_spawn(path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, pid);
     }
-    memcpy(address.sun_path, control_path, path_length);
-
     /* MUX_C_NEW_SESSION: request id, reserved string, want-tty, X11, agent, subsystem (each
      * a word), escape character (none), terminal type, command; no environment (the script
      * on standard input carries it). */
     size_t body = 4 + 4 + 4 + 4 * 4 + 4 + 4 + 4 + command_length;
-    size_t size = 4 + body;
-    unsigned char *request = calloc(1, size);
-    if (request == NULL) return ENOMEM;
-    unsigned char *p = request;
+    size_t request_size = 4 + body;
+
+    /* One mapping: a guard page, the child's stack, then what it reads. */
+    long page = sysconf(_SC_PAGESIZE);
+    size_t data = sizeof(struct mux_child) + request_size + strlen(path) + 1 + (cwd ? strlen(cwd) + 1 : 0)
+                  + strings_size(argv) + strings_size(envp) + 64;
+    size_t mapped = (size_t)page + MUX_CHILD_STACK + ((data + (size_t)page - 1) / (size_t)page) * (size_t)page;
+    char *region = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) return errno;
+    mprotect(region, (size_t)page, PROT_NONE);
+    char *stack_top = region + page + MUX_CHILD_STACK;
+    struct mux_child *c = (struct mux_child *)stack_top;
+    char *cursor = stack_top + ((sizeof *c + 15) & ~(size_t)15);
+    memset(c, 0, sizeof *c);
+    c->mapped = mapped;
+    c->address.sun_family = AF_UNIX;
+    memcpy(c->address.sun_path, control_path, path_length);
+    c->request = (unsigned char *)cursor;
+    cursor += request_size;
+    unsigned char *p = c->request;
     put_u32(p, (uint32_t)body); p += 4;
     put_u32(p, MUX_C_NEW_SESSION); p += 4;
     put_u32(p, 1); p += 4;              /* request id */
@@ -187,34 +285,37 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
     p += 4;                             /* terminal type: "" */
     put_u32(p, (uint32_t)command_length); p += 4;
     memcpy(p, remote_command, command_length);
+    c->request_size = request_size;
+    c->path = strcpy(cursor, path);
+    cursor += strlen(path) + 1;
+    if (cwd != NULL) { c->cwd = strcpy(cursor, cwd); cursor += strlen(cwd) + 1; }
+    cursor = (char *)(((uintptr_t)cursor + 7) & ~(uintptr_t)7);
+    c->argv = copy_strings(argv, &cursor);
+    c->envp = copy_strings(envp, &cursor);
+    c->stdin_fd = stdin_fd; c->stdout_fd = stdout_fd; c->stderr_fd = stderr_fd;
 
+    /* No signal handler of the parent's may run in the child before it resets them. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+#if MUX_SHARES_MEMORY
+    pid_t child = clone(mux_child_main, (void *)((uintptr_t)stack_top & ~(uintptr_t)15), CLONE_VM | SIGCHLD, c);
+#else
     pid_t child = fork();
-    if (child < 0) { int saved = errno; free(request); return saved; }
-    if (child == 0) {
-        /* As ps_spawn: a process group of its own, no blocked signals, default dispositions. */
-        struct sigaction defaults;
-        memset(&defaults, 0, sizeof defaults);
-        defaults.sa_handler = SIG_DFL;
-        int reset[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2};
-        for (size_t i = 0; i < sizeof reset / sizeof reset[0]; i++) sigaction(reset[i], &defaults, NULL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setpgid(0, 0);
-        if (stdin_fd >= 0) dup2(stdin_fd, STDIN_FILENO); else close(STDIN_FILENO);
-        dup2(stdout_fd, STDOUT_FILENO);
-        dup2(stderr_fd, STDERR_FILENO);
-        /* Without an exec, close-on-exec closes nothing: other steps' pipes must not stay
-         * open here, or their readers would wait for this session to end. */
-        close_from(3);
-        if (cwd != NULL && chdir(cwd) != 0) _exit(127);
-        int status = mux_session(&address, request, size);
-        if (status >= 0) _exit(status);
-        execve(path, argv, envp);
-        _exit(127);
-    }
-    free(request);
+    if (child == 0) mux_child_main(c);
+#endif
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (child < 0) { munmap(region, mapped); return saved; }
     setpgid(child, child);   /* also here: a signal to the group right after this must reach it */
     *pid = child;
+    *resources = region;
     return 0;
+}
+
+void ps_spawn_mux_release(void *resources) {
+    if (resources == NULL) return;
+    long page = sysconf(_SC_PAGESIZE);
+    const struct mux_child *c = (const struct mux_child *)((char *)resources + page + MUX_CHILD_STACK);
+    munmap(resources, c->mapped);
 }

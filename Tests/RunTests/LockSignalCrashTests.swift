@@ -202,4 +202,17 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try SQLiteStore(directory: dir.path).synchronousLevel == 2)
     }
+
+    /// The process id of a step is written without its own fdatasync: the connection must be
+    /// durable again for everything after it, and the id still read back.
+    @Test func aStepsProcessIdLeavesTheJournalDurable() throws {
+        let dir = try TemporaryDirectory.make(prefix: "journal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(directory: dir.path)
+        try store.createRun(StoreBehaviourTests.run("20231120-000000-0001", at: 0, status: .running))
+        let step = try store.stepStarted(runID: "20231120-000000-0001", phase: "deploy", name: "a", attempt: 1, argv: ["true"], logPath: nil)
+        try store.stepSpawned(step, pid: 4242, start: 9)
+        #expect(store.synchronousLevel == 2)
+        #expect(try store.steps(runID: "20231120-000000-0001").first?.pid == 4242)
+    }
 }

@@ -6,6 +6,7 @@
 # Usage: hosts.sh BIN WORK OUT (called by bench.sh).
 set -euo pipefail
 bin=$1 work=$2 out=$3
+here=$(cd "$(dirname "$0")" && pwd)
 n=20
 hosts=$work/hosts
 mkdir -p "$hosts" /run/sshd 2>/dev/null || mkdir -p "$hosts"
@@ -52,15 +53,16 @@ sleep 1
 repo=$work/hosts-repo
 mkdir -p "$repo/stacks/fleet"
 cp "$hosts/known_hosts" "$repo/known_hosts"
-for env in one twenty; do
-  if [ $env = one ]; then inv=$(echo "$inventory" | head -1); else inv=$inventory; fi
+# one/twenty: the no-op step twice (connections reused across steps); one-step/twenty-step: once.
+for env in one twenty one-step twenty-step; do
+  case $env in one*) inv=$(echo "$inventory" | head -1) ;; *) inv=$inventory ;; esac
   {
     echo "hosts:"; echo "$inv"
     echo "ssh: {known_hosts: known_hosts}"
     echo "phases:"
     echo "  deploy:"
     echo "    - {name: noop, on: app, max_parallel: $n, run: [\"true\"]}"
-    echo "    - {name: noop-again, on: app, max_parallel: $n, run: [\"true\"]}"
+    case $env in *-step) ;; *) echo "    - {name: noop-again, on: app, max_parallel: $n, run: [\"true\"]}" ;; esac
   } > "$repo/stacks/fleet/$env.yaml"
 done
 git -C "$repo" init -q -b main && git -C "$repo" add -A && git -C "$repo" -c user.name=bench -c user.email=bench@example.test commit -q -m hosts
@@ -79,14 +81,21 @@ hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-
   echo '#!/bin/sh'
   echo 'for round in 1 2; do'
   grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | while read -r p; do
-    echo "  echo 'exec true' | ssh -T -l $login -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$hosts/known_hosts -o ControlMaster=auto -o ControlPath=/tmp/deployctl-ssh-$(id -u)/%C -o ControlPersist=60 -p $p 127.0.0.1 -- 'sh -s' &"
+    echo "  echo 'exec true' | ssh -T -l $login -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$hosts/known_hosts -o ControlMaster=auto -o ControlPath=$hosts/cm-%p -o ControlPersist=60 -p $p 127.0.0.1 -- 'exec sh -s' &"
   done
   echo '  wait'
   echo 'done'
 } > "$hosts/bare-ssh.sh"
+echo "bench: one no-op step on 1 host and on 20 hosts, warm"
+hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-1-one-step.json" \
+  "$bin up fleet/twenty-step --repo $repo --state $work/hosts-state" "$bin up fleet/one-step --repo $repo --state $work/hosts-state"
 echo "bench: 20 hosts through deployctl up, against the same commands as bare parallel ssh calls (warm)"
 hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-bare-ssh.json" \
   "$bin up fleet/twenty --repo $repo --state $work/hosts-state" "sh $hosts/bare-ssh.sh"
+# The floor: the same sessions through the bare calls' masters by a minimal multiplexing client.
+echo "bench: the same sessions with nothing else (a minimal client of OpenSSH's multiplexing protocol)"
+python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor.json" 2 \
+  $(grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | sed "s|^|$hosts/cm-|")
 sh -c "$cold"
 before=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
 "$bin" up fleet/twenty --repo "$repo" --state "$work/hosts-state" > /dev/null
@@ -102,6 +111,6 @@ ansible=$(command -v ansible || true)
 if [ -n "$ansible" ]; then
   echo "bench: the same no-op on 20 hosts with ansible -f 20"
   hyperfine --style basic --runs 5 -N --export-json "$out/hosts-20-vs-ansible.json" \
-    "$bin up fleet/twenty --repo $repo --state $work/hosts-state" \
+    "$bin up fleet/twenty-step --repo $repo --state $work/hosts-state" \
     "$ansible all -i $hosts/ansible-inventory -f 20 -m command -a true -e ansible_ssh_common_args='-o UserKnownHostsFile=$hosts/known_hosts'"
 fi

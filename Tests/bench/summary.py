@@ -33,6 +33,8 @@ comparisons = [
     ("up-100-vs-ansible", "100 `/bin/true` steps through `up`", "the same 100 tasks, local `ansible-playbook`", None),
     ("up-1000-steps-postgres-vs-sqlite", "1,000 `/bin/true` steps through `up`, PostgreSQL store", "the same on the SQLite store", 1.5),
     ("hosts-20-vs-1-warm", "a no-op step (x2) on 20 loopback hosts, `max_parallel: 20`", "the same on 1 host", 2.0),
+    ("hosts-20-vs-1-one-step", "a no-op step (once) on 20 loopback hosts, `max_parallel: 20`", "the same on 1 host", 2.0),
+    ("hosts-sessions-floor", "the same 40 sessions and nothing else (a minimal mux client, timed inside)", "1 host's 2", None),
     ("hosts-20-vs-1-cold", "the same, cold (new ssh connections)", "the same on 1 host", None),
     ("hosts-20-vs-bare-ssh", "a no-op step (x2) on 20 loopback hosts through `up`", "the same 40 commands as bare parallel `ssh`", None),
     ("hosts-20-vs-ansible", "a no-op step on 20 loopback hosts through `up`", "`ansible -f 20` ad hoc", None),

@@ -61,7 +61,7 @@ public struct LaunchRequest: Sendable {
 }
 
 /// A remote command opened through the socket of an OpenSSH ControlMaster (`ps_spawn_mux`): the
-/// process that waits for it is a fork of deployctl that speaks the multiplexing protocol, not
+/// process that waits for it is a child of deployctl that speaks the multiplexing protocol, not
 /// an `ssh` client (~6 ms of CPU each). It is still a process of its own group, so timeouts,
 /// Ctrl-C and a later `resume` treat it as they treat ssh.
 public struct MasterSession: Sendable, Hashable {
@@ -123,11 +123,12 @@ public enum ProcessLauncher {
             throw LaunchError.spawnFailed(program, errno: errno)
         }
         var pid: pid_t = 0
+        var childResources: UnsafeMutableRawPointer? = nil
         let spawnResult = withCStrings(request.argv) { argv in
             withCStrings(request.environment.map { "\($0.key)=\($0.value)" }) { envp in
                 if let master = request.viaMaster {
                     return ps_spawn_mux(master.controlPath, master.remoteCommand, program, argv, envp, request.directory,
-                                        input, outPipe[1], errPipe[1], &pid)
+                                        input, outPipe[1], errPipe[1], &pid, &childResources)
                 }
                 return ps_spawn(program, argv, envp, request.directory, input, outPipe[1], errPipe[1], &pid)
             }
@@ -209,6 +210,7 @@ public enum ProcessLauncher {
             }
         }
         if pidfd >= 0 { close(pidfd) }
+        ps_spawn_mux_release(childResources)   // the child is reaped (or gone): nothing reads it now
         // Whatever still holds the pipes (a daemon the step started) keeps writing into them:
         // drain them in the background until it closes them, so it never dies of SIGPIPE.
         if !open.isEmpty { drainInBackground(Array(open.keys)) }

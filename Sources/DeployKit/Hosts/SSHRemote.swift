@@ -4,7 +4,7 @@ import GitKit
 /// Turns a command into the same command on a host, through the system's OpenSSH client:
 /// strict host keys from the stack's known-hosts file, no prompt (`BatchMode`), one
 /// multiplexed connection per host reused across steps (`ControlMaster`). The remote argv is
-/// only `sh -s`: the command and its environment (secrets included) travel on standard input,
+/// only `exec sh -s`: the command and its environment (secrets included) travel on standard input,
 /// so no process list on either side ever shows them.
 struct SSHRemote {
     let spec: SSHSpec
@@ -40,8 +40,12 @@ struct SSHRemote {
         return control + "/" + ObjectID.blob(of: Array(key.utf8) + [0] + knownHosts).description
     }
 
-    /// The ssh argv that reaches `host` and runs `remote` there (`sh -s`: a script on stdin).
-    func sshArgv(_ host: HostSpec, remote: String = "sh -s") -> [String] {
+    /// What the login shell runs: a shell reading the step's script from standard input. `exec`:
+    /// a login shell such as dash would otherwise fork it and wait, a process more per step.
+    static let scriptReader = "exec sh -s"
+
+    /// The ssh argv that reaches `host` and runs `remote` there (default: the script on stdin).
+    func sshArgv(_ host: HostSpec, remote: String = SSHRemote.scriptReader) -> [String] {
         var argv = ["ssh", "-T",
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
@@ -58,7 +62,7 @@ struct SSHRemote {
         return argv
     }
 
-    /// The script `sh -s` reads: the environment exported, then the command exec'd.
+    /// The script `scriptReader` reads: the environment exported, then the command exec'd.
     func script(_ command: RunnableCommand, host: HostSpec) -> String {
         var env = command.env
         env["DEPLOYCTL_HOST"] = host.name
@@ -106,7 +110,7 @@ struct SSHRemote {
         remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? "\(command.ref.name)@\(host.name)")
         remote.shownArgv = ["ssh", host.name, "--"] + command.shownArgv
         remote.argv = sshArgv(host)
-        remote.viaMaster = controlPath(host).map { MasterSession(controlPath: $0, remoteCommand: "sh -s") }
+        remote.viaMaster = controlPath(host).map { MasterSession(controlPath: $0, remoteCommand: Self.scriptReader) }
         remote.stdin = script(command, host: host)
         // The step's environment goes to the host on stdin; ssh itself needs none of it.
         remote.env = [:]

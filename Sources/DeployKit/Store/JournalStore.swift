@@ -26,7 +26,9 @@ public protocol JournalStore: AnyObject, Sendable {
     // MARK: Steps
     /// Committed (durably) before the step's process starts. Returns the attempt's id.
     func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64
-    /// The attempt's process (and group) id, right after it starts.
+    /// The attempt's process (and group) id, right after it starts. Need not be durable: only
+    /// `resume` on this machine reads it, to ask whether that process still runs; a kill leaves
+    /// the write in the system's cache, and a power loss leaves no process to find.
     func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws
     func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws
     /// A step that did not need to run (its `when` is false), recorded so reports show it.

@@ -181,9 +181,19 @@ public final class SQLiteStore: JournalStore {
         }
     }
 
+    /// Committed without its own `fdatasync` (see `JournalStore.stepSpawned`); the next durable
+    /// commit carries it to disk. The connection is FULL again before anything else commits.
     public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
-        try database.write { db in
-            try db.execute(sql: "UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", arguments: [pid, Int64(bitPattern: start), id])
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            let updated = Result {
+                try db.inTransaction {
+                    try db.execute(sql: "UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", arguments: [pid, Int64(bitPattern: start), id])
+                    return .commit
+                }
+            }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try updated.get()
         }
     }
 

@@ -23,11 +23,13 @@ int ps_spawn(const char *path, char *const argv[], char *const envp[], const cha
  * ControlMaster listening on `control_path`, running `remote_command` on the host with the
  * process's stdin/stdout/stderr and exiting with its status (255 when the connection ends
  * without one, as ssh does). When no master answers or it refuses the session (nothing has
- * run then), the process becomes `path` with `argv` (ssh itself) instead.
+ * run then), the process becomes `path` with `argv` (ssh itself) instead. `*resources` holds
+ * what the child reads: give it to ps_spawn_mux_release once the child is reaped, not before.
  */
 int ps_spawn_mux(const char *control_path, const char *remote_command,
                  const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid);
+                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid, void **resources);
+void ps_spawn_mux_release(void *resources);
 
 /* pidfd_open(2): a descriptor that becomes readable when the process exits; -1 if unsupported. */
 int ps_pidfd_open(pid_t pid);
