@@ -2,7 +2,7 @@
 #include "ProcessSupport.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -31,10 +31,22 @@
  * makes every page the parent writes next fault, ~1.4 ms of CPU a session here. Sharing memory
  * means the child makes raw system calls only: no libc call that could write errno (it lives
  * in the parent thread's storage), allocate or lock. Elsewhere it is a plain fork.
+ *
+ * Known costs of sharing: a child outliving a killed deployctl keeps its memory until the
+ * remote command ends; the OOM killer takes deployctl and its children together; on kernels
+ * before 5.16 a crash of deployctl kills the children too (resume then sees nothing running,
+ * as after a crash of the whole machine). A session that the master closes between queueing
+ * the command and confirming it could run twice (the fallback starts ssh): the master would
+ * have to die in that instant.
  */
+
+/* What runs in the child: no instrumentation that keeps state in the parent thread's storage
+ * (the fuzz build's coverage and stack-depth counters, sanitizers, the stack canary). */
+#define CHILD_CODE static __attribute__((no_stack_protector, no_sanitize("address", "thread", "undefined", "coverage")))
+
 #if defined(__x86_64__)
 #define MUX_SHARES_MEMORY 1
-static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+CHILD_CODE long sys6(long n, long a, long b, long c, long d, long e, long f) {
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
     register long r9 __asm__("r9") = f;
@@ -44,7 +56,7 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
 }
 #else
 #define MUX_SHARES_MEMORY 0
-static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+CHILD_CODE long sys6(long n, long a, long b, long c, long d, long e, long f) {
     long result = syscall(n, a, b, c, d, e, f);
     return result < 0 ? -errno : result;
 }
@@ -64,16 +76,16 @@ enum {
     MUX_MAX_PACKET = 256 * 1024,
 };
 
-static void put_u32(unsigned char *p, uint32_t v) {
+CHILD_CODE void put_u32(unsigned char *p, uint32_t v) {
     p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16); p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
 }
 
-static uint32_t get_u32(const unsigned char *p) {
+CHILD_CODE uint32_t get_u32(const unsigned char *p) {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
 /* To the master's socket: never SIGPIPE (the child's dispositions are the defaults). */
-static int send_all(int sock, const void *data, size_t size) {
+CHILD_CODE int send_all(int sock, const void *data, size_t size) {
     const char *p = data;
     while (size > 0) {
         long n = sys6(SYS_sendto, sock, (long)p, (long)size, MSG_NOSIGNAL, 0, 0);
@@ -84,7 +96,7 @@ static int send_all(int sock, const void *data, size_t size) {
     return 0;
 }
 
-static int read_all(int fd, void *data, size_t size) {
+CHILD_CODE int read_all(int fd, void *data, size_t size) {
     char *p = data;
     while (size > 0) {
         long n = SYS(SYS_read, fd, p, size);
@@ -97,7 +109,7 @@ static int read_all(int fd, void *data, size_t size) {
 
 /* One packet: its first `size` bytes in `body` (the rest read and dropped); its length, or -1
  * at the end of the stream or on a malformed length. */
-static long read_packet(int sock, unsigned char *body, size_t size) {
+CHILD_CODE long read_packet(int sock, unsigned char *body, size_t size) {
     unsigned char header[4];
     if (read_all(sock, header, 4) != 0) return -1;
     uint32_t length = get_u32(header);
@@ -114,7 +126,7 @@ static long read_packet(int sock, unsigned char *body, size_t size) {
 }
 
 /* Hands `fd` to the master (SCM_RIGHTS, with the one byte of data the protocol sends). */
-static int send_fd(int sock, int fd) {
+CHILD_CODE int send_fd(int sock, int fd) {
     char byte = 0;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;
@@ -133,7 +145,7 @@ static int send_fd(int sock, int fd) {
     }
 }
 
-static void say(const char *text) {
+CHILD_CODE void say(const char *text) {
     size_t n = 0;
     while (text[n] != '\0') n++;
     (void)SYS(SYS_write, STDERR_FILENO, text, n);
@@ -142,7 +154,7 @@ static void say(const char *text) {
 /* Runs the prepared session request over the master at `address`, with this process's
  * descriptors 0-2 as the session's. Returns the remote command's exit status; -1 when no
  * session was opened (no master, or it refused): nothing ran, the caller may start `ssh`. */
-static int mux_session(const struct sockaddr_un *address, const unsigned char *request, size_t request_size) {
+CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned char *request, size_t request_size) {
     int sock = (int)SYS(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return -1;
     if (SYS(SYS_connect, sock, address, sizeof *address) != 0) { SYS(SYS_close, sock, 0, 0); return -1; }
@@ -193,7 +205,7 @@ struct mux_child {
     size_t mapped;
 };
 
-static int mux_child_main(void *argument) {
+CHILD_CODE int mux_child_main(void *argument) {
     const struct mux_child *c = argument;
     /* As ps_spawn: default dispositions (no handler of the parent's may run here), no blocked
      * signal, a process group of its own. */
@@ -204,17 +216,25 @@ static int mux_child_main(void *argument) {
     unsigned long none = 0;
     sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
     SYS(SYS_setpgid, 0, 0, 0);
-    if (c->stdin_fd >= 0) SYS(SYS_dup3, c->stdin_fd, STDIN_FILENO, 0); else SYS(SYS_close, STDIN_FILENO, 0, 0);
-    SYS(SYS_dup3, c->stdout_fd, STDOUT_FILENO, 0);
-    SYS(SYS_dup3, c->stderr_fd, STDERR_FILENO, 0);
+    int from[3] = {c->stdin_fd, c->stdout_fd, c->stderr_fd};
+    for (int fd = 0; fd < 3; fd++) {
+        if (from[fd] != fd) SYS(SYS_dup3, from[fd], fd, 0);
+        else SYS(SYS_fcntl, fd, F_SETFD, 0);   /* already in place: only keep it across an exec */
+    }
     /* Without an exec, close-on-exec closes nothing: other steps' pipes must not stay open here,
      * or their readers would wait for this session to end. */
     if (SYS(SYS_close_range, 3, ~0U, 0) != 0) {
         for (long fd = 3; fd < 65536; fd++) SYS(SYS_close, fd, 0, 0);
     }
-    if (c->cwd != NULL && SYS(SYS_chdir, c->cwd, 0, 0) != 0) SYS(SYS_exit_group, 127, 0, 0);
+    if (c->cwd != NULL && SYS(SYS_chdir, c->cwd, 0, 0) != 0) {
+        say("deployctl: cannot enter the step's directory\n");
+        SYS(SYS_exit_group, 127, 0, 0);
+    }
     int status = mux_session(&c->address, c->request, c->request_size);
-    if (status < 0) SYS(SYS_execve, c->path, c->argv, c->envp);
+    if (status < 0) {
+        SYS(SYS_execve, c->path, c->argv, c->envp);
+        say("deployctl: cannot start ssh\n");
+    }
     SYS(SYS_exit_group, status < 0 ? 127 : status, 0, 0);
     return 127;
 }
@@ -248,6 +268,9 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
                  int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid, void **resources) {
     *resources = NULL;
     if (stdout_fd < 0 || stderr_fd < 0) return EBADF;
+    /* The master needs a standard input to hand the session (a closed one would make the
+     * control socket descriptor 0): without one, ssh itself. */
+    if (stdin_fd < 0) return ps_spawn(path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, pid);
     size_t path_length = strlen(control_path), command_length = strlen(remote_command);
     if (path_length >= sizeof(((struct sockaddr_un *)0)->sun_path) || command_length > 64 * 1024) {
         return ps_spawn(path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, pid);
@@ -261,7 +284,7 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
     /* One mapping: a guard page, the child's stack, then what it reads. */
     long page = sysconf(_SC_PAGESIZE);
     size_t data = sizeof(struct mux_child) + request_size + strlen(path) + 1 + (cwd ? strlen(cwd) + 1 : 0)
-                  + strings_size(argv) + strings_size(envp) + 64;
+                  + strings_size(argv) + strings_size(envp) + 64;   /* 64: the alignments */
     size_t mapped = (size_t)page + MUX_CHILD_STACK + ((data + (size_t)page - 1) / (size_t)page) * (size_t)page;
     char *region = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (region == MAP_FAILED) return errno;
@@ -291,13 +314,14 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
     if (cwd != NULL) { c->cwd = strcpy(cursor, cwd); cursor += strlen(cwd) + 1; }
     cursor = (char *)(((uintptr_t)cursor + 7) & ~(uintptr_t)7);
     c->argv = copy_strings(argv, &cursor);
+    cursor = (char *)(((uintptr_t)cursor + 7) & ~(uintptr_t)7);
     c->envp = copy_strings(envp, &cursor);
     c->stdin_fd = stdin_fd; c->stdout_fd = stdout_fd; c->stderr_fd = stderr_fd;
 
-    /* No signal handler of the parent's may run in the child before it resets them. */
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    /* No signal handler of the parent's may run in the child before it resets them: every
+     * signal blocked around clone, glibc's internal ones too (which pthread_sigmask leaves). */
+    unsigned long all = ~0UL, previous = 0;
+    sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&previous, 8, 0, 0);
 #if MUX_SHARES_MEMORY
     pid_t child = clone(mux_child_main, (void *)((uintptr_t)stack_top & ~(uintptr_t)15), CLONE_VM | SIGCHLD, c);
 #else
@@ -305,7 +329,7 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
     if (child == 0) mux_child_main(c);
 #endif
     int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&previous, 0, 8, 0, 0);
     if (child < 0) { munmap(region, mapped); return saved; }
     setpgid(child, child);   /* also here: a signal to the group right after this must reach it */
     *pid = child;
