@@ -232,6 +232,35 @@ import TestSupport
         #expect(logs.stdout.contains("released v2 on web2"), "\(logs.stdout)")
     }
 
+    /// A warm host's step that outlives its `timeout:` is stopped like a local one: the process
+    /// holding its session gets SIGTERM with its group and nothing of it stays on this machine.
+    @Test func aTimeoutEndsASessionOpenedThroughTheMaster() throws {
+        let stack = try stack()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let hanging = """
+            hosts:
+              web1: {address: 127.0.0.1, port: \(hosts[0].port)}
+            ssh:
+              known_hosts: ssh/known_hosts
+            phases:
+              deploy:
+                - {name: hang, on: all, timeout: 1s, run: [sh, -c, 'echo begun; exec sleep 30']}
+            """
+        _ = try stack.git.commit("hang", files: ["stacks/x/prod.yaml": hanging])
+        let started = Date()
+        let up = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(up.status == 1)
+        #expect(Date().timeIntervalSince(started) < 15, "stopped at its timeout, not after the remote sleep")
+        let id = try stack.requireLastRunID()
+        let step = try #require(try steps(stack, id)["deploy/hang@web1"])
+        #expect(step["status"] as? String == "timed_out", "\(step)")
+        #expect(try stack.run(["logs", id, "hang", "--host", "web1"]).stdout.contains("begun"))
+        let group = try Shell.run("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE run_id = '\(id)' AND name = 'hang@web1'"])
+        let pid = try #require(pid_t(group.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(-pid, 0) != 0, "the session's process group is gone")
+        #expect(sshClients().isEmpty)
+    }
+
     @Test func killedMidWaveThenResumedFinishesOnlyWhatWasLeft() throws {
         let stack = try stack(slow: true)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
