@@ -183,7 +183,7 @@ CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned cha
             exited = 1;
             status = (int)(get_u32(reply + 8) & 0xff);
         } else if (!opened && (type == MUX_S_PERMISSION_DENIED || type == MUX_S_FAILURE)) {
-            break;   /* e.g. the server's MaxSessions: ssh then makes a connection of its own */
+            break;   /* e.g. the server's MaxSessions reached: the ssh argv runs instead */
         }
         /* After the exit message the master closes the socket once the output is written. */
     }
