@@ -44,13 +44,14 @@ struct SSHRemote {
     /// a login shell such as dash would otherwise fork it and wait, a process more per step.
     static let scriptReader = "exec sh -s"
 
-    /// The ssh argv that reaches `host` and runs `remote` there (default: the script on stdin).
-    func sshArgv(_ host: HostSpec, remote: String = SSHRemote.scriptReader) -> [String] {
+    /// The ssh argv that reaches `host` and runs `remote` there (default: the script on stdin),
+    /// sharing the master connection at `control` (`controlPath(host)`; nil: none).
+    func sshArgv(_ host: HostSpec, control: String?, remote: String = SSHRemote.scriptReader) -> [String] {
         var argv = ["ssh", "-T",
                     "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
                     "-o", "UserKnownHostsFile=\(knownHostsFile)", "-o", "GlobalKnownHostsFile=/dev/null",
                     "-o", "ConnectTimeout=10", "-p", "\(host.port)"]
-        if let control = controlPath(host) {
+        if let control {
             argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(control)", "-o", "ControlPersist=60"]
         } else {
             argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
@@ -98,7 +99,7 @@ struct SSHRemote {
         if let release { unpack += "DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision)); " }
         unpack += "d=\(destination); mkdir -p \"$d\"; tar -C \"$d\" -xf -"
         remote.shownArgv = command.shownArgv + ["|", "ssh", host.name, "--", unpack]
-        remote.argv = ["sh", "-c", "\"$@\" | " + sshArgv(host, remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " "),
+        remote.argv = ["sh", "-c", "\"$@\" | " + sshArgv(host, control: controlPath(host), remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " "),
                        "sh"] + command.argv
         remote.host = host.name
         return remote
@@ -109,8 +110,10 @@ struct SSHRemote {
         var remote = command
         remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? "\(command.ref.name)@\(host.name)")
         remote.shownArgv = ["ssh", host.name, "--"] + command.shownArgv
-        remote.argv = sshArgv(host)
-        remote.viaMaster = controlPath(host).map { MasterSession(controlPath: $0, remoteCommand: Self.scriptReader) }
+        // One read of the known-hosts file names the socket for both ways in.
+        let control = controlPath(host)
+        remote.argv = sshArgv(host, control: control)
+        remote.viaMaster = control.map { MasterSession(controlPath: $0, remoteCommand: Self.scriptReader) }
         remote.stdin = script(command, host: host)
         // The step's environment goes to the host on stdin; ssh itself needs none of it.
         remote.env = [:]
