@@ -145,8 +145,15 @@ static void load(void) {
     loaded = 1;
 }
 
+/* Loading and initialising are one step, so a load started in the background (below) leaves
+ * nothing for the first caller to do but wait for it. */
+static void load_and_initialise(void) {
+    load();
+    if (loaded) lib.git_libgit2_init();
+}
+
 int gitkit_load(char *error, int error_size) {
-    pthread_once(&once, load);
+    pthread_once(&once, load_and_initialise);
     if (loaded) return 0;
     snprintf(error, (size_t)error_size, "%s", load_error);
     return -1;
@@ -154,4 +161,34 @@ int gitkit_load(char *error, int error_size) {
 
 int gitkit_set_ca_file(const char *file) {
     return lib.git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL);
+}
+
+/*
+ * Loading libgit2 and its 13 libraries, binding ~7,500 symbols and initialising them takes
+ * ~5.5 ms of one core (measured in `status`), longer than parsing the command line. Started on
+ * another thread at the top of main, it is done (or nearly) by the time the command opens its
+ * repository; gitkit_load waits for it through the same pthread_once.
+ */
+static void *load_on_thread(void *unused) {
+    (void)unused;
+    pthread_once(&once, load_and_initialise);
+    return NULL;
+}
+
+static int started_in_background = 0;
+
+void gitkit_load_in_background(void) {
+    if (started_in_background) return;
+    started_in_background = 1;
+    pthread_attr_t attributes;
+    pthread_t thread;
+    if (pthread_attr_init(&attributes) != 0) return;
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    /* No thread: the first repository loads it, as it would have. */
+    (void)pthread_create(&thread, &attributes, load_on_thread, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+void gitkit_finish_background_load(void) {
+    if (started_in_background) pthread_once(&once, load_and_initialise);
 }

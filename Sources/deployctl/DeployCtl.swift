@@ -90,7 +90,11 @@ enum Main {
         // builds its command tree (a few milliseconds of type lookups).
         if arguments == ["--version"] {
             print(DeployCtl.version)
-            exit(0)
+            end(0)
+        }
+        // Nearly every command opens the stacks repository; help and the completion script do not.
+        if let first = arguments.first, !["-h", "--help", "help", "completion", "--generate-completion-script"].contains(first) {
+            Workspace.loadGitInBackground()
         }
         do {
             var command = try DeployCtl.parseAsRoot(arguments)
@@ -105,13 +109,13 @@ enum Main {
             fail(DeployError.store(failure), arguments)
         } catch let error as ExitCode {
             // Thrown after the command printed its own result (doctor, validate): nothing to add.
-            exit(error.rawValue)
+            end(error.rawValue)
         } catch {
             let code = DeployCtl.exitCode(for: error)
             let message = DeployCtl.fullMessage(for: error)
             if code == .success {
                 print(message)
-                exit(0)
+                end(0)
             }
             Terminal.error(message + UsageHint.didYouMean(arguments, error: message))
             if wantsJSON(arguments) {
@@ -119,13 +123,22 @@ enum Main {
                 Terminal.out((try? JSONOutput.line(ErrorJSON(DeployError(status, message)))) ?? "")
             }
             // Usage mistakes are exit code 2, as README documents (ArgumentParser would say 64).
-            exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+            end(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
+        end(0)
+    }
+
+    /// The one way out of the process. libgit2 may still be loading on its thread (started
+    /// above, for a command that then failed to parse or printed help): exit handlers must not
+    /// run beside its initialisers, so the load finishes first.
+    static func end(_ status: Int32) -> Never {
+        Workspace.finishLoadingGit()
+        exit(status)
     }
 
     private static func fail(_ error: DeployError, _ arguments: [String]) -> Never {
         Terminal.report(error)
         if wantsJSON(arguments) { Terminal.out((try? JSONOutput.line(ErrorJSON(error))) ?? "") }
-        exit(error.status.rawValue)
+        end(error.status.rawValue)
     }
 }

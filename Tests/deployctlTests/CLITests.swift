@@ -178,6 +178,26 @@ import TestSupport
         #expect(binding?.contains("to \(CLI.binary) [0]") == true, "\(binding ?? "libgit2 binds no mbedtls_x509_crt_parse_file")")
     }
 
+    /// libgit2 loads on a thread of its own while the command line is parsed: a command that
+    /// then fails to parse, or prints help, exits with its own status after that load, every
+    /// time (exiting beside it crashed about one run in 25: OpenSSL's exit handler ran under its
+    /// own initialisation); the completion script, which opens no repository, does not load it.
+    @Test func libgit2LoadsBesideTheParserAndAnEarlyExitWaitsForIt() throws {
+        let fixture = try repo()
+        for _ in 0..<40 {
+            let result = try CLI.run(["no-such-verb"], in: fixture.path, environment: ["LD_DEBUG": "files"])
+            #expect(result.status == 2, "\(result.stderr.suffix(400))")
+            #expect(result.stderr.contains("file=libgit2.so"), "the load was started")
+            #expect(result.stderr.contains("Unexpected argument 'no-such-verb'"))
+            let help = try CLI.run(["status", "--help"], in: fixture.path)
+            #expect(help.status == 0, "\(help.stderr.suffix(400))")
+            #expect(help.stdout.contains("USAGE: deployctl status"))
+        }
+        let script = try CLI.run(["completion", "bash"], in: fixture.path, environment: ["LD_DEBUG": "files"])
+        #expect(script.status == 0)
+        #expect(!script.stderr.contains("file=libgit2.so"), "the completion script loaded libgit2")
+    }
+
     @Test func revisionsMatchGitLogAndFollowTheExtendsChain() throws {
         let fixture = try repo(["stacks/x/prod.yaml": "extends: _base.yaml\n", "stacks/x/_base.yaml": "description: one\n"])
         try fixture.commit("Unrelated", files: ["README": "r\n"])

@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 
 /// Where a command runs: the stacks repository, the state directory, the process environment
 /// and the operator. Built once per command by the CLI and handed to the actions.
@@ -53,6 +54,17 @@ public struct Workspace {
         }
         return Workspace(stacks: stacks, stateDirectory: stateDirectory, store: store, environment: environment,
                          operatorName: Self.operatorName(environment))
+    }
+
+    /// For a command about to open one: libgit2 (~5 ms of loading and initialising) loads on
+    /// another core while the command line is parsed.
+    public static func loadGitInBackground() {
+        GitLibrary.loadInBackground()
+    }
+
+    /// Before the process exits: a load `loadGitInBackground` started is finished first.
+    public static func finishLoadingGit() {
+        GitLibrary.finishLoadingInBackground()
     }
 
     /// Opens the store this workspace names (see `StoreLocation`), once per command.

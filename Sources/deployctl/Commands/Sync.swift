@@ -52,7 +52,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if decisions.isEmpty { Terminal.line("  (no targets)") }
         }
-        Foundation.exit(status.rawValue)
+        Main.end(status.rawValue)
     }
 }
 

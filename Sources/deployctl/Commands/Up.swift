@@ -184,7 +184,7 @@ enum RunReport {
             }
             for next in runs.last?.next ?? [] { Terminal.line("next: \(next)") }
         }
-        exit(status.rawValue)
+        Main.end(status.rawValue)
     }
 
     /// `✗ up x/prod at abc1234 "subject": failed — why`.
