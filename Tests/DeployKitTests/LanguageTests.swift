@@ -115,8 +115,8 @@ extension Result {
 @Suite struct StackSummaryCacheTests {
     @Test func fieldsWithTabsLineBreaksAndEqualsSignsSurviveTheRoundTrip() {
         for text in ["plain", "a\tb", "two\nlines\r", "back\\slash", "k=v", "\\t literally", ""] {
-            #expect(StackSummaryCache.unescape(Substring(StackSummaryCache.escape(text))) == text, "\(text)")
-            #expect(!StackSummaryCache.escape(text).contains(where: { "\t\n\r=".contains($0) }))
+            #expect(CacheFields.unescape(Substring(CacheFields.escape(text))) == text, "\(text)")
+            #expect(!CacheFields.escape(text).contains(where: { "\t\n\r=".contains($0) }))
         }
     }
 }

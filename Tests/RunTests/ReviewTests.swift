@@ -80,6 +80,41 @@ import TestSupport
         #expect((show["review"] as? [String: Any])?["accepted"] as? Bool == true)
     }
 
+    /// The deployed run's checklist is read from its descriptor once, then kept in the state
+    /// directory by revision and target (status no longer parses the descriptor): a changed
+    /// cache line shows, a damaged cache or another build stamp (the limits) reads it again.
+    @Test func aDeployedRunsChecklistIsReadOnceThenKeptByItsRevision() throws {
+        let stack = try StackFixture(Self.descriptor(), files: [:])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let cacheDirectory = stack.state.path + "/cache"
+        let kept: () throws -> [String] = {
+            try FileManager.default.contentsOfDirectory(atPath: cacheDirectory).filter { $0.hasPrefix("checklist-") }.sorted()
+        }
+        let first = try stack.run(["status", "prod"])
+        #expect(first.stdout.contains("'CORS origins match the admin domain', 'RBAC roles tested'"), "\(first.stdout)")
+        let files = try kept()
+        try #require(files.count == 1, "\(files)")
+        let file = cacheDirectory + "/" + files[0]
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("\nmanual\t-\tCORS origins match the admin domain\n"), "\(text)")
+        #expect(text.contains("\nmanual\t\\eSecurity\tRBAC roles tested\n"), "\(text)")
+        #expect(text.contains("\nsignoff\tEngineering Lead\nsignoff\tDevOps Lead\n") && text.contains("\nreadiness\t5\t8\tSecurity\tPerformance\n"), "\(text)")
+
+        try text.replacingOccurrences(of: "CORS origins match the admin domain", with: "CORS origins, as kept")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let fromCache = try stack.run(["status", "prod"])
+        #expect(fromCache.stdout.contains("'CORS origins, as kept'"), "status read the descriptor again: \(fromCache.stdout)")
+
+        try "deployctl checklist 1\tnot this key\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let reread = try stack.run(["status", "prod"])
+        #expect(reread.stdout.contains("'CORS origins match the admin domain'"), "\(reread.stdout)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text, "a damaged cache is written again")
+
+        let otherLimits = try stack.run(["status", "prod"], environment: ["DEPLOYCTL_MAX_STEPS": "300"])
+        #expect(otherLimits.stdout.contains("'CORS origins match the admin domain'"), "\(otherLimits.stdout)")
+        #expect(try kept().count == 2, "another build stamp is another entry")
+    }
+
     @Test func aFailedRunCannotBeTickedButCanBeNoted() throws {
         let stack = try StackFixture(Self.descriptor(verify: "exit 3"), files: [:])
         #expect(try stack.run(["up", "prod"]).status == 1)

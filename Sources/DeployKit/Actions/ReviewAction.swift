@@ -113,12 +113,21 @@ public struct ReviewAction {
         ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
     }
 
-    /// What the descriptor at the run's revision asks people to confirm.
+    /// What the descriptor at the run's revision asks people to confirm (kept in the state
+    /// directory once read: see `ChecklistCache`).
     static func checklist(of run: RunRecord, workspace: Workspace) throws -> Checklist {
         guard run.kind == .up else {
             throw DeployError(.usage, "run \(run.id) is a \(run.kind.rawValue); only an up run has a checklist to review",
                               next: ["deployctl runs \(run.target)   (its up runs)"])
         }
+        let cache = ChecklistCache(state: workspace.state, revision: run.revision, target: run.target)
+        if let kept = cache.load() { return kept }
+        let checklist = try readChecklist(of: run, workspace: workspace)
+        cache.save(checklist)
+        return checklist
+    }
+
+    private static func readChecklist(of run: RunRecord, workspace: Workspace) throws -> Checklist {
         let pinned: PinnedRevision
         do {
             pinned = try workspace.stacks.pin(run.revision)

@@ -28,7 +28,7 @@ struct StackSummaryCache {
         guard let file, let data = FileManager.default.contents(atPath: file) else { return [:] }
         let bytes = [UInt8](data)
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
-        guard let first = lines.first, String(decoding: first, as: UTF8.self) == "\(Self.header)\t\(Self.escape(Self.build))" else { return [:] }
+        guard let first = lines.first, String(decoding: first, as: UTF8.self) == "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))" else { return [:] }
         var records: [String: Record] = [:]
         records.reserveCapacity(lines.count)
         for line in lines.dropFirst() {
@@ -37,9 +37,9 @@ struct StackSummaryCache {
             var files: [String: String] = [:]
             for pair in fields.dropFirst(3) {
                 guard let equals = pair.lastIndex(of: UInt8(ascii: "=")) else { return [:] }
-                files[Self.unescape(pair[..<equals])] = String(decoding: pair[(equals + 1)...], as: UTF8.self)
+                files[CacheFields.unescape(pair[..<equals])] = String(decoding: pair[(equals + 1)...], as: UTF8.self)
             }
-            records[Self.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : Self.unescape(fields[2]),
+            records[CacheFields.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : CacheFields.unescape(fields[2]),
                                                        valid: flag == UInt8(ascii: "1"))
         }
         return records
@@ -48,64 +48,12 @@ struct StackSummaryCache {
     /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded).
     func save(_ records: [String: Record]) {
         guard let file else { return }
-        var text = "\(Self.header)\t\(Self.escape(Self.build))\n"
+        var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\n"
         for (path, record) in records.sorted(by: { $0.key < $1.key }) {
-            let fields = [Self.escape(path), record.valid ? "1" : "0", record.description.map(Self.escape) ?? ""]
-                + record.files.sorted { $0.key < $1.key }.map { "\(Self.escape($0.key))=\($0.value)" }
+            let fields = [CacheFields.escape(path), record.valid ? "1" : "0", record.description.map(CacheFields.escape) ?? ""]
+                + record.files.sorted { $0.key < $1.key }.map { "\(CacheFields.escape($0.key))=\($0.value)" }
             text += fields.joined(separator: "\t") + "\n"
         }
         try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
-
-    /// Tabs, line breaks and backslashes as `\t`, `\n`, `\r`, `\\`; `=` as `\e` (it ends a path).
-    static func escape(_ text: String) -> String {
-        guard text.contains(where: { "\t\n\r\\=".contains($0) }) else { return text }
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "=": out += "\\e"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
-
-    static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return bytes.contains(UInt8(ascii: "\\")) ? unescape(Substring(text)) : text
-    }
-
-    static func unescape(_ text: Substring) -> String {
-        guard text.contains("\\") else { return String(text) }
-        var out = "", escaped = false
-        for character in text {
-            if escaped {
-                switch character {
-                case "t": out += "\t"
-                case "n": out += "\n"
-                case "r": out += "\r"
-                case "e": out += "="
-                default: out.append(character)
-                }
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else {
-                out.append(character)
-            }
-        }
-        return out
-    }
-
-    /// This binary (size and modification time of /proc/self/exe) and the limits that change a verdict.
-    static let build: String = {
-        var info = stat()
-        let binary = stat("/proc/self/exe", &info) == 0 ? "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : UUID().uuidString
-        let environment = ProcessInfo.processInfo.environment
-        return [binary, environment["DEPLOYCTL_MAX_STEPS"] ?? "", environment["DEPLOYCTL_YAML_MAX_NODES"] ?? ""].joined(separator: "|")
-    }()
 }

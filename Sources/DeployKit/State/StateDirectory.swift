@@ -30,6 +30,15 @@ public struct StateDirectory: Sendable {
         directory("cache").map { "\($0)/history-\(Self.fingerprint(paths.joined(separator: "\n"))).bin" }
     }
 
+    /// What a cached verdict on a descriptor depends on besides the bytes it read: this binary
+    /// (size and modification time of /proc/self/exe) and the limits that change a verdict.
+    static let cacheStamp: String = {
+        var info = stat()
+        let binary = stat("/proc/self/exe", &info) == 0 ? "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : UUID().uuidString
+        let environment = ProcessInfo.processInfo.environment
+        return [binary, environment["DEPLOYCTL_MAX_STEPS"] ?? "", environment["DEPLOYCTL_YAML_MAX_NODES"] ?? ""].joined(separator: "|")
+    }()
+
     /// FNV-1a, 64 bits, as hex: a stable short name for a key (not a security boundary).
     static func fingerprint(_ text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
