@@ -175,20 +175,22 @@ static void *load_on_thread(void *unused) {
     return NULL;
 }
 
-static int started_in_background = 0;
+/* Set before main can exit or start the thread that might: read by whichever thread exits. */
+static int thread_started = 0;
 
 void gitkit_load_in_background(void) {
-    if (started_in_background) return;
-    started_in_background = 1;
+    static int asked = 0;
+    if (asked) return;
+    asked = 1;
     pthread_attr_t attributes;
     pthread_t thread;
     if (pthread_attr_init(&attributes) != 0) return;
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     /* No thread: the first repository loads it, as it would have. */
-    (void)pthread_create(&thread, &attributes, load_on_thread, NULL);
+    thread_started = pthread_create(&thread, &attributes, load_on_thread, NULL) == 0;
     pthread_attr_destroy(&attributes);
 }
 
 void gitkit_finish_background_load(void) {
-    if (started_in_background) pthread_once(&once, load_and_initialise);
+    if (thread_started) pthread_once(&once, load_and_initialise);
 }
