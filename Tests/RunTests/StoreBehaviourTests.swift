@@ -93,6 +93,9 @@ import TestSupport
         #expect(steps[2].status == .skipped && steps[2].attempt == 0)
         #expect(try store.log(stepID: first)?.text == text)
         #expect(try store.log(stepID: second) == nil)
+        #expect(try store.hostSteps(runID: run.id).isEmpty)
+        let onHost = try store.stepStarted(runID: run.id, phase: "deploy", name: "release@web-1", attempt: 1, argv: ["true"], logPath: nil)
+        #expect(try store.hostSteps(runID: run.id).map(\.id) == [onHost], "only the steps that ran on a host (NAME@HOST)")
 
         try store.markInterrupted(runID: run.id)
         #expect(try store.steps(runID: run.id).first { $0.id == second }?.status == .interrupted)

@@ -9,22 +9,22 @@ public struct HostRevision: Sendable, Codable, Hashable {
 }
 
 enum HostRevisions {
-    /// `runs` newest first; `steps` reads one run's steps. Looks at most `limit` deploying runs.
-    /// A target whose last 3 deploying runs ran nothing on hosts has none: no further reads.
-    static func derive(runs: [RunRecord], steps: (String) throws -> [StepRecord], limit: Int = 20) rethrows -> [HostRevision] {
+    /// `runs` newest first; `hostSteps` reads one run's steps that ran on hosts (a store query:
+    /// a run of a thousand local steps is not read to find none). Looks at most `limit`
+    /// deploying runs. A target whose last 3 deploying runs ran nothing on hosts has none.
+    static func derive(runs: [RunRecord], hostSteps: (String) throws -> [StepRecord], limit: Int = 20) rethrows -> [HostRevision] {
         var found: [String: HostRevision] = [:]
         var withoutHosts = 0
         for run in runs.lazy.filter({ $0.kind.deploys }).prefix(limit) {
-            let ran = try steps(run.id)
-            if !ran.contains(where: { $0.name.contains("@") }) {
+            let ran = try hostSteps(run.id)
+            if ran.isEmpty {
                 withoutHosts += 1
                 if found.isEmpty, withoutHosts >= 3 { break }
                 continue
             }
             for step in ran where step.status == .succeeded && step.attempt > 0 {
                 guard step.phase == Phase.deploy.rawValue || step.phase == StepRef.Section.rollback,
-                      let at = step.name.lastIndex(of: "@") else { continue }
-                let host = String(step.name[step.name.index(after: at)...])
+                      let host = StepRef.hostParts(of: step.name).map({ String($0.host) }) else { continue }
                 if found[host] == nil { found[host] = HostRevision(host: host, revision: run.revision, run: run.id, kind: run.kind) }
             }
         }

@@ -90,7 +90,7 @@ struct SSHRemote {
     /// (the remote command holds only the destination: no secret travels this way).
     func upload(_ command: RunnableCommand, to: String?, on host: HostSpec) -> RunnableCommand {
         var remote = command
-        remote.ref = StepRef(phase: command.ref.phase, name: "\(command.ref.name)@\(host.name)")
+        remote.ref = StepRef(phase: command.ref.phase, name: StepRef.name(command.ref.name, on: host.name))
         let destination: String
         if let to { destination = "\"\(ReleaseLayout.shellPath(to))\"" }
         else if let release { destination = ReleaseLayout.directory(release, revision: revision) }

@@ -111,6 +111,8 @@ public final class Journal: Sendable {
 
     public func steps(runID: String) throws -> [StepRecord] { try store.steps(runID: runID) }
 
+    public func hostSteps(runID: String) throws -> [StepRecord] { try store.hostSteps(runID: runID) }
+
     public func log(stepID: Int64) throws -> StoredLog? { try store.log(stepID: stepID) }
 
     public func markInterrupted(runID: String) throws { try store.markInterrupted(runID: runID) }

@@ -181,8 +181,8 @@ public struct Report: Codable, Sendable {
         static func from(_ steps: [StepSummary], inventory: [String]) -> HostsTable? {
             var hosts: [String] = [], names: [String] = [], status: [String: String] = [:]
             for step in steps {
-                guard let at = step.name.lastIndex(of: "@") else { continue }
-                let host = String(step.name[step.name.index(after: at)...]), name = "\(step.phase)/\(step.name[..<at])"
+                guard let parts = StepRef.hostParts(of: step.name) else { continue }
+                let host = String(parts.host), name = "\(step.phase)/\(parts.step)"
                 if !hosts.contains(host) { hosts.append(host) }
                 if !names.contains(name) { names.append(name) }
                 status["\(name)@\(host)"] = step.status

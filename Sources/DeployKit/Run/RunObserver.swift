@@ -22,6 +22,19 @@ extension StepRef {
         public static let inbound = "inbound"
         public static let runbook = "runbook"
     }
+
+    /// A step run on a host is journaled as `NAME@HOST` (step and host names hold no `@`).
+    public static let hostSeparator: Character = "@"
+
+    static func name(_ step: String, on host: String) -> String {
+        step + String(hostSeparator) + host
+    }
+
+    /// The step and the host of a `NAME@HOST` name; nil for a step that ran here.
+    static func hostParts(of name: String) -> (step: Substring, host: Substring)? {
+        guard let at = name.lastIndex(of: hostSeparator) else { return nil }
+        return (name[..<at], name[name.index(after: at)...])
+    }
 }
 
 /// Whoever shows a run as it happens (the terminal, JSON events). Called from several

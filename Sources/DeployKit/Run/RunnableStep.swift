@@ -121,10 +121,9 @@ struct RunnableSteps {
     /// The `rollback:` command of a step, as the step `undo.<name>` of a rollback run; for a
     /// step that ran on a host (`NAME@HOST`), on that host.
     func undo(_ phase: Phase, name: String) -> RunnableCommand? {
-        let parts = name.split(separator: "@", maxSplits: 1).map(String.init)
-        if parts.count == 2 {
-            guard let remote, let host = descriptor.hosts.first(where: { $0.name == parts[1] }),
-                  let local = undo(phase, name: parts[0]) else { return nil }
+        if let parts = StepRef.hostParts(of: name) {
+            guard let remote, let host = descriptor.hosts.first(where: { $0.name == parts.host }),
+                  let local = undo(phase, name: String(parts.step)) else { return nil }
             return remote.wrap(local, on: host, name: "undo.\(name)")
         }
         guard let shown = masked.phase(phase).steps.first(where: { $0.name == name }),

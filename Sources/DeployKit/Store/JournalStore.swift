@@ -35,6 +35,8 @@ public protocol JournalStore: AnyObject, Sendable {
     func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws
     /// Every attempt of the run, in the order they started.
     func steps(runID: String) throws -> [StepRecord]
+    /// Those of them that ran on a host (`StepRef.hostSeparator` in the name), in the same order.
+    func hostSteps(runID: String) throws -> [StepRecord]
     /// The attempt's whole masked output as the store keeps it (compressed, up to a cap).
     func log(stepID: Int64) throws -> StoredLog?
     /// Attempts left `started` by a process that died, and the run itself, become `interrupted`.

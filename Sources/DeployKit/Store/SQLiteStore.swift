@@ -233,6 +233,13 @@ public final class SQLiteStore: JournalStore {
         }
     }
 
+    public func hostSteps(runID: String) throws -> [StepRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.stepColumns) FROM steps WHERE run_id = ? AND instr(name, ?) > 0 ORDER BY id",
+                             arguments: [runID, String(StepRef.hostSeparator)]).map(Self.step)
+        }
+    }
+
     public func markInterrupted(runID: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE steps SET status = 'interrupted', message = 'deployctl stopped while this step ran' WHERE run_id = ? AND status = 'started'",

@@ -134,12 +134,18 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
     }
 
     public func steps(runID: String) throws -> [StepRecord] {
-        try connection.query("""
-            SELECT id, run_id, phase, name, attempt, argv, started_at, ended_at, exit_code, signal, status, duration_ms,
-                   output_tail, log_path, message, pid, measurements
-            FROM \(schema).steps WHERE run_id = $1 ORDER BY id
-            """, [runID]).map(Self.step)
+        try connection.query("SELECT \(Self.stepColumns) FROM \(schema).steps WHERE run_id = $1 ORDER BY id", [runID]).map(Self.step)
     }
+
+    public func hostSteps(runID: String) throws -> [StepRecord] {
+        try connection.query("SELECT \(Self.stepColumns) FROM \(schema).steps WHERE run_id = $1 AND strpos(name, $2) > 0 ORDER BY id",
+                             [runID, String(StepRef.hostSeparator)]).map(Self.step)
+    }
+
+    private static let stepColumns = """
+        id, run_id, phase, name, attempt, argv, started_at, ended_at, exit_code, signal, status, duration_ms,
+        output_tail, log_path, message, pid, measurements
+        """
 
     public func log(stepID: Int64) throws -> StoredLog? {
         try connection.query("SELECT log, log_size, log_truncated FROM \(schema).steps WHERE id = $1 AND log IS NOT NULL", [String(stepID)])
