@@ -177,20 +177,21 @@ static void *load_on_thread(void *unused) {
 
 /* Set before main can exit or start the thread that might: read by whichever thread exits. */
 static int thread_started = 0;
+static pthread_t loader;
 
 void gitkit_load_in_background(void) {
     static int asked = 0;
     if (asked) return;
     asked = 1;
-    pthread_attr_t attributes;
-    pthread_t thread;
-    if (pthread_attr_init(&attributes) != 0) return;
-    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     /* No thread: the first repository loads it, as it would have. */
-    thread_started = pthread_create(&thread, &attributes, load_on_thread, NULL) == 0;
-    pthread_attr_destroy(&attributes);
+    thread_started = pthread_create(&loader, NULL, load_on_thread, NULL) == 0;
 }
 
+/* Joined, not only waited for through the pthread_once: the thread's own exit runs OpenSSL's
+ * thread-local destructor, which takes a lock OpenSSL's exit handler frees. */
 void gitkit_finish_background_load(void) {
-    if (thread_started) pthread_once(&once, load_and_initialise);
+    if (thread_started) {
+        thread_started = 0;
+        pthread_join(loader, NULL);
+    }
 }

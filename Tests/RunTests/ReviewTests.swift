@@ -81,9 +81,10 @@ import TestSupport
     }
 
     /// The deployed run's checklist is read from its descriptor once, then kept in the state
-    /// directory by revision and target (status no longer parses the descriptor): a changed
-    /// cache line shows, a damaged cache or another build stamp (the limits) reads it again.
-    @Test func aDeployedRunsChecklistIsReadOnceThenKeptByItsRevision() throws {
+    /// directory (one file per target) for what status prints: a changed cache line shows there,
+    /// but `review show` (and the promotion gate, and review records) read the descriptor; a
+    /// damaged cache, a new revision or other limits read it again.
+    @Test func aDeployedRunsChecklistIsKeptForDisplayAndNeverTrustedByAGate() throws {
         let stack = try StackFixture(Self.descriptor(), files: [:])
         #expect(try stack.run(["up", "prod"]).status == 0)
         let cacheDirectory = stack.state.path + "/cache"
@@ -104,15 +105,24 @@ import TestSupport
             .write(toFile: file, atomically: true, encoding: .utf8)
         let fromCache = try stack.run(["status", "prod"])
         #expect(fromCache.stdout.contains("'CORS origins, as kept'"), "status read the descriptor again: \(fromCache.stdout)")
+        let authoritative = try stack.run(["review", "show", "prod"])
+        #expect(authoritative.stdout.contains("CORS origins match the admin domain") && !authoritative.stdout.contains("as kept"),
+                "review show trusted the cache: \(authoritative.stdout)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text, "reading the descriptor puts the cache right")
 
         try "deployctl checklist 1\tnot this key\n".write(toFile: file, atomically: true, encoding: .utf8)
         let reread = try stack.run(["status", "prod"])
         #expect(reread.stdout.contains("'CORS origins match the admin domain'"), "\(reread.stdout)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == text, "a damaged cache is written again")
 
+        _ = try stack.git.commit("Another manual item", files: ["stacks/x/prod.yaml": Self.descriptor().replacingOccurrences(
+            of: "CORS origins match the admin domain", with: "Backups restored on staging")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let newRevision = try stack.run(["status", "prod"])
+        #expect(newRevision.stdout.contains("'Backups restored on staging'"), "\(newRevision.stdout)")
         let otherLimits = try stack.run(["status", "prod"], environment: ["DEPLOYCTL_MAX_STEPS": "300"])
-        #expect(otherLimits.stdout.contains("'CORS origins match the admin domain'"), "\(otherLimits.stdout)")
-        #expect(try kept().count == 2, "another build stamp is another entry")
+        #expect(otherLimits.stdout.contains("'Backups restored on staging'"), "\(otherLimits.stdout)")
+        #expect(try kept() == files, "one file per target, whatever the revision or the build stamp")
     }
 
     @Test func aFailedRunCannotBeTickedButCanBeNoted() throws {

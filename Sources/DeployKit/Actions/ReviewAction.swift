@@ -95,17 +95,19 @@ public struct ReviewAction {
         return (RunReview(run: run, state: after), notes)
     }
 
-    /// The review state of `run`, from its descriptor at its revision. Nil when that descriptor
-    /// cannot be read here (the repository lacks the commit).
-    static func state(of run: RunRecord, workspace: Workspace, journal: Journal) throws -> ReviewState? {
-        guard run.kind == .up, let checklist = try? checklist(of: run, workspace: workspace) else { return nil }
+    /// The review state of `run`, from its descriptor at its revision (`kept`: or the checklist
+    /// the state directory keeps, for display only). Nil when that descriptor cannot be read
+    /// here (the repository lacks the commit).
+    static func state(of run: RunRecord, workspace: Workspace, journal: Journal, kept: Bool = false) throws -> ReviewState? {
+        guard run.kind == .up,
+              let checklist = try? (kept ? keptChecklist(of: run, workspace: workspace) : checklist(of: run, workspace: workspace)) else { return nil }
         return try state(of: run, checklist: checklist, journal: journal)
     }
 
     /// The review as `show` and `status` print it: nil when the run has nothing to review (not
     /// an up, a descriptor that asks for nothing, or one this clone cannot read).
     static func review(of run: RunRecord, workspace: Workspace, journal: Journal) throws -> RunReview? {
-        try state(of: run, workspace: workspace, journal: journal).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
+        try state(of: run, workspace: workspace, journal: journal, kept: true).flatMap { $0.checklist.isEmpty ? nil : RunReview(run: run, state: $0) }
     }
 
     /// The checklist against what the journal holds of the run's reviews.
@@ -113,18 +115,24 @@ public struct ReviewAction {
         ReviewState(checklist: checklist, runStatus: run.status, reviews: try journal.reviews(runID: run.id))
     }
 
-    /// What the descriptor at the run's revision asks people to confirm (kept in the state
-    /// directory once read: see `ChecklistCache`).
+    /// What the descriptor at the run's revision asks people to confirm, read from the
+    /// descriptor (and kept for display: see `ChecklistCache`).
     static func checklist(of run: RunRecord, workspace: Workspace) throws -> Checklist {
         guard run.kind == .up else {
             throw DeployError(.usage, "run \(run.id) is a \(run.kind.rawValue); only an up run has a checklist to review",
                               next: ["deployctl runs \(run.target)   (its up runs)"])
         }
-        let cache = ChecklistCache(state: workspace.state, revision: run.revision, target: run.target)
-        if let kept = cache.load() { return kept }
         let checklist = try readChecklist(of: run, workspace: workspace)
-        cache.save(checklist)
+        ChecklistCache(state: workspace.state, revision: run.revision, target: run.target).save(checklist)
         return checklist
+    }
+
+    /// The same, from the state directory when it keeps it: for what `status` and `show` print.
+    private static func keptChecklist(of run: RunRecord, workspace: Workspace) throws -> Checklist {
+        guard run.kind == .up, let kept = ChecklistCache(state: workspace.state, revision: run.revision, target: run.target).load() else {
+            return try checklist(of: run, workspace: workspace)
+        }
+        return kept
     }
 
     private static func readChecklist(of run: RunRecord, workspace: Workspace) throws -> Checklist {

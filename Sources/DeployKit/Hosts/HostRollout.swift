@@ -114,5 +114,5 @@ struct HostRollout {
     }
 
     /// `STEP.canary.CHECK@HOST`: one per rolled-out step (two steps with canaries each get theirs).
-    static func gateName(_ step: String, _ check: String, _ host: HostSpec) -> String { "\(step).canary.\(check)@\(host.name)" }
+    static func gateName(_ step: String, _ check: String, _ host: HostSpec) -> String { StepRef.name("\(step).canary.\(check)", on: host.name) }
 }

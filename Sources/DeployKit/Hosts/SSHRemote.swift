@@ -108,7 +108,7 @@ struct SSHRemote {
     /// `command` on `host`, journaled as `NAME@HOST` (or `name`), shown as `ssh HOST -- …`.
     func wrap(_ command: RunnableCommand, on host: HostSpec, name: String? = nil, phase: String? = nil) -> RunnableCommand {
         var remote = command
-        remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? "\(command.ref.name)@\(host.name)")
+        remote.ref = StepRef(phase: phase ?? command.ref.phase, name: name ?? StepRef.name(command.ref.name, on: host.name))
         remote.shownArgv = ["ssh", host.name, "--"] + command.shownArgv
         // One read of the known-hosts file names the socket for both ways in.
         let control = controlPath(host)

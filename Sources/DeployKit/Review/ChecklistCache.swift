@@ -1,10 +1,12 @@
 import Foundation
 
 /// The checklist an up run's descriptor asks for, kept in the state directory by the run's
-/// revision and target: both name immutable bytes, so `status`, `show` and the reports read a
-/// deployed run's review without parsing its descriptor again (that parse was ~4 ms, a sixth
-/// of a `status`). Also keyed by `StateDirectory.cacheStamp` (this build, the limits); anything
-/// unreadable, or written for another key, is a miss.
+/// revision and target: both name immutable bytes, so `status` and `show` print a deployed run's
+/// review without parsing its descriptor again (that parse was ~4 ms, a sixth of a `status`).
+/// Also keyed by `StateDirectory.cacheStamp` (this build, the limits); anything unreadable, or
+/// written for another key, is a miss. One file per target, holding the newest read: it does not
+/// grow with deploys or builds. Only for display: whoever edits the state directory can change
+/// it, so a gate (promotion) and review records read the descriptor itself.
 struct ChecklistCache {
     let file: String?
     private let key: String
@@ -12,7 +14,7 @@ struct ChecklistCache {
     init(state: StateDirectory, revision: String, target: String) {
         let key = [Self.header, CacheFields.escape(StateDirectory.cacheStamp), revision, CacheFields.escape(target)].joined(separator: "\t")
         self.key = key
-        file = state.directory("cache").map { "\($0)/checklist-\(StateDirectory.fingerprint(key)).tsv" }
+        file = state.directory("cache").map { "\($0)/checklist-\(StateDirectory.fingerprint(target)).tsv" }
     }
 
     private static let header = "deployctl checklist 1"

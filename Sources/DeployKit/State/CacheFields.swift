@@ -2,21 +2,23 @@ import Foundation
 
 /// Text fields of the state directory's tab-separated caches (stacks, checklists): tabs, line
 /// breaks and backslashes as `\t`, `\n`, `\r`, `\\`; `=` as `\e` (it ends a path in a pair).
+/// By Unicode scalar, not Character: `"\r\n"` is one Character, and `=` or `e` followed by a
+/// combining mark would be another, so a Character loop missed them.
 enum CacheFields {
     static func escape(_ text: String) -> String {
-        guard text.contains(where: { "\t\n\r\\=".contains($0) }) else { return text }
-        var out = ""
-        for character in text {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "=": out += "\\e"
-            default: out.append(character)
+        guard text.unicodeScalars.contains(where: { "\t\n\r\\=".unicodeScalars.contains($0) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "=": out.append(contentsOf: "\\e".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
@@ -25,24 +27,24 @@ enum CacheFields {
     }
 
     static func unescape(_ text: Substring) -> String {
-        guard text.contains("\\") else { return String(text) }
-        var out = "", escaped = false
-        for character in text {
+        guard text.unicodeScalars.contains("\\") else { return String(text) }
+        var out = String.UnicodeScalarView(), escaped = false
+        for scalar in text.unicodeScalars {
             if escaped {
-                switch character {
-                case "t": out += "\t"
-                case "n": out += "\n"
-                case "r": out += "\r"
-                case "e": out += "="
-                default: out.append(character)
+                switch scalar {
+                case "t": out.append("\t")
+                case "n": out.append("\n")
+                case "r": out.append("\r")
+                case "e": out.append("=")
+                default: out.append(scalar)
                 }
                 escaped = false
-            } else if character == "\\" {
+            } else if scalar == "\\" {
                 escaped = true
             } else {
-                out.append(character)
+                out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 }

@@ -14,7 +14,8 @@ int gitkit_load(char *error, int error_size);
 void gitkit_load_in_background(void);
 
 /*
- * Returns once a load started by gitkit_load_in_background is over (at once when none was).
+ * Returns once a load started by gitkit_load_in_background is over and its thread has ended (at
+ * once when none was). Call it once, from one thread.
  * Call it before exit(): exit handlers must not run while the load initialises libraries
  * (OpenSSL registers its cleanup with atexit from inside the load; run beside the rest of its
  * initialisation, it crashes it: seen, SIGSEGV in CRYPTO_THREAD_write_lock).
