@@ -102,6 +102,34 @@ import TestSupport
         #expect(try store.run(run.id)?.status == .interrupted)
     }
 
+    @Test(arguments: Kind.allCases) func aBatchOfStepRecordsCommitsWholeOrNotAtAll(kind: Kind) throws {
+        let store = try Self.place(kind).open()
+        let run = Self.run("20231120-000000-0002", at: 0, status: .running)
+        try store.createRun(run)
+        let first = try store.stepStarted(runID: run.id, phase: "deploy", name: "noop@h1", attempt: 1, argv: ["true"], logPath: nil)
+        // Two hosts end and two start in one commit, as a wave's do: ids in the order given.
+        let ids = try store.commit([
+            .finished(id: first, StepOutcome(status: .succeeded, exitCode: 0, durationMs: 5)),
+            .started(runID: run.id, phase: "deploy", name: "noop@h2", attempt: 1, argv: ["true"], logPath: "/x/h2.log"),
+            .started(runID: run.id, phase: "deploy", name: "noop@h3", attempt: 1, argv: ["true"], logPath: nil),
+        ])
+        #expect(ids.count == 3 && ids[0] == nil)
+        let h2 = try #require(ids[1]), h3 = try #require(ids[2])
+        #expect(h2 < h3 && first < h2)
+        var steps = try store.steps(runID: run.id)
+        #expect(steps.map(\.name) == ["noop@h1", "noop@h2", "noop@h3"] && steps[0].status == .succeeded && steps[1].logPath == "/x/h2.log")
+        // One record the store refuses (the same attempt twice) takes the whole batch with it.
+        #expect(throws: (any Error).self) {
+            try store.commit([
+                .finished(id: h2, StepOutcome(status: .failed, exitCode: 1, durationMs: 7)),
+                .started(runID: run.id, phase: "deploy", name: "noop@h4", attempt: 1, argv: ["true"], logPath: nil),
+                .started(runID: run.id, phase: "deploy", name: "noop@h3", attempt: 1, argv: ["true"], logPath: nil),
+            ])
+        }
+        steps = try store.steps(runID: run.id)
+        #expect(steps.count == 3 && steps[1].status == .started, "nothing of a refused batch is recorded")
+    }
+
     @Test func aLogFileIsKeptWholeUpToTheCapCompressedAsItIsRead() throws {
         let dir = try TemporaryDirectory.make(prefix: "log")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -32,12 +32,10 @@ public final class OutputCapture: @unchecked Sendable {
         redactors = [.stdout: redactor, .stderr: redactor]
         searches = [.stdout: (contains[.stdout] ?? []).map(StreamingSearch.init), .stderr: (contains[.stderr] ?? []).map(StreamingSearch.init)]
         self.observer = observer
-        if let logPath {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)  // checked below: the handle is nil if it failed
-            log = FileHandle(forWritingAtPath: logPath)
-        } else {
-            log = nil
-        }
+        // One open(2): FileManager.createFile writes a temporary file and renames it, three
+        // more system calls for every step and host. No handle if it failed (checked by the reader).
+        let fd = logPath.map { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666) } ?? -1
+        log = fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
     }
 
     /// Called from the reader with raw bytes.

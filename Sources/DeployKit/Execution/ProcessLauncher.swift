@@ -124,8 +124,8 @@ public enum ProcessLauncher {
         }
         var pid: pid_t = 0
         var childResources: UnsafeMutableRawPointer? = nil
-        let spawnResult = withCStrings(request.argv) { argv in
-            withCStrings(request.environment.map { "\($0.key)=\($0.value)" }) { envp in
+        let spawnResult = withCStrings(request.argv.map { ($0, nil) }) { argv in
+            withCStrings(request.environment.map { ($0.key, $0.value) }) { envp in
                 if let master = request.viaMaster {
                     return ps_spawn_mux(master.controlPath, master.remoteCommand, program, argv, envp, request.directory,
                                         input, outPipe[1], errPipe[1], &pid, &childResources)
@@ -150,7 +150,9 @@ public enum ProcessLauncher {
         var termSent: DispatchTime? = nil, killSent = false
         var drainUntil: DispatchTime? = nil
         let deadline = request.timeoutMs.map { started + .milliseconds($0) }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        // Not zeroed: read(2) fills it, and a step that prints little touches one page of it.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
 
         while true {
             let now = DispatchTime.now()
@@ -186,9 +188,9 @@ public enum ProcessLauncher {
                 // A few reads per round at most: a step that prints without pause must not
                 // keep the loop from its timeout, cancellation and SIGKILL checks.
                 for _ in 0..<4 {
-                    let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                    let count = read(entry.fd, buffer.baseAddress, buffer.count)
                     if count > 0 {
-                        buffer.withUnsafeBytes { capture.consume(UnsafeRawBufferPointer(rebasing: $0[0..<count]), from: stream) }
+                        capture.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), from: stream)
                         if count < buffer.count { break }
                     } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
                         close(entry.fd)
@@ -289,10 +291,31 @@ public enum ProcessLauncher {
         throw LaunchError.notFound(program, path: path)
     }
 
-    private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    /// A NULL-terminated array of C strings, `NAME=value` for a pair with a value, all in one
+    /// allocation (an environment is dozens of strings, for every step and every host).
+    private static func withCStrings<T>(_ strings: [(String, String?)], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
+        let size = strings.reduce(0) { $0 + $1.0.utf8.count + ($1.1.map { $0.utf8.count + 1 } ?? 0) + 1 }
+        let bytes = UnsafeMutableBufferPointer<CChar>.allocate(capacity: size)
+        defer { bytes.deallocate() }
+        var pointers: [UnsafeMutablePointer<CChar>?] = []
+        pointers.reserveCapacity(strings.count + 1)
+        var offset = 0
+        func put<S: Sequence<UInt8>>(_ text: S) {
+            for byte in text {
+                bytes[offset] = CChar(bitPattern: byte)
+                offset += 1
+            }
+        }
+        for (name, value) in strings {
+            pointers.append(bytes.baseAddress! + offset)
+            put(name.utf8)
+            if let value {
+                put(CollectionOfOne(UInt8(ascii: "=")))
+                put(value.utf8)
+            }
+            put(CollectionOfOne(UInt8(0)))
+        }
         pointers.append(nil)
-        defer { for pointer in pointers { free(pointer) } }
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -7,9 +7,11 @@ import Probes
 /// `StoreLocation`'s decision.
 public final class Journal: Sendable {
     public let store: any JournalStore
+    private let commits: GroupCommit
 
     public init(store: any JournalStore) {
         self.store = store
+        commits = GroupCommit { [store] in try store.commit($0) }
     }
 
     /// The embedded store in `directory` (the default `.deployctl/`).
@@ -96,14 +98,19 @@ public final class Journal: Sendable {
 
     // MARK: - Steps
 
-    /// Committed (durably) before the step's process starts. Returns the attempt's id.
-    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
-        try store.stepStarted(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)
+    /// Committed (durably) before the step's process starts, with the starts and ends of the
+    /// steps beside it (`GroupCommit`). Returns the attempt's id.
+    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) async throws -> Int64 {
+        guard let id = try await commits.commit(.started(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)) else {
+            throw JournalError.noStepID
+        }
+        return id
     }
 
     public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws { try store.stepSpawned(id, pid: pid, start: start) }
 
-    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws { try store.stepFinished(id, outcome) }
+    /// Committed (durably) before the caller goes on.
+    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) async throws { _ = try await commits.commit(.finished(id: id, outcome)) }
 
     public func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws {
         try store.stepSkipped(runID: runID, phase: phase, name: name, argv: argv, reason: reason)
@@ -183,6 +190,8 @@ public enum JournalError: Error, CustomStringConvertible {
     case conflictingRun(String, existing: RunRecord)
     /// A shared store: another session already holds the run (two processes resuming one run).
     case runHeldElsewhere(String)
+    /// A store's bug: it committed a started step and gave back no id for it.
+    case noStepID
 
     public var description: String {
         switch self {
@@ -191,6 +200,7 @@ public enum JournalError: Error, CustomStringConvertible {
         case let .noSuchRun(id, journal): return "no run \(id) in \(journal)"
         case let .ambiguousRun(prefix, candidates): return "'\(prefix)' is the start of several run ids: \(candidates.joined(separator: ", "))"
         case .runHeldElsewhere(let id): return "run \(id) is being run by another deployctl right now"
+        case .noStepID: return "the store recorded a step's start but returned no id for it"
         case let .conflictingRun(id, existing):
             return "run \(id) is already in the store as a different run (\(existing.kind.rawValue) of \(existing.target) at \(existing.revision.prefix(12)) by \(existing.operatorName), started \(Timestamp.rfc3339(existing.startedAt)))"
         }

@@ -8,7 +8,7 @@ extension RunEngine {
         let attempt = nextAttempt(command.ref)
         // A log like a command's, so `deployctl logs` shows what a probe found.
         let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
-        let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
+        let row = journaled ? try await journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
                                                       attempt: attempt, argv: command.shownArgv, logPath: logPath) : -1
         observer.stepStarted(command.ref, attempt: attempt, argv: command.shownArgv)
         let outcome = await Self.runWatched(probe, timeoutMs: command.timeoutMs, cancellation: cancellation)
@@ -48,7 +48,7 @@ extension RunEngine {
             let tail = lines.joined(separator: "\n")
             let log = Data((tail + "\n").utf8)
             if let logPath { try? log.write(to: URL(fileURLWithPath: logPath)) }
-            try journal.stepFinished(row, StepOutcome(status: status, durationMs: durationMs, outputTail: tail.isEmpty ? nil : tail,
+            try await journal.stepFinished(row, StepOutcome(status: status, durationMs: durationMs, outputTail: tail.isEmpty ? nil : tail,
                                                       message: message, measurements: measurements, log: StoredLog(text: log)))
         }
         observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: durationMs, detail: message)

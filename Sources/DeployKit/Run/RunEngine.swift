@@ -231,7 +231,7 @@ final class RunEngine: @unchecked Sendable {
         }
         let attempt = nextAttempt(command.ref)
         let logPath: String? = journaled ? "\(logDirectory)/\(command.ref.phase).\(command.ref.name).\(attempt).log" : nil
-        let row = journaled ? try journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
+        let row = journaled ? try await journal.stepStarted(runID: run.id, phase: command.ref.phase, name: command.ref.name,
                                                       attempt: attempt, argv: command.shownArgv, logPath: logPath) : -1
         observer.stepStarted(command.ref, attempt: attempt, argv: command.shownArgv)
         let capture = OutputCapture(secrets: secretValues, logPath: logPath, observer: StepLines(step: command.ref, observer: observer),
@@ -249,7 +249,7 @@ final class RunEngine: @unchecked Sendable {
         } catch {
             capture.finish()
             let message = Redactor(secrets: secretValues).redact("\(error)")
-            if journaled { try journal.stepFinished(row, StepOutcome(status: .failed, durationMs: 0, message: message)) }
+            if journaled { try await journal.stepFinished(row, StepOutcome(status: .failed, durationMs: 0, message: message)) }
             observer.stepFinished(command.ref, attempt: attempt, status: .failed, durationMs: 0, detail: message)
             return .failed
         }
@@ -270,7 +270,7 @@ final class RunEngine: @unchecked Sendable {
         }
         if result.survivors { message = (message.map { $0 + "; " } ?? "") + "some of its processes survived SIGKILL" }
         if journaled {
-            try journal.stepFinished(row, StepOutcome(status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
+            try await journal.stepFinished(row, StepOutcome(status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
                                                       durationMs: result.durationMs, outputTail: capture.tail, message: message,
                                                       log: StoredLog.reading(file: logPath)))
         }

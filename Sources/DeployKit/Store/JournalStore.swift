@@ -24,13 +24,15 @@ public protocol JournalStore: AnyObject, Sendable {
     func runs(idPrefix: String, limit: Int) throws -> [RunRecord]
 
     // MARK: Steps
-    /// Committed (durably) before the step's process starts. Returns the attempt's id.
-    func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64
+    /// Step attempts started and finished, all in one transaction, durable when it returns
+    /// (a start is committed before its process starts): returns, in order, each start's
+    /// attempt id (nil for a finish). Steps that start or end together (hosts of a wave) come
+    /// as one batch (`GroupCommit`); one that fails fails the batch.
+    func commit(_ writes: [StepWrite]) throws -> [Int64?]
     /// The attempt's process (and group) id, right after it starts. Need not be durable: only
     /// `resume` on this machine reads it, to ask whether that process still runs; a kill leaves
     /// the write in the system's cache, and a power loss leaves no process to find.
     func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws
-    func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws
     /// A step that did not need to run (its `when` is false), recorded so reports show it.
     func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws
     /// Every attempt of the run, in the order they started.
@@ -126,6 +128,29 @@ public struct RunQuery: Sendable {
         self.status = status
         self.before = before
         self.limit = limit
+    }
+}
+
+/// A step record that must be durable before its caller goes on (`JournalStore.commit`).
+public enum StepWrite: Sendable {
+    /// An attempt about to start: its process starts only once this is committed.
+    case started(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?)
+    /// How attempt `id` ended.
+    case finished(id: Int64, StepOutcome)
+}
+
+extension JournalStore {
+    /// One start, committed on its own. Returns the attempt's id.
+    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
+        guard let id = try commit([.started(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)]).first ?? nil else {
+            throw JournalError.noStepID
+        }
+        return id
+    }
+
+    /// One finish, committed on its own.
+    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
+        _ = try commit([.finished(id: id, outcome)])
     }
 }
 

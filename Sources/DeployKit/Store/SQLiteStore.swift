@@ -171,13 +171,27 @@ public final class SQLiteStore: JournalStore {
 
     // MARK: - Steps
 
-    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
+    public func commit(_ writes: [StepWrite]) throws -> [Int64?] {
         try database.write { db in
-            try db.execute(sql: """
-                INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
-                VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
-                """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
-            return db.lastInsertedRowID
+            try writes.map { write -> Int64? in
+                switch write {
+                case let .started(runID, phase, name, attempt, argv, logPath):
+                    try db.execute(sql: """
+                        INSERT INTO steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
+                        VALUES (?, ?, ?, ?, ?, ?, 'started', ?)
+                        """, arguments: [runID, phase, name, attempt, Self.json(argv), Date().timeIntervalSince1970, logPath])
+                    return db.lastInsertedRowID
+                case let .finished(id, outcome):
+                    try db.execute(sql: """
+                        UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?,
+                                         measurements = ?, log = ?, log_size = ?, log_truncated = ?
+                        WHERE id = ?
+                        """, arguments: [outcome.status.rawValue, outcome.exitCode, outcome.signal, outcome.durationMs, outcome.outputTail,
+                                         outcome.message, Date().timeIntervalSince1970, outcome.measurements.map { Self.json($0) },
+                                         outcome.log?.compressed, outcome.log?.size, outcome.log?.truncated, id])
+                    return nil
+                }
+            }
         }
     }
 
@@ -194,18 +208,6 @@ public final class SQLiteStore: JournalStore {
             }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try updated.get()
-        }
-    }
-
-    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
-        try database.write { db in
-            try db.execute(sql: """
-                UPDATE steps SET status = ?, exit_code = ?, signal = ?, duration_ms = ?, output_tail = ?, message = ?, ended_at = ?,
-                                 measurements = ?, log = ?, log_size = ?, log_truncated = ?
-                WHERE id = ?
-                """, arguments: [outcome.status.rawValue, outcome.exitCode, outcome.signal, outcome.durationMs, outcome.outputTail,
-                                 outcome.message, Date().timeIntervalSince1970, outcome.measurements.map { Self.json($0) },
-                                 outcome.log?.compressed, outcome.log?.size, outcome.log?.truncated, id])
         }
     }
 

@@ -100,29 +100,37 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
 
     // MARK: - Steps
 
-    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
-        let rows = try connection.query("""
-            INSERT INTO \(schema).steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
-            VALUES ($1, $2, $3, $4, $5, $6, 'started', $7) RETURNING id
-            """, [runID, phase, name, String(attempt), JournalJSON.encode(argv), Self.now(), logPath])
-        guard let id = rows.first?.int64("id") else { throw PostgresError.statement("no id returned for the step", sqlState: "") }
-        return id
+    public func commit(_ writes: [StepWrite]) throws -> [Int64?] {
+        // One statement commits on its own (one round trip); several share a transaction.
+        if writes.count == 1 { return [try record(writes[0], connection.query)] }
+        return try connection.transaction { tx in try writes.map { try record($0, tx.query) } }
+    }
+
+    private func record(_ write: StepWrite, _ query: (String, [String?]) throws -> Rows) throws -> Int64? {
+        switch write {
+        case let .started(runID, phase, name, attempt, argv, logPath):
+            let rows = try query("""
+                INSERT INTO \(schema).steps (run_id, phase, name, attempt, argv, started_at, status, log_path)
+                VALUES ($1, $2, $3, $4, $5, $6, 'started', $7) RETURNING id
+                """, [runID, phase, name, String(attempt), JournalJSON.encode(argv), Self.now(), logPath])
+            guard let id = rows.first?.int64("id") else { throw PostgresError.statement("no id returned for the step", sqlState: "") }
+            return id
+        case let .finished(id, outcome):
+            _ = try query("""
+                UPDATE \(schema).steps SET status = $1, exit_code = $2, signal = $3, duration_ms = $4, output_tail = $5, message = $6,
+                                           ended_at = $7, measurements = $8, log = $9::bytea, log_size = $10, log_truncated = $11
+                WHERE id = $12
+                """, [outcome.status.rawValue, outcome.exitCode.map { String($0) }, outcome.signal.map { String($0) },
+                      outcome.durationMs.map { String($0) }, outcome.outputTail, outcome.message, Self.now(),
+                      outcome.measurements.map { JournalJSON.encode($0) }, outcome.log.map { Self.hex($0.compressed) },
+                      outcome.log.map { String($0.size) }, outcome.log.map { $0.truncated ? "t" : "f" }, String(id)])
+            return nil
+        }
     }
 
     public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
         try connection.query("UPDATE \(schema).steps SET pid = $1, pid_start = $2 WHERE id = $3",
                              [String(pid), String(Int64(bitPattern: start)), String(id)])
-    }
-
-    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
-        try connection.query("""
-            UPDATE \(schema).steps SET status = $1, exit_code = $2, signal = $3, duration_ms = $4, output_tail = $5, message = $6,
-                                       ended_at = $7, measurements = $8, log = $9::bytea, log_size = $10, log_truncated = $11
-            WHERE id = $12
-            """, [outcome.status.rawValue, outcome.exitCode.map { String($0) }, outcome.signal.map { String($0) },
-                  outcome.durationMs.map { String($0) }, outcome.outputTail, outcome.message, Self.now(),
-                  outcome.measurements.map { JournalJSON.encode($0) }, outcome.log.map { Self.hex($0.compressed) },
-                  outcome.log.map { String($0.size) }, outcome.log.map { $0.truncated ? "t" : "f" }, String(id)])
     }
 
     public func stepSkipped(runID: String, phase: String, name: String, argv: [String], reason: String) throws {
