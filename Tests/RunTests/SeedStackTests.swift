@@ -1304,7 +1304,9 @@ import TestSupport
         #expect(small.status == 1 && small.stdout.contains("✗ preflight/ses-production-access"), "\(small.stdout)")
         #expect(small.stdout.contains("SES sending quota: 20000.0 messages in 24 h") && small.stdout.contains("this load needs 50000 at 17"), "\(small.stdout)")
         try "ses_daily 50000\nses_rate 14\n".write(to: quota, atomically: true, encoding: .utf8)
-        let slow = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes"] + inputs)
+        // Every independent check at once: a failure stops steps not yet started, and the
+        // lambda check must run whichever AWS call answers first.
+        let slow = try stack.run(["up", "mailflow/prod", "--rev", first, "--yes", "--parallel", "16"] + inputs)
         #expect(slow.status == 1 && slow.stdout.contains("✗ preflight/ses-production-access")
                 && slow.stdout.contains("SES sending quota: 50000.0 messages in 24 h at 14.0 a second"), "\(slow.stdout)")
         #expect(slow.stdout.contains("✓ preflight/lambda-concurrency-limit"), "\(slow.stdout)")
