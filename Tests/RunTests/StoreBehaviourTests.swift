@@ -309,3 +309,15 @@ import TestSupport
         #expect(throws: PostgresStore.OpenError.self) { try PostgresStore(url: url) }
     }
 }
+
+/// One record committed on its own, as the behaviour suite and the crash tests write them
+/// (a run writes through `Journal`, which groups them).
+extension JournalStore {
+    func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
+        try #require(try commit([.started(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)]).first ?? nil)
+    }
+
+    func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
+        _ = try commit([.finished(id: id, outcome)])
+    }
+}

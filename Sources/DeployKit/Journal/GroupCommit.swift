@@ -72,7 +72,7 @@ final class GroupCommit: @unchecked Sendable {
                 results = [.failure(error)]
             }
             for (index, entry) in batch.enumerated() {
-                entry.waiter.resume(with: index < results.count ? results[index] : .failure(JournalError.noStepID))
+                entry.waiter.resume(with: index < results.count ? results[index] : .failure(JournalError.missingStepResult))
             }
         }
     }

@@ -102,7 +102,7 @@ public final class Journal: Sendable {
     /// steps beside it (`GroupCommit`). Returns the attempt's id.
     public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) async throws -> Int64 {
         guard let id = try await commits.commit(.started(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)) else {
-            throw JournalError.noStepID
+            throw JournalError.missingStepResult
         }
         return id
     }
@@ -190,8 +190,8 @@ public enum JournalError: Error, CustomStringConvertible {
     case conflictingRun(String, existing: RunRecord)
     /// A shared store: another session already holds the run (two processes resuming one run).
     case runHeldElsewhere(String)
-    /// A store's bug: it committed a started step and gave back no id for it.
-    case noStepID
+    /// A store's bug: it committed step records and gave back no result (a start's id) for one.
+    case missingStepResult
 
     public var description: String {
         switch self {
@@ -200,7 +200,7 @@ public enum JournalError: Error, CustomStringConvertible {
         case let .noSuchRun(id, journal): return "no run \(id) in \(journal)"
         case let .ambiguousRun(prefix, candidates): return "'\(prefix)' is the start of several run ids: \(candidates.joined(separator: ", "))"
         case .runHeldElsewhere(let id): return "run \(id) is being run by another deployctl right now"
-        case .noStepID: return "the store recorded a step's start but returned no id for it"
+        case .missingStepResult: return "the store committed a step's record but gave back no result for it (a started step's id)"
         case let .conflictingRun(id, existing):
             return "run \(id) is already in the store as a different run (\(existing.kind.rawValue) of \(existing.target) at \(existing.revision.prefix(12)) by \(existing.operatorName), started \(Timestamp.rfc3339(existing.startedAt)))"
         }

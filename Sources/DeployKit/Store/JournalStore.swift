@@ -139,22 +139,7 @@ public enum StepWrite: Sendable {
     case finished(id: Int64, StepOutcome)
 }
 
-extension JournalStore {
-    /// One start, committed on its own. Returns the attempt's id.
-    public func stepStarted(runID: String, phase: String, name: String, attempt: Int, argv: [String], logPath: String?) throws -> Int64 {
-        guard let id = try commit([.started(runID: runID, phase: phase, name: name, attempt: attempt, argv: argv, logPath: logPath)]).first ?? nil else {
-            throw JournalError.noStepID
-        }
-        return id
-    }
-
-    /// One finish, committed on its own.
-    public func stepFinished(_ id: Int64, _ outcome: StepOutcome) throws {
-        _ = try commit([.finished(id: id, outcome)])
-    }
-}
-
-/// How a step attempt ended, as `stepFinished` records it.
+/// How a step attempt ended, as `Journal.stepFinished` records it.
 public struct StepOutcome: Sendable {
     public var status: StepStatus
     public var exitCode: Int32?
