@@ -66,7 +66,8 @@ let package = Package(
         // Real git repositories and processes for the tests.
         .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport", .product(name: "Mustache", package: "swift-mustache")],
+                    exclude: ["Golden"]),
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VerifyTests", dependencies: ["Probes", "DeployKit", "TestSupport"]),

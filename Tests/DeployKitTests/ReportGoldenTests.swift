@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 import Probes
 import Testing
 @testable import DeployKit
@@ -147,5 +148,26 @@ import Testing
         let html = ReportRenderer.render(ReportBuilder.build(try Self.input()), as: .html)
         #expect(html.contains("Ship 1.5.0 &lt;with&gt; | pipes"))
         #expect(!html.contains("<with>"))
+    }
+
+    /// The templates are parsed in chunks (ParsedTemplate): cut only between whole top-level
+    /// lines, nothing lost, and rendered they say byte for byte what the whole template says.
+    @Test(arguments: [ReportRenderer.Format.md, .html, .junit])
+    func aTemplateInChunksRendersAsTheWholeTemplate(_ format: ReportRenderer.Format) throws {
+        let source = ReportRenderer.source(format)
+        let chunks = ParsedTemplate.chunks(source)
+        #expect(chunks.count > 1 && chunks.joined() == source)
+        #expect(chunks.dropLast().allSatisfy { $0.hasSuffix("\n") && $0.utf8.count >= ParsedTemplate.chunkSize })
+        let report = ReportBuilder.build(try Self.input())
+        let chunked = ReportRenderer.render(report, as: format)   // registers the Markdown content type too
+        let whole = try MustacheTemplate(string: source).render(ReportView.context(report))
+        #expect(chunked == whole)
+    }
+
+    @Test func chunksAreCutOutsideSections() {
+        let line = String(repeating: "x", count: ParsedTemplate.chunkSize) + "\n"
+        let text = "{{#a}}\n" + line + "{{/a}}\n" + line + "{{#b}}{{{c}}}{{/b}}\n" + line + "{{^d}}\n" + line + "{{/d}}"
+        #expect(ParsedTemplate.chunks(text) == ["{{#a}}\n" + line + "{{/a}}\n", line, "{{#b}}{{{c}}}{{/b}}\n" + line, "{{^d}}\n" + line + "{{/d}}"])
+        #expect(ParsedTemplate.chunks("") == [""])
     }
 }

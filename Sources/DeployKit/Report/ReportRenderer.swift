@@ -18,18 +18,28 @@ public enum ReportRenderer {
         }
     }
 
-    private static func render(_ template: MustacheTemplate, _ report: Report) -> String {
-        template.render(ReportView.context(report))
+    private static func render(_ templates: ParsedTemplate, _ report: Report) -> String {
+        templates.library.render(ReportView.context(report), withTemplate: templates.name) ?? ""
     }
 
     // The templates are constants of this binary: a parse error is a programming error, and the
     // golden-file tests render every one of them.
-    private static let markdown: MustacheTemplate = {
+    private static let markdown: ParsedTemplate = {
         MustacheContentTypes.register(MarkdownCell(), named: "MARKDOWN")
-        return try! MustacheTemplate(string: ReportTemplates.markdown)
+        return ParsedTemplate(source(.md), named: "md", everyChunkStarts: "{{% CONTENT_TYPE: MARKDOWN}}\n")
     }()
-    private static let html = try! MustacheTemplate(string: "{{% CONTENT_TYPE: HTML}}" + ReportTemplates.html)
-    private static let junit = try! MustacheTemplate(string: "{{% CONTENT_TYPE: HTML}}" + ReportTemplates.junit)
+    private static let html = ParsedTemplate(source(.html), named: "html")
+    private static let junit = ParsedTemplate(source(.junit), named: "junit")
+
+    /// The Mustache text of a format's template (none for JSON).
+    static func source(_ format: Format) -> String {
+        switch format {
+        case .json: return ""
+        case .md: return ReportTemplates.markdown
+        case .html: return "{{% CONTENT_TYPE: HTML}}" + ReportTemplates.html
+        case .junit: return "{{% CONTENT_TYPE: HTML}}" + ReportTemplates.junit
+        }
+    }
 }
 
 /// `{{value}}` in the Markdown report: one table-cell-safe line; `<` and `&` escaped so
