@@ -150,24 +150,34 @@ import Testing
         #expect(!html.contains("<with>"))
     }
 
-    /// The templates are parsed in chunks (ParsedTemplate): cut only between whole top-level
-    /// lines, nothing lost, and rendered they say byte for byte what the whole template says.
+    /// The templates are parsed in chunks (ChunkedTemplate): cut only between whole top-level
+    /// lines, nothing lost, and rendered they say byte for byte what the whole template says,
+    /// in the chunks the renderer uses and cut at every line where a cut is allowed.
     @Test(arguments: [ReportRenderer.Format.md, .html, .junit])
     func aTemplateInChunksRendersAsTheWholeTemplate(_ format: ReportRenderer.Format) throws {
         let source = ReportRenderer.source(format)
-        let chunks = ParsedTemplate.chunks(source)
-        #expect(chunks.count > 1 && chunks.joined() == source)
-        #expect(chunks.dropLast().allSatisfy { $0.hasSuffix("\n") && $0.utf8.count >= ParsedTemplate.chunkSize })
+        let chunks = ChunkedTemplate.chunks(source)
+        #expect(chunks.count > 1)
+        #expect(chunks.joined() == source)
+        #expect(chunks.dropLast().allSatisfy { $0.hasSuffix("\n") && $0.utf8.count >= ChunkedTemplate.chunkSize })
         let report = ReportBuilder.build(try Self.input())
         let chunked = ReportRenderer.render(report, as: format)   // registers the Markdown content type too
         let whole = try MustacheTemplate(string: source).render(ReportView.context(report))
         #expect(chunked == whole)
+        let prefix = format == .md ? "{{% CONTENT_TYPE: MARKDOWN}}\n" : ""
+        let everyLine = ChunkedTemplate(source, named: "every-line", everyChunkStarts: prefix, chunkSize: 1)
+        #expect(ChunkedTemplate.chunks(source, size: 1).count > chunks.count)
+        #expect(everyLine.library.render(ReportView.context(report), withTemplate: "every-line") == whole)
     }
 
-    @Test func chunksAreCutOutsideSections() {
-        let line = String(repeating: "x", count: ParsedTemplate.chunkSize) + "\n"
+    @Test func chunksAreCutOutsideSectionsAndNotAfterTheirTags() {
+        let line = String(repeating: "x", count: ChunkedTemplate.chunkSize) + "\n"
         let text = "{{#a}}\n" + line + "{{/a}}\n" + line + "{{#b}}{{{c}}}{{/b}}\n" + line + "{{^d}}\n" + line + "{{/d}}"
-        #expect(ParsedTemplate.chunks(text) == ["{{#a}}\n" + line + "{{/a}}\n", line, "{{#b}}{{{c}}}{{/b}}\n" + line, "{{^d}}\n" + line + "{{/d}}"])
-        #expect(ParsedTemplate.chunks("") == [""])
+        #expect(ChunkedTemplate.chunks(text) == ["{{#a}}\n" + line + "{{/a}}\n" + line, "{{#b}}{{{c}}}{{/b}}\n" + line, "{{^d}}\n" + line + "{{/d}}"])
+        #expect(ChunkedTemplate.chunks("") == [""])
+        // swift-mustache carries an inline opening tag's state past its standalone closing tag:
+        // `b` below keeps its first newline in the whole template, so no cut may fall between.
+        let inline = "{{#a}}x\n{{/a}}\n{{#b}}\ny\n{{/b}}\n"
+        #expect(ChunkedTemplate.chunks(inline, size: 1) == ["{{#a}}x\n{{/a}}\n{{#b}}\ny\n{{/b}}\n"])
     }
 }

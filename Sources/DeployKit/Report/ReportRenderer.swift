@@ -18,18 +18,18 @@ public enum ReportRenderer {
         }
     }
 
-    private static func render(_ templates: ParsedTemplate, _ report: Report) -> String {
-        templates.library.render(ReportView.context(report), withTemplate: templates.name) ?? ""
+    private static func render(_ template: ChunkedTemplate, _ report: Report) -> String {
+        template.library.render(ReportView.context(report), withTemplate: template.name) ?? ""
     }
 
     // The templates are constants of this binary: a parse error is a programming error, and the
     // golden-file tests render every one of them.
-    private static let markdown: ParsedTemplate = {
+    private static let markdown: ChunkedTemplate = {
         MustacheContentTypes.register(MarkdownCell(), named: "MARKDOWN")
-        return ParsedTemplate(source(.md), named: "md", everyChunkStarts: "{{% CONTENT_TYPE: MARKDOWN}}\n")
+        return ChunkedTemplate(source(.md), named: "md", everyChunkStarts: "{{% CONTENT_TYPE: MARKDOWN}}\n")
     }()
-    private static let html = ParsedTemplate(source(.html), named: "html")
-    private static let junit = ParsedTemplate(source(.junit), named: "junit")
+    private static let html = ChunkedTemplate(source(.html), named: "html")
+    private static let junit = ChunkedTemplate(source(.junit), named: "junit")
 
     /// The Mustache text of a format's template (none for JSON).
     static func source(_ format: Format) -> String {
