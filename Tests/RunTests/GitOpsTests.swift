@@ -422,8 +422,7 @@ import TestSupport
         let keyring = keys.path + "/trusted.gpg"
         try Shell.run("gpg", ["--homedir", home, "--output", keyring, "--export", dev])
         let wrapper = keys.path + "/gpg-wrapper"
-        try "#!/bin/sh\nexec gpg --homedir \(home) --batch --pinentry-mode loopback --passphrase '' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        try Shell.writeExecutable(wrapper, "#!/bin/sh\nexec gpg --homedir \(home) --batch --pinentry-mode loopback --passphrase '' \"$@\"\n")
 
         let (stack, _) = try GitOpsTests.pushed()
         try gpgCommit(stack, descriptor("v1", keyring: keyring), key: dev, wrapper: wrapper)

@@ -41,6 +41,14 @@ public enum Shell {
         return out
     }
 
+    /// Writes an executable script through a child process (`cat`), never through a
+    /// descriptor of this one: tests run side by side, and a process another test starts
+    /// meanwhile inherits every descriptor open here; while it keeps one open for writing,
+    /// executing the script fails with "Text file busy" (ETXTBSY). Seen once in a full run.
+    public static func writeExecutable(_ path: String, _ contents: String) throws {
+        try run("sh", ["-c", "cat > \"$0\" && chmod 755 \"$0\"", path], input: contents)
+    }
+
     /// Runs the program and returns its status and output, whatever the status.
     ///
     /// posix_spawn and waitpid, not Foundation's Process: Process waits until every inherited

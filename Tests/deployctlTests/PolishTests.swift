@@ -79,8 +79,7 @@ import TestSupport
             "psql-like": "#!/bin/sh\necho 'psql (PostgreSQL) 15.18'\n",
         ]
         for (name, text) in programs {
-            try text.write(toFile: bin.path + "/" + name, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin.path + "/" + name)
+            try Shell.writeExecutable(bin.path + "/" + name, text)
         }
         let stack = try StackFixture("""
             secrets:
