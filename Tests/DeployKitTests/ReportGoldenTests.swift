@@ -152,7 +152,9 @@ import Testing
 
     /// The templates are parsed in chunks (ChunkedTemplate): cut only between whole top-level
     /// lines, nothing lost, and rendered they say byte for byte what the whole template says,
-    /// in the chunks the renderer uses and cut at every line where a cut is allowed.
+    /// in the chunks the renderer uses and cut at every line where a cut is allowed; with the
+    /// fixture's data, and with every section shown, then every inverted one (the fixture has no
+    /// hosts, bake window, runbook or signatures).
     @Test(arguments: [ReportRenderer.Format.md, .html, .junit])
     func aTemplateInChunksRendersAsTheWholeTemplate(_ format: ReportRenderer.Format) throws {
         let source = ReportRenderer.source(format)
@@ -160,14 +162,21 @@ import Testing
         #expect(chunks.count > 1)
         #expect(chunks.joined() == source)
         #expect(chunks.dropLast().allSatisfy { $0.hasSuffix("\n") && $0.utf8.count >= ChunkedTemplate.chunkSize })
-        let report = ReportBuilder.build(try Self.input())
-        let chunked = ReportRenderer.render(report, as: format)   // registers the Markdown content type too
-        let whole = try MustacheTemplate(string: source).render(ReportView.context(report))
-        #expect(chunked == whole)
-        let prefix = format == .md ? "{{% CONTENT_TYPE: MARKDOWN}}\n" : ""
-        let everyLine = ChunkedTemplate(source, named: "every-line", everyChunkStarts: prefix, chunkSize: 1)
         #expect(ChunkedTemplate.chunks(source, size: 1).count > chunks.count)
-        #expect(everyLine.library.render(ReportView.context(report), withTemplate: "every-line") == whole)
+
+        let everyLine = ReportRenderer.template(format, chunkSize: 1)   // registers the Markdown content type too
+        let whole = try MustacheTemplate(string: source)
+        let report = ReportBuilder.build(try Self.input())
+        #expect(ReportRenderer.render(report, as: format) == whole.render(ReportView.context(report)))
+        let sections = Set(source.matches(of: #/\{\{[#^](\w+)\}\}/#).map { String($0.1) })
+        #expect(sections.count > 5)
+        for shown in [nil, true, false] {
+            var context = ReportView.context(report)
+            if let shown { for name in sections { context[name] = shown } }
+            for template in [ReportRenderer.template(format), everyLine] {
+                #expect(template.library.render(context, withTemplate: template.name) == whole.render(context), "sections shown: \(String(describing: shown))")
+            }
+        }
     }
 
     @Test func chunksAreCutOutsideSectionsAndNotAfterTheirTags() {

@@ -24,12 +24,16 @@ public enum ReportRenderer {
 
     // The templates are constants of this binary: a parse error is a programming error, and the
     // golden-file tests render every one of them.
-    private static let markdown: ChunkedTemplate = {
+    private static let markdown = template(.md)
+    private static let html = template(.html)
+    private static let junit = template(.junit)
+
+    /// A format's template, parsed in chunks of at least `chunkSize` bytes (`ChunkedTemplate`).
+    static func template(_ format: Format, chunkSize: Int = ChunkedTemplate.chunkSize) -> ChunkedTemplate {
+        guard format == .md else { return ChunkedTemplate(source(format), named: format.rawValue, chunkSize: chunkSize) }
         MustacheContentTypes.register(MarkdownCell(), named: "MARKDOWN")
-        return ChunkedTemplate(source(.md), named: "md", everyChunkStarts: "{{% CONTENT_TYPE: MARKDOWN}}\n")
-    }()
-    private static let html = ChunkedTemplate(source(.html), named: "html")
-    private static let junit = ChunkedTemplate(source(.junit), named: "junit")
+        return ChunkedTemplate(source(.md), named: "md", everyChunkStarts: "{{% CONTENT_TYPE: MARKDOWN}}\n", chunkSize: chunkSize)
+    }
 
     /// The Mustache text of a format's template (none for JSON).
     static func source(_ format: Format) -> String {
