@@ -22,7 +22,8 @@ public final class OutputCapture: @unchecked Sendable {
     private var combined = TailBuffer(limit: OutputCapture.tailLimit)
     private var tails: [OutputChannel: TailBuffer] = [.stdout: TailBuffer(limit: OutputCapture.tailLimit), .stderr: TailBuffer(limit: OutputCapture.tailLimit)]
     private var searches: [OutputChannel: [StreamingSearch]]
-    private let log: FileHandle?
+    private let logPath: String?
+    private var log: FileHandle?
     private let observer: OutputObserver?
     public private(set) var bytes: [OutputChannel: Int] = [.stdout: 0, .stderr: 0]
 
@@ -32,11 +33,21 @@ public final class OutputCapture: @unchecked Sendable {
         redactors = [.stdout: redactor, .stderr: redactor]
         searches = [.stdout: (contains[.stdout] ?? []).map(StreamingSearch.init), .stderr: (contains[.stderr] ?? []).map(StreamingSearch.init)]
         self.observer = observer
-        // One open(2): FileManager.createFile writes a temporary file and renames it, three
-        // more system calls for every step and host. No handle if it failed (checked by the reader).
-        let fd = logPath.map { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666) } ?? -1
+        self.logPath = logPath
+    }
+
+    /// The log file is made by the first byte the step prints: a silent step (most no-op and
+    /// remote steps) leaves no empty file to create and compress, for every step and host.
+    /// One open(2): FileManager.createFile writes a temporary file and renames it, three more
+    /// system calls. No handle if it failed (the reader finds no file and says so).
+    private func openLog() {
+        guard log == nil, let path = logPath else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         log = fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
     }
+
+    /// True when the step printed nothing on either stream (so it has no log file).
+    public var printedNothing: Bool { bytes.values.allSatisfy { $0 == 0 } }
 
     /// Called from the reader with raw bytes.
     public func consume(_ raw: UnsafeRawBufferPointer, from stream: OutputChannel) {
@@ -59,6 +70,7 @@ public final class OutputCapture: @unchecked Sendable {
 
     private func accept(_ clean: [UInt8], from stream: OutputChannel) {
         guard !clean.isEmpty else { return }
+        if printedNothing { openLog() }
         bytes[stream, default: 0] += clean.count
         try? log?.write(contentsOf: clean)  // a full disk must not crash the run mid-step
         combined.append(clean)

@@ -111,7 +111,9 @@ final class RunEngine: @unchecked Sendable {
     func runPhase(_ commands: [RunnableCommand]) async throws -> RunOutcome? {
         var finished: [String: Bool] = [:]  // name → may dependants run
         for command in commands where done.contains(command.ref) { finished[command.ref.name] = true }
-        var pending = commands.filter { finished[$0.ref.name] == nil }
+        // Indices into `commands`: a phase of 1,000 steps is scanned at every start, and
+        // copying or shifting the commands themselves made each start cost O(steps).
+        var pending = commands.indices.filter { finished[commands[$0].ref.name] == nil }
         var failure: RunOutcome? = nil
         var running = 0
         // `--parallel` bounds what runs here; commands on hosts are bounded by their waves.
@@ -123,13 +125,14 @@ final class RunEngine: @unchecked Sendable {
                 if failure == nil, cancellation.signal == nil {
                     var index = 0
                     while index < pending.count {
-                        let command = pending[index]
-                        guard command.after.allSatisfy({ finished[$0] == true }),
-                              command.host != nil || runningHere < options.parallel else { index += 1; continue }
+                        let position = pending[index]
+                        guard commands[position].host != nil || runningHere < options.parallel,
+                              commands[position].after.allSatisfy({ finished[$0] == true }) else { index += 1; continue }
                         // A gate waits until nothing else runs: its question must not be lost
                         // in other steps' output, and they must not wait on a person.
-                        if command.confirm != nil, running > 0 { index += 1; continue }
+                        if commands[position].confirm != nil, running > 0 { index += 1; continue }
                         pending.remove(at: index)
+                        let command = commands[position]
                         if command.skipped {
                             try journal.stepSkipped(runID: run.id, phase: command.ref.phase, name: command.ref.name,
                                                     argv: command.shownArgv, reason: command.skipReason ?? "skipped")
@@ -153,7 +156,7 @@ final class RunEngine: @unchecked Sendable {
                     if let stop = cancelledOutcome() { return stop }
                     if !pending.isEmpty, !started {
                         // Only steps whose dependencies did not succeed are left.
-                        return failure ?? RunOutcome(status: .failed, message: "steps \(pending.map(\.ref.name).joined(separator: ", ")) could not run: a step they need failed")
+                        return failure ?? RunOutcome(status: .failed, message: "steps \(pending.map { commands[$0].ref.name }.joined(separator: ", ")) could not run: a step they need failed")
                     }
                     if pending.isEmpty { return nil }
                     continue
@@ -272,7 +275,7 @@ final class RunEngine: @unchecked Sendable {
         if journaled {
             try await journal.stepFinished(row, StepOutcome(status: status, exitCode: result.termination.exitCode, signal: result.termination.signal,
                                                       durationMs: result.durationMs, outputTail: capture.tail, message: message,
-                                                      log: StoredLog.reading(file: logPath)))
+                                                      log: capture.printedNothing ? .empty : StoredLog.reading(file: logPath)))
         }
         observer.stepFinished(command.ref, attempt: attempt, status: status, durationMs: result.durationMs, detail: message)
         return status

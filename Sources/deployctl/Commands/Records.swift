@@ -178,9 +178,14 @@ struct LogsCommand: AsyncParsableCommand {
                     offsets["#\(attempt.id)"] = 0
                     continue
                 }
+                guard let handle = FileHandle(forReadingAtPath: path) else {
+                    // No file: the step printed nothing (yet). A running one gets its header with
+                    // its first output; one that ended (interrupted, say) gets it now.
+                    if attempt.status != .started, offsets[path] == nil { Terminal.line(header); offsets[path] = 0 }
+                    continue
+                }
                 let offset = offsets[path] ?? 0
-                if offset == 0 { Terminal.line(header) }
-                guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+                if offsets[path] == nil { Terminal.line(header) }
                 try handle.seek(toOffset: offset)
                 let data = handle.readDataToEndOfFile()
                 try handle.close()
