@@ -326,4 +326,36 @@ import Testing
         #expect(after["last"] == ["join"])
         #expect(after["end"] == ["last", "side"])
     }
+
+    @Test func aReportFindsEachSecretInArgvAllowanceByTheNameTheJournalGives() throws {
+        let (plan, _) = try Fixtures.plan("""
+            secrets:
+              TOKEN: {env: X_TOKEN}
+            backup:
+              take: {run: [dump, "${secrets.TOKEN}"], secret_in_argv: the dump tool reads it from argv}
+              verify: [check]
+              restore: [load]
+            phases:
+              migrate:
+                - name: migrate
+                  run: [migrate]
+              deploy:
+                - name: vendor
+                  run: [vendor, "${secrets.TOKEN}"]
+                  secret_in_argv: the vendor CLI
+                - name: quiet
+                  run: ["true"]
+            rollback:
+              - name: vendor
+                run: [undo, "${secrets.TOKEN}"]
+                secret_in_argv: the undo CLI
+            """, secrets: ["X_TOKEN": "t0ken-value-1234"])
+        let allowances = plan.argvSecretAllowances
+        #expect(allowances.reason(StepRef(phase: "deploy", name: "vendor")) == "the vendor CLI")
+        #expect(allowances.reason(StepRef(phase: "deploy", name: "quiet")) == nil)
+        #expect(allowances.reason(StepRef(phase: "verify", name: "vendor")) == nil, "a step is found in its own phase only")
+        #expect(allowances.reason(StepRef(phase: "migrate", name: "backup.take")) == "the dump tool reads it from argv")
+        #expect(allowances.reason(StepRef(phase: "migrate", name: "backup.verify")) == nil)
+        #expect(allowances.reason(StepRef(phase: "rollback", name: "vendor")) == "the undo CLI", "a rollback: step, by the rollback's section")
+    }
 }

@@ -14,6 +14,8 @@ public struct Workspace {
     public let operatorName: String
     /// The journal once opened: one connection per command, however many parts ask.
     private let opened = OpenedJournal()
+    /// Descriptors read at a commit: `up` reads its own to run it and again for its report.
+    private let loaded = LoadedDescriptors()
 
     public init(stacks: StackRepository, stateDirectory: String, store: StoreLocation? = nil, environment: [String: String], operatorName: String) {
         self.stacks = stacks
@@ -118,6 +120,9 @@ public struct Workspace {
     }
 
     public func load(_ entry: StackCatalog.Entry, at source: DescriptorSource) throws -> StackDescriptor {
+        // A commit's files never change; the work tree's may, so those are read every time.
+        let key = source.isWorktree ? nil : "\(source.sha) \(entry.stack)/\(entry.environment)"
+        if let key, let descriptor = loaded[key] { return descriptor }
         let result = stacks.loader(at: source).load(stack: entry.stack, environment: entry.environment)
         guard let descriptor = result.descriptor, !result.diagnostics.hasErrors else {
             let count = result.diagnostics.errors.count
@@ -126,7 +131,19 @@ public struct Workspace {
                               next: [source.isWorktree ? "fix the descriptor, then: deployctl validate \(entry.target) --worktree"
                                                        : "fix the descriptor (check it uncommitted: deployctl validate \(entry.target) --worktree), commit, then: deployctl validate \(entry.target)"])
         }
+        if let key { loaded[key] = descriptor }
         return descriptor
+    }
+}
+
+/// Valid descriptors read at a commit in this command, by commit and target.
+private final class LoadedDescriptors: @unchecked Sendable {
+    private let lock = NSLock()
+    private var descriptors: [String: StackDescriptor] = [:]
+
+    subscript(key: String) -> StackDescriptor? {
+        get { lock.withLock { descriptors[key] } }
+        set { lock.withLock { descriptors[key] = newValue } }
     }
 }
 

@@ -53,19 +53,43 @@ public struct Plan: Codable, Sendable {
         phases.first { $0.name == phase.rawValue } ?? PlanPhase(name: phase.rawValue, backup: nil, steps: [])
     }
 
-    /// The `secret_in_argv:` reason of whatever ran as `ref` (a step, a backup or inbound
-    /// command, a rollback step), for reports.
-    public func secretInArgv(_ ref: StepRef) -> String? {
-        let backup = phase(.migrate).backup
-        let blocks: [String: PlanCommand?] = [
+    /// The `secret_in_argv:` reasons of whatever may run (a step, a backup or inbound command,
+    /// a rollback or runbook step), by the name the journal gives it, for reports.
+    public var argvSecretAllowances: ArgvSecretAllowances { ArgvSecretAllowances(self) }
+}
+
+/// Built once per report: looking each step up in the plan's lists made a report of 1,000
+/// steps cost ~86 M instructions.
+public struct ArgvSecretAllowances: Sendable {
+    /// `backup.take`, `inbound.disable`, …: matched by name in whatever section ran them.
+    private let blocks: [String: String?]
+    /// Phase or section (`runbook`) → step name → reason; any other section is a rollback's.
+    private let sections: [String: [String: String]]
+    private let rollback: [String: String]
+
+    init(_ plan: Plan) {
+        let backup = plan.phase(.migrate).backup, inbound = plan.inbound
+        let commands: [String: PlanCommand?] = [
             "backup.take": backup?.take, "backup.verify": backup?.verify, "backup.restore": backup?.restore,
             "backup.check": backup?.check, "backup.push": backup?.push, "backup.fetch": backup?.fetch,
             "inbound.disable": inbound?.disable, "inbound.enable": inbound?.enable, "inbound.status": inbound?.status, "inbound.drain": inbound?.drain,
         ]
-        if let block = blocks[ref.name] { return block?.secretInArgv }
-        let steps = Phase(rawValue: ref.phase).map { phase($0).steps }
-            ?? (ref.phase == StepRef.Section.runbook ? runbooks.flatMap(\.steps) : rollback)
-        return steps.first { $0.name == ref.name }?.secretInArgv
+        blocks = commands.mapValues { $0?.secretInArgv }
+        // The first step of a name decides (runbooks may share step names).
+        func reasons(_ steps: [PlanStep]) -> [String: String] {
+            var seen = Set<String>(), reasons: [String: String] = [:]
+            for step in steps where seen.insert(step.name).inserted { reasons[step.name] = step.secretInArgv }
+            return reasons
+        }
+        var sections = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0.rawValue, reasons(plan.phase($0).steps)) })
+        sections[StepRef.Section.runbook] = reasons(plan.runbooks.flatMap(\.steps))
+        self.sections = sections
+        rollback = reasons(plan.rollback)
+    }
+
+    public func reason(_ ref: StepRef) -> String? {
+        if let block = blocks[ref.name] { return block }
+        return (sections[ref.phase] ?? rollback)[ref.name]
     }
 }
 

@@ -51,11 +51,12 @@ public enum ReportBuilder {
             if step.status != .skipped { attempts[ref, default: 0] += 1 }
             total[ref, default: 0] += step.durationMs ?? 0
         }
+        let allowances = input.plan?.argvSecretAllowances
         let steps = order.map { ref -> Report.StepSummary in
             let record = last[ref]!
             return Report.StepSummary(phase: ref.phase, name: ref.name, status: record.status.rawValue, attempts: attempts[ref] ?? 0,
                                       durationMs: total[ref] ?? 0, command: record.argv, exitCode: record.exitCode, message: record.message,
-                                      secretInArgv: input.plan?.secretInArgv(ref))
+                                      secretInArgv: allowances?.reason(ref))
         }
         let header = Report.Header(
             runId: run.id, kind: run.kind.rawValue, target: run.target, stack: run.stack, environment: run.environment,
