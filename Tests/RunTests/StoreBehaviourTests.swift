@@ -146,6 +146,8 @@ import TestSupport
         #expect(capped.truncated && capped.size == StoredLog.cap)
         #expect(capped.text == text.prefix(StoredLog.cap))
         #expect(StoredLog.reading(file: dir.appendingPathComponent("missing").path) == nil)
+        #expect(StoredLog.empty == StoredLog(text: Data()), "the empty log is the stream zlib makes of no bytes")
+        #expect(StoredLog.empty.text == Data())
     }
 
     @Test(arguments: Kind.allCases) func eventsByRunTargetAndKind(kind: Kind) throws {

@@ -266,14 +266,17 @@ import TestSupport
             phases:
               deploy:
                 - name: ticks
-                  shell: "sleep 0.5; for i in 1 2 3; do echo tick $i; sleep 0.3; done"
+                  shell: "sleep 1; for i in 1 2 3; do echo tick $i; sleep 0.3; done"
             """)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/ticks"))
         let runID = try stack.requireLastRunID()
+        // Silent for its first second, the step has no log file yet: its header still shows,
+        // at once and once.
+        let early = try stack.run(["logs", runID]).stdout
+        #expect(early.hasPrefix("==> deploy/ticks attempt 1 (started) <==\n") && early.components(separatedBy: "==>").count == 2, "\(early)")
         let follow = try stack.run(["logs", runID, "--follow"])
         #expect(up.wait() == 0)
-        // Silent for its first 0.5 s, the step has no log file yet: the header still comes once.
         #expect(follow.stdout.components(separatedBy: "==> deploy/ticks attempt 1").count == 2, "\(follow.stdout)")
         #expect(follow.stdout.contains("tick 1\ntick 2\ntick 3\n"))
     }

@@ -136,14 +136,22 @@ public struct Workspace {
     }
 }
 
-/// Valid descriptors read at a commit in this command, by commit and target.
+/// Valid descriptors read at a commit, by commit and target. A command reads a few; `sync
+/// --interval` keeps one workspace for days, so past `limit` the oldest reads are dropped.
 private final class LoadedDescriptors: @unchecked Sendable {
+    static let limit = 16
     private let lock = NSLock()
     private var descriptors: [String: StackDescriptor] = [:]
+    private var order: [String] = []
 
     subscript(key: String) -> StackDescriptor? {
         get { lock.withLock { descriptors[key] } }
-        set { lock.withLock { descriptors[key] = newValue } }
+        set {
+            lock.withLock {
+                if descriptors.updateValue(newValue!, forKey: key) == nil { order.append(key) }
+                while order.count > Self.limit { descriptors[order.removeFirst()] = nil }
+            }
+        }
     }
 }
 

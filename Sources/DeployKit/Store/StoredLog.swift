@@ -17,8 +17,9 @@ public struct StoredLog: Sendable, Codable, Hashable {
         self.truncated = truncated
     }
 
-    /// A step that printed nothing: no zlib stream to make (deflate's state is ~256 KiB).
-    public static let empty = StoredLog(compressed: Data(), size: 0, truncated: false)
+    /// A step that printed nothing: zlib's stream of no bytes, written out rather than made
+    /// (deflate's state is ~256 KiB), so every reader, older ones too, decodes it as usual.
+    public static let empty = StoredLog(compressed: Data([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]), size: 0, truncated: false)
 
     /// Nil when the bytes cannot be compressed (never expected).
     public init?(text: Data) {
@@ -34,7 +35,6 @@ public struct StoredLog: Sendable, Codable, Hashable {
     /// The output, or nil when the stored bytes are corrupt.
     public var text: Data? {
         guard size <= Self.cap else { return nil }
-        if size == 0 { return Data() }
         var out = [UInt8](repeating: 0, count: max(size, 1))
         let written = compressed.withUnsafeBytes { raw in
             zs_uncompress(raw.bindMemory(to: UInt8.self).baseAddress, compressed.count, &out, out.count)

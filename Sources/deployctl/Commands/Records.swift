@@ -164,33 +164,32 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let actions = RecordActions(workspace: try workspace.open())
         var offsets: [String: UInt64] = [:]
+        // By attempt: a silent step's header shows at once, and once, however its output is
+        // found later (its log file, made by its first byte; or the store's copy once it ends).
+        var headed = Set<Int64>(), fromStore = Set<Int64>()
         let step = host.map { "\(self.step!)@\($0)" } ?? self.step
         while true {
             let (run, logs) = try actions.logs(runID: runID, step: step)
             for (attempt, source) in logs {
-                let header = "==> \(attempt.phase)/\(attempt.name) attempt \(attempt.attempt) (\(attempt.status.rawValue)) <=="
-                guard case .file(let path) = source else {
+                if headed.insert(attempt.id).inserted {
+                    Terminal.line("==> \(attempt.phase)/\(attempt.name) attempt \(attempt.attempt) (\(attempt.status.rawValue)) <==")
+                }
+                switch source {
+                case let .stored(data, truncated):
                     // The store's copy: whole once the attempt ended.
-                    guard case .stored(let data, let truncated) = source, offsets["#\(attempt.id)"] == nil else { continue }
-                    Terminal.line(header)
+                    guard fromStore.insert(attempt.id).inserted else { continue }
                     Terminal.raw(data)
                     if truncated { Terminal.line("(the store keeps the first \(StoredLog.cap >> 20) MiB of a log; the rest is in the log file on \(run.host))") }
-                    offsets["#\(attempt.id)"] = 0
-                    continue
+                case .file(let path):
+                    // No file: the step has printed nothing yet.
+                    guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+                    let offset = offsets[path] ?? 0
+                    try handle.seek(toOffset: offset)
+                    let data = handle.readDataToEndOfFile()
+                    try handle.close()
+                    if !data.isEmpty { Terminal.raw(data) }
+                    offsets[path] = offset + UInt64(data.count)
                 }
-                guard let handle = FileHandle(forReadingAtPath: path) else {
-                    // No file: the step printed nothing (yet). A running one gets its header with
-                    // its first output; one that ended (interrupted, say) gets it now.
-                    if attempt.status != .started, offsets[path] == nil { Terminal.line(header); offsets[path] = 0 }
-                    continue
-                }
-                let offset = offsets[path] ?? 0
-                if offsets[path] == nil { Terminal.line(header) }
-                try handle.seek(toOffset: offset)
-                let data = handle.readDataToEndOfFile()
-                try handle.close()
-                if !data.isEmpty { Terminal.raw(data) }
-                offsets[path] = offset + UInt64(data.count)
             }
             let current = try actions.run(run.id)
             if !follow || current?.status != .running || run.status != .running { break }
