@@ -144,6 +144,34 @@ import TestSupport
         #expect(third.status == 0 && third.stdout.contains("✗ x/prod") && third.stdout.contains("  y/prod  y"), "\(third.stdout)")
     }
 
+    /// The stacks of a revision are kept by the id of its `stacks/` tree: a listing reads the
+    /// root's tree and no stack directory while that tree is unchanged.
+    @Test func theCatalogIsKeptByTheStacksTreeAndReadAgainWhenItChanges() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": "description: x\n", "README.md": "one\n"])
+        #expect(try CLI.run(["stacks"], in: fixture.path).status == 0)
+        let cacheFile = fixture.path + "/.deployctl/cache/catalog.tsv"
+        let tree = try fixture.git(["rev-parse", "HEAD:stacks"])
+        let cached = try String(contentsOfFile: cacheFile, encoding: .utf8)
+        #expect(cached.hasPrefix("deployctl catalog cache 1\t") && cached.contains("\t\(tree)\n"), "\(cached)")
+        #expect(cached.contains("stacks/x/prod.yaml\t\(try fixture.git(["rev-parse", "HEAD:stacks/x/prod.yaml"]))"), "\(cached)")
+
+        // A hit really is a hit: a file only the cache names is listed (and, unreadable, invalid).
+        try (cached + "stacks/ghost/prod.yaml\t\(String(repeating: "0", count: 40))\n").write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        let hit = try CLI.run(["stacks"], in: fixture.path)
+        #expect(hit.stdout.contains("✗ ghost/prod") && hit.stdout.contains("  x/prod"), "\(hit.stdout)")
+
+        // A commit outside stacks/ keeps the tree (still a hit); one inside it is read again.
+        try fixture.commit("Outside", files: ["README.md": "two\n"])
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("ghost/prod"))
+        try fixture.commit("Add y", files: ["stacks/y/prod.yaml": "description: y\n"])
+        let changed = try CLI.run(["stacks"], in: fixture.path)
+        #expect(!changed.stdout.contains("ghost") && changed.stdout.contains("  y/prod  y"), "\(changed.stdout)")
+
+        // A cache that cannot be read is only a miss.
+        try "not a cache".write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  y/prod  y"))
+    }
+
     /// `status` of every target asks the journal only about targets it has records of; the
     /// others read exactly as `status TARGET` says of them.
     @Test func statusOfATargetNeverDeployedIsTheSameAloneAndInTheList() throws {

@@ -19,7 +19,7 @@ public struct StacksAction {
     /// are loaded in parallel and cached.
     public func run(revision: String) throws -> (revision: PinnedRevision, stacks: [Summary]) {
         let pinned = try workspace.stacks.pin(revision)
-        let catalog = try workspace.stacks.catalog(at: pinned)
+        let catalog = try workspace.catalog(at: .commit(pinned))
         let cache = StackSummaryCache(state: workspace.state)
         let cached = cache.load()
         let files = SourceFiles(stacks: workspace.stacks, source: .commit(pinned), catalog: catalog)
@@ -29,14 +29,15 @@ public struct StacksAction {
         var records: [String: StackSummaryCache.Record] = [:]
         var misses: [StackCatalog.Entry] = []
         for entry in catalog.entries {
-            if let record = cached[entry.path], record.files.allSatisfy({ blob($0.key) == $0.value }) {
+            if let record = cached[entry.path], record.files.allSatisfy({ blob($0.path) == $0.blob }) {
                 records[entry.path] = record
             } else {
                 misses.append(entry)
             }
         }
         for (entry, loaded) in zip(misses, files.load(misses)) {
-            let read = Dictionary(loaded.read.map { ($0, blob($0)) }) { first, _ in first }
+            var seen = Set<String>()
+            let read = loaded.read.filter { seen.insert($0).inserted }.map { StackSummaryCache.FileBlob(path: $0, blob: blob($0)) }
             records[entry.path] = .init(files: read, description: loaded.result.descriptor?.description, valid: loaded.result.isValid)
         }
         if !misses.isEmpty || records.count != cached.count { cache.save(records) }

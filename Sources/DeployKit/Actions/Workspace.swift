@@ -114,6 +114,18 @@ public struct Workspace {
         return "\(user)@\(ProcessIdentity.hostName)"
     }
 
+    /// The stacks at a source. From a commit, by its `stacks/` tree: when that tree is the one
+    /// listed last, from the state directory's cache (`CatalogCache`).
+    public func catalog(at source: DescriptorSource) throws -> StackCatalog {
+        guard case .commit(let revision) = source else { return try stacks.catalog(at: source) }
+        guard let tree = try stacks.stacksTree(at: revision) else { return StackCatalog(entries: []) }
+        let cache = CatalogCache(state: state)
+        if let cached = cache.load(tree: tree.hex) { return cached }
+        let catalog = try stacks.catalog(tree: tree)
+        cache.save(catalog, tree: tree.hex)
+        return catalog
+    }
+
     /// Reads a descriptor at a pinned revision; invalid descriptors throw with every diagnostic.
     public func load(_ entry: StackCatalog.Entry, at revision: PinnedRevision) throws -> StackDescriptor {
         try load(entry, at: .commit(revision))

@@ -82,24 +82,30 @@ public final class StackRepository {
             }
             return StackCatalog(entries: entries)
         }
-        let stacks: [TreeEntry]
-        do {
-            stacks = try repository.listDirectory(StackCatalog.directory, at: revision.id)
-        } catch GitError.pathNotFound {
-            return StackCatalog(entries: [])
+        guard let tree = try stacksTree(at: revision) else { return StackCatalog(entries: []) }
+        return try catalog(tree: tree)
+    }
+
+    /// The id of the commit's `stacks/` tree (nil when it has none): the catalog depends on
+    /// nothing else, so a cache keyed by it is never stale (`CatalogCache`).
+    public func stacksTree(at revision: PinnedRevision) throws -> ObjectID? {
+        guard let entry = try repository.listDirectory("", at: revision.id).first(where: { $0.name == StackCatalog.directory }) else { return nil }
+        guard entry.kind == .directory else {
+            throw GitError.wrongObjectType(path: StackCatalog.directory, commit: revision.id, expected: "directory")
         }
-        var entries: [StackCatalog.Entry] = []
+        return entry.id
+    }
+
+    /// The catalog of a `stacks/` tree: one tree read per stack directory.
+    public func catalog(tree: ObjectID) throws -> StackCatalog {
         var blobs: [String: String] = [:]
-        for stack in stacks where stack.kind == .directory {
+        for stack in try repository.listTree(tree) where stack.kind == .directory {
             // By the tree's id: no walk from the root for each of hundreds of stacks.
             for file in try repository.listTree(stack.id) where file.kind == .file {
                 blobs["\(StackCatalog.directory)/\(stack.name)/\(file.name)"] = file.id.hex
-                if let environment = StackCatalog.environment(fromFileName: file.name) {
-                    entries.append(.init(stack: stack.name, environment: environment))
-                }
             }
         }
-        return StackCatalog(entries: entries, blobs: blobs)
+        return StackCatalog(blobs: blobs)
     }
 
     /// Resolves a target against the catalog at `revision`, as a usage error when it fails.

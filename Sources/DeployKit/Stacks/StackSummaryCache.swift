@@ -6,10 +6,16 @@ import Foundation
 /// environment and the deployctl build, so all three key it; anything unreadable is a miss.
 struct StackSummaryCache {
     struct Record: Equatable {
-        /// Every file the target was read from (the environment file and what it extends) → blob id.
-        var files: [String: String]
+        /// Every file the target was read from (the environment file and what it extends) and
+        /// its blob id, by path. A list, not a dictionary: 1,500 records are read at each listing.
+        var files: [FileBlob]
         var description: String?
         var valid: Bool
+    }
+
+    struct FileBlob: Equatable {
+        var path: String
+        var blob: String
     }
 
     let file: String?
@@ -26,23 +32,28 @@ struct StackSummaryCache {
     /// Split as bytes: splitting a String by Character (grapheme clusters) was most of a listing.
     func load() -> [String: Record] {
         guard let file, let data = FileManager.default.contents(atPath: file) else { return [:] }
-        let bytes = [UInt8](data)
-        let lines = bytes.split(separator: UInt8(ascii: "\n"))
-        guard let first = lines.first, String(decoding: first, as: UTF8.self) == "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))" else { return [:] }
-        var records: [String: Record] = [:]
-        records.reserveCapacity(lines.count)
-        for line in lines.dropFirst() {
-            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
-            guard fields.count >= 3, fields[1].count == 1, let flag = fields[1].first, flag == UInt8(ascii: "1") || flag == UInt8(ascii: "0") else { return [:] }
-            var files: [String: String] = [:]
+        var records: [String: Record] = [:], first = true, broken = false
+        CacheFields.forEachLine(of: data) { fields in
+            guard !broken else { return }
+            if first {
+                first = false
+                broken = fields.map { String(decoding: $0, as: UTF8.self) } != [Self.header, CacheFields.escape(StateDirectory.cacheStamp)]
+                return
+            }
+            guard fields.count >= 3, fields[1].count == 1, let flag = fields[1].first, flag == UInt8(ascii: "1") || flag == UInt8(ascii: "0") else {
+                broken = true
+                return
+            }
+            var files: [FileBlob] = []
+            files.reserveCapacity(fields.count - 3)
             for pair in fields.dropFirst(3) {
-                guard let equals = pair.lastIndex(of: UInt8(ascii: "=")) else { return [:] }
-                files[CacheFields.unescape(pair[..<equals])] = String(decoding: pair[(equals + 1)...], as: UTF8.self)
+                guard let equals = pair.lastIndex(of: UInt8(ascii: "=")) else { broken = true; return }
+                files.append(FileBlob(path: CacheFields.unescape(pair[..<equals]), blob: String(decoding: pair[(equals + 1)...], as: UTF8.self)))
             }
             records[CacheFields.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : CacheFields.unescape(fields[2]),
                                                        valid: flag == UInt8(ascii: "1"))
         }
-        return records
+        return first || broken ? [:] : records
     }
 
     /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded).
@@ -51,7 +62,7 @@ struct StackSummaryCache {
         var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\n"
         for (path, record) in records.sorted(by: { $0.key < $1.key }) {
             let fields = [CacheFields.escape(path), record.valid ? "1" : "0", record.description.map(CacheFields.escape) ?? ""]
-                + record.files.sorted { $0.key < $1.key }.map { "\(CacheFields.escape($0.key))=\($0.value)" }
+                + record.files.sorted { $0.path < $1.path }.map { "\(CacheFields.escape($0.path))=\($0.blob)" }
             text += fields.joined(separator: "\t") + "\n"
         }
         try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)

@@ -5,6 +5,30 @@ import Foundation
 /// By Unicode scalar, not Character: `"\r\n"` is one Character, and `=` or `e` followed by a
 /// combining mark would be another, so a Character loop missed them.
 enum CacheFields {
+    /// Each line's tab-separated fields, `body` called line by line (found with memchr: a
+    /// generic `split` over the bytes was a quarter of a warm listing of 1,500 targets).
+    static func forEachLine(of data: Data, _ body: ([ArraySlice<UInt8>]) -> Void) {
+        let bytes = [UInt8](data)
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var start = 0
+            while start < buffer.count {
+                let end = memchr(base + start, 0x0A, buffer.count - start).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? buffer.count
+                if end > start {
+                    var fields: [ArraySlice<UInt8>] = []
+                    var field = start
+                    for index in start..<end where buffer[index] == 0x09 {
+                        fields.append(bytes[field..<index])
+                        field = index + 1
+                    }
+                    fields.append(bytes[field..<end])
+                    body(fields)
+                }
+                start = end + 1
+            }
+        }
+    }
+
     static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { "\t\n\r\\=".unicodeScalars.contains($0) }) else { return text }
         var out = String.UnicodeScalarView()
