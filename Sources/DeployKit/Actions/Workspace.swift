@@ -143,7 +143,7 @@ public struct Workspace {
                               next: [source.isWorktree ? "fix the descriptor, then: deployctl validate \(entry.target) --worktree"
                                                        : "fix the descriptor (check it uncommitted: deployctl validate \(entry.target) --worktree), commit, then: deployctl validate \(entry.target)"])
         }
-        if let key { loaded[key] = descriptor }
+        if let key { loaded.keep(descriptor, as: key) }
         return descriptor
     }
 }
@@ -157,12 +157,13 @@ private final class LoadedDescriptors: @unchecked Sendable {
     private var order: [String] = []
 
     subscript(key: String) -> StackDescriptor? {
-        get { lock.withLock { descriptors[key] } }
-        set {
-            lock.withLock {
-                if descriptors.updateValue(newValue!, forKey: key) == nil { order.append(key) }
-                while order.count > Self.limit { descriptors[order.removeFirst()] = nil }
-            }
+        lock.withLock { descriptors[key] }
+    }
+
+    func keep(_ descriptor: StackDescriptor, as key: String) {
+        lock.withLock {
+            if descriptors.updateValue(descriptor, forKey: key) == nil { order.append(key) }
+            while order.count > Self.limit { descriptors[order.removeFirst()] = nil }
         }
     }
 }
