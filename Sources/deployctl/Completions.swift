@@ -7,7 +7,7 @@ import Foundation
 enum Completions {
     @Sendable static func targets(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         guard let workspace = workspace(words), let head = try? workspace.stacks.pin("HEAD"),
-              let catalog = try? workspace.catalog(at: .commit(head)) else { return [] }
+              let catalog = try? workspace.shownCatalog(at: head) else { return [] }
         let environments = Dictionary(grouping: catalog.entries, by: \.environment).filter { $0.value.count == 1 }.keys
         return (catalog.entries.map(\.target) + environments).filter { $0.hasPrefix(prefix) }.sorted()
     }

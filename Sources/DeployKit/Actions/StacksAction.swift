@@ -19,7 +19,7 @@ public struct StacksAction {
     /// are loaded in parallel and cached.
     public func run(revision: String) throws -> (revision: PinnedRevision, stacks: [Summary]) {
         let pinned = try workspace.stacks.pin(revision)
-        let catalog = try workspace.catalog(at: .commit(pinned))
+        let catalog = try workspace.shownCatalog(at: pinned)
         let cache = StackSummaryCache(state: workspace.state)
         let cached = cache.load()
         let files = SourceFiles(stacks: workspace.stacks, source: .commit(pinned), catalog: catalog)

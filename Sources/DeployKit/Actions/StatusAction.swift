@@ -144,7 +144,7 @@ public struct StatusAction {
         recorded.formUnion(try journal.locks().map(\.target).filter { $0.contains("/") })  // not the sync loop's
         recorded.formUnion(try journal.inboundOwed().map(\.target))
         var all = recorded
-        if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.catalog(at: .commit(pinned)) {
+        if let pinned = try? workspace.stacks.pin("HEAD"), let catalog = try? workspace.shownCatalog(at: pinned) {
             all.formUnion(catalog.entries.map(\.target))
         }
         return try all.sorted().map { recorded.contains($0) ? try status(of: $0, journal: journal) : Self.neverDeployed($0) }

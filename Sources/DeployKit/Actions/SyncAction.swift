@@ -100,7 +100,7 @@ public struct SyncAction {
 
     private func allTargets(_ tracker: Tracker) throws -> [String] {
         guard let (_, _, head) = try tracker.defaultHead() else { return [] }
-        return try workspace.catalog(at: .commit(try workspace.stacks.pin(head.hex))).entries.map(\.target).sorted()
+        return try workspace.stacks.catalog(at: try workspace.stacks.pin(head.hex)).entries.map(\.target).sorted()
     }
 
     private func decide(_ target: String, request: Request, tracker: Tracker, reader: DriftReader, journal: Journal,

@@ -26,7 +26,7 @@ public struct ValidateAction {
     /// warning is an error (a CI gate).
     public func run(targets: [String], source: DescriptorSource, supply: InputSupply, requireInputs: Bool = false,
                     strict: Bool = false) throws -> Report {
-        let catalog = try workspace.catalog(at: source)
+        let catalog = try workspace.stacks.catalog(at: source)
         let entries: [StackCatalog.Entry]
         if targets.isEmpty {
             guard !catalog.entries.isEmpty else {

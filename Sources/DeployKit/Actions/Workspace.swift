@@ -114,10 +114,11 @@ public struct Workspace {
         return "\(user)@\(ProcessIdentity.hostName)"
     }
 
-    /// The stacks at a source. From a commit, by its `stacks/` tree: when that tree is the one
-    /// listed last, from the state directory's cache (`CatalogCache`).
-    public func catalog(at source: DescriptorSource) throws -> StackCatalog {
-        guard case .commit(let revision) = source else { return try stacks.catalog(at: source) }
+    /// The stacks at a revision for what is only shown (`stacks`, `status`, completion): when its
+    /// `stacks/` tree is the one listed last, from the state directory's cache (`CatalogCache`).
+    /// Never for `validate` or `sync`, which decide: a file in a state directory inside the work
+    /// tree is no trust root (a pull request could commit one).
+    public func shownCatalog(at revision: PinnedRevision) throws -> StackCatalog {
         guard let tree = try stacks.stacksTree(at: revision) else { return StackCatalog(entries: []) }
         let cache = CatalogCache(state: state)
         if let cached = cache.load(tree: tree.hex) { return cached }

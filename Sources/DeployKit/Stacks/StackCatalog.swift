@@ -31,7 +31,7 @@ public struct StackCatalog: Sendable {
         let slash = UInt8(ascii: "/"), prefix = Self.directory + "/"
         // By UTF-8 offsets: splitting 2,000 paths by Character took most of a cached listing.
         self.init(entries: blobs.keys.compactMap { path in
-            guard path.hasPrefix(prefix) else { return nil }
+            guard path.utf8.starts(with: prefix.utf8) else { return nil }
             let rest = path.utf8.dropFirst(prefix.utf8.count)
             guard let end = rest.firstIndex(of: slash) else { return nil }
             let file = path.utf8[path.utf8.index(after: end)...]

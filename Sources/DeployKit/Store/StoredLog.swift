@@ -35,6 +35,7 @@ public struct StoredLog: Sendable, Codable, Hashable {
     /// The output, or nil when the stored bytes are corrupt.
     public var text: Data? {
         guard size <= Self.cap else { return nil }
+        if size == 0 { return Data() }
         var out = [UInt8](repeating: 0, count: max(size, 1))
         let written = compressed.withUnsafeBytes { raw in
             zs_uncompress(raw.bindMemory(to: UInt8.self).baseAddress, compressed.count, &out, out.count)
