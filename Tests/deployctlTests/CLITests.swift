@@ -144,46 +144,55 @@ import TestSupport
         #expect(third.status == 0 && third.stdout.contains("✗ x/prod") && third.stdout.contains("  y/prod  y"), "\(third.stdout)")
     }
 
-    /// The stacks of a revision are kept by the id of its `stacks/` tree: a listing reads the
-    /// root's tree and no stack directory while that tree is unchanged. Only what is shown uses
-    /// it: `validate` (a CI gate) never trusts a file of the state directory.
+    /// The targets of a revision are kept by the id of its `stacks/` tree: `status` of every
+    /// target (and completion) reads the root's tree and no stack directory while that tree is
+    /// unchanged. `validate` (a CI gate) never trusts a file of the state directory.
     @Test func theCatalogIsKeptByTheStacksTreeAndReadAgainWhenItChanges() throws {
         let fixture = try repo(["stacks/x/prod.yaml": "description: x\n", "README.md": "one\n"])
         let cacheFile = fixture.path + "/.deployctl/cache/catalog.tsv"
-        // Kept where the state directory's cache/ already is (the first listing makes it).
         #expect(try CLI.run(["stacks"], in: fixture.path).status == 0)
-        #expect(!FileManager.default.fileExists(atPath: cacheFile))
-        #expect(try CLI.run(["stacks"], in: fixture.path).status == 0)
+        #expect(try CLI.run(["status"], in: fixture.path).status == 0)
         let tree = try fixture.git(["rev-parse", "HEAD:stacks"])
         let cached = try String(contentsOfFile: cacheFile, encoding: .utf8)
         #expect(cached.hasPrefix("deployctl catalog cache 1\t") && cached.contains("\t\(tree)\n"), "\(cached)")
         #expect(cached.contains("stacks/x/prod.yaml\t\(try fixture.git(["rev-parse", "HEAD:stacks/x/prod.yaml"]))\nend\t1\n"), "\(cached)")
 
-        // A hit really is a hit: a file only the cache names is listed (and, unreadable, invalid).
+        // A hit really is a hit: a file only the cache names is listed.
         let ghost = cached.replacingOccurrences(of: "end\t1\n", with: "stacks/ghost/prod.yaml\t\(String(repeating: "0", count: 40))\nend\t2\n")
         try ghost.write(toFile: cacheFile, atomically: true, encoding: .utf8)
-        let hit = try CLI.run(["stacks"], in: fixture.path)
-        #expect(hit.stdout.contains("✗ ghost/prod") && hit.stdout.contains("  x/prod"), "\(hit.stdout)")
+        let hit = try CLI.run(["status"], in: fixture.path)
+        #expect(hit.stdout.contains("ghost/prod") && hit.stdout.contains("x/prod"), "\(hit.stdout)")
         let validate = try CLI.run(["validate"], in: fixture.path)
         #expect(validate.status == 0 && !validate.stdout.contains("ghost"), "validate lists from git: \(validate.stdout)")
 
         // A file cut short (its end line missing or miscounted) is a miss.
         try ghost.replacingOccurrences(of: "end\t2\n", with: "").write(toFile: cacheFile, atomically: true, encoding: .utf8)
-        #expect(!(try CLI.run(["stacks"], in: fixture.path).stdout.contains("ghost")))
+        #expect(!(try CLI.run(["status"], in: fixture.path).stdout.contains("ghost")))
         try ghost.replacingOccurrences(of: "end\t2\n", with: "end\t3\n").write(toFile: cacheFile, atomically: true, encoding: .utf8)
-        #expect(!(try CLI.run(["stacks"], in: fixture.path).stdout.contains("ghost")))
+        #expect(!(try CLI.run(["status"], in: fixture.path).stdout.contains("ghost")))
         try ghost.write(toFile: cacheFile, atomically: true, encoding: .utf8)
 
         // A commit outside stacks/ keeps the tree (still a hit); one inside it is read again.
         try fixture.commit("Outside", files: ["README.md": "two\n"])
-        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("ghost/prod"))
+        #expect(try CLI.run(["status"], in: fixture.path).stdout.contains("ghost/prod"))
         try fixture.commit("Add y", files: ["stacks/y/prod.yaml": "description: y\n"])
-        let changed = try CLI.run(["stacks"], in: fixture.path)
-        #expect(!changed.stdout.contains("ghost") && changed.stdout.contains("  y/prod  y"), "\(changed.stdout)")
+        let changed = try CLI.run(["status"], in: fixture.path)
+        #expect(!changed.stdout.contains("ghost") && changed.stdout.contains("y/prod"), "\(changed.stdout)")
 
         // A cache that cannot be read is only a miss.
         try "not a cache".write(toFile: cacheFile, atomically: true, encoding: .utf8)
-        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  y/prod  y"))
+        #expect(try CLI.run(["status"], in: fixture.path).stdout.contains("y/prod"))
+    }
+
+    /// While the `stacks/` tree is the one listed last, `stacks` shows its records as they are,
+    /// but a file a target extends from outside stacks/ is still looked up.
+    @Test func anUnchangedStacksTreeStillRereadsWhatATargetExtendsFromOutsideIt() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": "extends: ../../common.yaml\n", "common.yaml": "description: one\n"])
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("x/prod  one"))
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("x/prod  one"))
+        try fixture.commit("Change the shared part", files: ["common.yaml": "description: two\n"])
+        let listed = try CLI.run(["stacks"], in: fixture.path)
+        #expect(listed.stdout.contains("x/prod  two"), "\(listed.stdout)\(listed.stderr)")
     }
 
     /// `status` of every target asks the journal only about targets it has records of; the

@@ -28,16 +28,19 @@ public struct StackCatalog: Sendable {
     /// From the blob id of every file directly under a stack's directory (`stacks/STACK/FILE`):
     /// the environments are the files named like one.
     public init(blobs: [String: String]) {
-        let slash = UInt8(ascii: "/"), prefix = Self.directory + "/"
+        self.init(entries: blobs.keys.compactMap(Self.entry(path:)), blobs: blobs)
+    }
+
+    /// The target whose file `path` is (`stacks/STACK/ENV.yaml`), or nil.
+    static func entry(path: String) -> Entry? {
+        let slash = UInt8(ascii: "/"), prefix = directory + "/"
         // By UTF-8 offsets: splitting 2,000 paths by Character took most of a cached listing.
-        self.init(entries: blobs.keys.compactMap { path in
-            guard path.utf8.starts(with: prefix.utf8) else { return nil }
-            let rest = path.utf8.dropFirst(prefix.utf8.count)
-            guard let end = rest.firstIndex(of: slash) else { return nil }
-            let file = path.utf8[path.utf8.index(after: end)...]
-            guard !file.contains(slash), let environment = Self.environment(fromFileName: String(Substring(file))) else { return nil }
-            return Entry(stack: String(Substring(rest[..<end])), environment: environment)
-        }, blobs: blobs)
+        guard path.utf8.starts(with: prefix.utf8) else { return nil }
+        let rest = path.utf8.dropFirst(prefix.utf8.count)
+        guard let end = rest.firstIndex(of: slash) else { return nil }
+        let file = path.utf8[path.utf8.index(after: end)...]
+        guard !file.contains(slash), let environment = environment(fromFileName: String(Substring(file))) else { return nil }
+        return Entry(stack: String(Substring(rest[..<end])), environment: environment)
     }
 
     public static let directory = "stacks"

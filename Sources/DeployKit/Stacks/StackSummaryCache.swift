@@ -24,20 +24,29 @@ struct StackSummaryCache {
         file = state.directory("cache").map { "\($0)/stacks.tsv" }
     }
 
-    // One line per record, tab-separated (JSONDecoder took a third of a warm listing of 1,500
-    // targets): path, 1|0, description, then file=blob for every file read.
-    private static let header = "deployctl stacks cache 1"
+    // A header (name, stamp, the id of the `stacks/` tree listed), then one line per record,
+    // tab-separated (JSONDecoder took a third of a warm listing of 1,500 targets): path, 1|0,
+    // description, then file=blob for every file read.
+    private static let header = "deployctl stacks cache 2"
+
+    /// What the last listing saw: its `stacks/` tree (nil: unknown) and every target's record.
+    struct Listing {
+        var tree: String?
+        var records: [String: Record]
+    }
 
     /// The records, keyed by environment file path, when written by this build with these limits.
     /// Split as bytes: splitting a String by Character (grapheme clusters) was most of a listing.
-    func load() -> [String: Record] {
-        guard let file, let data = FileManager.default.contents(atPath: file) else { return [:] }
-        var records: [String: Record] = [:], first = true, broken = false
+    func load() -> Listing {
+        guard let file, let data = FileManager.default.contents(atPath: file) else { return Listing(records: [:]) }
+        var records: [String: Record] = [:], tree: String? = nil, first = true, broken = false
         CacheFields.forEachLine(of: data) { fields in
             guard !broken else { return }
             if first {
                 first = false
-                broken = fields.map { String(decoding: $0, as: UTF8.self) } != [Self.header, CacheFields.escape(StateDirectory.cacheStamp)]
+                let header = fields.map { String(decoding: $0, as: UTF8.self) }
+                broken = header.count != 3 || header[..<2] != [Self.header, CacheFields.escape(StateDirectory.cacheStamp)]
+                tree = header.count == 3 && header[2] != "-" ? header[2] : nil
                 return
             }
             guard fields.count >= 3, fields[1].count == 1, let flag = fields[1].first, flag == UInt8(ascii: "1") || flag == UInt8(ascii: "0") else {
@@ -53,13 +62,14 @@ struct StackSummaryCache {
             records[CacheFields.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : CacheFields.unescape(fields[2]),
                                                        valid: flag == UInt8(ascii: "1"))
         }
-        return first || broken ? [:] : records
+        return first || broken ? Listing(records: [:]) : Listing(tree: tree, records: records)
     }
 
-    /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded).
-    func save(_ records: [String: Record]) {
+    /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded),
+    /// the listing of the `stacks/` tree `tree`.
+    func save(_ records: [String: Record], tree: String?) {
         guard let file else { return }
-        var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\n"
+        var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\t\(tree ?? "-")\n"
         for (path, record) in records.sorted(by: { $0.key < $1.key }) {
             let fields = [CacheFields.escape(path), record.valid ? "1" : "0", record.description.map(CacheFields.escape) ?? ""]
                 + record.files.sorted { $0.path < $1.path }.map { "\(CacheFields.escape($0.path))=\($0.blob)" }
