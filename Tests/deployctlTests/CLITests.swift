@@ -188,11 +188,30 @@ import TestSupport
     /// but a file a target extends from outside stacks/ is still looked up.
     @Test func anUnchangedStacksTreeStillRereadsWhatATargetExtendsFromOutsideIt() throws {
         let fixture = try repo(["stacks/x/prod.yaml": "extends: ../../common.yaml\n", "common.yaml": "description: one\n"])
-        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("x/prod  one"))
-        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("x/prod  one"))
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  x/prod  one"))
+        let cacheFile = fixture.path + "/.deployctl/cache/stacks.tsv"
+        let cached = try String(contentsOfFile: cacheFile, encoding: .utf8)
+        #expect(cached.contains("\t\(try fixture.git(["rev-parse", "HEAD:stacks"]))\n") && cached.hasSuffix("end\t1\n"), "\(cached)")
+
+        // The same tree: the listing is the cache's, a record only it holds included ...
+        let ghost = cached.replacingOccurrences(of: "end\t1\n", with: "stacks/ghost/prod.yaml\t1\tonly in the cache\nend\t2\n")
+        try ghost.write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        let hit = try CLI.run(["stacks"], in: fixture.path)
+        #expect(hit.stdout.contains("  ghost/prod  only in the cache") && hit.stdout.contains("  x/prod      one"), "\(hit.stdout)")
+        // ... unless the file was cut short.
+        try ghost.replacingOccurrences(of: "end\t2\n", with: "").write(toFile: cacheFile, atomically: true, encoding: .utf8)
+        #expect(!(try CLI.run(["stacks"], in: fixture.path).stdout.contains("ghost")))
+        try ghost.write(toFile: cacheFile, atomically: true, encoding: .utf8)
+
+        // A file extended from outside stacks/ changes: that target is read again.
         try fixture.commit("Change the shared part", files: ["common.yaml": "description: two\n"])
         let listed = try CLI.run(["stacks"], in: fixture.path)
-        #expect(listed.stdout.contains("x/prod  two"), "\(listed.stdout)\(listed.stderr)")
+        #expect(listed.stdout.contains("  x/prod  two") && !listed.stdout.contains("ghost"), "\(listed.stdout)\(listed.stderr)")
+        // And one that was missing appears.
+        try fixture.commit("Point at a file to come", files: ["stacks/x/prod.yaml": "extends: ../../later.yaml\n"])
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("✗ x/prod"))
+        try fixture.commit("Add it", files: ["later.yaml": "description: later\n"])
+        #expect(try CLI.run(["stacks"], in: fixture.path).stdout.contains("  x/prod  later"))
     }
 
     /// `status` of every target asks the journal only about targets it has records of; the

@@ -46,6 +46,10 @@ import TestSupport
         #expect(prefixed.stdout.split(separator: "\n") == ["x/prod"])
         let runs = try stack.run(["---completion", "show", "--", "positional@0", "2", "0", "deployctl", "show", ""])
         #expect(runs.stdout.split(separator: "\n") == [Substring(runID)])
+        // A --state still being typed names no directory yet: completing makes none there.
+        let half = stack.state.path + "-half"
+        let elsewhere = try stack.run(["---completion", "status", "--", "positional@0", "4", "0", "deployctl", "status", "--state", half, ""])
+        #expect(elsewhere.stdout.contains("x/prod") && !FileManager.default.fileExists(atPath: half), "\(elsewhere.stdout)\(elsewhere.stderr)")
         #expect(try stack.run(["completion", "tcsh"]).status == 2)
     }
 

@@ -27,7 +27,7 @@ public struct StacksAction {
         if let tree, cached.tree == tree {
             let outside = SourceFiles(stacks: workspace.stacks, source: .commit(pinned))
             let prefix = StackCatalog.directory + "/"
-            if cached.records.values.allSatisfy({ $0.files.allSatisfy { $0.path.hasPrefix(prefix) || (outside.blob($0.path) ?? "-") == $0.blob } }) {
+            if cached.records.values.allSatisfy({ $0.files.allSatisfy { $0.path.utf8.starts(with: prefix.utf8) || (outside.blob($0.path) ?? "-") == $0.blob } }) {
                 return (pinned, Self.summaries(cached.records))
             }
         }

@@ -26,8 +26,10 @@ struct StackSummaryCache {
 
     // A header (name, stamp, the id of the `stacks/` tree listed), then one line per record,
     // tab-separated (JSONDecoder took a third of a warm listing of 1,500 targets): path, 1|0,
-    // description, then file=blob for every file read.
+    // description, then file=blob for every file read; last `end` and the number of records (a
+    // listing may be taken whole from here: a file cut short is a miss).
     private static let header = "deployctl stacks cache 2"
+    private static let end = "end"
 
     /// What the last listing saw: its `stacks/` tree (nil: unknown) and every target's record.
     struct Listing {
@@ -39,7 +41,7 @@ struct StackSummaryCache {
     /// Split as bytes: splitting a String by Character (grapheme clusters) was most of a listing.
     func load() -> Listing {
         guard let file, let data = FileManager.default.contents(atPath: file) else { return Listing(records: [:]) }
-        var records: [String: Record] = [:], tree: String? = nil, first = true, broken = false
+        var records: [String: Record] = [:], tree: String? = nil, first = true, broken = false, ended = false
         CacheFields.forEachLine(of: data) { fields in
             guard !broken else { return }
             if first {
@@ -47,6 +49,12 @@ struct StackSummaryCache {
                 let header = fields.map { String(decoding: $0, as: UTF8.self) }
                 broken = header.count != 3 || header[..<2] != [Self.header, CacheFields.escape(StateDirectory.cacheStamp)]
                 tree = header.count == 3 && header[2] != "-" ? header[2] : nil
+                return
+            }
+            guard !ended else { broken = true; return }
+            if fields.count == 2, fields[0].elementsEqual(Self.end.utf8) {
+                ended = true
+                broken = String(decoding: fields[1], as: UTF8.self) != String(records.count)
                 return
             }
             guard fields.count >= 3, fields[1].count == 1, let flag = fields[1].first, flag == UInt8(ascii: "1") || flag == UInt8(ascii: "0") else {
@@ -62,7 +70,7 @@ struct StackSummaryCache {
             records[CacheFields.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : CacheFields.unescape(fields[2]),
                                                        valid: flag == UInt8(ascii: "1"))
         }
-        return first || broken ? Listing(records: [:]) : Listing(tree: tree, records: records)
+        return broken || !ended ? Listing(records: [:]) : Listing(tree: tree, records: records)
     }
 
     /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded),
@@ -75,6 +83,7 @@ struct StackSummaryCache {
                 + record.files.sorted { $0.path < $1.path }.map { "\(CacheFields.escape($0.path))=\($0.blob)" }
             text += fields.joined(separator: "\t") + "\n"
         }
+        text += "\(Self.end)\t\(records.count)\n"
         try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 }
