@@ -16,42 +16,27 @@ struct CatalogCache {
         file = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue ? directory + "/catalog.tsv" : nil
     }
 
-    // A header (name, stamp, tree id), one line per file (path, blob id), then `end` and the
-    // number of files: a file cut short is a miss.
+    // A header (name, stamp, tree id), then one line per file: path, blob id (`CacheFields.records`).
     private static let header = "deployctl catalog cache 1"
-    private static let end = "end"
 
     /// The catalog of `tree`, when it is the one cached; anything else (another tree, another
     /// build, an unreadable file) is a miss.
     func load(tree: String) -> StackCatalog? {
-        guard let file, let data = FileManager.default.contents(atPath: file) else { return nil }
-        var blobs: [String: String] = [:], first = true, broken = false, ended = false
-        CacheFields.forEachLine(of: data) { fields in
-            guard !broken else { return }
-            if first {
-                first = false
-                broken = fields.map { String(decoding: $0, as: UTF8.self) } != [Self.header, CacheFields.escape(StateDirectory.cacheStamp), tree]
-                return
-            }
-            guard !ended, fields.count == 2 else { broken = true; return }
-            if fields[0].elementsEqual(Self.end.utf8) {
-                ended = true
-                broken = String(decoding: fields[1], as: UTF8.self) != String(blobs.count)
-                return
-            }
+        guard let file, let data = FileManager.default.contents(atPath: file),
+              let records = CacheFields.records(in: data, header: { $0 == [Self.header, CacheFields.escape(StateDirectory.cacheStamp), tree] })
+        else { return nil }
+        var blobs: [String: String] = [:]
+        for fields in records {
+            guard fields.count == 2 else { return nil }
             blobs[CacheFields.unescape(fields[0])] = String(decoding: fields[1], as: UTF8.self)
         }
-        guard ended, !broken else { return nil }
         return StackCatalog(blobs: blobs)
     }
 
     func save(_ catalog: StackCatalog, tree: String) {
         guard let file else { return }
-        var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\t\(tree)\n"
-        for (path, blob) in catalog.blobs.sorted(by: { $0.key < $1.key }) {
-            text += "\(CacheFields.escape(path))\t\(blob)\n"
-        }
-        text += "\(Self.end)\t\(catalog.blobs.count)\n"
-        try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        let records = catalog.blobs.sorted { $0.key < $1.key }.map { "\(CacheFields.escape($0.key))\t\($0.value)" }
+        try? CacheFields.file(header: [Self.header, CacheFields.escape(StateDirectory.cacheStamp), tree], records: records)
+            .write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 }

@@ -26,10 +26,9 @@ struct StackSummaryCache {
 
     // A header (name, stamp, the id of the `stacks/` tree listed), then one line per record,
     // tab-separated (JSONDecoder took a third of a warm listing of 1,500 targets): path, 1|0,
-    // description, then file=blob for every file read; last `end` and the number of records (a
-    // listing may be taken whole from here: a file cut short is a miss).
+    // description, then file=blob for every file read (`CacheFields.records`: a listing may be
+    // taken whole from here, so a file cut short is a miss).
     private static let header = "deployctl stacks cache 2"
-    private static let end = "end"
 
     /// What the last listing saw: its `stacks/` tree (nil: unknown) and every target's record.
     struct Listing {
@@ -40,50 +39,41 @@ struct StackSummaryCache {
     /// The records, keyed by environment file path, when written by this build with these limits.
     /// Split as bytes: splitting a String by Character (grapheme clusters) was most of a listing.
     func load() -> Listing {
-        guard let file, let data = FileManager.default.contents(atPath: file) else { return Listing(records: [:]) }
-        var records: [String: Record] = [:], tree: String? = nil, first = true, broken = false, ended = false
-        CacheFields.forEachLine(of: data) { fields in
-            guard !broken else { return }
-            if first {
-                first = false
-                let header = fields.map { String(decoding: $0, as: UTF8.self) }
-                broken = header.count != 3 || header[..<2] != [Self.header, CacheFields.escape(StateDirectory.cacheStamp)]
-                tree = header.count == 3 && header[2] != "-" ? header[2] : nil
-                return
-            }
-            guard !ended else { broken = true; return }
-            if fields.count == 2, fields[0].elementsEqual(Self.end.utf8) {
-                ended = true
-                broken = String(decoding: fields[1], as: UTF8.self) != String(records.count)
-                return
-            }
+        var tree: String? = nil
+        guard let file, let data = FileManager.default.contents(atPath: file),
+              let lines = CacheFields.records(in: data, header: { header in
+                  guard header.count == 3, header[..<2] == [Self.header, CacheFields.escape(StateDirectory.cacheStamp)] else { return false }
+                  tree = header[2] == "-" ? nil : header[2]
+                  return true
+              })
+        else { return Listing(records: [:]) }
+        var records: [String: Record] = [:]
+        records.reserveCapacity(lines.count)
+        for fields in lines {
             guard fields.count >= 3, fields[1].count == 1, let flag = fields[1].first, flag == UInt8(ascii: "1") || flag == UInt8(ascii: "0") else {
-                broken = true
-                return
+                return Listing(records: [:])
             }
             var files: [FileBlob] = []
             files.reserveCapacity(fields.count - 3)
             for pair in fields.dropFirst(3) {
-                guard let equals = pair.lastIndex(of: UInt8(ascii: "=")) else { broken = true; return }
+                guard let equals = pair.lastIndex(of: UInt8(ascii: "=")) else { return Listing(records: [:]) }
                 files.append(FileBlob(path: CacheFields.unescape(pair[..<equals]), blob: String(decoding: pair[(equals + 1)...], as: UTF8.self)))
             }
             records[CacheFields.unescape(fields[0])] = Record(files: files, description: fields[2].isEmpty ? nil : CacheFields.unescape(fields[2]),
                                                        valid: flag == UInt8(ascii: "1"))
         }
-        return broken || !ended ? Listing(records: [:]) : Listing(tree: tree, records: records)
+        return Listing(tree: tree, records: records)
     }
 
     /// Replaces the cache with `records` (only what this listing saw: nothing grows unbounded),
     /// the listing of the `stacks/` tree `tree`.
     func save(_ records: [String: Record], tree: String?) {
         guard let file else { return }
-        var text = "\(Self.header)\t\(CacheFields.escape(StateDirectory.cacheStamp))\t\(tree ?? "-")\n"
-        for (path, record) in records.sorted(by: { $0.key < $1.key }) {
-            let fields = [CacheFields.escape(path), record.valid ? "1" : "0", record.description.map(CacheFields.escape) ?? ""]
-                + record.files.sorted { $0.path < $1.path }.map { "\(CacheFields.escape($0.path))=\($0.blob)" }
-            text += fields.joined(separator: "\t") + "\n"
+        let lines = records.sorted(by: { $0.key < $1.key }).map { path, record in
+            ([CacheFields.escape(path), record.valid ? "1" : "0", record.description.map(CacheFields.escape) ?? ""]
+                + record.files.sorted { $0.path < $1.path }.map { "\(CacheFields.escape($0.path))=\($0.blob)" }).joined(separator: "\t")
         }
-        text += "\(Self.end)\t\(records.count)\n"
-        try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        try? CacheFields.file(header: [Self.header, CacheFields.escape(StateDirectory.cacheStamp), tree ?? "-"], records: lines)
+            .write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 enum CacheFields {
     /// Each line's tab-separated fields, `body` called line by line (found with memchr: a
     /// generic `split` over the bytes was a quarter of a warm listing of 1,500 targets).
-    static func forEachLine(of data: Data, _ body: ([ArraySlice<UInt8>]) -> Void) {
+    private static func forEachLine(of data: Data, _ body: ([ArraySlice<UInt8>]) -> Void) {
         let bytes = [UInt8](data)
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
@@ -28,6 +28,27 @@ enum CacheFields {
             }
         }
     }
+
+    /// A cache file's records: a header line, one line per record, then `end` and the number of
+    /// records (a file cut short is a miss). Nil unless `accepts` takes the header's fields.
+    static func records(in data: Data, header accepts: ([String]) -> Bool) -> [[ArraySlice<UInt8>]]? {
+        var header: [String]? = nil, count: String? = nil, records: [[ArraySlice<UInt8>]] = [], trailing = false
+        forEachLine(of: data) { fields in
+            if header == nil { header = fields.map { String(decoding: $0, as: UTF8.self) }; return }
+            if count != nil { trailing = true; return }
+            if fields.count == 2, fields[0].elementsEqual(end.utf8) { count = String(decoding: fields[1], as: UTF8.self); return }
+            records.append(fields)
+        }
+        guard !trailing, let header, accepts(header), count == String(records.count) else { return nil }
+        return records
+    }
+
+    /// The text `records(in:header:)` reads back.
+    static func file(header: [String], records: [String]) -> Data {
+        Data(([header.joined(separator: "\t")] + records + ["\(end)\t\(records.count)"]).map { $0 + "\n" }.joined().utf8)
+    }
+
+    private static let end = "end"
 
     static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { "\t\n\r\\=".unicodeScalars.contains($0) }) else { return text }
