@@ -11,9 +11,7 @@ struct CatalogCache {
     /// Kept only where the state directory's `cache/` already is: completion runs on a
     /// half-typed `--state` and must not make directories there.
     init(state: StateDirectory) {
-        let directory = state.path + "/cache"
-        var isDirectory: ObjCBool = false
-        file = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue ? directory + "/catalog.tsv" : nil
+        file = state.existingDirectory("cache").map { "\($0)/catalog.tsv" }
     }
 
     // A header (name, stamp, tree id), then one line per file: path, blob id (`CacheFields.records`).

@@ -25,6 +25,13 @@ public struct StateDirectory: Sendable {
         }
     }
 
+    /// `path/sub` when it is already a directory; nil otherwise (nothing is made).
+    public func existingDirectory(_ sub: String) -> String? {
+        var isDirectory: ObjCBool = false
+        let full = path + "/" + sub
+        return FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory) && isDirectory.boolValue ? full : nil
+    }
+
     /// Where the path-history facts for one list of paths are cached.
     public func historyCacheFile(for paths: [String]) -> String? {
         directory("cache").map { "\($0)/history-\(Self.fingerprint(paths.joined(separator: "\n"))).bin" }

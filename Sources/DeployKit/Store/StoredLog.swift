@@ -36,7 +36,7 @@ public struct StoredLog: Sendable, Codable, Hashable {
     public var text: Data? {
         guard size <= Self.cap else { return nil }
         if size == 0 { return Data() }
-        var out = [UInt8](repeating: 0, count: max(size, 1))
+        var out = [UInt8](repeating: 0, count: size)
         let written = compressed.withUnsafeBytes { raw in
             zs_uncompress(raw.bindMemory(to: UInt8.self).baseAddress, compressed.count, &out, out.count)
         }
