@@ -267,8 +267,9 @@ import TestSupport
         #expect(up.waitFor("▶ deploy/release@web2"))
         kill(up.pid, SIGKILL)
         up.wait()
-        sleep(2)  // web2's remote command finishes on its own
         let id = try stack.requireLastRunID()
+        // web2's session finishes on its own; resume refuses (rightly) while it still runs.
+        #expect(try stack.waitForStepGroupToEnd(run: id, step: "release@web2"))
         let resume = try stack.run(["resume", id, "--rerun-interrupted"])
         #expect(resume.status == 0, "\(resume.stdout)\(resume.stderr)")
         #expect(lines("order").first == "web1" && lines("order").filter { $0 == "web1" }.count == 1, "\(lines("order"))")

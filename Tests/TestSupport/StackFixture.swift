@@ -66,6 +66,26 @@ public final class StackFixture {
         return id
     }
 
+    /// Waits (at most `seconds`) until the process group the journal records for a step's last
+    /// attempt has no live process left: a step orphaned by a kill -9 of deployctl runs on to its
+    /// end, and on a loaded machine that can take longer than the step's own sleep.
+    @discardableResult
+    public func waitForStepGroupToEnd(run id: String, step name: String, seconds: Double = 30) throws -> Bool {
+        let group = try Shell.run("sqlite3", [journal, "SELECT pid FROM steps WHERE run_id = '\(id)' AND name = '\(name)' AND pid IS NOT NULL ORDER BY attempt DESC LIMIT 1"])
+        guard let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 else { return true }
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            // `ps` rather than kill(-pgid, 0): an unreaped zombie still answers kill.
+            let live = try Shell.run("ps", ["-e", "-o", "pgid=,stat="]).split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                return fields.count == 2 && Int32(fields[0]) == pgid && !fields[1].hasPrefix("Z")
+            }
+            if !live { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
     /// Every file under the state directory whose bytes contain `needle`.
     public func stateFiles(containing needle: String) throws -> [String] {
         var found: [String] = []
