@@ -75,12 +75,7 @@ public final class StackFixture {
         guard let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 else { return true }
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            // `ps` rather than kill(-pgid, 0): an unreaped zombie still answers kill.
-            let live = try Shell.run("ps", ["-e", "-o", "pgid=,stat="]).split(separator: "\n").contains { line in
-                let fields = line.split(separator: " ")
-                return fields.count == 2 && Int32(fields[0]) == pgid && !fields[1].hasPrefix("Z")
-            }
-            if !live { return true }
+            if !ProcessTable.canRun(pgid) { return true }
             usleep(50_000)
         }
         return false
