@@ -72,9 +72,10 @@ import TestSupport
         let world = try TemporaryDirectory.make(prefix: "world")
         defer { try? FileManager.default.removeItem(at: world) }
         let stack = try stack(world)
-        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor("v2", bake: "bake: {duration: 6s, interval: 2s, checks: [health]}")])
+        // 4 s between rounds: the kill must land before round 2 ends, on a loaded machine too.
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.descriptor("v2", bake: "bake: {duration: 12s, interval: 4s, checks: [health]}")])
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
-        #expect(up.waitFor("✓ bake/health#1", seconds: 30))
+        #expect(up.waitFor("✓ bake/health#1", seconds: 60))
         kill(up.pid, SIGKILL)
         _ = up.wait()
         let runID = try stack.requireLastRunID()

@@ -202,8 +202,9 @@ import TestSupport
         let stack = try stack()
         #expect(try stack.run(["up", "prod"]).status == 0)
         #expect(lines("order") == ["web1", "web2", "web3"])
-        let accepted = { self.hosts.map { (try? String(contentsOfFile: $0.directory.path + "/log", encoding: .utf8))?.components(separatedBy: "Accepted publickey").count ?? 0 } }
+        let accepted = { self.hosts.map { (try? String(contentsOfFile: $0.directory.path + "/sshd.log", encoding: .utf8))?.components(separatedBy: "Accepted publickey").count ?? 0 } }
         let connections = accepted()
+        #expect(connections.allSatisfy { $0 == 2 }, "each host's log shows the first run's one connection: \(connections)")
 
         _ = try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2", previous: "v1", slow: true)])
         FileManager.default.createFile(atPath: out.path + "/fail-web3", contents: nil)
@@ -250,7 +251,7 @@ import TestSupport
         let started = Date()
         let up = try stack.run(["up", "prod", "--no-rollback"])
         #expect(up.status == 1)
-        #expect(Date().timeIntervalSince(started) < 15, "stopped at its timeout, not after the remote sleep")
+        #expect(Date().timeIntervalSince(started) < 25, "stopped at its timeout, not after the remote sleep (30 s)")
         let id = try stack.requireLastRunID()
         let step = try #require(try steps(stack, id)["deploy/hang@web1"])
         #expect(step["status"] as? String == "timed_out", "\(step)")
@@ -265,9 +266,12 @@ import TestSupport
         let stack = try stack(slow: true)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/release@web2"))
+        // Its session journaled first (just after its spawn): killed before that, it would be an
+        // orphan nobody knows of, and resume would run web2 again beside it.
+        let id = try stack.requireLastRunID()
+        #expect(try stack.waitForStepGroup(step: "release@web2", run: id) != nil)
         kill(up.pid, SIGKILL)
         up.wait()
-        let id = try stack.requireLastRunID()
         // web2's session finishes on its own; resume refuses (rightly) while it still runs.
         #expect(try stack.waitForStepGroupToEnd(run: id, step: "release@web2"))
         let resume = try stack.run(["resume", id, "--rerun-interrupted"])

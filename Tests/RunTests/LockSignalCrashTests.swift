@@ -10,11 +10,12 @@ import TestSupport
             phases:
               deploy:
                 - name: slow
-                  run: [sleep, "2"]
+                  shell: '\(StackFixture.gate)'
             """)
         let first = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(first.waitFor("▶ deploy/slow"))
         let second = try stack.run(["up", "prod"])
+        stack.openGate()
         #expect(second.status == 3)
         #expect(second.stderr.contains("x/prod is locked by run"))
         #expect(second.stderr.contains("pid \(first.pid)"))
@@ -79,7 +80,11 @@ import TestSupport
         var interrupted = 0
         for round in 0..<20 {
             let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
-            usleep(UInt32.random(in: 20_000...900_000, using: &generator))
+            // Timed from the first step's start, not from the spawn: on a loaded machine start-up
+            // alone can outlast a fixed delay, and every kill would land before the run exists.
+            // The first round kills at once: before (or while) the run is recorded.
+            if round > 0 { _ = up.waitFor("▶ deploy/step1") }
+            usleep(round == 0 ? 20_000 : UInt32.random(in: 0...600_000, using: &generator))
             kill(up.pid, SIGKILL)
             up.wait()
             guard let runID = try stack.lastRunID() else { continue }  // killed before the run was recorded
@@ -122,11 +127,7 @@ import TestSupport
         #expect(up.waitFor("▶ deploy/charge-cards"))
         // Kill only once the step's process group is journaled (right after its spawn): a kill
         // before that leaves nothing for resume to check, which is a different test.
-        for _ in 0..<250 {
-            let pid = try Shell.capture("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE name = 'charge-cards' AND pid IS NOT NULL"])
-            if !pid.stdout.isEmpty { break }
-            usleep(20_000)
-        }
+        #expect(try stack.waitForStepGroup(step: "charge-cards") != nil)
         kill(up.pid, SIGKILL)
         up.wait()
         let runID = try stack.requireLastRunID()
@@ -160,7 +161,8 @@ import TestSupport
     }
 
     @Test func unlockNeedsForceAndAReasonAndIsRecorded() throws {
-        let stack = try StackFixture("phases:\n  deploy:\n    - {name: slow, run: [sleep, \"3\"]}\n")
+        // Held open until --kill below stops it.
+        let stack = try StackFixture("phases:\n  deploy:\n    - {name: slow, shell: '\(StackFixture.gate)'}\n")
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/slow"))
         let bare = try stack.run(["unlock", "prod"])

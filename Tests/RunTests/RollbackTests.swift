@@ -189,12 +189,15 @@ import TestSupport
 
     @Test func rollbackWhileLockedExits3() throws {
         let slow = Self.descriptor(version: "v1", verifyExpects: "v1")
-            .replacingOccurrences(of: "  verify:", with: "  postdeploy:\n    - {name: slow, run: [sleep, \"3\"]}\n  verify:")
+            .replacingOccurrences(of: "  verify:", with: "  postdeploy:\n    - {name: slow, shell: '\(StackFixture.gate)'}\n  verify:")
         let stack = try StackFixture(slow)
+        stack.openGate()
         #expect(try stack.run(["up", "prod"]).status == 0)
+        stack.closeGate()
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ postdeploy/slow"))
         let locked = try stack.run(["rollback", "prod", "--to", "HEAD"])
+        stack.openGate()
         #expect(locked.status == 3)
         #expect(locked.stderr.contains("x/prod is locked by run"))
         up.wait()

@@ -460,7 +460,7 @@ import TestSupport
         #expect(slowRelease.status == 1 && slowRelease.stdout.contains("✓ deploy/db-queries-snapshot") && slowRelease.stdout.contains("✗ postdeploy/db-queries-fast"),
                 "\(slowRelease.stdout)\(slowRelease.stderr)")
         #expect(slowRelease.stdout.contains("db-queries-fast │ waiting 1 s for the new release's traffic")
-                && slowRelease.stdout.contains("db-queries-fast │ SLOW 15") && slowRelease.stdout.contains("ms mean over 5 calls: SELECT pg_sleep($1)"),
+                && slowRelease.stdout.contains(/db-queries-fast │ SLOW 1[5-9]\d\.\d ms mean over 5 calls: SELECT pg_sleep\(\$1\)/),
                 "\(slowRelease.stdout)")
         // The same statements before the release ships (as a migration would run them) pass.
         for _ in 0..<5 { try pg.psql("SELECT pg_sleep(0.15)", database: "app") }
@@ -551,7 +551,7 @@ import TestSupport
         // mail.provider.send.duration_ms p95: 120 ms.
         let prometheus = try Self.prometheus("120")
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
-                                  "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
+                                  "log_file": run + "/mail-service.log", "max_redis_latency_ms": "1000", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(httpPort)", "shutdown_timeout": "5s",
                                   "otel_endpoint": otel, "prometheus_url": "http://\(prometheus.authority)"])
@@ -605,14 +605,16 @@ import TestSupport
         #expect(try stack.show(cleanID)["kind"] as? String == "runbook")
 
         // The same runbook over a slow path to Redis (each chunk delayed 40 ms: a round trip of
-        // 80 ms against the bound of 50): the attempt-schedule keys' latency is the one finding.
+        // at least 80 ms against the seed's bound of 50): the attempt-schedule keys' latency is
+        // the one finding. (The other runs here allow 1000 ms: a loaded CI machine can stretch a
+        // round trip past 50 ms by itself.)
         let control = try TemporaryDirectory.file(prefix: "proxy")
         try "delay 40".write(to: control, atomically: true, encoding: .utf8)
         let slowPort = ServerProcess.freePort()
         let proxy = try ServerProcess(["python3", RepositoryFiles.root.appendingPathComponent("Tests/scripts/tcp-proxy.py").path,
                                        "\(slowPort)", "\(state.port)", control.path], name: "tcp-proxy")
         try proxy.wait { ServerProcess.listening(slowPort) }
-        let slow = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["redis_port": "\(slowPort)"]))
+        let slow = try stack.run(["runbook", "mail-service/staging", "schedule-backlog"] + inputs + Self.inputs(["redis_port": "\(slowPort)", "max_redis_latency_ms": "50"]))
         #expect(slow.status == 1 && slow.stdout.contains("1 of 9 checks found something: schedule-key-latency"), "\(slow.stdout)\(slow.stderr)")
         #expect(slow.stdout.contains("mail:attempt_schedule: ZCARD + ZRANGE round trip p50 "), "\(slow.stdout)")
         withExtendedLifetime(proxy) {}
@@ -798,7 +800,7 @@ import TestSupport
         stack.environment["CURL_CA_BUNDLE"] = smtp.certificate
         let prometheus = try Self.prometheus("250")
         let inputs = Self.inputs(["binary": RepositoryFiles.standIns + "/mail-service", "pid_file": run + "/mail-service.pid",
-                                  "log_file": run + "/mail-service.log", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
+                                  "log_file": run + "/mail-service.log", "max_redis_latency_ms": "1000", "redis_host": "127.0.0.1", "redis_port": "\(state.port)",
                                   "stream_redis_host": "127.0.0.1", "stream_redis_port": "\(streams.port)",
                                   "template_dir": run + "/templates", "internal_http_port": "\(ServerProcess.freePort())",
                                   "shutdown_timeout": "5s", "smtp_addr": "127.0.0.1:\(smtp.port)",
@@ -872,7 +874,7 @@ import TestSupport
         let stalled = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs + Self.inputs(["smtp_addr": "127.0.0.1:\(stalling.port)"]),
                                     environment: ["CURL_CA_BUNDLE": stalling.certificate])
         #expect(stalled.status == 1 && stalled.stdout.contains("1 of 5 checks found something: smtp-timing"), "\(stalled.stdout)\(stalled.stderr)")
-        #expect(stalled.stdout.contains("data took 2.0 s: more than 0.5 of MAIL_SMTP_TIMEOUT (3s), a stall"), "\(stalled.stdout)")
+        #expect(stalled.stdout.contains(/data took 2\.\d s: more than 0\.5 of MAIL_SMTP_TIMEOUT \(3s\), a stall/), "\(stalled.stdout)")
         // Sends observed at a p95 of 2.5 s, against half of the process's 3 s timeout.
         let nearTimeout = try Self.prometheus("2500")
         let slowSends = try stack.run(["runbook", "mail-service/prod", "smtp-timeouts"] + inputs + Self.inputs(["prometheus_url": "http://\(nearTimeout.authority)"]))
@@ -1351,7 +1353,7 @@ import TestSupport
             "POST /api/v2/alerts": .init(200, body: ""),
             "GET /api/health": .init(200, headers: ["Content-Type": "application/json"], body: #"{"database":"ok","version":"11.0.0"}"#),
             "POST /api/v1/auth/login": .init(401, headers: ["Content-Type": "application/json"], body: #"{"detail":"invalid credentials"}"#),
-        ], limits: ["POST /api/v1/auth/login": 5], limitWindow: 1, certificateDays: 90)
+        ], limits: ["POST /api/v1/auth/login": 5], limitWindow: 4, certificateDays: 90)  // 4 s: six requests fit on a loaded machine; runs are further apart
         var extra = try AlembicFiles.files(["0001_accounts.py"])
         extra["db/alembic.ini"] = "[alembic]\nscript_location = %(here)s\n"
         let stack = try Self.stack("dotmac", target: "staging", extra: extra)

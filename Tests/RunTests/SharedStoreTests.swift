@@ -89,7 +89,8 @@ final class Team {
 }
 
 @Suite struct SharedStoreTests {
-    /// The app is `$WORLD/app`; `$SLEEP` slows its release; a marker names its processes.
+    /// The app is `$WORLD/app`; `$SLEEP` slows its release, and a `$GATE` file, when named,
+    /// holds it until the file exists; a marker names its processes.
     static func stack(_ version: String, verify: String? = nil, backup: String = "", marker: String = "none") -> String {
         """
         secrets:
@@ -99,7 +100,7 @@ final class Team {
         \(backup.isEmpty ? "" : "  migrate:\n    - {name: migrate, run: [sh, -c, \"echo db-\(version) > $WORLD/db\"]}")
           deploy:
             - name: release
-              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; echo \(version) > $WORLD/app", \(marker)]
+              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; until test -e $${GATE:-/}; do sleep 0.05; done; echo \(version) > $WORLD/app", \(marker)]
               env: {TOKEN: "${secrets.TOKEN}"}
               rollback: [sh, -c, "echo undone-\(version) >> $WORLD/undo-log"]
           verify:
@@ -195,10 +196,17 @@ final class Team {
         let team = try Team(server: server, stack: Self.stack("v1"))
         _ = try team.clone("machine-a")
         _ = try team.clone("machine-b")
+        let gate = try TemporaryDirectory.file(prefix: "gate")
+        defer { try? FileManager.default.removeItem(at: gate) }
         for trial in 1...20 {
-            // The winner holds the lock 2.5 s: far longer than the loser takes to start and ask.
-            let a = try team.background(on: "machine-a", ["up", "prod"], ["SLEEP": "2.5", "TEST_CANARY": "x"])
-            let b = try team.background(on: "machine-b", ["up", "prod"], ["SLEEP": "2.5", "TEST_CANARY": "x"])
+            // The winner holds the lock until the loser has asked for it and gone (however long
+            // a loaded machine takes to start it), then goes on.
+            try? FileManager.default.removeItem(at: gate)
+            let a = try team.background(on: "machine-a", ["up", "prod"], ["GATE": gate.path, "TEST_CANARY": "x"])
+            let b = try team.background(on: "machine-b", ["up", "prod"], ["GATE": gate.path, "TEST_CANARY": "x"])
+            let deadline = Date().addingTimeInterval(60)
+            while a.isRunning && b.isRunning && Date() < deadline { usleep(20_000) }
+            FileManager.default.createFile(atPath: gate.path, contents: nil)
             let statuses = [a.wait(), b.wait()]
             #expect(statuses.sorted() == [0, 3], "trial \(trial): \(statuses) \(a.stderr) \(b.stderr)")
             guard let loser = statuses[0] == 3 ? a : statuses[1] == 3 ? b : nil else { continue }

@@ -40,16 +40,12 @@ import TestSupport
         try stack.git.commit("v2 is slow and fails verify", files: ["stacks/x/prod.yaml": Self.stack("v2", verify: "v3", slowDeploy: true)])
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/release"))
-        var group: Int32? = nil
-        for _ in 0..<250 where group == nil {
-            group = Int32(try Shell.run("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE name = 'release' AND pid IS NOT NULL AND status = 'started'"]))
-            usleep(20_000)
-        }
+        #expect(try stack.waitForStepGroup(step: "release") != nil, "the release's process group was journaled")
         kill(up.pid, SIGKILL)
         up.wait()
-        // The release it started finishes on its own; resume waits for nothing that cannot run.
-        for _ in 0..<250 where ProcessTable.canRun(try #require(group)) { usleep(20_000) }
         let runID = try stack.requireLastRunID()
+        // The release it started finishes on its own (resume, rightly, refuses while it runs).
+        #expect(try stack.waitForStepGroupToEnd(run: runID, step: "release"))
         // The killed step is not idempotent: the flag that answers the question, not --yes.
         // Any unique prefix of the run id will do (the v1 run may share the same second).
         let ids = try #require(try JSONSerialization.jsonObject(with: Data(try stack.run(["runs", "--format", "json"]).stdout.utf8)) as? [[String: Any]])

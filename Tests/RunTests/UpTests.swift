@@ -97,7 +97,9 @@ import TestSupport
     }
 
     @Test func stepsWithoutNeedsRunInOrderAndNeedsRunThemTogether() throws {
-        let parallel = (1...8).map { "    - {name: s\($0), needs: [], run: [sleep, \"1\"]}" }.joined(separator: "\n")
+        // 3 s each: all eight must have started (and been journaled) before the first ends,
+        // on a loaded machine too.
+        let parallel = (1...8).map { "    - {name: s\($0), needs: [], run: [sleep, \"3\"]}" }.joined(separator: "\n")
         let stack = try StackFixture("""
             phases:
               verify:
@@ -266,15 +268,16 @@ import TestSupport
             phases:
               deploy:
                 - name: ticks
-                  shell: "sleep 1; for i in 1 2 3; do echo tick $i; sleep 0.3; done"
+                  shell: '\(StackFixture.gate); for i in 1 2 3; do echo tick $i; sleep 0.3; done'
             """)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/ticks"))
         let runID = try stack.requireLastRunID()
-        // Silent for its first second, the step has no log file yet: its header still shows,
+        // Silent until the gate opens, the step has no log file yet: its header still shows,
         // at once and once.
         let early = try stack.run(["logs", runID]).stdout
         #expect(early.hasPrefix("==> deploy/ticks attempt 1 (started) <==\n") && early.components(separatedBy: "==>").count == 2, "\(early)")
+        stack.openGate()
         let follow = try stack.run(["logs", runID, "--follow"])
         #expect(up.wait() == 0)
         #expect(follow.stdout.components(separatedBy: "==> deploy/ticks attempt 1").count == 2, "\(follow.stdout)")

@@ -55,7 +55,7 @@ public final class BackgroundCLI {
     }
 
     /// Waits until stdout contains `text` (true) or `seconds` pass (false).
-    public func waitFor(_ text: String, seconds: Double = 20) -> Bool {
+    public func waitFor(_ text: String, seconds: Double = 60) -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if stdout.contains(text) { return true }

@@ -23,8 +23,10 @@ public final class ServerProcess {
         self.pid = pid
     }
 
-    /// Waits until `ready` holds (polling), or throws naming the server.
-    public func wait(seconds: Double = 10, until ready: () -> Bool) throws {
+    /// Waits until `ready` holds (polling), or throws naming the server. Generous: a Python
+    /// server importing boto3 and moto takes seconds of CPU to start on a loaded CI machine, and
+    /// the wait ends as soon as it answers.
+    public func wait(seconds: Double = 60, until ready: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if ready() { return }

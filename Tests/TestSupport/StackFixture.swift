@@ -66,6 +66,37 @@ public final class StackFixture {
         return id
     }
 
+    /// Shell for a step that must still be running while the test acts (takes a lock, reads
+    /// logs, kills it): it waits until `openGate()`, never for a fixed time that a loaded
+    /// machine can outlast.
+    public static let gate = #"until [ -e "$DEPLOYCTL_STATE/gate" ]; do sleep 0.05; done"#
+
+    /// Lets a step waiting on `gate` go on.
+    public func openGate() {
+        FileManager.default.createFile(atPath: state.path + "/gate", contents: nil)
+    }
+
+    /// Makes the next step that waits on `gate` wait again.
+    public func closeGate() {
+        try? FileManager.default.removeItem(atPath: state.path + "/gate")
+    }
+
+    /// Waits (at most `seconds`) until the journal records the process group of an attempt of
+    /// `step` (deployctl writes it just after the spawn, after printing `▶`): a test that kills
+    /// deployctl mid-step waits for it, or it may kill before there is anything for resume to find.
+    /// Of run `id` when given (a short step may have ended by the time this looks), else of a
+    /// started attempt (an earlier run's may be in the journal too).
+    public func waitForStepGroup(step name: String, run id: String? = nil, seconds: Double = 60) throws -> Int32? {
+        let which = id.map { "run_id = '\($0)'" } ?? "status = 'started'"
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let group = try Shell.run("sqlite3", [journal, "SELECT pid FROM steps WHERE name = '\(name)' AND \(which) AND pid IS NOT NULL ORDER BY id DESC LIMIT 1"])
+            if let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)) { return pgid }
+            usleep(20_000)
+        }
+        return nil
+    }
+
     /// Waits (at most `seconds`) until the process group the journal records for a step's last
     /// attempt has no live process left: a step orphaned by a kill -9 of deployctl runs on to its
     /// end, and on a loaded machine that can take longer than the step's own sleep.
