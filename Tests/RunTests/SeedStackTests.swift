@@ -1196,43 +1196,12 @@ import TestSupport
         // earlier run's leftover test message must not count), a certificate about to expire, a
         // plain-HTTP dashboard. --parallel 8 starts the independent postdeploy checks together.
         try "down\n".write(to: pause, atomically: true, encoding: .utf8)
-        // An alarm that notifies nobody, and SES's bounce rate at 8 %.
-        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-orphan-prod", "--metric-name", "Errors", "--namespace", "AWS/Lambda",
-                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
-                     "--comparison-operator", "GreaterThanOrEqualToThreshold"])
-        _ = try aws(["cloudwatch", "put-metric-data", "--namespace", "AWS/SES", "--metric-name", "Reputation.BounceRate", "--value", "0.08"])
-        // And one that notifies a topic nobody subscribed to.
-        let silent = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-silent-prod"]).utf8))
-                                   as? [String: Any])?["TopicArn"] as? String)
-        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-silent-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
-                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
-                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", silent])
-        // And one whose topic only emails someone (no PagerDuty/Slack behind it).
-        let mailed = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-mailed-prod"]).utf8))
-                                   as? [String: Any])?["TopicArn"] as? String)
-        _ = try aws(["sns", "subscribe", "--topic-arn", mailed, "--protocol", "email", "--notification-endpoint", "ops@example.test"])
-        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-mailed-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
-                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
-                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", mailed])
-        // And this month's spend past the budget.
-        let account = try aws(["sts", "get-caller-identity", "--query", "Account", "--output", "text"])
-        _ = try aws(["budgets", "delete-budget", "--account-id", account, "--budget-name", "mailflow-prod"])
-        _ = try aws(["budgets", "create-budget", "--account-id", account, "--budget",
-                     #"{"BudgetName":"mailflow-prod","BudgetType":"COST","TimeUnit":"MONTHLY","BudgetLimit":{"Amount":"100","Unit":"USD"},"CalculatedSpend":{"ActualSpend":{"Amount":"150","Unit":"USD"},"ForecastedSpend":{"Amount":"210","Unit":"USD"}}}"#])
-        // (An alarm whose PagerDuty topic is joined by an email-only one is heard: no problem.)
-        let alerts = try #require((try JSONSerialization.jsonObject(with: Data(try aws(["sns", "create-topic", "--name", "mailflow-alerts-prod"]).utf8))
-                                   as? [String: Any])?["TopicArn"] as? String)
-        _ = try aws(["cloudwatch", "put-metric-alarm", "--alarm-name", "mailflow-both-prod", "--metric-name", "Throttles", "--namespace", "AWS/Lambda",
-                     "--statistic", "Sum", "--period", "300", "--evaluation-periods", "1", "--threshold", "1",
-                     "--comparison-operator", "GreaterThanOrEqualToThreshold", "--alarm-actions", alerts, mailed])
-        // And no dashboard, and no lifecycle rule left on the raw-email bucket.
-        _ = try aws(["cloudwatch", "delete-dashboards", "--dashboard-names", "mailflow-prod"])
-        _ = try aws(["s3api", "delete-bucket-lifecycle", "--bucket", "mailflow-raw-emails-prod"])
-        // And the worker Lambda timing out, stamped a minute ahead so it falls after the run below
-        // starts (errors from before a run are the previous release's); no ERROR in the line.
-        _ = try aws(["logs", "put-log-events", "--log-group-name", "/aws/lambda/mailflow-prod", "--log-stream-name", "2026/worker",
-                     "--log-events", "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 60_000),message=Task timed out after 60.00 seconds",
-                     "timestamp=\(Int(Date().timeIntervalSince1970 * 1000) + 61_000),message=INFO mailflow_worker: routing mail from verified@example.test"])
+        // Alarms that notify nobody, a topic nobody subscribed to, one that only emails; SES's
+        // bounce rate at 8 %; spend past the budget; no dashboard and no lifecycle rule; the
+        // worker timing out and logging a sender, stamped a minute ahead (after the run below
+        // starts: errors from before a run are the previous release's). See the script.
+        try Shell.run(TestVenv.bin + "/python3", [RepositoryFiles.root.appendingPathComponent("Tests/scripts/mailflow-break.py").path,
+                                                  endpoint, region, "prod"])
         let shortLived = try SeedWebServer(tls: true, routes: routes, certificateDays: 2)
         let plain = try SeedWebServer(tls: false, routes: ["GET /": .init(200, body: "no redirect\n")])
         // Both certificates trusted: the short-lived one fails for its expiry, not its issuer.
