@@ -40,7 +40,7 @@ import TestSupport
             """)
         let up = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/long"))
-        usleep(200_000)
+        #expect(try waitForProcesses("sleep \(marker)", count: 2), "both sleeps started")
         kill(up.pid, SIGINT)
         #expect(up.wait() == 130)
         #expect(up.stdout.contains("SIGINT received: stopping running steps"))
@@ -62,7 +62,7 @@ import TestSupport
         // A closed SSH session (SIGHUP) too: 129, the steps stopped, the run recorded as cancelled.
         let hangup = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
         #expect(hangup.waitFor("▶ deploy/long"))
-        usleep(200_000)
+        #expect(try waitForProcesses("sleep \(marker)", count: 2), "both sleeps started")
         kill(hangup.pid, SIGHUP)
         #expect(hangup.wait() == 129)
         #expect(try processesMatching("sleep \(marker)").isEmpty)

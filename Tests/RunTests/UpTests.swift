@@ -85,12 +85,14 @@ import TestSupport
             phases:
               deploy:
                 - name: hangs
-                  timeout: 500ms
+                  timeout: 3s
                   shell: "sleep \(marker) & (trap '' TERM; sleep \(marker)) & sleep \(marker); wait"
             """)
-        let result = try stack.run(["up", "prod", "--grace", "300ms"])
-        #expect(result.status == 1)
-        #expect(result.stdout.contains("timed out after 500ms; its process group got SIGTERM"))
+        let up = try BackgroundCLI(["up", "prod", "--grace", "300ms"], in: stack.git.path, environment: stack.environment)
+        // All three were running (one of them deaf to SIGTERM) before the timeout came.
+        #expect(try waitForProcesses("sleep \(marker)", count: 3))
+        #expect(up.wait() == 1)
+        #expect(up.stdout.contains("timed out after 3s; its process group got SIGTERM"))
         #expect(try processesMatching("sleep \(marker)").isEmpty, "grandchildren survived the timeout")
         let steps = try #require(try stack.show(try stack.requireLastRunID())["steps"] as? [[String: Any]])
         #expect(steps.first?["status"] as? String == "timed_out")

@@ -160,3 +160,14 @@ public func processesMatching(_ marker: String) throws -> [String] {
     let result = try Shell.capture("pgrep", ["-f", marker])
     return result.stdout.split(separator: "\n").map(String.init)
 }
+
+/// Waits (at most `seconds`) until `count` processes match `marker`: a test that checks a
+/// signal or a timeout left none behind first makes sure there were some, or it proves nothing.
+public func waitForProcesses(_ marker: String, count: Int, seconds: Double = 60) throws -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try processesMatching(marker).count >= count { return true }
+        usleep(20_000)
+    }
+    return false
+}
