@@ -90,7 +90,7 @@ final class Team {
 
 @Suite struct SharedStoreTests {
     /// The app is `$WORLD/app`; `$SLEEP` slows its release, and a `$GATE` file, when named,
-    /// holds it until the file exists; a marker names its processes.
+    /// holds it until the file exists (~2 minutes at most); a marker names its processes.
     static func stack(_ version: String, verify: String? = nil, backup: String = "", marker: String = "none") -> String {
         """
         secrets:
@@ -100,7 +100,7 @@ final class Team {
         \(backup.isEmpty ? "" : "  migrate:\n    - {name: migrate, run: [sh, -c, \"echo db-\(version) > $WORLD/db\"]}")
           deploy:
             - name: release
-              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; until test -e $${GATE:-/}; do sleep 0.05; done; echo \(version) > $WORLD/app", \(marker)]
+              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; i=0; until test -e $${GATE:-/} || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done; echo \(version) > $WORLD/app", \(marker)]
               env: {TOKEN: "${secrets.TOKEN}"}
               rollback: [sh, -c, "echo undone-\(version) >> $WORLD/undo-log"]
           verify:

@@ -68,8 +68,9 @@ public final class StackFixture {
 
     /// Shell for a step that must still be running while the test acts (takes a lock, reads
     /// logs, kills it): it waits until `openGate()`, never for a fixed time that a loaded
-    /// machine can outlast.
-    public static let gate = #"until [ -e "$DEPLOYCTL_STATE/gate" ]; do sleep 0.05; done"#
+    /// machine can outlast. At most ~2 minutes, so a test that fails before opening it leaves
+    /// no step waiting for ever (nor a test waiting on that step).
+    public static let gate = #"i=0; until [ -e "$DEPLOYCTL_STATE/gate" ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done"#
 
     /// Lets a step waiting on `gate` go on.
     public func openGate() {
