@@ -20,8 +20,11 @@ import TestSupport
 
     /// web1..web3 on the three servers; `release` rolls out with a canary and one host at a
     /// time, failing on a host while `out/fail-HOST` exists; `health` verifies each host.
+    /// `held`: that host's release waits until `out/go` exists (while `out/` does, ~2 minutes
+    /// at most).
     func descriptor(_ version: String, previous: String = "none", canary: Int = 1, maxParallel: Int = 1, slow: Bool = false,
-                    between: String? = nil) -> String {
+                    held: String? = nil, between: String? = nil) -> String {
+        let hold = held.map { #"i=0; while [ "$DEPLOYCTL_HOST" = \#($0) ] && [ ! -e "$OUT/go" ] && [ -d "$OUT" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; "# } ?? ""
         let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
         return """
         secrets:
@@ -37,7 +40,7 @@ import TestSupport
               canary: \(canary)
               max_parallel: \(maxParallel)\(between.map { "\n      between_waves: \($0)" } ?? "")
               env: {OUT: "\(out.path)", TOKEN: "${secrets.TOKEN}"}
-              run: [sh, -c, '\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline" && echo "released \(version) on $DEPLOYCTL_HOST"']
+              run: [sh, -c, '\(hold)\(slow ? "sleep 1; " : "")test ! -e "$OUT/fail-$DEPLOYCTL_HOST" && test -n "$TOKEN" && echo \(version) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/order" && echo "release $DEPLOYCTL_HOST" >> "$OUT/timeline" && echo "released \(version) on $DEPLOYCTL_HOST"']
               rollback: [sh, -c, 'echo \(previous) > "$OUT/$DEPLOYCTL_HOST" && echo "$DEPLOYCTL_HOST" >> "$OUT/undo"']
           verify:
             - name: health
@@ -47,8 +50,8 @@ import TestSupport
         """
     }
 
-    func stack(_ version: String = "v1", knownHosts: String? = nil, slow: Bool = false) throws -> StackFixture {
-        let stack = try StackFixture(descriptor(version, slow: slow), files: ["ssh/known_hosts": knownHosts ?? self.knownHosts])
+    func stack(_ version: String = "v1", knownHosts: String? = nil, slow: Bool = false, held: String? = nil) throws -> StackFixture {
+        let stack = try StackFixture(descriptor(version, slow: slow, held: held), files: ["ssh/known_hosts": knownHosts ?? self.knownHosts])
         stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
         stack.environment["X_TOKEN"] = "hostcanary-\(UUID().uuidString.prefix(8))"
         return stack
@@ -263,15 +266,18 @@ import TestSupport
     }
 
     @Test func killedMidWaveThenResumedFinishesOnlyWhatWasLeft() throws {
-        let stack = try stack(slow: true)
+        let stack = try stack(held: "web2")
+        let go = out.path + "/go"
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { FileManager.default.createFile(atPath: go, contents: nil) }  // on every way out
         #expect(up.waitFor("▶ deploy/release@web2"))
-        // Its session journaled first (just after its spawn): killed before that, it would be an
-        // orphan nobody knows of, and resume would run web2 again beside it.
-        let id = try stack.requireLastRunID()
-        #expect(try stack.waitForStepGroup(step: "release@web2", run: id) != nil)
+        // Held mid-wave, its session journaled first (just after its spawn): killed before that,
+        // it would be an orphan nobody knows of, and resume would run web2 again beside it.
+        #expect(try stack.waitForStepGroup(step: "release@web2") != nil)
         kill(up.pid, SIGKILL)
         up.wait()
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let id = try stack.requireLastRunID()
         // web2's session finishes on its own; resume refuses (rightly) while it still runs.
         #expect(try stack.waitForStepGroupToEnd(run: id, step: "release@web2"))
         let resume = try stack.run(["resume", id, "--rerun-interrupted"])

@@ -13,6 +13,7 @@ import TestSupport
                   shell: '\(StackFixture.gate)'
             """)
         let first = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { stack.openGate() }  // on every way out
         #expect(first.waitFor("▶ deploy/slow"))
         let second = try stack.run(["up", "prod"])
         stack.openGate()
@@ -40,7 +41,7 @@ import TestSupport
             """)
         let up = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
         #expect(up.waitFor("▶ deploy/long"))
-        #expect(try waitForProcesses("sleep \(marker)", count: 2), "both sleeps started")
+        #expect(try waitForProcesses(exactly: "sleep \(marker)", count: 2), "both sleeps started")
         kill(up.pid, SIGINT)
         #expect(up.wait() == 130)
         #expect(up.stdout.contains("SIGINT received: stopping running steps"))
@@ -62,7 +63,7 @@ import TestSupport
         // A closed SSH session (SIGHUP) too: 129, the steps stopped, the run recorded as cancelled.
         let hangup = try BackgroundCLI(["up", "prod", "--grace", "2s"], in: stack.git.path, environment: stack.environment)
         #expect(hangup.waitFor("▶ deploy/long"))
-        #expect(try waitForProcesses("sleep \(marker)", count: 2), "both sleeps started")
+        #expect(try waitForProcesses(exactly: "sleep \(marker)", count: 2), "both sleeps started")
         kill(hangup.pid, SIGHUP)
         #expect(hangup.wait() == 129)
         #expect(try processesMatching("sleep \(marker)").isEmpty)
@@ -164,6 +165,7 @@ import TestSupport
         // Held open until --kill below stops it.
         let stack = try StackFixture("phases:\n  deploy:\n    - {name: slow, shell: '\(StackFixture.gate)'}\n")
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { stack.openGate() }  // should --kill not stop it
         #expect(up.waitFor("▶ deploy/slow"))
         let bare = try stack.run(["unlock", "prod"])
         #expect(bare.status == 2)

@@ -195,6 +195,7 @@ import TestSupport
         #expect(try stack.run(["up", "prod"]).status == 0)
         stack.closeGate()
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { stack.openGate() }  // on every way out
         #expect(up.waitFor("▶ postdeploy/slow"))
         let locked = try stack.run(["rollback", "prod", "--to", "HEAD"])
         stack.openGate()

@@ -90,7 +90,8 @@ final class Team {
 
 @Suite struct SharedStoreTests {
     /// The app is `$WORLD/app`; `$SLEEP` slows its release, and a `$GATE` file, when named,
-    /// holds it until the file exists (~2 minutes at most); a marker names its processes.
+    /// holds it until the file exists (while `$WORLD` does, ~2 minutes at most); a marker names
+    /// its processes.
     static func stack(_ version: String, verify: String? = nil, backup: String = "", marker: String = "none") -> String {
         """
         secrets:
@@ -100,7 +101,7 @@ final class Team {
         \(backup.isEmpty ? "" : "  migrate:\n    - {name: migrate, run: [sh, -c, \"echo db-\(version) > $WORLD/db\"]}")
           deploy:
             - name: release
-              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; i=0; until test -e $${GATE:-/} || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done; echo \(version) > $WORLD/app", \(marker)]
+              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; i=0; until test -e $${GATE:-/} || [ ! -d $WORLD ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done; echo \(version) > $WORLD/app", \(marker)]
               env: {TOKEN: "${secrets.TOKEN}"}
               rollback: [sh, -c, "echo undone-\(version) >> $WORLD/undo-log"]
           verify:
@@ -202,6 +203,7 @@ final class Team {
             // The winner holds the lock until the loser has asked for it and gone (however long
             // a loaded machine takes to start it), then goes on.
             try? FileManager.default.removeItem(at: gate)
+            defer { FileManager.default.createFile(atPath: gate.path, contents: nil) }  // on every way out
             let a = try team.background(on: "machine-a", ["up", "prod"], ["GATE": gate.path, "TEST_CANARY": "x"])
             let b = try team.background(on: "machine-b", ["up", "prod"], ["GATE": gate.path, "TEST_CANARY": "x"])
             let deadline = Date().addingTimeInterval(60)

@@ -6,13 +6,13 @@ import TestSupport
 /// clearly not, say so in status, and name every next command.
 @Suite struct UnattendedTests {
     /// An app that is a file holding its version, an inbound switch that is a file, and a
-    /// verify that can be made to fail.
-    static func stack(_ version: String, verify: String = "v", inbound: Bool = true, slowDeploy: Bool = false) -> String {
+    /// verify that can be made to fail; `heldDeploy`: the release waits on the fixture's gate.
+    static func stack(_ version: String, verify: String = "v", inbound: Bool = true, heldDeploy: Bool = false) -> String {
         """
         phases:
           deploy:
             - name: release
-              run: [sh, -c, "\(slowDeploy ? "sleep 2; " : "")echo \(version) > $DEPLOYCTL_STATE/app"]
+              run: [sh, -c, '\(heldDeploy ? StackFixture.gate + "; " : "")echo \(version) > $DEPLOYCTL_STATE/app']
               rollback: [sh, -c, "echo undone-\(version) >> $DEPLOYCTL_STATE/undo-log"]
           verify:
             - name: app
@@ -37,12 +37,14 @@ import TestSupport
         let stack = try StackFixture(Self.stack("v1"))
         #expect(try stack.run(["up", "prod"]).status == 0)
         let good = try stack.git.git(["rev-parse", "HEAD"])
-        try stack.git.commit("v2 is slow and fails verify", files: ["stacks/x/prod.yaml": Self.stack("v2", verify: "v3", slowDeploy: true)])
+        try stack.git.commit("v2 is held and fails verify", files: ["stacks/x/prod.yaml": Self.stack("v2", verify: "v3", heldDeploy: true)])
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { stack.openGate() }  // on every way out
         #expect(up.waitFor("▶ deploy/release"))
         #expect(try stack.waitForStepGroup(step: "release") != nil, "the release's process group was journaled")
         kill(up.pid, SIGKILL)
         up.wait()
+        stack.openGate()
         let runID = try stack.requireLastRunID()
         // The release it started finishes on its own (resume, rightly, refuses while it runs).
         #expect(try stack.waitForStepGroupToEnd(run: runID, step: "release"))

@@ -90,7 +90,7 @@ import TestSupport
             """)
         let up = try BackgroundCLI(["up", "prod", "--grace", "300ms"], in: stack.git.path, environment: stack.environment)
         // All three were running (one of them deaf to SIGTERM) before the timeout came.
-        #expect(try waitForProcesses("sleep \(marker)", count: 3))
+        #expect(try waitForProcesses(exactly: "sleep \(marker)", count: 3))
         #expect(up.wait() == 1)
         #expect(up.stdout.contains("timed out after 3s; its process group got SIGTERM"))
         #expect(try processesMatching("sleep \(marker)").isEmpty, "grandchildren survived the timeout")
@@ -273,6 +273,7 @@ import TestSupport
                   shell: '\(StackFixture.gate); for i in 1 2 3; do echo tick $i; sleep 0.3; done'
             """)
         let up = try BackgroundCLI(["up", "prod"], in: stack.git.path, environment: stack.environment)
+        defer { stack.openGate() }  // on every way out
         #expect(up.waitFor("▶ deploy/ticks"))
         let runID = try stack.requireLastRunID()
         // Silent until the gate opens, the step has no log file yet: its header still shows,

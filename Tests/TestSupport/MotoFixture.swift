@@ -1,7 +1,8 @@
 import Foundation
 
 /// A moto server on 127.0.0.1 answering the real `aws` CLI (both from the test venv), with
-/// an SES receipt rule set `mail-rules` holding an enabled rule `inbound`, as seed 001 has.
+/// an SES receipt rule set `mail-rules` holding an enabled rule `inbound`, as seed 001 has
+/// (unless another server stands in: see `init`).
 public final class MotoFixture {
     public let port: Int
     private var server: ServerProcess!

@@ -68,9 +68,9 @@ public final class StackFixture {
 
     /// Shell for a step that must still be running while the test acts (takes a lock, reads
     /// logs, kills it): it waits until `openGate()`, never for a fixed time that a loaded
-    /// machine can outlast. At most ~2 minutes, so a test that fails before opening it leaves
-    /// no step waiting for ever (nor a test waiting on that step).
-    public static let gate = #"i=0; until [ -e "$DEPLOYCTL_STATE/gate" ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done"#
+    /// machine can outlast. It also ends when the state directory is gone (the fixture of a
+    /// test that failed before opening it) and after ~2 minutes at most: no step is left looping.
+    public static let gate = #"i=0; until [ -e "$DEPLOYCTL_STATE/gate" ] || [ ! -d "$DEPLOYCTL_STATE" ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done"#
 
     /// Lets a step waiting on `gate` go on.
     public func openGate() {
@@ -91,20 +91,28 @@ public final class StackFixture {
         let which = id.map { "run_id = '\($0)'" } ?? "status = 'started'"
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let group = try Shell.run("sqlite3", [journal, "SELECT pid FROM steps WHERE name = '\(name)' AND \(which) AND pid IS NOT NULL ORDER BY id DESC LIMIT 1"])
-            if let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)) { return pgid }
+            if let pgid = try journaledGroup("name = '\(name)' AND \(which)") { return pgid }
             usleep(20_000)
         }
         return nil
     }
 
+    /// The newest journaled process group of the steps `condition` selects; nil while there is
+    /// none, or while the journal is busy (a writer mid-commit is no reason to fail a test).
+    private func journaledGroup(_ condition: String) throws -> Int32? {
+        let group = try Shell.capture("sqlite3", ["-cmd", ".timeout 2000", journal,
+                                                  "SELECT pid FROM steps WHERE \(condition) AND pid IS NOT NULL ORDER BY id DESC LIMIT 1"])
+        guard group.status == 0 else { return nil }
+        return Int32(group.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Waits (at most `seconds`) until the process group the journal records for a step's last
     /// attempt has no live process left: a step orphaned by a kill -9 of deployctl runs on to its
-    /// end, and on a loaded machine that can take longer than the step's own sleep.
+    /// end, and on a loaded machine that can take longer than the step's own sleep. False when
+    /// the journal records no group for it (nothing was waited for).
     @discardableResult
     public func waitForStepGroupToEnd(run id: String, step name: String, seconds: Double = 30) throws -> Bool {
-        let group = try Shell.run("sqlite3", [journal, "SELECT pid FROM steps WHERE run_id = '\(id)' AND name = '\(name)' AND pid IS NOT NULL ORDER BY attempt DESC LIMIT 1"])
-        guard let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 else { return true }
+        guard let pgid = try journaledGroup("run_id = '\(id)' AND name = '\(name)'"), pgid > 1 else { return false }
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if !ProcessTable.canRun(pgid) { return true }
@@ -162,12 +170,14 @@ public func processesMatching(_ marker: String) throws -> [String] {
     return result.stdout.split(separator: "\n").map(String.init)
 }
 
-/// Waits (at most `seconds`) until `count` processes match `marker`: a test that checks a
+/// Waits (at most `seconds`) until `count` processes run exactly `commandLine` (pgrep -fx: not
+/// the shell that starts them, whose own command line holds it too): a test that checks a
 /// signal or a timeout left none behind first makes sure there were some, or it proves nothing.
-public func waitForProcesses(_ marker: String, count: Int, seconds: Double = 60) throws -> Bool {
+public func waitForProcesses(exactly commandLine: String, count: Int, seconds: Double = 60) throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try processesMatching(marker).count >= count { return true }
+        let found = try Shell.capture("pgrep", ["-fx", NSRegularExpression.escapedPattern(for: commandLine)])
+        if found.stdout.split(separator: "\n").count >= count { return true }
         usleep(20_000)
     }
     return false
