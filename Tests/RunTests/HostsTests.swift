@@ -24,7 +24,7 @@ import TestSupport
     /// at most).
     func descriptor(_ version: String, previous: String = "none", canary: Int = 1, maxParallel: Int = 1, slow: Bool = false,
                     held: String? = nil, between: String? = nil) -> String {
-        let hold = held.map { #"i=0; while [ "$DEPLOYCTL_HOST" = \#($0) ] && [ ! -e "$OUT/go" ] && [ -d "$OUT" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; "# } ?? ""
+        let hold = held.map { #"if [ "$DEPLOYCTL_HOST" = \#($0) ]; then \#(StackFixture.waitForFile("$OUT/go", while: "$OUT")); fi; "# } ?? ""
         let inventory = hosts.enumerated().map { "  web\($0.offset + 1): {address: 127.0.0.1, port: \($0.element.port), roles: [web]}" }
         return """
         secrets:

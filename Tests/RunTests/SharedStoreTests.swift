@@ -101,7 +101,7 @@ final class Team {
         \(backup.isEmpty ? "" : "  migrate:\n    - {name: migrate, run: [sh, -c, \"echo db-\(version) > $WORLD/db\"]}")
           deploy:
             - name: release
-              run: [sh, -c, "echo token=$TOKEN; sleep $SLEEP; i=0; until test -e $${GATE:-/} || [ ! -d $WORLD ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done; echo \(version) > $WORLD/app", \(marker)]
+              run: [sh, -c, 'echo token=$TOKEN; sleep $SLEEP; \(StackFixture.waitForFile("$${GATE:-/}", while: "$WORLD")); echo \(version) > $WORLD/app', \(marker)]
               env: {TOKEN: "${secrets.TOKEN}"}
               rollback: [sh, -c, "echo undone-\(version) >> $WORLD/undo-log"]
           verify:

@@ -68,9 +68,15 @@ public final class StackFixture {
 
     /// Shell for a step that must still be running while the test acts (takes a lock, reads
     /// logs, kills it): it waits until `openGate()`, never for a fixed time that a loaded
-    /// machine can outlast. It also ends when the state directory is gone (the fixture of a
-    /// test that failed before opening it) and after ~2 minutes at most: no step is left looping.
-    public static let gate = #"i=0; until [ -e "$DEPLOYCTL_STATE/gate" ] || [ ! -d "$DEPLOYCTL_STATE" ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done"#
+    /// machine can outlast.
+    public static let gate = waitForFile("$DEPLOYCTL_STATE/gate", while: "$DEPLOYCTL_STATE")
+
+    /// Shell that waits until `file` exists. It also ends once `directory` is gone (the fixture
+    /// of a test that failed before making the file) and after ~2 minutes at most, so no step
+    /// is left looping. Double quotes only: it goes into single-quoted YAML.
+    public static func waitForFile(_ file: String, while directory: String) -> String {
+        #"i=0; until [ -e "\#(file)" ] || [ ! -d "\#(directory)" ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done"#
+    }
 
     /// Lets a step waiting on `gate` go on.
     public func openGate() {
@@ -85,13 +91,12 @@ public final class StackFixture {
     /// Waits (at most `seconds`) until the journal records the process group of an attempt of
     /// `step` (deployctl writes it just after the spawn, after printing `▶`): a test that kills
     /// deployctl mid-step waits for it, or it may kill before there is anything for resume to find.
-    /// Of run `id` when given (a short step may have ended by the time this looks), else of a
-    /// started attempt (an earlier run's may be in the journal too).
-    public func waitForStepGroup(step name: String, run id: String? = nil, seconds: Double = 60) throws -> Int32? {
-        let which = id.map { "run_id = '\($0)'" } ?? "status = 'started'"
+    /// Only a started attempt counts (an earlier run's may be in the journal too), so the step
+    /// must still be running: held on a gate, not a sleep.
+    public func waitForStepGroup(step name: String, seconds: Double = 60) throws -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let pgid = try journaledGroup("name = '\(name)' AND \(which)") { return pgid }
+            if let pgid = try journaledGroup("name = '\(name)' AND status = 'started'") { return pgid }
             usleep(20_000)
         }
         return nil
