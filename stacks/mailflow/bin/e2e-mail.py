@@ -56,13 +56,18 @@ def main():
     # Each email is judged by when SQS took it; the polling itself gets a grace period (the aws
     # CLI starts slowly on a busy host), so a message queued in time is not missed.
     deadline = max(sent.values()) + args.within + 15
+    # A message of someone else's stays visible (timeout 0), so a long poll returns it at once
+    # instead of waiting: after a poll that brought nothing of this run's, pause before the next
+    # (1, 2, then 4 s; within the grace period above) rather than call SQS back to back.
+    pause = 1
     while len(arrived) < len(subjects) and time.time() < deadline:
         wait = max(1, min(10, int(deadline - time.time())))
         answer = aws("sqs", "receive-message", "--queue-url", queue, "--max-number-of-messages", "10",
                      "--visibility-timeout", "0", "--wait-time-seconds", str(wait),
                      "--attribute-names", "SentTimestamp", "--output", "json")
+        messages = (json.loads(answer) if answer.strip() else {}).get("Messages", [])
         done = []
-        for message in (json.loads(answer) if answer.strip() else {}).get("Messages", []):
+        for message in messages:
             body = message.get("Body", "")
             mine = [s for s in subjects if json.dumps(s)[1:-1] in body and s not in arrived]
             if not mine:
@@ -74,6 +79,10 @@ def main():
             done.append({"Id": str(len(done)), "ReceiptHandle": message["ReceiptHandle"]})
         if done:
             aws("sqs", "delete-message-batch", "--queue-url", queue, "--entries", json.dumps(done))
+            pause = 1
+        elif messages and len(arrived) < len(subjects):
+            time.sleep(max(0, min(pause, deadline - time.time())))
+            pause = min(pause * 2, 4)
     late = [s for s in subjects if arrived.get(s, math.inf) > args.within]
     for subject in subjects:
         print(f"'{subject}': " + (f"queued after {arrived[subject]:.2f} s" if subject in arrived else "not queued") + f" (limit {args.within:g} s)")

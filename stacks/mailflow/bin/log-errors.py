@@ -7,10 +7,11 @@ email's own addresses, which a redacting worker never logs.
 
   log-errors.py --since-run RUN_ID [--term TERM]... LOG_GROUP...
 
-Prints the first few errors found. Uses the real aws CLI (logs filter-log-events, one call per
-term: a single pattern of ?-alternatives is CloudWatch syntax that moto reads as "match every
-event", which made the check fail on any log line there); region, credentials and endpoint come
-from the environment. Exit 0 none, 1 some (or the aws CLI failed), 2 usage.
+Prints the first few errors found. Uses the real aws CLI: logs filter-log-events, one call per
+log group with the terms as CloudWatch's ?-alternatives, each event it returns checked here for
+one of them (moto reads such a pattern as "every event"; CloudWatch Logs allows few of these
+calls a second, so not one per term). Region, credentials and endpoint come from the
+environment. Exit 0 none, 1 some (or the aws CLI failed), 2 usage.
 """
 import datetime
 import json
@@ -42,19 +43,19 @@ def main(argv):
         sys.stderr.write(f"{argv[1]} is not a run id (YYYYMMDD-HHMMSS-xxxx)\n")
         return 2
     since = int(started.timestamp() * 1000)
+    pattern = terms[0] if len(terms) == 1 else " ".join("?" + term for term in terms)
+    # The text each term matches (case-sensitive): a quoted phrase without its quotes.
+    texts = [term[1:-1] if len(term) >= 2 and term[0] == term[-1] == '"' else term for term in terms]
     found = 0
     for group in argv[2:]:
-        events = {}
-        for term in terms:
-            result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
-                                     "--filter-pattern", term, "--output", "json"], capture_output=True, text=True)
-            if result.returncode != 0:
-                sys.stderr.write(result.stderr or result.stdout)
-                return 1
-            # One event can hold two terms ("Error" in an ERROR line): count it once.
-            for event in json.loads(result.stdout).get("events", []):
-                events[event.get("eventId") or (event.get("timestamp"), event.get("message"))] = event
-        events = sorted(events.values(), key=lambda e: e.get("timestamp", 0))
+        result = subprocess.run(["aws", "logs", "filter-log-events", "--log-group-name", group, "--start-time", str(since),
+                                 "--filter-pattern", pattern, "--output", "json"], capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr or result.stdout)
+            return 1
+        events = sorted((event for event in json.loads(result.stdout).get("events", [])
+                         if any(text in event.get("message", "") for text in texts)),
+                        key=lambda e: e.get("timestamp", 0))
         found += len(events)
         print(f"{group}: {len(events)} {what} since {started:%Y-%m-%d %H:%M:%S} UTC")
         for event in events[:5]:
