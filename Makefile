@@ -12,7 +12,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 TEST_PACKAGES = postgresql-15 sqlite3 time procps nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
 	openssh-client openssh-server gpg gpgv
 
-.PHONY: setup build test demo install bench release fuzz clean
+.PHONY: setup build test test-build test-peers demo install bench release fuzz clean
 
 setup:
 	Tests/scripts/setup.sh
@@ -21,11 +21,26 @@ setup:
 build:
 	$(SWIFT) build
 
+# The test build has a tree of its own, without debug info (a clean build ~12 % sooner, ~50 s
+# less CPU here; a failed assertion or a nil unwrapped still names its file and line, a crash's
+# backtrace its functions), so `make test` and a plain `swift build`/`swift test` in .build
+# never rebuild each other's tree. The tests' peers install while it builds (on CI's fresh machine
+# the Debian packages and the venv: the venv alone ~43 s here); the build needs only what
+# `setup.sh` installs first.
+TEST_BUILD_PATH = .build-test
+TEST_BUILD_FLAGS = --build-tests --scratch-path $(TEST_BUILD_PATH) -Xswiftc -gnone -Xcc -g0
+
 test:
+	Tests/scripts/setup.sh
+	$(MAKE) --no-print-directory -j2 test-build test-peers
+	SWIFT=$(SWIFT) BUILD_PATH=$(TEST_BUILD_PATH) Tests/scripts/run-tests.sh
+
+test-build:
+	$(SWIFT) build $(TEST_BUILD_FLAGS)
+
+test-peers:
 	Tests/scripts/setup.sh $(TEST_PACKAGES)
 	Tests/scripts/test-venv.sh
-	$(SWIFT) build --build-tests
-	SWIFT=$(SWIFT) Tests/scripts/run-tests.sh
 
 demo: setup
 	Tests/scripts/demo.sh
@@ -52,4 +67,4 @@ fuzz:
 	Tests/scripts/fuzz.sh
 
 clean:
-	rm -rf .build .build-release .build-fuzz bench-out
+	rm -rf .build .build-test .build-release .build-fuzz bench-out

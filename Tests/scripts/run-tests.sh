@@ -11,7 +11,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 swift=${SWIFT:-swift}
-logs=.build/test-logs
+# The tree `swift build --build-tests` built into (make test's is .build-test; see Makefile).
+build=${BUILD_PATH:-.build}
+logs=$build/test-logs
 rm -rf "$logs" && mkdir -p "$logs"
 
 # name|swift test arguments
@@ -30,7 +32,7 @@ pids=()
 for partition in "${partitions[@]}"; do
   name=${partition%%|*}
   # shellcheck disable=SC2086 # the arguments are words
-  "$swift" test --skip-build --ignore-lock ${partition#*|} >"$logs/$name.log" 2>&1 &
+  "$swift" test --skip-build --ignore-lock --scratch-path "$build" ${partition#*|} >"$logs/$name.log" 2>&1 &
   pids+=("$!")
 done
 
