@@ -8,9 +8,9 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 # fixture readiness), openssl (test certificates and DKIM keys), redis-server (mail-service),
 # chromium (opens the HTML report headless), openssh-server/-client (a remote reached over ssh,
 # ssh-keygen -Y for signed commits), gpg and gpgv (OpenPGP-signed commits); plus alembic, moto
-# and the aws CLI in .build/venv.
+# and the aws CLI in .build/venv (python3-venv makes it).
 TEST_PACKAGES = postgresql-15 sqlite3 time procps nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
-	openssh-client openssh-server gpg gpgv
+	openssh-client openssh-server gpg gpgv python3-venv
 
 .PHONY: setup build test test-build test-peers demo install bench release fuzz clean
 

@@ -18,6 +18,6 @@ if [ ! -x "$venv/bin/alembic" ] || [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$
   # moto with the extras of the services the tests and stacks call, and flask for its server:
   # moto[server] adds every service's (cfn-lint, sympy, networkx: ~150 MB), 74 -> 43 s here.
   "$venv/bin/pip" install -q --disable-pip-version-check alembic psycopg2-binary \
-    'moto[s3,sqs,ses,sns,awslambda,logs,cloudwatch,dynamodb,budgets,sts,iam,events,cloudfront]==5.2.1' flask flask-cors \
+    'moto[s3,sqs,ses,sns,awslambda,logs,cloudwatch,dynamodb,budgets,sts,iam,cloudfront]==5.2.1' flask flask-cors \
     'awscli<2' aiosmtpd 'jsonschema>=4.18'
 fi

@@ -81,7 +81,7 @@ def main():
             aws("sqs", "delete-message-batch", "--queue-url", queue, "--entries", json.dumps(done))
             pause = 1
         elif messages and len(arrived) < len(subjects):
-            time.sleep(max(0, min(pause, deadline - time.time())))
+            time.sleep(max(0, min(pause, deadline - time.time() - 1)))  # and poll once more
             pause = min(pause * 2, 4)
     late = [s for s in subjects if arrived.get(s, math.inf) > args.within]
     for subject in subjects:

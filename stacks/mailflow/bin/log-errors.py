@@ -15,6 +15,7 @@ environment. Exit 0 none, 1 some (or the aws CLI failed), 2 usage.
 """
 import datetime
 import json
+import re
 import subprocess
 import sys
 
@@ -35,6 +36,11 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     argv = argv[:2] + rest
+    # Only what CloudWatch and the check below read alike: a bare word, or a "quoted phrase".
+    for term in terms:
+        if not re.fullmatch(r'[^\s"\\%?-][^\s"\\%]*|"[^"\\]+"', term):
+            sys.stderr.write(f"--term {term}: a word or a \"quoted phrase\" (no regular expression, escape or exclusion)\n")
+            return 2
     what = "event(s) holding " + " or ".join(terms) if terms else "error event(s)"
     terms = terms or TERMS
     try:
