@@ -1230,6 +1230,11 @@ import TestSupport
                                                  "/aws/lambda/mailflow-prod", "/aws/lambda/mailflow-api-prod"], environment: stack.environment)
         #expect(pii.status == 1 && pii.stdout.contains("1 event(s) holding \"verified@example.test\" or \"_app1@example.test\" since")
                 && pii.stdout.contains("routing mail from verified@example.test") && !pii.stdout.contains("Task timed out"), "\(pii.stdout)\(pii.stderr)")
+        // A term CloudWatch would read otherwise than the script's own re-check (a regular
+        // expression) is refused before any call, not silently matched as plain text.
+        let regex = try Shell.capture("python3", [RepositoryFiles.root.appendingPathComponent("stacks/mailflow/bin/log-errors.py").path,
+                                                   "--since-run", weakID, "--term", "%verified@.*%", "/aws/lambda/mailflow-prod"], environment: stack.environment)
+        #expect(regex.status == 2 && regex.stderr.contains("--term %verified@.*%: a word or a \"quoted phrase\""), "\(regex.stdout)\(regex.stderr)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-orphan-prod: no alarm action"), "the alarm without an action is named: \(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-silent-prod: its SNS topic has no confirmed subscription"), "\(weak.stdout)")
         #expect(weak.stdout.contains("alarms-notify │ mailflow-mailed-prod: its SNS topic reaches no PagerDuty/Slack integration (only email;"), "\(weak.stdout)")

@@ -24,15 +24,32 @@ public final class PostgresFixture: @unchecked Sendable {
         try Shell.run("runuser", ["-u", "postgres", "--", Self.bin + "/initdb", "-D", data, "-U", "postgres", "--pwfile=\(passwordFile)",
                                   "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"])
         var started: Int? = nil
+        var failure: Shell.Result? = nil
         for _ in 0..<5 {
-            let candidate = Int.random(in: 20_000...45_000)
-            let result = try Shell.capture("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", data, "-w", "-l", directory.path + "/log",
-                                                       "-o", (["-c listen_addresses=127.0.0.1 -p \(candidate) -k \(directory.path)"] + settings.map { "-c \($0)" }).joined(separator: " "), "start"])
+            // Below Linux's ephemeral ports (32768-60999), which the suite's own client sockets take.
+            let candidate = Int.random(in: 20_000...32_000)
+            let result = try Self.pgCtlStart(data: data, directory: directory, port: candidate, settings: settings)
             if result.status == 0 { started = candidate; break }
+            failure = result
         }
-        guard let started else { throw Shell.Failure(command: "pg_ctl start", status: 1, stdout: "", stderr: "no free port") }
+        guard let started else { throw Self.startFailure(failure, directory: directory) }
         port = started
+        self.settings = settings
         try psql("CREATE DATABASE app")
+    }
+    private let settings: [String]
+
+    private static func pgCtlStart(data: String, directory: URL, port: Int, settings: [String]) throws -> Shell.Result {
+        try Shell.capture("runuser", ["-u", "postgres", "--", bin + "/pg_ctl", "-D", data, "-w", "-l", directory.path + "/log",
+                                      "-o", (["-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path)"] + settings.map { "-c \($0)" }).joined(separator: " "), "start"])
+    }
+
+    /// pg_ctl's answer with the end of the server's log, which says why (pg_ctl only says "Examine the log output").
+    private static func startFailure(_ result: Shell.Result?, directory: URL) -> Shell.Failure {
+        let log = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""
+        let tail = log.split(separator: "\n").suffix(15).joined(separator: "\n")
+        return Shell.Failure(command: "pg_ctl start", status: result?.status ?? 1, stdout: result?.stdout ?? "",
+                             stderr: (result?.stderr ?? "") + "\nserver log (\(directory.path)/log), last lines:\n" + tail)
     }
 
     /// One server for a whole test process (each test uses its own schema or database), stopped
@@ -65,9 +82,18 @@ public final class PostgresFixture: @unchecked Sendable {
                                           "-m", "immediate", "stop"])
     }
 
+    /// Starts it again on its port. A loaded machine can hold that port a moment longer (the last
+    /// server's children exiting, a client socket), so up to 10 tries a second apart; then the
+    /// server log's own words.
     public func start() throws {
-        try Shell.run("runuser", ["-u", "postgres", "--", Self.bin + "/pg_ctl", "-D", directory.appendingPathComponent("data").path, "-w",
-                                  "-l", directory.path + "/log", "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path)", "start"])
+        var failure: Shell.Result? = nil
+        for attempt in 0..<10 {
+            if attempt > 0 { Thread.sleep(forTimeInterval: 1) }
+            let result = try Self.pgCtlStart(data: directory.appendingPathComponent("data").path, directory: directory, port: port, settings: settings)
+            if result.status == 0 { return }
+            failure = result
+        }
+        throw Self.startFailure(failure, directory: directory)
     }
 
     deinit {
