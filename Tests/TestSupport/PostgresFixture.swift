@@ -8,6 +8,7 @@ public final class PostgresFixture: @unchecked Sendable {
     public let port: Int
     public let password: String
     private let directory: URL
+    private let settings: [String]
 
     /// `settings`: server settings given at start (`shared_preload_libraries=pg_stat_statements`).
     public init(settings: [String] = []) throws {
@@ -37,7 +38,6 @@ public final class PostgresFixture: @unchecked Sendable {
         self.settings = settings
         try psql("CREATE DATABASE app")
     }
-    private let settings: [String]
 
     private static func pgCtlStart(data: String, directory: URL, port: Int, settings: [String]) throws -> Shell.Result {
         try Shell.capture("runuser", ["-u", "postgres", "--", bin + "/pg_ctl", "-D", data, "-w", "-l", directory.path + "/log",
