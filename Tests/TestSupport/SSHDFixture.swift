@@ -15,7 +15,9 @@ public final class SSHDFixture {
     /// The host key line alone (`ssh-ed25519 AAAA…`), for a known_hosts file a stack commits.
     public let hostKey: String
     /// `$HOSTROOT` in this server's sessions (sshd's SetEnv): a directory of its own, so hosts
-    /// that share one machine in a test still have separate file systems to deploy into.
+    /// that share one machine in a test still have separate file systems to deploy into. It is
+    /// `$HOME` there too: a host's sessions do not read this machine's login files (Debian's bash
+    /// reads ~/.bashrc under sshd; root's here starts pyenv, ~175 ms of CPU each session).
     public var hostRoot: String { directory.path + "/root" }
     /// The client key the agent holds.
     public let clientPublicKey: String
@@ -57,7 +59,7 @@ public final class SSHDFixture {
             KbdInteractiveAuthentication no
             UsePAM no
             PermitRootLogin prohibit-password
-            SetEnv HOSTROOT=\(dir)/root
+            SetEnv HOSTROOT=\(dir)/root HOME=\(dir)/root
             """
         try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir + "/root", withIntermediateDirectories: true)

@@ -6,13 +6,24 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$root/.build/venv
+# Debian's python3 where there is one, whatever comes first on PATH: built with PGO and LTO, it
+# runs an aws CLI call in 14 % fewer instructions than pyenv's build here (callgrind), and the
+# aws CLI is a third of the suite's CPU. A venv made from another python3 is made again.
+python=python3
+if [ -x /usr/bin/python3 ]; then
+  python=/usr/bin/python3
+  if [ -f "$venv/pyvenv.cfg" ] && ! grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg"; then
+    echo "test-venv: remaking $venv from /usr/bin/python3"
+    rm -rf "$venv"
+  fi
+fi
 if [ ! -x "$venv/bin/alembic" ] || [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || [ ! -x "$venv/bin/aiosmtpd" ] \
    || [ ! -x "$venv/bin/jsonschema" ]; then
   mkdir -p "$root/.build"
-  python3 -m venv "$venv" 2>/dev/null || {
-    echo "test-venv: python3 -m venv failed; installing python3-venv"
+  "$python" -m venv "$venv" 2>/dev/null || {
+    echo "test-venv: $python -m venv failed; installing python3-venv"
     apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-    python3 -m venv "$venv"
+    "$python" -m venv "$venv"
   }
   echo "test-venv: installing alembic, psycopg2-binary, moto (server), awscli, aiosmtpd, jsonschema"
   # moto with the extras of the services the tests and stacks call, and flask for its server:
