@@ -237,17 +237,19 @@ import TestSupport
         try pg.psql("CREATE EXTENSION pg_stat_statements", database: "app")
         let moto = try MotoFixture()
         try moto.aws(["s3", "mb", "s3://dialectic-backups"])
-        let security = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
+        let security: [String: String] = ["Strict-Transport-Security": "max-age=31536000; includeSubDomains", "Content-Security-Policy": "default-src 'self'",
                         "X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff", "X-XSS-Protection": "1; mode=block"]
-        let json = ["Content-Type": "application/json"]
+        let json: [String: String] = ["Content-Type": "application/json"], html: [String: String] = ["Content-Type": "text/html"]
         // The monitoring APIs are served by the same server (any host: its address is an input).
         let webPort = ServerProcess.freePort()
-        let web = try SeedWebServer(port: webPort, redirect: true, headers: security, routes: Self.monitoringRoutes(health: "https://127.0.0.1:\(webPort)/health").merging([
-            "GET /health": .init(200, headers: json, body: #"{"status":"ok"}"#),
-            "GET /health/deep": .init(200, headers: json, body: #"{"status":"ok","checks":{"database":"ok","oban":"ok","application":"ok"}}"#),
-            "GET /": .init(200, headers: ["Content-Type": "text/html"], body: "<h1>Dialectic</h1>\n"),
-            "POST /users/log_in": .init(200, headers: ["Content-Type": "text/html"], body: "log in\n"),
-        ]) { _, new in new }, limits: ["POST /users/log_in": 5], certificateDays: 90)
+        let appRoutes: [String: SeedWebServer.Route] = [
+            "GET /health": SeedWebServer.Route(200, headers: json, body: #"{"status":"ok"}"#),
+            "GET /health/deep": SeedWebServer.Route(200, headers: json, body: #"{"status":"ok","checks":{"database":"ok","oban":"ok","application":"ok"}}"#),
+            "GET /": SeedWebServer.Route(200, headers: html, body: "<h1>Dialectic</h1>\n"),
+            "POST /users/log_in": SeedWebServer.Route(200, headers: html, body: "log in\n"),
+        ]
+        let routes = Self.monitoringRoutes(health: "https://127.0.0.1:\(webPort)/health").merging(appRoutes) { _, new in new }
+        let web = try SeedWebServer(port: webPort, redirect: true, headers: security, routes: routes, limits: ["POST /users/log_in": 5], certificateDays: 90)
         let stack = try Self.stack("dialectic", target: "prod", extra: [
             "fly.toml": Self.flyToml,
             "mix.exs": "defmodule Dialectic.MixProject do\n  use Mix.Project\n  def project, do: [app: :dialectic, version: \"1.0.0\"]\nend\n",
@@ -306,8 +308,8 @@ import TestSupport
         #expect(Self.eventKinds(shown).contains("backup_taken"))
         // What the server saw: 5 logins allowed, then 429 (where the probe stops); the deep health asked.
         let requests = web.requests
-        #expect(requests.filter { $0.hasPrefix("POST /users/log_in ") }.map { $0.split(separator: " ").last! } ==
-                ["200", "200", "200", "200", "200", "429"])
+        let loginStatuses: [String] = requests.filter { $0.hasPrefix("POST /users/log_in ") }.map { String($0.split(separator: " ").last!) }
+        #expect(loginStatuses == ["200", "200", "200", "200", "200", "429"])
         #expect(requests.contains("GET /health/deep 200"))
         // Each login attempt posted the seed's JSON, as its curl loop does.
         #expect(web.bodies == Array(repeating: #"POST /users/log_in {"user":{"email":"test@test.com","password":"wrong"}}"#, count: 6), "\(web.bodies)")
@@ -347,7 +349,8 @@ import TestSupport
         #expect(!plaintext.stdout.contains("▶ migrate/"), "nothing migrated: \(plaintext.stdout)")
 
         // The image the first release deployed, as fly saw it.
-        let label = try #require(Self.calls(stack).first { $0.hasPrefix("fly deploy ") }?.split(separator: " ").last.map(String.init))
+        let deployCall: String? = Self.calls(stack).first { $0.hasPrefix("fly deploy ") }
+        let label = String(try #require(deployCall?.split(separator: " ").last))
         #expect(label.hasPrefix("deployctl-") && first.hasPrefix(String(label.dropFirst("deployctl-".count))), "label \(label) names \(first)")
 
         // Revision 2 adds a migration; its machine crash-loops after the deploy.

@@ -96,7 +96,8 @@ import TestSupport
         #expect(listed.first { $0["commit"] as? String == deployed }?["marks"] as? [String] == ["deployed", "live"])
         // git agrees, with the same glob meaning (`*` within one directory).
         let git = try stack.git.git(["log", "--format=%H", "--", "stacks/x/prod.yaml", "db/migrations", ":(glob)scripts/*.sh"])
-        #expect(commits == git.split(separator: "\n").map(String.init))
+        let logged: [String] = git.split(separator: "\n").map { String($0) }
+        #expect(commits == logged)
 
         let plan = try stack.run(["plan", "prod", "--input", "tenant=acme", "--against", deployed])
         #expect(plan.stdout.contains("none: the plans are the same"))
