@@ -16,8 +16,9 @@ public final class SSHDFixture {
     public let hostKey: String
     /// `$HOSTROOT` in this server's sessions (sshd's SetEnv): a directory of its own, so hosts
     /// that share one machine in a test still have separate file systems to deploy into. It is
-    /// `$HOME` there too: a host's sessions do not read this machine's login files (Debian's bash
-    /// reads ~/.bashrc under sshd; root's here starts pyenv, ~175 ms of CPU each session).
+    /// `$HOME` there too: a host's sessions do not run this machine's shell start-up files
+    /// (Debian's bash reads ~/.bashrc under sshd; root's here starts pyenv, ~175 ms of CPU a
+    /// session), so their PATH is sshd's default, as on a plain server.
     public var hostRoot: String { directory.path + "/root" }
     /// The client key the agent holds.
     public let clientPublicKey: String

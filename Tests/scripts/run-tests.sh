@@ -15,9 +15,10 @@ swift=${SWIFT:-swift}
 build=${BUILD_PATH:-.build}
 logs=$build/test-logs
 rm -rf "$logs" && mkdir -p "$logs"
-# The test venv (test-venv.sh) first on PATH: a test's `python3` is the venv's, not a version
-# manager's shim (pyenv's runs ~20 processes before Python starts; 97 calls a run here).
-export PATH="$PWD/.build/venv/bin:$PATH"
+# The test venv (test-venv.sh; TestVenv in the tests) first on PATH: a test's `python3` is the
+# venv's, not a version manager's shim (pyenv's runs ~20 processes before Python starts; 97 calls
+# a run here).
+export PATH="${DEPLOYCTL_TEST_VENV:-$PWD/.build/venv}/bin:$PATH"
 
 # name|swift test arguments
 # (Several --filter select their union. The mailflow seed test, the longest, runs beside the

@@ -6,14 +6,17 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=$root/.build/venv
-# Debian's python3 where there is one, whatever comes first on PATH: built with PGO and LTO, it
-# runs an aws CLI call in 14 % fewer instructions than pyenv's build here (callgrind), and the
-# aws CLI is a third of the suite's CPU. A venv made from another python3 is made again.
+# Debian's python3 where it can make a venv (python3-venv, in make test's packages), whatever
+# comes first on PATH: built with PGO and LTO, it runs an aws CLI call in 14 % fewer
+# instructions than pyenv's build here (callgrind), and the aws CLI is a third of the suite's
+# CPU. A venv made from another python3, or another version of it, is made again (anything
+# added to it by hand goes with it).
 python=python3
-if [ -x /usr/bin/python3 ]; then
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
   python=/usr/bin/python3
-  if [ -f "$venv/pyvenv.cfg" ] && ! grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg"; then
-    echo "test-venv: remaking $venv from /usr/bin/python3"
+  version=$("$python" -c 'import platform; print(platform.python_version())')
+  if [ -f "$venv/pyvenv.cfg" ] && ! { grep -qx 'home = /usr/bin' "$venv/pyvenv.cfg" && grep -qx "version = $version" "$venv/pyvenv.cfg"; }; then
+    echo "test-venv: remaking $venv from /usr/bin/python3 $version"
     rm -rf "$venv"
   fi
 fi
@@ -25,7 +28,7 @@ if [ ! -x "$venv/bin/alembic" ] || [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$
     apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
     "$python" -m venv "$venv"
   }
-  echo "test-venv: installing alembic, psycopg2-binary, moto (server), awscli, aiosmtpd, jsonschema"
+  echo "test-venv: installing alembic, psycopg2-binary, moto and its server, awscli, aiosmtpd, jsonschema"
   # moto with the extras of the services the tests and stacks call, and flask for its server:
   # moto[server] adds every service's (cfn-lint, sympy, networkx: ~150 MB), 74 -> 43 s here.
   "$venv/bin/pip" install -q --disable-pip-version-check alembic psycopg2-binary \
