@@ -13,7 +13,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
@@ -44,16 +43,19 @@ let package = Package(
         .target(name: "LibPQSupport"),
         // A small Swift API over libpq: connect, parameterized statements, transactions.
         .target(name: "Postgres", dependencies: ["LibPQSupport"]),
+        // The system SQLite (Debian's libsqlite3-dev), linked: nearly every command reads the journal.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // A small Swift API over SQLite: one connection, transactions, values by position, migrations.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
         // Whole-buffer zlib for logs kept in the store (libgit2 already loads libz).
         .target(name: "ZlibSupport", linkerSettings: [.linkedLibrary("z")]),
         // The domain: descriptors, validation, plans, runs, the journal, reports.
         .target(
             name: "DeployKit",
             dependencies: [
-                "GitKit", "ProcessSupport", "Probes", "Postgres", "ZlibSupport",
+                "GitKit", "ProcessSupport", "Probes", "Postgres", "SQLite", "ZlibSupport",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             // The JSON contract, for the people and the tests that read it (README, "JSON output").
             exclude: ["Output/Schemas"]

@@ -219,4 +219,40 @@ import TestSupport
         #expect(store.synchronousLevel == 2)
         #expect(try store.steps(runID: "20231120-000000-0001").first?.pid == 4242)
     }
+
+    /// A journal written while deployctl used GRDB opens as it is: its migrations recognised
+    /// (none runs twice), its run, step and log read back, and new runs written beside them.
+    @Test func aJournalWrittenWithGRDBOpensAsItIs() throws {
+        let dir = try Self.grdbJournal()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(directory: dir.path)
+        let run = try #require(try store.runs(RunQuery(target: "app/prod", limit: 10)).first)
+        #expect(run.id == "20261201-203543-63c4" && run.kind == .up && run.status == .succeeded && run.revisionSubject == "App 1.0")
+        let step = try #require(try store.steps(runID: run.id).first)
+        #expect(step.name == "hello" && step.argv == ["echo", "hi"] && step.exitCode == 0 && step.outputTail == "hi\n")
+        #expect(try store.log(stepID: step.id).map { $0.size } == 3)
+        try store.createRun(StoreBehaviourTests.run("20261202-000000-0001", at: 0))
+        #expect(try store.runs(RunQuery(limit: 10)).count == 2)
+        #expect(try Shell.run("sqlite3", [dir.path + "/journal.sqlite3", "SELECT count(*) FROM grdb_migrations"]) == "6")
+    }
+
+    /// A journal from before a migration gets it once, with the record that it ran.
+    @Test func aMigrationMissingFromAnOlderJournalRunsOnce() throws {
+        let dir = try Self.grdbJournal()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = dir.path + "/journal.sqlite3"
+        try Shell.run("sqlite3", [journal, "DROP TABLE reviews; DELETE FROM grdb_migrations WHERE identifier = 'v6: reviews'"])
+        _ = try SQLiteStore(directory: dir.path)
+        _ = try SQLiteStore(directory: dir.path)
+        #expect(try Shell.run("sqlite3", [journal, "SELECT count(*) FROM grdb_migrations WHERE identifier = 'v6: reviews'"]) == "1")
+        #expect(try Shell.run("sqlite3", [journal, "SELECT count(*) FROM reviews"]) == "0")
+    }
+
+    /// `Fixtures/grdb-journal.sql` loaded into a new state directory.
+    static func grdbJournal() throws -> URL {
+        let dir = try TemporaryDirectory.make(prefix: "journal")
+        let dump = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/grdb-journal.sql")
+        try Shell.run("sqlite3", [dir.path + "/journal.sqlite3", ".read " + dump.path])
+        return dir
+    }
 }
