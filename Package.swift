@@ -68,7 +68,7 @@ let package = Package(
         // Real git repositories and processes for the tests.
         .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
-        .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "TestSupport", .product(name: "Mustache", package: "swift-mustache")],
+        .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "SQLite", "TestSupport", .product(name: "Mustache", package: "swift-mustache")],
                     exclude: ["Golden"]),
         .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
         .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"], exclude: ["Fixtures"]),

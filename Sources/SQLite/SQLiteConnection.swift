@@ -114,9 +114,20 @@ public struct SQLiteDatabase {
 
     private func withStatement<T>(_ sql: String, _ arguments: [any SQLiteValue], _ body: (OpaquePointer) throws -> T) throws -> T {
         var prepared: OpaquePointer?
-        let code = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
+        let (code, rest) = sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite3_prepare_v2(handle, text, -1, &prepared, &tail)
+            return (code, tail.map { String(cString: $0) } ?? "")
+        }
         guard code == SQLITE_OK, let statement = prepared else { throw failure(code, sql) }
         defer { sqlite3_finalize(statement) }
+        // What SQLite would otherwise pass over in silence: a second statement, a missing argument.
+        guard rest.allSatisfy(\.isWhitespace) else {
+            throw SQLiteError(code: SQLITE_MISUSE, message: "more than one statement (use execute without arguments for a script)", sql: sql)
+        }
+        guard sqlite3_bind_parameter_count(statement) == arguments.count else {
+            throw SQLiteError(code: SQLITE_RANGE, message: "\(arguments.count) argument(s) for \(sqlite3_bind_parameter_count(statement)) parameter(s)", sql: sql)
+        }
         for (offset, argument) in arguments.enumerated() {
             let code = argument.bind(to: statement, at: Int32(offset + 1))
             guard code == SQLITE_OK else { throw failure(code, sql) }
@@ -138,6 +149,7 @@ public struct SQLiteRow {
     fileprivate init(statement: OpaquePointer) { self.statement = statement }
 
     public mutating func next<Value: SQLiteValue>() -> Value {
+        precondition(index < sqlite3_column_count(statement), "read past the last column the query names")
         defer { index += 1 }
         return Value(statement: statement, column: index)
     }

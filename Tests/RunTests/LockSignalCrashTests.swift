@@ -217,6 +217,7 @@ import TestSupport
         let step = try store.stepStarted(runID: "20231120-000000-0001", phase: "deploy", name: "a", attempt: 1, argv: ["true"], logPath: nil)
         try store.stepSpawned(step, pid: 4242, start: 9)
         #expect(store.synchronousLevel == 2)
+        #expect(store.pragma("wal_autocheckpoint") == 1000, "checkpoints run again after it")
         #expect(try store.steps(runID: "20231120-000000-0001").first?.pid == 4242)
     }
 

@@ -31,8 +31,11 @@ public final class SQLiteStore: JournalStore {
 
     public static let fileName = "journal.sqlite3"
 
-    public var synchronousLevel: Int {
-        (try? database.withoutTransaction { try $0.fetchOne("PRAGMA synchronous") { $0.next() as Int } }) ?? -1
+    public var synchronousLevel: Int { pragma("synchronous") ?? -1 }
+
+    /// A setting of the connection (`PRAGMA name`), nil when it cannot be read.
+    func pragma(_ name: String) -> Int? {
+        try? database.withoutTransaction { try $0.fetchOne("PRAGMA \(name)") { $0.next() as Int } }
     }
 
     // MARK: - Schema
@@ -194,15 +197,21 @@ public final class SQLiteStore: JournalStore {
 
     /// Committed without its own `fdatasync` (see `JournalStore.stepSpawned`); the next durable
     /// commit carries it to disk. The connection is FULL again before anything else commits.
+    /// No checkpoint may run inside this commit: one under OFF would mark the WAL copied into
+    /// the database file without syncing that file, and the next commit would start the WAL
+    /// over, so a power cut could lose commits made under FULL.
     public func stepSpawned(_ id: Int64, pid: Int32, start: UInt64) throws {
         try database.withoutTransaction { db in
-            try db.execute("PRAGMA synchronous = OFF")
+            try db.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = OFF")
             // Autocommit: one statement is its own transaction.
             let updated = Result { try db.execute("UPDATE steps SET pid = ?, pid_start = ? WHERE id = ?", [pid, Int64(bitPattern: start), id]) }
-            try db.execute("PRAGMA synchronous = FULL")
+            try db.execute("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
             try updated.get()
         }
     }
+
+    /// SQLite's default: a commit that leaves the WAL this many pages long copies it back.
+    private static let checkpointPages = 1000
 
     public func log(stepID: Int64) throws -> StoredLog? {
         try database.read { db in
