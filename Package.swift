@@ -11,7 +11,6 @@ let package = Package(
         .library(name: "GitKit", targets: ["GitKit"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
@@ -60,17 +59,17 @@ let package = Package(
             // The JSON contract, for the people and the tests that read it (README, "JSON output").
             exclude: ["Output/Schemas"]
         ),
-        // Argument parsing and terminal output only.
-        .executableTarget(
-            name: "deployctl",
-            dependencies: ["DeployKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        // The command line's grammar: commands, options and arguments declared as key paths
+        // (no reflection: parsing reads the one command it runs), help, shell completion.
+        .target(name: "Arguments"),
+        // The commands, argument declarations and terminal output; the work is DeployKit's.
+        .executableTarget(name: "deployctl", dependencies: ["DeployKit", "Arguments"]),
         // Real git repositories and processes for the tests.
         .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "DeployKitTests", dependencies: ["DeployKit", "GitKit", "SQLite", "TestSupport", .product(name: "Mustache", package: "swift-mustache")],
                     exclude: ["Golden"]),
-        .testTarget(name: "deployctlTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "deployctlTests", dependencies: ["Arguments", "TestSupport"]),
         .testTarget(name: "RunTests", dependencies: ["DeployKit", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "VerifyTests", dependencies: ["Probes", "DeployKit", "TestSupport"]),
         // The parsers under libFuzzer (`make fuzz`); a plain build replays inputs (regressions).

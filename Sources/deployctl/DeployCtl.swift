@@ -1,13 +1,13 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
 /// The root command. Argument parsing and terminal output live in this target; every verb's
 /// work is an action in DeployKit.
-struct DeployCtl: AsyncParsableCommand {
+struct DeployCtl: CommandGroup {
     static let version = "0.2.0"
 
-    // One paragraph per line: ArgumentParser wraps them to the terminal's width.
+    // One paragraph per line: help wraps them to the terminal's width.
     static let configuration = CommandConfiguration(
         commandName: "deployctl",
         abstract: "GitOps deploys and rollbacks from versioned stack descriptors.",
@@ -31,7 +31,7 @@ struct DeployCtl: AsyncParsableCommand {
     )
 }
 
-struct CompletionCommand: ParsableCommand {
+struct CompletionCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "completion",
         abstract: "Print the shell completion script for bash, zsh or fish.",
@@ -41,15 +41,22 @@ struct CompletionCommand: ParsableCommand {
             Targets complete from the stacks at HEAD and run ids from the journal, each time you press Tab.
             """)
 
-    @Argument(help: "bash, zsh or fish.") var shell: String
+    var shell = ShellCompletion.Shell.bash
+
+    static var parameters: [Parameter<Self>] {
+        [.argument(\.shell, "shell", help: "bash, zsh or fish.")]
+    }
 
     func run() throws {
-        guard let kind = CompletionShell(rawValue: shell) else {
-            throw DeployError(.usage, "no completion for '\(shell)'\(Suggestion.hint(for: shell, in: CompletionShell.allCases.map(\.rawValue)))",
-                              next: ["deployctl completion bash (or zsh, fish)"])
-        }
-        Terminal.out(DeployCtl.completionScript(for: kind))
+        Terminal.out(ShellCompletion.script(for: shell, program: DeployCtl.configuration.name))
     }
+}
+
+/// Thrown by a command that printed its own result (validate, doctor) and has only an exit
+/// status to give.
+struct ExitCode: Error {
+    let rawValue: Int32
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
 }
 
 /// What a command asked for `--format json` prints on stdout when it fails before its output:
@@ -86,23 +93,26 @@ enum Main {
             _ = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
         }
         let arguments = Array(CommandLine.arguments.dropFirst())
-        // Asked by scripts and version checks many times over: answered before the parser
-        // builds its command tree (a few milliseconds of type lookups).
-        if arguments == ["--version"] {
-            print(DeployCtl.version)
+        // Tab in a shell: candidates for the word being typed, one a line, nothing on a problem.
+        if arguments.first == ShellCompletion.request {
+            for candidate in ShellCompletion.candidates(DeployCtl.self, Array(arguments.dropFirst())) { print(candidate) }
             end(0)
         }
-        // Nearly every command opens the stacks repository; help and the completion script do not.
-        if let first = arguments.first, !["-h", "--help", "help", "completion", "--generate-completion-script"].contains(first) {
+        // Nearly every command opens the stacks repository; help, --version and the completion
+        // script do not.
+        if let first = arguments.first, !["-h", "--help", "help", "--version", "completion"].contains(first) {
             Workspace.loadGitInBackground()
         }
         do {
-            var command = try DeployCtl.parseAsRoot(arguments)
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try await Parser.parse(DeployCtl.self, arguments).run()
+        } catch let request as HelpRequest {
+            Terminal.out(HelpText.render(request.path))
+        } catch let request as VersionRequest {
+            print(request.version)
+        } catch let mistake as UsageError {
+            fail(usage(mistake), arguments)
+        } catch let mistake as ValidationError {
+            fail(DeployError(.usage, mistake.message), arguments)
         } catch let error as DeployError {
             fail(error, arguments)
         } catch let failure as StoreFailure {
@@ -111,21 +121,20 @@ enum Main {
             // Thrown after the command printed its own result (doctor, validate): nothing to add.
             end(error.rawValue)
         } catch {
-            let code = DeployCtl.exitCode(for: error)
-            let message = DeployCtl.fullMessage(for: error)
-            if code == .success {
-                print(message)
-                end(0)
-            }
-            Terminal.error(message + UsageHint.didYouMean(arguments, error: message))
-            if wantsJSON(arguments) {
-                let status = code == .validationFailure ? ExitStatus.usage : ExitStatus(rawValue: code.rawValue) ?? .usage
-                Terminal.out((try? JSONOutput.line(ErrorJSON(DeployError(status, message)))) ?? "")
-            }
-            // Usage mistakes are exit code 2, as README documents (ArgumentParser would say 64).
-            end(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+            fail(DeployError(.failed, "\(error)"), arguments)
         }
         end(0)
+    }
+
+    /// A usage mistake (exit 2): what is wrong, a did-you-mean, the usage line, where help is.
+    private static func usage(_ mistake: UsageError) -> DeployError {
+        var message = mistake.message
+        if let (word, candidates) = mistake.misspelled, let closest = Suggestion.closest(to: word, in: candidates) {
+            message += ". Did you mean '\(closest)'?"
+        }
+        if let note = mistake.note { message += "\n" + note }
+        return DeployError(.usage, message + "\nusage: " + HelpText.usage(mistake.path),
+                           next: ["\(Parser.commandLine(mistake.path)) --help"])
     }
 
     /// The one way out of the process. libgit2 may still be loading on its thread (started

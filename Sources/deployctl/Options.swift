@@ -1,14 +1,18 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
 /// Where the stacks and the state live.
-struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The stacks repository (default: $DEPLOYCTL_REPO, else the repository around the current directory).", valueName: "path"))
+struct WorkspaceOptions: ParameterGroup {
     var repo: String?
-
-    @Option(name: .long, help: ArgumentHelp("Where the journal, locks and inbound record live: a directory, or a shared PostgreSQL store postgres://USER@HOST:PORT/DB?sslmode=… (default: $DEPLOYCTL_STATE, else deployctl-store.yml at HEAD, else .deployctl/ at the repository root).", valueName: "dir|url"))
     var state: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .option(\.repo, "--repo", help: Help("The stacks repository (default: $DEPLOYCTL_REPO, else the repository around the current directory).", valueName: "path"), completion: .files),
+            .option(\.state, "--state", help: Help("Where the journal, locks and inbound record live: a directory, or a shared PostgreSQL store postgres://USER@HOST:PORT/DB?sslmode=… (default: $DEPLOYCTL_STATE, else deployctl-store.yml at HEAD, else .deployctl/ at the repository root).", valueName: "dir|url"), completion: .files),
+        ]
+    }
 
     /// Opens the workspace and, on every command, says so if inbound mail was left disabled.
     func open() throws -> Workspace {
@@ -21,26 +25,43 @@ struct WorkspaceOptions: ParsableArguments {
     }
 }
 
-struct RevisionOption: ParsableArguments {
-    @Option(name: .customLong("rev"), help: ArgumentHelp("The revision to read descriptors at: branch, tag, SHA, HEAD~N, … (default: HEAD; for up, plan and revisions in a repository with a remote, the head of the branch the target tracks).", valueName: "rev"))
+struct RevisionOption: ParameterGroup {
     var given: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .option(\.given, "--rev", help: Help("The revision to read descriptors at: branch, tag, SHA, HEAD~N, … (default: HEAD; for up, plan and revisions in a repository with a remote, the head of the branch the target tracks).", valueName: "rev")),
+        ]
+    }
 
     var rev: String { given ?? "HEAD" }
 }
 
 /// `--offline` for the commands that fetch the stacks repository's remote first.
-struct FetchOptions: ParsableArguments {
-    @Flag(help: "Do not fetch the remote: use what the last fetch left, and say how old it is.") var offline = false
+struct FetchOptions: ParameterGroup {
+    var offline = false
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .flag(\.offline, "--offline", help: "Do not fetch the remote: use what the last fetch left, and say how old it is."),
+        ]
+    }
 
     var mode: FetchMode { offline ? .offline : .fetch }
 }
 
 /// `--rev REV`, or `--worktree` for the commands that may read what is not committed yet
 /// (validate, plan, doctor): never a run.
-struct SourceOptions: ParsableArguments {
-    @OptionGroup var revision: RevisionOption
-    @Flag(help: "Read the descriptors (and the files under their paths:) on disk instead of a commit, to check them before committing. Every line printed is labelled uncommitted; up, rollback and resume never read the work tree.")
+struct SourceOptions: ParameterGroup {
+    var revision = RevisionOption()
     var worktree = false
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.revision),
+            .flag(\.worktree, "--worktree", help: "Read the descriptors (and the files under their paths:) on disk instead of a commit, to check them before committing. Every line printed is labelled uncommitted; up, rollback and resume never read the work tree."),
+        ]
+    }
 
     func validate() throws {
         if worktree, revision.given != nil {
@@ -56,12 +77,16 @@ struct SourceOptions: ParsableArguments {
     }
 }
 
-struct InputOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Set an input (repeatable).", valueName: "KEY=VALUE"))
+struct InputOptions: ParameterGroup {
     var input: [String] = []
-
-    @Option(name: .customLong("input-file"), help: ArgumentHelp("Read inputs from a file of KEY=VALUE lines.", valueName: "file"))
     var inputFile: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .option(\.input, "--input", help: Help("Set an input (repeatable).", valueName: "KEY=VALUE")),
+            .option(\.inputFile, "--input-file", help: Help("Read inputs from a file of KEY=VALUE lines.", valueName: "file"), completion: .files),
+        ]
+    }
 
     func supply(environment: [String: String]) throws -> InputSupply {
         var file: InputFile? = nil
@@ -79,6 +104,6 @@ struct InputOptions: ParsableArguments {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, ArgumentValue, CaseIterable {
     case text, json
 }

@@ -34,23 +34,82 @@ import TestSupport
         let stack = try StackFixture("phases:\n  deploy:\n    - {name: a, run: [\"true\"]}\n", files: ["stacks/y/staging.yaml": "phases: {}\n"])
         #expect(try stack.run(["up", "prod"]).status == 0)
         let runID = try stack.requireLastRunID()
-        for shell in ["bash", "zsh", "fish"] {
-            let script = try stack.run(["completion", shell])
-            #expect(script.status == 0)
-            #expect(script.stdout.contains("---completion"), "\(shell) completes dynamically")
+        // What the scripts run on Tab: the words after the program, the last one being typed.
+        func complete(_ words: String...) throws -> [Substring] {
+            try stack.run(["__complete"] + words).stdout.split(separator: "\n")
         }
-        // What the scripts run on Tab: the words so far, and the word being completed.
-        let targets = try stack.run(["---completion", "status", "--", "positional@0", "2", "0", "deployctl", "status", ""])
-        #expect(targets.stdout.split(separator: "\n") == ["prod", "staging", "x/prod", "y/staging"], "\(targets.stdout)\(targets.stderr)")
-        let prefixed = try stack.run(["---completion", "up", "--", "positional@0", "2", "1", "deployctl", "up", "x"])
-        #expect(prefixed.stdout.split(separator: "\n") == ["x/prod"])
-        let runs = try stack.run(["---completion", "show", "--", "positional@0", "2", "0", "deployctl", "show", ""])
-        #expect(runs.stdout.split(separator: "\n") == [Substring(runID)])
+        #expect(try complete("sta") == ["status", "stacks", "state"])
+        #expect(try complete("status", "") == ["prod", "staging", "x/prod", "y/staging"])
+        #expect(try complete("up", "x") == ["x/prod"])
+        #expect(try complete("show", "") == [Substring(runID)])
+        #expect(try complete("review", "") == ["show", "tick", "score", "sign", "note", Substring(runID)], "the default subcommand's run ids too")
+        #expect(try complete("up", "--dry") == ["--dry-run"])
+        #expect(try complete("status", "--format", "") == ["text", "json"])
+        #expect(try complete("status", "--format=j") == ["--format=json"])
+        #expect(try complete("status", "--state", "") == [":files"], "a path: the shell's own file completion")
+        #expect(try complete("help", "inb") == ["inbound"])
         // A --state still being typed names no directory yet: completing makes none there.
         let half = stack.state.path + "-half"
-        let elsewhere = try stack.run(["---completion", "status", "--", "positional@0", "4", "0", "deployctl", "status", "--state", half, ""])
-        #expect(elsewhere.stdout.contains("x/prod") && !FileManager.default.fileExists(atPath: half), "\(elsewhere.stdout)\(elsewhere.stderr)")
+        #expect(try complete("status", "--state", half, "").contains("x/prod"))
+        #expect(!FileManager.default.fileExists(atPath: half))
         #expect(try stack.run(["completion", "tcsh"]).status == 2)
+    }
+
+    /// Each script as its shell runs it on Tab: the real bash, zsh and fish, calling the
+    /// binary back (on PATH) from the stack's repository.
+    @Test func completionScriptsWorkInTheirShells() throws {
+        let stack = try StackFixture("phases:\n  deploy:\n    - {name: a, run: [\"true\"]}\n")
+        var environment = stack.environment
+        environment["PATH"] = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let directory = try TemporaryDirectory.make(prefix: "completion")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func script(_ shell: String) throws -> String {
+            let path = directory.appendingPathComponent(shell).path
+            try stack.run(["completion", shell]).stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        func lines(_ shell: String, _ program: String) throws -> [Substring] {
+            let result = try Shell.capture(shell, ["-c", program], environment: environment, directory: stack.git.path)
+            #expect(result.status == 0, "\(shell): \(result.stderr)")
+            return result.stdout.split(separator: "\n")
+        }
+        func installed(_ program: String) -> Bool {
+            (try? Shell.capture("sh", ["-c", "command -v \(program)"]).status) == 0
+        }
+        // bash: COMP_WORDS and COMP_CWORD as readline sets them (it splits at '='), COMPREPLY read back.
+        let bash = try script("bash")
+        func bashComplete(_ words: String) throws -> [Substring] {
+            try lines("bash", "source \(bash); COMP_WORDS=(\(words)); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _deployctl; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        }
+        #expect(try bashComplete("deployctl sta") == ["status", "stacks", "state"])
+        #expect(try bashComplete("deployctl status ''") == ["prod", "x/prod"])
+        #expect(try bashComplete("deployctl status --format = j") == ["json"])
+        #expect(try bashComplete("deployctl status --format =") == ["text", "json"])
+        #expect(try bashComplete("deployctl up --input tag = v1 ''") == ["prod", "x/prod"])
+        #expect(try bashComplete("deployctl status --state = st").contains("stacks"), "file names after --state=")
+        let file = try bashComplete("deployctl up prod --input-file st")
+        #expect(file.contains("stacks"), "file names for a path option: \(file)")
+
+        if installed("zsh") {
+            // zsh: its completion builtins stubbed to print what they are given.
+            let zsh = try script("zsh")
+            let stubs = "compadd() { while [[ $1 == -* ]]; do [[ $1 == -- ]] && { shift; break }; shift; done; print -l -- \"$@\" }; _files() { print -- FILES }; compset() { : }"
+            #expect(try lines("zsh", "\(stubs); source \(zsh); words=(deployctl status ''); CURRENT=3; _deployctl") == ["prod", "x/prod"])
+            #expect(try lines("zsh", "\(stubs); source \(zsh); words=(deployctl sta); CURRENT=2; _deployctl") == ["status", "stacks", "state"])
+            #expect(try lines("zsh", "\(stubs); source \(zsh); words=(deployctl plan --repo ''); CURRENT=4; _deployctl") == ["FILES"])
+            #expect(try lines("zsh", "\(stubs); source \(zsh); words=(deployctl plan --repo=st); CURRENT=3; _deployctl") == ["FILES"])
+        } else {
+            Issue.record("zsh is not installed: make test installs it")
+        }
+        if installed("fish") {
+            // fish answers `complete -C LINE` without a terminal.
+            let fish = try script("fish")
+            #expect(try lines("fish", "source \(fish); complete -C 'deployctl sta'") == ["stacks", "state", "status"])
+            #expect(try lines("fish", "source \(fish); complete -C 'deployctl status x/'") == ["x/prod"])
+            #expect(try lines("fish", "source \(fish); complete -C 'deployctl plan --repo=sta'").contains("--repo=stacks/"), "file names after --repo=")
+        } else {
+            Issue.record("fish is not installed: make test installs it")
+        }
     }
 
     @Test func runsHasAHeaderRowAndEveryCommandTakesARunIDPrefix() throws {

@@ -1,18 +1,26 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct InboundCommand: AsyncParsableCommand {
+struct InboundCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "inbound",
         abstract: "Read or flip the inbound mail switch of a target by hand (journaled).",
         subcommands: [Status.self, Enable.self, Disable.self])
 
-    struct Status: AsyncParsableCommand {
+    struct Status: Command {
         static let configuration = CommandConfiguration(commandName: "status", abstract: "Ask the real system whether inbound processing is on.")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Option(help: "text or json") var format: OutputFormat = .text
-        @Argument(help: "ENV or STACK/ENV.") var target: String
+        var workspace = WorkspaceOptions()
+        var format: OutputFormat = .text
+        var target = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .option(\.format, "--format", help: "text or json"),
+                .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+            ]
+        }
 
         func run() async throws {
             let report = try await InboundAction(workspace: try workspace.open()).status(target: target, observer: QuietDisplay())
@@ -23,17 +31,33 @@ struct InboundCommand: AsyncParsableCommand {
         }
     }
 
-    struct Enable: AsyncParsableCommand {
+    struct Enable: Command {
         static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable inbound processing and confirm it; clears what deployctl owes.")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "ENV or STACK/ENV.") var target: String
+        var workspace = WorkspaceOptions()
+        var target = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+            ]
+        }
+
         func run() async throws { try await InboundCommand.set(enabled: true, target: target, workspace: workspace) }
     }
 
-    struct Disable: AsyncParsableCommand {
+    struct Disable: Command {
         static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable inbound processing and confirm it; every command then reminds you.")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "ENV or STACK/ENV.") var target: String
+        var workspace = WorkspaceOptions()
+        var target = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+            ]
+        }
+
         func run() async throws { try await InboundCommand.set(enabled: false, target: target, workspace: workspace) }
     }
 

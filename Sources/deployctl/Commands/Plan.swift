@@ -1,19 +1,30 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 
-struct PlanCommand: AsyncParsableCommand {
+struct PlanCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show the exact steps `up` would run for a target, secrets masked.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var inputs: InputOptions
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Option(help: ArgumentHelp("Also list the step changes since this revision, and the files under the descriptor and its paths: that changed.", valueName: "rev"))
+    var workspace = WorkspaceOptions()
+    var source = SourceOptions()
+    var inputs = InputOptions()
+    var format: OutputFormat = .text
     var against: String?
-    @OptionGroup var fetch: FetchOptions
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var fetch = FetchOptions()
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.source),
+            .group(\.inputs),
+            .option(\.format, "--format", help: "text or json"),
+            .option(\.against, "--against", help: Help("Also list the step changes since this revision, and the files under the descriptor and its paths: that changed.", valueName: "rev")),
+            .group(\.fetch),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

@@ -1,16 +1,25 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct StatusCommand: AsyncParsableCommand {
+struct StatusCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "What is deployed (or that the environment is degraded, and what ran), the last run and check, the lock, interrupted runs.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Flag(help: "Fetch the stacks repository's remote first (else drift is as of the last fetch, and says how old).") var fetch = false
-    @Argument(help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)) var target: String?
+    var workspace = WorkspaceOptions()
+    var format: OutputFormat = .text
+    var fetch = false
+    var target: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.format, "--format", help: "text or json"),
+            .flag(\.fetch, "--fetch", help: "Fetch the stacks repository's remote first (else drift is as of the last fetch, and says how old)."),
+            .argument(\.target, "target", help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let statuses = try StatusAction(workspace: try workspace.open()).status(target: target, fetch: fetch ? .fetch : .offline)
@@ -97,13 +106,22 @@ extension StatusCommand {
     }
 }
 
-struct RunsCommand: AsyncParsableCommand {
+struct RunsCommand: Command {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Option(help: "At most this many.") var limit: Int = 20
-    @Argument(help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)) var target: String?
+    var workspace = WorkspaceOptions()
+    var format: OutputFormat = .text
+    var limit: Int = 20
+    var target: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.format, "--format", help: "text or json"),
+            .option(\.limit, "--limit", help: "At most this many."),
+            .argument(\.target, "target", help: "ENV or STACK/ENV (all when omitted).", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let runs = try RecordActions(workspace: try workspace.open()).runs(target: target, limit: limit)
@@ -117,12 +135,20 @@ struct RunsCommand: AsyncParsableCommand {
     }
 }
 
-struct ShowCommand: AsyncParsableCommand {
+struct ShowCommand: Command {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Every step and event of one run.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)) var runID: String
+    var workspace = WorkspaceOptions()
+    var format: OutputFormat = .text
+    var runID = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.format, "--format", help: "text or json"),
+            .argument(\.runID, "run-id", help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)),
+        ]
+    }
 
     func run() async throws {
         let run = try RecordActions(workspace: try workspace.open()).show(runID: runID)
@@ -147,15 +173,24 @@ struct ShowCommand: AsyncParsableCommand {
     }
 }
 
-struct LogsCommand: AsyncParsableCommand {
+struct LogsCommand: Command {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "The output of a run's steps (secrets masked).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Flag(help: "Keep printing while the run is still going.") var follow = false
-    @Argument(help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)) var runID: String
-    @Argument(help: "Only this step.") var step: String?
-    @Option(help: ArgumentHelp("Only this host's attempts of STEP (a step that runs on: hosts is journaled as STEP@HOST).", valueName: "name"))
+    var workspace = WorkspaceOptions()
+    var follow = false
+    var runID = ""
+    var step: String?
     var host: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .flag(\.follow, "--follow", help: "Keep printing while the run is still going."),
+            .argument(\.runID, "run-id", help: "The run id, or a unique prefix of it.", completion: .custom(Completions.runIDs)),
+            .argument(\.step, "step", help: "Only this step."),
+            .option(\.host, "--host", help: Help("Only this host's attempts of STEP (a step that runs on: hosts is journaled as STEP@HOST).", valueName: "name")),
+        ]
+    }
 
     func validate() throws {
         if host != nil, step == nil { throw ValidationError("--host picks one host's run of a step: give the STEP too") }
@@ -198,17 +233,26 @@ struct LogsCommand: AsyncParsableCommand {
     }
 }
 
-struct UnlockCommand: AsyncParsableCommand {
+struct UnlockCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "unlock", abstract: "Break an environment's deploy lock (recorded with who and why).",
         discussion: "A holder still running on this machine is not broken: add --kill to stop it first (SIGTERM, as Ctrl-C: its steps are stopped and it records itself cancelled).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Flag(help: "Required: breaking a lock is deliberate.") var force = false
-    @Option(help: "Why; kept in the journal.") var reason: String?
-    @Flag(help: "If the holder is still running on this machine, stop it (SIGTERM, then wait up to a minute) before breaking its lock.")
+    var workspace = WorkspaceOptions()
+    var force = false
+    var reason: String?
     var kill = false
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .flag(\.force, "--force", help: "Required: breaking a lock is deliberate."),
+            .option(\.reason, "--reason", help: "Why; kept in the journal."),
+            .flag(\.kill, "--kill", help: "If the holder is still running on this machine, stop it (SIGTERM, then wait up to a minute) before breaking its lock."),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         guard force, let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -233,15 +277,23 @@ struct UnlockCommand: AsyncParsableCommand {
     }
 }
 
-struct CheckCommand: AsyncParsableCommand {
+struct CheckCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Is the environment what the journal says? Runs the deployed revision's verify phase again (read-only, no lock, journaled).",
         discussion: "Exit 0: every verify step passed. 1: some failed (listed). 2: nothing deployed to check. status shows the last check.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "text or json (one event per line)") var format: OutputFormat = .text
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var workspace = WorkspaceOptions()
+    var format: OutputFormat = .text
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.format, "--format", help: "text or json (one event per line)"),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

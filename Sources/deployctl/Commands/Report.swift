@@ -1,19 +1,27 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-extension ReportRenderer.Format: ExpressibleByArgument {}
+extension ReportRenderer.Format: ArgumentValue {}
 
-struct ReportCommand: AsyncParsableCommand {
+struct ReportCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Render a run's post-deployment report (also written after every up and rollback).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "md, json, html or junit") var format: ReportRenderer.Format = .md
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var workspace = WorkspaceOptions()
+    var format: ReportRenderer.Format = .md
     var output: String?
-    @Argument(help: "The run id, or a unique prefix of it (deployctl runs lists them).") var runID: String
+    var runID = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.format, "--format", help: "md, json, html or junit"),
+            .option(\.output, "--output", short: "-o", help: Help("Write to this file instead of standard output.", valueName: "file"), completion: .files),
+            .argument(\.runID, "run-id", help: "The run id, or a unique prefix of it (deployctl runs lists them).", completion: .custom(Completions.runIDs)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()
@@ -32,17 +40,27 @@ struct ReportCommand: AsyncParsableCommand {
     }
 }
 
-struct DoctorCommand: AsyncParsableCommand {
+struct DoctorCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check the CLIs a target calls and run its DNS and TLS probes.",
         discussion: "Exit 0: all good. 1: problems found (each listed with its fix). 2: cannot diagnose (repository, descriptor or resolver unavailable).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var inputs: InputOptions
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var workspace = WorkspaceOptions()
+    var source = SourceOptions()
+    var inputs = InputOptions()
+    var format: OutputFormat = .text
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.source),
+            .group(\.inputs),
+            .option(\.format, "--format", help: "text or json"),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

@@ -1,20 +1,28 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
 /// `deployctl review show|tick|score|sign|note RUN …`: reviews recorded with who and when.
-struct ReviewCommand: AsyncParsableCommand {
+struct ReviewCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "review",
         abstract: "Tick manual items, score readiness, sign for a role or add a note on an up run (journaled with who and when).",
         discussion: "RUN is a run id (or a unique prefix), or a target for the run deployed there. A run is accepted when it succeeded, every manual item is ticked, the readiness total reaches its pass mark and every sign-off role has signed; a descriptor's promotion: rule can require that before up.",
         subcommands: [Show.self, Tick.self, Score.self, Sign.self, Note.self], defaultSubcommand: Show.self)
 
-    struct Show: AsyncParsableCommand {
+    struct Show: Command {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "The run's checklist: what is ticked, scored and signed, and what is missing.")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Option(help: "text or json") var format: OutputFormat = .text
-        @Argument(help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)) var run: String
+        var workspace = WorkspaceOptions()
+        var format: OutputFormat = .text
+        var run = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .option(\.format, "--format", help: "text or json"),
+                .argument(\.run, "run", help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)),
+            ]
+        }
 
         func run() async throws {
             let review = try ReviewAction(workspace: try workspace.open()).show(run)
@@ -24,19 +32,36 @@ struct ReviewCommand: AsyncParsableCommand {
         }
     }
 
-    struct Tick: AsyncParsableCommand {
+    struct Tick: Command {
         static let configuration = CommandConfiguration(commandName: "tick", abstract: "Confirm manual items (by their text or their number in review show).")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)) var run: String
-        @Argument(help: "The items.") var items: [String]
+        var workspace = WorkspaceOptions()
+        var run = ""
+        var items: [String] = []
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.run, "run", help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)),
+                .argument(\.items, "items", required: true, help: "The items."),
+            ]
+        }
+
         func run() async throws { try ReviewCommand.record(.tick(items), on: run, workspace: workspace) }
     }
 
-    struct Score: AsyncParsableCommand {
+    struct Score: Command {
         static let configuration = CommandConfiguration(commandName: "score", abstract: "Rate readiness categories, CATEGORY=N each (the newest score counts).")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)) var run: String
-        @Argument(help: "CATEGORY=N, one or more.") var scores: [String]
+        var workspace = WorkspaceOptions()
+        var run = ""
+        var scores: [String] = []
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.run, "run", help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)),
+                .argument(\.scores, "scores", required: true, help: "CATEGORY=N, one or more."),
+            ]
+        }
 
         func run() async throws {
             let parsed = try scores.map { pair -> (category: String, score: Int) in
@@ -49,19 +74,37 @@ struct ReviewCommand: AsyncParsableCommand {
         }
     }
 
-    struct Sign: AsyncParsableCommand {
+    struct Sign: Command {
         static let configuration = CommandConfiguration(commandName: "sign", abstract: "Sign for a role the descriptor's signoff: lists.")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)) var run: String
-        @Argument(help: "The role, as the descriptor names it.") var role: String
+        var workspace = WorkspaceOptions()
+        var run = ""
+        var role = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.run, "run", help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)),
+                .argument(\.role, "role", help: "The role, as the descriptor names it."),
+            ]
+        }
+
         func run() async throws { try ReviewCommand.record(.sign(role), on: run, workspace: workspace) }
     }
 
-    struct Note: AsyncParsableCommand {
+    struct Note: Command {
         static let configuration = CommandConfiguration(commandName: "note", abstract: "Add a note to the run's record (deviations from the standard process, …).")
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)) var run: String
-        @Argument(help: "The note.") var text: String
+        var workspace = WorkspaceOptions()
+        var run = ""
+        var text = ""
+
+        static var parameters: [Parameter<Self>] {
+            [
+                .group(\.workspace),
+                .argument(\.run, "run", help: "A run id (or prefix), or ENV / STACK/ENV.", completion: .custom(Completions.runIDs)),
+                .argument(\.text, "text", help: "The note."),
+            ]
+        }
+
         func run() async throws { try ReviewCommand.record(.note(text), on: run, workspace: workspace) }
     }
 

@@ -1,17 +1,28 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 
-struct RevisionsCommand: AsyncParsableCommand {
+struct RevisionsCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "revisions",
         abstract: "List the commits that changed a target's descriptor (or a file it extends), newest first.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Option(help: "At most this many commits.") var limit: Int?
-    @OptionGroup var fetch: FetchOptions
-    @Argument(help: "ENV or STACK/ENV.") var target: String
+    var workspace = WorkspaceOptions()
+    var revision = RevisionOption()
+    var format: OutputFormat = .text
+    var limit: Int?
+    var fetch = FetchOptions()
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.revision),
+            .option(\.format, "--format", help: "text or json"),
+            .option(\.limit, "--limit", help: "At most this many commits."),
+            .group(\.fetch),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let (paths, entries) = try RevisionsAction(workspace: try workspace.open())

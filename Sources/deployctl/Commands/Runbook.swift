@@ -1,19 +1,30 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct RunbookCommand: AsyncParsableCommand {
+struct RunbookCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "runbook",
         abstract: "Run one of a target's read-only runbooks (no lock) and report what it found; without NAME, list them.",
         discussion: "Exit 0: every check passed. 1: findings (listed, with what to do next). 2: no such runbook or bad inputs.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
-    @OptionGroup var inputs: InputOptions
-    @Option(help: "text or json (one event per line)") var format: OutputFormat = .text
-    @Argument(help: "ENV or STACK/ENV.") var target: String
-    @Argument(help: "The runbook's name.") var name: String?
+    var workspace = WorkspaceOptions()
+    var revision = RevisionOption()
+    var inputs = InputOptions()
+    var format: OutputFormat = .text
+    var target = ""
+    var name: String?
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.revision),
+            .group(\.inputs),
+            .option(\.format, "--format", help: "text or json (one event per line)"),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+            .argument(\.name, "name", help: "The runbook's name."),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

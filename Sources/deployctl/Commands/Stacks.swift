@@ -1,12 +1,20 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 
-struct StacksCommand: AsyncParsableCommand {
+struct StacksCommand: Command {
     static let configuration = CommandConfiguration(commandName: "stacks", abstract: "List the stacks and environments at a revision.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
-    @Option(help: "text or json") var format: OutputFormat = .text
+    var workspace = WorkspaceOptions()
+    var revision = RevisionOption()
+    var format: OutputFormat = .text
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.revision),
+            .option(\.format, "--format", help: "text or json"),
+        ]
+    }
 
     func run() async throws {
         let (pinned, stacks) = try StacksAction(workspace: try workspace.open()).run(revision: revision.rev)

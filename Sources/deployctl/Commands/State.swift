@@ -1,18 +1,24 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct StateCommand: ParsableCommand {
+struct StateCommand: CommandGroup {
     static let configuration = CommandConfiguration(
         commandName: "state", abstract: "Where the journal lives; moving it between stores.",
         discussion: "The store is --state, else $DEPLOYCTL_STATE, else deployctl-store.yml at HEAD, else .deployctl/. README: \"A shared store (PostgreSQL)\".",
         subcommands: [StateShowCommand.self, StateImportCommand.self, StateExportCommand.self], defaultSubcommand: StateShowCommand.self)
 }
 
-struct StateShowCommand: ParsableCommand {
+struct StateShowCommand: Command {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Which store this command line uses, and what this role may do there.")
 
-    @OptionGroup var workspace: WorkspaceOptions
+    var workspace = WorkspaceOptions()
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+        ]
+    }
 
     func run() throws {
         let ws = try workspace.open()
@@ -22,13 +28,20 @@ struct StateShowCommand: ParsableCommand {
     }
 }
 
-struct StateImportCommand: ParsableCommand {
+struct StateImportCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Copy a local journal (a state directory) into this store.",
         discussion: "Runs already there are left alone, so it can run again; a different run under an existing id refuses the whole import (exit 4). Inbound mail still owed comes along.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: ArgumentHelp("The state directory holding journal.sqlite3.", valueName: "dir")) var from: String
+    var workspace = WorkspaceOptions()
+    var from = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.from, "--from", required: true, help: Help("The state directory holding journal.sqlite3.", valueName: "dir"), completion: .files),
+        ]
+    }
 
     func run() throws {
         let summary = try StateTransferAction(workspace: try workspace.open()).importing(from: from)
@@ -36,12 +49,19 @@ struct StateImportCommand: ParsableCommand {
     }
 }
 
-struct StateExportCommand: ParsableCommand {
+struct StateExportCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Copy this store into a local journal (a state directory).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: ArgumentHelp("The state directory to write journal.sqlite3 in (created when missing).", valueName: "dir")) var to: String
+    var workspace = WorkspaceOptions()
+    var to = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.to, "--to", required: true, help: Help("The state directory to write journal.sqlite3 in (created when missing).", valueName: "dir"), completion: .files),
+        ]
+    }
 
     func run() throws {
         let summary = try StateTransferAction(workspace: try workspace.open()).exporting(to: to)

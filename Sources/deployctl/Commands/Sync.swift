@@ -1,21 +1,30 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct SyncCommand: AsyncParsableCommand {
+struct SyncCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Deploy each target's tracked head when it touches the stack and is not what runs: up, with its lock, journal and automatic rollback.",
         discussion: "Rollback-aware: after a rollback (automatic or by hand) a target is held — sync leaves it alone until a newer commit touching the stack is pushed, or `deployctl release TARGET`; it never deploys a revision marked bad, nor a degraded target. One sync loop per store at a time.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var inputs: InputOptions
-    @OptionGroup var run: RunFlags
-    @Flag(help: "One round, then exit (the default).") var once = false
-    @Option(help: ArgumentHelp("Run a round every DURATION until SIGTERM/SIGINT (a running step finishes as in up).", valueName: "duration"))
+    var workspace = WorkspaceOptions()
+    var inputs = InputOptions()
+    var run = RunFlags()
+    var once = false
     var interval: String?
-    @Argument(help: "ENV or STACK/ENV (default: every target on the remote's default branch).", completion: .custom(Completions.targets))
     var targets: [String] = []
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.inputs),
+            .group(\.run),
+            .flag(\.once, "--once", help: "One round, then exit (the default)."),
+            .option(\.interval, "--interval", help: Help("Run a round every DURATION until SIGTERM/SIGINT (a running step finishes as in up).", valueName: "duration")),
+            .argument(\.targets, "targets", help: "ENV or STACK/ENV (default: every target on the remote's default branch).", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func validate() throws {
         if once, interval != nil { throw ValidationError("--once and --interval contradict each other; give one") }
@@ -56,14 +65,22 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
-struct ReleaseCommand: AsyncParsableCommand {
+struct ReleaseCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Lift the hold a rollback put on sync for a target (journaled), so sync deploys its tracked head again.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(help: "Why, for the record.") var reason: String?
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var workspace = WorkspaceOptions()
+    var reason: String?
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .option(\.reason, "--reason", help: "Why, for the record."),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

@@ -1,18 +1,24 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-extension RestorePolicy: ExpressibleByArgument {}
+extension RestorePolicy: ArgumentValue {}
 
 /// Options every mutating run shares (up, resume, rollback).
-struct RunFlags: ParsableArguments {
-    @Flag(help: "Answer yes to every confirm: gate. Nothing else: the database restore has --db-restore, a step stopped part-way has --rerun-interrupted.")
+struct RunFlags: ParameterGroup {
     var yes = false
-    @Option(help: ArgumentHelp("At most this many steps of a phase at once (default: the number of cores).", valueName: "n"))
     var parallel: Int?
-    @Option(help: ArgumentHelp("After SIGTERM to a step's process group, wait this long before SIGKILL.", valueName: "duration"))
     var grace: String = "30s"
-    @Option(help: "text, or json: one event per line, ending with run_finished for every run started.") var format: OutputFormat = .text
+    var format: OutputFormat = .text
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .flag(\.yes, "--yes", help: "Answer yes to every confirm: gate. Nothing else: the database restore has --db-restore, a step stopped part-way has --rerun-interrupted."),
+            .option(\.parallel, "--parallel", help: Help("At most this many steps of a phase at once (default: the number of cores).", valueName: "n")),
+            .option(\.grace, "--grace", help: Help("After SIGTERM to a step's process group, wait this long before SIGKILL.", valueName: "duration")),
+            .option(\.format, "--format", help: "text, or json: one event per line, ending with run_finished for every run started."),
+        ]
+    }
 
     func options() throws -> RunOptions {
         guard let graceMs = DurationValue.parse(grace) else {
@@ -32,12 +38,16 @@ struct RunFlags: ParsableArguments {
 }
 
 /// What a rollback does with the database backup of the run it undoes.
-struct RestoreFlags: ParsableArguments {
-    @Option(name: .customLong("db-restore"),
-            help: ArgumentHelp("restore, keep or ask: what a rollback does with the undone run's database backup (default: the descriptor's backup.on_rollback, else ask; ask with no terminal restores).",
-                               valueName: "policy"))
+struct RestoreFlags: ParameterGroup {
     var policy: RestorePolicy?
-    @Flag(name: .customLong("skip-db-restore"), help: "Same as --db-restore keep.") var skip = false
+    var skip = false
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .option(\.policy, "--db-restore", help: Help("restore, keep or ask: what a rollback does with the undone run's database backup (default: the descriptor's backup.on_rollback, else ask; ask with no terminal restores).", valueName: "policy")),
+            .flag(\.skip, "--skip-db-restore", help: "Same as --db-restore keep."),
+        ]
+    }
 
     var restore: RestorePolicy? { skip ? .keep : policy }
 
@@ -48,27 +58,43 @@ struct RestoreFlags: ParsableArguments {
     }
 }
 
-struct UpCommand: AsyncParsableCommand {
+struct UpCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Deploy a target: preflight, migrate (after a verified backup), deploy, verify, postdeploy.",
         discussion: "Reads the descriptor and runs the files of a commit, never the work tree: commit first. A failed deploy or verify rolls back by itself (--no-rollback stops instead).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var revision: RevisionOption
-    @OptionGroup var inputs: InputOptions
-    @OptionGroup var run: RunFlags
-    @OptionGroup var restore: RestoreFlags
-    @Flag(name: .customLong("dry-run"), help: "Print the plan and stop: nothing runs, nothing is locked.") var dryRun = false
-    @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
-    @Flag(name: .customLong("allow-bad-revision"), help: "Deploy a revision an earlier rollback marked bad.") var allowBadRevision = false
-    @Flag(name: .customLong("allow-untracked-revision"), help: "Deploy a --rev the tracked branch does not contain (journaled, and shown in the report).")
+    var workspace = WorkspaceOptions()
+    var revision = RevisionOption()
+    var inputs = InputOptions()
+    var run = RunFlags()
+    var restore = RestoreFlags()
+    var dryRun = false
+    var noRollback = false
+    var allowBadRevision = false
     var allowUntrackedRevision = false
-    @OptionGroup var fetch: FetchOptions
-    @Flag(name: .customLong("reenable-inbound"), help: "If inbound mail is still off after an earlier rollback, re-enable it (confirmed) first.")
+    var fetch = FetchOptions()
     var reenableInbound = false
-    @Flag(help: .hidden) var worktree = false
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var worktree = false
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.revision),
+            .group(\.inputs),
+            .group(\.run),
+            .group(\.restore),
+            .flag(\.dryRun, "--dry-run", help: "Print the plan and stop: nothing runs, nothing is locked."),
+            .flag(\.noRollback, "--no-rollback", help: "When deploy or verify fails, stop instead of rolling back."),
+            .flag(\.allowBadRevision, "--allow-bad-revision", help: "Deploy a revision an earlier rollback marked bad."),
+            .flag(\.allowUntrackedRevision, "--allow-untracked-revision", help: "Deploy a --rev the tracked branch does not contain (journaled, and shown in the report)."),
+            .group(\.fetch),
+            .flag(\.reenableInbound, "--reenable-inbound", help: "If inbound mail is still off after an earlier rollback, re-enable it (confirmed) first."),
+            .flag(\.worktree, "--worktree", help: .hidden),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func validate() throws {
         if worktree {
@@ -97,20 +123,30 @@ struct UpCommand: AsyncParsableCommand {
     }
 }
 
-struct RollbackCommand: AsyncParsableCommand {
+struct RollbackCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Go back to the last good revision: inbound off (confirmed), undo, restore, verify, inbound on (confirmed).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var run: RunFlags
-    @OptionGroup var restore: RestoreFlags
-    @Option(help: ArgumentHelp("The revision (branch, tag, SHA) or run id (or a unique prefix) to go back to (default: the last good run before the current one).",
-                               valueName: "rev|run"))
+    var workspace = WorkspaceOptions()
+    var run = RunFlags()
+    var restore = RestoreFlags()
     var to: String?
-    @Flag(name: .customLong("dry-run"), help: "Print the exact sequence (and why it would refuse, if it would) and stop.") var dryRun = false
-    @Flag(name: .customLong("keep-inbound-disabled"), help: "Leave inbound mail off at the end (recorded and reported).") var keepInboundDisabled = false
-    @Argument(help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)) var target: String
+    var dryRun = false
+    var keepInboundDisabled = false
+    var target = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.run),
+            .group(\.restore),
+            .option(\.to, "--to", help: Help("The revision (branch, tag, SHA) or run id (or a unique prefix) to go back to (default: the last good run before the current one).", valueName: "rev|run")),
+            .flag(\.dryRun, "--dry-run", help: "Print the exact sequence (and why it would refuse, if it would) and stop."),
+            .flag(\.keepInboundDisabled, "--keep-inbound-disabled", help: "Leave inbound mail off at the end (recorded and reported)."),
+            .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()
@@ -139,20 +175,29 @@ struct RollbackCommand: AsyncParsableCommand {
     }
 }
 
-struct ResumeCommand: AsyncParsableCommand {
+struct ResumeCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Continue a failed, cancelled or interrupted run from the first step that did not succeed.",
         discussion: "Same revision, same inputs, same rules as up: it refuses while inbound mail is owed, and a failed deploy or verify rolls back by itself.")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var run: RunFlags
-    @OptionGroup var restore: RestoreFlags
-    @Flag(name: .customLong("rerun-interrupted"), help: "Run again the steps a crash or a signal stopped part-way, even those not marked idempotent.")
+    var workspace = WorkspaceOptions()
+    var run = RunFlags()
+    var restore = RestoreFlags()
     var rerunInterrupted = false
-    @Flag(name: .customLong("no-rollback"), help: "When deploy or verify fails, stop instead of rolling back.") var noRollback = false
-    @Argument(help: "The run id, or a unique prefix of it (deployctl runs lists them).", completion: .custom(Completions.runIDs))
-    var runID: String
+    var noRollback = false
+    var runID = ""
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.run),
+            .group(\.restore),
+            .flag(\.rerunInterrupted, "--rerun-interrupted", help: "Run again the steps a crash or a signal stopped part-way, even those not marked idempotent."),
+            .flag(\.noRollback, "--no-rollback", help: "When deploy or verify fails, stop instead of rolling back."),
+            .argument(\.runID, "run-id", help: "The run id, or a unique prefix of it (deployctl runs lists them).", completion: .custom(Completions.runIDs)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()

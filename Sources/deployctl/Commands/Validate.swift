@@ -1,22 +1,32 @@
-import ArgumentParser
+import Arguments
 import DeployKit
 import Foundation
 
-struct ValidateCommand: AsyncParsableCommand {
+struct ValidateCommand: Command {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check descriptors at a revision (all stacks when no target is given).",
         discussion: "Every problem is listed as FILE:LINE:COL: error: …; exit code 2 when any is found (with --strict, when any warning is).")
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var inputs: InputOptions
-    @Flag(name: .customLong("require-inputs"), help: "A required input with no value from defaults, the environment, --input or --input-file is an error, not a note.")
+    var workspace = WorkspaceOptions()
+    var source = SourceOptions()
+    var inputs = InputOptions()
     var requireInputs = false
-    @Flag(help: "Every warning is an error (exit 2): a gate for CI.")
     var strict = false
-    @Option(help: "text or json") var format: OutputFormat = .text
-    @Argument(help: "Targets: ENV or STACK/ENV.", completion: .custom(Completions.targets)) var targets: [String] = []
+    var format: OutputFormat = .text
+    var targets: [String] = []
+
+    static var parameters: [Parameter<Self>] {
+        [
+            .group(\.workspace),
+            .group(\.source),
+            .group(\.inputs),
+            .flag(\.requireInputs, "--require-inputs", help: "A required input with no value from defaults, the environment, --input or --input-file is an error, not a note."),
+            .flag(\.strict, "--strict", help: "Every warning is an error (exit 2): a gate for CI."),
+            .option(\.format, "--format", help: "text or json"),
+            .argument(\.targets, "targets", help: "Targets: ENV or STACK/ENV.", completion: .custom(Completions.targets)),
+        ]
+    }
 
     func run() async throws {
         let ws = try workspace.open()
