@@ -64,7 +64,7 @@ final class TerminalRunDisplay: RunObserver, Sendable {
         guard interactive else { return nil }
         state.withLock { s in
             clearStatus(&s)
-            Terminal.raw(Data("? \(question) [y/N] ".utf8))
+            Terminal.raw("? \(question) [y/N] ".utf8Data)
         }
         // Read outside the lock: output of anything still running must not wait on a person.
         guard let answer = readLine() else { return nil }
@@ -77,13 +77,13 @@ final class TerminalRunDisplay: RunObserver, Sendable {
 
     private func write(_ s: inout State, _ line: String) {
         clearStatus(&s)
-        Terminal.raw(Data((line + "\n").utf8))
+        Terminal.raw((line + "\n").utf8Data)
         drawStatus(&s)
     }
 
     private func clearStatus(_ s: inout State) {
         if s.statusShown {
-            Terminal.raw(Data("\r\u{1B}[K".utf8))
+            Terminal.raw("\r\u{1B}[K".utf8Data)
             s.statusShown = false
         }
     }
@@ -92,7 +92,7 @@ final class TerminalRunDisplay: RunObserver, Sendable {
         guard tty, !s.running.isEmpty else { return }
         let now = Date()
         let parts = s.running.sorted { $0.value < $1.value }.map { "\($0.key) \(String(format: "%.1fs", now.timeIntervalSince($0.value)))" }
-        Terminal.raw(Data("… \(parts.joined(separator: ", "))".utf8))
+        Terminal.raw("… \(parts.joined(separator: ", "))".utf8Data)
         s.statusShown = true
     }
 
@@ -119,7 +119,7 @@ final class JSONRunDisplay: RunObserver, Sendable {
         var object = object
         object["time"] = Timestamp.rfc3339(Date())
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        lock.withLock { _ in Terminal.raw(data + Data("\n".utf8)) }
+        lock.withLock { _ in Terminal.raw(data + "\n".utf8Data) }
     }
 
     func runStarted(_ run: RunRecord) {

@@ -9,7 +9,7 @@ enum Terminal {
     nonisolated(unsafe) static var label: String?
 
     static func out(_ text: String) {
-        raw(Data(labelled(text).utf8))
+        raw(labelled(text).utf8Data)
     }
 
     private static func labelled(_ text: String) -> String {
@@ -30,13 +30,13 @@ enum Terminal {
 
     static func error(_ text: String) {
         let text = labelled(text)
-        try? FileHandle.standardError.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: (text.hasSuffix("\n") ? text : text + "\n").utf8Data)
     }
 
     static func diagnostics(_ diagnostics: [Diagnostic]) {
         guard !diagnostics.isEmpty else { return }
         let lines = diagnostics.map { $0.description + (label.map { " [\($0)]" } ?? "") }
-        try? FileHandle.standardError.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: (lines.joined(separator: "\n") + "\n").utf8Data)
     }
 
     /// Columns padded to their widest cell, a header row first; the last column runs free.

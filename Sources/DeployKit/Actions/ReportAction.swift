@@ -31,7 +31,7 @@ public struct ReportAction {
         var paths: [ReportRenderer.Format: String] = [:]
         for format in ReportRenderer.Format.allCases {
             let path = "\(directory)/report.\(format.fileExtension)"
-            try Data(ReportRenderer.render(report, as: format).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try ReportRenderer.render(report, as: format).utf8Data.write(to: URL(fileURLWithPath: path), options: .atomic)
             paths[format] = path
         }
         return paths

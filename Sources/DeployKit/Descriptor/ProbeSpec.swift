@@ -33,11 +33,20 @@ public enum ProbeField: Hashable, Sendable {
     /// The n-th `body_contains` text of an HTTP probe.
     case bodyContains(Int)
 
+    /// Spelled out, not `"\(self)"` or `String(format:)`: both reach the runtime's reflection and
+    /// its conformance scans, a few hundred microseconds of every `plan` with probes.
     var sortKey: String {
         switch self {
+        case .url: return "url"
+        case .body: return "body"
+        case .host: return "host"
+        case .name: return "name"
+        case .server: return "server"
+        case .caFile: return "caFile"
+        case .serverName: return "serverName"
+        case .port: return "port"
         case .header(let name): return "header." + name
-        case .bodyContains(let index): return "body_contains." + String(format: "%04d", index)
-        default: return "\(self)"
+        case .bodyContains(let index): return "body_contains." + index.leftPadded(to: 4, with: "0")
         }
     }
 

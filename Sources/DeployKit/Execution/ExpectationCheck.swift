@@ -35,7 +35,7 @@ public enum ExpectationCheck {
 
     static func jsonFailures(_ checks: [JSONCheck], stdout: String, truncated: Bool) -> [String] {
         if truncated { return ["stdout is longer than 64 KiB; too long to check as JSON"] }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) else {
+        guard let json = try? JSONSerialization.jsonObject(with: stdout.utf8Data, options: [.fragmentsAllowed]) else {
             return ["stdout is not JSON, so \(checks.map(\.path.raw).joined(separator: ", ")) cannot be checked"]
         }
         return checks.compactMap { check in

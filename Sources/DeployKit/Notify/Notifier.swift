@@ -42,7 +42,7 @@ struct Notifier {
                 "started_at": Timestamp.rfc3339(run.startedAt), "ended_at": run.endedAt.map(Timestamp.rfc3339) ?? "",
             ] as [String: Any],
         ]
-        return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? "{}".utf8Data
     }
 }
 

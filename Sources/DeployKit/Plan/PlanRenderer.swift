@@ -107,7 +107,7 @@ public enum PlanRenderer {
 
     /// A step in three to six lines: what runs, then only what differs from `defaults`.
     private static func stepLines(_ step: PlanStep, defaults: PlanDefaults, number: Int?, parallel: Bool) -> [String] {
-        let label = number.map { String(format: "%3d", $0) } ?? "  -"
+        let label = number.map { $0.leftPadded(to: 3) } ?? "  -"
         let marker = step.skipped ? " skip" : parallel ? " ∥\(step.wave)" : "    "
         var lines = ["\(label)\(marker)  \(step.name)"]
         let indent = "          "

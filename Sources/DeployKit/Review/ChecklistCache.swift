@@ -52,6 +52,6 @@ struct ChecklistCache {
         if let readiness = checklist.readiness {
             lines.append((["readiness", "\(readiness.scale)", "\(readiness.pass)"] + readiness.categories.map(CacheFields.escape)).joined(separator: "\t"))
         }
-        try? Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        try? (lines.joined(separator: "\n") + "\n").utf8Data.write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 }

@@ -46,7 +46,7 @@ extension RunEngine {
             var lines = measurements.map { "\($0.expected == nil ? "    " : $0.ok ? "ok  " : "FAIL") \($0.sentence)" }
             if let message, measurements.isEmpty { lines.append("FAIL \(message)") }
             let tail = lines.joined(separator: "\n")
-            let log = Data((tail + "\n").utf8)
+            let log = (tail + "\n").utf8Data
             if let logPath { try? log.write(to: URL(fileURLWithPath: logPath)) }
             try await journal.stepFinished(row, StepOutcome(status: status, durationMs: durationMs, outputTail: tail.isEmpty ? nil : tail,
                                                       message: message, measurements: measurements, log: StoredLog(text: log)))

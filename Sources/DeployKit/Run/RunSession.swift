@@ -148,7 +148,7 @@ struct RunSession {
         let temporary = "\(trees)/.\(revision.sha).\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         try workspace.stacks.repository.export(revision.id, to: temporary)
-        _ = FileManager.default.createFile(atPath: temporary + "/.deployctl-exported", contents: Data(revision.sha.utf8))  // without it, the next run exports again
+        _ = FileManager.default.createFile(atPath: temporary + "/.deployctl-exported", contents: revision.sha.utf8Data)  // without it, the next run exports again
         if rename(temporary, final) != 0 {
             // Another run exported the same commit first (rename refuses a non-empty target):
             // use theirs, never delete a tree steps may be running in.

@@ -45,7 +45,7 @@ enum CacheFields {
 
     /// The text `records(in:header:)` reads back.
     static func file(header: [String], records: [String]) -> Data {
-        Data(([header.joined(separator: "\t")] + records + ["\(end)\t\(records.count)"]).map { $0 + "\n" }.joined().utf8)
+        ([header.joined(separator: "\t")] + records + ["\(end)\t\(records.count)"]).map { $0 + "\n" }.joined().utf8Data
     }
 
     private static let end = "end"

@@ -12,6 +12,6 @@ enum JournalJSON {
     /// Nil for a missing or unreadable value.
     static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
         guard let text else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+        return try? JSONDecoder().decode(T.self, from: text.utf8Data)
     }
 }

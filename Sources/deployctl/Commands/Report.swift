@@ -32,7 +32,7 @@ struct ReportCommand: Command {
             return
         }
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try text.utf8Data.write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {
             throw DeployError(.usage, "cannot write \(output): \(error.localizedDescription)", next: ["choose a writable path with --output"])
         }
