@@ -17,7 +17,7 @@ public enum ShellCompletion {
         var words = words
         // bash ends the words with a lone `=` (or `:`) when Tab follows `--format=`: the value is empty.
         if words.last == "=" || words.last == ":" { words.append("") }
-        let typed = joinEquals(Array(words.dropLast()))
+        let typed = joiningWordBreaks(Array(words.dropLast()))
         let current = words.last ?? ""
         // `help COMMAND…`: commands only.
         if typed.first == "help" {
@@ -80,7 +80,7 @@ public enum ShellCompletion {
 
     /// bash splits words at `=` and `:` (`--state=DIR`, `KEY=VALUE`, `postgres://h:5432/db`);
     /// the parser's view is one word.
-    private static func joinEquals(_ words: [String]) -> [String] {
+    private static func joiningWordBreaks(_ words: [String]) -> [String] {
         var joined: [String] = []
         var index = 0
         while index < words.count {

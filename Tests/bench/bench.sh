@@ -35,6 +35,8 @@ for command in "--version" "status local" "plan local"; do
   name=$(echo "$command" | tr -d -- '-' | cut -d' ' -f1)
   hf --export-json "$out/startup-$name-vs-git-show.json" "$bin $command" "git show HEAD:stacks/demo/local.yaml"
 done
+# What a shell runs on Tab after `deployctl status `: the targets at HEAD.
+hf --export-json "$out/startup-complete-vs-git-show.json" "$bin __complete status ''" "git show HEAD:stacks/demo/local.yaml"
 
 echo "bench: a stacks repository of 500 stacks x 3 environments, beside one of 1 stack"
 for n in 1 500; do
