@@ -48,7 +48,9 @@ public enum Parser {
         if path.count == 1, rest == ["--version"], let version = current.version { throw VersionRequest(version: version) }
         if let fallback = current.defaultSubcommand { return (path + [fallback], rest) }
         guard let word = rest.first else { throw HelpRequest(path: path) }
-        if isOptionLike(word) { throw UsageError("Unknown option '\(word)'", path: path, misspelled: (word, ["--help"])) }
+        if isOptionLike(word) {
+            throw UsageError("Unknown option '\(word)'", path: path, misspelled: (word, path.count == 1 && current.version != nil ? ["--help", "--version"] : ["--help"]))
+        }
         throw unknownCommand(word, path)
     }
 
@@ -121,9 +123,12 @@ public enum Parser {
         return command
     }
 
-    /// `--name` or `-n`; not `-` (standard input, by convention) nor a negative number.
+    /// `--name` or `-n`; not `-` (standard input, by convention) nor a negative number (`-5`,
+    /// `-0.5`; `-inf` is an option).
     static func isOptionLike(_ word: String) -> Bool {
-        word.hasPrefix("-") && word != "-" && Double(word) == nil
+        guard word.hasPrefix("-"), word != "-" else { return false }
+        let next = word.dropFirst().first!
+        return !((next.isASCII && next.isNumber || next == ".") && Double(word) != nil)
     }
 
     private static func invalid<Root>(_ value: String, _ parameter: Parameter<Root>, _ path: [any Command.Type]) -> UsageError {
@@ -168,7 +173,8 @@ struct Scanner<Root> {
             guard let index = index(of: name) else {
                 guard let path else { continue }
                 let names = named.filter { !$0.help.isHidden }.flatMap(\.names) + ["--help"]
-                throw UsageError("Unknown option '\(name)'", path: path, misspelled: (name, names))
+                throw UsageError("Unknown option '\(name)'", path: path, misspelled: (name, names),
+                                 note: "an argument that begins with '-' goes after '--'")
             }
             if named[index].kind == .flag {
                 if inline != nil, let path { throw UsageError("'\(name)' takes no value", path: path) }

@@ -14,11 +14,35 @@ public enum ShellCompletion {
     /// `words`: what follows the program name, the last one being the word under completion
     /// (empty when Tab follows a space).
     public static func candidates(_ root: any Command.Type, _ words: [String]) -> [String] {
-        var words = words
-        // bash ends the words with a lone `=` (or `:`) when Tab follows `--format=`: the value is empty.
-        if words.last == "=" || words.last == ":" { words.append("") }
-        let typed = joiningWordBreaks(Array(words.dropLast()))
-        let current = words.last ?? ""
+        // bash splits a word at `=` and `:` (`--format=j` arrives as `--format` `=` `j`) and
+        // replaces only what follows the last break: candidates are computed for the whole
+        // word, then given back without the part bash keeps.
+        var earlier = words.dropLast()
+        var current = words.last ?? ""
+        var kept = ""
+        if !current.isEmpty {
+            while let previous = earlier.last, isWordBreak(previous) || isWordBreak(String(current.prefix(1))) {
+                current = previous + current
+                earlier = earlier.dropLast()
+            }
+            if let lastBreak = current.lastIndex(where: { $0 == "=" || $0 == ":" }), words.count - earlier.count > 1 {
+                kept = String(current[...lastBreak])
+            }
+        }
+        let typed = joiningWordBreaks(Array(earlier))
+        return unsplit(candidates(root, typed: typed, current: current), kept: kept)
+    }
+
+    /// A lone `=` or `:`: where bash split a word.
+    private static func isWordBreak(_ word: String) -> Bool { word == "=" || word == ":" }
+
+    /// The candidates bash can use: those that go on from what it keeps, without it.
+    private static func unsplit(_ candidates: [String], kept: String) -> [String] {
+        guard !kept.isEmpty else { return candidates }
+        return candidates.compactMap { $0 == filesDirective ? $0 : $0.hasPrefix(kept) ? String($0.dropFirst(kept.count)) : nil }
+    }
+
+    private static func candidates(_ root: any Command.Type, typed: [String], current: String) -> [String] {
         // `help COMMAND…`: commands only.
         if typed.first == "help" {
             let (path, rest) = Parser.walk(root, typed.dropFirst())
@@ -27,15 +51,12 @@ public enum ShellCompletion {
         let (path, rest) = Parser.walk(root, typed[...])
         let configuration = path.last!.configuration
         guard !configuration.subcommands.isEmpty else { return path.last!.candidates(rest, current: current, line: typed) }
-        var names: [String] = []
-        if rest.isEmpty {
-            names = current.hasPrefix("-") ? (path.count == 1 ? ["--help", "--version"] : ["--help"]).filter { $0.hasPrefix(current) }
-                : subcommandNames(path.last!, prefix: current)
-        }
-        if let fallback = configuration.defaultSubcommand {
-            names += fallback.candidates(rest, current: current, line: typed).filter { !names.contains($0) && $0 != filesDirective }
-        }
-        return names
+        let fallback = configuration.defaultSubcommand.map { $0.candidates(rest, current: current, line: typed) } ?? []
+        guard rest.isEmpty else { return fallback }
+        let names = current.hasPrefix("-") ? (path.count == 1 ? ["--help", "--version"] : ["--help"]).filter { $0.hasPrefix(current) }
+            : subcommandNames(path.last!, prefix: current)
+        // The default subcommand's answers too (`review <Tab>`: run ids), unless it asks for files.
+        return names + fallback.filter { !names.contains($0) && $0 != filesDirective }
     }
 
     private static func subcommandNames(_ command: any Command.Type, prefix: String) -> [String] {
@@ -54,9 +75,6 @@ public enum ShellCompletion {
             guard let option = option(String(current[..<equals])) else { return [] }
             let prefix = String(current[...equals])
             return values(option, String(current[current.index(after: equals)...]), line).map { $0 == filesDirective ? $0 : prefix + $0 }
-        }
-        if let last = typed.last, last.hasPrefix("--"), last.hasSuffix("="), let option = option(String(last.dropLast())) {
-            return values(option, current, line)
         }
         guard let scanned = try? scanner.scan(typed, path: nil) else { return [] }
         if let waiting = scanned.awaitingValue { return values(scanner.named[waiting], current, line) }
@@ -79,7 +97,7 @@ public enum ShellCompletion {
     }
 
     /// bash splits words at `=` and `:` (`--state=DIR`, `KEY=VALUE`, `postgres://h:5432/db`);
-    /// the parser's view is one word.
+    /// the parser's view of the words before the current one is one word each.
     private static func joiningWordBreaks(_ words: [String]) -> [String] {
         var joined: [String] = []
         var index = 0
@@ -123,10 +141,11 @@ public enum ShellCompletion {
                 #compdef \(program)
                 # zsh completion for \(program): \(program) completion zsh > "${fpath[1]}/_\(program)"
                 \(function)() {
+                    setopt localoptions extendedglob
                     local -a candidates
                     candidates=("${(@f)$(\(program) \(request) "${(@)words[2,CURRENT]}" 2>/dev/null)}")
                     if [[ "${candidates[1]}" == "\(filesDirective)" ]]; then
-                        compset -P '*='
+                        compset -P '--[^=]##='
                         _files
                     else
                         compadd -- "${(@)candidates:#}"
@@ -151,7 +170,7 @@ public enum ShellCompletion {
                         # `--state=DIR`: file names after the option's `=`.
                         set -l option (string match -r -- '^--[^=]*=' $current)
                         for path in (__fish_complete_path (string replace -r -- '^--[^=]*=' '' $current))
-                            echo $option$path
+                            echo "$option$path"
                         end
                     else
                         printf '%s\\n' $candidates

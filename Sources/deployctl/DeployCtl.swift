@@ -5,7 +5,7 @@ import Foundation
 /// The root command. Argument parsing and terminal output live in this target; every verb's
 /// work is an action in DeployKit.
 struct DeployCtl: CommandGroup {
-    static let version = "0.2.0"
+    static let version = "0.3.0"
 
     // One paragraph per line: help wraps them to the terminal's width.
     static let configuration = CommandConfiguration(
@@ -98,6 +98,9 @@ enum Main {
             for candidate in ShellCompletion.candidates(DeployCtl.self, Array(arguments.dropFirst())) { print(candidate) }
             end(0)
         }
+        // What completion scripts written before 0.3.0 (by ArgumentParser) call on Tab: no answer
+        // rather than a usage error in the middle of the line (README: regenerate the script).
+        if arguments.first == "---completion" { end(0) }
         // Nearly every command opens the stacks repository; help, --version and the completion
         // script do not.
         if let first = arguments.first, !["-h", "--help", "help", "--version", "completion"].contains(first) {

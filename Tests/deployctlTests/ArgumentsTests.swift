@@ -47,8 +47,11 @@ import Testing
 
     struct Show: Command {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run.")
+        var place = Place()
         var run = ""
-        static var parameters: [Parameter<Self>] { [.argument(\.run, "run", help: "A run.", completion: .custom { _, _ in ["r1", "r2"] })] }
+        static var parameters: [Parameter<Self>] {
+            [.group(\.place), .argument(\.run, "run", help: "A run.", completion: .custom { _, _ in ["r1", "r2"] })]
+        }
         func run() async throws {}
     }
 
@@ -103,6 +106,10 @@ import Testing
         #expect(usageError("deploy", "prod", "--repo", "--yes")?.message
                 == "Missing value for '--repo <path>' (a value that begins with '-' is written --repo=VALUE)")
         #expect(usageError("deploy", "prod", "--yes=no")?.message == "'--yes' takes no value")
+        #expect(usageError("deploy", "prod", "-x")?.note == "an argument that begins with '-' goes after '--'")
+        #expect(usageError("--verison")?.misspelled?.candidates == ["--help", "--version"])
+        #expect(try parse("deploy", "prod", "--", "-inf", as: Deploy.self).extra == ["-inf"])
+        #expect(usageError("deploy", "prod", "-inf")?.message == "Unknown option '-inf'", "a number, not a word that reads as one")
         let unknown = try #require(usageError("deploy", "prod", "--yse"))
         #expect(unknown.message == "Unknown option '--yse'")
         #expect(unknown.misspelled?.word == "--yse" && unknown.misspelled?.candidates.contains("--yes") == true)
@@ -160,7 +167,11 @@ import Testing
         #expect(complete("deploy", "--format", "=", "j") == ["json"], "as bash splits it")
         #expect(complete("deploy", "--format", "=") == ["text", "json"], "bash: Tab right after the '='")
         #expect(complete("deploy", "--input", "tag", "=", "v1", "") == ["prod", "staging"], "bash splits KEY=VALUE too")
+        #expect(complete("deploy", "--input", "tag", "=") == [], "a value still being typed is not the target")
+        #expect(complete("deploy", "--input", "tag", "=", "v") == [])
         #expect(complete("deploy", "--repo=") == [ShellCompletion.filesDirective])
+        #expect(complete("review", "--repo", "") == [ShellCompletion.filesDirective], "the default subcommand's options, files included")
+        #expect(complete("review", "move", "--from", "") == [])
         #expect(Place.recognized(in: ["deploy", "--yes", "--repo", "/r", "--bogus", "prod", "--state=/s"]).repo == "/r")
         #expect(Place.recognized(in: ["deploy", "--state=/s"]).state == "/s")
         #expect(complete("deploy", "--repo", "") == [ShellCompletion.filesDirective])

@@ -87,6 +87,8 @@ import TestSupport
         #expect(try bashComplete("deployctl status --format =") == ["text", "json"])
         #expect(try bashComplete("deployctl up --input tag = v1 ''") == ["prod", "x/prod"])
         #expect(try bashComplete("deployctl status --state = st").contains("stacks"), "file names after --state=")
+        #expect(try bashComplete("deployctl up --input tag =") == [], "a KEY=VALUE still being typed is not the target")
+        #expect(try bashComplete("deployctl up --input url = http : //x ''") == ["prod", "x/prod"], "split at ':' too, and joined back")
         let file = try bashComplete("deployctl up prod --input-file st")
         #expect(file.contains("stacks"), "file names for a path option: \(file)")
 
@@ -107,6 +109,7 @@ import TestSupport
             #expect(try lines("fish", "source \(fish); complete -C 'deployctl sta'") == ["stacks", "state", "status"])
             #expect(try lines("fish", "source \(fish); complete -C 'deployctl status x/'") == ["x/prod"])
             #expect(try lines("fish", "source \(fish); complete -C 'deployctl plan --repo=sta'").contains("--repo=stacks/"), "file names after --repo=")
+            #expect(try lines("fish", "source \(fish); complete -C 'deployctl plan --repo sta'").contains("stacks/"), "and after --repo and a space")
         } else {
             Issue.record("fish is not installed: make test installs it")
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 extension String {
-    /// The text's UTF-8 bytes, copied from its buffer. `text.utf8Data` asks the runtime
+    /// The text's UTF-8 bytes, copied from its buffer. `Data(text.utf8)` asks the runtime
     /// whether the view is `ContiguousBytes`: a scan of every conformance record in the binary,
     /// once per process (~0.1 ms of a `status`).
     public var utf8Data: Data {

@@ -162,7 +162,7 @@ struct RollbackCommand: Command {
             } else {
                 Terminal.line("rollback of run \(preview.fromRun) (\(preview.fromRevision.prefix(10))) to \(preview.toRevision.prefix(10)) \"\(preview.toRevisionSubject)\", in this order:")
                 for line in preview.steps {
-                    Terminal.line(String(format: "%3d  ", line.number) + line.step + (line.command.map { "   \($0)" } ?? "") + (line.note.map { "   (\($0))" } ?? ""))
+                    Terminal.line(line.number.leftPadded(to: 3) + "  " + line.step + (line.command.map { "   \($0)" } ?? "") + (line.note.map { "   (\($0))" } ?? ""))
                 }
                 for problem in preview.problems { Terminal.line("refused: \(problem)") }
                 Terminal.line(preview.problems.isEmpty ? "dry run: nothing ran and nothing was locked. To run it: \(preview.next.joined())"
