@@ -173,8 +173,9 @@ struct Scanner<Root> {
             guard let index = index(of: name) else {
                 guard let path else { continue }
                 let names = named.filter { !$0.help.isHidden }.flatMap(\.names) + ["--help"]
+                // `-x…` is as likely a value meant as an argument (a note, a number) as a typo.
                 throw UsageError("Unknown option '\(name)'", path: path, misspelled: (name, names),
-                                 note: "an argument that begins with '-' goes after '--'")
+                                 note: name.hasPrefix("--") ? nil : "an argument that begins with '-' goes after '--'")
             }
             if named[index].kind == .flag {
                 if inline != nil, let path { throw UsageError("'\(name)' takes no value", path: path) }
