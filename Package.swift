@@ -25,8 +25,9 @@ let package = Package(
             name: "GitKitSupport", dependencies: ["CGit2"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mbedtls_x509_crt_parse_file"])]
         ),
-        // A safe Swift API over libgit2; knows nothing of deployments.
-        .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport"]),
+        // Git repositories read natively (refs, loose objects, packs) and through libgit2 for the
+        // rest; knows nothing of deployments.
+        .target(name: "GitKit", dependencies: ["CGit2", "GitKitSupport", "ZlibSupport"]),
         // posix_spawn into a new process group, and pidfd: what running steps needs from C.
         .target(name: "ProcessSupport"),
         // glibc's libresolv (res_nquery against a chosen server): the DNS lookups probes make.
@@ -46,7 +47,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // A small Swift API over SQLite: one connection, transactions, values by position, migrations.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        // Whole-buffer zlib for logs kept in the store (libgit2 already loads libz).
+        // zlib for logs kept in the store and for git's objects (linked: nearly every command reads one).
         .target(name: "ZlibSupport", linkerSettings: [.linkedLibrary("z")]),
         // The domain: descriptors, validation, plans, runs, the journal, reports.
         .target(
@@ -74,6 +75,6 @@ let package = Package(
         .testTarget(name: "VerifyTests", dependencies: ["Probes", "DeployKit", "TestSupport"]),
         // The parsers under libFuzzer (`make fuzz`); a plain build replays inputs (regressions).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
-        .executableTarget(name: "deployctl-fuzz", dependencies: ["DeployKit", "FuzzSupport"], path: "Tests/Fuzz", exclude: ["Regressions"]),
+        .executableTarget(name: "deployctl-fuzz", dependencies: ["DeployKit", "GitKit", "FuzzSupport"], path: "Tests/Fuzz", exclude: ["Regressions"]),
     ]
 )

@@ -1,5 +1,3 @@
-import CGit2
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,39 +7,32 @@ extension Repository {
     /// their executable bit, symlinks as symlinks, submodules as empty directories. The
     /// repository's own work tree and index are never touched.
     public func export(_ commitID: ObjectID, to directory: String) throws {
-        try withCommit(commitID) { commit in
-            var tree: OpaquePointer?
-            try check(git_commit_tree(&tree, commit), "git_commit_tree")
-            defer { git_tree_free(tree) }
-            try makeDirectory(directory)
-            try exportTree(tree!, into: directory)
-        }
+        let tree = try commitObject(commitID).tree
+        try makeDirectory(directory)
+        try exportTree(tree, into: directory, depth: 0)
     }
 
-    private func exportTree(_ tree: OpaquePointer, into directory: String) throws {
-        for index in 0..<git_tree_entrycount(tree) {
-            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
-            let name = String(cString: git_tree_entry_name(entry))
+    private func exportTree(_ tree: ObjectID, into directory: String, depth: Int) throws {
+        guard depth < Self.depthLimit else { throw GitError.tooDeep(path: directory) }
+        for (entry, mode) in try treeEntries(tree) {
+            let name = entry.name
             guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { continue }
             let path = directory + "/" + name
-            let mode = git_tree_entry_filemode(entry)
-            switch mode {
-            case GIT_FILEMODE_TREE:
-                var subtree: OpaquePointer?
-                try check(git_tree_lookup(&subtree, handle, git_tree_entry_id(entry)), "git_tree_lookup")
-                defer { git_tree_free(subtree) }
+            switch entry.kind {
+            case .directory:
                 try makeDirectory(path)
-                try exportTree(subtree!, into: path)
-            case GIT_FILEMODE_COMMIT:
+                try exportTree(entry.id, into: path, depth: depth + 1)
+            case .submodule:
                 try makeDirectory(path)
-            case GIT_FILEMODE_LINK:
-                let target = try blobBytes(git_tree_entry_id(entry))
-                let text = String(decoding: target, as: UTF8.self)
+            case .symlink:
+                let text = String(decoding: try readBlob(entry.id).bytes, as: UTF8.self)
                 guard symlink(text, path) == 0 else { throw GitError.libgit2(function: "symlink", code: errno, message: "cannot link \(path)") }
-            default:
-                let bytes = try blobBytes(git_tree_entry_id(entry))
-                let permissions: mode_t = mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0o755 : 0o644
-                let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
+            case .file:
+                let bytes = try readBlob(entry.id).bytes
+                let permissions: mode_t = mode == 0o100755 ? 0o755 : 0o644
+                // A new file, never through a link: a tree naming "x" twice (a symlink, then a
+                // file) must not write outside the export.
+                let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
                 guard fd >= 0 else { throw GitError.libgit2(function: "open", code: errno, message: "cannot write \(path)") }
                 defer { close(fd) }
                 var offset = 0
@@ -52,15 +43,6 @@ extension Repository {
                 }
             }
         }
-    }
-
-    private func blobBytes(_ id: UnsafePointer<git_oid>) throws -> [UInt8] {
-        var blob: OpaquePointer?
-        try check(git_blob_lookup(&blob, handle, id), "git_blob_lookup")
-        defer { git_blob_free(blob) }
-        let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: raw, count: size))
     }
 
     private func makeDirectory(_ path: String) throws {

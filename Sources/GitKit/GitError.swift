@@ -17,6 +17,8 @@ public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
     case pathNotFound(path: String, commit: ObjectID)
     /// A path that exists but is not the expected kind (a file where a directory was asked).
     case wrongObjectType(path: String, commit: ObjectID, expected: String)
+    /// Directories nested deeper than a walk or an export follows.
+    case tooDeep(path: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(path)' does not exist at \(commit.short)"
         case let .wrongObjectType(path, commit, expected):
             return "'\(path)' at \(commit.short) is not a \(expected)"
+        case let .tooDeep(path):
+            return "directories nested deeper than \(Repository.depthLimit) at '\(path)'"
         }
     }
 }

@@ -18,6 +18,7 @@ extension Repository {
     /// True when `ancestor` is `commit` or reachable from it.
     public func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) -> Bool {
         if ancestor == commit { return true }
+        guard let handle else { return false }
         var a = commit.gitOID, b = ancestor.gitOID
         return git_graph_descendant_of(handle, &a, &b) == 1
     }
@@ -26,7 +27,7 @@ extension Repository {
     /// tip ^hidden`), at most `limit`.
     public func commits(from tip: ObjectID, hiding hidden: ObjectID?, limit: Int = 100_000) throws -> [ObjectID] {
         var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, handle), "git_revwalk_new")
+        try check(git_revwalk_new(&walk, try libgit2()), "git_revwalk_new")
         defer { git_revwalk_free(walk) }
         try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue), "git_revwalk_sorting")
         var start = tip.gitOID
@@ -47,7 +48,7 @@ extension Repository {
     public func signature(of commit: ObjectID) throws -> CommitSignature? {
         var oid = commit.gitOID
         var signature = git_buf(), data = git_buf()
-        let code = git_commit_extract_signature(&signature, &data, handle, &oid, nil)
+        let code = git_commit_extract_signature(&signature, &data, try libgit2(), &oid, nil)
         if code == GIT_ENOTFOUND.rawValue { return nil }
         try check(code, "git_commit_extract_signature")
         defer {

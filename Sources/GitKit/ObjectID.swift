@@ -45,6 +45,16 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
         self.init(oid)
     }
 
+    /// From the 20 raw bytes of a tree entry, a pack index or a digest.
+    init?(raw: some Collection<UInt8>) {
+        guard raw.count == 20 else { return nil }
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid.id) { target in
+            for (index, byte) in raw.enumerated() { target[index] = byte }
+        }
+        self.init(oid)
+    }
+
     var gitOID: git_oid {
         var oid = git_oid()
         withUnsafeMutableBytes(of: &oid.id) { raw in

@@ -145,7 +145,7 @@ struct PathHistoryWalk {
         if let known = below[path][depth][tree] { return known }
         var oid = tree.gitOID
         var treeHandle: OpaquePointer?
-        try check(git_tree_lookup(&treeHandle, repository.handle, &oid), "git_tree_lookup")
+        try check(git_tree_lookup(&treeHandle, try repository.libgit2(), &oid), "git_tree_lookup")
         let found: (ObjectID, UInt32, Bool)? = components[path][depth].withUnsafeBufferPointer { name in
             guard let entry = git_tree_entry_byname(treeHandle, name.baseAddress) else { return nil }
             return (ObjectID(git_tree_entry_id(entry)),

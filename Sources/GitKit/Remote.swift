@@ -19,8 +19,10 @@ public protocol FetchAuthority: AnyObject {
 extension Repository {
     /// The names of the configured remotes.
     public func remotes() -> [String] {
+        // None in any config file: no need to load libgit2 to say so.
+        if native?.hasNoRemotes == true { return [] }
         var list = git_strarray()
-        guard git_remote_list(&list, handle) == 0 else { return [] }
+        guard let handle, git_remote_list(&list, handle) == 0 else { return [] }
         defer { git_strarray_dispose(&list) }
         return (0..<list.count).compactMap { list.strings[$0].map { String(cString: $0) } }
     }
@@ -28,7 +30,7 @@ extension Repository {
     /// The fetch URL of a remote, or nil when there is no such remote.
     public func remoteURL(_ name: String) -> String? {
         var remote: OpaquePointer?
-        guard git_remote_lookup(&remote, handle, name) == 0 else { return nil }
+        guard let handle, git_remote_lookup(&remote, handle, name) == 0 else { return nil }
         defer { git_remote_free(remote) }
         return git_remote_url(remote).map { String(cString: $0) }
     }
@@ -36,6 +38,7 @@ extension Repository {
     /// Fetches every branch of `remote` into `refs/remotes/REMOTE/*` (pruning deleted ones)
     /// and records the remote's default branch as `refs/remotes/REMOTE/HEAD` (`remoteDefaultBranch`).
     public func fetch(remote name: String, authority: FetchAuthority) throws {
+        let handle = try libgit2()
         var remote: OpaquePointer?
         try check(git_remote_lookup(&remote, handle, name), "git_remote_lookup")
         defer { git_remote_free(remote) }
@@ -81,7 +84,7 @@ extension Repository {
     /// The branch `refs/remotes/REMOTE/HEAD` points to (as the last fetch recorded), or nil.
     public func remoteDefaultBranch(_ remote: String) -> String? {
         var reference: OpaquePointer?
-        guard git_reference_lookup(&reference, handle, "refs/remotes/\(remote)/HEAD") == 0 else { return nil }
+        guard let handle, git_reference_lookup(&reference, handle, "refs/remotes/\(remote)/HEAD") == 0 else { return nil }
         defer { git_reference_free(reference) }
         guard let target = git_reference_symbolic_target(reference).map({ String(cString: $0) }) else { return nil }
         let prefix = "refs/remotes/\(remote)/"
@@ -91,7 +94,7 @@ extension Repository {
     /// The commit a reference names (`refs/remotes/origin/main`), or nil when it does not exist.
     public func referenceTarget(_ name: String) -> ObjectID? {
         var oid = git_oid()
-        guard git_reference_name_to_id(&oid, handle, name) == 0 else { return nil }
+        guard let handle, git_reference_name_to_id(&oid, handle, name) == 0 else { return nil }
         return ObjectID(oid)
     }
 

@@ -10,7 +10,7 @@ enum Runtime {
     /// nil once libgit2 is loaded and initialised; otherwise why it could not be.
     private static let failure: String? = {
         var why = [CChar](repeating: 0, count: 512)
-        // Loads and initialises libgit2, or waits for a load started in the background.
+        // Loads and initialises libgit2 (the first repository that needs it, not every command).
         guard gitkit_load(&why, Int32(why.count)) == 0 else {
             return String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
@@ -34,20 +34,6 @@ enum Runtime {
 
 /// Facts about the libgit2 this process runs on.
 public enum GitLibrary {
-    /// Starts loading libgit2 on another thread, for a process that will open a repository
-    /// soon: the first `Repository` then finds it loaded (or waits for the rest). A process
-    /// that never opens one pays a core's ~5 ms and nothing more.
-    public static func loadInBackground() {
-        gitkit_load_in_background()
-    }
-
-    /// Waits for a load `loadInBackground` started: a process calls it before `exit`, whose
-    /// handlers must not run beside libraries still initialising (OpenSSL's cleanup, registered
-    /// by the load itself, crashed the rest of its initialisation).
-    public static func finishLoadingInBackground() {
-        gitkit_finish_background_load()
-    }
-
     /// libgit2's version, as `major.minor.revision`.
     public static var version: String {
         Runtime.ensureInitialisedOrExit()

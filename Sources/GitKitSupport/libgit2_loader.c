@@ -4,9 +4,9 @@
  * Why: Debian's libgit2 brings 13 libraries with it (Kerberos, libssh2, mbedTLS, OpenSSL's
  * libcrypto, PCRE, http_parser, …). Linked, they load before main in every process: measured
  * here, a Swift program that links libgit2 starts in ~8.5 ms against ~3.7 ms without it. A
- * command that reads no repository (--version, help) should not pay for that, so deployctl
- * does not link libgit2: GitKit's first repository loads it. (Most commands read one: the
- * shared store's location may be committed.)
+ * command that reads no repository (--version, help) should not pay for that, and GitKit reads
+ * ordinary repositories itself (GitKit/Native), so deployctl does not link libgit2: the first
+ * call GitKit cannot answer natively loads it (history, fetches, signatures, unusual shapes).
  *
  * GitKit keeps calling libgit2's own names. Each function it uses is defined here with the
  * prototype from <git2.h> (so the compiler checks every signature) and forwards to the
@@ -145,8 +145,7 @@ static void load(void) {
     loaded = 1;
 }
 
-/* Loading and initialising are one step, so a load started in the background (below) leaves
- * nothing for the first caller to do but wait for it. */
+/* Loading and initialising are one step, once per process. */
 static void load_and_initialise(void) {
     load();
     if (loaded) lib.git_libgit2_init();
@@ -161,37 +160,4 @@ int gitkit_load(char *error, int error_size) {
 
 int gitkit_set_ca_file(const char *file) {
     return lib.git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, NULL);
-}
-
-/*
- * Loading libgit2 and its 13 libraries, binding ~7,500 symbols and initialising them takes
- * ~5.5 ms of one core (measured in `status`), longer than parsing the command line. Started on
- * another thread at the top of main, it is done (or nearly) by the time the command opens its
- * repository; gitkit_load waits for it through the same pthread_once.
- */
-static void *load_on_thread(void *unused) {
-    (void)unused;
-    pthread_once(&once, load_and_initialise);
-    return NULL;
-}
-
-/* Set before main can exit or start the thread that might: read by whichever thread exits. */
-static int thread_started = 0;
-static pthread_t loader;
-
-void gitkit_load_in_background(void) {
-    static int asked = 0;
-    if (asked) return;
-    asked = 1;
-    /* No thread: the first repository loads it, as it would have. */
-    thread_started = pthread_create(&loader, NULL, load_on_thread, NULL) == 0;
-}
-
-/* Joined, not only waited for through the pthread_once: the thread's own exit runs OpenSSL's
- * thread-local destructor, which takes a lock OpenSSL's exit handler frees. */
-void gitkit_finish_background_load(void) {
-    if (thread_started) {
-        thread_started = 0;
-        pthread_join(loader, NULL);
-    }
 }

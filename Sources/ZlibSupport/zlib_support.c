@@ -15,6 +15,38 @@ long zs_uncompress(const unsigned char *in, size_t length, unsigned char *out, s
 
 size_t zs_bound(size_t length) { return (size_t)compressBound((uLong)length); }
 
+long zs_inflate(const unsigned char *in, size_t length, unsigned char *out, size_t capacity, size_t *consumed) {
+    z_stream stream = {0};
+    if (inflateInit(&stream) != Z_OK) return -1;
+    size_t written = 0, read = 0;
+    int result = Z_OK;
+    /* avail_in/avail_out are 32-bit: feed large buffers a window at a time. */
+    while (result == Z_OK) {
+        if (stream.avail_in == 0 && read < length) {
+            size_t window = length - read > (1u << 30) ? (1u << 30) : length - read;
+            stream.next_in = (unsigned char *)in + read;
+            stream.avail_in = (uInt)window;
+            read += window;
+        }
+        if (stream.avail_out == 0) {
+            if (written >= capacity) break;
+            size_t window = capacity - written > (1u << 30) ? (1u << 30) : capacity - written;
+            stream.next_out = out + written;
+            stream.avail_out = (uInt)window;
+        }
+        uInt before = stream.avail_out;
+        result = inflate(&stream, Z_NO_FLUSH);
+        written += before - stream.avail_out;
+        if (result == Z_BUF_ERROR && stream.avail_in == 0 && read >= length) break;  /* truncated input */
+        if (result == Z_BUF_ERROR && stream.avail_out == 0) result = Z_OK;
+    }
+    size_t unread = stream.avail_in;
+    inflateEnd(&stream);
+    if (result != Z_STREAM_END && !(result == Z_OK && written >= capacity)) return -1;
+    *consumed = read - unread;
+    return (long)written;
+}
+
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -101,11 +101,6 @@ enum Main {
         // What completion scripts written before 0.3.0 (by ArgumentParser) call on Tab: no answer
         // rather than a usage error in the middle of the line (README: regenerate the script).
         if arguments.first == "---completion" { end(0) }
-        // Nearly every command opens the stacks repository; help, --version and the completion
-        // script do not.
-        if let first = arguments.first, !["-h", "--help", "help", "--version", "completion"].contains(first) {
-            Workspace.loadGitInBackground()
-        }
         do {
             try await Parser.parse(DeployCtl.self, arguments).run()
         } catch let request as HelpRequest {
@@ -140,11 +135,8 @@ enum Main {
                            next: ["\(Parser.commandLine(mistake.path)) --help"])
     }
 
-    /// The one way out of the process. libgit2 may still be loading on its thread (started
-    /// above, for a command that then failed to parse or printed help): exit handlers must not
-    /// run beside its initialisers, so the load finishes first.
+    /// The one way out of the process.
     static func end(_ status: Int32) -> Never {
-        Workspace.finishLoadingGit()
         exit(status)
     }
 

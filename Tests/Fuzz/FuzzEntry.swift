@@ -1,14 +1,17 @@
 import DeployKit
 import Foundation
 import FuzzSupport
+@_spi(Fuzzing) import GitKit
 
-/// The parsers a descriptor (anyone's proposal) reaches, driven by arbitrary bytes: the first
+/// The parsers a descriptor (anyone's proposal) reaches, and the git objects it arrives in, driven by arbitrary bytes: the first
 /// byte picks the parser, the rest is its text. `make fuzz` links this with libFuzzer
 /// (-sanitize=fuzzer, FUZZING defined); otherwise it replays the files it is given, which is
 /// how every input that once crashed stays a regression test (Tests/Fuzz/Regressions).
 enum FuzzEntry {
     enum Parser: UInt8, CaseIterable {
         case descriptor, template, condition, duration, jsonPath
+        /// GitKit's native reader: what a commit, a tree or a delta in a pull request's objects holds.
+        case gitCommit, gitTree, gitDelta
     }
 
     static func run(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -20,6 +23,9 @@ enum FuzzEntry {
         case .condition: condition(text)
         case .duration: _ = DurationValue.parse(text)
         case .jsonPath: jsonPath(text)
+        case .gitCommit: NativeParsers.commit(Array(bytes.dropFirst()))
+        case .gitTree: NativeParsers.tree(Array(bytes.dropFirst()))
+        case .gitDelta: NativeParsers.delta(Array(bytes.dropFirst()))
         }
     }
 

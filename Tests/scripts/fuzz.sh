@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make fuzz: the parsers a descriptor reaches, under libFuzzer, for FUZZ_SECONDS (default 300).
+# make fuzz: the parsers a descriptor reaches (and GitKit's git object parsers), under libFuzzer, for FUZZ_SECONDS (default 300).
 # Seeds: every file in stacks/ (as descriptors) and every ${…}, when:, duration and $.path found
 # in them. A crash or a timeout leaves its input in .build-fuzz/artifacts and fails; copy it into
 # Tests/Fuzz/Regressions (make test replays that folder) once the bug is fixed.
@@ -28,6 +28,16 @@ for path in sorted(pathlib.Path("stacks").rglob("*")):
         seed(3, m)                                     # durations
     for m in re.findall(r'"(\$\.[^"]+)"', text):
         seed(4, m)                                     # JSON paths
+# GitKit's native reader: this repository's own commits and trees as git stores them, and deltas.
+import subprocess
+def git(*args):
+    return subprocess.run(["git", *args], check=True, capture_output=True).stdout
+for commit in git("rev-list", "--max-count=20", "HEAD").split():
+    (out / ("commit-" + commit.decode())).write_bytes(bytes([5]) + git("cat-file", "commit", commit.decode()))
+    (out / ("tree-" + commit.decode())).write_bytes(bytes([6]) + git("cat-file", "tree", commit.decode() + "^{tree}"))
+base = b"hello, world: the base of a delta\n"
+delta = bytes([len(base), 20, 0x91, 7, 5, 4]) + b"new!" + bytes([0x90, 11])   # sizes, copy 5 from 7, insert 4, copy 11 from 0
+(out / "delta-seed").write_bytes(bytes([7, len(base)]) + base + delta)
 for path in pathlib.Path("Tests/Fuzz/Regressions").glob("*"):
     (out / ("regression-" + path.name)).write_bytes(path.read_bytes())
 PY

@@ -58,17 +58,6 @@ public struct Workspace {
                          operatorName: Self.operatorName(environment))
     }
 
-    /// For a command about to open one: libgit2 (~5 ms of loading and initialising) loads on
-    /// another core while the command line is parsed.
-    public static func loadGitInBackground() {
-        GitLibrary.loadInBackground()
-    }
-
-    /// Before the process exits: a load `loadGitInBackground` started is finished first.
-    public static func finishLoadingGit() {
-        GitLibrary.finishLoadingInBackground()
-    }
-
     /// Opens the store this workspace names (see `StoreLocation`), once per command.
     public func openJournal() throws -> Journal {
         try opened.get { try openStore() }

@@ -8,21 +8,6 @@
 int gitkit_load(char *error, int error_size);
 
 /*
- * Starts gitkit_load on a thread of its own and returns at once (see libgit2_loader.c): for a
- * process about to open a repository. Safe to call more than once.
- */
-void gitkit_load_in_background(void);
-
-/*
- * Returns once a load started by gitkit_load_in_background is over and its thread has ended (at
- * once when none was). Call it once, from one thread.
- * Call it before exit(): exit handlers must not run while the load initialises libraries
- * (OpenSSL registers its cleanup with atexit from inside the load; run beside the rest of its
- * initialisation, it crashes it: seen, SIGSEGV in CRYPTO_THREAD_write_lock).
- */
-void gitkit_finish_background_load(void);
-
-/*
  * Returns 1 when this process's libgit2 skips its CA bundle at start-up (see
  * no_ca_bundle.c), 0 otherwise. GitKit reads it only so the decision is visible in tests.
  */
