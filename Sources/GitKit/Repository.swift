@@ -163,9 +163,7 @@ public final class Repository {
     func commitObject(_ id: ObjectID) throws -> ObjectFormats.Commit {
         if let known = parsed.commits[id] { return known }
         let commit = try natively({ native in
-            let object = try native.objects.read(id)
-            guard object.kind == .commit else { throw NativeMiss("\(id) is a \(object.kind.name)") }
-            return try ObjectFormats.commit(id, object.bytes)
+            try ObjectFormats.commit(id, native.objects.read(id, as: .commit))
         }, else: {
             try withCommit(id) { commit in ObjectFormats.Commit(tree: ObjectID(git_commit_tree_id(commit)), info: Self.info(of: commit)) }
         })
@@ -213,9 +211,7 @@ public final class Repository {
     func treeEntries(_ id: ObjectID) throws -> [(entry: TreeEntry, mode: UInt32)] {
         if let known = parsed.trees[id] { return known }
         let entries = try natively({ native in
-            let object = try native.objects.read(id)
-            guard object.kind == .tree else { throw NativeMiss("\(id) is a \(object.kind.name)") }
-            return try ObjectFormats.tree(id, object.bytes)
+            try ObjectFormats.tree(id, native.objects.read(id, as: .tree))
         }, else: {
             let handle = try libgit2()
             var oid = id.gitOID
@@ -236,9 +232,7 @@ public final class Repository {
     /// The bytes of the blob `id` (a file's `TreeEntry.id`).
     public func readBlob(_ id: ObjectID) throws -> Blob {
         try natively({ native in
-            let object = try native.objects.read(id)
-            guard object.kind == .blob else { throw NativeMiss("\(id) is a \(object.kind.name)") }
-            return Blob(id: id, bytes: object.bytes)
+            Blob(id: id, bytes: try native.objects.read(id, as: .blob))
         }, else: {
             let handle = try libgit2()
             var oid = id.gitOID

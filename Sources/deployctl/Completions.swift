@@ -24,7 +24,7 @@ enum Completions {
     private static func workspace(_ words: [String]) -> Workspace? {
         let options = WorkspaceOptions.recognized(in: words)
         func expanded(_ path: String?) -> String? {
-            guard let path, path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] else { return path }
+            guard let path, path.hasPrefix("~/"), let home = ProcessEnvironment.current["HOME"] else { return path }
             return home + path.dropFirst()
         }
         return try? Workspace.open(repo: expanded(options.repo), state: expanded(options.state))

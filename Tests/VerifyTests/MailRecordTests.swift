@@ -37,4 +37,20 @@ final class MailRecordTests: XCTestCase {
         XCTAssertEqual(Percentiles.value(95, of: [7]), 7)
         XCTAssertNil(Percentiles.value(50, of: []))
     }
+
+    /// `Percentiles.format` prints what `String(format: "%.1f")` prints, ties and binary
+    /// near-ties included (0.15 is 0.1499…, so "0.1"; 0.25 is exact, so "0.2", half to even).
+    func testOneDecimalIsPrintfsOwn() {
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, 2.675, 1e-300, 99.95, 1e13 + 0.05, -0.04, -2.25, 123456.75]
+        values += (0..<4000).map { Double($0) / 20 }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let magnitude = Double(state >> 60)  // 0…15: from ~1e-3 to ~1e12
+            values.append(Double(state >> 11) / Double(1 << 53) * pow(10, magnitude - 3) * (state & 1 == 0 ? 1 : -1))
+        }
+        for value in values {
+            XCTAssertEqual(Percentiles.format(value), String(format: "%.1f", value), "\(value)")
+        }
+    }
 }

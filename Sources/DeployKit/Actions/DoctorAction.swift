@@ -219,7 +219,7 @@ public struct DoctorAction {
             return .failure(VersionFailure(description: "`\(shown)` cannot be started"))
         }
         let line = (result.stdout + "\n" + result.stderr).split(separator: "\n")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
+            .map { $0.trimmingBlanks }.first { !$0.isEmpty } ?? ""
         if result.timedOut { return .failure(VersionFailure(description: "`\(shown)` did not answer in 5 s")) }
         // Exit 0 is the test; some print nothing (`test --version` is just a true test).
         if result.exitCode == 0 { return .success(line.isEmpty ? "runs; printed no version" : String(line.prefix(120))) }

@@ -30,7 +30,7 @@ public struct Workspace {
     /// store; else the embedded store in `.deployctl` at the repository root (inside the git
     /// directory for a bare repository). With a shared store, this machine's files still go to
     /// that default directory.
-    public static func open(repo: String?, state: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func open(repo: String?, state: String?, environment: [String: String] = ProcessEnvironment.current,
                             directory: String = FileManager.default.currentDirectoryPath) throws -> Workspace {
         let stacks = try StackRepository.open(explicit: repo, environment: environment, directory: directory)
         let local = stacks.root + (stacks.repository.isBare ? "/deployctl" : "/.deployctl")

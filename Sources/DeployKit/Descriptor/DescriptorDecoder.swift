@@ -253,7 +253,7 @@ struct DescriptorDecoder {
 
     /// Every step is planned, journaled and shown: a descriptor of a million one-line steps
     /// must be refused, not planned. The largest seed stack has 42; the bench runs 1,000.
-    static let maxSteps: Int = ProcessInfo.processInfo.environment["DEPLOYCTL_MAX_STEPS"].flatMap(Int.init) ?? 5_000
+    static let maxSteps: Int = ProcessEnvironment.current["DEPLOYCTL_MAX_STEPS"].flatMap(Int.init) ?? 5_000
 
     private func checkStepCount(_ descriptor: StackDescriptor) {
         let steps = descriptor.allSteps + descriptor.runbooks.flatMap(\.steps)
@@ -702,7 +702,7 @@ struct DescriptorDecoder {
     private func reason(_ node: YAMLNode?, _ what: String) -> String? {
         guard let node, !node.isNull else { return nil }
         guard let text = reader.string(node, what) else { return nil }
-        if text.trimmingCharacters(in: .whitespaces).isEmpty || ["true", "yes"].contains(text.lowercased()) {
+        if text.trimmingBlanks.isEmpty || ["true", "yes"].contains(text.lowercased()) {
             reader.error("\(what) must say why (it is shown in the plan and the report), e.g. secret_in_argv: \"the vendor CLI reads the token only from --token\"", at: node.location)
             return nil
         }

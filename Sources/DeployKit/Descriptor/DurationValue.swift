@@ -4,7 +4,7 @@ import Foundation
 /// seconds. Kept in milliseconds.
 public enum DurationValue {
     public static func parse(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingBlanks
         // Overflow is not a duration (make fuzz found `timeout: 8888888888888888888` trapping).
         if let seconds = Int(trimmed), seconds >= 0 {
             let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)

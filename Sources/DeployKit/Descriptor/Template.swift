@@ -97,7 +97,7 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible {
     }
 
     init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingBlanks
         guard let dot = trimmed.firstIndex(of: ".") else { return nil }
         let namespace = String(trimmed[..<dot])
         let name = String(trimmed[trimmed.index(after: dot)...])

@@ -15,7 +15,7 @@ struct ToolCommand {
 
     let argv: [String]
     var stdin: String? = nil
-    var environment: [String: String] = ProcessInfo.processInfo.environment
+    var environment: [String: String] = ProcessEnvironment.current
     var timeoutMs = 10_000
 
     /// Nil when the program cannot be started at all.

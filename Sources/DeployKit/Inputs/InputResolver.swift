@@ -123,14 +123,14 @@ public struct InputFile: Sendable {
     public static func parse(_ text: String, path: String) -> Result<InputFile, Diagnostic> {
         var values: [String: Entry] = [:]
         for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            var line = rawLine.trimmingBlanks
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)) }
             guard let equals = line.firstIndex(of: "="), equals != line.startIndex else {
                 return .failure(.error("expected KEY=VALUE, found \"\(line)\"", at: FileLocation(file: path, line: offset + 1, column: 1)))
             }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<equals].trimmingBlanks
+            var value = line[line.index(after: equals)...].trimmingBlanks
             if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
                 value = String(value.dropFirst().dropLast())
             }

@@ -17,7 +17,7 @@ public struct ProcessIdentity: Sendable {
     /// Set it where host names are not stable or not unique (containers, CI runners), so a
     /// shared store can tell machines apart.
     public static let hostName: String = {
-        if let named = ProcessInfo.processInfo.environment["DEPLOYCTL_HOST"], !named.isEmpty { return named }
+        if let named = ProcessEnvironment.current["DEPLOYCTL_HOST"], !named.isEmpty { return named }
         return ProcessInfo.processInfo.hostName
     }()
 

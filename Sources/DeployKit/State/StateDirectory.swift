@@ -42,7 +42,7 @@ public struct StateDirectory: Sendable {
     static let cacheStamp: String = {
         var info = stat()
         let binary = stat("/proc/self/exe", &info) == 0 ? "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : UUID().uuidString
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current
         return [binary, environment["DEPLOYCTL_MAX_STEPS"] ?? "", environment["DEPLOYCTL_YAML_MAX_NODES"] ?? ""].joined(separator: "|")
     }()
 

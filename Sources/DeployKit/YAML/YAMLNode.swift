@@ -67,7 +67,7 @@ public enum YAMLReader {
         public var scalarBytes: Int
 
         public static let standard = Limits(
-            nodes: ProcessInfo.processInfo.environment["DEPLOYCTL_YAML_MAX_NODES"].flatMap(Int.init) ?? 100_000,
+            nodes: ProcessEnvironment.current["DEPLOYCTL_YAML_MAX_NODES"].flatMap(Int.init) ?? 100_000,
             scalarBytes: 16 << 20)
     }
 

@@ -55,6 +55,13 @@ final class ObjectDatabase {
         return object
     }
 
+    /// The bytes of `id`, which must be a `kind` (anything else is libgit2's to name).
+    func read(_ id: ObjectID, as kind: ObjectKind) throws -> [UInt8] {
+        let object = try read(id)
+        guard object.kind == kind else { throw NativeMiss("\(id) is a \(object.kind.name), not a \(kind.name)") }
+        return object.bytes
+    }
+
     private func readLoose(_ id: ObjectID) throws -> StoredObject? {
         let hex = id.hex
         let path = directory + "/" + hex.prefix(2) + "/" + hex.dropFirst(2)
