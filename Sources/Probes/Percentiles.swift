@@ -16,9 +16,10 @@ public enum Percentiles {
     public static func format(_ ms: Double) -> String {
         guard ms.isFinite, ms.magnitude < 1e14 else { return String(format: "%.1f", ms) }
         let x = ms.magnitude
-        // q = floor(x * 10), exactly: fma computes x * 10 - q before its one rounding, so its sign is exact.
+        // q = floor(x * 10), exactly: fma computes x * 10 - q before its one rounding, so its sign
+        // is exact. The rounded product can land on the integer above the true one, never below.
         var q = (x * 10).rounded(.down)
-        if (-q).addingProduct(x, 10) < 0 { q -= 1 } else if (-(q + 1)).addingProduct(x, 10) >= 0 { q += 1 }
+        if (-q).addingProduct(x, 10) < 0 { q -= 1 }
         let rest = (-(q + 0.5)).addingProduct(x, 10)
         if rest > 0 || (rest == 0 && q.truncatingRemainder(dividingBy: 2) == 1) { q += 1 }
         let tenths = Int(q)

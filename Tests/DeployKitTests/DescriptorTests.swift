@@ -284,6 +284,9 @@ import Testing
             return
         }
         #expect(problem.description == "bad.env:1:1: error: expected KEY=VALUE, found \"tenant acme\"")
+        // Windows line ends: "\r\n" is one Character, and the lines still split there.
+        let crlf = try InputFile.parse("tenant=acme\r\nregion=eu-west-1\r\n", path: "win.env").get()
+        #expect(crlf.values["tenant"]?.value == "acme" && crlf.values["region"]?.value == "eu-west-1" && crlf.values["region"]?.line == 2)
     }
 
     @Test func secretsRejectDefaultsAndShortValues() throws {

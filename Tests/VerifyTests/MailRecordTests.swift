@@ -41,7 +41,8 @@ final class MailRecordTests: XCTestCase {
     /// `Percentiles.format` prints what `String(format: "%.1f")` prints, ties and binary
     /// near-ties included (0.15 is 0.1499…, so "0.1"; 0.25 is exact, so "0.2", half to even).
     func testOneDecimalIsPrintfsOwn() {
-        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, 2.675, 1e-300, 99.95, 1e13 + 0.05, -0.04, -2.25, 123456.75]
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, 2.675, 1e-300, 5e-324, 99.95, 1e13 + 0.05, -0.04, -2.25, 123456.75,
+                                1e14.nextDown, 99_999_999_999_999.95, 0x1p40 + 0.25, 0x1p40 + 0.75, 2.95, 2.9500000000000001]
         values += (0..<4000).map { Double($0) / 20 }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for _ in 0..<20000 {

@@ -136,7 +136,7 @@ public struct StatusAction {
         try session.sweepInterrupted(target: nil)
         let journal = session.journal
         if let target {
-            return [try status(of: try workspace.stacks.entry(for: target, at: workspace.stacks.pin("HEAD")).target, journal: journal)]
+            return [try status(of: try workspace.shownEntry(for: target, at: workspace.stacks.pin("HEAD")).target, journal: journal)]
         }
         // What the journal knows is read per target; a stack it has never heard of is "never
         // deployed" without asking it six questions (the cost follows the journal, not the repository).

@@ -116,6 +116,11 @@ public struct Workspace {
         return catalog
     }
 
+    /// A target resolved for what is only shown (`status`): a bare ENV through `shownCatalog`.
+    public func shownEntry(for target: String, at revision: PinnedRevision) throws -> StackCatalog.Entry {
+        try stacks.entry(for: target, at: .commit(revision), listing: { try shownCatalog(at: revision) })
+    }
+
     /// Reads a descriptor at a pinned revision; invalid descriptors throw with every diagnostic.
     public func load(_ entry: StackCatalog.Entry, at revision: PinnedRevision) throws -> StackDescriptor {
         try load(entry, at: .commit(revision))

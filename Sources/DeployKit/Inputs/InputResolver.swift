@@ -122,7 +122,8 @@ public struct InputFile: Sendable {
 
     public static func parse(_ text: String, path: String) -> Result<InputFile, Diagnostic> {
         var values: [String: Entry] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: a file saved with Windows line ends splits there too.
+        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             var line = rawLine.trimmingBlanks
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)) }

@@ -113,11 +113,13 @@ public final class StackRepository {
         try entry(for: target, at: .commit(revision))
     }
 
-    public func entry(for target: String, at source: DescriptorSource) throws -> StackCatalog.Entry {
+    /// `listing` gives the catalog when the target needs one (a bare ENV, a miss): the cached
+    /// one for what is only shown (`Workspace.shownEntry`).
+    public func entry(for target: String, at source: DescriptorSource, listing: (() throws -> StackCatalog)? = nil) throws -> StackCatalog.Entry {
         // STACK/ENV names one file: look it up rather than list every stack (the whole catalog
         // is only needed to resolve a bare ENV, or to suggest a name after a miss).
         if let entry = directEntry(target), exists(entry.path, in: source) { return entry }
-        switch try catalog(at: source).resolve(target) {
+        switch try (listing ?? { try self.catalog(at: source) })().resolve(target) {
         case .success(let entry): return entry
         case .failure(let error):
             throw DeployError(.usage, "\(error)", next: [source.isWorktree ? "deployctl stacks" : "deployctl stacks --rev \(source.revision?.requested ?? "HEAD")"])
