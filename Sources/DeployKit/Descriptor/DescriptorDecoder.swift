@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GitKit
 
 /// Turns a merged, located YAML tree into a `StackDescriptor`, reporting every problem it can
@@ -884,18 +885,37 @@ struct DescriptorDecoder {
 /// NSRegularExpression in a process spends ~2 ms building ICU's static sets, a tenth of a plan.
 enum Regex {
     static func isValid(_ pattern: String) -> Bool {
-        (try? _StringProcessing.Regex(pattern)) != nil
+        compiled(pattern) != nil
     }
 
     /// The whole value matches.
     static func wholeMatch(_ pattern: String, _ value: String) -> Bool {
-        guard let regex = try? _StringProcessing.Regex(pattern) else { return false }
+        guard let regex = compiled(pattern) else { return false }
         return (try? regex.wholeMatch(in: value)) != nil
     }
 
     /// Some part of the text matches; `^` and `$` also match at line boundaries.
     static func matches(_ pattern: String, _ text: String) -> Bool {
-        guard let regex = try? _StringProcessing.Regex(pattern) else { return false }
+        guard let regex = compiled(pattern) else { return false }
         return (try? regex.anchorsMatchLineEndings().firstMatch(in: text)) != nil
     }
+
+    /// Each pattern parsed once per process: a descriptor's pattern is checked when it is decoded
+    /// and used again for its input or probe (Swift's regex parser: ~700,000 instructions for a
+    /// short pattern), and a probe checks its body on every attempt.
+    private static func compiled(_ pattern: String) -> _StringProcessing.Regex<AnyRegexOutput>? {
+        if let known = cache.withLock({ $0[pattern] }) { return known.regex }
+        let regex = try? _StringProcessing.Regex(pattern)
+        cache.withLock { patterns in
+            if patterns.count >= 512 { patterns.removeAll() }
+            patterns[pattern] = Compiled(regex: regex)
+        }
+        return regex
+    }
+
+    private struct Compiled: @unchecked Sendable {
+        let regex: _StringProcessing.Regex<AnyRegexOutput>?
+    }
+
+    private static let cache = Mutex<[String: Compiled]>([:])
 }
