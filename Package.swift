@@ -62,9 +62,10 @@ let package = Package(
         ),
         // The command line's grammar: commands, options and arguments declared as key paths
         // (no reflection: parsing reads the one command it runs), help, shell completion.
-        .target(name: "Arguments"),
+        .target(name: "Arguments", swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // The commands, argument declarations and terminal output; the work is DeployKit's.
-        .executableTarget(name: "deployctl", dependencies: ["DeployKit", "Arguments"]),
+        .executableTarget(name: "deployctl", dependencies: ["DeployKit", "Arguments"],
+                          swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // Real git repositories and processes for the tests.
         .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),

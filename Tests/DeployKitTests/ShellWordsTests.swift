@@ -1,5 +1,6 @@
 import Testing
 @testable import DeployKit
+import TestSupport
 
 /// What doctor and the rollback preflight take for the programs of a `shell:` script.
 @Suite struct ShellWordsTests {
@@ -19,5 +20,22 @@ import Testing
     ])
     func programsOfAScript(script: String, programs: [String]) {
         #expect(ShellWords.commands(in: script) == programs, "\(script)")
+    }
+}
+
+/// What `plan` and the reports print for a step's argv, for a person to paste into a shell.
+@Suite struct ShellQuoteTests {
+    /// Each word, quoted and read back by a real `sh`, is the word again: a `'` is escaped even
+    /// when a combining mark follows it (Foundation's replacingOccurrences left that one alone,
+    /// and the pasted line ended its quote there).
+    @Test(arguments: ["it's", "a'\u{301}b", "'", "''", "", "two words", "$HOME", "`id`", "é'x", "tab\tnew\nline", "x;rm -rf /", "•'•"])
+    func aShellReadsTheWordBack(_ word: String) throws {
+        let quoted = ShellQuote.quote(word)
+        #expect(try Shell.run("sh", ["-c", "printf %s \(quoted)"]) == word, "\(quoted)")
+    }
+
+    @Test(arguments: ["deploy", "--rev=abc123", "a/b.c:d,e@f%g+h", "step•1", "0-9_Z"])
+    func aPlainWordStaysBare(_ word: String) {
+        #expect(ShellQuote.quote(word) == word)
     }
 }

@@ -112,11 +112,21 @@ public struct FieldChange: Codable, Sendable, Hashable {
 /// Quotes argv for display so a person can paste it into a shell.
 public enum ShellQuote {
     public static func quote(_ word: String) -> String {
-        let safe = word.unicodeScalars.allSatisfy { c in
-            (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || "_@%+=:,./-•".unicodeScalars.contains(c)
+        let safe = word.unicodeScalars.allSatisfy { scalar in
+            switch scalar.value {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2022: true  // digits, ASCII letters, •
+            default: scalar.isASCII && "_@%+=:,./-".utf8.contains(UInt8(scalar.value))
+            }
         }
         if safe && !word.isEmpty { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        // Every `'` byte closes, escapes and reopens, whatever follows it: a shell reads bytes.
+        var quoted: [UInt8] = [UInt8(ascii: "'")]
+        quoted.reserveCapacity(word.utf8.count + 2)
+        for byte in word.utf8 {
+            if byte == UInt8(ascii: "'") { quoted += "'\\''".utf8 } else { quoted.append(byte) }
+        }
+        quoted.append(UInt8(ascii: "'"))
+        return String(decoding: quoted, as: UTF8.self)
     }
 
     public static func join(_ argv: [String]) -> String {

@@ -12,14 +12,17 @@ public struct StateDirectory: Sendable {
     /// `path/sub`, created (with the directory's self-ignoring `.gitignore`) when missing.
     /// Returns nil when it cannot be created: callers that only cache can go on without.
     public func directory(_ sub: String) -> String? {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(sub)
+        let full = path + "/" + sub
+        let ignore = path + "/.gitignore"
+        // Two stats when both are there, as on nearly every command: URL's appending and
+        // FileManager's walk up the path took ~0.4 M instructions for the same answer.
+        if existingDirectory(sub) != nil, access(ignore, F_OK) == 0 { return full }
         do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            let ignore = URL(fileURLWithPath: path).appendingPathComponent(".gitignore")
-            if !FileManager.default.fileExists(atPath: ignore.path) {
-                try "# deployctl state: journal, logs, backups, caches. Never commit it.\n*\n".write(to: ignore, atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: ignore) {
+                try "# deployctl state: journal, logs, backups, caches. Never commit it.\n*\n".write(toFile: ignore, atomically: true, encoding: .utf8)
             }
-            return url.path
+            return full
         } catch {
             return nil
         }
