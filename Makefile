@@ -4,13 +4,13 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 # What the tests drive for real besides git: PostgreSQL 15, sqlite3 (to read the journal),
-# GNU time (peak RSS), procps (pgrep), zsh and fish (the completion scripts run in them),
-# nginx and dnsmasq (the probes' peers), dig (DNS fixture readiness), openssl (test
-# certificates and DKIM keys), redis-server (mail-service), chromium (opens the HTML report
-# headless), openssh-server/-client (a remote reached over ssh, ssh-keygen -Y for signed
-# commits), gpg and gpgv (OpenPGP-signed commits); plus alembic, moto and the aws CLI in
-# .build/venv (python3-venv makes it).
-TEST_PACKAGES = postgresql-15 sqlite3 time procps zsh fish nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
+# GNU time (peak RSS), procps (pgrep), strace (which commands start threads), zsh and fish
+# (the completion scripts run in them), nginx and dnsmasq (the probes' peers), dig (DNS fixture
+# readiness), openssl (test certificates and DKIM keys), redis-server (mail-service), chromium
+# (opens the HTML report headless), openssh-server/-client (a remote reached over ssh,
+# ssh-keygen -Y for signed commits), gpg and gpgv (OpenPGP-signed commits); plus alembic, moto
+# and the aws CLI in .build/venv (python3-venv makes it).
+TEST_PACKAGES = postgresql-15 sqlite3 time procps strace zsh fish nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
 	openssh-client openssh-server gpg gpgv python3-venv
 
 .PHONY: setup build test test-build test-peers demo install bench release fuzz clean

@@ -252,6 +252,31 @@ import TestSupport
         #expect(binding?.contains("to \(CLI.binary) [0]") == true, "\(binding ?? "libgit2 binds no mbedtls_x509_crt_parse_file")")
     }
 
+    /// The read-only commands run on the main thread from start to exit: the concurrency
+    /// runtime's pool (a dispatch worker and its manager, ~0.14 of `status`'s time) starts only for
+    /// work that runs beside other work. A cold listing and `validate` of two targets, read on
+    /// both cores, show the trace sees the threads it should.
+    @Test func readOnlyCommandsStartNoThread() throws {
+        let fixture = try repo(["stacks/x/prod.yaml": Self.valid, "stacks/y/prod.yaml": "description: y\n"])
+        let trace = try TemporaryDirectory.file(prefix: "clones").path
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let threads: ([String]) throws -> [Substring] = { arguments in
+            let result = try Shell.capture("strace", ["-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-o", trace, CLI.binary] + arguments,
+                                           environment: ["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": "", "X_TOKEN": "a-token"],
+                                           directory: fixture.path, closedStdin: true)
+            #expect(result.status == 0, "\(arguments): \(result.stderr.suffix(400))")
+            return try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        }
+        // A listing with its cache cold reads the targets on both cores, as validate does.
+        #expect(try threads(["stacks"]).isEmpty == (ProcessInfo.processInfo.activeProcessorCount == 1))
+        for arguments in [["--version"], ["status", "x/prod"], ["status"], ["plan", "x/prod", "--input", "tenant=acme"], ["stacks"], ["runs"]] {
+            #expect(try threads(arguments).isEmpty, "\(arguments)")
+        }
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(try threads(["validate"]).contains { $0.contains("clone") }, "validate read two targets on one thread")
+        }
+    }
+
     /// A linked worktree is a shape GitKit leaves to libgit2: the same commands work there,
     /// reading the worktree's own HEAD.
     @Test func aLinkedWorktreeIsReadThroughLibgit2() throws {
