@@ -18,7 +18,9 @@ extension ParameterGroup {
 /// A verb of the command line: its description, its parameters and what it does.
 public protocol Command: ParameterGroup, Sendable {
     static var configuration: CommandConfiguration { get }
-    func run() async throws
+    /// Runs on the caller's thread (the main thread): a command that awaits nothing concurrent
+    /// starts no thread (the pool's first two cost `status` ~0.14 of its time).
+    nonisolated(nonsending) func run() async throws
 }
 
 /// A command that only names subcommands (`review`, `inbound`): the parser answers it with a
@@ -26,7 +28,7 @@ public protocol Command: ParameterGroup, Sendable {
 public protocol CommandGroup: Command {}
 
 extension CommandGroup {
-    public func run() async throws {
+    public nonisolated(nonsending) func run() async throws {
         preconditionFailure("\(Self.configuration.name) is a group of commands: the parser never runs it")
     }
 }

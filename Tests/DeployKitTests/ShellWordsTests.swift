@@ -28,7 +28,7 @@ import TestSupport
     /// Each word, quoted and read back by a real `sh`, is the word again: a `'` is escaped even
     /// when a combining mark follows it (Foundation's replacingOccurrences left that one alone,
     /// and the pasted line ended its quote there).
-    @Test(arguments: ["it's", "a'\u{301}b", "'", "''", "", "two words", "$HOME", "`id`", "é'x", "tab\tnew\nline", "x;rm -rf /", "•'•"])
+    @Test(arguments: ["it's", "a'\u{301}b", "'", "''", "", "two words", "$HOME", "`id`", "é'x", "tab\tnew\nline", "x;exit 7", "=ls", "A=b", "•'•"])
     func aShellReadsTheWordBack(_ word: String) throws {
         let quoted = ShellQuote.quote(word)
         #expect(try Shell.run("sh", ["-c", "printf %s \(quoted)"]) == word, "\(quoted)")
@@ -37,5 +37,12 @@ import TestSupport
     @Test(arguments: ["deploy", "--rev=abc123", "a/b.c:d,e@f%g+h", "step•1", "0-9_Z"])
     func aPlainWordStaysBare(_ word: String) {
         #expect(ShellQuote.quote(word) == word)
+    }
+
+    /// zsh expands a word that starts with `=` to a path (`=ls`), and a first word with `=` in it
+    /// pastes as a variable assignment, not a command.
+    @Test func wordsAShellWouldReadOtherwiseAreQuoted() {
+        #expect(ShellQuote.quote("=ls") == "'=ls'")
+        #expect(ShellQuote.join(["A=b", "--x=y"]) == "'A=b' --x=y")
     }
 }

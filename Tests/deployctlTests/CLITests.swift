@@ -261,14 +261,14 @@ import TestSupport
         let trace = try TemporaryDirectory.file(prefix: "clones").path
         defer { try? FileManager.default.removeItem(atPath: trace) }
         let threads: ([String]) throws -> [Substring] = { arguments in
-            let result = try Shell.capture("strace", ["-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-o", trace, CLI.binary] + arguments,
+            let result = try Shell.capture("strace", ["-f", "-qq", "-e", "trace=clone,clone3,fork,vfork", "-e", "signal=none", "-o", trace, CLI.binary] + arguments,
                                            environment: ["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": "", "X_TOKEN": "a-token"],
                                            directory: fixture.path, closedStdin: true)
-            #expect(result.status == 0, "\(arguments): \(result.stderr.suffix(400))")
-            return try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+            #expect(result.status == 0, "\(arguments) under strace (can it trace here?): \(result.stderr.suffix(400))")
+            return try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").filter { $0.contains("clone") || $0.contains("fork") }
         }
         // A listing with its cache cold reads the targets on both cores, as validate does.
-        #expect(try threads(["stacks"]).isEmpty == (ProcessInfo.processInfo.activeProcessorCount == 1))
+        #expect(try !threads(["stacks"]).isEmpty == (ProcessInfo.processInfo.activeProcessorCount > 1))
         for arguments in [["--version"], ["status", "x/prod"], ["status"], ["plan", "x/prod", "--input", "tenant=acme"], ["stacks"], ["runs"]] {
             #expect(try threads(arguments).isEmpty, "\(arguments)")
         }

@@ -118,18 +118,25 @@ public enum ShellQuote {
             default: scalar.isASCII && "_@%+=:,./-".utf8.contains(UInt8(scalar.value))
             }
         }
-        if safe && !word.isEmpty { return word }
+        // A leading `=` is zsh's path expansion (`=ls`).
+        if safe && !word.isEmpty && !word.hasPrefix("=") { return word }
+        return quoted(word)
+    }
+
+    /// `word` in single quotes, whatever it holds.
+    private static func quoted(_ word: String) -> String {
         // Every `'` byte closes, escapes and reopens, whatever follows it: a shell reads bytes.
-        var quoted: [UInt8] = [UInt8(ascii: "'")]
-        quoted.reserveCapacity(word.utf8.count + 2)
+        var bytes: [UInt8] = [UInt8(ascii: "'")]
+        bytes.reserveCapacity(word.utf8.count + 2)
         for byte in word.utf8 {
-            if byte == UInt8(ascii: "'") { quoted += "'\\''".utf8 } else { quoted.append(byte) }
+            if byte == UInt8(ascii: "'") { bytes += "'\\''".utf8 } else { bytes.append(byte) }
         }
-        quoted.append(UInt8(ascii: "'"))
-        return String(decoding: quoted, as: UTF8.self)
+        bytes.append(UInt8(ascii: "'"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func join(_ argv: [String]) -> String {
-        argv.map(quote).joined(separator: " ")
+        // A first word with `=` in it would paste as a variable assignment.
+        argv.enumerated().map { index, word in index == 0 && word.contains("=") ? quoted(word) : quote(word) }.joined(separator: " ")
     }
 }

@@ -6,6 +6,9 @@ public struct StateDirectory: Sendable {
     public let path: String
 
     public init(path: String) {
+        // `--state /x/` names /x: paths made from it read /x/cache, not /x//cache.
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
         self.path = path
     }
 
