@@ -94,8 +94,13 @@ hyperfine --style basic --runs 10 --warmup 1 -N --export-json "$out/hosts-20-vs-
   "$bin up fleet/twenty --repo $repo --state $work/hosts-state" "sh $hosts/bare-ssh.sh"
 # The floor: the same sessions through the bare calls' masters by a minimal multiplexing client.
 echo "bench: the same sessions with nothing else (a minimal client of OpenSSH's multiplexing protocol)"
-python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor.json" 2 \
-  $(grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | sed "s|^|$hosts/cm-|")
+sockets=$(grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f2 | sed "s|^|$hosts/cm-|")
+# shellcheck disable=SC2086 # one socket a word
+python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor.json" 2 $sockets
+# One round: what the hosts' side alone adds from 1 host to 20 for the one-step run (summary.py
+# subtracts it to show the ratio no client running a session per host can beat on this machine).
+# shellcheck disable=SC2086
+python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor-one-step.json" 1 $sockets
 sh -c "$cold"
 before=$(cat "$hosts"/h*/log | grep -c "Accepted publickey" || true)
 "$bin" up fleet/twenty --repo "$repo" --state "$work/hosts-state" > /dev/null
@@ -108,9 +113,21 @@ if command -v strace >/dev/null; then
   echo "$clients ssh client processes started by a warm run of 40 remote commands on $n hosts" | tee -a "$out/hosts-connections.txt"
 fi
 ansible=$(command -v ansible || true)
+[ -z "$ansible" ] && [ -x "$here/../../.build/venv/bin/ansible" ] && ansible=$here/../../.build/venv/bin/ansible
 if [ -n "$ansible" ]; then
-  echo "bench: the same no-op on 20 hosts with ansible -f 20"
+  # Ansible at its documented fastest for ad hoc commands (pipelining: the module goes to the
+  # host on stdin, no file transfer), the same known hosts, and a temporary directory the bench
+  # user can write (its home is /). Each host needs Python: Debian's /usr/bin/python3.
+  printf '{"ansible_ssh_common_args": "-o UserKnownHostsFile=%s/known_hosts", "ansible_pipelining": true, "ansible_remote_tmp": "%s/ansible-tmp", "ansible_python_interpreter": "/usr/bin/python3"}\n' \
+    "$hosts" "$hosts" > "$hosts/ansible-vars.json"
+  if [ "$(id -u)" = 0 ]; then install -d -m 0700 -o "$login" "$hosts/ansible-tmp"; else mkdir -m 0700 "$hosts/ansible-tmp"; fi
+  adhoc="$ansible all -i $hosts/ansible-inventory -f $n -m command -a true -e @$hosts/ansible-vars.json"
+  $adhoc > "$work/ansible.log" 2>&1 || { echo "bench: ansible failed on the hosts (left out):"; tail -5 "$work/ansible.log"; ansible=""; }
+fi
+if [ -n "$ansible" ]; then
+  echo "bench: the same no-op on 20 hosts with ansible -f 20, and Ansible's own 20 hosts against 1"
   hyperfine --style basic --runs 5 -N --export-json "$out/hosts-20-vs-ansible.json" \
-    "$bin up fleet/twenty-step --repo $repo --state $work/hosts-state" \
-    "$ansible all -i $hosts/ansible-inventory -f 20 -m command -a true -e ansible_ssh_common_args='-o UserKnownHostsFile=$hosts/known_hosts'"
+    "$bin up fleet/twenty-step --repo $repo --state $work/hosts-state" "$adhoc"
+  hyperfine --style basic --runs 5 -N --export-json "$out/hosts-ansible-20-vs-1.json" \
+    "$adhoc" "${adhoc/ all / h1 }"
 fi
