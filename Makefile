@@ -2,7 +2,16 @@
 # toolchain on PATH; `setup` installs the Debian packages the build needs.
 SWIFT ?= swift
 PREFIX ?= /usr/local
-RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
+# The release binary carries libstdc++ and libgcc's unwinder, as it carries the Swift runtime
+# that alone uses them. Loading the shared libstdc++ cost every command ~1,700 symbol bindings
+# (each looked up through the binary's 8,000 exported symbols) and its initializers: without it
+# `--version` x0.81, `status` x0.88, `plan` x0.90 (100 pairs; README, Benchmarks). The
+# toolchain's static-stdlib-args.lnk asks for -lstdc++ by name, so a directory holding only the
+# archive, searched first, answers it (static-archives below). No library deployctl loads later
+# (libgit2, libcurl, libpq and theirs) uses either, so no second copy ever joins the process.
+STATIC_ARCHIVES = .build-release/static-archives
+RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release \
+	-Xlinker -L$(CURDIR)/$(STATIC_ARCHIVES) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 # What the tests drive for real besides git: PostgreSQL 15, sqlite3 (to read the journal),
 # GNU time (peak RSS), procps (pgrep), strace (which commands start threads), zsh and fish
 # (the completion scripts run in them), nginx and dnsmasq (the probes' peers), dig (DNS fixture
@@ -13,7 +22,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release
 TEST_PACKAGES = postgresql-15 sqlite3 time procps strace zsh fish nginx dnsmasq-base bind9-dnsutils openssl curl chromium redis-server \
 	openssh-client openssh-server gpg gpgv python3-venv
 
-.PHONY: setup build test test-build test-peers demo install bench release fuzz clean
+.PHONY: setup build test test-build test-peers demo install bench release static-archives fuzz clean
 
 setup:
 	Tests/scripts/setup.sh
@@ -46,14 +55,22 @@ test-peers:
 demo: setup
 	Tests/scripts/demo.sh
 
-release:
+release: static-archives
 	Tests/scripts/setup.sh
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# libstdc++.a where the toolchain's clang finds it (Debian's libstdc++-12-dev, which the Swift
+# toolchain needs anyway). Without it the build still links, to the shared library, and says so.
+static-archives:
+	@mkdir -p $(STATIC_ARCHIVES)
+	@archive=$$("$$(dirname "$$(command -v $(SWIFT))")/clang" -print-file-name=libstdc++.a 2>/dev/null); \
+	if [ -f "$$archive" ]; then ln -sf "$$archive" $(STATIC_ARCHIVES)/libstdc++.a; \
+	else rm -f $(STATIC_ARCHIVES)/libstdc++.a; echo "make: no libstdc++.a (libstdc++-12-dev): the release binary loads the shared libstdc++"; fi
 
 install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
 
-bench:
+bench: static-archives
 	Tests/scripts/setup.sh hyperfine postgresql-15 sqlite3 openssh-client openssh-server
 	$(SWIFT) build $(RELEASE_FLAGS)
 	Tests/bench/bench.sh
