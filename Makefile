@@ -7,11 +7,12 @@ PREFIX ?= /usr/local
 # (each looked up through the binary's 8,000 exported symbols) and its initializers: without it
 # `--version` x0.81, `status` x0.88, `plan` x0.90 (100 pairs; README, Benchmarks). The
 # toolchain's static-stdlib-args.lnk asks for -lstdc++ by name, so a directory holding only the
-# archive, searched first, answers it (static-archives below). No library deployctl loads later
-# (libgit2, libcurl, libpq and theirs) uses either, so no second copy ever joins the process.
+# archive, searched first, answers it (static-archives below). The binary exports none of their
+# symbols (the .lnk's --exclude-libs ALL), so a library loaded later that has its own copy (none
+# of libgit2, libcurl, libpq and theirs does; glibc loads libgcc_s for pthread_cancel) binds to it.
 STATIC_ARCHIVES = .build-release/static-archives
 RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release \
-	-Xlinker -L$(CURDIR)/$(STATIC_ARCHIVES) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
+	-Xlinker "-L$(CURDIR)/$(STATIC_ARCHIVES)" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 # What the tests drive for real besides git: PostgreSQL 15, sqlite3 (to read the journal),
 # GNU time (peak RSS), procps (pgrep), strace (which commands start threads), zsh and fish
 # (the completion scripts run in them), nginx and dnsmasq (the probes' peers), dig (DNS fixture
@@ -59,13 +60,23 @@ release: static-archives
 	Tests/scripts/setup.sh
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# libstdc++.a where the toolchain's clang finds it (Debian's libstdc++-12-dev, which the Swift
-# toolchain needs anyway). Without it the build still links, to the shared library, and says so.
+# libstdc++.a where the toolchain's clang (else cc) finds it: Debian's libstdc++-12-dev, which the
+# Swift toolchain needs to link at all. Not found: the release binary loads the shared libstdc++,
+# and says so. SwiftPM does not see the archive as an input, so a newer one (an upgrade of the
+# package) or a change of link removes the binary, and the build links it again.
 static-archives:
 	@mkdir -p $(STATIC_ARCHIVES)
-	@archive=$$("$$(dirname "$$(command -v $(SWIFT))")/clang" -print-file-name=libstdc++.a 2>/dev/null); \
-	if [ -f "$$archive" ]; then ln -sf "$$archive" $(STATIC_ARCHIVES)/libstdc++.a; \
-	else rm -f $(STATIC_ARCHIVES)/libstdc++.a; echo "make: no libstdc++.a (libstdc++-12-dev): the release binary loads the shared libstdc++"; fi
+	@swift=$$(command -v $(SWIFT) || true); clang=$$(dirname "$$(readlink -f "$${swift:-/nonexistent}")")/clang; \
+	[ -x "$$clang" ] || clang=cc; \
+	archive=$$("$$clang" -print-file-name=libstdc++.a 2>/dev/null || true); \
+	link=$(STATIC_ARCHIVES)/libstdc++.a; binary=.build-release/release/deployctl; \
+	if [ -f "$$archive" ]; then \
+	  if [ "$$(readlink "$$link")" != "$$archive" ] || [ "$$archive" -nt "$$binary" ]; then rm -f "$$binary"; fi; \
+	  ln -sf "$$archive" "$$link"; \
+	else \
+	  if [ -L "$$link" ]; then rm -f "$$link" "$$binary"; fi; \
+	  echo "make: $$clang -print-file-name=libstdc++.a found no archive: the release binary loads the shared libstdc++"; \
+	fi
 
 install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
