@@ -39,6 +39,16 @@ for partition in "${partitions[@]}"; do
   # shellcheck disable=SC2086 # the arguments are words
   "$swift" test --skip-build --ignore-lock --scratch-path "$build" ${partition#*|} >"$logs/$name.log" 2>&1 &
   pids+=("$!")
+  # Every `swift test`, --skip-build too, first rewrites the build's manifest ($build/debug.yaml)
+  # in place, and one reading it meanwhile can crash (a SIGBUS in llbuild's YAML scanner, seen
+  # once) or read a torn file. The next starts once this one has started the test binary, its
+  # child (its log says nothing sooner: the binary's output is buffered), or has ended: about a
+  # second each.
+  for _ in $(seq 1 600); do
+    pgrep -P "$!" >/dev/null && break
+    kill -0 "$!" 2>/dev/null || break
+    sleep 0.1
+  done
 done
 
 failed=()
