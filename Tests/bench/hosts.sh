@@ -103,7 +103,7 @@ sockets=$(grep -o 'port: [0-9]*' "$repo/stacks/fleet/twenty.yaml" | cut -d' ' -f
 # shellcheck disable=SC2086 # one socket a word
 python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor.json" 2 $sockets
 # One round: what the hosts' side alone adds from 1 host to 20 for the one-step run (summary.py
-# subtracts it to show the ratio no client running a session per host can beat on this machine).
+# estimates from it the ratio a client with no per-host work of its own would get here).
 # shellcheck disable=SC2086
 python3 "$here/mux-sessions.py" "$out/hosts-sessions-floor-one-step.json" 1 $sockets
 sh -c "$cold"

@@ -45,6 +45,7 @@ for partition in "${partitions[@]}"; do
   # child (its log says nothing sooner: the binary's output is buffered), or has ended: about a
   # second each.
   for _ in $(seq 1 600); do
+    command -v pgrep >/dev/null || break   # procps (make test installs it)
     pgrep -P "$!" >/dev/null && break
     kill -0 "$!" 2>/dev/null || break
     sleep 0.1
