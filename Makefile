@@ -56,8 +56,9 @@ test-peers:
 demo: setup
 	Tests/scripts/demo.sh
 
-release: static-archives
+release:
 	Tests/scripts/setup.sh
+	@$(MAKE) --no-print-directory static-archives
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # libstdc++.a where the toolchain's clang (else cc) finds it: Debian's libstdc++-12-dev, which the
@@ -81,8 +82,9 @@ static-archives:
 install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl
 
-bench: static-archives
+bench:
 	Tests/scripts/setup.sh hyperfine postgresql-15 sqlite3 openssh-client openssh-server
+	@$(MAKE) --no-print-directory static-archives
 	$(SWIFT) build $(RELEASE_FLAGS)
 	Tests/bench/bench.sh
 
