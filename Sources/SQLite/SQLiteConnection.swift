@@ -27,10 +27,32 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// `sqlite3_exec` compiled both statements again every time (~20,000 instructions each).
     /// Guarded by `lock`, as every use of the connection is.
     private var transactionStatements: [String: OpaquePointer] = [:]
+    /// Set by `close`; guarded by `lock`.
+    private var closed = false
 
-    deinit {
+    deinit { closeHandle() }
+
+    /// Ends the connection now rather than at deinit (the CLI leaves by `exit`, so deinit never
+    /// comes): the last connection to close copies the write-ahead log into the database file
+    /// and cuts it to nothing (`journal_size_limit`), work the next process to open the file
+    /// would otherwise do first (replaying every frame, then copying them at its own close).
+    /// Any later use throws `SQLITE_MISUSE`.
+    public func close() {
+        lock.withLock { closeHandle() }
+    }
+
+    private func closeHandle() {
+        guard !closed else { return }
+        closed = true
         for statement in transactionStatements.values { sqlite3_finalize(statement) }
+        transactionStatements = [:]
         sqlite3_close_v2(handle)
+    }
+
+    /// The handle, unless closed; the caller holds `lock`.
+    private func openHandle() throws -> OpaquePointer {
+        guard !closed else { throw SQLiteError(code: SQLITE_MISUSE, message: "the connection is closed", sql: nil) }
+        return handle
     }
 
     /// Runs one of the fixed transaction statements; the caller holds `lock`.
@@ -59,7 +81,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// changes a command). The close still checkpoints everything into the database file.
     public func keepWriteAheadLog() {
         var on: Int32 = 1
-        lock.withLock { _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on) }
+        lock.withLock { if !closed { _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &on) } }
     }
 
     public enum TransactionKind: Sendable {
@@ -73,7 +95,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// `body` inside BEGIN … COMMIT; an error rolls back and is thrown on.
     public func transaction<T>(_ kind: TransactionKind, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         try lock.withLock {
-            let database = SQLiteDatabase(handle: handle)
+            let database = SQLiteDatabase(handle: try openHandle())
             try runTransactionStatement(kind == .immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")
             do {
                 let value = try body(database)
@@ -92,7 +114,7 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// `body` outside any transaction: for pragmas that cannot run inside one.
     public func withoutTransaction<T>(_ body: (SQLiteDatabase) throws -> T) throws -> T {
-        try lock.withLock { try body(SQLiteDatabase(handle: handle)) }
+        try lock.withLock { try body(SQLiteDatabase(handle: try openHandle())) }
     }
 }
 

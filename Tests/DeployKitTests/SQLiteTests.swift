@@ -40,6 +40,25 @@ import TestSupport
         #expect(try db.read { try $0.fetchOne("SELECT count(*) FROM t") { $0.next() as Int } } == 0, "nothing was written")
     }
 
+    /// `close` (the CLI's way out runs no deinit) copies the log back and empties it; the
+    /// connection refuses anything after, and a second close does nothing.
+    @Test func closeCopiesTheLogBackAndRefusesLaterUse() throws {
+        let (db, dir) = try Self.connection()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try db.withoutTransaction { try $0.execute("PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 4194304") }
+        db.keepWriteAheadLog()
+        try db.write { try $0.execute("CREATE TABLE t (a); INSERT INTO t VALUES (1)") }
+        let wal = dir.path + "/db.sqlite3-wal"
+        func walSize() throws -> Int? { try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int }
+        #expect(try walSize() ?? 0 > 0, "the write is in the log before the close")
+        db.close()
+        #expect(try walSize() == 0)
+        db.close()
+        #expect(throws: SQLiteError.self) { try db.read { try $0.fetchOne("SELECT count(*) FROM t") { $0.next() as Int } } }
+        let again = try SQLiteConnection(path: dir.path + "/db.sqlite3", busyTimeoutMilliseconds: 1_000)
+        #expect(try again.read { try $0.fetchOne("SELECT count(*) FROM t") { $0.next() as Int } } == 1)
+    }
+
     @Test func aFailedTransactionLeavesNothing() throws {
         let (db, dir) = try Self.connection()
         defer { try? FileManager.default.removeItem(at: dir) }

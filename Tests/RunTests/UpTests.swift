@@ -37,6 +37,29 @@ import TestSupport
         #expect(logs.stdout.contains("released x/prod at"))
     }
 
+    /// The CLI leaves by `exit`, which closes nothing: `up` closes the journal itself, so its
+    /// writes are copied into the database file and the write-ahead log left empty. Else the
+    /// next command (a `status`) replays the log to open the file and copies it at its close.
+    @Test func upLeavesTheJournalsWriteAheadLogCopiedBackAndEmpty() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - {name: release, run: ["true"]}
+                - {name: check, run: [sh, -c, "exit $FAIL"], env: {FAIL: "${inputs.fail}"}}
+            inputs:
+              fail: {default: "0"}
+            """)
+        let wal = stack.journal + "-wal"
+        for (fail, status) in [("0", Int32(0)), ("3", Int32(1))] {
+            let result = try stack.run(["up", "prod", "--input", "fail=\(fail)", "--no-rollback"])
+            #expect(result.status == status, "\(result.stdout)\(result.stderr)")
+            let size = try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int
+            #expect(size == 0, "after an up that exited \(result.status), the write-ahead log holds \(size ?? -1) bytes")
+        }
+        // What the log held is in the database file now.
+        #expect(try stack.show(try stack.requireLastRunID())["status"] as? String == "failed")
+    }
+
     @Test func aFailedExpectationFailsTheRunWithTheReasonAndNextCommands() throws {
         let stack = try StackFixture("""
             phases:

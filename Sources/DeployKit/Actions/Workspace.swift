@@ -85,6 +85,12 @@ public struct Workspace {
         }
     }
 
+    /// As the command ends (before `exit`, which runs no deinit): lets the store leave itself as
+    /// the next command wants it (`JournalStore.close`). Only for the command's last lines.
+    public func close() {
+        opened.take()?.close()
+    }
+
     /// The journal when one exists already (a command that only reads must not create one).
     public func existingJournal() -> Journal? {
         switch store {
@@ -176,5 +182,17 @@ private final class OpenedJournal: @unchecked Sendable {
             opened = fresh
             return try fresh.get()
         }
+    }
+
+    /// The journal if one was opened, and never again after: for `Workspace.close`.
+    func take() -> Journal? {
+        lock.withLock {
+            defer { opened = .failure(JournalClosed()) }
+            return try? opened?.get()
+        }
+    }
+
+    struct JournalClosed: Error, CustomStringConvertible {
+        var description: String { "the journal was already closed: the command is ending" }
     }
 }

@@ -22,6 +22,9 @@ public final class Journal: Sendable {
     /// Where the records are, with no password: for messages.
     public var path: String { store.location }
 
+    /// See `JournalStore.close`: last, as the command ends.
+    public func close() { store.close() }
+
     // MARK: - Runs
 
     public func createRun(_ run: RunRecord) throws { try store.createRun(run) }

@@ -9,6 +9,9 @@ public protocol JournalStore: AnyObject, Sendable {
     var location: String { get }
     /// False when this role may only read (a reviewer's): anything that would write refuses first.
     var canWrite: Bool { get }
+    /// The command is done with the store: leave it as the next command wants to find it. Called
+    /// once, last, just before the process exits; nothing uses the store after it.
+    func close()
 
     // MARK: Runs
     func createRun(_ run: RunRecord) throws

@@ -12,6 +12,11 @@ public final class SQLiteStore: JournalStore {
     public var location: String { path }
     public var canWrite: Bool { access(path, W_OK) == 0 }
 
+    /// Copies this command's writes from the write-ahead log into the database file and empties
+    /// the log (when no other process has the file open): else the next command, often a
+    /// `status` at the prompt, replays the whole log to open it and copies it at its close.
+    public func close() { database.close() }
+
     /// Opens (creating and migrating) `<directory>/journal.sqlite3`.
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

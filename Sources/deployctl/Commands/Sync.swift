@@ -61,6 +61,7 @@ struct SyncCommand: Command {
             }
             if decisions.isEmpty { Terminal.line("  (no targets)") }
         }
+        ws.close()
         Main.end(status.rawValue)
     }
 }

@@ -229,6 +229,7 @@ enum RunReport {
             }
             for next in runs.last?.next ?? [] { Terminal.line("next: \(next)") }
         }
+        workspace.close()
         Main.end(status.rawValue)
     }
 

@@ -40,6 +40,10 @@ public final class PostgresStore: JournalStore, @unchecked Sendable {
         startHeartbeat()
     }
 
+    /// Nothing to leave behind: the server ends the session, and its advisory locks, when the
+    /// process exits; the heartbeat still needs the connection until then.
+    public func close() {}
+
     // MARK: - Runs
 
     /// The run's advisory lock is taken before its row says `running`, so no machine ever sees
