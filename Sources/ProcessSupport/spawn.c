@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -135,4 +136,26 @@ int ps_memory_file(const char *data, size_t size) {
     }
     if (lseek(fd, 0, SEEK_SET) != 0) { int saved = errno; close(fd); errno = saved; return -1; }
     return fd;
+}
+
+int ps_pipe_holding(const char *data, size_t size, int fds[2]) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+    if (capacity >= 0 && (size_t)capacity < size && size <= INT_MAX) {
+        int grown = fcntl(fds[1], F_SETPIPE_SZ, (int)size);
+        if (grown > capacity) capacity = grown;
+    }
+    fcntl(fds[1], F_SETFL, O_NONBLOCK);
+    size_t written = 0;
+    while (written < size) {
+        ssize_t n = write(fds[1], data + written, size - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int saved = (n < 0 && errno != EAGAIN) ? errno : EFBIG;
+            close(fds[0]); close(fds[1]);
+            return saved;
+        }
+        written += (size_t)n;
+    }
+    return 0;
 }

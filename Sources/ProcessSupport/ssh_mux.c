@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -63,6 +65,9 @@ CHILD_CODE long sys6(long n, long a, long b, long c, long d, long e, long f) {
 #endif
 /* Each returns the result, or -errno. */
 #define SYS(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+/* Where the child keeps its copy of HOLD_FD (the writer of the session's standard input). */
+#define HOLD_FD 3
 
 enum {
     MUX_MSG_HELLO = 0x00000001,
@@ -154,7 +159,7 @@ CHILD_CODE void say(const char *text) {
 /* Runs the prepared session request over the master at `address`, with this process's
  * descriptors 0-2 as the session's. Returns the remote command's exit status; -1 when no
  * session was opened (no master, or it refused): nothing ran, the caller may start `ssh`. */
-CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned char *request, size_t request_size) {
+CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned char *request, size_t request_size, int stop_fd) {
     int sock = (int)SYS(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return -1;
     if (SYS(SYS_connect, sock, address, sizeof *address) != 0) { SYS(SYS_close, sock, 0, 0); return -1; }
@@ -174,7 +179,22 @@ CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned cha
         return -1;
     }
     int opened = 0, exited = 0, status = 255;
-    while ((n = read_packet(sock, reply, sizeof reply)) >= 0) {
+    for (;;) {
+        /* SIGTERM (a timeout, a cancellation) closes HOLD_FD, the last writer of the remote
+         * command's standard input: its wrapper on the host stops it (see ps_spawn_mux). The
+         * session then ends as the command does, and this process with it. */
+        while (stop_fd >= 0) {
+            struct pollfd watched[2] = {{.fd = sock, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
+            long ready = sys6(SYS_ppoll, (long)watched, 2, 0, 0, 8, 0);
+            if (ready == -EINTR) continue;
+            if (ready < 0 || watched[1].revents != 0) {
+                SYS(SYS_close, HOLD_FD, 0, 0);
+                SYS(SYS_close, stop_fd, 0, 0);
+                stop_fd = -1;
+            }
+            if (watched[0].revents != 0) break;
+        }
+        if ((n = read_packet(sock, reply, sizeof reply)) < 0) break;
         if (n < 4) continue;
         uint32_t type = get_u32(reply);
         if (type == MUX_S_SESSION_OPENED) {
@@ -201,7 +221,7 @@ struct mux_child {
     size_t request_size;
     const char *path, *cwd;
     char **argv, **envp;
-    int stdin_fd, stdout_fd, stderr_fd;
+    int stdin_fd, stdout_fd, stderr_fd, hold_fd;
     size_t mapped;
 };
 
@@ -213,25 +233,32 @@ CHILD_CODE int mux_child_main(void *argument) {
     for (long signal = 1; signal < 65; signal++) {
         if (signal != SIGKILL && signal != SIGSTOP) sys6(SYS_rt_sigaction, signal, (long)&defaults, 0, 8, 0, 0);
     }
-    unsigned long none = 0;
-    sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+    unsigned long none = 0, term = 1UL << (SIGTERM - 1);
+    /* Holding the writer: SIGTERM is read from a signalfd instead of ending this process. */
+    sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)(c->hold_fd >= 0 ? &term : &none), 0, 8, 0, 0);
     SYS(SYS_setpgid, 0, 0, 0);
-    int from[3] = {c->stdin_fd, c->stdout_fd, c->stderr_fd};
-    for (int fd = 0; fd < 3; fd++) {
+    int from[4] = {c->stdin_fd, c->stdout_fd, c->stderr_fd, c->hold_fd};
+    int kept = c->hold_fd >= 0 ? 4 : 3;
+    for (int fd = 0; fd < kept; fd++) {
         if (from[fd] != fd) SYS(SYS_dup3, from[fd], fd, 0);
         else SYS(SYS_fcntl, fd, F_SETFD, 0);   /* already in place: only keep it across an exec */
     }
     /* Without an exec, close-on-exec closes nothing: other steps' pipes must not stay open here,
      * or their readers would wait for this session to end. */
-    if (SYS(SYS_close_range, 3, ~0U, 0) != 0) {
-        for (long fd = 3; fd < 65536; fd++) SYS(SYS_close, fd, 0, 0);
+    if (SYS(SYS_close_range, kept, ~0U, 0) != 0) {
+        for (long fd = kept; fd < 65536; fd++) SYS(SYS_close, fd, 0, 0);
     }
     if (c->cwd != NULL && SYS(SYS_chdir, c->cwd, 0, 0) != 0) {
         say("deployctl: cannot enter the step's directory\n");
         SYS(SYS_exit_group, 127, 0, 0);
     }
-    int status = mux_session(&c->address, c->request, c->request_size);
+    int stop_fd = c->hold_fd >= 0 ? (int)sys6(SYS_signalfd4, -1, (long)&term, 8, SFD_CLOEXEC, 0, 0) : -1;
+    if (c->hold_fd >= 0 && stop_fd < 0) sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
+    int status = mux_session(&c->address, c->request, c->request_size, stop_fd);
     if (status < 0) {
+        /* ssh instead: SIGTERM ends it again (one already pending ends it here), and ssh closes
+         * HOLD_FD itself: the caller's copy of the writer is the one that counts then. */
+        sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
         SYS(SYS_execve, c->path, c->argv, c->envp);
         say("deployctl: cannot start ssh\n");
     }
@@ -265,7 +292,7 @@ enum { MUX_CHILD_STACK = 128 * 1024 };
 
 int ps_spawn_mux(const char *control_path, const char *remote_command,
                  const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid, void **resources) {
+                 int stdin_fd, int stdout_fd, int stderr_fd, int hold_fd, pid_t *pid, void **resources) {
     *resources = NULL;
     if (stdout_fd < 0 || stderr_fd < 0) return EBADF;
     /* The master needs a standard input to hand the session (a closed one would make the
@@ -316,7 +343,7 @@ int ps_spawn_mux(const char *control_path, const char *remote_command,
     c->argv = copy_strings(argv, &cursor);
     cursor = (char *)(((uintptr_t)cursor + 7) & ~(uintptr_t)7);
     c->envp = copy_strings(envp, &cursor);
-    c->stdin_fd = stdin_fd; c->stdout_fd = stdout_fd; c->stderr_fd = stderr_fd;
+    c->stdin_fd = stdin_fd; c->stdout_fd = stdout_fd; c->stderr_fd = stderr_fd; c->hold_fd = hold_fd;
 
     /* No signal handler of the parent's may run in the child before it resets them: every
      * signal blocked around clone, glibc's internal ones too (which pthread_sigmask leaves). */

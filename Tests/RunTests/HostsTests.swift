@@ -236,13 +236,23 @@ import TestSupport
         #expect(logs.stdout.contains("released v2 on web2"), "\(logs.stdout)")
     }
 
-    /// A warm host's step that outlives its `timeout:` is stopped like a local one: the process
-    /// holding its session gets SIGTERM with its group and nothing of it stays on this machine.
-    /// The timeout counts from the session's opening: 1 s once ran out in a loaded CI run
-    /// before the remote shell had printed, so it is 5 s against a 60 s sleep.
-    @Test func aTimeoutEndsASessionOpenedThroughTheMaster() throws {
+    /// A warm host's step that outlives its `timeout:` is stopped like a local one, on the host
+    /// too: sshd signals nothing there, so the wrapper deployctl runs it under (`SSHRemote.supervised`)
+    /// sends it SIGTERM when deployctl stops the step, and deployctl waits for its shutdown (here
+    /// a TERM trap that takes 1 s) before the retry starts. The retry finds the first attempt
+    /// gone, and the process holding the session leaves nothing on this machine. The timeout
+    /// counts from the session's opening: 1 s once ran out in a loaded CI run before the remote
+    /// shell had printed, so it is 5 s.
+    @Test func aTimeoutStopsTheRemoteCommandAndItsShutdownEndsBeforeTheRetry() throws {
         let stack = try stack()
         #expect(try stack.run(["up", "prod"]).status == 0)
+        let attempt = """
+            if [ -e "$OUT/first" ]; then kill -0 "$(cat "$OUT/first")" 2>/dev/null && echo overlap > "$OUT/overlap"; exit 0; fi
+            echo $$ > "$OUT/first"
+            trap 'sleep 1; echo cleaned > "$OUT/cleaned"; exit 0' TERM
+            echo begun
+            while :; do sleep 0.1; done
+            """
         let hanging = """
             hosts:
               web1: {address: 127.0.0.1, port: \(hosts[0].port)}
@@ -250,18 +260,33 @@ import TestSupport
               known_hosts: ssh/known_hosts
             phases:
               deploy:
-                - {name: hang, on: all, timeout: 5s, run: [sh, -c, 'echo begun; exec sleep 60']}
+                - name: hang
+                  on: all
+                  timeout: 5s
+                  retries: 1
+                  backoff: 0s
+                  env: {OUT: "\(out.path)"}
+                  run:
+                    - sh
+                    - -c
+                    - |
+            \(attempt.split(separator: "\n").map { "              " + $0 }.joined(separator: "\n"))
             """
         _ = try stack.git.commit("hang", files: ["stacks/x/prod.yaml": hanging])
         let started = Date()
         let up = try stack.run(["up", "prod", "--no-rollback"])
-        #expect(up.status == 1)
-        #expect(Date().timeIntervalSince(started) < 45, "stopped at its timeout, not after the remote sleep (60 s)")
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        #expect(Date().timeIntervalSince(started) < 45, "stopped at its timeout")
+        #expect(lines("cleaned") == ["cleaned"], "deployctl waited for the remote command's own shutdown")
+        #expect(lines("overlap").isEmpty, "the retry ran beside the first attempt")
+        let first = try #require(pid_t(lines("first").first ?? ""))
+        #expect(kill(first, 0) != 0, "the first attempt is gone from the host")
         let id = try stack.requireLastRunID()
-        let step = try #require(try steps(stack, id)["deploy/hang@web1"])
-        #expect(step["status"] as? String == "timed_out", "\(step)")
         #expect(try stack.run(["logs", id, "hang", "--host", "web1"]).stdout.contains("begun"))
-        let group = try Shell.run("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE run_id = '\(id)' AND name = 'hang@web1'"])
+        let shown = try #require(try stack.show(id)["steps"] as? [[String: Any]])
+        let attempts = shown.filter { $0["name"] as? String == "hang@web1" }
+        #expect(attempts.first?["attempts"] as? Int == 2 && attempts.first?["status"] as? String == "succeeded", "\(attempts)")
+        let group = try Shell.run("sqlite3", [stack.journal, "SELECT pid FROM steps WHERE run_id = '\(id)' AND name = 'hang@web1' AND attempt = 1"])
         let pid = try #require(pid_t(group.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(-pid, 0) != 0, "the session's process group is gone")
         #expect(sshClients().isEmpty)

@@ -44,13 +44,19 @@ public struct LaunchRequest: Sendable {
     public var graceMs: Int
     /// What the process reads on standard input; nil: /dev/null.
     public var stdin: String?
+    /// Standard input ends (end-of-file) only when the step ends or is stopped, not after
+    /// `stdin`: a pipe whose writer this process and the mux child keep open. On a stop, the line
+    /// `SECONDS\n` (the grace) is written before it closes. The remote wrapper (`SSHRemote`) takes
+    /// that end-of-file as the order to stop the command on the host.
+    public var stdinHeldOpen: Bool
     /// For an `ssh` argv: the session to open through its master connection without starting
     /// ssh (see `MasterSession`); `argv` runs when no master answers.
     public var viaMaster: MasterSession?
 
     public init(argv: [String], environment: [String: String], directory: String? = nil, timeoutMs: Int? = nil, graceMs: Int = 10_000,
-                stdin: String? = nil, viaMaster: MasterSession? = nil) {
+                stdin: String? = nil, stdinHeldOpen: Bool = false, viaMaster: MasterSession? = nil) {
         self.stdin = stdin
+        self.stdinHeldOpen = stdinHeldOpen
         self.viaMaster = viaMaster
         self.argv = argv
         self.environment = environment
@@ -87,11 +93,14 @@ public struct LaunchResult: Sendable {
 public enum LaunchError: Error, CustomStringConvertible, Sendable {
     case notFound(String, path: String)
     case spawnFailed(String, errno: Int32)
+    case inputTooLarge(bytes: Int, limit: Int)
 
     public var description: String {
         switch self {
         case let .notFound(program, path): return "command not found: \(program) (PATH=\(path))"
         case let .spawnFailed(program, code): return "cannot start \(program): \(String(cString: strerror(code)))"
+        case let .inputTooLarge(bytes, limit):
+            return "the script for the host (\(bytes) bytes: the step's environment, exported) does not fit in a pipe (\(limit) bytes at most): make the environment smaller"
         }
     }
 }
@@ -116,11 +125,28 @@ public enum ProcessLauncher {
             close(outPipe[0]); close(outPipe[1])
             throw LaunchError.spawnFailed(program, errno: errno)
         }
-        let input = request.stdin.map { text in text.utf8CString.withUnsafeBufferPointer { ps_memory_file($0.baseAddress, $0.count - 1) } }
-            ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else {
+        var input: Int32, holder: Int32 = -1
+        do {
+            if request.stdinHeldOpen, let text = request.stdin {
+                (input, holder) = try heldOpenInput(text, program: program)
+            } else {
+                input = request.stdin.map { text in text.utf8CString.withUnsafeBufferPointer { ps_memory_file($0.baseAddress, $0.count - 1) } }
+                    ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else { throw LaunchError.spawnFailed(program, errno: errno) }
+            }
+        } catch {
             close(outPipe[0]); close(outPipe[1]); close(errPipe[0]); close(errPipe[1])
-            throw LaunchError.spawnFailed(program, errno: errno)
+            throw error
+        }
+        /// A stop: the grace for the host's wrapper, then end-of-file from this side.
+        func releaseHolder(stopping: Bool) {
+            guard holder >= 0 else { return }
+            if stopping {
+                let line = Array("\(max(1, (request.graceMs + 999) / 1000))\n".utf8)
+                _ = line.withUnsafeBytes { write(holder, $0.baseAddress, $0.count) }
+            }
+            close(holder)
+            holder = -1
         }
         var pid: pid_t = 0
         var childResources: UnsafeMutableRawPointer? = nil
@@ -128,7 +154,7 @@ public enum ProcessLauncher {
             withCStrings(request.environment.map { ($0.key, $0.value) }) { envp in
                 if let master = request.viaMaster {
                     return ps_spawn_mux(master.controlPath, master.remoteCommand, program, argv, envp, request.directory,
-                                        input, outPipe[1], errPipe[1], &pid, &childResources)
+                                        input, outPipe[1], errPipe[1], holder, &pid, &childResources)
                 }
                 return ps_spawn(program, argv, envp, request.directory, input, outPipe[1], errPipe[1], &pid)
             }
@@ -136,6 +162,7 @@ public enum ProcessLauncher {
         close(input); close(outPipe[1]); close(errPipe[1])
         guard spawnResult == 0 else {
             close(outPipe[0]); close(errPipe[0])
+            releaseHolder(stopping: false)
             throw LaunchError.spawnFailed(request.argv[0], errno: spawnResult)
         }
         let group = pid
@@ -160,10 +187,12 @@ public enum ProcessLauncher {
                 if termSent == nil, cancellation.isRequested {
                     cancelled = true
                     termSent = now
+                    releaseHolder(stopping: true)
                     terminate(group)
                 } else if termSent == nil, let deadline, now >= deadline {
                     timedOut = true
                     termSent = now
+                    releaseHolder(stopping: true)
                     terminate(group)
                 } else if let termSent, !killSent, now >= termSent + .milliseconds(request.graceMs) {
                     killSent = true
@@ -212,6 +241,7 @@ public enum ProcessLauncher {
             }
         }
         if pidfd >= 0 { close(pidfd) }
+        releaseHolder(stopping: false)
         ps_spawn_mux_release(childResources)   // the child is reaped (or gone): nothing reads it now
         // Whatever still holds the pipes (a daemon the step started) keeps writing into them:
         // drain them in the background until it closes them, so it never dies of SIGPIPE.
@@ -245,6 +275,18 @@ public enum ProcessLauncher {
             thread.stackSize = 1 << 20
             thread.start()
         }
+    }
+
+    /// A pipe holding `text` and its writer: see `LaunchRequest.stdinHeldOpen`.
+    private static func heldOpenInput(_ text: String, program: String) throws -> (reader: Int32, writer: Int32) {
+        var fds: [Int32] = [0, 0]
+        let bytes = Array(text.utf8)
+        let code = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { ps_pipe_holding($0.baseAddress, $0.count, &fds) }
+        }
+        if code == EFBIG { throw LaunchError.inputTooLarge(bytes: bytes.count, limit: 1 << 20) }
+        guard code == 0 else { throw LaunchError.spawnFailed(program, errno: code) }
+        return (fds[0], fds[1])
     }
 
     /// SIGTERM to the whole group, and SIGCONT so a stopped member can act on it.

@@ -88,6 +88,8 @@ struct HostRollout {
         gate.shownArgv = gate.argv
         gate.env = [:]
         gate.stdin = nil
+        gate.stdinHeldOpen = false
+        gate.viaMaster = nil
         gate.probe = nil
         gate.host = nil
         gate.retries = 0

@@ -82,8 +82,35 @@ struct SSHRemote {
             }
         }
         if let dir = command.directory, dir.hasPrefix("/"), !dir.hasPrefix(tree) { lines.append("cd \(ShellQuote.quote(dir))") }
-        lines.append("exec " + command.argv.map(ShellQuote.quote).joined(separator: " "))
+        lines.append(Self.supervised(command.argv.map(ShellQuote.quote).joined(separator: " ")))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The script's last line: runs `command` (words already quoted) and stops it when this side
+    /// does. Nothing on the host learns of a timeout or a Ctrl-C here (no terminal, so sshd sends
+    /// no signal), so standard input stays open while the step runs (`stdinHeldOpen`) and a
+    /// watcher reads it. End-of-file while the command still runs means deployctl stopped the
+    /// step (or the process holding the session was killed): the watcher starts the stop, which
+    /// sends SIGTERM to the session's process group (sshd made it; the command's children are in
+    /// it) and SIGKILL after the grace, the number deployctl writes before it closes its end. The
+    /// shell ignores SIGTERM once the command has started, so it reports the command's own exit
+    /// and deployctl's wait covers the command's shutdown. After a normal end the shell kills and
+    /// reaps the watcher (an orphan would be a zombie under an init that reaps none), and what the
+    /// command left running is left alone, as before. One line, `exit` at its end: the shell must
+    /// never read past the script on the open pipe.
+    static func supervised(_ command: String) -> String {
+        let stop = [
+            "kill -TERM 0", "kill -CONT 0", "_dc_waited=0",
+            "while kill -0 \"$_dc_pid\" 2>/dev/null && [ \"$_dc_waited\" -lt \"$_dc_grace\" ]; do sleep 1; _dc_waited=$((_dc_waited + 1)); done",
+            "kill -KILL 0",
+        ].joined(separator: "; ")
+        let watcher = [
+            "_dc_grace=30", "while IFS= read -r _dc_line; do _dc_grace=$_dc_line; done",
+            "kill -0 \"$_dc_pid\" 2>/dev/null || exit 0", "{ \(stop); } &",
+        ].joined(separator: "; ")
+        return "exec 3<&0; set +e; \(command) </dev/null 3<&- & _dc_pid=$!; trap '' TERM; "
+            + "{ \(watcher) } <&3 >/dev/null 2>&1 & _dc_watcher=$!; exec 3<&-; "
+            + "wait \"$_dc_pid\"; _dc_status=$?; kill -KILL \"$_dc_watcher\" 2>/dev/null; wait \"$_dc_watcher\"; exit \"$_dc_status\""
     }
 
     /// An `upload:` step on `host`: its local `tar` piped into ssh, unpacked into `to` there
@@ -115,6 +142,7 @@ struct SSHRemote {
         remote.argv = sshArgv(host, control: control)
         remote.viaMaster = control.map { MasterSession(controlPath: $0, remoteCommand: Self.scriptReader) }
         remote.stdin = script(command, host: host)
+        remote.stdinHeldOpen = true
         // The step's environment goes to the host on stdin; ssh itself needs none of it.
         remote.env = [:]
         remote.directory = tree

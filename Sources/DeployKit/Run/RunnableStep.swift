@@ -23,6 +23,8 @@ struct RunnableCommand: Sendable {
     var probeJSON: [JSONCheck] = []
     /// Standard input (secrets filled in); nil: /dev/null.
     var stdin: String? = nil
+    /// It ends only when the step does (`LaunchRequest.stdinHeldOpen`): a hosted step's script.
+    var stdinHeldOpen = false
     /// The host it runs on over ssh (`on:`); nil: here. Hosted commands wait on the network,
     /// so the rollout's waves bound them, not `--parallel`.
     var host: String? = nil

@@ -25,10 +25,14 @@ int ps_spawn(const char *path, char *const argv[], char *const envp[], const cha
  * without one, as ssh does). When no master answers or it refuses the session (nothing has
  * run then), the process becomes `path` with `argv` (ssh itself) instead. `*resources` holds
  * what the child reads: give it to ps_spawn_mux_release once the child is reaped, not before.
+ * `hold_fd` (-1: none) is the writing end of a pipe that is the session's standard input: the
+ * child keeps a copy while the session lasts and closes it on SIGTERM instead of dying, so the
+ * host reads end-of-file when the step is stopped (or the child killed), not when deployctl
+ * alone dies. The caller closes its own copy as it stops the step.
  */
 int ps_spawn_mux(const char *control_path, const char *remote_command,
                  const char *path, char *const argv[], char *const envp[], const char *cwd,
-                 int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid, void **resources);
+                 int stdin_fd, int stdout_fd, int stderr_fd, int hold_fd, pid_t *pid, void **resources);
 void ps_spawn_mux_release(void *resources);
 
 /* pidfd_open(2): a descriptor that becomes readable when the process exits; -1 if unsupported. */
@@ -53,5 +57,10 @@ int ps_pipe_cloexec(int fds[2]);
  * step's standard input. Nothing touches a disk and nothing is left behind when every process
  * holding it is gone, however it ends. -1 with errno on failure. */
 int ps_memory_file(const char *data, size_t size);
+
+/* A pipe (both ends close-on-exec, the writer non-blocking) already holding `data`, grown to hold
+ * it when it can (Linux lets anyone grow a pipe to 1 MiB): a standard input whose end-of-file
+ * the caller decides. 0, or an errno value (EFBIG: `data` does not fit). */
+int ps_pipe_holding(const char *data, size_t size, int fds[2]);
 
 #endif
