@@ -358,6 +358,21 @@ import TestSupport
         Set((try? FileManager.default.contentsOfDirectory(atPath: host.hostRoot + "/app/releases")) ?? [])
     }
 
+    /// A file the local `tar` cannot read fails the upload on every host it reached, though
+    /// ssh and the host's `tar` succeed on what arrived: the release is not activated.
+    @Test func anUploadMissingAFileFailsAndActivatesNothing() throws {
+        let (stack, revisions) = try releaseStack()
+        let broken = releasing("v4").replacingOccurrences(of: "files: [VERSION]", with: "files: [VERSION, MISSING]")
+        _ = try stack.git.commit("v4", files: ["stacks/x/prod.yaml": broken, "VERSION": "v4\n"])
+        let up = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(up.status == 1, "\(up.stdout)\(up.stderr)")
+        let id = try stack.requireLastRunID()
+        let upload = try #require(try steps(stack, id)["deploy/upload@web1"])
+        #expect(upload["status"] as? String == "failed", "\(upload)")
+        #expect(try stack.run(["logs", id, "upload", "--host", "web1"]).stdout.contains("not every file reached the host"))
+        #expect(hosts.map { current($0) } == Array(repeating: revisions[2], count: hosts.count), "current stays on v3 everywhere")
+    }
+
     @Test func keptReleasesArePrunedToKeepAndARollbackSwitchesCurrentBack() throws {
         let (stack, revisions) = try releaseStack()
         for host in hosts {

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """make bench, hosts: the floor under `deployctl up` on many hosts. Opens the same remote
-sessions deployctl opens (`exec sh -s` reading `exec true`) straight through each host's
-ssh master socket, with OpenSSH's multiplexing protocol (PROTOCOL.mux, version 4) and nothing
-else: no journal, no process of its own per session. Timed inside this process (Python's own
-start-up excluded): the hosts' side of the work (sshd, the login shell, the command) on this
-machine's cores.
+sessions deployctl opens (`exec sh -s` reading the no-op step's script, `true` under the watcher
+that stops it with the step, standard input open until the session ends) straight through each
+host's ssh master socket, with OpenSSH's multiplexing protocol (PROTOCOL.mux, version 4) and
+nothing else: no journal, no process of its own per session. Timed inside this process (Python's
+own start-up excluded): the hosts' side of the work (sshd, the login shell, the wrapper, the
+command) on this machine's cores.
 
 Usage: mux-sessions.py OUT.json ROUNDS SOCKET...
 Writes {"results": [{"median": all hosts}, {"median": the first host alone}]} in seconds, the
@@ -41,8 +42,19 @@ def read_packet(sock):
     return exactly(struct.unpack(">I", exactly(4))[0])
 
 
+# The script deployctl sends for `run: ["true"]`: `set -e`, then SSHRemote.supervised's line
+# (keep the two alike; the exports deployctl adds cost the shell next to nothing).
+SCRIPT = ("set -e\nexec 3<&0; set +e; true </dev/null 3<&- & _dc_pid=$!; trap '' TERM; "
+          "{ _dc_grace=30; while IFS= read -r _dc_line; do _dc_grace=$_dc_line; done; "
+          "kill -0 \"$_dc_pid\" 2>/dev/null || exit 0; { kill -TERM 0; kill -CONT 0; _dc_waited=0; "
+          "while kill -0 \"$_dc_pid\" 2>/dev/null && [ \"$_dc_waited\" -lt \"$_dc_grace\" ]; do sleep 1; "
+          "_dc_waited=$((_dc_waited + 1)); done; kill -KILL 0; } & } <&3 >/dev/null 2>&1 & _dc_watcher=$!; exec 3<&-; "
+          "wait \"$_dc_pid\"; _dc_status=$?; kill -KILL \"$_dc_watcher\" 2>/dev/null; wait \"$_dc_watcher\"; exit \"$_dc_status\"\n")
+
+
 def session(path):
-    """One session running `exec sh -s` with `exec true` on its stdin; its exit status."""
+    """One session running `exec sh -s` with SCRIPT on its stdin, held open until the session
+    ends (as deployctl holds it); its exit status."""
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(path)
     sock.sendall(packet(struct.pack(">II", 1, 4)))                       # MUX_MSG_HELLO, version 4
@@ -52,8 +64,7 @@ def session(path):
                + string(b"") + string(b"exec sh -s"))
     sock.sendall(packet(request))
     reader, writer = os.pipe()
-    os.write(writer, b"exec true\n")
-    os.close(writer)
+    os.write(writer, SCRIPT.encode())
     null = os.open(os.devnull, os.O_WRONLY)
     for fd in (reader, null, null):
         sock.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
@@ -68,6 +79,7 @@ def session(path):
     except EOFError:
         pass
     sock.close()
+    os.close(writer)
     return status
 
 

@@ -126,10 +126,19 @@ struct SSHRemote {
         if let release { unpack += "DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision)); " }
         unpack += "d=\(destination); mkdir -p \"$d\"; tar -C \"$d\" -xf -"
         remote.shownArgv = command.shownArgv + ["|", "ssh", host.name, "--", unpack]
-        remote.argv = ["sh", "-c", "\"$@\" | " + sshArgv(host, control: controlPath(host), remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " "),
-                       "sh"] + command.argv
+        let ssh = sshArgv(host, control: controlPath(host), remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " ")
+        remote.argv = ["sh", "-c", Self.piped(into: ssh), "sh"] + command.argv
         remote.host = host.name
         return remote
+    }
+
+    /// `"$@" | SSH`, failing when either side fails. POSIX sh has no `pipefail`, and a pipe's
+    /// status is its last command's: a `tar` that could not read a file would pass unseen, and
+    /// the release go live without it. Its status comes back on descriptor 3 instead.
+    static func piped(into ssh: String) -> String {
+        "exec 4>&1; packed=$( { { \"$@\" 3>&- 4>&-; echo \"$?\" >&3; } | \(ssh) 3>&- >&4; } 3>&1 ); sent=$?; exec 4>&-; "
+            + "[ \"$sent\" -eq 0 ] || exit \"$sent\"; [ \"$packed\" = 0 ] && exit 0; "
+            + "echo \"deployctl: the local side of the upload ($1) exited ${packed:-without a status}: not every file reached the host\" >&2; exit 1"
     }
 
     /// `command` on `host`, journaled as `NAME@HOST` (or `name`), shown as `ssh HOST -- …`.
