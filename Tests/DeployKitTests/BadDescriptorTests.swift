@@ -173,6 +173,20 @@ import Testing
             """, ["\(f):2:3: error: 'phases' (the phases are preflight, migrate, deploy, verify, postdeploy) must be a mapping of keys, not a list"])
     }
 
+    /// ssh takes a user that starts with `-` as an option (`-oProxyCommand=…`).
+    @Test func anSSHUserThatWouldBeAnOptionIsRefused() {
+        expectProblems("""
+            hosts:
+              web1: {address: 127.0.0.1}
+            ssh:
+              known_hosts: k
+              user: -oProxyCommand=x
+            phases:
+              deploy:
+                - {name: up, on: all, run: ["true"]}
+            """, ["\(f):5:9: error: 'ssh.user' cannot start with '-' or hold spaces or '@' (it goes to ssh)"])
+    }
+
     @Test func badEnvironmentVariableName() {
         expectProblems("""
             phases:
@@ -181,7 +195,16 @@ import Testing
                   run: [echo]
                   env:
                     MY-VAR: 1
-            """, ["\(f):6:9: error: 'MY-VAR' is not a valid environment variable name"])
+            """, ["\(f):6:9: error: 'MY-VAR' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)"])
+        // A letter a host's sh would refuse in `export`.
+        expectProblems("""
+            phases:
+              deploy:
+                - name: up
+                  run: [echo]
+                  env:
+                    CAFÉ: 1
+            """, ["\(f):6:9: error: 'CAFÉ' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)"])
     }
 
     // MARK: Durations, regexes, codes, paths

@@ -373,6 +373,25 @@ import TestSupport
         #expect(hosts.map { current($0) } == Array(repeating: revisions[2], count: hosts.count), "current stays on v3 everywhere")
     }
 
+    /// `release.path` naming a variable of the host's own `env:` (not sshd's): the upload
+    /// unpacks where activation looks, as every hosted step sees it.
+    @Test func anUploadExpandsTheReleasePathWithTheHostsOwnVariables() throws {
+        let descriptor = releasing("v1")
+            .replacingOccurrences(of: "release: {path: $HOSTROOT/app", with: "release: {path: $APPDIR/app")
+            .replacingOccurrences(of: "$HOSTROOT/app/current", with: "$APPDIR/app/current")
+            .split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+                guard let i = hosts.firstIndex(where: { line.contains("port: \($0.port),") }) else { return String(line) }
+                return line.replacingOccurrences(of: "roles: [web]}", with: "roles: [web], env: {APPDIR: \"\(hosts[i].hostRoot)/alt\"}}")
+            }.joined(separator: "\n")
+        let stack = try StackFixture(descriptor, files: ["ssh/known_hosts": knownHosts, "VERSION": "v1\n"])
+        stack.environment["SSH_AUTH_SOCK"] = hosts[0].agentSocket
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        for host in hosts {
+            #expect((try? String(contentsOfFile: host.hostRoot + "/alt/app/current/VERSION", encoding: .utf8)) == "v1\n")
+        }
+    }
+
     @Test func keptReleasesArePrunedToKeepAndARollbackSwitchesCurrentBack() throws {
         let (stack, revisions) = try releaseStack()
         for host in hosts {
@@ -387,6 +406,24 @@ import TestSupport
         let recorded = try steps(stack, id)
         #expect(recorded["prepare/release.check@web2"]?["status"] as? String == "succeeded")
         #expect(recorded["rollback/release.switch@web3"]?["status"] as? String == "succeeded")
+    }
+
+    /// keep: 2, and a deploy that failed verify (stopped with --no-rollback) between the last
+    /// good one and a fix: the fix's activation keeps the last good release, the one its
+    /// rollback goes back to, besides the two newest. Before, it was pruned and the rollback refused.
+    @Test func aFailedDeployInBetweenDoesNotPushTheRollbackTargetOut() throws {
+        let (stack, revisions) = try releaseStack()
+        // v4 goes live on every host (activation precedes verify), then its check fails.
+        let failing = releasing("v4").replacingOccurrences(of: "grep -q v4", with: "grep -q v4-never")
+        let v4 = try stack.git.commit("v4", files: ["stacks/x/prod.yaml": failing, "VERSION": "v4\n"])
+        #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
+        let v5 = try stack.git.commit("v5", files: ["stacks/x/prod.yaml": releasing("v5"), "VERSION": "v5\n"])
+        let fix = try stack.run(["up", "prod"])
+        #expect(fix.status == 0, "\(fix.stdout)\(fix.stderr)")
+        for host in hosts { #expect(releases(host) == [v4, v5, revisions[2]], "v3, the rollback target, kept beside the two newest") }
+        let back = try stack.run(["rollback", "prod"])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+        for host in hosts { #expect(current(host) == revisions[2]) }
     }
 
     @Test func aRollbackWhoseTargetReleaseIsGoneOnAHostChangesNothingAndNamesTheHost() throws {

@@ -116,8 +116,10 @@ public struct UpAction {
         let outcome: RunOutcome
         do {
             let tree = try session.tree(for: resolved.revision)
+            let history = try session.journal.recentHistory(target: run.target).runs
+            let rollbackTarget = RollbackChoice.target(undoing: run, history: history, bad: try session.journal.badRevisions(target: run.target))
             let engine = RunEngine(
-                journal: session.journal, run: run, steps: resolved.steps(tree: tree),
+                journal: session.journal, run: run, steps: resolved.steps(tree: tree, rollbackTarget: rollbackTarget?.revision),
                 options: options, observer: observer, cancellation: cancellation,
                 baseEnvironment: session.baseEnvironment(run: run, tree: tree),
                 secretValues: resolved.secrets.compactMap(\.value), logDirectory: try session.logDirectory(runID: run.id),

@@ -130,7 +130,11 @@ struct DescriptorDecoder {
             }
             return nil
         }
-        return SSHSpec(knownHosts: knownHosts, user: reader.string(m["user"], "'ssh.user'"),
+        let user = reader.string(m["user"], "'ssh.user'")
+        if let user, user.hasPrefix("-") || user.contains(where: { $0 == " " || $0 == "@" }) {
+            reader.error("'ssh.user' cannot start with '-' or hold spaces or '@' (it goes to ssh)", at: m["user"]!.location)
+        }
+        return SSHSpec(knownHosts: knownHosts, user: user,
                        identityFile: reader.string(m["identity_file"], "'ssh.identity_file'"), location: m.location)
     }
 
@@ -425,9 +429,10 @@ struct DescriptorDecoder {
             return []
         }
         return pairs.compactMap { pair in
-            guard pair.key.first.map({ $0.isLetter || $0 == "_" }) == true,
-                  pair.key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                reader.error("'\(pair.key)' is not a valid environment variable name", at: pair.keyLocation)
+            // ASCII, as POSIX shells take names: a host's sh refuses `export É=…`.
+            guard pair.key.first.map({ $0.isASCII && ($0.isLetter || $0 == "_") }) == true,
+                  pair.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                reader.error("'\(pair.key)' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)", at: pair.keyLocation)
                 return nil
             }
             guard let value = reader.template(pair.value, "\(what) '\(pair.key)'") else {

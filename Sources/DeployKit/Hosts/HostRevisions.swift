@@ -1,6 +1,8 @@
 /// Which revision each host runs, as the journal says: the newest deploy or rollback that
 /// changed it (a step `NAME@HOST` that succeeded in deploy, or an `undo.NAME@HOST`). After a
-/// deploy that failed part-way this shows the mixed versions as they are.
+/// deploy that failed part-way this shows the mixed versions as they are. Where a run has a
+/// kept-releases step for the host (`release.activate`, `release.switch`), only that step's
+/// success moves it: an upload into `releases/<sha>` changes nothing the host runs.
 public struct HostRevision: Sendable, Codable, Hashable {
     public let host: String
     public let revision: String
@@ -22,12 +24,20 @@ enum HostRevisions {
                 if found.isEmpty, withoutHosts >= 3 { break }
                 continue
             }
+            let releasing = Set(ran.compactMap { step in
+                StepRef.hostParts(of: step.name).flatMap { Self.releaseSteps.contains(String($0.step)) ? String($0.host) : nil }
+            })
             for step in ran where step.status == .succeeded && step.attempt > 0 {
                 guard step.phase == Phase.deploy.rawValue || step.phase == StepRef.Section.rollback,
-                      let host = StepRef.hostParts(of: step.name).map({ String($0.host) }) else { continue }
+                      let parts = StepRef.hostParts(of: step.name) else { continue }
+                let host = String(parts.host)
+                if releasing.contains(host), !Self.releaseSteps.contains(String(parts.step)) { continue }
                 if found[host] == nil { found[host] = HostRevision(host: host, revision: run.revision, run: run.id, kind: run.kind) }
             }
         }
         return found.values.sorted { $0.host < $1.host }
     }
+
+    /// The steps that point a host's `current` at a release.
+    private static let releaseSteps: Set<String> = [ReleaseLayout.activate, ReleaseLayout.switchBack]
 }

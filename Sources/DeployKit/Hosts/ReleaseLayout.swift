@@ -1,7 +1,8 @@
 /// `release:` the kept-releases layout on hosts, built in: each deploy uploads into
 /// `PATH/releases/<sha>` (`$DEPLOYCTL_RELEASE_DIR` on those hosts), `release.activate` points
 /// `PATH/current` at it host by host (the rollout's waves and canary) and prunes all but the
-/// newest `keep` — never the release it replaced, so a rollback target is never pruned away.
+/// newest `keep` — never the release it replaced, nor the one a rollback of this deploy would go
+/// back to (`$DEPLOYCTL_ROLLBACK_REVISION`), so a rollback target is never pruned away.
 /// A rollback first checks its target release exists on every host (`release.check`, before
 /// anything changes) and then points `current` back (`release.switch`).
 public struct ReleaseSpec: Sendable, Hashable {
@@ -48,7 +49,7 @@ enum ReleaseLayout {
             previous=$(readlink current 2>/dev/null || true)
             ln -sfn "releases/$DEPLOYCTL_REVISION" current.deployctl && mv -T current.deployctl current
             ls -1t releases | tail -n +$(($1 + 1)) | while read -r old; do
-              [ "releases/$old" = "$previous" ] || [ "$old" = "$DEPLOYCTL_REVISION" ] || rm -rf "releases/$old"
+              [ "releases/$old" = "$previous" ] || [ "$old" = "$DEPLOYCTL_REVISION" ] || [ "$old" = "${DEPLOYCTL_ROLLBACK_REVISION:-}" ] || rm -rf "releases/$old"
             done
             echo "current -> releases/$DEPLOYCTL_REVISION on $DEPLOYCTL_HOST (was ${previous:-nothing}); kept: $(ls -1t releases | tr '\\n' ' ')"
             """, phase: .deploy, needs: before.map(\.name))
@@ -60,18 +61,22 @@ enum ReleaseLayout {
         placement.canary = 0
         placement.maxParallel = nil
         return step(check, spec, placement: placement, script: """
-            test -d "$root/releases/$DEPLOYCTL_REVISION" || { echo "releases/$DEPLOYCTL_REVISION is gone on $DEPLOYCTL_HOST (pruned, or never deployed there): rolling back to it would leave nothing to run" >&2; exit 1; }
+            test -d "$root/releases/$DEPLOYCTL_REVISION" || { echo "releases/$DEPLOYCTL_REVISION is gone on $DEPLOYCTL_HOST (pruned, or never deployed there): rolling back to it would leave nothing to run. Kept there: $(ls -1t "$root/releases" 2>/dev/null | tr '\\n' ' ')(rollback --to one of them)" >&2; exit 1; }
             """)
     }
 
-    /// `release.switch`, the first of a rollback's stack steps: `current` back to the target.
+    /// `release.switch`, the first of a rollback's stack steps: `current` back to the target,
+    /// `max_parallel` hosts at a time, with no canary and no question or pause between waves:
+    /// an automatic rollback runs where nobody can answer, and going back must not wait.
     static func switchStep(_ spec: ReleaseSpec) -> Step {
         var placement = spec.placement
         placement.canary = 0
+        placement.pauseMs = nil
+        placement.confirm = nil
         return step(switchBack, spec, placement: placement, script: """
             set -e
             cd "$root"
-            test -d "releases/$DEPLOYCTL_REVISION"
+            test -d "releases/$DEPLOYCTL_REVISION" || { echo "releases/$DEPLOYCTL_REVISION is gone on $DEPLOYCTL_HOST: current left as it was" >&2; exit 1; }
             ln -sfn "releases/$DEPLOYCTL_REVISION" current.deployctl && mv -T current.deployctl current
             echo "current -> releases/$DEPLOYCTL_REVISION on $DEPLOYCTL_HOST"
             """)

@@ -14,6 +14,8 @@ struct SSHRemote {
     /// `release:`: the hosts it covers get `$DEPLOYCTL_RELEASE_DIR`, made before the command runs.
     var release: ReleaseSpec? = nil
     var releaseHosts: Set<String> = []
+    /// `RunnableSteps.rollbackTarget`, handed to `release.activate` as `$DEPLOYCTL_ROLLBACK_REVISION`.
+    var rollbackTarget: String? = nil
 
     var knownHostsFile: String { spec.knownHosts.hasPrefix("/") ? spec.knownHosts : tree + "/" + spec.knownHosts }
 
@@ -70,20 +72,27 @@ struct SSHRemote {
         env["DEPLOYCTL_REVISION"] = revision
         // The host's own variables win over the step's (a port or a path only that host has).
         for (name, value) in host.env { env[name] = value }
-        let exports = env.sorted { $0.key < $1.key }
-            .filter { $0.key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !$0.key.isEmpty }
-            .map { "export \($0.key)=\(ShellQuote.quote($0.value))" }
-        var lines = ["set -e"] + exports
+        var lines = ["set -e"] + Self.exports(env)
         if let release, releaseHosts.contains(host.name) {
             lines.append("export DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision))")
             // Only a deploy's own steps make it: a rollback's check must see a release that is gone as gone.
             if command.ref.phase == Phase.deploy.rawValue, !command.ref.name.hasPrefix(ReleaseLayout.activate) {
                 lines.append("mkdir -p \"$DEPLOYCTL_RELEASE_DIR\"")
             }
+            if command.ref.name.hasPrefix(ReleaseLayout.activate), let rollbackTarget {
+                lines.append("export DEPLOYCTL_ROLLBACK_REVISION=\(ShellQuote.quote(rollbackTarget))")
+            }
         }
         if let dir = command.directory, dir.hasPrefix("/"), !dir.hasPrefix(tree) { lines.append("cd \(ShellQuote.quote(dir))") }
         lines.append(Self.supervised(command.argv.map(ShellQuote.quote).joined(separator: " ")))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `export NAME='value'` for each variable, sorted (names a shell takes only).
+    static func exports(_ env: [String: String]) -> [String] {
+        env.sorted { $0.key < $1.key }
+            .filter { $0.key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } && !$0.key.isEmpty }
+            .map { "export \($0.key)=\(ShellQuote.quote($0.value))" }
     }
 
     /// The script's last line: runs `command` (words already quoted) and stops it when this side
@@ -122,7 +131,9 @@ struct SSHRemote {
         if let to { destination = "\"\(ReleaseLayout.shellPath(to))\"" }
         else if let release { destination = ReleaseLayout.directory(release, revision: revision) }
         else { destination = "\"$HOME\"" }
-        var unpack = "set -e; "
+        // The host's own variables, as a hosted step gets them: `release.path` and `to:` may name
+        // one. They are committed as written (no `${…}`, so no secret): the remote argv may hold them.
+        var unpack = "set -e; " + Self.exports(host.env).map { $0 + "; " }.joined()
         if let release { unpack += "DEPLOYCTL_RELEASE_DIR=\(ReleaseLayout.directory(release, revision: revision)); " }
         unpack += "d=\(destination); mkdir -p \"$d\"; tar -C \"$d\" -xf -"
         remote.shownArgv = command.shownArgv + ["|", "ssh", host.name, "--", unpack]

@@ -44,7 +44,8 @@ struct ResolvedRevision {
 
     var secretValues: [String] { secrets.compactMap(\.value) }
 
-    func steps(tree: String) -> RunnableSteps {
-        RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree)
+    /// `rollbackTarget`: the revision a rollback of the run would go back to (see `RunnableSteps`).
+    func steps(tree: String, rollbackTarget: String? = nil) -> RunnableSteps {
+        RunnableSteps(descriptor: descriptor, masked: masked, revealed: revealed, tree: tree, rollbackTarget: rollbackTarget)
     }
 }

@@ -35,10 +35,15 @@ struct RollbackChoice {
         } else {
             return .failure(.nothingToUndo)
         }
-        let target = history.first {
+        return .success(RollbackChoice(undo: undo, target: target(undoing: undo, history: history, bad: bad)))
+    }
+
+    /// Where a rollback of `undo` goes (`history` newest first): also what `undo`'s own
+    /// `release.activate` must not prune.
+    static func target(undoing undo: RunRecord, history: [RunRecord], bad: Set<String>) -> RunRecord? {
+        history.first {
             $0.kind == .up && $0.status == .succeeded && $0.startedAt < undo.startedAt && $0.id != undo.id
                 && $0.revision != undo.revision && !bad.contains($0.revision)
         }
-        return .success(RollbackChoice(undo: undo, target: target))
     }
 }

@@ -38,6 +38,9 @@ struct RunnableSteps {
     let masked: Plan
     let revealed: Plan
     let tree: String
+    /// The revision a rollback of this run would go back to: `release.activate` keeps its
+    /// release whatever `keep` says (a failed deploy between them would otherwise push it out).
+    var rollbackTarget: String? = nil
 
     /// A phase's commands, those that run `on:` hosts expanded into one per host (see `HostRollout`).
     func phase(_ phase: Phase) -> [RunnableCommand] {
@@ -54,7 +57,8 @@ struct RunnableSteps {
     var remote: SSHRemote? {
         descriptor.ssh.map {
             SSHRemote(spec: $0, tree: tree, revision: revealed.revision, release: descriptor.release,
-                      releaseHosts: Set(descriptor.release.map { $0.placement.selector.select(descriptor.hosts).map(\.name) } ?? []))
+                      releaseHosts: Set(descriptor.release.map { $0.placement.selector.select(descriptor.hosts).map(\.name) } ?? []),
+                      rollbackTarget: rollbackTarget)
         }
     }
 
