@@ -187,24 +187,16 @@ import Testing
             """, ["\(f):5:9: error: 'ssh.user' cannot start with '-' or hold spaces or '@' (it goes to ssh)"])
     }
 
-    @Test func badEnvironmentVariableName() {
+    /// A dash, and a letter a host's sh would refuse in `export`.
+    @Test(arguments: ["MY-VAR", "CAFÉ"]) func badEnvironmentVariableName(_ name: String) {
         expectProblems("""
             phases:
               deploy:
                 - name: up
                   run: [echo]
                   env:
-                    MY-VAR: 1
-            """, ["\(f):6:9: error: 'MY-VAR' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)"])
-        // A letter a host's sh would refuse in `export`.
-        expectProblems("""
-            phases:
-              deploy:
-                - name: up
-                  run: [echo]
-                  env:
-                    CAFÉ: 1
-            """, ["\(f):6:9: error: 'CAFÉ' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)"])
+                    \(name): 1
+            """, ["\(f):6:9: error: '\(name)' is not a valid environment variable name (ASCII letters, digits and _, not starting with a digit)"])
     }
 
     // MARK: Durations, regexes, codes, paths

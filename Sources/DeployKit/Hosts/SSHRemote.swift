@@ -139,6 +139,9 @@ struct SSHRemote {
         remote.shownArgv = command.shownArgv + ["|", "ssh", host.name, "--", unpack]
         let ssh = sshArgv(host, control: controlPath(host), remote: "sh -c " + ShellQuote.quote(unpack)).map(ShellQuote.quote).joined(separator: " ")
         remote.argv = ["sh", "-c", Self.piped(into: ssh), "sh"] + command.argv
+        // The step's own environment (secrets included) is not for tar or ssh: a master that ssh
+        // starts here would keep it for as long as it lives.
+        remote.env = [:]
         remote.host = host.name
         return remote
     }
