@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -171,6 +172,13 @@ CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned cha
         SYS(SYS_close, sock, 0, 0);
         return -1;
     }
+    /* Stopped already (SIGTERM waits in the signalfd): open nothing. The caller then unblocks
+     * SIGTERM on its way to exec ssh, and it ends this process there. */
+    if (stop_fd >= 0) {
+        struct pollfd pending = {.fd = stop_fd, .events = POLLIN};
+        struct timespec now = {0, 0};
+        if (sys6(SYS_ppoll, (long)&pending, 1, (long)&now, 0, 8, 0) > 0) { SYS(SYS_close, sock, 0, 0); return -1; }
+    }
     /* Until the master has all three descriptors it opens nothing: a failure up to here
      * leaves no remote command started. */
     if (send_all(sock, request, request_size) != 0
@@ -187,7 +195,12 @@ CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned cha
             struct pollfd watched[2] = {{.fd = sock, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
             long ready = sys6(SYS_ppoll, (long)watched, 2, 0, 0, 8, 0);
             if (ready == -EINTR) continue;
-            if (ready < 0 || watched[1].revents != 0) {
+            if (ready < 0) {   /* cannot watch: keep the writer (only SIGKILL ends this now) */
+                SYS(SYS_close, stop_fd, 0, 0);
+                stop_fd = -1;
+                break;
+            }
+            if (watched[1].revents != 0) {
                 SYS(SYS_close, HOLD_FD, 0, 0);
                 SYS(SYS_close, stop_fd, 0, 0);
                 stop_fd = -1;

@@ -24,9 +24,9 @@ import Testing
             old.id: [step(old, "upload@app1", .succeeded), step(old, "release.activate@app1", .succeeded),
                      step(old, "upload@app2", .succeeded), step(old, "release.activate@app2", .succeeded),
                      step(old, "restart@web1", .succeeded)],
-            // app1's upload reached it, app2's failed; nothing was activated. web1 has no release layout.
+            // app1's upload reached it but its activation failed, app2's upload failed; web1 has no release layout.
             new.id: [step(new, "upload@app1", .succeeded), step(new, "upload@app2", .failed),
-                     step(new, "release.activate@app1", .skipped), step(new, "restart@web1", .succeeded)],
+                     step(new, "release.activate@app1", .failed), step(new, "restart@web1", .succeeded)],
         ]
         let found = HostRevisions.derive(runs: [new, old], hostSteps: { steps[$0] ?? [] })
         #expect(found.map { "\($0.host)=\($0.revision)" } == ["app1=aaa", "app2=aaa", "web1=bbb"])

@@ -16,6 +16,6 @@ import Testing
             return String(trimmed.dropFirst().dropLast(trimmed.hasSuffix(")") ? 2 : 1))
         }
         let script = pieces.joined().replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\n", with: "\n")
-        #expect(script == "set -e\n" + SSHRemote.supervised("true") + "\n")
+        #expect(script == SSHRemote.withGrace("set -e\n" + SSHRemote.supervised("true") + "\n", graceMs: 30_000))
     }
 }

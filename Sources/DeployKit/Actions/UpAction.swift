@@ -116,8 +116,11 @@ public struct UpAction {
         let outcome: RunOutcome
         do {
             let tree = try session.tree(for: resolved.revision)
-            let history = try session.journal.recentHistory(target: run.target).runs
-            let rollbackTarget = RollbackChoice.target(undoing: run, history: history, bad: try session.journal.badRevisions(target: run.target))
+            // Read as the rollback reads it when the recent runs hold no answer (64 newer runs
+            // without another good revision).
+            let bad = try session.journal.badRevisions(target: run.target)
+            let rollbackTarget = try RollbackChoice.target(undoing: run, history: session.journal.recentHistory(target: run.target).runs, bad: bad)
+                ?? RollbackChoice.target(undoing: run, history: session.journal.runs(target: run.target, limit: 10_000), bad: bad)
             let engine = RunEngine(
                 journal: session.journal, run: run, steps: resolved.steps(tree: tree, rollbackTarget: rollbackTarget?.revision),
                 options: options, observer: observer, cancellation: cancellation,

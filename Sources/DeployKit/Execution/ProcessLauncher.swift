@@ -45,9 +45,9 @@ public struct LaunchRequest: Sendable {
     /// What the process reads on standard input; nil: /dev/null.
     public var stdin: String?
     /// Standard input ends (end-of-file) only when the step ends or is stopped, not after
-    /// `stdin`: a pipe whose writer this process and the mux child keep open. On a stop, the line
-    /// `SECONDS\n` (the grace) is written before it closes. The remote wrapper (`SSHRemote`) takes
-    /// that end-of-file as the order to stop the command on the host.
+    /// `stdin`: a pipe whose writer this process and the mux child keep open, closed on a stop.
+    /// The remote wrapper (`SSHRemote.supervised`) takes that end-of-file as the order to stop
+    /// the command on the host.
     public var stdinHeldOpen: Bool
     /// For an `ssh` argv: the session to open through its master connection without starting
     /// ssh (see `MasterSession`); `argv` runs when no master answers.
@@ -100,7 +100,7 @@ public enum LaunchError: Error, CustomStringConvertible, Sendable {
         case let .notFound(program, path): return "command not found: \(program) (PATH=\(path))"
         case let .spawnFailed(program, code): return "cannot start \(program): \(String(cString: strerror(code)))"
         case let .inputTooLarge(bytes, limit):
-            return "the script for the host (\(bytes) bytes: the step's environment, exported) does not fit in a pipe (\(limit) bytes at most): make the environment smaller"
+            return "the script for the host (\(bytes) bytes: the step's environment, exported) does not fit in a pipe here (Linux grows one to \(limit) bytes at most, less for a user over its pipe quota): make the environment smaller"
         }
     }
 }
@@ -138,13 +138,9 @@ public enum ProcessLauncher {
             close(outPipe[0]); close(outPipe[1]); close(errPipe[0]); close(errPipe[1])
             throw error
         }
-        /// A stop: the grace for the host's wrapper, then end-of-file from this side.
-        func releaseHolder(stopping: Bool) {
+        /// End-of-file from this side: on a stop, and once the process is gone.
+        func releaseHolder() {
             guard holder >= 0 else { return }
-            if stopping {
-                let line = Array("\(max(1, (request.graceMs + 999) / 1000))\n".utf8)
-                _ = line.withUnsafeBytes { write(holder, $0.baseAddress, $0.count) }
-            }
             close(holder)
             holder = -1
         }
@@ -162,7 +158,7 @@ public enum ProcessLauncher {
         close(input); close(outPipe[1]); close(errPipe[1])
         guard spawnResult == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            releaseHolder(stopping: false)
+            releaseHolder()
             throw LaunchError.spawnFailed(request.argv[0], errno: spawnResult)
         }
         let group = pid
@@ -187,12 +183,12 @@ public enum ProcessLauncher {
                 if termSent == nil, cancellation.isRequested {
                     cancelled = true
                     termSent = now
-                    releaseHolder(stopping: true)
+                    releaseHolder()
                     terminate(group)
                 } else if termSent == nil, let deadline, now >= deadline {
                     timedOut = true
                     termSent = now
-                    releaseHolder(stopping: true)
+                    releaseHolder()
                     terminate(group)
                 } else if let termSent, !killSent, now >= termSent + .milliseconds(request.graceMs) {
                     killSent = true
@@ -241,7 +237,7 @@ public enum ProcessLauncher {
             }
         }
         if pidfd >= 0 { close(pidfd) }
-        releaseHolder(stopping: false)
+        releaseHolder()
         ps_spawn_mux_release(childResources)   // the child is reaped (or gone): nothing reads it now
         // Whatever still holds the pipes (a daemon the step started) keeps writing into them:
         // drain them in the background until it closes them, so it never dies of SIGPIPE.

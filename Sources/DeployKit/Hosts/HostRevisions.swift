@@ -2,7 +2,9 @@
 /// changed it (a step `NAME@HOST` that succeeded in deploy, or an `undo.NAME@HOST`). After a
 /// deploy that failed part-way this shows the mixed versions as they are. Where a run has a
 /// kept-releases step for the host (`release.activate`, `release.switch`), only that step's
-/// success moves it: an upload into `releases/<sha>` changes nothing the host runs.
+/// success moves it: an upload into `releases/<sha>` changes nothing the host runs. Known gap:
+/// steps a stopped run never reached are not journaled, so a host whose upload ran but whose
+/// activation was never reached has no such row, and its upload still counts.
 public struct HostRevision: Sendable, Codable, Hashable {
     public let host: String
     public let revision: String

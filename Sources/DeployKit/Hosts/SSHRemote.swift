@@ -98,28 +98,34 @@ struct SSHRemote {
     /// The script's last line: runs `command` (words already quoted) and stops it when this side
     /// does. Nothing on the host learns of a timeout or a Ctrl-C here (no terminal, so sshd sends
     /// no signal), so standard input stays open while the step runs (`stdinHeldOpen`) and a
-    /// watcher reads it. End-of-file while the command still runs means deployctl stopped the
-    /// step (or the process holding the session was killed): the watcher starts the stop, which
-    /// sends SIGTERM to the session's process group (sshd made it; the command's children are in
-    /// it) and SIGKILL after the grace, the number deployctl writes before it closes its end. The
-    /// shell ignores SIGTERM once the command has started, so it reports the command's own exit
-    /// and deployctl's wait covers the command's shutdown. After a normal end the shell kills and
-    /// reaps the watcher (an orphan would be a zombie under an init that reaps none), and what the
-    /// command left running is left alone, as before. One line, `exit` at its end: the shell must
-    /// never read past the script on the open pipe.
+    /// watcher in the background reads it. End-of-file while the shell still waits on the command
+    /// means deployctl stopped the step (or the process holding the session was killed): the
+    /// watcher starts the stop, which sends SIGTERM to the session's process group (sshd made it;
+    /// the command's children are in it) and SIGKILL after `$_dc_grace` seconds (`withGrace`).
+    /// The command runs in the foreground, so it keeps default signal handling (a background
+    /// one would ignore SIGINT and SIGQUIT); the shell catches SIGTERM with a no-op, so it
+    /// outlives the command, reports its exit, and deployctl's wait covers the command's own
+    /// shutdown. After a normal end the shell kills and reaps the watcher, and what the command
+    /// left running (a daemon) is left alone. One line, `exit` at its end: the shell must never
+    /// read past the script on the open pipe.
     static func supervised(_ command: String) -> String {
         let stop = [
             "kill -TERM 0", "kill -CONT 0", "_dc_waited=0",
-            "while kill -0 \"$_dc_pid\" 2>/dev/null && [ \"$_dc_waited\" -lt \"$_dc_grace\" ]; do sleep 1; _dc_waited=$((_dc_waited + 1)); done",
+            "while kill -0 \"$$\" 2>/dev/null && [ \"$_dc_waited\" -lt \"${_dc_grace:-30}\" ]; do sleep 1; _dc_waited=$((_dc_waited + 1)); done",
             "kill -KILL 0",
         ].joined(separator: "; ")
         let watcher = [
-            "_dc_grace=30", "while IFS= read -r _dc_line; do _dc_grace=$_dc_line; done",
-            "kill -0 \"$_dc_pid\" 2>/dev/null || exit 0", "{ \(stop); } &",
+            "trap '' TERM", "while IFS= read -r _dc_line; do :; done",
+            "kill -0 \"$$\" 2>/dev/null || exit 0", "{ \(stop); } &",
         ].joined(separator: "; ")
-        return "exec 3<&0; set +e; \(command) </dev/null 3<&- & _dc_pid=$!; trap '' TERM; "
-            + "{ \(watcher) } <&3 >/dev/null 2>&1 & _dc_watcher=$!; exec 3<&-; "
-            + "wait \"$_dc_pid\"; _dc_status=$?; kill -KILL \"$_dc_watcher\" 2>/dev/null; wait \"$_dc_watcher\"; exit \"$_dc_status\""
+        return "exec 3<&0; set +e; trap : TERM; { \(watcher) } <&3 >/dev/null 2>&1 & _dc_watcher=$!; exec 3<&-; "
+            + "\(command) </dev/null; _dc_status=$?; kill -KILL \"$_dc_watcher\" 2>/dev/null; wait \"$_dc_watcher\" 2>/dev/null; exit \"$_dc_status\""
+    }
+
+    /// `script` with the stop's grace first: a second less than deployctl's own (`--grace`),
+    /// so the host has killed the command by the time deployctl kills what holds the session.
+    static func withGrace(_ script: String, graceMs: Int) -> String {
+        "_dc_grace=\(max(1, graceMs / 1000 - 1))\n" + script
     }
 
     /// An `upload:` step on `host`: its local `tar` piped into ssh, unpacked into `to` there

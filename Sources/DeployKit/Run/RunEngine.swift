@@ -241,7 +241,8 @@ final class RunEngine: @unchecked Sendable {
                                     contains: [.stdout: command.expect.stdoutContains, .stderr: command.expect.stderrContains])
         let request = LaunchRequest(argv: command.argv, environment: baseEnvironment.merging(command.env) { _, own in own },
                                     directory: command.directory, timeoutMs: command.timeoutMs, graceMs: options.graceMs,
-                                    stdin: command.stdin, stdinHeldOpen: command.stdinHeldOpen, viaMaster: command.viaMaster)
+                                    stdin: command.stdinHeldOpen ? command.stdin.map { SSHRemote.withGrace($0, graceMs: options.graceMs) } : command.stdin,
+                                    stdinHeldOpen: command.stdinHeldOpen, viaMaster: command.viaMaster)
         let result: LaunchResult
         do {
             let journal = journaled ? self.journal : nil
