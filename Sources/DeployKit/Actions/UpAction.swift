@@ -109,6 +109,15 @@ public struct UpAction {
         return Result(plan: prepared.masked, runs: runs, next: [])
     }
 
+    /// The revision a rollback of `run` would go back to, which its kept releases must keep (see
+    /// `RunnableSteps.rollbackTarget`): read as the rollback reads it when the recent runs hold no
+    /// answer (64 newer runs without another good revision).
+    private static func rollbackTarget(of run: RunRecord, journal: Journal) throws -> String? {
+        let bad = try journal.badRevisions(target: run.target)
+        return try (RollbackChoice.target(undoing: run, history: journal.recentHistory(target: run.target).runs, bad: bad)
+            ?? RollbackChoice.target(undoing: run, history: journal.runs(target: run.target, limit: 10_000), bad: bad))?.revision
+    }
+
     /// Runs the engine and writes the run's final status, whatever happens in between: a
     /// failure of deployctl itself ends the run as failed (and reported), not as a throw.
     static func execute(session: RunSession, run: RunRecord, resolved: ResolvedRevision, options: RunOptions, observer: RunObserver,
@@ -116,13 +125,9 @@ public struct UpAction {
         let outcome: RunOutcome
         do {
             let tree = try session.tree(for: resolved.revision)
-            // Read as the rollback reads it when the recent runs hold no answer (64 newer runs
-            // without another good revision).
-            let bad = try session.journal.badRevisions(target: run.target)
-            let rollbackTarget = try RollbackChoice.target(undoing: run, history: session.journal.recentHistory(target: run.target).runs, bad: bad)
-                ?? RollbackChoice.target(undoing: run, history: session.journal.runs(target: run.target, limit: 10_000), bad: bad)
+            let rollbackTarget = resolved.descriptor.release == nil ? nil : try Self.rollbackTarget(of: run, journal: session.journal)
             let engine = RunEngine(
-                journal: session.journal, run: run, steps: resolved.steps(tree: tree, rollbackTarget: rollbackTarget?.revision),
+                journal: session.journal, run: run, steps: resolved.steps(tree: tree, rollbackTarget: rollbackTarget),
                 options: options, observer: observer, cancellation: cancellation,
                 baseEnvironment: session.baseEnvironment(run: run, tree: tree),
                 secretValues: resolved.secrets.compactMap(\.value), logDirectory: try session.logDirectory(runID: run.id),
