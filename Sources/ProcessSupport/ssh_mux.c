@@ -222,7 +222,7 @@ CHILD_CODE int mux_session(const struct sockaddr_un *address, const unsigned cha
     }
     SYS(SYS_close, sock, 0, 0);
     if (!opened) return -1;
-    if (!exited) say("deployctl: the shared ssh connection closed before the remote command's exit status came\n");
+    if (!exited) say("deployctl: the shared ssh connection closed before the remote command's exit status came (the command may have died of a signal, or the connection dropped)\n");
     return status;
 }
 
@@ -262,7 +262,7 @@ CHILD_CODE int mux_child_main(void *argument) {
         for (long fd = kept; fd < 65536; fd++) SYS(SYS_close, fd, 0, 0);
     }
     if (c->cwd != NULL && SYS(SYS_chdir, c->cwd, 0, 0) != 0) {
-        say("deployctl: cannot enter the step's directory\n");
+        say("deployctl: cannot enter the step's directory "); say(c->cwd); say("\n");
         SYS(SYS_exit_group, 127, 0, 0);
     }
     int stop_fd = c->hold_fd >= 0 ? (int)sys6(SYS_signalfd4, -1, (long)&term, 8, SFD_CLOEXEC, 0, 0) : -1;
@@ -273,7 +273,7 @@ CHILD_CODE int mux_child_main(void *argument) {
          * HOLD_FD itself: the caller's copy of the writer is the one that counts then. */
         sys6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
         SYS(SYS_execve, c->path, c->argv, c->envp);
-        say("deployctl: cannot start ssh\n");
+        say("deployctl: cannot start "); say(c->path); say(" (the host's connection is not up, so ssh opens it)\n");
     }
     SYS(SYS_exit_group, status < 0 ? 127 : status, 0, 0);
     return 127;
