@@ -320,6 +320,36 @@ import TestSupport
         if let pgid = Int32(group.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 { kill(-pgid, SIGTERM) }
     }
 
+    /// An up that failed, then a rollback that undid its deploy step but failed in verify: the up
+    /// is not rolled back, yet resuming it would run its verify on the undone deploy. Refused.
+    @Test func aRunPartlyUndoneByARollbackCannotBeResumed() throws {
+        func descriptor(_ version: String, expects: String) -> String {
+            """
+            phases:
+              deploy:
+                - name: release
+                  run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app-version"]
+                  rollback: [sh, -c, "echo undone-\(version) >> $DEPLOYCTL_STATE/undo-log"]
+              verify:
+                - name: check
+                  run: [sh, -c, "test ! -e $DEPLOYCTL_STATE/verify-broken && grep -q \(expects) $DEPLOYCTL_STATE/app-version"]
+            """
+        }
+        let stack = try StackFixture(descriptor("v1", expects: "v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2", expects: "never")])
+        #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
+        let failed = try stack.requireLastRunID()
+        FileManager.default.createFile(atPath: stack.state.path + "/verify-broken", contents: nil)
+        #expect(try stack.run(["rollback", "prod"]).status == 1, "the rollback undid release, then its verify failed")
+        #expect((try? String(contentsOfFile: stack.state.path + "/undo-log", encoding: .utf8)) == "undone-v2\n")
+        let resume = try stack.run(["resume", failed])
+        #expect(resume.status == 4, "\(resume.stdout)\(resume.stderr)")
+        #expect(resume.stderr.contains("was partly undone by rollback"), "\(resume.stderr)")
+        #expect(resume.stderr.contains("deployctl rollback x/prod"), "\(resume.stderr)")
+        #expect((try? String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8)) == "v2\n", "nothing ran")
+    }
+
     @Test func aRollbackWhoseVerifyFailsSaysWhatWasDoneAndStillReenablesInbound() throws {
         let setup = try deployed(Self.descriptor(verify: "select 1"))
         defer { withExtendedLifetime(setup) {} }  // the servers live until the test ends

@@ -37,6 +37,16 @@ public struct ResumeAction {
             let again = run.kind == .rollback ? "deployctl rollback \(run.target) --to \(run.revision.prefix(10))" : "deployctl \(run.kind.rawValue.replacingOccurrences(of: "-", with: " ")) \(run.target)"
             throw DeployError(.refused, "run \(runID) is a \(run.kind.rawValue) run; only up runs resume step by step", next: ["run it again: \(again)"])
         }
+        // Before the inbound check, whose next step would be this resume: a rollback of this run
+        // that undid any of it (stopped, failed, killed) leaves steps journaled as done that are gone.
+        let rollbacks = try session.journal.runs(RunQuery(target: run.target, kinds: [.rollback], limit: 1_000))
+        if let undoing = try rollbacks.first(where: { rollback in
+            try rollback.relatedRun == runID && EnvironmentState.degradation(
+                rollback, steps: session.journal.steps(runID: rollback.id), events: session.journal.events(runID: rollback.id)) != nil
+        }) {
+            throw DeployError(.refused, "run \(runID) was partly undone by rollback \(undoing.id) (\(undoing.status.rawValue)): resuming it would build on steps that are gone; nothing was run",
+                              next: ["finish going back: deployctl rollback \(run.target)", "or deploy again from the start: deployctl up \(run.target)"])
+        }
         try session.refuseWhileInboundOwed(target: run.target, command: "deployctl resume \(runID)", allowReenable: false)
         let pinned = try workspace.stacks.pin(run.revision)
         let entry = StackCatalog.Entry(stack: run.stack, environment: run.environment)
