@@ -16,6 +16,26 @@ public protocol FetchAuthority: AnyObject {
     var certificateAuthorities: String? { get }
 }
 
+/// A remote's URL as messages may show it.
+public enum RemoteURL {
+    /// Without its user information: `https://TOKEN@host/…` and `https://user:TOKEN@host/…`
+    /// (how CI passes tokens) become `https://***@host/…`. An scp-like `git@host:path` holds no secret.
+    /// Also every URL inside a longer text (an error message that quotes one).
+    public static func shown(_ text: String) -> String {
+        var shown = "", rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            shown += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && !$0.isWhitespace && $0 != "'" && $0 != "\"" }
+            if let at = authority.lastIndex(of: "@") {
+                shown += "***"
+                rest = rest[at...]
+            }
+        }
+        return shown + rest
+    }
+}
+
 extension Repository {
     /// The names of the configured remotes.
     public func remotes() -> [String] {
@@ -151,8 +171,8 @@ private let fetchCredentials: git_credential_acquire_cb = { out, url, userFromUR
     let ssh = allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0
     let source = ssh ? "the key in ssh-agent" : "the password from the git credential helper"
     git_error_set_str(Int32(GIT_ERROR_NET.rawValue), session.triedAgent || session.triedPassword
-                      ? "authentication to \(url) failed with \(source)"
-                      : "no credentials for \(url): " + (ssh ? "start ssh-agent with the key added (ssh-add)"
+                      ? "authentication to \(RemoteURL.shown(url)) failed with \(source)"
+                      : "no credentials for \(RemoteURL.shown(url)): " + (ssh ? "start ssh-agent with the key added (ssh-add)"
                                                            : "configure a git credential helper (git config credential.helper …)"))
     return GIT_EAUTH.rawValue
 }

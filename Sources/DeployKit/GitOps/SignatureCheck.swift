@@ -89,10 +89,29 @@ struct SignatureChecker {
         env["GNUPGHOME"] = (sig as NSString).deletingLastPathComponent
         let run = ToolCommand(argv: ["gpgv", "--keyring", keyring, "--status-fd", "1", sig, data], environment: env).run()
         guard let run else { return SignatureVerdict(commit: commit, format: "openpgp", signer: nil, key: nil, trusted: false, reason: "gpgv cannot be started (install gpgv)") }
-        var signer: String?, key: String?
-        for line in run.stdout.split(separator: "\n") {
+        let status = Self.gpgvStatus(run.stdout)
+        let (signer, key) = (status.signer, status.key)
+        if run.succeeded, status.trusted {
+            return SignatureVerdict(commit: commit, format: "openpgp", signer: signer, key: key, trusted: true, reason: nil)
+        }
+        let why: String
+        if !status.keywords.isDisjoint(with: ["NO_PUBKEY", "ERRSIG"]) { why = "it is signed by an OpenPGP key \(keyring) does not hold (\(key ?? "unknown key"))" }
+        else if status.keywords.contains("BADSIG") { why = "its OpenPGP signature is not valid (the commit changed after signing)" }
+        else if !status.keywords.isDisjoint(with: ["EXPKEYSIG", "REVKEYSIG", "EXPSIG"]) { why = "it is signed by an expired or revoked key, or the signature expired (\(key ?? "?"))" }
+        else { why = "gpgv does not accept it (\(Self.firstLine(run)))" }
+        return SignatureVerdict(commit: commit, format: "openpgp", signer: signer, key: key, trusted: false, reason: why)
+    }
+
+    /// What gpgv's `--status-fd` lines say. Only a line's first word counts: a user id is printed
+    /// unescaped after the key, so "[GNUPG:] GOODSIG" can appear inside a REVKEYSIG line. Trusted:
+    /// GOODSIG and VALIDSIG, and nothing that says otherwise (gpgv exits 0 for a revoked key).
+    static func gpgvStatus(_ output: String) -> (keywords: Set<String>, key: String?, signer: String?, trusted: Bool) {
+        var keywords: Set<String> = [], signer: String?, key: String?
+        for line in output.split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 3).map(String.init)
-            guard words.count >= 3, words[0] == "[GNUPG:]" else { continue }
+            guard words.count >= 2, words[0] == "[GNUPG:]" else { continue }
+            keywords.insert(words[1])
+            guard words.count >= 3 else { continue }
             switch words[1] {
             case "GOODSIG", "BADSIG", "EXPKEYSIG", "REVKEYSIG": key = words[2]; signer = words.count > 3 ? words[3] : nil
             case "VALIDSIG": key = words[2]
@@ -100,15 +119,9 @@ struct SignatureChecker {
             default: break
             }
         }
-        if run.succeeded, run.stdout.contains("[GNUPG:] GOODSIG"), run.stdout.contains("[GNUPG:] VALIDSIG") {
-            return SignatureVerdict(commit: commit, format: "openpgp", signer: signer, key: key, trusted: true, reason: nil)
-        }
-        let why: String
-        if run.stdout.contains("NO_PUBKEY") || run.stdout.contains("ERRSIG") { why = "it is signed by an OpenPGP key \(keyring) does not hold (\(key ?? "unknown key"))" }
-        else if run.stdout.contains("BADSIG") { why = "its OpenPGP signature is not valid (the commit changed after signing)" }
-        else if run.stdout.contains("EXPKEYSIG") || run.stdout.contains("REVKEYSIG") { why = "it is signed by an expired or revoked key (\(key ?? "?"))" }
-        else { why = "gpgv does not accept it (\(Self.firstLine(run)))" }
-        return SignatureVerdict(commit: commit, format: "openpgp", signer: signer, key: key, trusted: false, reason: why)
+        let trusted = keywords.isSuperset(of: ["GOODSIG", "VALIDSIG"])
+            && keywords.isDisjoint(with: ["BADSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG", "ERRSIG", "NO_PUBKEY"])
+        return (keywords, key, signer, trusted)
     }
 
     /// The signature and the signed bytes in a private temporary directory, removed after.

@@ -103,7 +103,7 @@ public final class Tracker {
             fetched = true
         } catch let error as GitError {
             let age = repository.lastFetch.map { " (last fetched \(Timestamp.human($0)))" } ?? ""
-            throw DeployError(.failed, "cannot fetch \(remote) (\(url)): \(Self.reason(error)); nothing was run",
+            throw DeployError(.failed, RemoteURL.shown("cannot fetch \(remote) (\(url)): \(Self.reason(error)); nothing was run"),
                               next: ["check the remote: git ls-remote \(remote)",
                                      "or use what was fetched before\(age): the same command with --offline"])
         }
