@@ -67,7 +67,9 @@ final class TerminalRunDisplay: RunObserver, Sendable {
             Terminal.raw("? \(question) [y/N] ".utf8Data)
         }
         // Read outside the lock: output of anything still running must not wait on a person.
-        guard let answer = readLine() else { return nil }
+        // End of input (Ctrl-D) at a terminal is the default the prompt shows, N: never the
+        // unattended answer (which for the restore question is "restore").
+        guard let answer = readLine() else { Terminal.raw("\n".utf8Data); return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 

@@ -362,6 +362,9 @@ import TestSupport
         #expect(result.status == 1)
         #expect(result.stdout.contains("rollback stopped: verify/smoke failed; done: inbound disabled (confirmed), stack rollback steps, database kept as it is (--db-restore keep); inbound re-enabled (confirmed)"))
         #expect(result.stdout.contains("next: after fixing the cause, run it again: deployctl rollback x/prod --to"))
+        // With the choice made: run again without it, `ask` with no terminal would restore what this kept.
+        let again = result.stdout.split(separator: "\n").first { $0.contains("run it again:") }.map(String.init) ?? ""
+        #expect(again.hasSuffix("--db-restore keep"), "\(again)")
         #expect(try moto.ruleEnabled() == "True")
     }
 }

@@ -184,6 +184,46 @@ import TestSupport
         #expect(try stack.show(runID)["status"] as? String == "succeeded")
     }
 
+    /// Ctrl-D at a confirm prompt on a terminal is the default the prompt shows ([y/N]): no.
+    /// It is not "nobody to ask", which for a rollback's restore question means restore.
+    @Test func endOfInputAtAPromptOnATerminalAnswersNo() throws {
+        let stack = try StackFixture("""
+            phases:
+              deploy:
+                - name: risky
+                  confirm: Really?
+                  run: [sh, -c, "echo ran > $DEPLOYCTL_STATE/risky-ran"]
+            """)
+        // A pseudo-terminal on stdin, stdout and stderr; Ctrl-D once the question is asked.
+        let driver = """
+            import os, pty, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            seen, deadline = b"", time.time() + 60
+            while b"[y/N]" not in seen and time.time() < deadline:
+                try: seen += os.read(fd, 4096)
+                except OSError: break
+            os.write(fd, b"\\x04")
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                    if not chunk: break
+                    seen += chunk
+                except OSError: break
+            status = os.waitpid(pid, 0)[1]
+            sys.stdout.write(seen.decode(errors="replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let result = try Shell.capture("python3", ["-c", driver, CLI.binary, "up", "prod"],
+                                       environment: stack.environment.merging(["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": ""]) { a, _ in a },
+                                       directory: stack.git.path)
+        #expect(result.stdout.contains("[y/N]"), "the question was asked: \(result.stdout)")
+        #expect(!result.stdout.contains("no terminal to answer"), "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: stack.state.path + "/risky-ran"), "the gated step did not run")
+        #expect(try stack.show(try stack.requireLastRunID())["status"] as? String == "cancelled", "declined")
+    }
+
     @Test func aMissingCommandIsAClearFailure() throws {
         let stack = try StackFixture("""
             phases:

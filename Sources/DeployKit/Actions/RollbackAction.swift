@@ -18,6 +18,15 @@ public struct RollbackAction {
         /// nothing can start in between, and that run is the one rolled back.
         public var takeOverFrom: String? = nil
 
+        /// This rollback as a command to run again, with the choices that change what it does
+        /// (a re-run without `--db-restore keep` could restore what this one kept).
+        func again(_ target: String, to revision: String) -> String {
+            var words = ["deployctl", "rollback", target, "--to", revision]
+            if let restore { words += ["--db-restore", restore.rawValue] }
+            if keepInboundDisabled { words.append("--keep-inbound-disabled") }
+            return words.joined(separator: " ")
+        }
+
         public init(target: String, to: String? = nil, options: RunOptions, dryRun: Bool = false,
                     restore: RestorePolicy? = nil, keepInboundDisabled: Bool = false) {
             self.target = target
@@ -90,7 +99,7 @@ public struct RollbackAction {
             let lines = plan.lines().enumerated().map { Preview.Line(number: $0.offset + 1, step: $0.element.step, command: $0.element.command, note: $0.element.note) }
             return .preview(Preview(target: entry.target, fromRun: current.id, fromRevision: current.revision, toRevision: toRevision.sha,
                                     toRevisionSubject: toRevision.commit.subject, steps: lines, problems: problems,
-                                    next: ["deployctl rollback \(entry.target) --to \(toRevision.short)"]))
+                                    next: [request.again(entry.target, to: toRevision.short)]))
         }
 
         // Asked before inbound goes off: nobody should sit at a prompt while mail is stopped.
@@ -115,8 +124,8 @@ public struct RollbackAction {
         guard problems.isEmpty else {
             throw DeployError(.refused, "the rollback of \(entry.target) to \(toRevision.short) could not finish, so it did not start; nothing was changed and inbound mail was not touched:\n  - "
                               + problems.joined(separator: "\n  - "),
-                              next: ["fix what is listed, then: deployctl rollback \(entry.target) --to \(toRevision.short)",
-                                     "see the whole sequence: deployctl rollback \(entry.target) --to \(toRevision.short) --dry-run"])
+                              next: ["fix what is listed, then: " + request.again(entry.target, to: toRevision.short),
+                                     "see the whole sequence: " + request.again(entry.target, to: toRevision.short) + " --dry-run"])
         }
 
         // The lock, then a second look: a deploy or rollback that started or ended meanwhile
@@ -174,7 +183,7 @@ public struct RollbackAction {
             : outcome.rolledBack
             ? ["everything was rolled back but inbound mail is still off: deployctl inbound enable \(entry.target)"]
             : ["read what happened: deployctl show \(runID)",
-               "after fixing the cause, run it again: deployctl rollback \(entry.target) --to \(toRevision.short)",
+               "after fixing the cause, run it again: " + request.again(entry.target, to: toRevision.short),
                "or roll back further: deployctl rollback \(entry.target) --to REV (deployctl revisions \(entry.target) lists them)"]
         let report = await RunEpilogue(workspace: workspace, journal: session.journal, observer: observer)
             .finish(runID: runID, masked: prepared.destination.masked, revealed: prepared.destination.revealed, secretValues: prepared.secretValues)
