@@ -355,6 +355,24 @@ import TestSupport
         #expect(bad.stderr.contains(String(tampered.prefix(7))) && bad.stderr.contains("does not verify for dev@example.test"), "\(bad.stderr)")
     }
 
+    /// A failed deploy leaves the environment degraded (nothing "deployed"): the last good
+    /// revision's policy still governs, so an unsigned commit that drops `signatures:` is refused.
+    @Test func aDegradedEnvironmentIsStillGovernedByTheLastGoodPolicy() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let failing = GitOpsTests.stack("v2", fail: true, extra: "signatures:\n  allowed_signers: \(allowed)")
+        try commit(stack, "v2 fails", key: "dev", files: ["stacks/x/prod.yaml": failing])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
+        let dropped = try commit(stack, "drop signatures", key: nil, files: ["stacks/x/prod.yaml": GitOpsTests.stack("v3")])
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains(String(dropped.prefix(7))) && refused.stderr.contains("it is not signed"), "\(refused.stderr)")
+    }
+
     /// The stranger adds their key to a file in the repository, points the descriptor at it,
     /// signs with that key and pushes.
     func pushSelfTrustingCommit(_ stack: StackFixture, _ version: String) throws {

@@ -161,9 +161,21 @@ struct SignatureGate {
     /// The verdicts for a deploy of `pinned`, or nil when no policy applies; throws exit 4 (and
     /// journals `signature_refused`) when a covered commit is not trusted.
     func check(target: String, entry: StackCatalog.Entry, deploying pinned: PinnedRevision, descriptor: StackDescriptor) throws -> [SignatureVerdict]? {
-        let deployed = try journal?.environmentState(target: target).deployed?.revision
-        let deployedPolicy = deployed.flatMap { rev in try? workspace.stacks.pin(rev) }
-            .flatMap { try? workspace.load(entry, at: $0) }?.signatures
+        // The policy of what runs or, degraded, of the last good revision: never only the new
+        // commit's own (degraded used to mean no governing policy at all, so a commit that drops
+        // `signatures:` deployed unsigned).
+        let state = try journal?.environmentState(target: target)
+        let deployed = state?.deployed?.revision ?? state?.lastGood?.revision
+        var deployedPolicy: SignaturePolicy?
+        if let deployed {
+            // A governing commit this clone lacks (pruned, force-pushed away) must not hand the
+            // decision to the new commit: fail closed.
+            guard let governing = try? workspace.stacks.pin(deployed) else {
+                throw DeployError(.refused, "the signature policy of \(target) comes from the revision it runs, \(deployed.prefix(10)), which this clone does not have; nothing was run",
+                                  next: ["fetch it (git fetch origin; if it was force-pushed away, from a clone that still has it), then run it again"])
+            }
+            deployedPolicy = (try? workspace.load(entry, at: governing))?.signatures
+        }
         guard var policy = deployedPolicy ?? descriptor.signatures else { return nil }
         if descriptor.signatures?.everyCommit == true { policy.everyCommit = true }
         var covered = [pinned.id]
