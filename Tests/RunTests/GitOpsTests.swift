@@ -373,6 +373,24 @@ import TestSupport
         #expect(refused.stderr.contains(String(dropped.prefix(7))) && refused.stderr.contains("it is not signed"), "\(refused.stderr)")
     }
 
+    /// `rollback --to REV` to a revision no run deployed passes the same signature gate as
+    /// `up`; a revision a run deployed before does not need it again.
+    @Test func aRollbackToARevisionNeverDeployedMustBeSigned() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        let v1 = try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try commit(stack, "v2", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let unsigned = try commit(stack, "v0 unsigned", key: nil, files: ["stacks/x/prod.yaml": GitOpsTests.stack("v0")])
+        let refused = try stack.run(["rollback", "prod", "--to", unsigned])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("it is not signed"), "\(refused.stderr)")
+        let back = try stack.run(["rollback", "prod", "--to", v1])
+        #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
+    }
+
     /// The stranger adds their key to a file in the repository, points the descriptor at it,
     /// signs with that key and pushes.
     func pushSelfTrustingCommit(_ stack: StackFixture, _ version: String) throws {

@@ -89,6 +89,13 @@ public struct RollbackAction {
                                      "to go further back: deployctl rollback \(entry.target) --to REV (deployctl revisions \(entry.target) lists them)"])
         }
 
+        // A revision no run of this target deployed has passed no gate: the signature policy that
+        // governs `up` governs it too (its steps run with the environment's secrets).
+        if !history.contains(where: { $0.kind.deploys && $0.status == .succeeded && $0.revision == toRevision.sha }) {
+            _ = try SignatureGate(workspace: workspace, journal: session.journal, record: !request.dryRun)
+                .check(target: entry.target, entry: entry, deploying: toRevision, descriptor: try workspace.load(entry, at: toRevision))
+        }
+
         let runID = Journal.newRunID()
         let prepared = try prepare(entry: entry, current: current, history: history, toRevision: toRevision, toInputs: toInputs, runID: runID,
                                    request: request, session: session)
