@@ -373,6 +373,19 @@ import TestSupport
         #expect(refused.stderr.contains(String(dropped.prefix(7))) && refused.stderr.contains("it is not signed"), "\(refused.stderr)")
     }
 
+    /// The journal says signatures were checked, and the revision whose policy governs is not
+    /// in this clone (history rewritten): refused, not decided by the new commit, which has none.
+    @Test func aGoverningRevisionMissingFromTheCloneRefusesWhereSignaturesWereChecked() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let other = try StackFixture(GitOpsTests.stack("v2"))
+        let refused = try other.run(["up", "prod", "--state", stack.state.path])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("which this clone does not have"), "\(refused.stderr)")
+    }
+
     /// `rollback --to REV` to a revision no run deployed passes the same signature gate as
     /// `up`; a revision a run deployed before does not need it again.
     @Test func aRollbackToARevisionNeverDeployedMustBeSigned() throws {

@@ -168,13 +168,14 @@ struct SignatureGate {
         let deployed = state?.deployed?.revision ?? state?.lastGood?.revision
         var deployedPolicy: SignaturePolicy?
         if let deployed {
-            // A governing commit this clone lacks (pruned, force-pushed away) must not hand the
-            // decision to the new commit: fail closed.
-            guard let governing = try? workspace.stacks.pin(deployed) else {
+            if let governing = try? workspace.stacks.pin(deployed) {
+                deployedPolicy = (try? workspace.load(entry, at: governing))?.signatures
+            } else if try journal?.events(target: target, kind: .signatureVerified).isEmpty == false {
+                // Signatures were in force, and the commit whose policy governs is not in this
+                // clone (pruned, force-pushed away): the new commit must not decide. Fail closed.
                 throw DeployError(.refused, "the signature policy of \(target) comes from the revision it runs, \(deployed.prefix(10)), which this clone does not have; nothing was run",
                                   next: ["fetch it (git fetch origin; if it was force-pushed away, from a clone that still has it), then run it again"])
             }
-            deployedPolicy = (try? workspace.load(entry, at: governing))?.signatures
         }
         guard var policy = deployedPolicy ?? descriptor.signatures else { return nil }
         if descriptor.signatures?.everyCommit == true { policy.everyCommit = true }
