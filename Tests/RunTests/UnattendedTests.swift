@@ -290,6 +290,35 @@ import TestSupport
         #expect(file(stack, "app") == "v2\n")
     }
 
+    /// A restore program missing on this machine refuses a rollback that would restore; with
+    /// `--db-restore keep` it runs neither restore nor check, so it is not asked for.
+    @Test func keepingTheDatabaseDoesNotNeedTheRestoreProgram() throws {
+        func descriptor(_ version: String) -> String {
+            """
+            backup:
+              take: [sh, -c, "echo db > $1", sh, "${backup.path}"]
+              verify: [test, -s, "${backup.path}"]
+              restore: [/nonexistent/db-restore, "${backup.path}"]
+              on_rollback: restore
+            """ + "\n" + Self.stack(version).replacingOccurrences(of: "phases:\n", with: """
+                phases:
+                  migrate:
+                    - {name: migrate, run: [sh, -c, "echo db-\(version) > $DEPLOYCTL_STATE/db"]}
+
+                """)
+        }
+        let stack = try StackFixture(descriptor("v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2")])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let refused = try stack.run(["rollback", "prod"])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("/nonexistent/db-restore"), "\(refused.stderr)")
+        let kept = try stack.run(["rollback", "prod", "--db-restore", "keep"])
+        #expect(kept.status == 0, "\(kept.stdout)\(kept.stderr)")
+        #expect(file(stack, "app") == "v1\n" && file(stack, "db") == "db-v2\n", "code back, database kept")
+    }
+
     @Test func aTargetWithoutTheInboundGuardBorrowsTheGuardOfTheRevisionItUndoes() throws {
         let stack = try StackFixture(Self.stack("v1", inbound: false))
         #expect(try stack.run(["up", "prod"]).status == 0)

@@ -127,7 +127,7 @@ public struct RollbackAction {
         if fetched {
             backupProblems = RollbackPreflight.backupProblems(plan, restoring: restoring, backupPath: prepared.backupPath, takenOn: current.host)
         }
-        let problems = backupProblems + RollbackPreflight.programProblems(plan, environment: workspace.environment)
+        let problems = backupProblems + RollbackPreflight.programProblems(plan, restoring: restoring, environment: workspace.environment)
         guard problems.isEmpty else {
             throw DeployError(.refused, "the rollback of \(entry.target) to \(toRevision.short) could not finish, so it did not start; nothing was changed and inbound mail was not touched:\n  - "
                               + problems.joined(separator: "\n  - "),

@@ -82,15 +82,16 @@ struct RollbackPlan {
         return lines
     }
 
-    /// Every command the rollback may start, for the preflight: they must all be runnable.
-    var commands: [RunnableCommand] {
+    /// Every command the rollback may start, for the preflight: they must all be runnable. The
+    /// database's restore and check only when it restores (`--db-restore keep` runs neither).
+    func commands(restoring: Bool) -> [RunnableCommand] {
         var all = prepare.filter { !$0.skipped }
         if let inbound { all += [.disable, .status, .drain, .enable].compactMap { inbound.inbound($0) } }
         for stage in stages {
             switch stage {
             case .undo(let command): all.append(command)
             case .stackRollback(let commands), .verify(let commands): all += commands.filter { !$0.skipped }
-            case .database(let restore, let check): all += [restore] + (check.map { [$0] } ?? [])
+            case .database(let restore, let check): if restoring { all += [restore] + (check.map { [$0] } ?? []) }
             }
         }
         return all

@@ -7,7 +7,7 @@ enum RollbackPreflight {
     /// Each problem as a sentence naming the thing and where it was looked for; empty when none.
     static func problems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String],
                          backupPath: String?, takenOn: String) -> [String] {
-        backupProblems(plan, restoring: restoring, backupPath: backupPath, takenOn: takenOn) + programProblems(plan, environment: environment)
+        backupProblems(plan, restoring: restoring, backupPath: backupPath, takenOn: takenOn) + programProblems(plan, restoring: restoring, environment: environment)
     }
 
     /// The backup the rollback will restore, when it restores one (hashing it: asked once).
@@ -17,10 +17,10 @@ enum RollbackPreflight {
     }
 
     /// Every program the sequence will start.
-    static func programProblems(_ plan: RollbackPlan, environment: [String: String]) -> [String] {
+    static func programProblems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String]) -> [String] {
         var problems: [String] = []
         var seen = Set<String>()
-        for command in plan.commands where command.probe == nil {
+        for command in plan.commands(restoring: restoring) where command.probe == nil {
             // Named as shown (secrets masked); a shell script's own programs count too.
             var programs = command.shownArgv.first.map { [$0] } ?? []
             if command.shownArgv.count == 3, command.shownArgv[0] == "/bin/sh", command.shownArgv[1] == "-c" {
