@@ -167,6 +167,10 @@ final class Team {
         #expect(deployed.status == 0, "\(deployed.stdout)\(deployed.stderr)")
         #expect(team.file("db") == "db-v3")
         #expect(try moto.aws(["s3", "ls", "s3://team-backups/"]).contains(".backup"))
+        // The dry run on B says what the run will do: fetch first, then the same sequence.
+        let dry = try team.run(on: "machine-b", ["rollback", "prod", "--to", String(v1.prefix(12)), "--dry-run"], env)
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("backup.fetch"), "\(dry.stdout)")
         let rollback = try team.run(on: "machine-b", ["rollback", "prod", "--to", String(v1.prefix(12))], env)
         #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
         #expect(rollback.stdout.contains("fetching it from shared storage"), "\(rollback.stdout)")

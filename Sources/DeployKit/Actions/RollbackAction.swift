@@ -257,7 +257,7 @@ public struct RollbackAction {
     /// there is no `fetch` or it failed.
     private func fetchBackup(_ prepared: Prepared, current: RunRecord, entry: StackCatalog.Entry, runID: String,
                              request: Request, session: RunSession, observer: RunObserver, cancellation: Cancellation) async throws -> Bool {
-        guard let path = prepared.backupPath, let fetch = prepared.sourceSteps.backup(.fetch, phase: StepRef.Section.rollback) else { return false }
+        guard let path = prepared.backupPath, let fetch = prepared.plan.fetch else { return false }
         observer.note("the backup of run \(current.id) is not on this machine: fetching it from shared storage (backup.fetch) before anything changes")
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let record = RunRecord.starting(id: runID, kind: .rollback, entry: entry, revision: try workspace.stacks.pin(current.revision),
@@ -294,10 +294,11 @@ public struct RollbackAction {
         let restoredBefore = try history
             .filter { $0.kind == .rollback && $0.relatedRun == current.id }
             .contains { try session.journal.events(runID: $0.id).contains { $0.kind == .backupRestored } }
-        let plan = RollbackPlan(prepare: destinationSteps.rollbackPrepare(), inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
+        var plan = RollbackPlan(prepare: destinationSteps.rollbackPrepare(), inbound: borrowed ? sourceSteps : destination.descriptor.inbound == nil ? nil : destinationSteps,
                                 guardBorrowed: borrowed, stages: stages, backup: taken,
                                 declaredRestore: source.descriptor.backup?.onRollback ?? .ask, requestedRestore: request.restore,
                                 restoredBefore: restoredBefore, keepInboundDisabled: request.keepInboundDisabled)
+        if taken != nil { plan.fetch = sourceSteps.backup(.fetch, phase: StepRef.Section.rollback) }
         return Prepared(plan: plan, destination: destination, destinationSteps: destinationSteps,
                         secretValues: (destination.secrets + source.secrets).compactMap(\.value),
                         backupPath: source.revealed.phase(.migrate).backup?.path, sourceSteps: sourceSteps)

@@ -31,6 +31,9 @@ struct RollbackPlan {
     let stages: [Stage]
     /// The `backup_taken` event of the undone run, when it took one.
     let backup: EventRecord?
+    /// `backup.fetch` of the undone revision (shared storage), run before anything changes when
+    /// the backup a restore needs is not on this machine as the journal recorded it.
+    var fetch: RunnableCommand? = nil
     /// What `backup.on_rollback` of the undone revision says.
     let declaredRestore: RestorePolicy
     let requestedRestore: RestorePolicy?
@@ -47,8 +50,13 @@ struct RollbackPlan {
 
     /// The lines `--dry-run` prints, in order: the stages, between inbound off and on.
     func lines() -> [Line] {
-        var lines = prepare.map { Line(step: "prepare/\($0.ref.name)", command: ShellQuote.join($0.shownArgv),
-                                       note: $0.skipped ? $0.skipReason : "before inbound mail goes off") }
+        var lines: [Line] = []
+        if let fetch, decide(ask: { nil })?.restore == true {
+            lines.append(Line(step: "backup.fetch", command: ShellQuote.join(fetch.shownArgv),
+                              note: "when the backup is not on this machine as the journal recorded it; checked again after"))
+        }
+        lines += prepare.map { Line(step: "prepare/\($0.ref.name)", command: ShellQuote.join($0.shownArgv),
+                                    note: $0.skipped ? $0.skipReason : "before inbound mail goes off") }
         let guardNote = guardBorrowed ? "the guard of the revision being undone: the target revision declares no inbound:" : nil
         if let inbound {
             lines.append(Line(step: "record", command: nil, note: "inbound re-enable owed by this rollback"))

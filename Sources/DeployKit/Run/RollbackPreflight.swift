@@ -4,10 +4,13 @@ import Foundation
 /// it changes anything: the backup it will restore is on this machine with the SHA-256 the
 /// journal recorded, and every program it will start can be found.
 enum RollbackPreflight {
-    /// Each problem as a sentence naming the thing and where it was looked for; empty when none.
+    /// Each problem as a sentence naming the thing and where it was looked for; empty when none:
+    /// what a dry run says. With shared storage (`backup.fetch`) the run fetches the backup
+    /// first and checks it again, so its absence here is no refusal the dry run can foresee.
     static func problems(_ plan: RollbackPlan, restoring: Bool, environment: [String: String],
                          backupPath: String?, takenOn: String) -> [String] {
-        backupProblems(plan, restoring: restoring, backupPath: backupPath, takenOn: takenOn) + programProblems(plan, restoring: restoring, environment: environment)
+        (plan.fetch == nil ? backupProblems(plan, restoring: restoring, backupPath: backupPath, takenOn: takenOn) : [])
+            + programProblems(plan, restoring: restoring, environment: environment)
     }
 
     /// The backup the rollback will restore, when it restores one (hashing it: asked once).
