@@ -444,6 +444,19 @@ import TestSupport
         let refused = try stack.run(["up", "prod"])
         #expect(refused.status == 4)
         #expect(refused.stderr.contains(String(middle.prefix(10))) && refused.stderr.contains("between the deployed"), "\(refused.stderr)")
+
+        // More commits than it checks: refused, not checked in part (fast-import makes them).
+        var stream = ""
+        for i in 1...1_001 {
+            stream += "commit refs/heads/main\ncommitter T <t@example.test> \(1_800_000_000 + i) +0000\ndata 2\nc\n"
+            stream += i == 1 ? "from refs/heads/main^0\n" : ""
+            stream += "M 644 inline notes.txt\ndata \(String(i).utf8.count + 1)\n\(i)\n\n"
+        }
+        _ = try stack.git.git(["fast-import", "--quiet"], input: stream)
+        try GitOpsTests.push(stack)
+        let many = try stack.run(["up", "prod"])
+        #expect(many.status == 4, "\(many.stdout)\(many.stderr)")
+        #expect(many.stderr.contains("more than 1000 lie between the deployed"), "\(many.stderr)")
     }
 
     /// A new OpenPGP key in `home` for `uid`; its fingerprint.

@@ -181,8 +181,13 @@ struct SignatureGate {
         if descriptor.signatures?.everyCommit == true { policy.everyCommit = true }
         var covered = [pinned.id]
         if policy.everyCommit, let deployed, let since = ObjectID(hex: deployed), (try? workspace.stacks.repository.commit(since)) != nil {
-            covered = try workspace.stacks.repository.commits(from: pinned.id, hiding: since, limit: 1_000)
+            covered = try workspace.stacks.repository.commits(from: pinned.id, hiding: since, limit: Self.everyCommitLimit + 1)
             if covered.isEmpty { covered = [pinned.id] }
+            // `every_commit` promises each one checked: past the bound, refuse rather than check some.
+            guard covered.count <= Self.everyCommitLimit else {
+                throw DeployError(.refused, "\(target) checks every commit (signatures: every_commit), and more than \(Self.everyCommitLimit) lie between the deployed \(deployed.prefix(10)) and \(pinned.short); nothing was run",
+                                  next: ["deploy a commit in between first: deployctl up \(target) --rev REV (fewer than \(Self.everyCommitLimit) commits after \(deployed.prefix(10)))"])
+            }
         }
         let checker = SignatureChecker(repository: workspace.stacks.repository, policy: policy, repositoryRoot: workspace.stacks.root,
                                        environment: workspace.environment)
@@ -197,6 +202,9 @@ struct SignatureGate {
         }
         return verdicts
     }
+
+    /// How many commits `every_commit` checks in one deploy (each one runs ssh-keygen or gpgv).
+    static let everyCommitLimit = 1_000
 
     static func data(_ verdict: SignatureVerdict) -> EventData {
         var data: EventData = ["commit": .string(verdict.commit), "format": .string(verdict.format), "trusted": .bool(verdict.trusted)]
