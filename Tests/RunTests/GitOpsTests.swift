@@ -404,6 +404,21 @@ import TestSupport
         #expect(back.status == 0, "\(back.stdout)\(back.stderr)")
     }
 
+    /// A message in ISO-8859-1 (git records the encoding and keeps the bytes): what was signed
+    /// reaches ssh-keygen byte for byte, and the commit deploys.
+    @Test func aSignedCommitWhoseMessageIsNotUTF8Deploys() throws {
+        let (stack, _) = try GitOpsTests.pushed()
+        try stack.git.write("stacks/x/prod.yaml", descriptor("v1", allowedSigners: allowed))
+        try stack.git.git(["add", "-A"])
+        let message = stack.state.path + "/../latin1-message"
+        FileManager.default.createFile(atPath: message, contents: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))   // "café" in ISO-8859-1
+        try stack.git.git(["-c", "gpg.format=ssh", "-c", "user.signingkey=\(keys.path)/dev", "-c", "i18n.commitEncoding=ISO-8859-1",
+                           "commit", "-q", "-S", "-F", message], advanceClock: true)
+        try GitOpsTests.push(stack)
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+    }
+
     /// The stranger adds their key to a file in the repository, points the descriptor at it,
     /// signs with that key and pushes.
     func pushSelfTrustingCommit(_ stack: StackFixture, _ version: String) throws {

@@ -44,6 +44,8 @@ public struct LaunchRequest: Sendable {
     public var graceMs: Int
     /// What the process reads on standard input; nil: /dev/null.
     public var stdin: String?
+    /// A file to read on standard input instead, byte for byte (`stdin` is text).
+    public var stdinFile: String? = nil
     /// Standard input ends (end-of-file) only when the step ends or is stopped, not after
     /// `stdin`: a pipe whose writer this process and the mux child keep open, closed on a stop.
     /// The remote wrapper (`SSHRemote.supervised`) takes that end-of-file as the order to stop
@@ -129,6 +131,9 @@ public enum ProcessLauncher {
         do {
             if request.stdinHeldOpen, let text = request.stdin {
                 (input, holder) = try heldOpenInput(text, program: program)
+            } else if let path = request.stdinFile {
+                input = open(path, O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else { throw LaunchError.spawnFailed(program, errno: errno) }
             } else {
                 input = request.stdin.map { text in text.utf8CString.withUnsafeBufferPointer { ps_memory_file($0.baseAddress, $0.count - 1) } }
                     ?? open("/dev/null", O_RDONLY | O_CLOEXEC)

@@ -15,6 +15,8 @@ struct ToolCommand {
 
     let argv: [String]
     var stdin: String? = nil
+    /// Standard input from this file, byte for byte (signed data need not be UTF-8).
+    var stdinFile: String? = nil
     var environment: [String: String] = ProcessEnvironment.current
     var timeoutMs = 10_000
 
@@ -23,7 +25,8 @@ struct ToolCommand {
         let capture = OutputCapture(secrets: [], logPath: nil, observer: nil)
         var environment = environment
         environment["GIT_TERMINAL_PROMPT"] = "0"
-        let request = LaunchRequest(argv: argv, environment: environment, timeoutMs: timeoutMs, graceMs: 500, stdin: stdin)
+        var request = LaunchRequest(argv: argv, environment: environment, timeoutMs: timeoutMs, graceMs: 500, stdin: stdin)
+        request.stdinFile = stdinFile
         guard let result = try? ProcessLauncher.run(request, capture: capture, cancellation: Cancellation()) else { return nil }
         capture.finish()
         return Output(termination: result.termination, stdout: capture.tail(of: .stdout), stderr: capture.tail(of: .stderr),

@@ -38,7 +38,7 @@ struct SignatureChecker {
         case "ssh":
             guard let file = policy.allowedSigners else { return refuse("ssh", "it has an SSH signature, but signatures: names no allowed_signers file") }
             if let problem = trustRootProblem(file) { return refuse("ssh", problem) }
-            return withFiles(signature) { sig, data in verifySSH(commit: commit, allowed: file, sig: sig, data: data, signed: signature.signedData) }
+            return withFiles(signature) { sig, data in verifySSH(commit: commit, allowed: file, sig: sig, data: data) }
         case "openpgp":
             guard let keyring = policy.gpgKeyring else { return refuse("openpgp", "it has an OpenPGP signature, but signatures: names no gpg_keyring") }
             if let problem = trustRootProblem(keyring) { return refuse("openpgp", problem) }
@@ -59,13 +59,14 @@ struct SignatureChecker {
         return nil
     }
 
-    private func verifySSH(commit: String, allowed: String, sig: String, data: String, signed: [UInt8]) -> SignatureVerdict {
-        let message = String(decoding: signed, as: UTF8.self)
+    /// The signed bytes go to ssh-keygen from `data` as they are: a commit message need not be
+    /// UTF-8, and decoding it would change what was signed.
+    private func verifySSH(commit: String, allowed: String, sig: String, data: String) -> SignatureVerdict {
         let find = ToolCommand(argv: ["ssh-keygen", "-Y", "find-principals", "-s", sig, "-f", allowed], environment: environment).run()
         let principal = find.flatMap { $0.succeeded ? $0.stdout.split(separator: "\n").first.map(String.init) : nil }
         if let principal {
             let verify = ToolCommand(argv: ["ssh-keygen", "-Y", "verify", "-f", allowed, "-I", principal, "-n", "git", "-s", sig],
-                                     stdin: message, environment: environment).run()
+                                     stdinFile: data, environment: environment).run()
             if let verify, verify.succeeded {
                 return SignatureVerdict(commit: commit, format: "ssh", signer: principal, key: Self.fingerprint(verify.stdout + verify.stderr),
                                         trusted: true, reason: nil)
@@ -74,7 +75,7 @@ struct SignatureChecker {
                                     reason: "its SSH signature does not verify for \(principal) (\(Self.firstLine(verify)))")
         }
         // Not an allowed key: say whose it is, if the signature itself is sound.
-        let check = ToolCommand(argv: ["ssh-keygen", "-Y", "check-novalidate", "-n", "git", "-s", sig], stdin: message, environment: environment).run()
+        let check = ToolCommand(argv: ["ssh-keygen", "-Y", "check-novalidate", "-n", "git", "-s", sig], stdinFile: data, environment: environment).run()
         if let check, check.succeeded {
             let key = Self.fingerprint(check.stdout + check.stderr)
             return SignatureVerdict(commit: commit, format: "ssh", signer: nil, key: key, trusted: false,
