@@ -316,6 +316,17 @@ import TestSupport
         return try stack.git.git(["rev-parse", "HEAD"])
     }
 
+    /// A pushed stack whose v1 requires SSH signatures, signed by dev and deployed; v1's sha.
+    @discardableResult
+    func deployedSigned(everyCommit: Bool = false) throws -> (StackFixture, String) {
+        let (stack, _) = try GitOpsTests.pushed()
+        let v1 = try commit(stack, "require signatures", key: "dev",
+                            files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed, everyCommit: everyCommit)])
+        try GitOpsTests.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        return (stack, v1)
+    }
+
     @Test func onlyCommitsSignedByAnAllowedSSHKeyDeploy() throws {
         let (stack, _) = try GitOpsTests.pushed()
         try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
@@ -358,10 +369,7 @@ import TestSupport
     /// A failed deploy leaves the environment degraded (nothing "deployed"): the last good
     /// revision's policy still governs, so an unsigned commit that drops `signatures:` is refused.
     @Test func aDegradedEnvironmentIsStillGovernedByTheLastGoodPolicy() throws {
-        let (stack, _) = try GitOpsTests.pushed()
-        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
-        try GitOpsTests.push(stack)
-        #expect(try stack.run(["up", "prod"]).status == 0)
+        let (stack, _) = try deployedSigned()
         let failing = GitOpsTests.stack("v2", fail: true, extra: "signatures:\n  allowed_signers: \(allowed)")
         try commit(stack, "v2 fails", key: "dev", files: ["stacks/x/prod.yaml": failing])
         try GitOpsTests.push(stack)
@@ -376,10 +384,7 @@ import TestSupport
     /// The journal says signatures were checked, and the revision whose policy governs is not
     /// in this clone (history rewritten): refused, not decided by the new commit, which has none.
     @Test func aGoverningRevisionMissingFromTheCloneRefusesWhereSignaturesWereChecked() throws {
-        let (stack, _) = try GitOpsTests.pushed()
-        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
-        try GitOpsTests.push(stack)
-        #expect(try stack.run(["up", "prod"]).status == 0)
+        let (stack, _) = try deployedSigned()
         let other = try StackFixture(GitOpsTests.stack("v2"))
         let refused = try other.run(["up", "prod", "--state", stack.state.path])
         #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
@@ -389,10 +394,7 @@ import TestSupport
     /// `rollback --to REV` to a revision no run deployed passes the same signature gate as
     /// `up`; a revision a run deployed before does not need it again.
     @Test func aRollbackToARevisionNeverDeployedMustBeSigned() throws {
-        let (stack, _) = try GitOpsTests.pushed()
-        let v1 = try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
-        try GitOpsTests.push(stack)
-        #expect(try stack.run(["up", "prod"]).status == 0)
+        let (stack, v1) = try deployedSigned()
         try commit(stack, "v2", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed)])
         try GitOpsTests.push(stack)
         #expect(try stack.run(["up", "prod"]).status == 0)
@@ -431,10 +433,7 @@ import TestSupport
     }
 
     @Test func aCommitCannotTrustItsOwnKey() throws {
-        let (stack, _) = try GitOpsTests.pushed()
-        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed)])
-        try GitOpsTests.push(stack)
-        #expect(try stack.run(["up", "prod"]).status == 0)
+        let (stack, _) = try deployedSigned()
 
         try pushSelfTrustingCommit(stack, "v2")
         let refused = try stack.run(["up", "prod"])
@@ -449,10 +448,7 @@ import TestSupport
     }
 
     @Test func everyCommitSinceTheDeployedOneMustBeSigned() throws {
-        let (stack, _) = try GitOpsTests.pushed()
-        try commit(stack, "require signatures", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v1", allowedSigners: allowed, everyCommit: true)])
-        try GitOpsTests.push(stack)
-        #expect(try stack.run(["up", "prod"]).status == 0)
+        let (stack, _) = try deployedSigned(everyCommit: true)
         let middle = try commit(stack, "unsigned in the middle", key: nil, files: ["README.md": "x\n"])
         try commit(stack, "signed head", key: "dev", files: ["stacks/x/prod.yaml": descriptor("v2", allowedSigners: allowed, everyCommit: true)])
         try GitOpsTests.push(stack)
