@@ -27,4 +27,9 @@ public struct Blob: Sendable {
     /// The blob id (what the journal records as "descriptor blob id").
     public let id: ObjectID
     public let bytes: [UInt8]
+
+    public init(id: ObjectID, bytes: [UInt8]) {
+        self.id = id
+        self.bytes = bytes
+    }
 }

@@ -19,6 +19,8 @@ public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongObjectType(path: String, commit: ObjectID, expected: String)
     /// Directories nested deeper than a walk or an export follows.
     case tooDeep(path: String)
+    /// An object larger than the caller's limit, refused from its header before it is read.
+    case objectTooLarge(id: ObjectID, size: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum GitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "'\(path)' at \(commit.short) is not a \(expected)"
         case let .tooDeep(path):
             return "directories nested deeper than \(Repository.depthLimit) at '\(path)'"
+        case let .objectTooLarge(id, size, limit):
+            return "git object \(id.short) is \(size) bytes, more than the \(limit) bytes deployctl reads of one"
         }
     }
 }

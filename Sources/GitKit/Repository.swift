@@ -207,14 +207,19 @@ public final class Repository {
 
     // MARK: - Trees and files
 
+    /// The largest tree read: ~500,000 entries. Git sets no limit, and one tree of millions
+    /// (a few seconds and gigabytes to parse) in a pushed commit would stall every command.
+    public static let treeLimit = 16 << 20
+
     /// The entries of tree `id` with their normalised modes, from either reader.
     func treeEntries(_ id: ObjectID) throws -> [(entry: TreeEntry, mode: UInt32)] {
         if let known = parsed.trees[id] { return known }
         let entries = try natively({ native in
-            try ObjectFormats.tree(id, native.objects.read(id, as: .tree))
+            try ObjectFormats.tree(id, native.objects.read(id, as: .tree, limit: Self.treeLimit))
         }, else: {
             let handle = try libgit2()
             var oid = id.gitOID
+            try refuseLarger(&oid, than: Self.treeLimit, in: handle)
             var tree: OpaquePointer?
             try check(git_tree_lookup(&tree, handle, &oid), "git_tree_lookup")
             defer { git_tree_free(tree) }
@@ -229,13 +234,15 @@ public final class Repository {
         return entries
     }
 
-    /// The bytes of the blob `id` (a file's `TreeEntry.id`).
-    public func readBlob(_ id: ObjectID) throws -> Blob {
+    /// The bytes of the blob `id` (a file's `TreeEntry.id`). With a `limit`, a larger blob is
+    /// refused from its header (`GitError.objectTooLarge`) before any of it is inflated.
+    public func readBlob(_ id: ObjectID, limit: Int? = nil) throws -> Blob {
         try natively({ native in
-            Blob(id: id, bytes: try native.objects.read(id, as: .blob))
+            Blob(id: id, bytes: try native.objects.read(id, as: .blob, limit: limit))
         }, else: {
             let handle = try libgit2()
             var oid = id.gitOID
+            if let limit { try refuseLarger(&oid, than: limit, in: handle) }
             var blob: OpaquePointer?
             try check(git_blob_lookup(&blob, handle, &oid), "git_blob_lookup")
             defer { git_blob_free(blob) }
@@ -244,6 +251,17 @@ public final class Repository {
             let raw = git_blob_rawcontent(blob)!.assumingMemoryBound(to: UInt8.self)
             return Blob(id: id, bytes: Array(UnsafeBufferPointer(start: raw, count: size)))
         })
+    }
+
+    /// libgit2's half of a limit: the object's size from its header, before it is read.
+    private func refuseLarger(_ oid: inout git_oid, than limit: Int, in handle: OpaquePointer) throws {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "git_repository_odb")
+        defer { git_odb_free(odb) }
+        var size = 0
+        var type = GIT_OBJECT_ANY
+        try check(git_odb_read_header(&size, &type, odb, &oid), "git_odb_read_header")
+        if size > limit { throw GitError.objectTooLarge(id: ObjectID(oid), size: size, limit: limit) }
     }
 
     /// The entry at `path` in the commit's tree (as `git_tree_entry_bypath`: every component
@@ -269,13 +287,14 @@ public final class Repository {
         throw GitError.pathNotFound(path: path, commit: commitID)
     }
 
-    /// The bytes of the file at `path` in the commit's tree, read from the object database.
-    public func readFile(_ path: String, at commitID: ObjectID) throws -> Blob {
+    /// The bytes of the file at `path` in the commit's tree, read from the object database;
+    /// with a `limit`, as `readBlob`.
+    public func readFile(_ path: String, at commitID: ObjectID, limit: Int? = nil) throws -> Blob {
         let found = try entry(path, at: commitID)
         guard found.entry.kind == .file || found.entry.kind == .symlink else {
             throw GitError.wrongObjectType(path: path, commit: commitID, expected: "file")
         }
-        return try readBlob(found.entry.id)
+        return try readBlob(found.entry.id, limit: limit)
     }
 
     /// True when `path` names anything in the commit's tree.

@@ -61,7 +61,9 @@
     F(int, git_object_peel, (git_object **peeled, const git_object *object, git_object_t target_type), (peeled, object, target_type)) \
     F(git_object_t, git_object_type, (const git_object *obj), (obj)) \
     F(const char *, git_object_type2string, (git_object_t type), (type)) \
+    V(void, git_odb_free, (git_odb *db), (db)) \
     F(int, git_odb_hash, (git_oid *out, const void *data, size_t len, git_object_t type), (out, data, len, type)) \
+    F(int, git_odb_read_header, (size_t *len_out, git_object_t *type_out, git_odb *db, const git_oid *id), (len_out, type_out, db, id)) \
     V(void, git_reference_free, (git_reference *ref), (ref)) \
     F(int, git_reference_lookup, (git_reference **out, git_repository *repo, const char *name), (out, repo, name)) \
     F(int, git_reference_name_to_id, (git_oid *out, git_repository *repo, const char *name), (out, repo, name)) \
@@ -77,6 +79,7 @@
     F(const char *, git_remote_url, (const git_remote *remote), (remote)) \
     V(void, git_repository_free, (git_repository *repo), (repo)) \
     F(int, git_repository_head_unborn, (git_repository *repo), (repo)) \
+    F(int, git_repository_odb, (git_odb **out, git_repository *repo), (out, repo)) \
     F(int, git_repository_open_ext, (git_repository **out, const char *path, unsigned int flags, const char *ceiling_dirs), (out, path, flags, ceiling_dirs)) \
     F(const char *, git_repository_path, (const git_repository *repo), (repo)) \
     F(const char *, git_repository_workdir, (const git_repository *repo), (repo)) \

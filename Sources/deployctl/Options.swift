@@ -89,18 +89,7 @@ struct InputOptions: ParameterGroup {
     }
 
     func supply(environment: [String: String]) throws -> InputSupply {
-        var file: InputFile? = nil
-        if let path = inputFile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw DeployError(.usage, "cannot read --input-file \(path)", next: ["check the path; the file holds KEY=VALUE lines"])
-            }
-            switch InputFile.parse(text, path: path) {
-            case .success(let parsed): file = parsed
-            case .failure(let diagnostic):
-                throw DeployError(.usage, "--input-file \(path) is not KEY=VALUE lines", diagnostics: [diagnostic])
-            }
-        }
-        return InputSupply(flags: try InputSupply.parseFlags(input), file: file, environment: environment)
+        InputSupply(flags: try InputSupply.parseFlags(input), file: try inputFile.map(InputFile.load), environment: environment)
     }
 }
 

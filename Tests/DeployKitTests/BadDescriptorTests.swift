@@ -556,6 +556,19 @@ import Testing
         #expect(problems == ["stacks/x/_common.yaml:1:10: error: extends cycle: stacks/x/prod.yaml → stacks/x/_base.yaml → stacks/x/_common.yaml → stacks/x/_base.yaml"])
     }
 
+    /// Each file of a chain is a frame of the loader's recursion, on validate's small worker
+    /// stacks: 32 files load, a 33rd is refused where it is named.
+    @Test func anExtendsChainLongerThan32FilesIsRefused() {
+        func chain(_ length: Int) -> [String: String] {
+            var files = ["stacks/x/prod.yaml": "extends: _1.yaml\n"]
+            for index in 1..<length { files["stacks/x/_\(index).yaml"] = "extends: _\(index + 1).yaml\n" }
+            files["stacks/x/_\(length).yaml"] = "phases:\n  deploy:\n    - {name: a, run: [echo, ok]}\n"
+            return files
+        }
+        #expect(Fixtures.problems(chain(31)) == [])
+        #expect(Fixtures.problems(chain(32)) == ["stacks/x/_31.yaml:1:10: error: 'extends' chains more than 32 files; deployctl stops here. Flatten the chain into fewer bases"])
+    }
+
     @Test func extendsAMissingFile() {
         let problems = Fixtures.problems(["stacks/x/prod.yaml": "description: p\nextends: _bsae.yaml\n"])
         #expect(problems == ["stacks/x/prod.yaml:2:10: error: extends 'stacks/x/_bsae.yaml', which does not exist at this revision"])

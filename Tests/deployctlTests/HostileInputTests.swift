@@ -78,6 +78,121 @@ import TestSupport
         #expect(raised.status == 0, "\(raised.stderr)")
     }
 
+    /// `command` (validate, plan, …) in `directory` under the same ceiling as `validate` above.
+    static func bounded(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> (Shell.Result, Int) {
+        let result = try Shell.capture("/bin/bash", ["-c", "ulimit -v 4000000; exec /usr/bin/time -f maxrss_kb=%M timeout 60 \"$@\"", "-", CLI.binary] + arguments,
+                                       environment: ["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": ""].merging(environment) { $1 },
+                                       directory: directory, closedStdin: true)
+        let line = result.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss_kb=") }
+        return (result, line.flatMap { Int($0.dropFirst("maxrss_kb=".count)) } ?? .max)
+    }
+
+    /// A 64 MiB descriptor is ~70 KB in git: before, validate inflated it, parsed it (3.3 s, 350 MB
+    /// for 100 MiB) and would take the machine for a 1 GiB one. Refused from the object's header,
+    /// whether it is loose, whole in a pack or a delta there, read natively or through libgit2
+    /// (a linked worktree), by validate (every target) and by plan (one).
+    @Test func aDescriptorOverTheSizeLimitIsRefusedBeforeItIsRead() throws {
+        let fixture = try GitFixture()
+        let filler = String(repeating: "# padding padding padding padding padding padding padding\n", count: (64 << 20) / 58)
+        try fixture.commit("big", files: ["stacks/x/prod.yaml": Self.head + filler])
+        try fixture.commit("bigger", files: ["stacks/x/prod.yaml": Self.head + "# changed\n" + filler])
+        let expected = "stacks/x/prod.yaml:1:1: error: this file is "
+        func check(_ arguments: [String], in directory: String, _ shape: String) throws {
+            let (result, kilobytes) = try Self.bounded(arguments, in: directory)
+            #expect(result.status == 2, "\(shape): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr.contains(expected) && result.stderr.contains("more than the 1 MiB a descriptor may be")
+                    && result.stderr.contains("DEPLOYCTL_MAX_DESCRIPTOR_BYTES"), "\(shape): \(result.stderr.prefix(600))")
+            #expect(kilobytes < 100 * 1024, "\(shape): peak RSS \(kilobytes) KB")
+        }
+        try check(["validate"], in: fixture.path, "loose")
+        try check(["plan", "x/prod"], in: fixture.path, "loose, plan")
+        _ = try fixture.git(["gc", "-q", "--aggressive"])
+        let objects = try fixture.git(["count-objects", "-v"])
+        #expect(objects.contains("count: 0"), "everything packed: \(objects)")
+        // The newer version whole in the pack, the older one a delta against it.
+        try check(["validate", "--rev", "HEAD"], in: fixture.path, "packed")
+        try check(["validate", "--rev", "HEAD~1"], in: fixture.path, "a delta")
+        try check(["plan", "x/prod", "--rev", "HEAD~1"], in: fixture.path, "a delta, plan")
+        _ = try fixture.git(["worktree", "add", "-q", "--detach", fixture.path + "-linked", "HEAD"])
+        defer { try? FileManager.default.removeItem(atPath: fixture.path + "-linked") }
+        try check(["validate"], in: fixture.path + "-linked", "libgit2")
+    }
+
+    @Test func theDescriptorSizeLimitCanBeRaised() throws {
+        let fixture = try GitFixture()
+        try fixture.commit("big", files: ["stacks/x/prod.yaml": Self.head + "description: " + String(repeating: "x", count: 2 << 20) + "\n"])
+        let (refused, _) = try Self.bounded(["validate"], in: fixture.path)
+        #expect(refused.status == 2 && refused.stderr.contains("stacks/x/prod.yaml:1:1: error: this file is \(Self.head.utf8.count + (2 << 20) + 14) bytes"), "\(refused.stderr.prefix(400))")
+        let (raised, _) = try Self.bounded(["validate"], in: fixture.path, environment: ["DEPLOYCTL_MAX_DESCRIPTOR_BYTES": "\(4 << 20)"])
+        #expect(raised.status == 0, "\(raised.stderr.prefix(400))")
+    }
+
+    /// A commit whose `stacks/` holds `count` directories, each with the same one-step prod
+    /// descriptor: the tree object written whole (`git mktree` takes 9 s for 500,000 entries,
+    /// committing files minutes), never checked out.
+    static func manyStacks(_ count: Int) throws -> GitFixture {
+        let fixture = try GitFixture()
+        let blob = try fixture.git(["hash-object", "-w", "--stdin"], input: head).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stack = try fixture.git(["mktree"], input: "100644 blob \(blob)\tprod.yaml\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let raw = stride(from: 0, to: 40, by: 2).map { UInt8(stack.dropFirst($0).prefix(2), radix: 16)! }
+        var tree: [UInt8] = []
+        tree.reserveCapacity(count * 35)
+        for index in 1...count {
+            let name = String(index)
+            tree += Array("40000 s".utf8) + Array(repeating: UInt8(ascii: "0"), count: max(0, 7 - name.utf8.count)) + Array(name.utf8) + [0] + raw
+        }
+        let file = fixture.path + "/.git/stacks-tree"
+        try Data(tree).write(to: URL(fileURLWithPath: file))
+        let stacks = try fixture.git(["hash-object", "-t", "tree", "-w", "--literally", file]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = try fixture.git(["mktree"], input: "040000 tree \(stacks)\tstacks\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let commit = try fixture.git(["commit-tree", root, "-m", "many"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try fixture.git(["update-ref", "HEAD", commit])  // no checkout: 500,000 directories
+        return fixture
+    }
+
+    /// 200,000 stacks took `stacks` 28 s and 1.9 GB. Past 10,000 the listing is refused (the
+    /// limit can be raised); a tree past 16 MiB (~460,000 entries) is refused from its header.
+    @Test func aRepositoryOfTooManyStacksIsRefusedNotListed() throws {
+        let fixture = try Self.manyStacks(10_001)
+        let (listed, kilobytes) = try Self.bounded(["stacks"], in: fixture.path)
+        #expect(listed.status == 2, "\(listed.stdout.suffix(300))")
+        #expect(listed.stderr.contains("stacks/ at ") && listed.stderr.contains("holds 10001 directories, more than the 10000 deployctl lists")
+                && listed.stderr.contains("DEPLOYCTL_MAX_STACKS"), "\(listed.stderr.prefix(400))")
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+        let (validated, _) = try Self.bounded(["validate"], in: fixture.path)
+        #expect(validated.status == 2 && validated.stderr.contains("holds 10001 directories"), "\(validated.stderr.prefix(400))")
+        let (raised, _) = try Self.bounded(["stacks"], in: fixture.path, environment: ["DEPLOYCTL_MAX_STACKS": "10001"])
+        #expect(raised.status == 0 && raised.stdout.contains("s0010001/prod"), "\(raised.stderr.prefix(400))")
+
+        let huge = try Self.manyStacks(500_000)
+        let (planned, plannedKilobytes) = try Self.bounded(["plan", "s0000001/prod"], in: huge.path)
+        #expect(planned.status != 0 && planned.stderr.contains("bytes, more than the 16777216 bytes deployctl reads of one"), "\(planned.stderr.prefix(400))")
+        #expect(plannedKilobytes < 100 * 1024, "peak RSS \(plannedKilobytes) KB")
+    }
+
+    /// Files a pull request or a descriptor names, read from disk: a descriptor that is a link
+    /// to /dev/zero (`validate --worktree` in CI) and a secret `file: /dev/zero` read forever
+    /// before; refused now, each naming the file.
+    @Test func filesThatNeverEndAreRefusedNotRead() throws {
+        let fixture = try GitFixture()
+        let secret = Self.head.replacingOccurrences(of: "phases:", with: "secrets:\n  TOKEN: {file: /dev/zero}\nphases:")
+        try fixture.commit("ok", files: ["stacks/x/prod.yaml": Self.head, "stacks/y/prod.yaml": secret])
+        try FileManager.default.removeItem(atPath: fixture.path + "/stacks/x/prod.yaml")
+        try FileManager.default.createSymbolicLink(atPath: fixture.path + "/stacks/x/prod.yaml", withDestinationPath: "/dev/zero")
+        let (worktree, kilobytes) = try Self.bounded(["validate", "--worktree"], in: fixture.path)
+        #expect(worktree.status == 2, "\(worktree.stdout)\(worktree.stderr)")
+        #expect(worktree.stderr.contains("stacks/x/prod.yaml:1:1: error: cannot read stacks/x/prod.yaml:") && worktree.stderr.contains("is a symbolic link"),
+                "\(worktree.stderr.prefix(600))")
+        #expect(kilobytes < 100 * 1024, "peak RSS \(kilobytes) KB")
+        let (plan, _) = try Self.bounded(["plan", "y/prod"], in: fixture.path)
+        #expect(plan.status == 0 && plan.stdout.contains("TOKEN from file /dev/zero: unreadable"), "\(plan.stdout)\(plan.stderr)")
+        let (up, _) = try Self.bounded(["up", "y/prod"], in: fixture.path)
+        #expect(up.status == 2, "\(up.stdout)\(up.stderr)")
+        #expect(up.stderr.contains("secret 'TOKEN' cannot be read from file /dev/zero: /dev/zero is not a regular file"), "\(up.stderr.prefix(600))")
+        let (input, _) = try Self.bounded(["plan", "x/prod", "--input-file", "/dev/zero"], in: fixture.path)
+        #expect(input.status == 2 && input.stderr.contains("cannot read --input-file: /dev/zero is not a regular file"), "\(input.stderr.prefix(400))")
+    }
+
     @Test func valuesThatCouldNeverBeAnArgumentAreRefusedWhereTheyStand() throws {
         let long = String(repeating: "x", count: 200_000)
         let many = Array(repeating: "a", count: 5_000).joined(separator: ", ")

@@ -114,7 +114,7 @@ public struct DoctorAction {
 
     /// A secret that is missing, unreadable, a known default or too short: up would refuse.
     static func secretChecks(_ descriptor: StackDescriptor, environment: [String: String]) -> [Check] {
-        let (secrets, _) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }.resolve(environment: environment)
+        let (secrets, _) = SecretResolver(descriptor: descriptor).resolve(environment: environment)
         return zip(descriptor.secrets, secrets).compactMap { spec, secret in
             let fix: String
             switch secret.status {

@@ -34,9 +34,7 @@ public struct PlanAction {
     func makePlan(_ entry: StackCatalog.Entry, at source: DescriptorSource, supply: InputSupply) throws -> Plan {
         let descriptor = try workspace.load(entry, at: source)
         let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(supply)
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { path in
-            try? String(contentsOfFile: path, encoding: .utf8)
-        }.resolve(environment: workspace.environment)
+        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor).resolve(environment: workspace.environment)
         let context = PlanContext(
             revision: source.sha, revisionSubject: source.isWorktree ? source.label : source.revision?.commit.subject ?? "",
             revisionAuthor: source.isWorktree ? workspace.operatorName : source.revision?.commit.authorName ?? "",

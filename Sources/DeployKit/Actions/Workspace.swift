@@ -46,7 +46,7 @@ public struct Workspace {
                         : URL(fileURLWithPath: named, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
                     store = .sqlite(directory: stateDirectory)
                 }
-            } else if let text = stacks.committedFile(StoreLocation.fileName) {
+            } else if let text = try stacks.committedFile(StoreLocation.fileName) {
                 store = .postgres(try StoreLocation.parseFile(text, environment: environment))
             } else {
                 store = .sqlite(directory: local)
@@ -117,7 +117,7 @@ public struct Workspace {
         guard let tree = try stacks.stacksTree(at: revision) else { return StackCatalog(entries: []) }
         let cache = CatalogCache(state: state)
         if let cached = cache.load(tree: tree.hex) { return cached }
-        let catalog = try stacks.catalog(tree: tree)
+        let catalog = try stacks.catalog(tree: tree, at: revision.short)
         cache.save(catalog, tree: tree.hex)
         return catalog
     }

@@ -45,8 +45,11 @@ public struct DescriptorLoader {
         let text: String?
         do {
             text = try read(path)
+        } catch let refusal as DescriptorTooLarge {
+            diagnostics.append(.error(refusal.why, at: FileLocation(file: path, line: 1, column: 1)))
+            return nil
         } catch {
-            diagnostics.append(.error("cannot read \(path): \(error)", at: extendsAt))
+            diagnostics.append(.error("cannot read \(path): \(error)", at: extendsAt ?? FileLocation(file: path, line: 1, column: 1)))
             return nil
         }
         guard let text else {
@@ -83,10 +86,18 @@ public struct DescriptorLoader {
             diagnostics.append(.error("extends cycle: \(cycle)", at: scalar.location))
             return nil
         }
+        // Each file of the chain is a frame of this recursion (and of the merge), on threads
+        // whose stacks are small (validate loads on every core): a chain is refused past 32.
+        guard visited.count + 1 < Self.extendsLimit else {
+            diagnostics.append(.error("'extends' chains more than \(Self.extendsLimit) files; deployctl stops here. Flatten the chain into fewer bases", at: scalar.location))
+            return nil
+        }
         guard let (base, baseFiles) = chain(basePath, visited: visited + [path], diagnostics: &diagnostics,
                                             extendsAt: scalar.location) else { return nil }
         return (DescriptorMerge.merge(base: base, child: .mapping(pairs, location)), [path] + baseFiles)
     }
+
+    static let extendsLimit = 32
 
     /// `other.yaml` next to `stacks/x/prod.yaml` → `stacks/x/other.yaml`; nil if it climbs out.
     static func resolve(_ reference: String, relativeTo file: String) -> String? {
@@ -149,4 +160,11 @@ enum DescriptorMerge {
         if case .scalar(let s)? = node["name"] { return s.value }
         return nil
     }
+}
+
+/// A descriptor refused from its size before it was read (`YAMLReader.Limits.documentBytes`);
+/// `why` says so and how to raise the limit.
+public struct DescriptorTooLarge: Error, CustomStringConvertible {
+    public let why: String
+    public var description: String { why }
 }

@@ -36,8 +36,10 @@ struct SSHRemote {
     /// stack never rides a connection that another stack's trust roots let in. A path of our
     /// own, not ssh's `%C`, so deployctl can open sessions on it without starting ssh.
     func controlPath(_ host: HostSpec) -> String? {
-        guard let control = Self.controlDirectory else { return nil }
-        let knownHosts = FileManager.default.contents(atPath: knownHostsFile).map { [UInt8]($0) } ?? []
+        // A known-hosts file that is not a regular file of at most 16 MiB (a commit can make it
+        // a link to /dev/zero) is not read here: no shared connection, and ssh refuses it itself.
+        guard let control = Self.controlDirectory,
+              let knownHosts = try? BoundedFile.read(knownHostsFile, limit: 16 << 20) ?? [] else { return nil }
         let key = [host.address, "\(host.port)", host.user ?? spec.user ?? "", spec.identityFile ?? ""].joined(separator: "\n")
         return control + "/" + ObjectID.blob(of: Array(key.utf8) + [0] + knownHosts).description
     }

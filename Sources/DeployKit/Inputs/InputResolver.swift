@@ -120,6 +120,25 @@ public struct InputFile: Sendable {
     public let path: String
     public let values: [String: Entry]
 
+    /// `--input-file PATH`: a regular file of at most 16 MiB, read and parsed; a usage error
+    /// (exit 2) that names the file otherwise.
+    public static func load(_ path: String) throws -> InputFile {
+        let next = ["check the path; the file holds KEY=VALUE lines"]
+        let bytes: [UInt8]
+        do {
+            guard let read = try BoundedFile.read(path, limit: 16 << 20) else {
+                throw DeployError(.usage, "--input-file \(path) does not exist", next: next)
+            }
+            bytes = read
+        } catch let refusal as BoundedFile.Refusal {
+            throw DeployError(.usage, "cannot read --input-file: \(refusal)", next: next)
+        }
+        switch parse(String(decoding: bytes, as: UTF8.self), path: path) {
+        case .success(let parsed): return parsed
+        case .failure(let diagnostic): throw DeployError(.usage, "--input-file \(path) is not KEY=VALUE lines", diagnostics: [diagnostic])
+        }
+    }
+
     public static func parse(_ text: String, path: String) -> Result<InputFile, Diagnostic> {
         var values: [String: Entry] = [:]
         // "\r\n" is one Character in Swift: a file saved with Windows line ends splits there too.

@@ -22,8 +22,7 @@ struct ResolvedRevision {
         self.revision = revision
         self.descriptor = descriptor
         let (inputs, inputProblems) = InputResolver(descriptor: descriptor).resolve(supply)
-        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor) { try? String(contentsOfFile: $0, encoding: .utf8) }
-            .resolve(environment: workspace.environment)
+        let (secrets, secretProblems) = SecretResolver(descriptor: descriptor).resolve(environment: workspace.environment)
         if inputProblems.hasErrors {
             throw DeployError(.usage, "cannot run \(entry.target) at \(revision.short): \(inputProblems.errors.count) problem(s) with the inputs; nothing was run",
                               diagnostics: inputProblems, next: ["deployctl plan \(entry.target) --input NAME=VALUE … to check them"])

@@ -9,7 +9,7 @@ import GitKit
 /// 4 KiB).
 final class SourceFiles: @unchecked Sendable {
     private let lock = NSLock()
-    private var read: [String: (text: String, blob: String)?] = [:]
+    private var read: [String: Result<(text: String, blob: String)?, Error>] = [:]
     private let stacks: StackRepository
     private let source: DescriptorSource
     private let blobs: [String: String]
@@ -20,24 +20,19 @@ final class SourceFiles: @unchecked Sendable {
         blobs = catalog?.blobs ?? [:]
     }
 
-    func text(_ path: String) -> String? { file(path)?.text }
+    /// The file's text, nil when there is none; a file refused (too large, a symlink on disk)
+    /// throws, so its verdict says why rather than "does not exist".
+    func text(_ path: String) throws -> String? { try file(path).get()?.text }
 
     /// The blob id of what `text` returned (on disk: the id it would have once committed).
-    func blob(_ path: String) -> String? { file(path)?.blob }
+    func blob(_ path: String) -> String? { try? file(path).get()?.blob }
 
-    private func file(_ path: String) -> (text: String, blob: String)? {
+    private func file(_ path: String) -> Result<(text: String, blob: String)?, Error> {
         lock.withLock {
             if let known = read[path] { return known }
-            let loaded: (text: String, blob: String)?
-            switch source {
-            case .commit(let revision):
-                let blob = blobs[path].flatMap { ObjectID(hex: $0) }.flatMap { try? stacks.repository.readBlob($0) }
-                    ?? (try? stacks.repository.readFile(path, at: revision.id))
-                loaded = blob.map { (String(decoding: $0.bytes, as: UTF8.self), $0.id.hex) }
-            case .worktree(let directory, _):
-                loaded = FileManager.default.contents(atPath: directory + "/" + path).map {
-                    (String(decoding: $0, as: UTF8.self), ObjectID.blob(of: [UInt8]($0)).hex)
-                }
+            let loaded = Result<(text: String, blob: String)?, Error> {
+                try stacks.descriptorFile(path, at: source, blob: blobs[path].flatMap { ObjectID(hex: $0) })
+                    .map { (text: String(decoding: $0.bytes, as: UTF8.self), blob: $0.id.hex) }
             }
             read[path] = loaded
             return loaded
@@ -51,7 +46,7 @@ final class SourceFiles: @unchecked Sendable {
             var read: [String] = []
             let result = DescriptorLoader { [self] path in
                 read.append(path)
-                return text(path)
+                return try text(path)
             }.load(stack: entry.stack, environment: entry.environment)
             return (result, read)
         }

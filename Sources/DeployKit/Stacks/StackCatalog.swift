@@ -45,6 +45,26 @@ public struct StackCatalog: Sendable {
 
     public static let directory = "stacks"
 
+    /// The most stack directories a listing reads (one tree each): 200,000 took `stacks` 28 s
+    /// and 1.9 GB. `DEPLOYCTL_MAX_STACKS` raises it.
+    static let maxStacks = ProcessEnvironment.current[maxStacksSetting].flatMap(Int.init) ?? 10_000
+    static let maxStacksSetting = "DEPLOYCTL_MAX_STACKS"
+    /// The most entries one stack directory may hold: its descriptors and shared parts.
+    static let maxFilesPerStack = 1_000
+
+    /// The refusal when `stacks/` at `source` goes past the limits, or nil.
+    static func refusal(stacks: Int, largest: (name: String, count: Int)?, at source: String) -> DeployError? {
+        if stacks > maxStacks {
+            return DeployError(.usage, "\(directory)/ at \(source) holds \(stacks) directories, more than the \(maxStacks) deployctl lists; nothing was read past them",
+                               next: ["for a legitimately larger repository set \(maxStacksSetting)"])
+        }
+        if let largest, largest.count > maxFilesPerStack {
+            return DeployError(.usage, "\(directory)/\(largest.name)/ at \(source) holds \(largest.count) entries, more than the \(maxFilesPerStack) a stack's directory may (its descriptors and shared parts)",
+                               next: ["move what is not a descriptor out of \(directory)/\(largest.name)/"])
+        }
+        return nil
+    }
+
     public static func path(stack: String, environment: String) -> String {
         "\(directory)/\(stack)/\(environment).yaml"
     }

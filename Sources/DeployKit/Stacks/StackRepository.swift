@@ -29,12 +29,18 @@ public final class StackRepository {
         return path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
-    /// A small file at the root of HEAD's tree as text (the committed store file), or nil.
-    func committedFile(_ path: String) -> String? {
+    /// A small file at the root of HEAD's tree as text (the committed store file), or nil when
+    /// there is none; one over 64 KiB is refused unread (ignoring it would pick another store).
+    func committedFile(_ path: String) throws -> String? {
         guard repository.hasCommits, let head = try? repository.resolve("HEAD"),
-              (try? repository.exists(path, at: head)) == true, let blob = try? repository.readFile(path, at: head),
-              blob.bytes.count <= 64 << 10 else { return nil }
-        return String(decoding: blob.bytes, as: UTF8.self)
+              (try? repository.exists(path, at: head)) == true else { return nil }
+        do {
+            return String(decoding: try repository.readFile(path, at: head, limit: 64 << 10).bytes, as: UTF8.self)
+        } catch GitError.objectTooLarge(_, let size, let limit) {
+            throw StoreConfigError("\(path) at HEAD is \(size) bytes, more than the \(ByteCount(limit)) a store file may be")
+        } catch {
+            throw StoreConfigError("\(path) at HEAD cannot be read: \(error)")
+        }
     }
 
     /// Resolves `revision` to a full commit, once, so everything after reads the same commit.
@@ -73,17 +79,22 @@ public final class StackRepository {
             let stacksDirectory = source.directory + "/" + StackCatalog.directory
             let manager = FileManager.default
             var entries: [StackCatalog.Entry] = []
-            for stack in (try? manager.contentsOfDirectory(atPath: stacksDirectory)) ?? [] {
+            let stacks = ((try? manager.contentsOfDirectory(atPath: stacksDirectory)) ?? []).filter { stack in
                 var isDirectory: ObjCBool = false
-                guard manager.fileExists(atPath: stacksDirectory + "/" + stack, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-                for file in (try? manager.contentsOfDirectory(atPath: stacksDirectory + "/" + stack)) ?? [] {
+                return manager.fileExists(atPath: stacksDirectory + "/" + stack, isDirectory: &isDirectory) && isDirectory.boolValue
+            }
+            if let refusal = StackCatalog.refusal(stacks: stacks.count, largest: nil, at: "the work tree") { throw refusal }
+            for stack in stacks {
+                let files = (try? manager.contentsOfDirectory(atPath: stacksDirectory + "/" + stack)) ?? []
+                if let refusal = StackCatalog.refusal(stacks: 0, largest: (stack, files.count), at: "the work tree") { throw refusal }
+                for file in files {
                     if let environment = StackCatalog.environment(fromFileName: file) { entries.append(.init(stack: stack, environment: environment)) }
                 }
             }
             return StackCatalog(entries: entries)
         }
         guard let tree = try stacksTree(at: revision) else { return StackCatalog(entries: []) }
-        return try catalog(tree: tree)
+        return try catalog(tree: tree, at: revision.short)
     }
 
     /// The id of the commit's `stacks/` tree (nil when it has none): the catalog depends on
@@ -96,12 +107,17 @@ public final class StackRepository {
         return entry.id
     }
 
-    /// The catalog of a `stacks/` tree: one tree read per stack directory.
-    public func catalog(tree: ObjectID) throws -> StackCatalog {
+    /// The catalog of a `stacks/` tree: one tree read per stack directory (`source` names the
+    /// revision in a refusal: `StackCatalog.maxStacks`).
+    public func catalog(tree: ObjectID, at source: String) throws -> StackCatalog {
         var blobs: [String: String] = [:]
-        for stack in try repository.listTree(tree) where stack.kind == .directory {
+        let stacks = try repository.listTree(tree).filter { $0.kind == .directory }
+        if let refusal = StackCatalog.refusal(stacks: stacks.count, largest: nil, at: source) { throw refusal }
+        for stack in stacks {
             // By the tree's id: no walk from the root for each of hundreds of stacks.
-            for file in try repository.listTree(stack.id) where file.kind == .file {
+            let files = try repository.listTree(stack.id)
+            if let refusal = StackCatalog.refusal(stacks: 0, largest: (stack.name, files.count), at: source) { throw refusal }
+            for file in files where file.kind == .file {
                 blobs["\(StackCatalog.directory)/\(stack.name)/\(file.name)"] = file.id.hex
             }
         }
@@ -149,35 +165,45 @@ public final class StackRepository {
 
     /// A loader that reads from the source: a commit, or (`--worktree`) the files on disk.
     public func loader(at source: DescriptorSource) -> DescriptorLoader {
-        guard case .commit(let revision) = source else {
-            let directory = source.directory
-            return DescriptorLoader { path in
-                FileManager.default.contents(atPath: directory + "/" + path).map { String(decoding: $0, as: UTF8.self) }
-            }
-        }
-        let repository = self.repository
-        return DescriptorLoader { path in
+        DescriptorLoader { path in try self.descriptorFile(path, at: source).map { String(decoding: $0.bytes, as: UTF8.self) } }
+    }
+
+    /// A descriptor (or a file one extends) at the source, nil when there is none there. One
+    /// larger than a descriptor may be is refused from its size (`YAMLReader.Limits`) before it
+    /// is read: a blob by its header, a file on disk by `fstat` (a symlink or a device refused).
+    /// `blob`: the id when the caller knows it (a catalog), which skips the path lookup.
+    func descriptorFile(_ path: String, at source: DescriptorSource, blob: ObjectID? = nil) throws -> Blob? {
+        let limits = YAMLReader.Limits.standard
+        switch source {
+        case .commit(let revision):
             do {
-                let blob = try repository.readFile(path, at: revision.id)
-                return String(decoding: blob.bytes, as: UTF8.self)
+                // A catalog's id read by the path's lookup when it fails (a cache from elsewhere).
+                if let blob, let read = try? repository.readBlob(blob, limit: limits.documentBytes) { return read }
+                return try repository.readFile(path, at: revision.id, limit: limits.documentBytes)
             } catch GitError.pathNotFound, GitError.wrongObjectType {
                 return nil
+            } catch GitError.objectTooLarge(_, let size, _) {
+                throw DescriptorTooLarge(why: limits.documentRefusal(size: size))
+            }
+        case .worktree(let directory, _):
+            do {
+                return try BoundedFile.read(directory + "/" + path, limit: limits.documentBytes, followLinks: false)
+                    .map { Blob(id: .blob(of: $0), bytes: $0) }
+            } catch let refusal as BoundedFile.Refusal {
+                guard case .tooLarge(let size, _) = refusal.reason else { throw refusal }
+                throw DescriptorTooLarge(why: limits.documentRefusal(size: size))
             }
         }
     }
 
     /// The blob id of a file at the revision (what a journal records as the descriptor read).
     public func blobID(_ path: String, at revision: PinnedRevision) throws -> String {
-        try repository.readFile(path, at: revision.id).id.hex
+        try blobID(path, at: .commit(revision))
     }
 
     /// The blob id the file has (on disk: the one it would have once committed).
     public func blobID(_ path: String, at source: DescriptorSource) throws -> String {
-        guard case .commit(let revision) = source else {
-            let bytes = FileManager.default.contents(atPath: source.directory + "/" + path).map { [UInt8]($0) } ?? []
-            return ObjectID.blob(of: bytes).hex
-        }
-        return try blobID(path, at: revision)
+        try descriptorFile(path, at: source)?.id.hex ?? ObjectID.blob(of: []).hex
     }
 
     /// The files the patterns match that differ between a commit and the source (a commit or the disk).

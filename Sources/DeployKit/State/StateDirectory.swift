@@ -49,7 +49,8 @@ public struct StateDirectory: Sendable {
         var info = stat()
         let binary = stat("/proc/self/exe", &info) == 0 ? "\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : UUID().uuidString
         let environment = ProcessEnvironment.current
-        return [binary, environment["DEPLOYCTL_MAX_STEPS"] ?? "", environment["DEPLOYCTL_YAML_MAX_NODES"] ?? ""].joined(separator: "|")
+        return [binary, environment["DEPLOYCTL_MAX_STEPS"] ?? "", environment["DEPLOYCTL_YAML_MAX_NODES"] ?? "",
+                environment[YAMLReader.Limits.documentBytesSetting] ?? ""].joined(separator: "|")
     }()
 
     /// FNV-1a, 64 bits, as hex: a stable short name for a key (not a security boundary).

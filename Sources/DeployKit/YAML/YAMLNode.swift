@@ -62,16 +62,32 @@ public enum YAMLReader {
     /// anyone can propose: nine aliases of nine aliases of … (the "billion laughs") must be
     /// refused in milliseconds, not expanded into gigabytes. The largest seed stack is a few
     /// thousand nodes; `DEPLOYCTL_YAML_MAX_NODES` raises the node limit for a legitimate giant.
+    /// A file is refused before it is parsed when larger than `documentBytes` (the readers
+    /// check it before reading: a commit's blob by its header, a file on disk by its size):
+    /// the largest seed stack is ~10 KiB, and 5,000 steps (`DEPLOYCTL_MAX_STEPS`) fit in 1 MiB.
     public struct Limits: Sendable {
         public var nodes: Int
         public var scalarBytes: Int
+        public var documentBytes: Int
 
         public static let standard = Limits(
             nodes: ProcessEnvironment.current["DEPLOYCTL_YAML_MAX_NODES"].flatMap(Int.init) ?? 100_000,
-            scalarBytes: 16 << 20)
+            scalarBytes: 16 << 20,
+            documentBytes: ProcessEnvironment.current[documentBytesSetting].flatMap(Int.init) ?? 1 << 20)
+
+        public static let documentBytesSetting = "DEPLOYCTL_MAX_DESCRIPTOR_BYTES"
+
+        /// Why a file of `size` bytes is not read, for a refusal at its first line.
+        func documentRefusal(size: Int) -> String {
+            "this file is \(size) bytes, more than the \(ByteCount(documentBytes)) a descriptor may be; it is not read. For a legitimately larger descriptor set \(Self.documentBytesSetting)"
+        }
     }
 
     public static func parse(_ text: String, file: String, limits: Limits = .standard) -> Result<YAMLNode?, Diagnostic> {
+        let size = text.utf8.count
+        guard size <= limits.documentBytes else {
+            return .failure(.error(limits.documentRefusal(size: size), at: FileLocation(file: file, line: 1, column: 1)))
+        }
         let root: Node?
         do {
             // The basic resolver tags nothing: NodeReader types scalars itself (and the default

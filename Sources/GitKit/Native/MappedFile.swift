@@ -8,7 +8,7 @@ final class MappedFile {
     let bytes: UnsafeRawBufferPointer
 
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the open
         guard fd >= 0 else { throw NativeMiss("cannot open \(path)") }
         defer { close(fd) }
         var info = stat()
@@ -31,7 +31,7 @@ final class MappedFile {
     /// A whole small file, nil only when there is none: any other failure (unreadable, a
     /// directory, larger than `limit`) is a miss, since git would read it or fail.
     static func existing(_ path: String, limit: Int) throws -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the open
         if fd < 0 && errno == ENOENT { return nil }
         guard fd >= 0 else { throw NativeMiss("cannot read \(path)") }
         defer { close(fd) }

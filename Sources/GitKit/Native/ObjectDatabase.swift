@@ -48,21 +48,23 @@ final class ObjectDatabase {
         self.directory = directory
     }
 
-    func read(_ id: ObjectID) throws -> StoredObject {
-        let object = try readLoose(id) ?? readPacked(id)
+    /// With a `limit`, an object said to be larger is refused (`GitError.objectTooLarge`, not a
+    /// miss: libgit2 would read it whole) before its data is inflated.
+    func read(_ id: ObjectID, limit: Int? = nil) throws -> StoredObject {
+        let object = try readLoose(id, limit: limit) ?? readPacked(id, limit: limit)
         let named = object.bytes.withUnsafeBytes { ObjectID.naming(object.kind.name, $0) }
         guard named == id else { throw NativeMiss("object \(id) hashes to \(named)") }
         return object
     }
 
     /// The bytes of `id`, which must be a `kind` (anything else is libgit2's to name).
-    func read(_ id: ObjectID, as kind: ObjectKind) throws -> [UInt8] {
-        let object = try read(id)
+    func read(_ id: ObjectID, as kind: ObjectKind, limit: Int? = nil) throws -> [UInt8] {
+        let object = try read(id, limit: limit)
         guard object.kind == kind else { throw NativeMiss("\(id) is a \(object.kind.name), not a \(kind.name)") }
         return object.bytes
     }
 
-    private func readLoose(_ id: ObjectID) throws -> StoredObject? {
+    private func readLoose(_ id: ObjectID, limit: Int?) throws -> StoredObject? {
         let hex = id.hex
         let path = directory + "/" + hex.prefix(2) + "/" + hex.dropFirst(2)
         guard let compressed = MappedFile.contents(path, limit: Self.sizeLimit) else { return nil }
@@ -73,13 +75,18 @@ final class ObjectDatabase {
               head[(space + 1)..<nul].allSatisfy({ (0x30...0x39).contains($0) }), nul - space <= 11,
               let size = Int(String(decoding: head[(space + 1)..<nul], as: UTF8.self)), size <= Self.sizeLimit
         else { throw NativeMiss("loose object \(hex) has no header git writes") }
+        if let limit, size > limit { throw GitError.objectTooLarge(id: id, size: size, limit: limit) }
         let whole = try Self.inflate(compressed, capacity: nul + 1 + size, partial: false)
         return StoredObject(kind: kind, bytes: Array(whole[(nul + 1)...]))
     }
 
-    private func readPacked(_ id: ObjectID) throws -> StoredObject {
+    private func readPacked(_ id: ObjectID, limit: Int?) throws -> StoredObject {
         for pack in try loadPacks() {
-            if let offset = pack.offset(of: id) { return try pack.object(at: offset) }
+            guard let offset = pack.offset(of: id) else { continue }
+            if let limit, let size = try pack.size(at: offset), size > limit {
+                throw GitError.objectTooLarge(id: id, size: size, limit: limit)
+            }
+            return try pack.object(at: offset)
         }
         throw NativeMiss("object \(id) is in no loose file and no pack")
     }

@@ -96,6 +96,22 @@ final class Pack {
         return base
     }
 
+    /// The size of the object whose entry starts at `offset`, from its header (a delta's: the
+    /// result size at the head of its data) without inflating more than that head; nil if the
+    /// entry is not one of the shapes read here (the read that follows says why).
+    func size(at offset: Int) throws -> Int? {
+        let entry = try header(at: offset)
+        switch entry.type {
+        case 1...4: return entry.size
+        case 6, 7:
+            guard entry.data < pack.bytes.count - 20 else { return nil }
+            let head = try ObjectDatabase.inflate(UnsafeRawBufferPointer(rebasing: pack.bytes[entry.data..<(pack.bytes.count - 20)]),
+                                                  capacity: min(entry.size, 20), partial: true)
+            return Self.deltaSizes(head)?.result
+        default: return nil
+        }
+    }
+
     private func remember(_ object: StoredObject, at offset: Int) {
         guard object.bytes.count < 1 << 20 else { return }
         if basesSize + object.bytes.count > 16 << 20 { bases.removeAll(); basesSize = 0 }
@@ -150,23 +166,32 @@ final class Pack {
         return try ObjectDatabase.inflate(UnsafeRawBufferPointer(rebasing: pack.bytes[offset..<(pack.bytes.count - 20)]), capacity: size, partial: false)
     }
 
-    /// git's delta format: the base's size, the result's size, then copy (from the base) and
-    /// insert (literal bytes) instructions.
-    static func apply(_ delta: [UInt8], to base: [UInt8]) throws -> [UInt8] {
+    /// A delta's head: its base's size and its result's size (two varints), and where its
+    /// instructions start; nil when the bytes end first.
+    static func deltaSizes(_ delta: [UInt8]) -> (base: Int, result: Int, end: Int)? {
         var at = 0
-        func varint() throws -> Int {
+        func varint() -> Int? {
             var value = 0, shift = 0
-            while true {
-                guard at < delta.count, shift < 57 else { throw NativeMiss("a delta's header is cut short") }
+            while at < delta.count, shift < 57 {
                 let byte = delta[at]
                 at += 1
                 value |= Int(byte & 0x7F) << shift
                 shift += 7
                 if byte & 0x80 == 0 { return value }
             }
+            return nil
         }
-        guard try varint() == base.count else { throw NativeMiss("a delta names another base size") }
-        let size = try varint()
+        guard let base = varint(), let result = varint() else { return nil }
+        return (base, result, at)
+    }
+
+    /// git's delta format: the base's size, the result's size, then copy (from the base) and
+    /// insert (literal bytes) instructions.
+    static func apply(_ delta: [UInt8], to base: [UInt8]) throws -> [UInt8] {
+        guard let sizes = deltaSizes(delta) else { throw NativeMiss("a delta's header is cut short") }
+        guard sizes.base == base.count else { throw NativeMiss("a delta names another base size") }
+        let size = sizes.result
+        var at = sizes.end
         guard size <= ObjectDatabase.sizeLimit else { throw NativeMiss("a delta's result of \(size) bytes") }
         var result: [UInt8] = []
         result.reserveCapacity(size)
