@@ -12,6 +12,34 @@ import Testing
         #expect(query.hadPassword && !query.shown.contains("hunter2") && query.shown.contains("password=••••"), "\(query.shown)")
         #expect(PostgresURL.mask("postgresql://u:p@ss@host/x") == "postgresql://u:••••@host/x", "cut at the last @ before the path")
         #expect(PostgresURL.mask("postgres://u@host:5432/x") == "postgres://u@host:5432/x")
+        // Unencoded '/', '?' and '#' in a password (no valid URL, shown in the error that says so).
+        for password in ["p/ss", "p?ss", "p#ss", "a/b@c?d"] {
+            let masked = PostgresURL.mask("postgres://u:\(password)@host/x?sslmode=require")
+            #expect(masked == "postgres://u:••••@host/x?sslmode=require", "\(password): \(masked)")
+        }
+        #expect(PostgresURL.mask("postgres://u@h/x?sslpassword=k1&password=k2&passwordless=1") == "postgres://u@h/x?sslpassword=••••&password=••••&passwordless=1")
+    }
+
+    /// What `psql` is told to try when the store cannot be reached: before, it held the
+    /// password `password_env` gave (appended to what libpq sees), percent-encoded.
+    @Test func theHintToTryPsqlHoldsNoPassword() throws {
+        let url = try PostgresURL("postgres://ops@db/deploys?password_env=STORE_PW", environment: ["STORE_PW": "p@ss/1"])
+        #expect(url.conninfo.contains("password=p%40ss%2F1"), "libpq still gets it: \(url.conninfo)")
+        #expect(!url.shownForPsql.contains("p%40ss") && url.shownForPsql.contains("password=••••"), "\(url.shownForPsql)")
+        let query = try PostgresURL("postgres://ops@db/deploys?password=hunter2", environment: [:])
+        #expect(!query.shownForPsql.contains("hunter2"), "\(query.shownForPsql)")
+    }
+
+    /// A commit could otherwise point the store at its own server and name any variable (a
+    /// cloud key) as the password to send it.
+    @Test func aCommittedStoreFileNamesOnlyDeployctlVariablesForThePassword() throws {
+        #expect(throws: StoreConfigError.self) {
+            try StoreLocation.parseFile("url: postgres://x@evil.example/d\npassword_env: AWS_SECRET_ACCESS_KEY\n", environment: ["AWS_SECRET_ACCESS_KEY": "k"])
+        }
+        let url = try StoreLocation.parseFile("url: postgres://ops@db/d\npassword_env: DEPLOYCTL_STORE_PASSWORD\n", environment: ["DEPLOYCTL_STORE_PASSWORD": "k"])
+        #expect(url.password == "k")
+        // The command line and DEPLOYCTL_STATE are the operator's own: any name there.
+        #expect(try PostgresURL("postgres://ops@db/d?password_env=PW", environment: ["PW": "k"]).password == "k")
     }
 
     @Test func schemaAndPasswordEnvAreTakenOutOfWhatLibpqSees() throws {
@@ -41,7 +69,7 @@ import Testing
         #expect(throws: StoreConfigError.self) { try StoreLocation.parseFile("url: postgres://ops:pw@db/deploys\n", environment: [:]) }
         #expect(throws: StoreConfigError.self) { try StoreLocation.parseFile("url: postgres://ops@db/deploys?password=pw\n", environment: [:]) }
         #expect(throws: StoreConfigError.self) { try StoreLocation.parseFile("url: postgres://ops@db/deploys\nsheme: x\n", environment: [:]) }
-        let url = try StoreLocation.parseFile("url: postgres://ops@db/deploys\nschema: team\npassword_env: PW\n", environment: ["PW": "x"])
+        let url = try StoreLocation.parseFile("url: postgres://ops@db/deploys\nschema: team\npassword_env: DEPLOYCTL_PW\n", environment: ["DEPLOYCTL_PW": "x"])
         #expect(url.schema == "team" && url.password == "x")
     }
 

@@ -21,7 +21,7 @@ final class Team {
         schema = "team_" + UUID().uuidString.prefix(8).lowercased()
         try origin.commit("The stack, and the team's store", files: [
             "stacks/x/prod.yaml": stack,
-            "deployctl-store.yml": "url: postgres://postgres@127.0.0.1:\(server.port)/postgres\nschema: \(schema)\npassword_env: TEST_STORE_PASSWORD\n",
+            "deployctl-store.yml": "url: postgres://postgres@127.0.0.1:\(server.port)/postgres\nschema: \(schema)\npassword_env: DEPLOYCTL_TEST_STORE_PASSWORD\n",
         ])
     }
 
@@ -44,7 +44,7 @@ final class Team {
     }
 
     func environment(_ name: String, extra: [String: String] = [:]) -> [String: String] {
-        ["DEPLOYCTL_HOST": name, "TEST_STORE_PASSWORD": server.password, "WORLD": world.path, "SLEEP": "0", "DEPLOYCTL_STATE": "",
+        ["DEPLOYCTL_HOST": name, "DEPLOYCTL_TEST_STORE_PASSWORD": server.password, "WORLD": world.path, "SLEEP": "0", "DEPLOYCTL_STATE": "",
          "USER": "ops-\(name)"].merging(extra) { _, new in new }
     }
 
@@ -286,7 +286,7 @@ final class Team {
         let port = ServerProcess.freePort()
         let proxy = try ServerProcess(["python3", Self.script("tcp-proxy.py"), "\(port)", "\(server.port)", control.path], name: "tcp-proxy")
         try proxy.wait { (try? Shell.capture("bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]))?.status == 0 }
-        let through = ["DEPLOYCTL_STATE": "postgres://postgres@127.0.0.1:\(port)/postgres?schema=\(team.schema)&password_env=TEST_STORE_PASSWORD", "TEST_CANARY": "x"]
+        let through = ["DEPLOYCTL_STATE": "postgres://postgres@127.0.0.1:\(port)/postgres?schema=\(team.schema)&password_env=DEPLOYCTL_TEST_STORE_PASSWORD", "TEST_CANARY": "x"]
         let a = try team.upMidStep(on: "machine-a", seconds: 60, through)
         try "cut".write(to: control, atomically: true, encoding: .utf8)
         let status = a.wait()

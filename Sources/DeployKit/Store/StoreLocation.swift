@@ -44,7 +44,14 @@ public enum StoreLocation: Sendable, Equatable {
             throw StoreConfigError("\(file) holds a password in its url: passwords never go in git; remove it (and change it), then give it through PGPASSWORD, ~/.pgpass, PGSERVICE or password_env:")
         }
         if let schema = fields["schema"] { parsed = try parsed.with(schema: schema) }
-        if let variable = fields["password_env"] { parsed = try parsed.with(passwordFrom: variable, environment: environment) }
+        if let variable = fields["password_env"] {
+            // A commit names it: any other name would hand that variable (a cloud key, a token)
+            // to whatever server the same commit's url names.
+            guard variable.hasPrefix("DEPLOYCTL_") else {
+                throw StoreConfigError("\(file): password_env names \(variable), but a committed store file may only name a variable starting with DEPLOYCTL_ (a commit must not be able to send another variable to the server it names); rename it, e.g. DEPLOYCTL_STORE_PASSWORD")
+            }
+            parsed = try parsed.with(passwordFrom: variable, environment: environment)
+        }
         return parsed
     }
 }
@@ -154,13 +161,28 @@ public struct PostgresURL: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
-    /// `postgres://user:secret@host` → `postgres://user:••••@host`. The user info ends at the
-    /// last `@` before the path, so a password holding `@` is masked whole.
+    /// `postgres://user:secret@host?password=x` → `postgres://user:••••@host?password=••••`,
+    /// also for text that is no valid URL (an error message shows what was given). The user
+    /// info ends at the last `@` of the text: a password holding `@`, `/`, `?` or `#` unencoded
+    /// is masked whole (a query holding `@` masks more than it must, never less). The values
+    /// of `password=` and `sslpassword=` are masked wherever they stand.
     static func mask(_ text: String) -> String {
         guard let scheme = text.range(of: "://") else { return text }
-        let authorityEnd = text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" } ?? text.endIndex
-        guard let at = text.range(of: "@", options: .backwards, range: scheme.upperBound..<authorityEnd),
-              let colon = text.range(of: ":", range: scheme.upperBound..<at.lowerBound) else { return text }
-        return String(text[..<colon.upperBound]) + "••••" + String(text[at.lowerBound...])
+        var masked = text
+        if let at = masked.range(of: "@", options: .backwards, range: scheme.upperBound..<masked.endIndex),
+           let colon = masked.range(of: ":", range: scheme.upperBound..<at.lowerBound) {
+            masked = String(masked[..<colon.upperBound]) + "••••" + String(masked[at.lowerBound...])
+        }
+        for name in ["password=", "sslpassword="] {
+            var from = masked.startIndex
+            while let found = masked.range(of: name, range: from..<masked.endIndex) {
+                let before = found.lowerBound == masked.startIndex ? nil : masked[masked.index(before: found.lowerBound)]
+                guard before == "?" || before == "&" else { from = found.upperBound; continue }
+                let end = masked[found.upperBound...].firstIndex(of: "&") ?? masked.endIndex
+                masked.replaceSubrange(found.upperBound..<end, with: "••••")
+                from = masked.index(found.upperBound, offsetBy: 4)
+            }
+        }
+        return masked
     }
 }
