@@ -184,6 +184,34 @@ import TestSupport
         #expect(try stack.show(runID)["status"] as? String == "succeeded")
     }
 
+    /// With a good revision behind it, an unanswered gate is still a stop that waits for an
+    /// answer, not a failure: before, the automatic rollback took it as one (in CI, every
+    /// deploy through a gate rolled back, a database restore with it, and the `resume --yes`
+    /// it printed was then refused).
+    @Test func anUnansweredGateAfterAGoodDeployWaitsAndDoesNotRollBack() throws {
+        let descriptor = """
+            phases:
+              deploy:
+                - name: ship
+                  run: [sh, -c, "echo REV >> $DEPLOYCTL_STATE/shipped"]
+                - name: risky
+                  confirm: Really?
+                  run: [\"true\"]
+            """
+        let stack = try StackFixture(descriptor.replacingOccurrences(of: "REV", with: "one"))
+        #expect(try stack.run(["up", "prod", "--yes"]).status == 0)
+        try stack.git.commit("two", files: ["stacks/x/prod.yaml": descriptor.replacingOccurrences(of: "REV", with: "two")])
+        let refused = try stack.run(["up", "prod"])
+        #expect(refused.status == 4, "\(refused.stdout)")
+        #expect(!refused.stdout.contains("rolling back automatically"), "\(refused.stdout)")
+        let runID = try stack.requireLastRunID()
+        #expect(try stack.show(runID)["kind"] as? String == "up", "no rollback run after it")
+        #expect(try String(contentsOfFile: stack.state.path + "/shipped", encoding: .utf8) == "one\ntwo\n")
+        let resumed = try stack.run(["resume", runID, "--yes"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(try stack.show(runID)["status"] as? String == "succeeded")
+    }
+
     /// Ctrl-D at a confirm prompt on a terminal is the default the prompt shows ([y/N]): no.
     /// It is not "nobody to ask", which for a rollback's restore question means restore.
     @Test func endOfInputAtAPromptOnATerminalAnswersNo() throws {

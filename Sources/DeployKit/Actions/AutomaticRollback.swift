@@ -15,8 +15,10 @@ struct AutomaticRollback {
     func follow(_ failed: FinishedRun, descriptor: StackDescriptor, observer: RunObserver,
                 cancellation: Cancellation) async -> [FinishedRun] {
         let outcome = failed.outcome
-        guard outcome.status == .failed, let step = outcome.failedStep, let phase = StackDescriptor.governingPhase(step),
-              StackDescriptor.rollbackPhases.contains(phase) else { return [failed] }
+        // A gate nobody could answer ran nothing of its step: the run waits for `resume --yes`
+        // (or a rollback a person chooses), as a declined one does.
+        guard outcome.status == .failed, !outcome.needsConfirmation, let step = outcome.failedStep,
+              let phase = StackDescriptor.governingPhase(step), StackDescriptor.rollbackPhases.contains(phase) else { return [failed] }
         guard descriptor.failureRollsBack(step) else {
             let rule = descriptor.autoRollback.isEmpty ? "the descriptor says auto_rollback: false"
                 : "auto_rollback: [\(StackDescriptor.rollbackPhases.filter(descriptor.autoRollback.contains).map(\.rawValue).joined(separator: ", "))]"
