@@ -391,6 +391,21 @@ import TestSupport
         #expect(refused.stderr.contains("which this clone does not have"), "\(refused.stderr)")
     }
 
+    /// The governing revision's descriptor no longer loads (here a lowered size limit; in life,
+    /// a newer deployctl's stricter rules): where signatures were checked, refused. Before, the
+    /// new commit's own policy decided, and one that dropped `signatures:` deployed unsigned.
+    @Test func aGoverningDescriptorThatNoLongerLoadsRefusesWhereSignaturesWereChecked() throws {
+        let (stack, _) = try deployedSigned()
+        let v2 = GitOpsTests.stack("v2")
+        try #require(v2.utf8.count < descriptor("v1", allowedSigners: allowed).utf8.count)
+        try commit(stack, "drop signatures", key: nil, files: ["stacks/x/prod.yaml": v2])
+        try GitOpsTests.push(stack)
+        let refused = try stack.run(["up", "prod"], environment: ["DEPLOYCTL_MAX_DESCRIPTOR_BYTES": "\(v2.utf8.count)"])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("the signature policy of x/prod comes from the revision it runs") && refused.stderr.contains("whose descriptor does not load here"),
+                "\(refused.stderr)")
+    }
+
     /// `rollback --to REV` to a revision no run deployed passes the same signature gate as
     /// `up`; a revision a run deployed before does not need it again.
     @Test func aRollbackToARevisionNeverDeployedMustBeSigned() throws {

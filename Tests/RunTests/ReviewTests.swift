@@ -160,5 +160,14 @@ import TestSupport
         #expect(stale.status == 4 && stale.stderr.contains("not \(newer.prefix(7))"), "\(stale.stderr)")
         let runs = try Shell.run("sqlite3", [stack.journal, "SELECT count(*) FROM runs WHERE target = 'x/prod'"])
         #expect(runs == "1", "a refused promotion records no run")
+        let passed = try Shell.run("sqlite3", [stack.journal, "SELECT json_extract(data, '$.from') || ' ' || json_extract(data, '$.run') FROM events WHERE kind = 'promotion_passed'"])
+        #expect(passed == "x/staging \(staging)", "the passed gate is journaled with the run that passed it")
+
+        // The policy is the running revision's too: a commit cannot drop or loosen it for itself.
+        for (label, extra) in [("dropped", ""), ("loosened", "promotion: {from: staging, same_revision: false}")] {
+            let lifted = try stack.git.commit("lift: \(label)", files: ["stacks/x/prod.yaml": Self.descriptor(extra: extra)])
+            let refused = try stack.run(["up", "x/prod"])
+            #expect(refused.status == 4 && refused.stderr.contains("not \(lifted.prefix(7))"), "\(label): \(refused.stdout)\(refused.stderr)")
+        }
     }
 }

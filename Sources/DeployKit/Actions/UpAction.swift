@@ -83,9 +83,8 @@ public struct UpAction {
             throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
                               next: ["deploy a fixed revision, or if you are sure: deployctl up \(entry.target) --rev \(pinned.short) --allow-bad-revision"])
         }
-        if let promotion = prepared.descriptor.promotion {
-            try PromotionGate(workspace: workspace, journal: session.journal).check(promotion, deploying: pinned, to: entry.target)
-        }
+        let promotions = try PromotionGate(workspace: workspace, journal: session.journal)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor)
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
@@ -95,6 +94,9 @@ public struct UpAction {
         try session.journal.createRun(run)
         if offBranch, let tracked {
             try session.journal.event(.untrackedRevisionAllowed, target: entry.target, runID: runID, data: TrackingGate.untrackedData(pinned, tracked: tracked))
+        }
+        for passed in promotions {
+            try session.journal.event(.promotionPassed, target: entry.target, runID: runID, data: PromotionGate.data(passed))
         }
         for verdict in signatures ?? [] {
             try session.journal.event(.signatureVerified, target: entry.target, runID: runID, data: SignatureGate.data(verdict))

@@ -165,18 +165,14 @@ struct SignatureGate {
         // The policy of what runs or, degraded, of the last good revision: never only the new
         // commit's own (degraded used to mean no governing policy at all, so a commit that drops
         // `signatures:` deployed unsigned).
-        let state = try journal?.environmentState(target: target)
-        let deployed = state?.deployed?.revision ?? state?.lastGood?.revision
+        let governing = try GoverningDescriptor.of(target: target, entry: entry, workspace: workspace, journal: journal)
+        let deployed = governing.revision
         var deployedPolicy: SignaturePolicy?
-        if let deployed {
-            if let governing = try? workspace.stacks.pin(deployed) {
-                deployedPolicy = (try? workspace.load(entry, at: governing))?.signatures
-            } else if try journal?.events(target: target, kind: .signatureVerified).isEmpty == false {
-                // Signatures were in force, and the commit whose policy governs is not in this
-                // clone (pruned, force-pushed away): the new commit must not decide. Fail closed.
-                throw DeployError(.refused, "the signature policy of \(target) comes from the revision it runs, \(deployed.prefix(10)), which this clone does not have; nothing was run",
-                                  next: ["fetch it (git fetch origin; if it was force-pushed away, from a clone that still has it), then run it again"])
-            }
+        if case .loaded(let descriptor, _) = governing { deployedPolicy = descriptor.signatures }
+        // Signatures were in force and the governing descriptor cannot be read: fail closed.
+        if let refusal = governing.refusal(gate: "signature", target: target,
+                                           inForce: try journal?.events(target: target, kind: .signatureVerified).isEmpty == false) {
+            throw refusal
         }
         guard var policy = deployedPolicy ?? descriptor.signatures else { return nil }
         if descriptor.signatures?.everyCommit == true { policy.everyCommit = true }

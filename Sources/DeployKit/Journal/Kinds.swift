@@ -55,6 +55,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case untrackedRevisionAllowed = "untracked_revision_allowed"
     /// Who signed the deployed commit (and each commit since the last deploy, when asked).
     case signatureVerified = "signature_verified"
+    /// An `up` passed its `promotion:` gate: from which environment, by which of its runs.
+    case promotionPassed = "promotion_passed"
     /// An unsigned, badly signed or untrusted commit was refused (no run: the event names the target).
     case signatureRefused = "signature_refused"
     /// `deployctl release TARGET`: `sync` may deploy it again after a rollback held it.
