@@ -50,6 +50,41 @@ import TestSupport
             .split(separator: "\n").map(String.init)
     }
 
+    /// `rollback --to` a revision no run deployed is a deploy of untried code: before, it skipped
+    /// the tracking gate (an unpushed commit ran with prod's secrets); and --to a revision an
+    /// earlier rollback marked bad went back to it without a word.
+    @Test func aRollbackToARevisionNeverDeployedPassesTheGatesOfUp() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let v2 = try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        #expect(try stack.run(["rollback", "prod"]).status == 0, "back to v1: v2 is marked bad")
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": Self.stack("v3")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+
+        let bad = try stack.run(["rollback", "prod", "--to", v2])
+        #expect(bad.status == 4 && bad.stderr.contains("is marked bad for x/prod")
+                && bad.stderr.contains("deployctl rollback x/prod --to \(v2.prefix(7)) --allow-bad-revision"), "\(bad.stdout)\(bad.stderr)")
+        #expect(try stack.run(["rollback", "prod", "--to", v2, "--allow-bad-revision"]).status == 0)
+        try stack.git.commit("v4", files: ["stacks/x/prod.yaml": Self.stack("v4")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0, "v3 is bad now too")
+
+        let local = try stack.git.commit("v0, never pushed", files: ["stacks/x/prod.yaml": Self.stack("v0")])
+        let runs = try Self.runs(stack).count
+        let refused = try stack.run(["rollback", "prod", "--to", local])
+        #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("is not on origin/main")
+                && refused.stderr.contains("deployctl rollback x/prod --to \(local.prefix(7)) --allow-untracked-revision"), "\(refused.stderr)")
+        #expect(try Self.runs(stack).count == runs, "a refused rollback journals no run")
+        let allowed = try stack.run(["rollback", "prod", "--to", local, "--allow-untracked-revision"])
+        #expect(allowed.status == 0, "\(allowed.stdout)\(allowed.stderr)")
+        #expect(try Self.events(stack, "untracked_revision_allowed").count == 1)
+        #expect(try Self.runs(stack).first?["revision"] as? String == local)
+    }
+
     @Test func anUnpushedCommitIsRefusedAndWhatWasPushedDeploys() throws {
         let (stack, _) = try Self.pushed()
         #expect(try stack.run(["up", "prod"]).status == 0)

@@ -17,6 +17,12 @@ public struct RollbackAction {
         /// The automatic rollback of a failed `up`: that run's lock passes to the rollback, so
         /// nothing can start in between, and that run is the one rolled back.
         public var takeOverFrom: String? = nil
+        /// `--to` a revision an earlier rollback marked bad.
+        public var allowBadRevision = false
+        /// `--to` a revision no run deployed that the tracked branch lacks (journaled).
+        public var allowUntrackedRevision = false
+        /// How `--to` a revision no run deployed reads the tracked branch.
+        public var fetch: FetchMode = .fetch
 
         /// This rollback as a command to run again, with the choices that change what it does
         /// (a re-run without `--db-restore keep` could restore what this one kept).
@@ -24,6 +30,9 @@ public struct RollbackAction {
             var words = ["deployctl", "rollback", target, "--to", revision]
             if let restore { words += ["--db-restore", restore.rawValue] }
             if keepInboundDisabled { words.append("--keep-inbound-disabled") }
+            if allowBadRevision { words.append("--allow-bad-revision") }
+            if allowUntrackedRevision { words.append("--allow-untracked-revision") }
+            if fetch == .offline { words.append("--offline") }
             return words.joined(separator: " ")
         }
 
@@ -89,11 +98,25 @@ public struct RollbackAction {
                                      "to go further back: deployctl rollback \(entry.target) --to REV (deployctl revisions \(entry.target) lists them)"])
         }
 
-        // A revision no run of this target deployed has passed no gate: the signature policy that
-        // governs `up` governs it too (its steps run with the environment's secrets).
+        // A revision no run of this target deployed has passed no gate: it passes those of `up`
+        // (its steps run with the environment's secrets). One marked bad needs saying so.
+        let retry = request.again(entry.target, to: toRevision.short)
+        if request.to != nil {
+            try RevisionAdmission.refuseBad(toRevision, target: entry.target, journal: session.journal, allow: request.allowBadRevision, retry: retry)
+        }
+        var admitted: RevisionAdmission?
         if !history.contains(where: { $0.kind.deploys && $0.status == .succeeded && $0.revision == toRevision.sha }) {
-            _ = try SignatureGate(workspace: workspace, journal: session.journal, record: !request.dryRun)
-                .check(target: entry.target, entry: entry, deploying: toRevision, descriptor: try workspace.load(entry, at: toRevision))
+            let gate = TrackingGate(workspace: workspace, mode: request.fetch)
+            let tracked = try gate.tracker.tracked(target: entry.target)
+            let offBranch = try gate.admit(toRevision, tracked: tracked, target: entry.target, allow: request.allowUntrackedRevision, retry: retry)
+            let descriptor = try workspace.load(entry, at: toRevision)
+            if request.dryRun {
+                _ = try SignatureGate(workspace: workspace, journal: session.journal, record: false)
+                    .check(target: entry.target, entry: entry, deploying: toRevision, descriptor: descriptor)
+            } else {
+                admitted = try RevisionAdmission.check(toRevision, entry: entry, descriptor: descriptor, offBranch: offBranch ? tracked : nil,
+                                                       workspace: workspace, journal: session.journal)
+            }
         }
 
         let runID = Journal.newRunID()
@@ -154,6 +177,7 @@ public struct RollbackAction {
                                      descriptorBlob: prepared.destination.masked.descriptorBlob, inputs: toInputs ?? current.inputs,
                                      operatorName: workspace.operatorName, relatedRun: current.id)
         try session.journal.createRun(run)
+        try admitted?.record(toRevision, target: entry.target, runID: runID, in: session.journal)
         observer.runStarted(run)
         var outcome: RunOutcome
         do {

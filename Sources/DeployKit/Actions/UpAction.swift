@@ -67,8 +67,11 @@ public struct UpAction {
         }
 
         let session = try RunSession(workspace: workspace)
-        let signatures = try SignatureGate(workspace: workspace, journal: session.journal)
-            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor)
+        // Every gate before anything changes (re-enabling inbound mail included).
+        try RevisionAdmission.refuseBad(pinned, target: entry.target, journal: session.journal, allow: request.allowBadRevision,
+                                        retry: "deployctl up \(entry.target) --rev \(pinned.short)")
+        let admitted = try RevisionAdmission.check(pinned, entry: entry, descriptor: prepared.descriptor, offBranch: offBranch ? tracked : nil,
+                                                   workspace: workspace, journal: session.journal)
         if request.reenableInbound, try session.journal.inboundOwed(target: entry.target) != nil {
             observer.note("inbound mail processing for \(entry.target) is owed: re-enabling it first (--reenable-inbound)")
             let (_, confirmed) = try await InboundAction(workspace: workspace).set(enabled: true, target: entry.target, observer: observer, cancellation: cancellation)
@@ -78,13 +81,6 @@ public struct UpAction {
             }
         }
         try session.refuseWhileInboundOwed(target: entry.target, command: "deployctl up \(entry.target)", allowReenable: true)
-        if !request.allowBadRevision,
-           let bad = try session.journal.events(target: entry.target, kind: .revisionMarkedBad).last(where: { $0.data["revision"]?.string == pinned.sha }) {
-            throw DeployError(.refused, "\(pinned.short) is marked bad for \(entry.target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
-                              next: ["deploy a fixed revision, or if you are sure: deployctl up \(entry.target) --rev \(pinned.short) --allow-bad-revision"])
-        }
-        let promotions = try PromotionGate(workspace: workspace, journal: session.journal)
-            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor)
         for run in try session.sweepInterrupted(target: entry.target) {
             observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
         }
@@ -92,15 +88,7 @@ public struct UpAction {
         let run = prepared.record(kind: .up, workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
         try session.journal.createRun(run)
-        if offBranch, let tracked {
-            try session.journal.event(.untrackedRevisionAllowed, target: entry.target, runID: runID, data: TrackingGate.untrackedData(pinned, tracked: tracked))
-        }
-        for passed in promotions {
-            try session.journal.event(.promotionPassed, target: entry.target, runID: runID, data: PromotionGate.data(passed))
-        }
-        for verdict in signatures ?? [] {
-            try session.journal.event(.signatureVerified, target: entry.target, runID: runID, data: SignatureGate.data(verdict))
-        }
+        try admitted.record(pinned, target: entry.target, runID: runID, in: session.journal)
         observer.runStarted(run)
         let outcome = try await Self.execute(session: session, run: run, resolved: prepared.resolved, options: request.options,
                                              observer: observer, cancellation: cancellation)

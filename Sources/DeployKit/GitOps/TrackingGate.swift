@@ -21,13 +21,15 @@ struct TrackingGate {
 
     /// Throws exit 4 when `pinned` is not on the tracked branch, unless `allow`; returns
     /// whether it is off the branch (then the run journals `untracked_revision_allowed`).
-    func admit(_ pinned: PinnedRevision, tracked: TrackedBranch?, target: String, allow: Bool) throws -> Bool {
+    /// `retry`: the command that names this revision again (default: `up`'s).
+    func admit(_ pinned: PinnedRevision, tracked: TrackedBranch?, target: String, allow: Bool, retry: String? = nil) throws -> Bool {
         guard let tracked, let head = ObjectID(hex: tracked.head) else { return false }
         if workspace.stacks.repository.isAncestor(pinned.id, of: head) { return false }
         if allow { return true }
+        let again = retry ?? "deployctl up \(target) --rev \(pinned.short)"
         throw DeployError(.refused, "\(pinned.short) (\(pinned.requested)) is not on \(tracked.name), which \(target) tracks (\(Tracker.freshness(tracked))): only what the team pushed deploys; nothing was run",
-                          next: ["push it: git push \(tracked.remote) \(pinned.short):\(tracked.branch), then: deployctl up \(target)",
-                                 "or, on the record: deployctl up \(target) --rev \(pinned.short) --allow-untracked-revision"])
+                          next: ["push it: git push \(tracked.remote) \(pinned.short):\(tracked.branch), then: \(again)",
+                                 "or, on the record: \(again) --allow-untracked-revision"])
     }
 
     static func untrackedData(_ pinned: PinnedRevision, tracked: TrackedBranch) -> EventData {

@@ -134,6 +134,9 @@ struct RollbackCommand: Command {
     var to: String?
     var dryRun = false
     var keepInboundDisabled = false
+    var allowBadRevision = false
+    var allowUntrackedRevision = false
+    var fetch = FetchOptions()
     var target = ""
 
     static var parameters: [Parameter<Self>] {
@@ -144,6 +147,9 @@ struct RollbackCommand: Command {
             .option(\.to, "--to", help: Help("The revision (branch, tag, SHA) or run id (or a unique prefix) to go back to (default: the last good run before the current one).", valueName: "rev|run")),
             .flag(\.dryRun, "--dry-run", help: "Print the exact sequence (and why it would refuse, if it would) and stop."),
             .flag(\.keepInboundDisabled, "--keep-inbound-disabled", help: "Leave inbound mail off at the end (recorded and reported)."),
+            .flag(\.allowBadRevision, "--allow-bad-revision", help: "Go --to a revision an earlier rollback marked bad."),
+            .flag(\.allowUntrackedRevision, "--allow-untracked-revision", help: "Go --to a revision no run deployed that the tracked branch lacks (journaled)."),
+            .group(\.fetch),
             .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
         ]
     }
@@ -151,8 +157,11 @@ struct RollbackCommand: Command {
     func run() async throws {
         let ws = try workspace.open()
         let (options, display, cancellation) = try run.begin()
-        let request = RollbackAction.Request(target: target, to: to, options: options, dryRun: dryRun,
+        var request = RollbackAction.Request(target: target, to: to, options: options, dryRun: dryRun,
                                              restore: restore.restore, keepInboundDisabled: keepInboundDisabled)
+        request.allowBadRevision = allowBadRevision
+        request.allowUntrackedRevision = allowUntrackedRevision
+        request.fetch = fetch.mode
         let result = try await RollbackAction(workspace: ws).run(request, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         switch result {

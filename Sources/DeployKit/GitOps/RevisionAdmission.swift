@@ -1,0 +1,42 @@
+/// What a revision passes before its steps run with an environment's secrets for the first
+/// time: only what the team pushed (`TrackingGate`), signed where the governing descriptor
+/// asks (`SignatureGate`), promoted where it asks (`PromotionGate`). `up` passes all three;
+/// so does `rollback --to` a revision no run of the target deployed, which is a deploy of
+/// untried code under another name. What passed is journaled on the run that follows.
+struct RevisionAdmission {
+    var offBranch: TrackedBranch?
+    var signatures: [SignatureVerdict] = []
+    var promotions: [PromotionGate.Passed] = []
+
+    /// The promotion and signature gates (the tracking gate is the caller's: `up` reads its
+    /// revision from it). `retry` is the command to show for an exception on the record.
+    static func check(_ pinned: PinnedRevision, entry: StackCatalog.Entry, descriptor: StackDescriptor, offBranch: TrackedBranch?,
+                      workspace: Workspace, journal: Journal) throws -> RevisionAdmission {
+        var admitted = RevisionAdmission(offBranch: offBranch)
+        admitted.signatures = try SignatureGate(workspace: workspace, journal: journal)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor) ?? []
+        admitted.promotions = try PromotionGate(workspace: workspace, journal: journal)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor)
+        return admitted
+    }
+
+    /// Refuses (exit 4) a revision an earlier rollback marked bad, unless `allow`.
+    static func refuseBad(_ pinned: PinnedRevision, target: String, journal: Journal, allow: Bool, retry: String) throws {
+        guard !allow, let bad = try journal.events(target: target, kind: .revisionMarkedBad).last(where: { $0.data["revision"]?.string == pinned.sha }) else { return }
+        throw DeployError(.refused, "\(pinned.short) is marked bad for \(target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
+                          next: ["deploy a fixed revision, or if you are sure: \(retry) --allow-bad-revision"])
+    }
+
+    /// The journal's record of what passed, on the run `runID` (once it exists).
+    func record(_ pinned: PinnedRevision, target: String, runID: String, in journal: Journal) throws {
+        if let offBranch {
+            try journal.event(.untrackedRevisionAllowed, target: target, runID: runID, data: TrackingGate.untrackedData(pinned, tracked: offBranch))
+        }
+        for passed in promotions {
+            try journal.event(.promotionPassed, target: target, runID: runID, data: PromotionGate.data(passed))
+        }
+        for verdict in signatures {
+            try journal.event(.signatureVerified, target: target, runID: runID, data: SignatureGate.data(verdict))
+        }
+    }
+}
