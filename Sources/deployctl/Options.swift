@@ -30,7 +30,7 @@ struct RevisionOption: ParameterGroup {
 
     static var parameters: [Parameter<Self>] {
         [
-            .option(\.given, "--rev", help: Help("The revision to read descriptors at: branch, tag, SHA, HEAD~N, … (default: HEAD; for up, plan and revisions in a repository with a remote, the head of the branch the target tracks).", valueName: "rev")),
+            .option(\.given, "--rev", help: Help("The revision to read descriptors at: branch, tag, SHA, HEAD~N, … (default: HEAD; for up, plan and revisions in a repository with a remote, the head of the branch the target tracks; for runbook, the revision the target runs).", valueName: "rev")),
         ]
     }
 

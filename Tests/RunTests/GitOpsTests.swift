@@ -50,6 +50,30 @@ import TestSupport
             .split(separator: "\n").map(String.init)
     }
 
+    /// A runbook checks the live system with its secrets: by default at the revision the target
+    /// runs (before: the local HEAD, an unpushed commit included), and a revision no run
+    /// deployed must be on the tracked branch.
+    @Test func aRunbookRunsTheDeployedRevisionAndNothingUnpushed() throws {
+        func descriptor(_ version: String) -> String {
+            Self.stack(version, extra: "runbooks:\n  look:\n    steps:\n      - {name: say, run: [sh, -c, \"echo runbook-\(version)\"]}")
+        }
+        let (stack, _) = try Self.pushed(descriptor("v1"))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let local = try stack.git.commit("v2, not pushed", files: ["stacks/x/prod.yaml": descriptor("v2")])
+        let deployed = try stack.run(["runbook", "prod", "look"])
+        #expect(deployed.status == 0, "\(deployed.stdout)\(deployed.stderr)")
+        let runID = try stack.requireLastRunID()
+        #expect(try stack.run(["logs", runID, "say"]).stdout.contains("runbook-v1"))
+        let listed = try stack.run(["runbook", "prod"])
+        #expect(listed.status == 0 && listed.stdout.contains("look"), "\(listed.stdout)\(listed.stderr)")
+        let unpushed = try stack.run(["runbook", "prod", "look", "--rev", "HEAD"])
+        #expect(unpushed.status == 4 && unpushed.stderr.contains("is not on origin/main")
+                && unpushed.stderr.contains("deployctl runbook x/prod look --rev \(local.prefix(7))"), "\(unpushed.stdout)\(unpushed.stderr)")
+        try Self.push(stack)
+        let pushed = try stack.run(["runbook", "prod", "look", "--rev", "HEAD"])
+        #expect(pushed.status == 0, "\(pushed.stdout)\(pushed.stderr)")
+    }
+
     /// `rollback --to` a revision no run deployed is a deploy of untried code: before, it skipped
     /// the tracking gate (an unpushed commit ran with prod's secrets); and --to a revision an
     /// earlier rollback marked bad went back to it without a word.

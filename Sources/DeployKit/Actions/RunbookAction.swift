@@ -20,14 +20,30 @@ public struct RunbookAction {
         self.workspace = workspace
     }
 
-    /// The runbooks a target's descriptor defines (for listing and suggestions).
-    public func list(target: String, revision: String, supply: InputSupply) throws -> (String, [PlanRunbook]) {
-        let plan = try PlanAction(workspace: workspace).run(target: target, source: .commit(try workspace.stacks.pin(revision)), supply: supply)
+    /// The runbooks a target's descriptor defines (for listing and suggestions), at the
+    /// revision `run` would read.
+    public func list(target: String, revision: String?, supply: InputSupply) throws -> (String, [PlanRunbook]) {
+        let (chosen, _) = try self.revision(for: target, requested: revision, journal: workspace.existingJournal())
+        let plan = try PlanAction(workspace: workspace).run(target: target, source: .commit(try workspace.stacks.pin(chosen)), supply: supply)
         return (plan.target, plan.runbooks)
     }
 
-    public func run(target: String, name: String, revision: String, supply: InputSupply, options: RunOptions,
+    /// The revision a runbook reads: the one named, else the one the target runs (or, degraded,
+    /// its last good one: the live system's own checks, admitted when it deployed), else HEAD.
+    /// `deployed`: the revisions runs of the target deployed, which passed `up`'s gates.
+    private func revision(for target: String, requested: String?, journal: Journal?) throws -> (String, deployed: Set<String>) {
+        guard let journal, let head = try? workspace.stacks.pin("HEAD"),
+              let entry = try? workspace.stacks.entry(for: target, at: head) else { return (requested ?? "HEAD", []) }
+        let history = try journal.runs(target: entry.target, limit: 10_000)
+        let deployed = Set(history.filter { $0.kind.deploys && $0.status == .succeeded }.map(\.revision))
+        let state = try journal.environmentState(runs: history)
+        return (requested ?? state.deployed?.revision ?? state.lastGood?.revision ?? "HEAD", deployed)
+    }
+
+    public func run(target: String, name: String, revision requested: String?, supply: InputSupply, options: RunOptions,
                     observer: RunObserver, cancellation: Cancellation) async throws -> Result {
+        let session = try RunSession(workspace: workspace)
+        let (revision, deployed) = try self.revision(for: target, requested: requested, journal: session.journal)
         let prepared = try PreparedRun(workspace: workspace, target: target, revision: revision, supply: supply, kind: "runbook") { descriptor, entry in
             guard descriptor.runbooks.contains(where: { $0.name == name }) else {
                 let names = descriptor.runbooks.map(\.name)
@@ -37,9 +53,20 @@ public struct RunbookAction {
             }
         }
         let (pinned, entry, resolved, runID) = (prepared.pinned, prepared.entry, prepared.resolved, prepared.runID)
-        let session = try RunSession(workspace: workspace)
+        // A revision no run of the target deployed (HEAD on a laptop, a --rev) has passed no gate,
+        // and its checks run with the environment's secrets: only what was pushed, signed where
+        // the governing descriptor asks (a runbook changes nothing: no promotion).
+        var admitted = RevisionAdmission()
+        if !deployed.contains(pinned.sha) {
+            let gate = TrackingGate(workspace: workspace, mode: .fetch)
+            let retry = "deployctl runbook \(entry.target) \(name) --rev \(pinned.short)"
+            _ = try gate.admit(pinned, tracked: try gate.tracker.tracked(target: entry.target), target: entry.target, allow: false, retry: retry)
+            admitted.signatures = try SignatureGate(workspace: workspace, journal: session.journal)
+                .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor) ?? []
+        }
         let run = prepared.record(kind: .runbook, workspace: workspace)
         try session.journal.createRun(run)
+        try admitted.record(pinned, target: entry.target, runID: runID, in: session.journal)
         try session.journal.event(.runbookStarted, target: entry.target, runID: runID, data: ["runbook": .string(name), "by": .string(workspace.operatorName)])
         observer.runStarted(run)
         let tree = try session.tree(for: pinned)

@@ -30,7 +30,7 @@ struct RunbookCommand: Command {
         let ws = try workspace.open()
         let supply = try inputs.supply(environment: ws.environment)
         guard let name else {
-            let (resolved, books) = try RunbookAction(workspace: ws).list(target: target, revision: revision.rev, supply: supply)
+            let (resolved, books) = try RunbookAction(workspace: ws).list(target: target, revision: revision.given, supply: supply)
             if format == .json { Terminal.out(try JSONOutput.encode(books)); return }
             if books.isEmpty { Terminal.line("\(resolved) defines no runbooks") }
             for book in books {
@@ -43,7 +43,7 @@ struct RunbookCommand: Command {
         let cancellation = Cancellation()
         SignalForwarding.install(cancellation, graceMs: 10_000, observer: display)
         let result = try await RunbookAction(workspace: ws).run(
-            target: target, name: name, revision: revision.rev, supply: supply,
+            target: target, name: name, revision: revision.given, supply: supply,
             options: RunOptions(yes: false, parallel: 1, graceMs: 10_000), observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if let json = display as? JSONRunDisplay {
