@@ -350,6 +350,34 @@ import TestSupport
         #expect((try? String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8)) == "v2\n", "nothing ran")
     }
 
+    /// A failed run, then a newer deploy: resuming the old one would lay its revision over what
+    /// runs now (before, it did: v2's steps ran again over v3).
+    @Test func aRunOvertakenByANewerDeployCannotBeResumed() throws {
+        func descriptor(_ version: String, fail: Bool) -> String {
+            """
+            phases:
+              deploy:
+                - name: release
+                  run: [sh, -c, "echo \(version) > $DEPLOYCTL_STATE/app-version"]
+                - name: finish
+                  run: [sh, -c, "\(fail ? "test -e $DEPLOYCTL_STATE/fixed" : "true")"]
+            """
+        }
+        let stack = try StackFixture(descriptor("v1", fail: false))
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": descriptor("v2", fail: true)])
+        #expect(try stack.run(["up", "prod", "--no-rollback"]).status == 1)
+        let failed = try stack.requireLastRunID()
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": descriptor("v3", fail: false)])
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let newer = try stack.requireLastRunID()
+        FileManager.default.createFile(atPath: stack.state.path + "/fixed", contents: nil)
+        let resume = try stack.run(["resume", failed])
+        #expect(resume.status == 4, "\(resume.stdout)\(resume.stderr)")
+        #expect(resume.stderr.contains("up run \(newer) of x/prod started after run \(failed)"), "\(resume.stderr)")
+        #expect((try? String(contentsOfFile: stack.state.path + "/app-version", encoding: .utf8)) == "v3\n", "nothing ran")
+    }
+
     @Test func aRollbackWhoseVerifyFailsSaysWhatWasDoneAndStillReenablesInbound() throws {
         let setup = try deployed(Self.descriptor(verify: "select 1"))
         defer { withExtendedLifetime(setup) {} }  // the servers live until the test ends

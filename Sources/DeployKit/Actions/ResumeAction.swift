@@ -67,6 +67,17 @@ public struct ResumeAction {
         case .failed, .cancelled, .interrupted:
             break
         }
+        // Under the lock: a deploy or rollback of the target that started after this run has
+        // changed what runs since; finishing this one would lay an older revision over it (its
+        // own rollbacks were judged above). Nor does a revision marked bad resume.
+        if let newer = try session.journal.runs(target: run.target, limit: 10_000).first(where: {
+            $0.kind.deploys && $0.id != runID && $0.startedAt > run.startedAt && !($0.kind == .rollback && $0.relatedRun == runID)
+        }) {
+            throw DeployError(.refused, "\(newer.kind.rawValue) run \(newer.id) of \(run.target) started after run \(runID) (\(newer.status.rawValue), at \(newer.revision.prefix(10))): resuming \(runID) would lay \(run.revision.prefix(10)) over it; nothing was run",
+                              next: ["deploy it anew: deployctl up \(run.target) --rev \(run.revision.prefix(10))", "see what runs: deployctl status \(run.target)"])
+        }
+        try RevisionAdmission.refuseBad(pinned, target: run.target, journal: session.journal, allow: false,
+                                        retry: "deployctl up \(run.target) --rev \(pinned.short)")
 
         // What the journal says of each step: its last attempt decides.
         var last: [StepRef: StepRecord] = [:]
