@@ -154,6 +154,34 @@ import TestSupport
         #expect(try stack.run(["sync", "--once"]).status == 2)
     }
 
+    /// The tracked branch force-pushed back under a deployed target: before, `sync` said "0
+    /// behind" and then deployed the next commit on the rewound branch, and `up` deployed the
+    /// older head forward, without a rollback's steps. Both refuse now; a named --rev goes.
+    @Test func aBranchRewoundUnderTheTargetIsRefusedUntilAPersonDecides() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let v1 = try stack.git.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let v2 = try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.git(["reset", "-q", "--hard", v1])
+        try stack.git.git(["push", "-q", "-f", "origin", "main"])
+
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 4, "\(up.stdout)\(up.stderr)")
+        #expect(up.stderr.contains("no longer contains \(v2.prefix(10)), the revision x/prod runs") && up.stderr.contains("deployctl rollback x/prod --to \(v1.prefix(7))"),
+                "\(up.stderr)")
+        let sync = try stack.run(["sync", "--once"])
+        #expect(sync.status == 4 && sync.stdout.contains("no longer contains"), "\(sync.stdout)\(sync.stderr)")
+        let v3 = try stack.git.commit("v3 on the rewound branch", files: ["stacks/x/prod.yaml": Self.stack("v3")])
+        try Self.push(stack)
+        #expect(try stack.run(["sync", "--once"]).status == 4, "still a person's call")
+        #expect(try Self.runs(stack).count == 2)
+        let named = try stack.run(["up", "prod", "--rev", v3])
+        #expect(named.status == 0, "\(named.stdout)\(named.stderr)")
+        #expect(try stack.run(["sync", "--once"]).stdout.contains("up to date"))
+    }
+
     @Test func statusShowsDriftAndSyncDeploysThenHoldsAfterARollbackUntilAFixOrARelease() throws {
         let (stack, _) = try Self.pushed()
         #expect(try stack.run(["sync", "--once"]).status == 0)
@@ -473,6 +501,7 @@ import TestSupport
         try GitOpsTests.push(stack)
         #expect(try stack.run(["up", "prod"]).status == 0)
         let unsigned = try commit(stack, "v0 unsigned", key: nil, files: ["stacks/x/prod.yaml": GitOpsTests.stack("v0")])
+        try GitOpsTests.push(stack)  // on the branch: the signature gate is what refuses it
         let refused = try stack.run(["rollback", "prod", "--to", unsigned])
         #expect(refused.status == 4, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stderr.contains("it is not signed"), "\(refused.stderr)")

@@ -120,6 +120,11 @@ public struct SyncAction {
             let drift = try reader.drift(target: entry.target, tracked: tracked, deployed: state.deployed?.revision)
             let head = String(tracked.head.prefix(10))
             if drift.upToDate { return Decision(target: entry.target, kind: .upToDate, detail: "\(head) on \(tracked.name) is deployed") }
+            if drift.deployedOffBranch {
+                // Rewound or force-pushed under the target: not "0 behind", and not for sync to settle.
+                try TrackingGate(workspace: workspace, mode: .offline)
+                    .refuseRewound(try workspace.stacks.pin(tracked.head), tracked: tracked, target: entry.target, journal: journal)
+            }
             if drift.headMarkedBad {
                 return Decision(target: entry.target, kind: .headBad, detail: "\(head), the head of \(tracked.name), is marked bad (rolled back from); waiting for a fix")
             }
@@ -131,6 +136,7 @@ public struct SyncAction {
             }
             var up = UpAction.Request(target: entry.target, revision: tracked.head, supply: request.supply, options: request.options, dryRun: false)
             up.fetch = .offline
+            up.followsBranch = true
             let result = try await UpAction(workspace: workspace).run(up, observer: observer, cancellation: cancellation)
             let status = result.exitStatus
             let ending = result.runs.map { "\($0.run.kind.rawValue) \($0.run.id) \($0.run.status.rawValue)" }.joined(separator: ", ")

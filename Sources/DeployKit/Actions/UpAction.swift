@@ -23,6 +23,9 @@ public struct UpAction {
         public var fetch: FetchMode = .fetch
         /// Deploy a commit the tracked branch does not contain (journaled, reported).
         public var allowUntrackedRevision = false
+        /// The revision is the tracked head because nothing else was named (`sync` names the
+        /// head it examined): a branch rewound under the target is refused. Nil: no `--rev`.
+        public var followsBranch: Bool? = nil
 
         public init(target: String, revision: String?, supply: InputSupply, options: RunOptions, dryRun: Bool,
                     autoRollback: Bool = true, restore: RestorePolicy? = nil, allowBadRevision: Bool = false) {
@@ -68,6 +71,9 @@ public struct UpAction {
 
         let session = try RunSession(workspace: workspace)
         // Every gate before anything changes (re-enabling inbound mail included).
+        if request.followsBranch ?? (request.revision == nil), let tracked {
+            try gate.refuseRewound(pinned, tracked: tracked, target: entry.target, journal: session.journal)
+        }
         try RevisionAdmission.refuseBad(pinned, target: entry.target, journal: session.journal, allow: request.allowBadRevision,
                                         retry: "deployctl up \(entry.target) --rev \(pinned.short)")
         let admitted = try RevisionAdmission.check(pinned, entry: entry, descriptor: prepared.descriptor, offBranch: offBranch ? tracked : nil,

@@ -32,6 +32,21 @@ struct TrackingGate {
                                  "or, on the record: \(again) --allow-untracked-revision"])
     }
 
+    /// Throws exit 4 when the tracked branch no longer contains the revision the target runs:
+    /// someone force-pushed or reset it back. Deploying its head as a plain `up` would go back
+    /// without a rollback's steps (and `sync` would do it unasked). A revision deployed off the
+    /// branch on purpose (`untracked_revision_allowed`) is no such sign: the head takes over.
+    func refuseRewound(_ head: PinnedRevision, tracked: TrackedBranch, target: String, journal: Journal) throws {
+        guard let deployed = try journal.environmentState(target: target).deployed, deployed.revision != head.sha else { return }
+        let repository = workspace.stacks.repository
+        if let id = ObjectID(hex: deployed.revision), (try? repository.commit(id)) != nil, repository.isAncestor(id, of: head.id) { return }
+        if try journal.events(target: target, kind: .untrackedRevisionAllowed).contains(where: { $0.runID == deployed.run }) { return }
+        throw DeployError(.refused, "\(tracked.name), which \(target) tracks (\(Tracker.freshness(tracked))), no longer contains \(deployed.revision.prefix(10)), the revision \(target) runs (run \(deployed.run)): the branch was force-pushed or reset. Deploying its head \(head.short) would go back without a rollback's steps; nothing was run",
+                          next: ["go back properly: deployctl rollback \(target) --to \(head.short)",
+                                 "or deploy the head as a new revision, on purpose: deployctl up \(target) --rev \(head.short)",
+                                 "or, if the push was a mistake, push \(deployed.revision.prefix(10)) back: git push \(tracked.remote) \(deployed.revision.prefix(10)):\(tracked.branch)"])
+    }
+
     static func untrackedData(_ pinned: PinnedRevision, tracked: TrackedBranch) -> EventData {
         ["revision": .string(pinned.sha), "branch": .string(tracked.name), "head": .string(tracked.head)]
     }
