@@ -51,6 +51,8 @@ import Testing
         #expect(connection.contains("password=pw%20with%20spaces%26%3D"), "\(connection)")
         #expect(connection.contains("application_name=deployctl%2F42%2F7%2Fhost-a"))
         #expect(connection.contains("options=-c%20idle_session_timeout%3D60000"))
+        #expect(connection.contains("idle_in_transaction_session_timeout%3D60000") && connection.contains("lock_timeout%3D30000")
+                && connection.contains("statement_timeout%3D120000"), "\(connection)")
         #expect(!url.shown.contains("pw with") && url.shown.contains("schema=team_a"))
         #expect(!url.shownForPsql.contains("schema="), "psql refuses parameters libpq does not know")
         #expect(throws: StoreConfigError.self) { try PostgresURL("postgres://ops@db/deploys?password_env=UNSET", environment: [:]) }

@@ -70,6 +70,11 @@ public struct UpAction {
         }
 
         let session = try RunSession(workspace: workspace)
+        for run in try session.sweepInterrupted(target: entry.target) {
+            observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
+        }
+        // What the gates below are judged against: looked at again under the lock.
+        let judged = try Self.deploys(of: entry.target, in: session.journal)
         // Every gate before anything changes (re-enabling inbound mail included).
         if request.followsBranch ?? (request.revision == nil), let tracked {
             try gate.refuseRewound(pinned, tracked: tracked, target: entry.target, journal: session.journal)
@@ -87,12 +92,15 @@ public struct UpAction {
             }
         }
         try session.refuseWhileInboundOwed(target: entry.target, command: "deployctl up \(entry.target)", allowReenable: true)
-        for run in try session.sweepInterrupted(target: entry.target) {
-            observer.note("run \(run.id) of \(run.target) was interrupted (its process is gone); it is kept as such: deployctl show \(run.id)")
-        }
         try session.lock(target: entry.target, runID: runID, command: .up, observer: observer, cancellation: cancellation)
         let run = prepared.record(kind: .up, workspace: workspace)
         defer { try? session.journal.releaseLock(target: entry.target, runID: runID) }
+        // A deploy or rollback that started or ended while the gates were judged (every_commit's
+        // thousand signatures, inbound mail re-enabled) changed the past they were judged on.
+        guard try Self.deploys(of: entry.target, in: session.journal) == judged else {
+            throw DeployError(.locked, "\(entry.target) changed while this up was being admitted (another deploy or rollback started or ended); nothing was run",
+                              next: ["look again: deployctl status \(entry.target)", "then: deployctl up \(entry.target)"])
+        }
         try session.journal.createRun(run)
         try admitted.record(pinned, target: entry.target, runID: runID, in: session.journal)
         observer.runStarted(run)
@@ -103,6 +111,12 @@ public struct UpAction {
         var runs = await rollback.follow(up, descriptor: prepared.descriptor, observer: observer, cancellation: cancellation)
         runs[0] = try await Self.epilogue(runs[0], session: session, resolved: prepared.resolved, observer: observer)
         return Result(plan: prepared.masked, runs: runs, next: [])
+    }
+
+    /// The target's deploys and rollbacks as they stand (id and status, newest first): what
+    /// must not change between judging an `up`'s gates and taking its lock.
+    private static func deploys(of target: String, in journal: Journal) throws -> [String] {
+        try journal.runs(RunQuery(target: target, kinds: [.up, .rollback], limit: 50)).map { "\($0.id) \($0.status.rawValue)" }
     }
 
     /// The revision a rollback of `run` would go back to, which its kept releases must keep (see

@@ -130,8 +130,12 @@ public struct PostgresURL: Sendable, Equatable {
     /// The user's own `options=` are kept, ours added to them.
     func connectionString(naming process: String) -> String {
         let silence = PostgresStore.serverSilenceSeconds
+        // Bounded on the server's side too: a session cut off inside a transaction (which the
+        // idle timeout does not cover) ends, and no statement waits forever behind someone's
+        // table lock (a VACUUM FULL) or a stuck disk, before the client's watchdog starts.
         let server = "-c idle_session_timeout=\(silence * 1000) -c tcp_keepalives_idle=\(silence / 3) -c tcp_keepalives_interval=\(silence / 9)"
             + " -c tcp_keepalives_count=3 -c tcp_user_timeout=\(silence * 1000)"
+            + " -c idle_in_transaction_session_timeout=\(silence * 1000) -c lock_timeout=\(silence * 500) -c statement_timeout=\(silence * 2000)"
         guard var parts = URLComponents(string: conninfo) else { return conninfo }
         var items = parts.queryItems ?? []
         let defaults = ["connect_timeout": "5", "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2", "keepalives_count": "3",
