@@ -10,6 +10,10 @@ PREFIX ?= /usr/local
 # archive, searched first, answers it (static-archives below). The binary exports none of their
 # symbols (the .lnk's --exclude-libs ALL), so a library loaded later that has its own copy (none
 # of libgit2, libcurl, libpq and theirs does; glibc loads libgcc_s for pthread_cancel) binds to it.
+# SQLite the same way (CSQLite's -lsqlite3 finds Debian's libsqlite3.a there): nearly every
+# command opens the journal, and the shared library bound all ~1,600 of its symbols at load
+# (Debian links it -z now): `status` x0.91 in both orders (40 pairs each). A SQLite fix, like a
+# libstdc++ one, needs `make release` again; the archive is libsqlite3-dev's, which the build needs.
 STATIC_ARCHIVES = .build-release/static-archives
 RELEASE_FLAGS = -c release --static-swift-stdlib --scratch-path .build-release \
 	-Xlinker "-L$(CURDIR)/$(STATIC_ARCHIVES)" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
@@ -61,23 +65,26 @@ release:
 	@$(MAKE) --no-print-directory static-archives
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-# libstdc++.a where the toolchain's clang (else cc) finds it: Debian's libstdc++-12-dev, which the
-# Swift toolchain needs to link at all. Not found: the release binary loads the shared libstdc++,
-# and says so. SwiftPM does not see the archive as an input, so a newer one (an upgrade of the
-# package) or a change of link removes the binary, and the build links it again.
+# libstdc++.a and libsqlite3.a where the toolchain's clang (else cc) finds them: Debian's
+# libstdc++-12-dev (which the Swift toolchain needs to link at all) and libsqlite3-dev. One not
+# found: the release binary loads that shared library, and says so. SwiftPM does not see an
+# archive as an input, so a newer one (an upgrade of the package) or a change of link removes
+# the binary, and the build links it again.
+STATIC_LIBRARIES = libstdc++.a libsqlite3.a
 static-archives:
 	@mkdir -p $(STATIC_ARCHIVES)
 	@swift=$$(command -v $(SWIFT) || true); clang=$$(dirname "$$(readlink -f "$${swift:-/nonexistent}")")/clang; \
-	[ -x "$$clang" ] || clang=cc; \
-	archive=$$("$$clang" -print-file-name=libstdc++.a 2>/dev/null || true); \
-	link=$(STATIC_ARCHIVES)/libstdc++.a; binary=.build-release/release/deployctl; \
-	if [ -f "$$archive" ]; then \
-	  if [ "$$(readlink "$$link")" != "$$archive" ] || [ "$$archive" -nt "$$binary" ]; then rm -f "$$binary"; fi; \
-	  ln -sf "$$archive" "$$link"; \
-	else \
-	  if [ -L "$$link" ]; then rm -f "$$link" "$$binary"; fi; \
-	  echo "make: $$clang -print-file-name=libstdc++.a found no archive: the release binary loads the shared libstdc++"; \
-	fi
+	[ -x "$$clang" ] || clang=cc; binary=.build-release/release/deployctl; \
+	for name in $(STATIC_LIBRARIES); do \
+	  archive=$$("$$clang" -print-file-name=$$name 2>/dev/null || true); link=$(STATIC_ARCHIVES)/$$name; \
+	  if [ -f "$$archive" ]; then \
+	    if [ "$$(readlink "$$link")" != "$$archive" ] || [ "$$archive" -nt "$$binary" ]; then rm -f "$$binary"; fi; \
+	    ln -sf "$$archive" "$$link"; \
+	  else \
+	    if [ -L "$$link" ]; then rm -f "$$link" "$$binary"; fi; \
+	    echo "make: $$clang -print-file-name=$$name found no archive: the release binary loads the shared library"; \
+	  fi; \
+	done
 
 install: release
 	install -D -m 0755 .build-release/release/deployctl $(DESTDIR)$(PREFIX)/bin/deployctl

@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "LibPQSupport"),
         // A small Swift API over libpq: connect, parameterized statements, transactions.
         .target(name: "Postgres", dependencies: ["LibPQSupport"]),
-        // The system SQLite (Debian's libsqlite3-dev), linked: nearly every command reads the journal.
+        // The system SQLite (Debian's libsqlite3-dev), linked (statically in the release binary,
+        // see the Makefile): nearly every command reads the journal.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // A small Swift API over SQLite: one connection, transactions, values by position, migrations.
         .target(name: "SQLite", dependencies: ["CSQLite"]),

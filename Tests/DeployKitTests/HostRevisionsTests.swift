@@ -28,8 +28,25 @@ import Testing
             new.id: [step(new, "upload@app1", .succeeded), step(new, "upload@app2", .failed),
                      step(new, "release.activate@app1", .failed), step(new, "restart@web1", .succeeded)],
         ]
-        let found = HostRevisions.derive(runs: [new, old], hostSteps: { steps[$0] ?? [] })
+        let found = HostRevisions.derive(runs: [new, old], hostSteps: { steps[$0] ?? [] }, releaseHosts: { _ in [] })
         #expect(found.map { "\($0.host)=\($0.revision)" } == ["app1=aaa", "app2=aaa", "web1=bbb"])
+    }
+
+    /// A run that stopped before activating anywhere (its upload failed on one host, so no
+    /// host reached `release.activate`): the hosts its `release_planned` names stay where they
+    /// were, though their upload succeeded. Before, the upload counted.
+    @Test func aHostTheRunKeepsReleasesOnMovesOnlyWithItsActivationEvenWhenNoneWasReached() {
+        let old = run("r1", "aaa"), new = run("r2", "bbb")
+        let steps = [
+            old.id: [step(old, "upload@app1", .succeeded), step(old, "release.activate@app1", .succeeded),
+                     step(old, "upload@app2", .succeeded), step(old, "release.activate@app2", .succeeded)],
+            new.id: [step(new, "upload@app1", .succeeded), step(new, "upload@app2", .failed)],
+        ]
+        let planned = [old.id: Set(["app1", "app2"]), new.id: Set(["app1", "app2"])]
+        let found = HostRevisions.derive(runs: [new, old], hostSteps: { steps[$0] ?? [] }, releaseHosts: { planned[$0] ?? [] })
+        #expect(found.map { "\($0.host)=\($0.revision)" } == ["app1=aaa", "app2=aaa"])
+        let without = HostRevisions.derive(runs: [new, old], hostSteps: { steps[$0] ?? [] }, releaseHosts: { _ in [] })
+        #expect(without.map { "\($0.host)=\($0.revision)" } == ["app1=bbb", "app2=aaa"], "the gap the event closes")
     }
 
     @Test func aRollbacksSwitchMovesTheHostBack() {
@@ -39,9 +56,9 @@ import Testing
             back.id: [step(back, "release.switch@app1", .succeeded, phase: StepRef.Section.rollback),
                       step(back, "undo.migrate@app1", .succeeded, phase: StepRef.Section.rollback)],
         ]
-        #expect(HostRevisions.derive(runs: [back, up], hostSteps: { steps[$0] ?? [] }).map(\.revision) == ["aaa"])
+        #expect(HostRevisions.derive(runs: [back, up], hostSteps: { steps[$0] ?? [] }, releaseHosts: { _ in [] }).map(\.revision) == ["aaa"])
         let failedSwitch = [back.id: [step(back, "release.switch@app1", .failed, phase: StepRef.Section.rollback),
                                       step(back, "undo.migrate@app1", .succeeded, phase: StepRef.Section.rollback)], up.id: steps[up.id]!]
-        #expect(HostRevisions.derive(runs: [back, up], hostSteps: { failedSwitch[$0] ?? [] }).map(\.revision) == ["bbb"])
+        #expect(HostRevisions.derive(runs: [back, up], hostSteps: { failedSwitch[$0] ?? [] }, releaseHosts: { _ in [] }).map(\.revision) == ["bbb"])
     }
 }

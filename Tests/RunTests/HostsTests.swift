@@ -375,6 +375,24 @@ import TestSupport
         #expect(hosts.map { current($0) } == Array(repeating: revisions[2], count: hosts.count), "current stays on v3 everywhere")
     }
 
+    /// The upload reached every host, then a step before activation failed on web2: no host
+    /// moved. `status` said all three ran v4 (an upload counted where no activation row
+    /// existed); the run's `release_planned` says which hosts only activation moves.
+    @Test func aRunStoppedBeforeActivatingLeavesEveryHostWhereItWasInStatus() throws {
+        let (stack, revisions) = try releaseStack()
+        let prepare = "    - name: prepare\n      on: web\n      run: [sh, -c, 'test \"$DEPLOYCTL_HOST\" != web2']\n"
+        let stopping = releasing("v4").replacingOccurrences(of: "\n  verify:", with: "\n" + prepare + "  verify:")
+        try #require(stopping.contains("name: prepare"))
+        _ = try stack.git.commit("v4", files: ["stacks/x/prod.yaml": stopping, "VERSION": "v4\n"])
+        let up = try stack.run(["up", "prod", "--no-rollback"])
+        #expect(up.status == 1 && up.stdout.contains("prepare@web2"), "\(up.stdout)\(up.stderr)")
+        let id = try stack.requireLastRunID()
+        #expect(try steps(stack, id)["deploy/upload@web3"]?["status"] as? String == "succeeded", "the upload reached web3")
+        #expect(hosts.map { current($0) } == Array(repeating: revisions[2], count: hosts.count), "current stays on v3 everywhere")
+        let status = try #require(try StackFixture.json(try stack.run(["status", "prod", "--format", "json"]))["hosts"] as? [[String: Any]])
+        #expect(status.map { "\($0["host"]!)=\($0["revision"]!)" } == ["web1", "web2", "web3"].map { "\($0)=\(revisions[2])" })
+    }
+
     /// `release.path` naming a variable of the host's own `env:` (not sshd's): the upload
     /// unpacks where activation looks, as every hosted step sees it.
     @Test func anUploadExpandsTheReleasePathWithTheHostsOwnVariables() throws {

@@ -178,6 +178,9 @@ public struct RollbackAction {
                                      operatorName: workspace.operatorName, relatedRun: current.id)
         try session.journal.createRun(run)
         try admitted?.record(toRevision, target: entry.target, runID: runID, in: session.journal)
+        if let planned = ReleaseLayout.planned(prepared.destination.descriptor) {
+            try session.journal.event(.releasePlanned, target: entry.target, runID: runID, data: planned)
+        }
         observer.runStarted(run)
         var outcome: RunOutcome
         do {

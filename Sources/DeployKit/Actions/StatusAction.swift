@@ -193,7 +193,8 @@ public struct StatusAction {
             inbound: owed == nil ? "enabled" : "disabled", inboundOwedBy: owed?.runID, inboundOwedSince: owed?.since,
             review: review,
             next: Self.next(state, target: target, owed: owed, back: try Self.rollbackTarget(target, runs: runs, state: state, journal: journal)))
-        status.hosts = try HostRevisions.derive(runs: runs) { try journal.hostSteps(runID: $0) }
+        status.hosts = try HostRevisions.derive(runs: runs, hostSteps: { try journal.hostSteps(runID: $0) },
+                                                releaseHosts: { ReleaseLayout.plannedHosts(try journal.events(runID: $0)) })
         return status
     }
 

@@ -103,6 +103,9 @@ public struct UpAction {
         }
         try session.journal.createRun(run)
         try admitted.record(pinned, target: entry.target, runID: runID, in: session.journal)
+        if let planned = ReleaseLayout.planned(prepared.descriptor) {
+            try session.journal.event(.releasePlanned, target: entry.target, runID: runID, data: planned)
+        }
         observer.runStarted(run)
         let outcome = try await Self.execute(session: session, run: run, resolved: prepared.resolved, options: request.options,
                                              observer: observer, cancellation: cancellation)

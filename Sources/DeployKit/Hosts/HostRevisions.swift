@@ -1,10 +1,9 @@
 /// Which revision each host runs, as the journal says: the newest deploy or rollback that
 /// changed it (a step `NAME@HOST` that succeeded in deploy, or an `undo.NAME@HOST`). After a
-/// deploy that failed part-way this shows the mixed versions as they are. Where a run has a
-/// kept-releases step for the host (`release.activate`, `release.switch`), only that step's
-/// success moves it: an upload into `releases/<sha>` changes nothing the host runs. Known gap:
-/// steps a stopped run never reached are not journaled, so a host whose upload ran but whose
-/// activation was never reached has no such row, and its upload still counts.
+/// deploy that failed part-way this shows the mixed versions as they are. On a host the run
+/// keeps releases on (its `release_planned` event, or a kept-releases step there), only the
+/// success of `release.activate` or `release.switch` moves it: an upload into `releases/<sha>`
+/// changes nothing the host runs, even when the run stopped before activating.
 public struct HostRevision: Sendable, Codable, Hashable {
     public let host: String
     public let revision: String
@@ -14,9 +13,11 @@ public struct HostRevision: Sendable, Codable, Hashable {
 
 enum HostRevisions {
     /// `runs` newest first; `hostSteps` reads one run's steps that ran on hosts (a store query:
-    /// a run of a thousand local steps is not read to find none). Looks at most `limit`
-    /// deploying runs. A target whose last 3 deploying runs ran nothing on hosts has none.
-    static func derive(runs: [RunRecord], hostSteps: (String) throws -> [StepRecord], limit: Int = 20) rethrows -> [HostRevision] {
+    /// a run of a thousand local steps is not read to find none), `releaseHosts` the hosts its
+    /// `release_planned` names. Looks at most `limit` deploying runs. A target whose last 3
+    /// deploying runs ran nothing on hosts has none.
+    static func derive(runs: [RunRecord], hostSteps: (String) throws -> [StepRecord], releaseHosts: (String) throws -> Set<String>,
+                       limit: Int = 20) rethrows -> [HostRevision] {
         var found: [String: HostRevision] = [:]
         var withoutHosts = 0
         for run in runs.lazy.filter({ $0.kind.deploys }).prefix(limit) {
@@ -26,7 +27,7 @@ enum HostRevisions {
                 if found.isEmpty, withoutHosts >= 3 { break }
                 continue
             }
-            let releasing = Set(ran.compactMap { step in
+            let releasing = try releaseHosts(run.id).union(ran.compactMap { step in
                 StepRef.hostParts(of: step.name).flatMap { Self.releaseSteps.contains(String($0.step)) ? String($0.host) : nil }
             })
             for step in ran where step.status == .succeeded && step.attempt > 0 {

@@ -17,6 +17,19 @@ enum ReleaseLayout {
     static let check = "release.check"
     static let switchBack = "release.switch"
 
+    /// `release_planned`, journaled as a run starts: the hosts whose `current` it may move. On
+    /// them only `release.activate`/`release.switch` change what runs (`HostRevisions`), even
+    /// when the run stopped before reaching them. Nil for a descriptor without `release:`.
+    static func planned(_ descriptor: StackDescriptor) -> EventData? {
+        guard let spec = descriptor.release else { return nil }
+        return ["hosts": .string(spec.placement.selector.select(descriptor.hosts).map(\.name).joined(separator: " "))]
+    }
+
+    /// The hosts a run's `release_planned` names (none: the run had no kept releases).
+    static func plannedHosts(_ events: [EventRecord]) -> Set<String> {
+        Set(events.filter { $0.kind == .releasePlanned }.flatMap { $0.data["hosts"]?.string?.split(separator: " ").map(String.init) ?? [] })
+    }
+
     /// The release directory of `revision` under `path`, as a double-quoted shell word: the
     /// host expands `~/` and `$NAME` in the path (its own home, its own variables).
     static func directory(_ spec: ReleaseSpec, revision: String) -> String { "\"\(shellPath(spec.path))/releases/\(revision)\"" }

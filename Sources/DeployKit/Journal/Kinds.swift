@@ -57,6 +57,8 @@ public enum EventKind: String, Sendable, Codable, CaseIterable {
     case signatureVerified = "signature_verified"
     /// An `up` passed its `promotion:` gate: from which environment, by which of its runs.
     case promotionPassed = "promotion_passed"
+    /// A run with kept releases started: the hosts whose `current` it may move (`ReleaseLayout`).
+    case releasePlanned = "release_planned"
     /// An unsigned, badly signed or untrusted commit was refused (no run: the event names the target).
     case signatureRefused = "signature_refused"
     /// `deployctl release TARGET`: `sync` may deploy it again after a rollback held it.
