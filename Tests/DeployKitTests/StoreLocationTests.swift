@@ -36,6 +36,9 @@ import Testing
         #expect(throws: StoreConfigError.self) {
             try StoreLocation.parseFile("url: postgres://x@evil.example/d\npassword_env: AWS_SECRET_ACCESS_KEY\n", environment: ["AWS_SECRET_ACCESS_KEY": "k"])
         }
+        #expect(throws: StoreConfigError.self) {
+            try StoreLocation.parseFile("url: postgres://x@evil.example/d?password_env=AWS_SECRET_ACCESS_KEY\n", environment: ["AWS_SECRET_ACCESS_KEY": "k"])
+        }
         let url = try StoreLocation.parseFile("url: postgres://ops@db/d\npassword_env: DEPLOYCTL_STORE_PASSWORD\n", environment: ["DEPLOYCTL_STORE_PASSWORD": "k"])
         #expect(url.password == "k")
         // The command line and DEPLOYCTL_STATE are the operator's own: any name there.

@@ -182,6 +182,41 @@ import TestSupport
         #expect(try stack.run(["sync", "--once"]).stdout.contains("up to date"))
     }
 
+    /// The inbound switch by hand, where the revisions the journal knows declare none: HEAD's
+    /// switch runs with the environment's secrets, so an unpushed HEAD is refused (before, it
+    /// ran), and once pushed it goes.
+    @Test func theInboundSwitchByHandRunsNoUnpushedCommit() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        let local = try stack.git.commit("adds an inbound switch", files: ["stacks/x/prod.yaml": Self.stack("v2") + "\n" + FileStandIns.inboundYAML])
+        let refused = try stack.run(["inbound", "status", "prod"])
+        #expect(refused.status == 4 && refused.stderr.contains("\(local.prefix(7))") && refused.stderr.contains("is not on origin/main")
+                && refused.stderr.contains("deployctl inbound status x/prod"), "\(refused.stdout)\(refused.stderr)")
+        #expect(!refused.stderr.contains("--allow-untracked-revision"), "inbound has no such flag")
+        try Self.push(stack)
+        let pushed = try stack.run(["inbound", "status", "prod"])
+        #expect(pushed.status != 4 && pushed.stdout.contains("inbound mail processing for x/prod:"), "the switch ran: \(pushed.stdout)\(pushed.stderr)")
+    }
+
+    /// A hotfix deployed off the branch on purpose is no sign of a rewound branch, also once a
+    /// rollback has gone back to it (that rollback run carries no event of its own).
+    @Test func aHotfixOffTheBranchIsNoRewindEvenAfterARollbackBackToIt() throws {
+        let (stack, _) = try Self.pushed()
+        #expect(try stack.run(["up", "prod"]).status == 0)
+        try stack.git.git(["checkout", "-q", "-b", "hotfix"])
+        let hotfix = try stack.git.commit("hotfix", files: ["stacks/x/prod.yaml": Self.stack("hotfix")])
+        #expect(try stack.run(["up", "prod", "--rev", hotfix, "--allow-untracked-revision"]).status == 0)
+        try stack.git.git(["checkout", "-q", "main"])
+        try stack.git.commit("v2", files: ["stacks/x/prod.yaml": Self.stack("v2")])
+        try Self.push(stack)
+        #expect(try stack.run(["up", "prod"]).status == 0, "the head takes over from the hotfix")
+        #expect(try stack.run(["rollback", "prod"]).status == 0, "back to the hotfix")
+        try stack.git.commit("v3", files: ["stacks/x/prod.yaml": Self.stack("v3")])
+        try Self.push(stack)
+        let up = try stack.run(["up", "prod"])
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+    }
+
     @Test func statusShowsDriftAndSyncDeploysThenHoldsAfterARollbackUntilAFixOrARelease() throws {
         let (stack, _) = try Self.pushed()
         #expect(try stack.run(["sync", "--once"]).status == 0)

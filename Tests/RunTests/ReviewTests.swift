@@ -168,6 +168,9 @@ import TestSupport
             let lifted = try stack.git.commit("lift: \(label)", files: ["stacks/x/prod.yaml": Self.descriptor(extra: extra)])
             let refused = try stack.run(["up", "x/prod"])
             #expect(refused.status == 4 && refused.stderr.contains("not \(lifted.prefix(7))"), "\(label): \(refused.stdout)\(refused.stderr)")
+            // Nor does a rollback --to it (a revision prod never ran), dry run included.
+            let back = try stack.run(["rollback", "x/prod", "--to", lifted, "--dry-run"])
+            #expect(back.status == 4 && back.stderr.contains("is promoted from x/staging"), "\(label): \(back.stdout)\(back.stderr)")
         }
     }
 }

@@ -210,6 +210,14 @@ import TestSupport
         let resumed = try stack.run(["resume", runID, "--yes"])
         #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
         #expect(try stack.show(runID)["status"] as? String == "succeeded")
+
+        // A run admitted with --allow-bad-revision resumes: the mark is older than the run.
+        #expect(try stack.run(["rollback", "prod"]).status == 0, "two is marked bad")
+        let again = try stack.run(["up", "prod", "--allow-bad-revision"])
+        #expect(again.status == 4, "\(again.stdout)\(again.stderr)")
+        let allowed = try stack.requireLastRunID()
+        let finished = try stack.run(["resume", allowed, "--yes"])
+        #expect(finished.status == 0, "\(finished.stdout)\(finished.stderr)")
     }
 
     /// Ctrl-D at a confirm prompt on a terminal is the default the prompt shows ([y/N]): no.

@@ -191,6 +191,11 @@ import TestSupport
         #expect(up.stderr.contains("secret 'TOKEN' cannot be read from file /dev/zero: /dev/zero is not a regular file"), "\(up.stderr.prefix(600))")
         let (input, _) = try Self.bounded(["plan", "x/prod", "--input-file", "/dev/zero"], in: fixture.path)
         #expect(input.status == 2 && input.stderr.contains("cannot read --input-file: /dev/zero is not a regular file"), "\(input.stderr.prefix(400))")
+        // A pipe the operator gives (process substitution) is read, to its end: here it sets an
+        // input the descriptor does not declare, and the refusal quotes the pipe's line.
+        let piped = try Shell.capture("/bin/bash", ["-c", "exec \"$0\" plan y/prod --input-file <(printf 'REGION=eu\\n')", CLI.binary],
+                                      environment: ["DEPLOYCTL_REPO": "", "DEPLOYCTL_STATE": ""], directory: fixture.path, closedStdin: true)
+        #expect(piped.status == 2 && piped.stderr.contains("/dev/fd/") && piped.stderr.contains("input file sets 'REGION'"), "\(piped.stdout)\(piped.stderr)")
     }
 
     @Test func valuesThatCouldNeverBeAnArgumentAreRefusedWhereTheyStand() throws {

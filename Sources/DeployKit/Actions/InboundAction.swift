@@ -95,10 +95,18 @@ public struct InboundAction {
             candidates.append((try workspace.stacks.pin(live.revision), live.inputs))
         }
         candidates.append((head, [:]))
-        for (revision, inputs) in candidates {
+        for (index, (revision, inputs)) in candidates.enumerated() {
             let resolved = try ResolvedRevision(workspace: workspace, entry: entry, revision: revision, inputs: inputs,
                                                 runID: runID, kind: kind.rawValue)
-            if resolved.descriptor.inbound != nil { return (session, Context(entry: entry, resolved: resolved, runID: runID)) }
+            guard resolved.descriptor.inbound != nil else { continue }
+            // HEAD, last, runs its switch with the environment's secrets: gated like a deploy
+            // unless a run of the target already ran that revision (and so passed `up`'s gates).
+            if index == candidates.count - 1,
+               try !session.journal.runs(target: entry.target, limit: 10_000).contains(where: { $0.kind.deploys && $0.revision == head.sha }) {
+                _ = try RevisionAdmission.checkUndeployed(head, entry: entry, descriptor: resolved.descriptor, workspace: workspace, journal: session.journal,
+                                                          retry: "deployctl inbound \(kind.rawValue.dropFirst("inbound-".count)) \(entry.target)")
+            }
+            return (session, Context(entry: entry, resolved: resolved, runID: runID))
         }
         throw DeployError(.usage, "\(entry.target) declares no 'inbound:' switch at \(candidates[0].0.short)", next: ["see README.md, the inbound block"])
     }

@@ -69,7 +69,7 @@ public struct ResumeAction {
         }
         // Under the lock: a deploy or rollback of the target that started after this run has
         // changed what runs since; finishing this one would lay an older revision over it (its
-        // own rollbacks were judged above). Nor does a revision marked bad resume.
+        // own rollbacks were judged above). Nor does a revision marked bad since it started.
         if let newer = try session.journal.runs(target: run.target, limit: 10_000).first(where: {
             $0.kind.deploys && $0.id != runID && $0.startedAt > run.startedAt && !($0.kind == .rollback && $0.relatedRun == runID)
         }) {
@@ -77,7 +77,7 @@ public struct ResumeAction {
                               next: ["deploy it anew: deployctl up \(run.target) --rev \(run.revision.prefix(10))", "see what runs: deployctl status \(run.target)"])
         }
         try RevisionAdmission.refuseBad(pinned, target: run.target, journal: session.journal, allow: false,
-                                        retry: "deployctl up \(run.target) --rev \(pinned.short)")
+                                        retry: "deployctl up \(run.target) --rev \(pinned.short)", since: run.startedAt)
 
         // What the journal says of each step: its last attempt decides.
         var last: [StepRef: StepRecord] = [:]

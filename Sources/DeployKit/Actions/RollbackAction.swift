@@ -113,6 +113,8 @@ public struct RollbackAction {
             if request.dryRun {
                 _ = try SignatureGate(workspace: workspace, journal: session.journal, record: false)
                     .check(target: entry.target, entry: entry, deploying: toRevision, descriptor: descriptor)
+                _ = try PromotionGate(workspace: workspace, journal: session.journal)
+                    .check(target: entry.target, entry: entry, deploying: toRevision, descriptor: descriptor)
             } else {
                 admitted = try RevisionAdmission.check(toRevision, entry: entry, descriptor: descriptor, offBranch: offBranch ? tracked : nil,
                                                        workspace: workspace, journal: session.journal)

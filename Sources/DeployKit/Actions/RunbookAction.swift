@@ -37,11 +37,16 @@ public struct RunbookAction {
         let history = try journal.runs(target: entry.target, limit: 10_000)
         let deployed = Set(history.filter { $0.kind.deploys && $0.status == .succeeded }.map(\.revision))
         let state = try journal.environmentState(runs: history)
+        if requested == nil, let live = state.deployed ?? state.lastGood, (try? workspace.stacks.pin(live.revision)) == nil {
+            // Another machine deployed it and this clone has not fetched it yet.
+            throw DeployError(.usage, "\(entry.target) runs \(live.revision.prefix(10)) (run \(live.run)), which this clone does not have; its runbooks are read at the revision it runs",
+                              next: ["git fetch in \(workspace.stacks.root), then again", "or read another revision's: deployctl runbook \(entry.target) --rev REV"])
+        }
         return (requested ?? state.deployed?.revision ?? state.lastGood?.revision ?? "HEAD", deployed)
     }
 
     public func run(target: String, name: String, revision requested: String?, supply: InputSupply, options: RunOptions,
-                    observer: RunObserver, cancellation: Cancellation) async throws -> Result {
+                    fetch: FetchMode = .fetch, observer: RunObserver, cancellation: Cancellation) async throws -> Result {
         let session = try RunSession(workspace: workspace)
         let (revision, deployed) = try self.revision(for: target, requested: requested, journal: session.journal)
         let prepared = try PreparedRun(workspace: workspace, target: target, revision: revision, supply: supply, kind: "runbook") { descriptor, entry in
@@ -56,14 +61,9 @@ public struct RunbookAction {
         // A revision no run of the target deployed (HEAD on a laptop, a --rev) has passed no gate,
         // and its checks run with the environment's secrets: only what was pushed, signed where
         // the governing descriptor asks (a runbook changes nothing: no promotion).
-        var admitted = RevisionAdmission()
-        if !deployed.contains(pinned.sha) {
-            let gate = TrackingGate(workspace: workspace, mode: .fetch)
-            let retry = "deployctl runbook \(entry.target) \(name) --rev \(pinned.short)"
-            _ = try gate.admit(pinned, tracked: try gate.tracker.tracked(target: entry.target), target: entry.target, allow: false, retry: retry)
-            admitted.signatures = try SignatureGate(workspace: workspace, journal: session.journal)
-                .check(target: entry.target, entry: entry, deploying: pinned, descriptor: prepared.descriptor) ?? []
-        }
+        let admitted = deployed.contains(pinned.sha) ? RevisionAdmission()
+            : try RevisionAdmission.checkUndeployed(pinned, entry: entry, descriptor: prepared.descriptor, workspace: workspace, journal: session.journal,
+                                                    retry: "deployctl runbook \(entry.target) \(name) --rev \(pinned.short)", fetch: fetch)
         let run = prepared.record(kind: .runbook, workspace: workspace)
         try session.journal.createRun(run)
         try admitted.record(pinned, target: entry.target, runID: runID, in: session.journal)

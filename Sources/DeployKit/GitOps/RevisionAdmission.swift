@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a revision passes before its steps run with an environment's secrets for the first
 /// time: only what the team pushed (`TrackingGate`), signed where the governing descriptor
 /// asks (`SignatureGate`), promoted where it asks (`PromotionGate`). `up` passes all three;
@@ -20,9 +22,26 @@ struct RevisionAdmission {
         return admitted
     }
 
-    /// Refuses (exit 4) a revision an earlier rollback marked bad, unless `allow`.
-    static func refuseBad(_ pinned: PinnedRevision, target: String, journal: Journal, allow: Bool, retry: String) throws {
-        guard !allow, let bad = try journal.events(target: target, kind: .revisionMarkedBad).last(where: { $0.data["revision"]?.string == pinned.sha }) else { return }
+    /// The gates for a revision no deploy admitted that a command runs without deploying it
+    /// (`runbook --rev`, the inbound switch of a target never deployed): on the tracked branch
+    /// and signed where the governing descriptor asks. Promotion is about deploys.
+    static func checkUndeployed(_ pinned: PinnedRevision, entry: StackCatalog.Entry, descriptor: StackDescriptor,
+                                workspace: Workspace, journal: Journal, retry: String, fetch: FetchMode = .fetch) throws -> RevisionAdmission {
+        let gate = TrackingGate(workspace: workspace, mode: fetch)
+        _ = try gate.admit(pinned, tracked: try gate.tracker.tracked(target: entry.target), target: entry.target, allow: false, retry: retry,
+                           overridable: false)
+        var admitted = RevisionAdmission()
+        admitted.signatures = try SignatureGate(workspace: workspace, journal: journal)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor) ?? []
+        return admitted
+    }
+
+    /// Refuses (exit 4) a revision an earlier rollback marked bad, unless `allow`; with
+    /// `since`, only a mark made after it (a resumed run was admitted, maybe with the flag).
+    static func refuseBad(_ pinned: PinnedRevision, target: String, journal: Journal, allow: Bool, retry: String, since: Date? = nil) throws {
+        guard !allow, let bad = try journal.events(target: target, kind: .revisionMarkedBad).last(where: { event in
+            event.data["revision"]?.string == pinned.sha && since.map { event.at > $0 } ?? true
+        }) else { return }
         throw DeployError(.refused, "\(pinned.short) is marked bad for \(target): run \(bad.runID ?? "?") was rolled back from it (\(Timestamp.human(bad.at))); nothing was run",
                           next: ["deploy a fixed revision, or if you are sure: \(retry) --allow-bad-revision"])
     }

@@ -120,13 +120,13 @@ public struct InputFile: Sendable {
     public let path: String
     public let values: [String: Entry]
 
-    /// `--input-file PATH`: a regular file of at most 16 MiB, read and parsed; a usage error
-    /// (exit 2) that names the file otherwise.
+    /// `--input-file PATH`: a regular file or a pipe (`<(…)`) of at most 16 MiB, read and
+    /// parsed; a usage error (exit 2) that names the file otherwise.
     public static func load(_ path: String) throws -> InputFile {
         let next = ["check the path; the file holds KEY=VALUE lines"]
         let bytes: [UInt8]
         do {
-            guard let read = try BoundedFile.read(path, limit: 16 << 20) else {
+            guard let read = try BoundedFile.read(path, limit: 16 << 20, pipes: true) else {
                 throw DeployError(.usage, "--input-file \(path) does not exist", next: next)
             }
             bytes = read

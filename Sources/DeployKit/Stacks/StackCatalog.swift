@@ -49,8 +49,9 @@ public struct StackCatalog: Sendable {
     /// and 1.9 GB. `DEPLOYCTL_MAX_STACKS` raises it.
     static let maxStacks = ProcessEnvironment.current[maxStacksSetting].flatMap(Int.init) ?? 10_000
     static let maxStacksSetting = "DEPLOYCTL_MAX_STACKS"
-    /// The most entries one stack directory may hold: its descriptors and shared parts.
-    static let maxFilesPerStack = 1_000
+    /// The most entries one stack directory may hold (its descriptors and shared parts): the
+    /// same number, raised by the same setting.
+    static var maxFilesPerStack: Int { maxStacks }
 
     /// The refusal when `stacks/` at `source` goes past the limits, or nil.
     static func refusal(stacks: Int, largest: (name: String, count: Int)?, at source: String) -> DeployError? {
@@ -59,8 +60,8 @@ public struct StackCatalog: Sendable {
                                next: ["for a legitimately larger repository set \(maxStacksSetting)"])
         }
         if let largest, largest.count > maxFilesPerStack {
-            return DeployError(.usage, "\(directory)/\(largest.name)/ at \(source) holds \(largest.count) entries, more than the \(maxFilesPerStack) a stack's directory may (its descriptors and shared parts)",
-                               next: ["move what is not a descriptor out of \(directory)/\(largest.name)/"])
+            return DeployError(.usage, "\(directory)/\(largest.name)/ at \(source) holds \(largest.count) entries, more than the \(maxFilesPerStack) deployctl reads of a stack's directory; nothing was read past them",
+                               next: ["move what is not a descriptor out of \(directory)/\(largest.name)/, or for a legitimately larger stack set \(maxStacksSetting)"])
         }
         return nil
     }

@@ -36,8 +36,9 @@ enum BoundedFile {
     }
 
     /// The file's bytes, or nil when nothing is there. `followLinks: false` refuses a symbolic
-    /// link (a commit stores a link's target, not what it points to).
-    static func read(_ path: String, limit: Int, followLinks: Bool = true, raise: String? = nil) throws -> [UInt8]? {
+    /// link (a commit stores a link's target, not what it points to). `pipes`: a FIFO is read
+    /// too, to its end or the limit (a file the operator names: `--input-file <(…)`).
+    static func read(_ path: String, limit: Int, followLinks: Bool = true, pipes: Bool = false, raise: String? = nil) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             let error = errno
@@ -48,7 +49,9 @@ enum BoundedFile {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Refusal(path, .unreadable(String(cString: strerror(errno)))) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw Refusal(path, .notRegular) }
+        let pipe = pipes && info.st_mode & S_IFMT == S_IFIFO
+        guard info.st_mode & S_IFMT == S_IFREG || pipe else { throw Refusal(path, .notRegular) }
+        if pipe { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }  // wait for the writer's data
         guard Int(info.st_size) <= limit else { throw Refusal(path, .tooLarge(size: Int(info.st_size), limit: limit), raise: raise) }
         // Read to one byte past the limit: a file that grew since fstat is refused, not cut.
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)

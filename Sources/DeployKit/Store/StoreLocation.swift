@@ -44,13 +44,11 @@ public enum StoreLocation: Sendable, Equatable {
             throw StoreConfigError("\(file) holds a password in its url: passwords never go in git; remove it (and change it), then give it through PGPASSWORD, ~/.pgpass, PGSERVICE or password_env:")
         }
         if let schema = fields["schema"] { parsed = try parsed.with(schema: schema) }
-        if let variable = fields["password_env"] {
-            // A commit names it: any other name would hand that variable (a cloud key, a token)
-            // to whatever server the same commit's url names.
-            guard variable.hasPrefix("DEPLOYCTL_") else {
-                throw StoreConfigError("\(file): password_env names \(variable), but a committed store file may only name a variable starting with DEPLOYCTL_ (a commit must not be able to send another variable to the server it names); rename it, e.g. DEPLOYCTL_STORE_PASSWORD")
-            }
-            parsed = try parsed.with(passwordFrom: variable, environment: environment)
+        if let variable = fields["password_env"] { parsed = try parsed.with(passwordFrom: variable, environment: environment) }
+        // A commit names it (as password_env:, or password_env= in its url): any other name would
+        // hand that variable (a cloud key, a token) to whatever server the same commit names.
+        if let variable = parsed.passwordVariable, !variable.hasPrefix("DEPLOYCTL_") {
+            throw StoreConfigError("\(file): password_env names \(variable), but a committed store file may only name a variable starting with DEPLOYCTL_ (a commit must not be able to send another variable to the server it names); rename it, e.g. DEPLOYCTL_STORE_PASSWORD")
         }
         return parsed
     }

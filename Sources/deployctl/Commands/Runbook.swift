@@ -12,6 +12,7 @@ struct RunbookCommand: Command {
     var revision = RevisionOption()
     var inputs = InputOptions()
     var format: OutputFormat = .text
+    var fetch = FetchOptions()
     var target = ""
     var name: String?
 
@@ -21,6 +22,7 @@ struct RunbookCommand: Command {
             .group(\.revision),
             .group(\.inputs),
             .option(\.format, "--format", help: "text or json (one event per line)"),
+            .group(\.fetch),
             .argument(\.target, "target", help: "ENV or STACK/ENV.", completion: .custom(Completions.targets)),
             .argument(\.name, "name", help: "The runbook's name."),
         ]
@@ -44,7 +46,7 @@ struct RunbookCommand: Command {
         SignalForwarding.install(cancellation, graceMs: 10_000, observer: display)
         let result = try await RunbookAction(workspace: ws).run(
             target: target, name: name, revision: revision.given, supply: supply,
-            options: RunOptions(yes: false, parallel: 1, graceMs: 10_000), observer: display, cancellation: cancellation)
+            options: RunOptions(yes: false, parallel: 1, graceMs: 10_000), fetch: fetch.mode, observer: display, cancellation: cancellation)
         (display as? TerminalRunDisplay)?.stop()
         if let json = display as? JSONRunDisplay {
             json.emit(["event": "run_finished", "run": result.run.id, "kind": RunKind.runbook.rawValue, "runbook": name, "target": result.run.target,

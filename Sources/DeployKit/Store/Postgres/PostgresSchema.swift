@@ -33,6 +33,10 @@ extension PostgresStore {
         if found == schemaVersion { return }
         do {
             try connection.transaction { tx in
+                // A migration may rewrite a large journal, and waits for another's: the session's
+                // bounds (`connectionString`) are widened for this transaction only.
+                try tx.query("SET LOCAL statement_timeout = '30min'")
+                try tx.query("SET LOCAL lock_timeout = '10min'")
                 // Two first commands at once: one creates, the other waits and finds it done.
                 try tx.query("SELECT pg_advisory_xact_lock($1)", [String(advisoryKey("\(schema)/migrate"))])
                 try tx.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
