@@ -351,7 +351,7 @@ import TestSupport
     }
 
     /// A failed run, then a newer deploy: resuming the old one would lay its revision over what
-    /// runs now (before, it did: v2's steps ran again over v3).
+    /// runs now (before, it did: the rest of v2 ran over v3).
     @Test func aRunOvertakenByANewerDeployCannotBeResumed() throws {
         func descriptor(_ version: String, fail: Bool) -> String {
             """
