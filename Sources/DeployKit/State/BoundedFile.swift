@@ -70,7 +70,6 @@ enum BoundedFile {
         bytes.removeLast(bytes.count - count)
         return bytes
     }
-
 }
 
 /// A byte count as a person reads it: 1 MiB, 64 KiB, 1500 bytes.
