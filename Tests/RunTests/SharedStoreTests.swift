@@ -277,6 +277,27 @@ final class Team {
         #expect(team.file("app") == "v1")
     }
 
+    /// A sync loop that loses the store loses its sync lock with it: it ends (exit 1, saying
+    /// why) for its supervisor to start again. Before, it ran on, every round failing, with a
+    /// second loop free to start elsewhere.
+    @Test func aSyncLoopThatLosesTheStoreEnds() throws {
+        let server = try PostgresFixture()
+        let team = try Team(server: server, stack: Self.stack("v1"))
+        let loop = try team.background(on: "machine-a", ["sync", "--interval", "1s"], ["TEST_CANARY": "x"])
+        #expect(loop.waitFor("up of "), "a first round deployed: \(loop.stdout)\(loop.stderr)")
+        try server.stop()
+        var waited = 0.0
+        while loop.isRunning, waited < 30 { Thread.sleep(forTimeInterval: 0.2); waited += 0.2 }
+        defer { try? server.start() }
+        guard !loop.isRunning else {
+            Issue.record("the loop still runs 30 s after the store went away: \(loop.stdout)\(loop.stderr)")
+            return  // (the fixture kills it)
+        }
+        let status = loop.wait()
+        #expect(status == 1, "\(loop.stdout)\(loop.stderr)")
+        #expect(loop.stderr.contains("lost the state store") && loop.stderr.contains("sync lock"), "\(loop.stdout)\(loop.stderr)")
+    }
+
     @Test func aNetworkCutBetweenRunnerAndStoreStopsTheRunToo() throws {
         let server = try PostgresFixture()
         let marker = "cut-\(UUID().uuidString.prefix(8))"

@@ -67,15 +67,26 @@ public struct SyncAction {
             let decisions = try await oneRound(request, journal: journal, observer: observer, cancellation: cancellation)
             round(decisions)
             worst = Self.worst(worst, decisions.map(\.exitStatus))
+            try Self.refuseLost(journal)
             if let signal = cancellation.signal { return ExitStatus.of(signal: signal) }
             guard let interval = request.intervalMs else { return worst }
             // Sleep in slices so SIGTERM between rounds ends the loop at once.
             let until = Date().addingTimeInterval(Double(interval) / 1000)
             while Date() < until {
+                try Self.refuseLost(journal)
                 if let signal = cancellation.signal { return ExitStatus.of(signal: signal) }
                 try? await Task.sleep(nanoseconds: 200_000_000)
             }
         }
+    }
+
+    /// A loop that lost its store lost its sync lock with it: every round after would fail,
+    /// and a second loop may already run elsewhere. It ends (exit 1) for its supervisor to start
+    /// again, before a signal an earlier run's handler raised for the same loss is read as one.
+    private static func refuseLost(_ journal: Journal) throws {
+        guard let why = journal.store.lost else { return }
+        throw DeployError(.failed, "lost the state store \(journal.path) (\(why)), and this loop's sync lock with it; the loop ends here",
+                          next: ["start it again once the store answers: deployctl sync --interval …  (under systemd: Restart=on-failure)"])
     }
 
     /// Failures outrank refusals, refusals outrank success; a signal is returned before this.

@@ -72,6 +72,9 @@ public protocol JournalStore: AnyObject, Sendable {
     /// Calls `onLost` (once) if this process loses the store while it holds a lock: the run
     /// must then start nothing more and stop what runs. A no-op where the store cannot be lost.
     func watch(onLost: @escaping @Sendable (String) -> Void)
+    /// Why this process lost the store (its session, and the locks with it), or nil: for a loop
+    /// that outlives its runs (`sync --interval`). Always nil where the store cannot be lost.
+    var lost: String? { get }
 
     // MARK: Inbound mail owed
     /// Written (durably) before inbound mail is disabled.

@@ -399,6 +399,7 @@ public final class SQLiteStore: JournalStore {
 
     /// A file on this machine cannot be lost mid-run the way a server can.
     public func watch(onLost: @escaping @Sendable (String) -> Void) {}
+    public var lost: String? { nil }
 
     // MARK: - Inbound mail owed
 

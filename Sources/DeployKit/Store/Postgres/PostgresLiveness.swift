@@ -70,6 +70,8 @@ extension PostgresStore {
         state.withLock { self.onLost = onLost }
     }
 
+    public var lost: String? { state.withLock { lostReason } }
+
     /// Every 2 s: the heartbeat of the locks this process holds (or a bare round trip), which
     /// also keeps the session from the server's idle timeout. A watchdog apart from it, since a
     /// statement sent into a network cut may never return: one in flight longer than the lease,
