@@ -191,6 +191,7 @@ import TestSupport
         let mine = LockRecord(target: "app/prod", runID: "R1", operatorName: "ada@h", host: ProcessIdentity.hostName, pid: getpid(),
                               pidStart: ProcessIdentity.start(of: getpid()), since: Date(), command: "up")
         guard case .acquired = try holderStore!.acquireLock(mine) else { Issue.record("the first take gets the lock"); return }
+        #expect(holderStore!.lost == nil && other.lost == nil, "a store that answers is not lost")
         var theirs = mine
         theirs.runID = "R2"
         theirs.operatorName = "bob@h"
