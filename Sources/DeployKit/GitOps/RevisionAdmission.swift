@@ -10,15 +10,16 @@ struct RevisionAdmission {
     var signatures: [SignatureVerdict] = []
     var promotions: [PromotionGate.Passed] = []
 
-    /// The promotion and signature gates (the tracking gate is the caller's: `up` reads its
-    /// revision from it). `retry` is the command to show for an exception on the record.
+    /// The signature and promotion gates, on one reading of the governing descriptor (the
+    /// tracking gate is the caller's: `up` reads its revision from it; `offBranch` is what it said).
     static func check(_ pinned: PinnedRevision, entry: StackCatalog.Entry, descriptor: StackDescriptor, offBranch: TrackedBranch?,
                       workspace: Workspace, journal: Journal) throws -> RevisionAdmission {
+        let governing = try GoverningDescriptor.of(target: entry.target, entry: entry, workspace: workspace, journal: journal)
         var admitted = RevisionAdmission(offBranch: offBranch)
         admitted.signatures = try SignatureGate(workspace: workspace, journal: journal)
-            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor) ?? []
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor, governing: governing) ?? []
         admitted.promotions = try PromotionGate(workspace: workspace, journal: journal)
-            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor)
+            .check(target: entry.target, entry: entry, deploying: pinned, descriptor: descriptor, governing: governing)
         return admitted
     }
 

@@ -161,11 +161,13 @@ struct SignatureGate {
 
     /// The verdicts for a deploy of `pinned`, or nil when no policy applies; throws exit 4 (and
     /// journals `signature_refused`) when a covered commit is not trusted.
-    func check(target: String, entry: StackCatalog.Entry, deploying pinned: PinnedRevision, descriptor: StackDescriptor) throws -> [SignatureVerdict]? {
+    /// `governing`: when the caller has it already (`RevisionAdmission`), not loaded again.
+    func check(target: String, entry: StackCatalog.Entry, deploying pinned: PinnedRevision, descriptor: StackDescriptor,
+               governing known: GoverningDescriptor? = nil) throws -> [SignatureVerdict]? {
         // The policy of what runs or, degraded, of the last good revision: never only the new
         // commit's own (degraded used to mean no governing policy at all, so a commit that drops
         // `signatures:` deployed unsigned).
-        let governing = try GoverningDescriptor.of(target: target, entry: entry, workspace: workspace, journal: journal)
+        let governing = try known ?? GoverningDescriptor.of(target: target, entry: entry, workspace: workspace, journal: journal)
         let deployed = governing.revision
         var deployedPolicy: SignaturePolicy?
         if case .loaded(let descriptor, _) = governing { deployedPolicy = descriptor.signatures }

@@ -16,8 +16,10 @@ struct PromotionGate {
         let run: RunRecord
     }
 
-    func check(target: String, entry: StackCatalog.Entry, deploying revision: PinnedRevision, descriptor: StackDescriptor) throws -> [Passed] {
-        let governing = try GoverningDescriptor.of(target: target, entry: entry, workspace: workspace, journal: journal)
+    /// `governing`: when the caller has it already (`RevisionAdmission`), not loaded again.
+    func check(target: String, entry: StackCatalog.Entry, deploying revision: PinnedRevision, descriptor: StackDescriptor,
+               governing known: GoverningDescriptor? = nil) throws -> [Passed] {
+        let governing = try known ?? GoverningDescriptor.of(target: target, entry: entry, workspace: workspace, journal: journal)
         if let refusal = governing.refusal(gate: "promotion", target: target,
                                            inForce: !(try journal.events(target: target, kind: .promotionPassed).isEmpty)) {
             throw refusal
