@@ -79,8 +79,11 @@ import Testing
     }
 
     @Test func aSessionNamesItsProcess() throws {
-        let name = ProcessName(pid: 4242, start: 99, host: "ci-runner/7")
+        let name = ProcessName(pid: 4242, start: 99, machine: ProcessName.here, host: "ci-runner/7")
         #expect(ProcessName(name.text) == name, "a host holding the separator still reads back")
-        #expect(ProcessName("psql") == nil && ProcessName("deployctl/x/1/h") == nil)
+        #expect(ProcessName("psql") == nil && ProcessName("deployctl/x/1/m/h") == nil)
+        #expect(name.isHere && ProcessName.here.count == 8)
+        #expect(!ProcessName(pid: 4242, start: 99, machine: "0badc0de", host: "ci-runner/7").isHere, "another boot or pid namespace")
+        #expect(ProcessName("deployctl/4242/99/ci-runner") == nil, "the name without a machine (an older deployctl): never checked here")
     }
 }

@@ -256,6 +256,26 @@ final class Team {
         #expect(try team.json(on: "machine-b", ["status", "prod"])["lock"] is NSNull, "it let go of its lock on the way out")
     }
 
+    /// Two containers given one `DEPLOYCTL_HOST` (a CI runner's name): the second runs in a pid
+    /// namespace of its own (unshare), where the first's pid does not exist. Before, it took the
+    /// live holder for a gone process of its own machine, ended its session and deployed beside
+    /// it; a session's name now says which boot and pid namespace its pid belongs to.
+    @Test func aHolderInAnotherPidNamespaceWithTheSameHostNameIsNotTakenForGone() throws {
+        let server = try PostgresFixture.shared.get()
+        let marker = "ns-\(UUID().uuidString.prefix(8))"
+        let team = try Team(server: server, stack: Self.stack("v1", marker: marker))
+        let a = try team.upMidStep(on: "machine-a", seconds: 30)
+        defer { if a.isRunning { kill(a.pid, SIGTERM); _ = a.wait() } }
+        let env = team.environment("machine-a", extra: ["TEST_CANARY": "x", "DEPLOYCTL_REPO": ""])
+        let other = try Shell.capture("unshare", ["--user", "--map-root-user", "--pid", "--fork", "--mount-proc", CLI.binary, "up", "prod"],
+                                      environment: env, directory: try team.clone("machine-b"), closedStdin: true)
+        #expect(other.status == 3, "refused as locked: \(other.stdout)\(other.stderr)")
+        #expect(other.stderr.contains("locked by run") && other.stderr.contains("machine-a"), "\(other.stderr)")
+        #expect(a.isRunning, "the holder's session was left alone")
+        kill(a.pid, SIGTERM)
+        #expect(a.wait() == 143)
+    }
+
     @Test func aStoreThatStopsMidRunStopsTheRunAndResumeFinishesIt() throws {
         let server = try PostgresFixture()
         let marker = "fenced-\(UUID().uuidString.prefix(8))"

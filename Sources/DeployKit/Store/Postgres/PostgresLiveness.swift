@@ -33,8 +33,8 @@ extension PostgresStore {
 
     func holderAlive(_ key: Int64) throws -> Bool {
         guard let holder = try advisoryHolder(key) else { return false }
-        guard let name = holder.name, let process = ProcessName(name), process.host == ProcessIdentity.hostName else { return true }
-        return ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start)
+        guard let name = holder.name, let process = ProcessName(name), process.isHere else { return true }
+        return ProcessIdentity.isAlive(host: ProcessIdentity.hostName, pid: process.pid, start: process.start)
     }
 
     /// The session holding an advisory key: its server pid and the process it names.
@@ -54,9 +54,8 @@ extension PostgresStore {
     /// holding `key` whose process is on this machine and provably gone — the server has not
     /// noticed a cut yet — is ended, which frees what it held. True when one was.
     func endSessionOfGoneProcess(holding key: Int64) throws -> Bool {
-        guard let holder = try advisoryHolder(key), let name = holder.name, let process = ProcessName(name),
-              process.host == ProcessIdentity.hostName,
-              !ProcessIdentity.isAlive(host: process.host, pid: process.pid, start: process.start) else { return false }
+        guard let holder = try advisoryHolder(key), let name = holder.name, let process = ProcessName(name), process.isHere,
+              !ProcessIdentity.isAlive(host: ProcessIdentity.hostName, pid: process.pid, start: process.start) else { return false }
         return (try? connection.query("SELECT pg_terminate_backend($1) AS ended", [String(holder.backend)]).first?.bool("ended")) == true
     }
 
@@ -132,30 +131,50 @@ extension PostgresStore {
 }
 
 /// What a session tells the server about its process (`application_name`): enough for another
-/// deployctl on the same machine to prove the process gone. `deployctl/PID/START/HOST`, cut at
-/// 63 bytes by the server (a cut host name never matches, so such a holder counts as alive).
+/// deployctl on the same machine to prove the process gone. `deployctl/PID/START/MACHINE/HOST`:
+/// MACHINE names this kernel boot and pid namespace (8 hex digits), so a pid is looked up only
+/// where it means the same process — two containers given one `DEPLOYCTL_HOST` each see only
+/// their own pids, and one would otherwise take the other's live session for a gone one and end
+/// it. HOST is for people; the server cuts the name at 63 bytes.
 struct ProcessName: Equatable {
     let pid: Int32
     let start: UInt64
+    let machine: String
     let host: String
 
     static var current: ProcessName {
         let me = ProcessIdentity.current
-        return ProcessName(pid: me.pid, start: me.start, host: me.host)
+        return ProcessName(pid: me.pid, start: me.start, machine: here, host: me.host)
     }
 
-    init(pid: Int32, start: UInt64, host: String) {
+    /// This boot (`/proc/sys/kernel/random/boot_id`) and pid namespace (`/proc/self/ns/pid`),
+    /// hashed; "unknown" (never matches) when either cannot be read.
+    static let here: String = {
+        guard let boot = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8),
+              let namespace = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid") else { return "unknown" }
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in (boot.trimmingCharacters(in: .whitespacesAndNewlines) + "|" + namespace).utf8 {
+            hash = (hash ^ UInt32(byte)) &* 0x0100_0193
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }()
+
+    /// A holder whose pid this process can check: the same boot and pid namespace.
+    var isHere: Bool { machine == Self.here && machine != "unknown" }
+
+    init(pid: Int32, start: UInt64, machine: String, host: String) {
         self.pid = pid
         self.start = start
+        self.machine = machine
         self.host = host
     }
 
     init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "deployctl", let pid = Int32(parts[1]), let start = UInt64(parts[2]) else { return nil }
-        self.init(pid: pid, start: start, host: String(parts[3]))
+        let parts = text.split(separator: "/", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "deployctl", let pid = Int32(parts[1]), let start = UInt64(parts[2]) else { return nil }
+        self.init(pid: pid, start: start, machine: String(parts[3]), host: String(parts[4]))
     }
 
-    var text: String { "deployctl/\(pid)/\(start)/\(host)" }
+    var text: String { "deployctl/\(pid)/\(start)/\(machine)/\(host)" }
 }
-
