@@ -264,10 +264,13 @@ final class Team {
         let server = try PostgresFixture.shared.get()
         let marker = "ns-\(UUID().uuidString.prefix(8))"
         let team = try Team(server: server, stack: Self.stack("v1", marker: marker))
+        let namespaces = ["--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
+        let probe = try Shell.capture("unshare", namespaces + ["true"], closedStdin: true)
+        try #require(probe.status == 0, "this test needs user and pid namespaces (util-linux unshare): \(probe.stderr)")
         let a = try team.upMidStep(on: "machine-a", seconds: 30)
         defer { if a.isRunning { kill(a.pid, SIGTERM); _ = a.wait() } }
         let env = team.environment("machine-a", extra: ["TEST_CANARY": "x", "DEPLOYCTL_REPO": ""])
-        let other = try Shell.capture("unshare", ["--user", "--map-root-user", "--pid", "--fork", "--mount-proc", CLI.binary, "up", "prod"],
+        let other = try Shell.capture("unshare", namespaces + [CLI.binary, "up", "prod"],
                                       environment: env, directory: try team.clone("machine-b"), closedStdin: true)
         #expect(other.status == 3, "refused as locked: \(other.stdout)\(other.stderr)")
         #expect(other.stderr.contains("locked by run") && other.stderr.contains("machine-a"), "\(other.stderr)")
