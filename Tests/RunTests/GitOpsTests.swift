@@ -629,6 +629,8 @@ import TestSupport
     @Test func anOpenPGPSignatureIsCheckedAgainstTheKeyring() throws {
         let home = keys.path + "/gnupg"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // gpg starts an agent for the home directory that outlives the test otherwise.
+        defer { _ = try? Shell.capture("gpgconf", ["--homedir", home, "--kill", "gpg-agent"]) }
         let dev = try gpgKey(home, "Dev <dev@example.test>")
         let keyring = keys.path + "/trusted.gpg"
         try Shell.run("gpg", ["--homedir", home, "--output", keyring, "--export", dev])
