@@ -37,7 +37,8 @@ struct SSHRemote {
     /// own, not ssh's `%C`, so deployctl can open sessions on it without starting ssh.
     func controlPath(_ host: HostSpec) -> String? {
         // A known-hosts file that is not a regular file of at most 16 MiB (a commit can make it
-        // a link to /dev/zero) is not read here: no shared connection, and ssh refuses it itself.
+        // a link to /dev/zero) is not read here: no shared connection; ssh then reads it, within
+        // the step's timeout.
         guard let control = Self.controlDirectory,
               let knownHosts = try? BoundedFile.read(knownHostsFile, limit: 16 << 20) ?? [] else { return nil }
         let key = [host.address, "\(host.port)", host.user ?? spec.user ?? "", spec.identityFile ?? ""].joined(separator: "\n")

@@ -93,10 +93,7 @@ public struct PostgresURL: Sendable, Equatable {
         guard Self.validSchema(schema) else { throw StoreConfigError("schema '\(schema)' is not a plain identifier (letters, digits, _)") }
         parts.queryItems = items.isEmpty ? nil : items
         conninfo = parts.string ?? text
-        var visible = parts
-        let hidden = "deployctl-masked"
-        visible.queryItems = items.isEmpty ? nil : items.map { ["password", "sslpassword"].contains($0.name) ? URLQueryItem(name: $0.name, value: hidden) : $0 }
-        shown = Self.mask(visible.string ?? text).replacingOccurrences(of: hidden, with: "••••")
+        shown = Self.mask(conninfo)
         if schema != "deployctl" { shown += (items.isEmpty ? "?" : "&") + "schema=\(schema)" }
         if let variable { self = try with(passwordFrom: variable, environment: environment) }
     }
@@ -175,16 +172,12 @@ public struct PostgresURL: Sendable, Equatable {
            let colon = masked.range(of: ":", range: scheme.upperBound..<at.lowerBound) {
             masked = String(masked[..<colon.upperBound]) + "••••" + String(masked[at.lowerBound...])
         }
-        for name in ["password=", "sslpassword="] {
-            var from = masked.startIndex
-            while let found = masked.range(of: name, range: from..<masked.endIndex) {
-                let before = found.lowerBound == masked.startIndex ? nil : masked[masked.index(before: found.lowerBound)]
-                guard before == "?" || before == "&" else { from = found.upperBound; continue }
-                let end = masked[found.upperBound...].firstIndex(of: "&") ?? masked.endIndex
-                masked.replaceSubrange(found.upperBound..<end, with: "••••")
-                from = masked.index(found.upperBound, offsetBy: 4)
-            }
+        guard let question = masked.firstIndex(of: "?") else { return masked }
+        let items = masked[masked.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { item in
+            guard let name = ["password=", "sslpassword="].first(where: { item.hasPrefix($0) }) else { return String(item) }
+            return name + "••••"
         }
+        masked = String(masked[...question]) + items.joined(separator: "&")
         return masked
     }
 }
